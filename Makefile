@@ -1,0 +1,124 @@
+# vpcemu - AWS VPC networking on Linux network namespaces.
+#
+#   make                 build vpcemu and vpcemud
+#   sudo make check      install build/test dependencies, build, run every test
+#   sudo make demo       install, build, bring up the hands-on lab, show the ping
+#   make unit            unit tests only (no root)
+#   make SANITIZE=1 ...  ASan+UBSan build (into build-asan/)
+#   make fuzz            libFuzzer target for parser+checker (clang)
+#   make install         honours PREFIX and DESTDIR
+#   make V=1             show commands
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+SBINDIR   ?= $(PREFIX)/sbin
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS      := libnl-3.0 libnl-route-3.0 libmnl libnftables jansson
+
+ifeq ($(SANITIZE),1)
+B         := build-asan
+SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer
+else
+B         := build
+endif
+
+# Recursive (=) so that pkg-config runs only when a recipe needs it, after
+# `make deps` may have installed the libraries.
+CPPFLAGS  += -Iinclude -DVPCEMU_VERSION='"$(VERSION)"' -D_GNU_SOURCE
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+             -Wno-unused-parameter -MMD -MP $(SANFLAGS)
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
+LDFLAGS   += $(SANFLAGS)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+MAINS     := emu/cli.c emu/daemon.c
+LIB_SRCS  := $(filter-out $(MAINS),$(wildcard emu/*.c emu/svc/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+INTEG_SRCS := $(wildcard tests/integration/*.c)
+
+all: $(B)/vpcemu $(B)/vpcemud
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/libvpcemu.a: $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/vpcemu: $(B)/emu/cli.o $(B)/libvpcemu.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/vpcemud: $(B)/emu/daemon.o $(B)/libvpcemu.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/unit-tests: $(UNIT_SRCS:%.c=$(B)/%.o) $(B)/libvpcemu.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
+
+$(B)/integration-tests: $(INTEG_SRCS:%.c=$(B)/%.o) $(B)/libvpcemu.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
+
+deps:
+	$(Q)scripts/install-deps
+
+# The README's test command: dependencies, build, every test. Integration
+# tests need root; without it they are skipped, and say so.
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory test
+
+test: unit integration
+
+unit: $(B)/unit-tests
+	$(Q)cd tests && ../$(B)/unit-tests --jobs 2
+
+integration: $(B)/integration-tests $(B)/vpcemu
+	$(Q)scripts/run-integration $(B)
+
+golden: $(B)/vpcemu
+	$(Q)scripts/update-golden $(B)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo $(B)
+
+FUZZ_CC ?= clang
+fuzz: $(B)/fuzz-conf
+	$(Q)mkdir -p $(B)/fuzz-corpus
+	$(B)/fuzz-conf -max_total_time=$${FUZZ_SECONDS:-600} -max_len=8192 \
+		$(B)/fuzz-corpus topologies tests/golden
+
+$(B)/fuzz-conf: tests/fuzz/fuzz_conf.c $(filter-out %/cli.c %/daemon.c,$(LIB_SRCS))
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) -g -O1 \
+		-fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(B)/vpcemu $(DESTDIR)$(BINDIR)/vpcemu
+	install -m 0755 $(B)/vpcemud $(DESTDIR)$(SBINDIR)/vpcemud
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/vpcemu $(DESTDIR)$(SBINDIR)/vpcemud
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all deps check test unit integration golden demo fuzz install uninstall clean
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,137 @@
+/* util.c - growable arrays, string builder, edit distance. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vpcemu/util.h"
+
+int vec_grow(void **v, size_t *cap, size_t n, size_t sz)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 8;
+	if (ncap > SIZE_MAX / sz)
+		return -ENOMEM;
+	p = realloc(*v, ncap * sz);
+	if (!p)
+		return -ENOMEM;
+	memset((char *)p + *cap * sz, 0, (ncap - *cap) * sz);
+	*v = p;
+	*cap = ncap;
+	return 0;
+}
+
+void sb_vprintf(struct strbuf *b, const char *fmt, va_list ap)
+{
+	va_list aq;
+	int need;
+
+	if (b->oom)
+		return;
+	va_copy(aq, ap);
+	need = vsnprintf(b->s ? b->s + b->len : NULL,
+			 b->s ? b->cap - b->len : 0, fmt, aq);
+	va_end(aq);
+	if (need < 0) {
+		b->oom = true;
+		return;
+	}
+	if (!b->s || b->len + (size_t)need + 1 > b->cap) {
+		size_t ncap = b->cap ? b->cap : 256;
+		char *p;
+
+		while (ncap < b->len + (size_t)need + 1)
+			ncap *= 2;
+		p = realloc(b->s, ncap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->s = p;
+		b->cap = ncap;
+		vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+	}
+	b->len += (size_t)need;
+}
+
+void sb_printf(struct strbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+void sb_puts(struct strbuf *b, const char *s)
+{
+	sb_printf(b, "%s", s);
+}
+
+char *sb_take(struct strbuf *b)
+{
+	char *s;
+
+	if (b->oom) {
+		sb_free(b);
+		return NULL;
+	}
+	s = b->s ? b->s : strdup("");
+	*b = (struct strbuf){ 0 };
+	return s;
+}
+
+void sb_free(struct strbuf *b)
+{
+	free(b->s);
+	*b = (struct strbuf){ 0 };
+}
+
+char *str_printf(const char *fmt, ...)
+{
+	struct strbuf b = { 0 };
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vprintf(&b, fmt, ap);
+	va_end(ap);
+	return sb_take(&b);
+}
+
+size_t str_distance(const char *a, const char *b, size_t cap)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t *row, d;
+
+	if ((la > lb ? la - lb : lb - la) > cap)
+		return cap + 1;
+	row = malloc((lb + 1) * sizeof(*row));
+	if (!row)
+		return cap + 1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	d = row[lb];
+	free(row);
+	return d > cap ? cap + 1 : d;
+}

@@ -1,0 +1,18 @@
+/* check.h - AWS rules that can be judged from a lab file.
+ *
+ * check_lab() runs after model_build() produced a model without errors and
+ * queues one diagnostic per violation, with AWS's error code where AWS has
+ * one (docs/aws-semantics.md §7), else a Vpcemu.* code. It changes the model
+ * in one way only: a peering between overlapping VPCs gets status
+ * PEERING_FAILED and a warning, as AWS creates it and lets it fail (§6.1).
+ */
+#ifndef VPCEMU_CHECK_H
+#define VPCEMU_CHECK_H
+
+#include "vpcemu/diag.h"
+
+struct lab;
+
+void check_lab(struct lab *lab, struct diags *d);
+
+#endif

@@ -1,0 +1,32 @@
+/* lab.h - carrying a plan out in the kernel, and taking a lab down.
+ *
+ * This is the only place that orders kernel work; it does not care which
+ * process runs it (the CLI today, vpcemud later). Order of lab_apply():
+ * namespaces, namespace-wide sysctls (before links, so new devices inherit
+ * the defaults), veth pairs, device sysctls, links up, addresses, routes,
+ * rules, nftables rulesets, /etc/netns files. Existing objects are fine
+ * (-EEXIST is success), so applying the same plan twice is harmless.
+ */
+#ifndef VPCEMU_LAB_H
+#define VPCEMU_LAB_H
+
+#include <stddef.h>
+
+struct plan;
+
+/* What failed, for the user: "create veth eni-1a2b3c4d in lab-VPC-A: File
+ * exists". */
+struct lab_error {
+	char what[512];
+};
+
+/* Returns 0, or -errno with err->what naming the object and operation. */
+int lab_apply(const struct plan *p, struct lab_error *err);
+
+/* Removes the named namespaces (/run/netns entries), waits (with a
+ * deadline) until the kernel has destroyed their devices, and removes
+ * /etc/netns/NAME directories. Missing ones are fine. Returns 0 or -errno
+ * (err filled) when something could not be removed. */
+int lab_teardown(char *const *netns, size_t n, struct lab_error *err);
+
+#endif

@@ -1,0 +1,354 @@
+/* model.h - the lab as typed AWS resources.
+ *
+ * model_build() turns a parsed lab file into resources with stable AWS-style
+ * IDs (derived from the lab name, the resource kind and the resource name, so
+ * the same lab always gets the same IDs), resolves every reference, applies
+ * the defaults of docs/lab-conf.md and adds the implicit resources every VPC
+ * has (main route table, default network ACL, default security group
+ * "VPC.default"). Mistakes that make the file meaningless (unknown attribute,
+ * bad value, unknown reference, duplicate name) are queued as diagnostics;
+ * AWS rules over a well-formed model are check.c's job.
+ *
+ * Ownership: struct lab owns every resource and string below it; pointers
+ * between resources stay valid until lab_free. Arrays of pointers keep file
+ * order, implicit resources right after their VPC's explicit ones.
+ * Addresses are IPv4 in host byte order.
+ */
+#ifndef VPCEMU_MODEL_H
+#define VPCEMU_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vpcemu/diag.h"
+
+struct conf_file;
+
+#define MODEL_ID_MAX 40		/* "tgw-attach-" + 17 hex + NUL fits */
+#define MODEL_IFNAME_MAX 16	/* IFNAMSIZ */
+#define MODEL_MAX_SGS_PER_ENI 5
+
+struct cidr {
+	uint32_t addr;		/* network address (host bits cleared, R-1.2) */
+	uint8_t len;
+};
+
+enum res_kind {
+	RES_VPC,
+	RES_SUBNET,
+	RES_ROUTE_TABLE,
+	RES_PEERING,
+	RES_SG,
+	RES_NACL,
+	RES_INSTANCE,
+	RES_IAM_ROLE,
+	RES_ENDPOINT,
+	RES_ENI,		/* never written in a file: instances' and endpoints' */
+	RES__COUNT,
+};
+
+/* What every resource starts with. */
+struct res {
+	enum res_kind kind;
+	char *name;		/* lab-wide unique; implicit ones: "VPC.main", ... */
+	char id[MODEL_ID_MAX];	/* "vpc-0123456789abcdef0" */
+	struct place at;	/* the block's name word; for implicit: the VPC's */
+	bool implicit;
+};
+
+/* A protocol match shared by SG rules, NACL entries and expect lines. */
+enum proto_kind {
+	PROTO_ALL,		/* "all": -1 */
+	PROTO_TCP,
+	PROTO_UDP,
+	PROTO_ICMP,
+	PROTO_NUMBER,		/* "proto N": ports ignored */
+};
+
+struct proto_match {
+	enum proto_kind kind;
+	uint8_t number;		/* IP protocol number (6, 17, 1, or N) */
+	uint16_t port_lo, port_hi;	/* TCP/UDP; 0-65535 when omitted */
+	int icmp_type;		/* -1: every type */
+	int icmp_code;		/* -1: every code */
+};
+
+struct vpc;
+struct subnet;
+struct route_table;
+struct peering;
+struct sg;
+struct nacl;
+struct instance;
+struct iam_role;
+struct endpoint;
+struct eni;
+
+struct vpc {
+	struct res r;
+	struct cidr *cidrs;	/* cidrs[0] is the primary block */
+	size_t ncidrs;
+	bool dns_support, dns_hostnames;
+	char *region;
+	char *account;
+	struct route_table *main_rt;	/* effective main table */
+	struct nacl *default_nacl;
+	struct sg *default_sg;
+	struct place *cidrs_at;	/* one per cidr */
+};
+
+struct subnet {
+	struct res r;
+	struct vpc *vpc;
+	struct cidr cidr;
+	char *az;		/* "ap-northeast-1a" */
+	bool public_ip_on_launch;
+	struct route_table *rt;	/* effective: explicit association or main */
+	struct nacl *nacl;	/* effective: explicit association or default */
+	struct place cidr_at, az_at;
+};
+
+enum route_target_kind {
+	TARGET_PEERING,
+	TARGET_INSTANCE,
+	TARGET_ENDPOINT,	/* gateway endpoint */
+	TARGET_BLACKHOLE,	/* vpcemu extension */
+};
+
+struct route {
+	struct cidr dst;
+	enum route_target_kind target_kind;
+	struct peering *peering;	/* TARGET_PEERING */
+	struct instance *instance;	/* TARGET_INSTANCE */
+	struct endpoint *endpoint;	/* TARGET_ENDPOINT */
+	struct place at;	/* the "route" keyword */
+	struct place dst_at, target_at;
+};
+
+struct route_table {
+	struct res r;
+	struct vpc *vpc;
+	bool main;		/* written "main yes", or the implicit main */
+	struct subnet **assoc;	/* explicit associations */
+	size_t nassoc;
+	struct place *assoc_at;	/* one per assoc */
+	struct route *routes;	/* as written; local routes are implicit */
+	size_t nroutes;
+};
+
+enum peering_status {
+	PEERING_ACTIVE,
+	PEERING_PENDING_ACCEPTANCE,
+	PEERING_REJECTED,
+	PEERING_FAILED,		/* set by check.c on overlapping blocks */
+	PEERING_DELETED,
+	PEERING_EXPIRED,
+};
+
+struct peering {
+	struct res r;
+	struct vpc *requester, *accepter;
+	enum peering_status status;
+	bool requester_allows_remote_dns, accepter_allows_remote_dns;
+	char ifname[MODEL_IFNAME_MAX];	/* "pcx-1a2b3c4d", same in both routers */
+	struct place requester_at, accepter_at, status_at;
+};
+
+enum direction {
+	DIR_INGRESS,
+	DIR_EGRESS,
+};
+
+enum sg_peer_kind {
+	SG_PEER_CIDR,
+	SG_PEER_SG,		/* a group, "self" resolved to the owner */
+};
+
+/* One rule with one peer: "ingress tcp 22 from a b" gives two rules. */
+struct sg_rule {
+	enum direction dir;
+	struct proto_match proto;
+	enum sg_peer_kind peer_kind;
+	struct cidr cidr;
+	struct sg *peer_sg;
+	char *description;	/* may be NULL */
+	struct place at;	/* the rule's keyword */
+	struct place peer_at;
+};
+
+struct sg {
+	struct res r;
+	struct vpc *vpc;
+	char *description;
+	bool is_default;	/* the implicit "VPC.default" */
+	bool egress_none;	/* written "egress none" */
+	struct sg_rule *rules;	/* ingress and egress, file order; for a group
+				   with no egress line the AWS default egress
+				   rule (all to 0.0.0.0/0) is present here */
+	size_t nrules;
+};
+
+enum nacl_action {
+	NACL_ALLOW,
+	NACL_DENY,
+};
+
+struct nacl_entry {
+	enum direction dir;
+	unsigned number;	/* 1-32766 */
+	enum nacl_action action;
+	struct proto_match proto;
+	struct cidr cidr;
+	struct place at, number_at;
+};
+
+struct nacl {
+	struct res r;
+	struct vpc *vpc;
+	bool is_default;
+	struct subnet **assoc;
+	size_t nassoc;
+	struct place *assoc_at;
+	struct nacl_entry *entries;	/* sorted by direction, then number;
+					   the default NACL holds rule 100 allow
+					   all both ways (R-5.5) */
+	size_t nentries;
+};
+
+/* An elastic network interface: an instance's primary ENI or one of an
+ * interface endpoint's. */
+struct eni {
+	struct res r;		/* name: the instance's, or "ENDPOINT-SUBNET" */
+	struct subnet *subnet;
+	uint32_t ip;
+	struct sg **sgs;
+	size_t nsgs;
+	struct instance *instance;	/* exactly one of instance/endpoint */
+	struct endpoint *endpoint;
+	char ifname[MODEL_IFNAME_MAX];	/* "eni-1a2b3c4d", router side */
+	char *netns;		/* "LAB-NAME": the namespace that holds eth0 */
+};
+
+struct instance {
+	struct res r;
+	struct subnet *subnet;
+	uint32_t private_ip;	/* given, or lowest free from base+4 */
+	bool private_ip_given;
+	struct sg **sgs;	/* given, or the VPC's default group */
+	size_t nsgs;
+	struct iam_role *role;	/* may be NULL */
+	bool public_ip;
+	char *ami, *instance_type;
+	char *user_data;	/* inline script, may be NULL */
+	char *user_data_file;	/* path, may be NULL */
+	struct eni *eni;
+	struct place subnet_at, ip_at, sgs_at, role_at;
+};
+
+struct iam_role {
+	struct res r;		/* id: "AROA" + 17 upper-case alphanumerics */
+	char **policies;
+	size_t npolicies;
+};
+
+enum endpoint_type {
+	ENDPOINT_INTERFACE,
+	ENDPOINT_GATEWAY,
+};
+
+struct endpoint {
+	struct res r;
+	struct vpc *vpc;
+	char *service;		/* full: "com.amazonaws.ap-northeast-1.ssm" */
+	char *service_short;	/* "ssm" */
+	enum endpoint_type type;
+	struct subnet **subnets;
+	size_t nsubnets;
+	struct place *subnets_at;
+	struct sg **sgs;	/* given, or the VPC's default group */
+	size_t nsgs;
+	bool private_dns;
+	struct route_table **route_tables;
+	size_t nroute_tables;
+	struct eni **enis;	/* interface: one per subnet, same order */
+	size_t nenis;
+	struct place service_at, private_dns_at;
+};
+
+/* expect SRC -> DST RULE reachable|blocked [REASON] */
+struct expect {
+	struct instance *src;
+	struct instance *dst;	/* NULL when the destination is an IP */
+	uint32_t dst_ip;	/* always set */
+	struct proto_match proto;	/* icmp, tcp PORT or udp PORT */
+	bool reachable;
+	char *reason;		/* may be NULL */
+	char *text;		/* the line as written, for reports */
+	struct place at;
+};
+
+struct lab {
+	char *name;		/* "lab NAME" or the file name without extension */
+	char *file;
+	char *region;		/* top level, default us-east-1 */
+	char *account;		/* top level, default 111111111111 */
+	struct place name_at;
+
+	struct vpc **vpcs;
+	size_t nvpcs;
+	struct subnet **subnets;
+	size_t nsubnets;
+	struct route_table **route_tables;
+	size_t nroute_tables;
+	struct peering **peerings;
+	size_t npeerings;
+	struct sg **sgs;
+	size_t nsgs;
+	struct nacl **nacls;
+	size_t nnacls;
+	struct instance **instances;
+	size_t ninstances;
+	struct iam_role **roles;
+	size_t nroles;
+	struct endpoint **endpoints;
+	size_t nendpoints;
+	struct eni **enis;	/* instances' first, then endpoints' */
+	size_t nenis;
+	struct expect *expects;
+	size_t nexpects;
+};
+
+/* Builds the model of a parsed file. lab_name, when not NULL, overrides the
+ * file's "lab" line (vpcemu up --name). Queues diagnostics in d; returns
+ * NULL on allocation failure, else a model that is complete only when d has
+ * no errors. */
+struct lab *model_build(const struct conf_file *f, const char *lab_name,
+			struct diags *d);
+void lab_free(struct lab *lab);
+
+/* Looks a resource up by name or ID; kind RES__COUNT matches any kind. */
+struct res *model_find(const struct lab *lab, enum res_kind kind,
+		       const char *name_or_id);
+
+/* Stable ID: prefix + 17 lower-case hex digits from a hash of
+ * (lab, kind, name); writes at most MODEL_ID_MAX bytes. */
+void model_make_id(char *out, const char *prefix, const char *lab,
+		   const char *kind, const char *name);
+
+const char *res_kind_name(enum res_kind k);	/* "vpc", "subnet", ... */
+const char *peering_status_name(enum peering_status s);	/* AWS spelling */
+
+/* Whether a and b share any address. */
+bool cidr_overlap(struct cidr a, struct cidr b);
+/* Whether inner lies inside outer (or equals it). */
+bool cidr_contains(struct cidr outer, struct cidr inner);
+bool cidr_has_ip(struct cidr c, uint32_t ip);
+/* "10.1.0.0/16" into c (host bits cleared, R-1.2); 0 or -EINVAL. */
+int cidr_parse(const char *s, struct cidr *c);
+int ip_parse(const char *s, uint32_t *ip);
+/* Formats into buf (>= 19 bytes) and returns buf. */
+char *cidr_fmt(struct cidr c, char *buf);
+char *ip_fmt(uint32_t ip, char *buf);	/* buf >= 16 bytes */
+
+#endif

@@ -1,0 +1,149 @@
+/* plan.h - the kernel objects a lab needs, as data.
+ *
+ * plan_build() is a pure function of the model: it says which namespaces,
+ * veth pairs, addresses, routes, policy rules, sysctls, nftables rulesets and
+ * /etc/netns files must exist, and touches nothing. The kernel modules
+ * (netns.c, link.c, route.c, nft.c) carry a plan out; lab.c orders the work.
+ *
+ * Layout of one lab (docs/DESIGN.md):
+ *  - router namespace "LAB-VPC" per VPC: forwarding on, rp_filter 0,
+ *    redirects off, proxy ARP on by default; base+1 of every subnet (and,
+ *    later, DNS/IMDS addresses) on lo.
+ *  - per ENI a namespace (instance "LAB-NAME", endpoint ENI
+ *    "LAB-ENDPOINT-SUBNET") with lo up and eth0 = IP/subnet-prefix, default
+ *    route via base+1; the router end is named by the short ENI ID, holds a
+ *    /32 route to the ENI in the main table and proxy_delay 0.
+ *  - route table T of a VPC = kernel table PLAN_TABLE_BASE + T's index in
+ *    that VPC; policy rules: "to BLOCK lookup main" for every VPC block (the
+ *    local route wins, R-3.3), "iif ENI lookup T(subnet)" per ENI, and a
+ *    final blackhole rule; blackhole routes for each VPC block in main so
+ *    addresses without an ENI go nowhere.
+ *  - peering: a veth "pcx-XXXXXXXX" between the two routers, up only while
+ *    active; routes to a peering that is not active are blackhole routes.
+ *  - one nftables ruleset (table inet vpcemu) per router, from nftgen.
+ *
+ * Ownership: struct plan owns every string in it; plan_free releases all.
+ */
+#ifndef VPCEMU_PLAN_H
+#define VPCEMU_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vpcemu/model.h"
+
+#define PLAN_TABLE_BASE 1000u	/* kernel table of a VPC's first route table */
+#define PLAN_PREF_LOCAL 100u	/* "to VPC-BLOCK lookup main" */
+#define PLAN_PREF_ENI 1000u	/* "iif ENI lookup T": 1000 + ENI index */
+#define PLAN_PREF_LAST 32000u	/* blackhole: nothing falls through to main */
+
+enum plan_ns_kind {
+	PLAN_NS_ROUTER,
+	PLAN_NS_ENI,
+};
+
+struct plan_ns {
+	char *name;		/* "LAB-VPC-A"; the /run/netns entry */
+	enum plan_ns_kind kind;
+	const struct vpc *vpc;		/* router: its VPC */
+	const struct eni *eni;		/* ENI namespace: its ENI */
+};
+
+/* A veth pair; end a is created from namespace a, with b placed in its
+ * namespace in the same request. */
+struct plan_veth {
+	size_t ns_a;
+	char name_a[MODEL_IFNAME_MAX];
+	size_t ns_b;
+	char name_b[MODEL_IFNAME_MAX];
+	bool up;		/* both ends; false for a non-active peering */
+};
+
+struct plan_addr {
+	size_t ns;
+	char dev[MODEL_IFNAME_MAX];	/* "lo", "eth0" */
+	uint32_t addr;
+	uint8_t prefix;
+};
+
+enum plan_route_type {
+	PLAN_ROUTE_UNICAST,	/* dev, optional gateway */
+	PLAN_ROUTE_BLACKHOLE,
+};
+
+struct plan_route {
+	size_t ns;
+	uint32_t table;		/* 254 = main */
+	struct cidr dst;
+	enum plan_route_type type;
+	char dev[MODEL_IFNAME_MAX];	/* unicast only */
+	uint32_t gateway;	/* 0: none (scope link) */
+};
+
+enum plan_rule_action {
+	PLAN_RULE_LOOKUP,	/* FR_ACT_TO_TBL */
+	PLAN_RULE_BLACKHOLE,	/* FR_ACT_BLACKHOLE */
+};
+
+struct plan_rule {
+	size_t ns;
+	uint32_t pref;
+	char iif[MODEL_IFNAME_MAX];	/* "" for any */
+	struct cidr dst;	/* len 0 for any */
+	enum plan_rule_action action;
+	uint32_t table;		/* lookup only */
+};
+
+/* A write to /proc/sys/PATH inside namespace ns, e.g.
+ * "net/ipv4/neigh/eni-1a2b3c4d/proxy_delay" = "0". Device entries exist only
+ * once the device does: lab.c applies sysctls of devices after links. */
+struct plan_sysctl {
+	size_t ns;
+	char *path;
+	char *value;
+};
+
+struct plan_nft {
+	size_t ns;
+	char *ruleset;		/* whole text for one nft transaction */
+};
+
+/* A file under /etc/netns/NS/ (resolv.conf, hosts). */
+struct plan_file {
+	size_t ns;
+	char *name;		/* "resolv.conf" */
+	char *content;
+};
+
+struct plan {
+	char *lab;
+	struct plan_ns *ns;
+	size_t nns;
+	struct plan_sysctl *sysctls;
+	size_t nsysctls;
+	struct plan_veth *veths;
+	size_t nveths;
+	struct plan_addr *addrs;
+	size_t naddrs;
+	struct plan_route *routes;
+	size_t nroutes;
+	struct plan_rule *rules;
+	size_t nrules;
+	struct plan_nft *nfts;
+	size_t nnfts;
+	struct plan_file *files;
+	size_t nfiles;
+};
+
+/* Builds the plan of a checked model (check_lab reported no error). Returns
+ * NULL with errno set on allocation failure. */
+struct plan *plan_build(const struct lab *lab);
+void plan_free(struct plan *p);
+
+/* Writes a stable text dump of the plan, one object per line; golden tests
+ * compare it. */
+void plan_dump(const struct plan *p, FILE *out);
+
+#endif

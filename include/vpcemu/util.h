@@ -1,0 +1,42 @@
+/* util.h - small helpers every module uses: growable arrays and a string
+ * builder. Allocation failures are reported, never fatal. */
+#ifndef VPCEMU_UTIL_H
+#define VPCEMU_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Makes room in *v (elements of size sz, capacity *cap) for one more element
+ * after the first n; new space is zeroed. Returns 0 or -ENOMEM. */
+int vec_grow(void **v, size_t *cap, size_t n, size_t sz);
+
+/* Appends a zeroed element to array v (with counters n and cap) and
+ * evaluates to a pointer to it, or NULL on allocation failure. */
+#define VEC_PUSH(v, n, cap)                                                   \
+	(vec_grow((void **)&(v), &(cap), (n), sizeof(*(v))) ? NULL : &(v)[(n)++])
+
+/* A growing NUL-terminated string. Start with { 0 }. After an allocation
+ * failure every append is a no-op and oom stays set; sb_take then returns
+ * NULL. */
+struct strbuf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+void sb_printf(struct strbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void sb_vprintf(struct strbuf *b, const char *fmt, va_list ap);
+void sb_puts(struct strbuf *b, const char *s);
+/* Hands the string to the caller (never NULL unless oom: "" when empty). */
+char *sb_take(struct strbuf *b);
+void sb_free(struct strbuf *b);
+
+/* malloc'd printf, or NULL. */
+char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Levenshtein distance, capped: returns cap+1 when farther than cap. */
+size_t str_distance(const char *a, const char *b, size_t cap);
+
+#endif
