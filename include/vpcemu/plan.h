@@ -146,4 +146,9 @@ void plan_free(struct plan *p);
  * compare it. */
 void plan_dump(const struct plan *p, FILE *out);
 
+/* A digest of everything the plan would put in the kernel (dump, rulesets,
+ * files): 16 hex digits + NUL. Equal digests: nothing to change. Returns 0
+ * or -ENOMEM. */
+int plan_digest(const struct plan *p, char out[17]);
+
 #endif

@@ -1,0 +1,843 @@
+/* cli.c - the vpcemu command: a table of subcommands, each parsing its own
+ * options and calling labops/probe/nsexec. The only place (with daemon.c)
+ * that prints or exits.
+ *
+ * Exit status: 0 success; 1 the lab file has errors, an expectation failed,
+ * or the kernel refused something; 2 usage error; exec: the command's own.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vpcemu/labops.h"
+#include "vpcemu/model.h"
+#include "vpcemu/nsexec.h"
+#include "vpcemu/probe.h"
+#include "vpcemu/util.h"
+
+#define EXIT_USAGE 2
+
+struct cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;
+	const char *help;
+};
+
+static const struct cmd *find_cmd(const char *name);
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+	const struct cmd *c = find_cmd(cmd);
+	va_list ap;
+
+	fprintf(stderr, "vpcemu %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: vpcemu %s\n", c ? c->usage : cmd);
+	return EXIT_USAGE;
+}
+
+static void print_help(const struct cmd *c)
+{
+	printf("usage: vpcemu %s\n\n%s\n", c->usage, c->help);
+}
+
+static bool want_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
+
+static bool need_root(const char *cmd)
+{
+	if (geteuid() == 0)
+		return true;
+	fprintf(stderr, "vpcemu %s: needs root to change network namespaces "
+		"(try: sudo vpcemu %s ...)\n", cmd, cmd);
+	return false;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* Loads FILE, prints its diagnostics; returns the lab or NULL (exit 1). */
+static struct lab *load_lab(const char *file, const char *name)
+{
+	struct diags d = { 0 };
+	struct lab *lab = NULL;
+	int r;
+
+	r = labops_load(file, name, &d, &lab);
+	diag_print(&d, stderr, isatty(STDERR_FILENO));
+	if (r) {
+		if (r == -ENOMEM)
+			fprintf(stderr, "vpcemu: out of memory\n");
+		else
+			fprintf(stderr, "%s: %zu error%s, nothing was created\n",
+				file, d.nerrors, d.nerrors == 1 ? "" : "s");
+		lab_free(lab);
+		lab = NULL;
+	}
+	diags_free(&d);
+	return lab;
+}
+
+/* ---- validate ---------------------------------------------------------- */
+
+static void cidr_list(struct strbuf *b, const struct cidr *c, size_t n)
+{
+	char buf[20];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sb_printf(b, "%s%s", i ? "," : "", cidr_fmt(c[i], buf));
+}
+
+static void sg_list(struct strbuf *b, struct sg *const *sgs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sb_printf(b, "%s%s", i ? "," : "", sgs[i]->r.name);
+}
+
+/* One line of details per resource, shared by the table and JSON. */
+static char *details(const struct lab *lab, const struct res *r)
+{
+	struct strbuf b = { 0 };
+	char ip[20];
+	size_t i;
+
+	switch (r->kind) {
+	case RES_VPC: {
+		const struct vpc *v = (const struct vpc *)r;
+
+		cidr_list(&b, v->cidrs, v->ncidrs);
+		sb_printf(&b, " %s dns-support=%s dns-hostnames=%s", v->region,
+			  v->dns_support ? "yes" : "no",
+			  v->dns_hostnames ? "yes" : "no");
+		break;
+	}
+	case RES_SUBNET: {
+		const struct subnet *s = (const struct subnet *)r;
+
+		sb_printf(&b, "%s %s vpc=%s route-table=%s acl=%s",
+			  cidr_fmt(s->cidr, ip), s->az, s->vpc->r.name,
+			  s->rt->r.name, s->nacl->r.name);
+		break;
+	}
+	case RES_ROUTE_TABLE: {
+		const struct route_table *t = (const struct route_table *)r;
+
+		sb_printf(&b, "vpc=%s%s", t->vpc->r.name,
+			  t->main ? " main" : "");
+		for (i = 0; i < t->vpc->ncidrs; i++)
+			sb_printf(&b, " %s->local",
+				  cidr_fmt(t->vpc->cidrs[i], ip));
+		for (i = 0; i < t->nroutes; i++) {
+			const struct route *rt = &t->routes[i];
+			const char *target = "blackhole", *state = "active";
+
+			if (rt->target_kind == TARGET_PEERING) {
+				target = rt->peering->r.id;
+				if (rt->peering->status != PEERING_ACTIVE)
+					state = "blackhole";
+			} else if (rt->target_kind == TARGET_INSTANCE) {
+				target = rt->instance->r.id;
+			} else if (rt->target_kind == TARGET_ENDPOINT) {
+				target = rt->endpoint->r.id;
+			} else {
+				state = "blackhole";
+			}
+			sb_printf(&b, " %s->%s(%s)", cidr_fmt(rt->dst, ip),
+				  target, state);
+		}
+		break;
+	}
+	case RES_PEERING: {
+		const struct peering *p = (const struct peering *)r;
+
+		sb_printf(&b, "%s->%s %s", p->requester->r.name,
+			  p->accepter->r.name, peering_status_name(p->status));
+		break;
+	}
+	case RES_SG: {
+		const struct sg *g = (const struct sg *)r;
+		size_t in = 0;
+
+		for (i = 0; i < g->nrules; i++)
+			in += g->rules[i].dir == DIR_INGRESS;
+		sb_printf(&b, "vpc=%s ingress=%zu egress=%zu", g->vpc->r.name,
+			  in, g->nrules - in);
+		break;
+	}
+	case RES_NACL: {
+		const struct nacl *n = (const struct nacl *)r;
+
+		sb_printf(&b, "vpc=%s%s entries=%zu", n->vpc->r.name,
+			  n->is_default ? " default" : "", n->nentries);
+		break;
+	}
+	case RES_INSTANCE: {
+		const struct instance *in = (const struct instance *)r;
+
+		sb_printf(&b, "%s subnet=%s eni=%s sg=", ip_fmt(in->private_ip, ip),
+			  in->subnet->r.name, in->eni->r.id);
+		sg_list(&b, in->sgs, in->nsgs);
+		if (in->role)
+			sb_printf(&b, " role=%s", in->role->r.name);
+		break;
+	}
+	case RES_IAM_ROLE: {
+		const struct iam_role *ro = (const struct iam_role *)r;
+
+		for (i = 0; i < ro->npolicies; i++)
+			sb_printf(&b, "%s%s", i ? "," : "", ro->policies[i]);
+		break;
+	}
+	case RES_ENDPOINT: {
+		const struct endpoint *e = (const struct endpoint *)r;
+
+		sb_printf(&b, "%s %s vpc=%s", e->service,
+			  e->type == ENDPOINT_INTERFACE ? "interface" : "gateway",
+			  e->vpc->r.name);
+		if (e->type == ENDPOINT_INTERFACE)
+			sb_printf(&b, " private-dns=%s",
+				  e->private_dns ? "yes" : "no");
+		break;
+	}
+	case RES_ENI: {
+		const struct eni *e = (const struct eni *)r;
+
+		sb_printf(&b, "%s subnet=%s if=%s sg=", ip_fmt(e->ip, ip),
+			  e->subnet->r.name, e->ifname);
+		sg_list(&b, e->sgs, e->nsgs);
+		break;
+	}
+	case RES__COUNT:
+		break;
+	}
+	(void)lab;
+	return sb_take(&b);
+}
+
+/* Every resource in a stable order: by kind, then file order. */
+static void for_each_res(const struct lab *lab,
+			 void (*fn)(const struct lab *, const struct res *,
+				    void *),
+			 void *arg)
+{
+	size_t i;
+
+#define EACH(arr, n)                                                          \
+	for (i = 0; i < lab->n; i++)                                          \
+		fn(lab, &lab->arr[i]->r, arg)
+	EACH(vpcs, nvpcs);
+	EACH(subnets, nsubnets);
+	EACH(route_tables, nroute_tables);
+	EACH(peerings, npeerings);
+	EACH(sgs, nsgs);
+	EACH(nacls, nnacls);
+	EACH(roles, nroles);
+	EACH(instances, ninstances);
+	EACH(endpoints, nendpoints);
+	EACH(enis, nenis);
+#undef EACH
+}
+
+static void table_row(const struct lab *lab, const struct res *r, void *arg)
+{
+	char *d = details(lab, r);
+
+	(void)arg;
+	printf("%-15s %-30s %-27s %s\n", res_kind_name(r->kind), r->name,
+	       r->id, d ? d : "");
+	free(d);
+}
+
+static void json_row(const struct lab *lab, const struct res *r, void *arg)
+{
+	char *d = details(lab, r);
+
+	json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:b, s:s}",
+					     "type", res_kind_name(r->kind),
+					     "name", r->name, "id", r->id,
+					     "implicit", r->implicit,
+					     "details", d ? d : ""));
+	free(d);
+}
+
+static int cmd_validate(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	const char *name = NULL, *output = "table";
+	struct lab *lab;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+n:o:", opts, NULL)) != -1) {
+		if (c == 'n')
+			name = optarg;
+		else if (c == 'o')
+			output = optarg;
+		else
+			return usage_error("validate", "bad option");
+	}
+	if (optind != argc - 1)
+		return usage_error("validate", "expects one lab file");
+	if (strcmp(output, "table") && strcmp(output, "json"))
+		return usage_error("validate", "--output is table or json");
+	lab = load_lab(argv[optind], name);
+	if (!lab)
+		return 1;
+	if (!strcmp(output, "json")) {
+		json_t *res = json_array();
+		json_t *root = json_pack("{s:s, s:s, s:s, s:o}", "lab",
+					 lab->name, "region", lab->region,
+					 "account", lab->account, "resources",
+					 res);
+
+		for_each_res(lab, json_row, res);
+		json_dumpf(root, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(root);
+	} else {
+		printf("lab %s  region %s  account %s\n\n", lab->name,
+		       lab->region, lab->account);
+		printf("%-15s %-30s %-27s %s\n", "TYPE", "NAME", "ID",
+		       "DETAILS");
+		for_each_res(lab, table_row, NULL);
+		if (lab->nexpects)
+			printf("\n%zu expect line%s\n", lab->nexpects,
+			       lab->nexpects == 1 ? "" : "s");
+	}
+	lab_free(lab);
+	return 0;
+}
+
+/* ---- up / down --------------------------------------------------------- */
+
+static int up_lab(const struct lab *lab, bool quiet)
+{
+	struct lab_error err = { { 0 } };
+	enum labops_up_result res;
+	double t0 = now_s();
+	int r;
+
+	r = labops_up(lab, &res, &err);
+	if (r) {
+		fprintf(stderr, "vpcemu up: %s\n", err.what);
+		if (r != -EBUSY)
+			fprintf(stderr, "vpcemu up: the lab is half-built; "
+				"`vpcemu up` again or `vpcemu down %s`\n",
+				lab->name);
+		return 1;
+	}
+	if (quiet)
+		return 0;
+	if (res == LABOPS_UNCHANGED)
+		printf("lab %s is up to date: nothing changed\n", lab->name);
+	else
+		printf("lab %s %s: %zu VPC%s, %zu instance%s, %zu peering%s "
+		       "in %.2f s\n", lab->name,
+		       res == LABOPS_CREATED ? "is up" : "repaired",
+		       lab->nvpcs, lab->nvpcs == 1 ? "" : "s",
+		       lab->ninstances, lab->ninstances == 1 ? "" : "s",
+		       lab->npeerings, lab->npeerings == 1 ? "" : "s",
+		       now_s() - t0);
+	return 0;
+}
+
+static int cmd_up(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ 0 },
+	};
+	const char *name = NULL;
+	struct lab *lab;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "+n:", opts, NULL)) != -1) {
+		if (c == 'n')
+			name = optarg;
+		else
+			return usage_error("up", "bad option");
+	}
+	if (optind != argc - 1)
+		return usage_error("up", "expects one lab file");
+	if (!need_root("up"))
+		return 1;
+	lab = load_lab(argv[optind], name);
+	if (!lab)
+		return 1;
+	r = up_lab(lab, false);
+	if (!r && lab->ninstances >= 1)
+		printf("try: sudo vpcemu exec %s -- ip addr   |   "
+		       "sudo vpcemu status %s   |   sudo vpcemu down %s\n",
+		       lab->instances[0]->r.name, lab->name, lab->name);
+	lab_free(lab);
+	return r;
+}
+
+static int down_lab(const char *name, const struct lab *lab, bool quiet)
+{
+	struct lab_error err = { { 0 } };
+	double t0 = now_s();
+	bool found;
+	int r;
+
+	r = labops_down(name, lab, &found, &err);
+	if (r) {
+		fprintf(stderr, "vpcemu down: %s\n", err.what);
+		return 1;
+	}
+	if (!quiet)
+		printf(found ? "lab %s is down (%.2f s)\n"
+			     : "lab %s is not up: nothing to do\n",
+		       name, now_s() - t0);
+	return 0;
+}
+
+static int cmd_down(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ 0 },
+	};
+	const char *name = NULL, *arg;
+	struct lab *lab = NULL;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "+n:", opts, NULL)) != -1) {
+		if (c == 'n')
+			name = optarg;
+		else
+			return usage_error("down", "bad option");
+	}
+	if (optind != argc - 1)
+		return usage_error("down", "expects a lab name or a lab file");
+	if (!need_root("down"))
+		return 1;
+	arg = argv[optind];
+	if (access(arg, F_OK) == 0) {
+		/* down FILE: the file names the lab, and its plan names the
+		 * namespaces even when the state file is gone. A file with
+		 * errors still names its lab if the model could be built. */
+		struct diags d = { 0 };
+
+		labops_load(arg, name, &d, &lab);
+		if (!lab) {
+			diag_print(&d, stderr, isatty(STDERR_FILENO));
+			diags_free(&d);
+			return 1;
+		}
+		diags_free(&d);
+		r = down_lab(lab->name, d.nerrors ? NULL : lab, false);
+		lab_free(lab);
+		return r;
+	}
+	if (name)
+		return usage_error("down", "--name goes with a lab file");
+	if (!strchr(arg, '/') && strlen(arg) < 200)
+		return down_lab(arg, NULL, false);
+	fprintf(stderr, "vpcemu down: %s: no such lab or file\n", arg);
+	return 1;
+}
+
+/* ---- status ------------------------------------------------------------ */
+
+static bool netns_present(const char *name)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	return access(path, F_OK) == 0;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	struct lab_state *s;
+	char **labs = NULL;
+	size_t nlabs = 0, i, j;
+	char ip[16];
+	int r;
+
+	if (argc > 2)
+		return usage_error("status", "expects at most one lab name");
+	if (argc == 2) {
+		r = state_load(argv[1], &s);
+		if (r) {
+			fprintf(stderr, "vpcemu status: lab %s: %s\n", argv[1],
+				r == -ENOENT ? "not up" : strerror(-r));
+			return 1;
+		}
+		printf("lab %s (%s) from %s\n\n", s->lab, s->status, s->file);
+		printf("%-24s %-21s %-15s %-12s %-28s %s\n", "INSTANCE", "ID",
+		       "IP", "VPC", "NAMESPACE", "STATE");
+		for (j = 0; j < s->ninstances; j++) {
+			const struct state_instance *in = &s->instances[j];
+
+			printf("%-24s %-21s %-15s %-12s %-28s %s\n", in->name,
+			       in->id, ip_fmt(in->ip, ip), in->vpc, in->netns,
+			       netns_present(in->netns) ? "running"
+							: "missing");
+		}
+		state_free(s);
+		return 0;
+	}
+	r = state_list(&labs, &nlabs);
+	if (r) {
+		fprintf(stderr, "vpcemu status: %s: %s\n", state_dir(),
+			strerror(-r));
+		return 1;
+	}
+	if (!nlabs)
+		printf("no lab is up\n");
+	else
+		printf("%-24s %-9s %-11s %s\n", "LAB", "STATUS", "NAMESPACES",
+		       "FILE");
+	for (i = 0; i < nlabs; i++) {
+		size_t present = 0;
+
+		if (state_load(labs[i], &s))
+			continue;
+		for (j = 0; j < s->nnetns; j++)
+			present += netns_present(s->netns[j]);
+		printf("%-24s %-9s %4zu/%-6zu %s\n", s->lab, s->status,
+		       present, s->nnetns, s->file);
+		state_free(s);
+	}
+	state_names_free(labs, nlabs);
+	return 0;
+}
+
+/* ---- exec -------------------------------------------------------------- */
+
+static int cmd_exec(int argc, char **argv)
+{
+	const char *lab = NULL, *instance;
+	struct lab_state *s;
+	size_t idx;
+	int i = 1, r, status;
+
+	if (i + 1 < argc && !strcmp(argv[i], "--lab")) {
+		lab = argv[i + 1];
+		i += 2;
+	} else if (i < argc && !strncmp(argv[i], "--lab=", 6)) {
+		lab = argv[i] + 6;
+		i++;
+	}
+	if (i >= argc || argv[i][0] == '-')
+		return usage_error("exec", "expects an instance");
+	instance = argv[i++];
+	if (i < argc && !strcmp(argv[i], "--"))
+		i++;
+	if (i >= argc)
+		return usage_error("exec", "expects a command after --");
+	if (!need_root("exec"))
+		return 1;
+	r = labops_find_instance(lab, instance, &s, &idx);
+	if (r == -EEXIST) {
+		fprintf(stderr, "vpcemu exec: %s is in several labs; "
+			"say which with --lab\n", instance);
+		return 1;
+	} else if (r) {
+		fprintf(stderr, "vpcemu exec: no running lab has an instance "
+			"%s%s%s\n", instance, lab ? " in lab " : "",
+			lab ? lab : "");
+		return 1;
+	}
+	fflush(NULL);
+	r = nsexec_run(s->instances[idx].netns, argv + i, &status);
+	if (r) {
+		fprintf(stderr, "vpcemu exec: %s (namespace %s): %s\n",
+			instance, s->instances[idx].netns, strerror(-r));
+		state_free(s);
+		return 1;
+	}
+	state_free(s);
+	return status;
+}
+
+/* ---- test -------------------------------------------------------------- */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static const char *eni_netns_of_ip(const struct lab *lab, uint32_t ip)
+{
+	size_t i;
+
+	for (i = 0; i < lab->nenis; i++)
+		if (lab->enis[i]->ip == ip)
+			return lab->enis[i]->netns;
+	return NULL;
+}
+
+static void xml_escape(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '<')
+			fputs("&lt;", f);
+		else if (*s == '>')
+			fputs("&gt;", f);
+		else if (*s == '&')
+			fputs("&amp;", f);
+		else if (*s == '"')
+			fputs("&quot;", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static int cmd_test(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "junit", required_argument, NULL, 'j' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "keep", no_argument, NULL, 'k' },
+		{ 0 },
+	};
+	const char *name = NULL, *junit = NULL;
+	unsigned timeout_ms = 1000;
+	bool keep = false, *passed = NULL;
+	char **got = NULL;
+	size_t i, npass = 0, nfail = 0;
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct lab_state *old;
+	struct lab *lab;
+	double t0 = now_s();
+	int c, r = 1;
+
+	while ((c = getopt_long(argc, argv, "+n:j:t:k", opts, NULL)) != -1) {
+		if (c == 'n')
+			name = optarg;
+		else if (c == 'j')
+			junit = optarg;
+		else if (c == 't')
+			timeout_ms = (unsigned)strtoul(optarg, NULL, 10);
+		else if (c == 'k')
+			keep = true;
+		else
+			return usage_error("test", "bad option");
+	}
+	if (optind != argc - 1)
+		return usage_error("test", "expects one lab file");
+	if (timeout_ms < 100 || timeout_ms > 60000)
+		return usage_error("test", "--timeout is 100 to 60000 ms");
+	if (!need_root("test"))
+		return 1;
+	lab = load_lab(argv[optind], name);
+	if (!lab)
+		return 1;
+	if (state_load(lab->name, &old) == 0) {
+		state_free(old);
+		fprintf(stderr, "vpcemu test: lab %s is already up; take it "
+			"down or test under another name (--name)\n",
+			lab->name);
+		lab_free(lab);
+		return 1;
+	}
+	passed = calloc(lab->nexpects + 1, sizeof(*passed));
+	got = calloc(lab->nexpects + 1, sizeof(*got));
+	if (!passed || !got) {
+		fprintf(stderr, "vpcemu test: out of memory\n");
+		goto out;
+	}
+	/* Ctrl-C or a CI timeout must still take the lab down. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (up_lab(lab, true)) {
+		down_lab(lab->name, lab, true);
+		goto out;
+	}
+	for (i = 0; i < lab->nexpects && !interrupted; i++) {
+		const struct expect *e = &lab->expects[i];
+		const char *dst_ns = e->dst ? e->dst->eni->netns
+					    : eni_netns_of_ip(lab, e->dst_ip);
+		bool reachable = false;
+
+		r = probe_run(e->src->eni->netns, dst_ns, e->dst_ip, &e->proto,
+			      timeout_ms, &reachable);
+		if (r && r != -ECONNREFUSED) {
+			got[i] = str_printf("probe failed: %s", strerror(-r));
+		} else {
+			got[i] = str_printf("%s", r == -ECONNREFUSED ? "refused"
+						  : reachable ? "reachable"
+							      : "blocked");
+			passed[i] = reachable == e->reachable;
+		}
+		printf("%s  %s", passed[i] ? "PASS" : "FAIL", e->text);
+		if (!passed[i])
+			printf("   (got %s; %s:%u)", got[i] ? got[i] : "?",
+			       e->at.file, e->at.line);
+		putchar('\n');
+		fflush(stdout);
+		passed[i] ? npass++ : nfail++;
+	}
+	if (interrupted)
+		fprintf(stderr, "vpcemu test: interrupted\n");
+	if (!keep && down_lab(lab->name, lab, true))
+		nfail++;
+	printf("%zu passed, %zu failed\n", npass, nfail);
+	if (junit) {
+		FILE *f = fopen(junit, "w");
+
+		if (!f) {
+			fprintf(stderr, "vpcemu test: %s: %s\n", junit,
+				strerror(errno));
+			nfail++;
+		} else {
+			fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+				"<testsuite name=\"");
+			xml_escape(f, lab->name);
+			fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" "
+				"time=\"%.3f\">\n", lab->nexpects,
+				lab->nexpects - npass, now_s() - t0);
+			for (i = 0; i < lab->nexpects; i++) {
+				fprintf(f, "  <testcase classname=\"");
+				xml_escape(f, lab->name);
+				fprintf(f, "\" name=\"");
+				xml_escape(f, lab->expects[i].text);
+				if (passed[i]) {
+					fprintf(f, "\"/>\n");
+					continue;
+				}
+				fprintf(f, "\">\n    <failure message=\"got ");
+				xml_escape(f, got[i] ? got[i] : "not run");
+				fprintf(f, "\"/>\n  </testcase>\n");
+			}
+			fprintf(f, "</testsuite>\n");
+			fclose(f);
+		}
+	}
+	r = nfail || npass != lab->nexpects || interrupted ? 1 : 0;
+out:
+	for (i = 0; got && i < lab->nexpects; i++)
+		free(got[i]);
+	free(got);
+	free(passed);
+	lab_free(lab);
+	return r;
+}
+
+/* ---- table ------------------------------------------------------------- */
+
+static const struct cmd cmds[] = {
+	{ "validate", cmd_validate,
+	  "validate FILE [--name LAB] [--output table|json]",
+	  "Parse and check a lab file against AWS's rules; print every error as\n"
+	  "FILE:LINE:COL: error: CODE: message, or, when there is none, every\n"
+	  "resource with its ID. Needs no root. Exit 1 on any error." },
+	{ "up", cmd_up, "up FILE [--name LAB]",
+	  "Validate FILE, then build the lab in network namespaces (one router\n"
+	  "per VPC, one namespace per instance). Idempotent: bringing up the\n"
+	  "same file again changes nothing. Needs root." },
+	{ "down", cmd_down, "down LAB|FILE [--name LAB]",
+	  "Remove every namespace, link, nftables ruleset, /etc/netns entry and\n"
+	  "state file of the lab. Succeeds on a half-built lab and on a lab\n"
+	  "that is not there. Needs root." },
+	{ "status", cmd_status, "status [LAB]",
+	  "List running labs, or one lab's instances with their namespaces." },
+	{ "exec", cmd_exec, "exec [--lab LAB] INSTANCE -- CMD...",
+	  "Run CMD inside the instance's namespace, like `ip netns exec`, with\n"
+	  "/etc/netns/LAB-INSTANCE/ files bound over /etc. Exits with CMD's\n"
+	  "status. Needs root." },
+	{ "test", cmd_test,
+	  "test FILE [--name LAB] [--junit PATH] [--timeout MS] [--keep]",
+	  "Bring the lab up, check every `expect` line with real traffic (a\n"
+	  "listener answers in the destination for tcp/udp, so `blocked` means\n"
+	  "filtered), print one line per assertion and a summary, take the lab\n"
+	  "down (unless --keep). Exit 0 only if every assertion holds." },
+};
+
+static const struct cmd *find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
+}
+
+static void main_help(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: vpcemu COMMAND [ARGS]   (vpcemu COMMAND --help)\n\n"
+		"AWS VPC networking emulated on Linux network namespaces.\n\n"
+		"commands:\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %s\n", cmds[i].usage);
+	fprintf(f, "\nexit status: 0 success, 1 lab errors / failed "
+		"expectations / kernel errors,\n2 usage errors; exec exits "
+		"with the command's status.\n");
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	if (argc < 2) {
+		main_help(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		if (argc > 2 && (c = find_cmd(argv[2]))) {
+			print_help(c);
+			return 0;
+		}
+		main_help(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("vpcemu %s\n", VPCEMU_VERSION);
+		return 0;
+	}
+	c = find_cmd(argv[1]);
+	if (!c) {
+		fprintf(stderr, "vpcemu: unknown command '%s'\n\n", argv[1]);
+		main_help(stderr);
+		return EXIT_USAGE;
+	}
+	/* exec passes everything after INSTANCE to the command. */
+	if (strcmp(c->name, "exec") ? want_help(argc - 1, argv + 1)
+				    : argc == 3 && !strcmp(argv[2], "--help")) {
+		print_help(c);
+		return 0;
+	}
+	return c->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,468 @@
+/* plan.c - model -> the kernel objects of a lab (pure: no I/O).
+ *
+ * Sits between check.c and lab.c. The layout it encodes is described in
+ * include/vpcemu/plan.h; the nftables text comes from nftgen.c. Everything
+ * here is derived from the model alone, so the same lab always yields the
+ * same plan, byte for byte (plan_dump is golden-tested).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vpcemu/nftgen.h"
+#include "vpcemu/plan.h"
+#include "vpcemu/util.h"
+
+#define TABLE_MAIN 254u
+
+/* Capacities of the plan's arrays: VEC_PUSH needs a counter per array. */
+struct plan_caps {
+	size_t ns, sysctls, veths, addrs, routes, rules, nfts, files;
+};
+
+struct builder {
+	const struct lab *lab;
+	struct plan *p;
+	struct plan_caps cap;
+	size_t *router_of_vpc;	/* lab->vpcs index -> plan ns index */
+	int err;
+};
+
+static void fail(struct builder *b)
+{
+	if (!b->err)
+		b->err = -ENOMEM;
+}
+
+static size_t vpc_index(const struct lab *lab, const struct vpc *vpc)
+{
+	size_t i;
+
+	for (i = 0; i < lab->nvpcs; i++)
+		if (lab->vpcs[i] == vpc)
+			break;
+	return i;
+}
+
+static size_t add_ns(struct builder *b, const char *name,
+		     enum plan_ns_kind kind)
+{
+	struct plan_ns *ns = VEC_PUSH(b->p->ns, b->p->nns, b->cap.ns);
+
+	if (!ns || !(ns->name = strdup(name))) {
+		fail(b);
+		return 0;
+	}
+	ns->kind = kind;
+	return b->p->nns - 1;
+}
+
+static void add_sysctl(struct builder *b, size_t ns, const char *value,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void add_sysctl(struct builder *b, size_t ns, const char *value,
+		       const char *fmt, ...)
+{
+	struct plan_sysctl *s;
+	struct strbuf path = { 0 };
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vprintf(&path, fmt, ap);
+	va_end(ap);
+	s = VEC_PUSH(b->p->sysctls, b->p->nsysctls, b->cap.sysctls);
+	if (!s || !(s->path = sb_take(&path)) || !(s->value = strdup(value))) {
+		sb_free(&path);
+		fail(b);
+		return;
+	}
+	s->ns = ns;
+}
+
+static void add_veth(struct builder *b, size_t ns_a, const char *name_a,
+		     size_t ns_b, const char *name_b, bool up)
+{
+	struct plan_veth *v = VEC_PUSH(b->p->veths, b->p->nveths, b->cap.veths);
+
+	if (!v) {
+		fail(b);
+		return;
+	}
+	v->ns_a = ns_a;
+	snprintf(v->name_a, sizeof(v->name_a), "%s", name_a);
+	v->ns_b = ns_b;
+	snprintf(v->name_b, sizeof(v->name_b), "%s", name_b);
+	v->up = up;
+}
+
+static void add_addr(struct builder *b, size_t ns, const char *dev,
+		     uint32_t addr, uint8_t prefix)
+{
+	struct plan_addr *a = VEC_PUSH(b->p->addrs, b->p->naddrs, b->cap.addrs);
+
+	if (!a) {
+		fail(b);
+		return;
+	}
+	a->ns = ns;
+	snprintf(a->dev, sizeof(a->dev), "%s", dev);
+	a->addr = addr;
+	a->prefix = prefix;
+}
+
+/* dev NULL: blackhole. */
+static void add_route(struct builder *b, size_t ns, uint32_t table,
+		      struct cidr dst, const char *dev, uint32_t gateway)
+{
+	struct plan_route *r = VEC_PUSH(b->p->routes, b->p->nroutes,
+					b->cap.routes);
+
+	if (!r) {
+		fail(b);
+		return;
+	}
+	r->ns = ns;
+	r->table = table;
+	r->dst = dst;
+	r->type = dev ? PLAN_ROUTE_UNICAST : PLAN_ROUTE_BLACKHOLE;
+	if (dev)
+		snprintf(r->dev, sizeof(r->dev), "%s", dev);
+	r->gateway = gateway;
+}
+
+static void add_rule(struct builder *b, size_t ns, uint32_t pref,
+		     const char *iif, struct cidr dst,
+		     enum plan_rule_action action, uint32_t table)
+{
+	struct plan_rule *r = VEC_PUSH(b->p->rules, b->p->nrules, b->cap.rules);
+
+	if (!r) {
+		fail(b);
+		return;
+	}
+	r->ns = ns;
+	r->pref = pref;
+	if (iif)
+		snprintf(r->iif, sizeof(r->iif), "%s", iif);
+	r->dst = dst;
+	r->action = action;
+	r->table = table;
+}
+
+static void add_file(struct builder *b, size_t ns, const char *name,
+		     char *content)
+{
+	struct plan_file *f = VEC_PUSH(b->p->files, b->p->nfiles, b->cap.files);
+
+	if (!f || !content || !(f->name = strdup(name))) {
+		free(content);
+		fail(b);
+		return;
+	}
+	f->ns = ns;
+	f->content = content;
+}
+
+/* Kernel table of a route table: its rank among its VPC's tables. */
+static uint32_t table_id(const struct lab *lab, const struct route_table *rt)
+{
+	uint32_t rank = 0;
+	size_t i;
+
+	for (i = 0; i < lab->nroute_tables && lab->route_tables[i] != rt; i++)
+		if (lab->route_tables[i]->vpc == rt->vpc)
+			rank++;
+	return PLAN_TABLE_BASE + rank;
+}
+
+static void plan_router(struct builder *b, const struct vpc *vpc)
+{
+	const struct lab *lab = b->lab;
+	char *name = str_printf("%s-%s", lab->name, vpc->r.name);
+	size_t ns, i;
+
+	if (!name) {
+		fail(b);
+		return;
+	}
+	ns = add_ns(b, name, PLAN_NS_ROUTER);
+	free(name);
+	if (b->err)
+		return;
+	b->p->ns[ns].vpc = vpc;
+	b->router_of_vpc[vpc_index(lab, vpc)] = ns;
+
+	/* A new namespace inherits these from the host (kernel-notes): set
+	 * each one. Devices created afterwards copy conf/default. */
+	add_sysctl(b, ns, "1", "net/ipv4/ip_forward");
+	add_sysctl(b, ns, "0", "net/ipv4/conf/all/rp_filter");
+	add_sysctl(b, ns, "0", "net/ipv4/conf/default/rp_filter");
+	add_sysctl(b, ns, "0", "net/ipv4/conf/all/send_redirects");
+	add_sysctl(b, ns, "0", "net/ipv4/conf/default/send_redirects");
+	add_sysctl(b, ns, "1", "net/ipv4/conf/default/proxy_arp");
+	add_sysctl(b, ns, "1", "net/ipv6/conf/all/disable_ipv6");
+	add_sysctl(b, ns, "1", "net/ipv6/conf/default/disable_ipv6");
+
+	/* The VPC router answers at base+1 of every subnet. */
+	for (i = 0; i < lab->nsubnets; i++)
+		if (lab->subnets[i]->vpc == vpc)
+			add_addr(b, ns, "lo", lab->subnets[i]->cidr.addr + 1, 32);
+
+	/* The local route (R-3.3): VPC blocks are looked up in main, which
+	 * holds only the ENIs' /32s; any other address of a block drops. */
+	for (i = 0; i < vpc->ncidrs; i++) {
+		add_rule(b, ns, PLAN_PREF_LOCAL, NULL, vpc->cidrs[i],
+			 PLAN_RULE_LOOKUP, TABLE_MAIN);
+		add_route(b, ns, TABLE_MAIN, vpc->cidrs[i], NULL, 0);
+	}
+	/* Whatever no route table routes is dropped silently, as AWS does,
+	 * instead of falling through to main and drawing ICMP errors. */
+	add_rule(b, ns, PLAN_PREF_LAST, NULL, (struct cidr){ 0 },
+		 PLAN_RULE_BLACKHOLE, 0);
+}
+
+static void plan_eni(struct builder *b, const struct eni *eni, size_t index)
+{
+	const struct subnet *sn = eni->subnet;
+	size_t router = b->router_of_vpc[vpc_index(b->lab, sn->vpc)];
+	const struct vpc *vpc = sn->vpc;
+	char ipbuf[16];
+	size_t ns;
+
+	ns = add_ns(b, eni->netns, PLAN_NS_ENI);
+	if (b->err)
+		return;
+	b->p->ns[ns].eni = eni;
+	b->p->ns[ns].vpc = vpc;
+	add_sysctl(b, ns, "0", "net/ipv4/conf/all/accept_redirects");
+	add_sysctl(b, ns, "0", "net/ipv4/conf/default/accept_redirects");
+	add_sysctl(b, ns, "1", "net/ipv6/conf/all/disable_ipv6");
+	add_sysctl(b, ns, "1", "net/ipv6/conf/default/disable_ipv6");
+
+	add_veth(b, ns, "eth0", router, eni->ifname, true);
+	/* Proxy ARP answers late (up to 0.8 s) unless told not to; there is
+	 * no per-namespace default for it (kernel 6.18). */
+	add_sysctl(b, router, "0", "net/ipv4/neigh/%s/proxy_delay",
+		   eni->ifname);
+
+	add_addr(b, ns, "eth0", eni->ip, sn->cidr.len);
+	add_route(b, ns, TABLE_MAIN, (struct cidr){ 0 }, "eth0",
+		  sn->cidr.addr + 1);
+	add_route(b, router, TABLE_MAIN, (struct cidr){ eni->ip, 32 },
+		  eni->ifname, 0);
+	add_rule(b, router, PLAN_PREF_ENI + (uint32_t)index, eni->ifname,
+		 (struct cidr){ 0 }, PLAN_RULE_LOOKUP, table_id(b->lab, sn->rt));
+
+	/* Amazon DNS answers at the primary block's base+2. */
+	ip_fmt(vpc->cidrs[0].addr + 2, ipbuf);
+	if (!strcmp(vpc->region, "us-east-1"))
+		add_file(b, ns, "resolv.conf",
+			 str_printf("nameserver %s\nsearch ec2.internal\n",
+				    ipbuf));
+	else
+		add_file(b, ns, "resolv.conf",
+			 str_printf("nameserver %s\nsearch %s.compute.internal\n",
+				    ipbuf, vpc->region));
+	ip_fmt(eni->ip, ipbuf);
+	add_file(b, ns, "hosts",
+		 str_printf("127.0.0.1\tlocalhost\n%s\tip-%u-%u-%u-%u %s\n",
+			    ipbuf, eni->ip >> 24, (eni->ip >> 16) & 0xff,
+			    (eni->ip >> 8) & 0xff, eni->ip & 0xff,
+			    eni->r.name));
+}
+
+static void plan_peering(struct builder *b, const struct peering *pc)
+{
+	size_t ra = b->router_of_vpc[vpc_index(b->lab, pc->requester)];
+	size_t rb = b->router_of_vpc[vpc_index(b->lab, pc->accepter)];
+
+	/* Only an active peering carries traffic (§6.1); the link exists in
+	 * every state so that accepting it later only sets it up. */
+	add_veth(b, ra, pc->ifname, rb, pc->ifname,
+		 pc->status == PEERING_ACTIVE);
+	add_sysctl(b, ra, "0", "net/ipv4/neigh/%s/proxy_delay", pc->ifname);
+	add_sysctl(b, rb, "0", "net/ipv4/neigh/%s/proxy_delay", pc->ifname);
+}
+
+static void plan_route_table(struct builder *b, const struct route_table *rt)
+{
+	size_t ns = b->router_of_vpc[vpc_index(b->lab, rt->vpc)];
+	uint32_t table = table_id(b->lab, rt);
+	size_t i;
+
+	for (i = 0; i < rt->nroutes; i++) {
+		const struct route *r = &rt->routes[i];
+		const char *dev = NULL;
+
+		switch (r->target_kind) {
+		case TARGET_PEERING:
+			/* A route to a peering that is not active is a
+			 * blackhole (R-3.9, R-6.10). */
+			if (r->peering->status == PEERING_ACTIVE)
+				dev = r->peering->ifname;
+			break;
+		case TARGET_INSTANCE:
+			dev = r->instance->eni->ifname;
+			break;
+		case TARGET_ENDPOINT:	/* gateway endpoints: no service yet */
+		case TARGET_BLACKHOLE:
+			break;
+		}
+		add_route(b, ns, table, r->dst, dev, 0);
+	}
+}
+
+struct plan *plan_build(const struct lab *lab)
+{
+	struct builder b = { .lab = lab };
+	size_t i;
+
+	b.p = calloc(1, sizeof(*b.p));
+	b.router_of_vpc = calloc(lab->nvpcs + 1, sizeof(*b.router_of_vpc));
+	if (!b.p || !b.router_of_vpc || !(b.p->lab = strdup(lab->name)))
+		fail(&b);
+
+	for (i = 0; !b.err && i < lab->nvpcs; i++)
+		plan_router(&b, lab->vpcs[i]);
+	for (i = 0; !b.err && i < lab->nenis; i++)
+		plan_eni(&b, lab->enis[i], i);
+	for (i = 0; !b.err && i < lab->npeerings; i++)
+		plan_peering(&b, lab->peerings[i]);
+	for (i = 0; !b.err && i < lab->nroute_tables; i++)
+		plan_route_table(&b, lab->route_tables[i]);
+	for (i = 0; !b.err && i < lab->nvpcs; i++) {
+		struct plan_nft *n = VEC_PUSH(b.p->nfts, b.p->nnfts, b.cap.nfts);
+
+		if (!n || !(n->ruleset = nftgen_router(lab, lab->vpcs[i]))) {
+			fail(&b);
+			break;
+		}
+		n->ns = b.router_of_vpc[i];
+	}
+
+	free(b.router_of_vpc);
+	if (b.err) {
+		plan_free(b.p);
+		errno = -b.err;
+		return NULL;
+	}
+	return b.p;
+}
+
+void plan_free(struct plan *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->nns; i++)
+		free(p->ns[i].name);
+	for (i = 0; i < p->nsysctls; i++) {
+		free(p->sysctls[i].path);
+		free(p->sysctls[i].value);
+	}
+	for (i = 0; i < p->nnfts; i++)
+		free(p->nfts[i].ruleset);
+	for (i = 0; i < p->nfiles; i++) {
+		free(p->files[i].name);
+		free(p->files[i].content);
+	}
+	free(p->ns);
+	free(p->sysctls);
+	free(p->veths);
+	free(p->addrs);
+	free(p->routes);
+	free(p->rules);
+	free(p->nfts);
+	free(p->files);
+	free(p->lab);
+	free(p);
+}
+
+void plan_dump(const struct plan *p, FILE *out)
+{
+	char c[20], g[16];
+	size_t i;
+
+	for (i = 0; i < p->nns; i++)
+		fprintf(out, "ns %s %s\n",
+			p->ns[i].kind == PLAN_NS_ROUTER ? "router" : "eni",
+			p->ns[i].name);
+	for (i = 0; i < p->nsysctls; i++)
+		fprintf(out, "sysctl %s %s=%s\n", p->ns[p->sysctls[i].ns].name,
+			p->sysctls[i].path, p->sysctls[i].value);
+	for (i = 0; i < p->nveths; i++) {
+		const struct plan_veth *v = &p->veths[i];
+
+		fprintf(out, "veth %s:%s %s:%s %s\n", p->ns[v->ns_a].name,
+			v->name_a, p->ns[v->ns_b].name, v->name_b,
+			v->up ? "up" : "down");
+	}
+	for (i = 0; i < p->naddrs; i++)
+		fprintf(out, "addr %s %s %s/%u\n", p->ns[p->addrs[i].ns].name,
+			p->addrs[i].dev, ip_fmt(p->addrs[i].addr, g),
+			p->addrs[i].prefix);
+	for (i = 0; i < p->nroutes; i++) {
+		const struct plan_route *r = &p->routes[i];
+
+		fprintf(out, "route %s table %u %s", p->ns[r->ns].name,
+			r->table, cidr_fmt(r->dst, c));
+		if (r->type == PLAN_ROUTE_BLACKHOLE)
+			fprintf(out, " blackhole\n");
+		else if (r->gateway)
+			fprintf(out, " via %s dev %s\n", ip_fmt(r->gateway, g),
+				r->dev);
+		else
+			fprintf(out, " dev %s\n", r->dev);
+	}
+	for (i = 0; i < p->nrules; i++) {
+		const struct plan_rule *r = &p->rules[i];
+
+		fprintf(out, "rule %s pref %u", p->ns[r->ns].name, r->pref);
+		if (r->iif[0])
+			fprintf(out, " iif %s", r->iif);
+		if (r->dst.len)
+			fprintf(out, " to %s", cidr_fmt(r->dst, c));
+		if (r->action == PLAN_RULE_BLACKHOLE)
+			fprintf(out, " blackhole\n");
+		else
+			fprintf(out, " lookup %u\n", r->table);
+	}
+	for (i = 0; i < p->nnfts; i++)
+		fprintf(out, "nft %s %zu bytes\n", p->ns[p->nfts[i].ns].name,
+			strlen(p->nfts[i].ruleset));
+	for (i = 0; i < p->nfiles; i++)
+		fprintf(out, "file /etc/netns/%s/%s %zu bytes\n",
+			p->ns[p->files[i].ns].name, p->files[i].name,
+			strlen(p->files[i].content));
+}
+
+int plan_digest(const struct plan *p, char out[17])
+{
+	uint64_t h = 0xcbf29ce484222325ull;	/* FNV-1a 64 */
+	char *text = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	f = open_memstream(&text, &len);
+	if (!f)
+		return -ENOMEM;
+	plan_dump(p, f);
+	for (i = 0; i < p->nnfts; i++)
+		fputs(p->nfts[i].ruleset, f);
+	for (i = 0; i < p->nfiles; i++)
+		fputs(p->files[i].content, f);
+	if (fclose(f) != 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)text[i];
+		h *= 0x100000001b3ull;
+	}
+	free(text);
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+	return 0;
+}

@@ -1,0 +1,252 @@
+/* state.c - applied state of each lab, as JSON files (see state.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vpcemu/model.h"
+#include "vpcemu/state.h"
+#include "vpcemu/util.h"
+
+const char *state_dir(void)
+{
+	const char *d = getenv("VPCEMU_STATE_DIR");
+
+	return d && *d ? d : "/run/vpcemu/labs";
+}
+
+static int mkdir_p(const char *dir)
+{
+	char *p = strdup(dir), *s;
+	int r = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			r = -errno;
+		*s = '/';
+	}
+	if (!r && mkdir(p, 0755) < 0 && errno != EEXIST)
+		r = -errno;
+	free(p);
+	return r;
+}
+
+static char *state_path(const char *lab, const char *suffix)
+{
+	return str_printf("%s/%s.json%s", state_dir(), lab, suffix);
+}
+
+int state_save(const struct lab_state *s)
+{
+	json_t *root, *ns, *inst;
+	char *path = NULL, *tmp = NULL;
+	char ip[16];
+	size_t i;
+	int r;
+
+	root = json_pack("{s:s, s:s, s:s, s:s}", "lab", s->lab, "file",
+			 s->file, "status", s->status, "digest", s->digest);
+	ns = json_array();
+	inst = json_array();
+	if (!root || !ns || !inst) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < s->nnetns; i++)
+		json_array_append_new(ns, json_string(s->netns[i]));
+	for (i = 0; i < s->ninstances; i++) {
+		const struct state_instance *in = &s->instances[i];
+
+		json_array_append_new(inst,
+			json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name",
+				  in->name, "id", in->id, "netns", in->netns,
+				  "ip", ip_fmt(in->ip, ip), "vpc", in->vpc,
+				  "subnet", in->subnet));
+	}
+	json_object_set(root, "namespaces", ns);
+	json_object_set(root, "instances", inst);
+
+	r = mkdir_p(state_dir());
+	if (r)
+		goto out;
+	path = state_path(s->lab, "");
+	tmp = state_path(s->lab, ".tmp");
+	if (!path || !tmp) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
+		r = -EIO;
+		goto out;
+	}
+	r = rename(tmp, path) < 0 ? -errno : 0;
+out:
+	json_decref(ns);
+	json_decref(inst);
+	json_decref(root);
+	free(path);
+	free(tmp);
+	return r;
+}
+
+static char *dup_member(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return strdup(v ? v : "");
+}
+
+int state_load(const char *lab, struct lab_state **ret)
+{
+	struct lab_state *s = NULL;
+	json_t *root = NULL, *a;
+	json_error_t jerr;
+	char *path = state_path(lab, "");
+	size_t i;
+	int r = 0;
+
+	if (!path)
+		return -ENOMEM;
+	if (access(path, F_OK) < 0) {
+		r = -errno;
+		goto out;
+	}
+	root = json_load_file(path, 0, &jerr);
+	s = calloc(1, sizeof(*s));
+	if (!root || !s) {
+		r = root ? -ENOMEM : -EINVAL;
+		goto out;
+	}
+	s->lab = dup_member(root, "lab");
+	s->file = dup_member(root, "file");
+	s->status = dup_member(root, "status");
+	s->digest = dup_member(root, "digest");
+	a = json_object_get(root, "namespaces");
+	s->netns = calloc(json_array_size(a) + 1, sizeof(*s->netns));
+	for (i = 0; s->netns && i < json_array_size(a); i++) {
+		const char *n = json_string_value(json_array_get(a, i));
+
+		s->netns[s->nnetns++] = strdup(n ? n : "");
+	}
+	a = json_object_get(root, "instances");
+	s->instances = calloc(json_array_size(a) + 1, sizeof(*s->instances));
+	for (i = 0; s->instances && i < json_array_size(a); i++) {
+		json_t *o = json_array_get(a, i);
+		struct state_instance *in = &s->instances[s->ninstances++];
+		const char *ip = json_string_value(json_object_get(o, "ip"));
+
+		in->name = dup_member(o, "name");
+		in->id = dup_member(o, "id");
+		in->netns = dup_member(o, "netns");
+		in->vpc = dup_member(o, "vpc");
+		in->subnet = dup_member(o, "subnet");
+		if (!ip || ip_parse(ip, &in->ip) < 0)
+			r = -EINVAL;
+	}
+	if (!s->lab || !s->file || !s->status || !s->digest || !s->netns ||
+	    !s->instances)
+		r = -ENOMEM;
+out:
+	json_decref(root);
+	free(path);
+	if (r) {
+		state_free(s);
+		s = NULL;
+	}
+	*ret = s;
+	return r;
+}
+
+int state_remove(const char *lab)
+{
+	char *path = state_path(lab, "");
+	int r = 0;
+
+	if (!path)
+		return -ENOMEM;
+	if (unlink(path) < 0 && errno != ENOENT)
+		r = -errno;
+	free(path);
+	return r;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int state_list(char ***ret_names, size_t *ret_n)
+{
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	DIR *d;
+
+	*ret_names = NULL;
+	*ret_n = 0;
+	d = opendir(state_dir());
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		char **slot;
+
+		if (len <= 5 || strcmp(e->d_name + len - 5, ".json"))
+			continue;
+		slot = VEC_PUSH(names, n, cap);
+		if (!slot || !(*slot = strndup(e->d_name, len - 5))) {
+			closedir(d);
+			state_names_free(names, n);
+			return -ENOMEM;
+		}
+	}
+	closedir(d);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
+	*ret_names = names;
+	*ret_n = n;
+	return 0;
+}
+
+void state_names_free(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+void state_free(struct lab_state *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->nnetns; i++)
+		free(s->netns[i]);
+	for (i = 0; i < s->ninstances; i++) {
+		free(s->instances[i].name);
+		free(s->instances[i].id);
+		free(s->instances[i].netns);
+		free(s->instances[i].vpc);
+		free(s->instances[i].subnet);
+	}
+	free(s->netns);
+	free(s->instances);
+	free(s->lab);
+	free(s->file);
+	free(s->status);
+	free(s->digest);
+	free(s);
+}

@@ -1,0 +1,42 @@
+/* state.h - what a lab put in the kernel, on disk, so that down, status,
+ * exec and a later process find it again.
+ *
+ * One JSON file per lab, /run/vpcemu/labs/LAB.json (VPCEMU_STATE_DIR
+ * overrides the directory), replaced atomically (temp file + rename). It is
+ * written before the kernel is touched (status "building") so that a lab
+ * that fails half-way can still be taken down.
+ */
+#ifndef VPCEMU_STATE_H
+#define VPCEMU_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct state_instance {
+	char *name, *id, *netns, *vpc, *subnet;
+	uint32_t ip;
+};
+
+struct lab_state {
+	char *lab;
+	char *file;		/* absolute path of the lab file */
+	char *status;		/* "building", "up" */
+	char *digest;		/* plan_digest of what was applied */
+	char **netns;		/* every namespace of the lab */
+	size_t nnetns;
+	struct state_instance *instances;	/* instances and endpoint ENIs */
+	size_t ninstances;
+};
+
+/* Directory of the state files (no trailing slash). */
+const char *state_dir(void);
+int state_save(const struct lab_state *s);
+/* Returns 0, -ENOENT when the lab has no state, or -errno / -EINVAL. */
+int state_load(const char *lab, struct lab_state **ret);
+int state_remove(const char *lab);
+/* Names of every lab with a state file, sorted; free with state_names_free. */
+int state_list(char ***ret_names, size_t *ret_n);
+void state_names_free(char **names, size_t n);
+void state_free(struct lab_state *s);
+
+#endif
