@@ -1,0 +1,41 @@
+/* nsexec.h - run a command inside a named network namespace.
+ *
+ * nsexec_run() does what `ip netns exec NAME CMD...` does (iproute2
+ * lib/namespace.c netns_switch), but from a forked child so the caller keeps
+ * its own namespaces: the command sees the namespace's network, a fresh
+ * /sys that describes it, and /etc/netns/NAME/FILE bound over /etc/FILE.
+ * nsexec_enter() is the network half only, for children that open sockets
+ * (probe.c).
+ *
+ * Namespaces are the iproute2 kind: a bind mount at /run/netns/NAME.
+ */
+#ifndef VPCEMU_NSEXEC_H
+#define VPCEMU_NSEXEC_H
+
+#define NSEXEC_RUN_DIR "/run/netns"
+#define NSEXEC_ETC_DIR "/etc/netns"
+
+/* Runs argv (argv[0] looked up in PATH) in network namespace netns and waits
+ * for it. stdin, stdout, stderr, the process group and the controlling
+ * terminal are inherited, so interactive shells work; like system(3) the
+ * caller ignores SIGINT and SIGQUIT while it waits, so Ctrl-C reaches only
+ * the command. The caller must not reap children with waitpid(-1) meanwhile.
+ *
+ * Returns 0 with *ret_status the command's status in shell convention (its
+ * exit code, or 128 + the signal that killed it). Errors, as -errno:
+ *   -EINVAL  bad namespace name, or empty argv;
+ *   -ENOENT  no namespace of that name (checked before forking);
+ *   other    the namespace could not be entered (*ret_status = -1), or the
+ *            command could not be executed: then *ret_status is 127 when it
+ *            was not found (-ENOENT) and 126 otherwise, as a shell says.
+ * ret_status may be NULL. */
+int nsexec_run(const char *netns, char *const argv[], int *ret_status);
+
+/* Moves the calling thread into network namespace netns (setns only; the
+ * mount namespace and /sys are left alone). Meant for a freshly forked
+ * child: sockets it opens afterwards belong to netns. Only async-signal-safe
+ * calls, so it is fine after fork() in a multithreaded process.
+ * Returns 0, -EINVAL (bad name), -ENOENT (no such namespace) or -errno. */
+int nsexec_enter(const char *netns);
+
+#endif
