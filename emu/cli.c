@@ -298,7 +298,7 @@ static int cmd_validate(int argc, char **argv)
 	struct lab *lab;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+n:o:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:o:", opts, NULL)) != -1) {
 		if (c == 'n')
 			name = optarg;
 		else if (c == 'o')
@@ -381,7 +381,7 @@ static int cmd_up(int argc, char **argv)
 	struct lab *lab;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "+n:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
 		if (c == 'n')
 			name = optarg;
 		else
@@ -432,7 +432,7 @@ static int cmd_down(int argc, char **argv)
 	struct lab *lab = NULL;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "+n:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
 		if (c == 'n')
 			name = optarg;
 		else
@@ -573,11 +573,16 @@ static int cmd_exec(int argc, char **argv)
 	}
 	fflush(NULL);
 	r = nsexec_run(s->instances[idx].netns, argv + i, &status);
-	if (r) {
-		fprintf(stderr, "vpcemu exec: %s (namespace %s): %s\n",
-			instance, s->instances[idx].netns, strerror(-r));
-		state_free(s);
-		return 1;
+	if (r && status >= 0) {
+		/* The namespace was entered; the command could not run. */
+		fprintf(stderr, "vpcemu exec: %s: %s\n", argv[i],
+			strerror(-r));
+	} else if (r) {
+		fprintf(stderr, "vpcemu exec: %s (namespace %s): %s%s\n",
+			instance, s->instances[idx].netns, strerror(-r),
+			r == -ENOENT ? "; is the lab half-built? "
+				       "(vpcemu up again)" : "");
+		status = 1;
 	}
 	state_free(s);
 	return status;
@@ -639,7 +644,7 @@ static int cmd_test(int argc, char **argv)
 	double t0 = now_s();
 	int c, r = 1;
 
-	while ((c = getopt_long(argc, argv, "+n:j:t:k", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:j:t:k", opts, NULL)) != -1) {
 		if (c == 'n')
 			name = optarg;
 		else if (c == 'j')
