@@ -1,0 +1,125 @@
+/* test_plan.c - the planner against golden dumps, and its invariants. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vpcemu/check.h"
+#include "vpcemu/conf.h"
+#include "vpcemu/model.h"
+#include "vpcemu/plan.h"
+
+static struct lab *load(const char *path)
+{
+	struct diags d = { 0 };
+	struct conf_file *f = conf_parse_file(path, &d);
+	struct lab *lab;
+
+	cr_assert_not_null(f, "cannot parse %s", path);
+	lab = model_build(f, NULL, &d);
+	cr_assert_not_null(lab);
+	check_lab(lab, &d);
+	if (d.nerrors)
+		diag_print(&d, stderr, 0);
+	cr_assert_eq(d.nerrors, 0, "%s has errors", path);
+	conf_free(f);
+	diags_free(&d);
+	return lab;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *s = NULL;
+	size_t n = 0;
+
+	if (!f)
+		return NULL;
+	getdelim(&s, &n, '\0', f);
+	fclose(f);
+	return s;
+}
+
+/* Compares the plan dump of lab file conf with golden file; with
+ * VPCEMU_UPDATE_GOLDEN=1 rewrites it instead. */
+static void golden(const char *conf, const char *gold)
+{
+	struct lab *lab = load(conf);
+	struct plan *p = plan_build(lab);
+	char *got = NULL, *want;
+	size_t len = 0;
+	FILE *f;
+
+	cr_assert_not_null(p);
+	f = open_memstream(&got, &len);
+	plan_dump(p, f);
+	fclose(f);
+	if (getenv("VPCEMU_UPDATE_GOLDEN")) {
+		f = fopen(gold, "w");
+		cr_assert_not_null(f, "cannot write %s", gold);
+		fputs(got, f);
+		fclose(f);
+	}
+	want = slurp(gold);
+	cr_assert_not_null(want, "missing %s (make golden)", gold);
+	cr_expect_str_eq(got, want, "plan of %s differs from %s", conf, gold);
+	free(want);
+	free(got);
+	plan_free(p);
+	lab_free(lab);
+}
+
+Test(plan, golden_hands_on)
+{
+	golden("../topologies/vpc-peering.conf", "golden/plan/vpc-peering.plan");
+}
+
+Test(plan, golden_transitive)
+{
+	golden("../topologies/transitive.conf", "golden/plan/transitive.plan");
+}
+
+/* Invariants the kernel relies on. */
+Test(plan, routes_to_non_active_peering_are_blackholes)
+{
+	struct lab *lab = load("../topologies/vpc-peering.conf");
+	struct plan *p;
+	size_t i, via_pcx = 0, blackholes = 0;
+
+	lab->peerings[0]->status = PEERING_PENDING_ACCEPTANCE;
+	p = plan_build(lab);
+	cr_assert_not_null(p);
+	for (i = 0; i < p->nroutes; i++) {
+		if (p->routes[i].table < PLAN_TABLE_BASE)
+			continue;
+		if (p->routes[i].type == PLAN_ROUTE_BLACKHOLE)
+			blackholes++;
+		else if (!strncmp(p->routes[i].dev, "pcx-", 4))
+			via_pcx++;
+	}
+	cr_expect_eq(via_pcx, 0);
+	cr_expect_eq(blackholes, 2);
+	for (i = 0; i < p->nveths; i++)
+		if (!strncmp(p->veths[i].name_a, "pcx-", 4))
+			cr_expect(!p->veths[i].up, "pending peering is up");
+	plan_free(p);
+	lab_free(lab);
+}
+
+Test(plan, names_fit_the_kernel)
+{
+	struct lab *lab = load("../topologies/vpc-peering.conf");
+	struct plan *p = plan_build(lab);
+	size_t i;
+
+	cr_assert_not_null(p);
+	for (i = 0; i < p->nveths; i++) {
+		cr_expect_lt(strlen(p->veths[i].name_a), 16);
+		cr_expect_lt(strlen(p->veths[i].name_b), 16);
+	}
+	for (i = 0; i < p->nns; i++)
+		cr_expect(!strncmp(p->ns[i].name, "vpc-peering-", 12),
+			  "namespace %s not prefixed by the lab", p->ns[i].name);
+	plan_free(p);
+	lab_free(lab);
+}
