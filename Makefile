@@ -84,8 +84,8 @@ check: deps
 
 test: unit integration
 
-unit: $(B)/unit-tests
-	$(Q)cd tests && ../$(B)/unit-tests --jobs 2
+unit: $(B)/unit-tests $(B)/vpcemu
+	$(Q)cd tests && VPCEMU=../$(B)/vpcemu ../$(B)/unit-tests --jobs 2
 
 integration: $(B)/integration-tests $(B)/vpcemu
 	$(Q)scripts/run-integration $(B)
