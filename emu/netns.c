@@ -1,0 +1,811 @@
+/* netns.c - named network namespaces and the per-namespace handle.
+ *
+ * Creation follows iproute2 (ip/ipnetns.c netns_add): /run/netns is a
+ * shared mount prepared under flock, each namespace is an nsfs bind mount
+ * on an empty file created with O_EXCL. The calling thread unshares a new
+ * namespace, binds /proc/thread-self/ns/net (not /proc/self: that is the
+ * main thread's) and setns()es back to the fd it saved first.
+ *
+ * Deletion is asynchronous in the kernel: the last unmount queues the
+ * namespace on a single ordered workqueue (netns_wq, cleanup_net) which
+ * unregisters its devices in batches. netns_delete_wait observes that
+ * without pinning anything; see the comment above it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/select.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
+#include <linux/net_namespace.h>
+#include <linux/nsfs.h>
+#include <linux/rtnetlink.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+#include <nftables/libnftables.h>
+
+#include "vpcemu/link.h"
+#include "vpcemu/netns.h"
+#include "vpcemu/nft.h"
+
+#define SELF_NETNS "/proc/thread-self/ns/net"
+/* NL_DUMP_BUF is newer than our libmnl: same value. */
+#define NL_DUMP_BUF 32768
+
+struct nsh {
+	char *name;
+	int fd;
+	struct nl_sock *rtnl;
+	struct nft_ctx *nft;
+};
+
+/* A namespace name becomes a file name under /run/netns and /etc/netns. */
+static int netns_path(const char *name, char *buf, size_t len)
+{
+	int n;
+
+	if (!name || !*name || strchr(name, '/') || !strcmp(name, ".") ||
+	    !strcmp(name, ".."))
+		return -EINVAL;
+	n = snprintf(buf, len, "%s/%s", NETNS_RUN_DIR, name);
+	if (n < 0 || (size_t)n >= len || strlen(name) > NAME_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* Moves the calling thread into the namespace of fd; *ret_home is the fd
+ * of the namespace it came from, for ns_leave. */
+static int ns_enter(int fd, int *ret_home)
+{
+	int home;
+
+	home = open(SELF_NETNS, O_RDONLY | O_CLOEXEC);
+	if (home < 0)
+		return -errno;
+	if (setns(fd, CLONE_NEWNET) < 0) {
+		int r = -errno;
+
+		close(home);
+		return r;
+	}
+	*ret_home = home;
+	return 0;
+}
+
+/* Back home. setns() to a namespace we hold an fd of cannot really fail;
+ * if it ever does the caller must report it, never ignore it. */
+static int ns_leave(int home)
+{
+	int r = 0;
+
+	if (setns(home, CLONE_NEWNET) < 0)
+		r = -errno;
+	close(home);
+	return r;
+}
+
+/* Moves fd to a number >= FD_SETSIZE when the limit allows. A lab holds
+ * two fds per namespace; libnftables waits on its socket with select(),
+ * which aborts on fds >= FD_SETSIZE: keep the low numbers for it. */
+static int fd_move_high(int fd)
+{
+	int nfd;
+
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, FD_SETSIZE);
+	if (nfd < 0)
+		return fd;
+	close(fd);
+	return nfd;
+}
+
+static bool fd_is_netns(int fd)
+{
+	return ioctl(fd, NS_GET_NSTYPE) == CLONE_NEWNET;
+}
+
+/* mkdir /run/netns and make it a shared mount, so that namespaces mounted
+ * below propagate to `ip netns exec` children (which make / a slave).
+ * Returns the directory fd, locked: concurrent preparations (ours or ip's)
+ * would otherwise stack bind mounts. */
+static int run_dir_lock(void)
+{
+	bool bound = false;
+	int dfd, r;
+
+	if (mkdir(NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	dfd = open(NETNS_RUN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	if (flock(dfd, LOCK_EX) < 0)
+		goto fail;
+	while (mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) < 0) {
+		/* EINVAL: not a mount point yet; bind it onto itself once. */
+		if (errno != EINVAL || bound)
+			goto fail;
+		if (mount(NETNS_RUN_DIR, NETNS_RUN_DIR, "none",
+			  MS_BIND | MS_REC, NULL) < 0)
+			goto fail;
+		bound = true;
+	}
+	return dfd;
+fail:
+	r = -errno;
+	close(dfd);
+	return r;
+}
+
+int netns_create(const char *name, bool exist_ok)
+{
+	char path[PATH_MAX];
+	int dfd = -1, fd = -1, home = -1, r;
+	bool created = false;
+
+	r = netns_path(name, path, sizeof(path));
+	if (r < 0)
+		return r;
+	/* The lock is held across the whole creation so that two callers
+	 * with exist_ok never both mount on the same file. */
+	dfd = run_dir_lock();
+	if (dfd < 0)
+		return dfd;
+	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		if (r != -EEXIST || !exist_ok)
+			goto out;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (fd_is_netns(fd)) {
+			r = 0;
+			goto out;
+		}
+		/* An empty mount point: a creation was interrupted. Finish
+		 * it rather than fail forever on this name. */
+	} else {
+		created = true;
+	}
+	close(fd);
+	fd = -1;
+
+	home = open(SELF_NETNS, O_RDONLY | O_CLOEXEC);
+	if (home < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (unshare(CLONE_NEWNET) < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = 0;
+	if (mount(SELF_NETNS, path, "none", MS_BIND, NULL) < 0)
+		r = -errno;
+	if (setns(home, CLONE_NEWNET) < 0 && !r)
+		r = -errno;
+out:
+	if (r < 0 && created)
+		unlink(path);
+	if (home >= 0)
+		close(home);
+	if (fd >= 0)
+		close(fd);
+	close(dfd);
+	return r;
+}
+
+bool netns_exists(const char *name)
+{
+	char path[PATH_MAX];
+	bool ok;
+	int fd;
+
+	if (netns_path(name, path, sizeof(path)) < 0)
+		return false;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ok = fd_is_netns(fd);
+	close(fd);
+	return ok;
+}
+
+int netns_open(const char *name, struct nsh **ret)
+{
+	char path[PATH_MAX];
+	struct nsh *ns = NULL;
+	int r;
+
+	r = netns_path(name, path, sizeof(path));
+	if (r < 0)
+		return r;
+	ns = calloc(1, sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	ns->fd = -1;
+	ns->name = strdup(name);
+	if (!ns->name) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	ns->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns->fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (!fd_is_netns(ns->fd)) {
+		/* A bare mount point: nothing is mounted there. */
+		r = -ENOENT;
+		goto fail;
+	}
+	ns->fd = fd_move_high(ns->fd);
+	*ret = ns;
+	return 0;
+fail:
+	nsh_close(ns);
+	return r;
+}
+
+void nsh_close(struct nsh *ns)
+{
+	if (!ns)
+		return;
+	nftk_ctx_free(ns->nft);
+	if (ns->rtnl)
+		nl_socket_free(ns->rtnl);
+	if (ns->fd >= 0)
+		close(ns->fd);
+	free(ns->name);
+	free(ns);
+}
+
+const char *nsh_name(const struct nsh *ns)
+{
+	return ns->name;
+}
+
+int nsh_fd(const struct nsh *ns)
+{
+	return ns->fd;
+}
+
+int nsh_rtnl(struct nsh *ns, struct nl_sock **ret)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct nl_sock *sk;
+	int home, fd = -1, r;
+
+	if (ns->rtnl) {
+		*ret = ns->rtnl;
+		return 0;
+	}
+	sk = nl_socket_alloc();
+	if (!sk)
+		return -ENOMEM;
+	r = ns_enter(ns->fd, &home);
+	if (r < 0)
+		goto out;
+	/* socket() binds the socket to the current namespace for good. We
+	 * open it ourselves rather than with nl_connect to place its fd
+	 * high (fd_move_high). */
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		r = -errno;
+	if (ns_leave(home) < 0 && !r)
+		r = -EIO;
+	if (r < 0)
+		goto out;
+	/* port 0: the kernel picks a free one (libnl's own allocator holds
+	 * 1024 ports per process; a big lab has more sockets). */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		goto out;
+	}
+	fd = fd_move_high(fd);
+	r = link_errno(nl_socket_set_fd(sk, NETLINK_ROUTE, fd));
+	if (r < 0)
+		goto out;
+	fd = -1;		/* sk owns it now */
+	ns->rtnl = sk;
+	sk = NULL;
+	*ret = ns->rtnl;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (sk)
+		nl_socket_free(sk);
+	return r;
+}
+
+int nsh_nft(struct nsh *ns, struct nft_ctx **ret)
+{
+	struct nft_ctx *ctx = NULL;
+	int home, probe, r;
+
+	if (ns->nft) {
+		*ret = ns->nft;
+		return 0;
+	}
+	r = ns_enter(ns->fd, &home);
+	if (r < 0)
+		return r;
+	/* nft_ctx_new() opens its netlink socket at once and exit()s when
+	 * it cannot, and libnftables select()s on it, which aborts above
+	 * FD_SETSIZE: make sure a low fd is free first. */
+	probe = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	if (probe < 0) {
+		r = -errno;
+	} else if (probe >= FD_SETSIZE) {
+		close(probe);
+		r = -EMFILE;
+	} else {
+		close(probe);
+		ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+		if (!ctx)
+			r = -ENOMEM;
+	}
+	if (ns_leave(home) < 0 && !r)
+		r = -EIO;
+	if (r < 0)
+		goto out;
+	if (nft_ctx_buffer_error(ctx) || nft_ctx_buffer_output(ctx)) {
+		r = -ENOMEM;
+		goto out;
+	}
+	ns->nft = ctx;
+	ctx = NULL;
+	*ret = ns->nft;
+out:
+	if (ctx)
+		nft_ctx_free(ctx);
+	return r;
+}
+
+int netns_run(struct nsh *ns, int (*fn)(void *data), void *data)
+{
+	int home, r, r2;
+
+	r = ns_enter(ns->fd, &home);
+	if (r < 0)
+		return r;
+	r = fn(data);
+	r2 = ns_leave(home);
+	return r2 < 0 ? r2 : r;
+}
+
+int netns_sysctl_write_here(const char *path, const char *value)
+{
+	char file[PATH_MAX];
+	size_t len = strlen(value);
+	ssize_t w;
+	int fd, n, r = 0;
+
+	if (!*path || path[0] == '/' || strstr(path, ".."))
+		return -EINVAL;
+	n = snprintf(file, sizeof(file), "/proc/sys/%s", path);
+	if (n < 0 || (size_t)n >= sizeof(file))
+		return -ENAMETOOLONG;
+	/* /proc/sys/net follows the opener's network namespace (/sys does
+	 * not follow setns). */
+	fd = open(file, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	w = write(fd, value, len);
+	if (w < 0)
+		r = -errno;
+	else if ((size_t)w != len)
+		r = -EIO;
+	close(fd);
+	return r;
+}
+
+struct sysctl_args {
+	const char *path;
+	const char *value;
+};
+
+static int sysctl_fn(void *data)
+{
+	struct sysctl_args *a = data;
+
+	return netns_sysctl_write_here(a->path, a->value);
+}
+
+int netns_sysctl_write(struct nsh *ns, const char *path, const char *value)
+{
+	struct sysctl_args a = { .path = path, .value = value };
+
+	return netns_run(ns, sysctl_fn, &a);
+}
+
+int netns_delete(const char *name)
+{
+	char path[PATH_MAX];
+	int r;
+
+	r = netns_path(name, path, sizeof(path));
+	if (r < 0)
+		return r;
+	/* EINVAL: a bare mount point (interrupted creation); unlink it. */
+	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL &&
+	    errno != ENOENT)
+		return -errno;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+/* Waiting for the kernel to destroy namespaces, without pinning them.
+ *
+ * Any fd or socket of a namespace keeps it alive, so it cannot be watched
+ * from inside. Instead a throwaway, unnamed watcher namespace W assigns
+ * each doomed namespace a peer id (RTM_NEWNSID with NETNSA_FD; an nsid
+ * holds no reference). cleanup_net() removes the ids of the namespaces it
+ * destroys and sends RTM_DELNSID to W; it does so at the start of the
+ * batch, before devices are unregistered. netns_wq is an ordered
+ * workqueue, so once every id is gone a final barrier namespace, dropped
+ * after that, is destroyed in a later batch: its RTM_DELNSID means the
+ * earlier batch, devices included, has finished. The host namespace is
+ * never touched. Notifications are hints; a dump of W's ids (RTM_GETNSID)
+ * is the truth, re-read when the event socket overflowed.
+ */
+struct watch {
+	struct mnl_socket *ev;	/* RTNLGRP_NSID listener in W */
+	struct mnl_socket *rq;	/* requests and dumps in W */
+	unsigned int seq;
+	bool *pending;		/* by nsid */
+	size_t npending;	/* ids still alive */
+	size_t nids;
+};
+
+static int watch_open(struct watch *w, size_t nids)
+{
+	int home = -1, r = 0, grp = RTNLGRP_NSID;
+	int buf = 1 << 20;
+
+	w->pending = calloc(nids ? nids : 1, sizeof(*w->pending));
+	if (!w->pending)
+		return -ENOMEM;
+	w->nids = nids;
+	home = open(SELF_NETNS, O_RDONLY | O_CLOEXEC);
+	if (home < 0)
+		return -errno;
+	if (unshare(CLONE_NEWNET) < 0) {
+		r = -errno;
+		close(home);
+		return r;
+	}
+	w->ev = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	w->rq = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!w->ev || !w->rq || mnl_socket_bind(w->ev, 0, 0) < 0 ||
+	    mnl_socket_bind(w->rq, 0, 0) < 0 ||
+	    mnl_socket_setsockopt(w->ev, NETLINK_ADD_MEMBERSHIP, &grp,
+				  sizeof(grp)) < 0)
+		r = -errno;
+	/* Overflow is survivable (we re-dump), but rare is better: one
+	 * notification per namespace arrives in a burst. */
+	if (!r)
+		setsockopt(mnl_socket_get_fd(w->ev), SOL_SOCKET, SO_RCVBUFFORCE,
+			   &buf, sizeof(buf));
+	if (setns(home, CLONE_NEWNET) < 0 && !r)
+		r = -errno;
+	close(home);
+	return r;
+}
+
+static void watch_close(struct watch *w)
+{
+	/* Closing the sockets drops W; its own destruction is not waited
+	 * for: it holds nothing but lo. */
+	if (w->ev)
+		mnl_socket_close(w->ev);
+	if (w->rq)
+		mnl_socket_close(w->rq);
+	free(w->pending);
+}
+
+static int ack_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return MNL_CB_OK;
+}
+
+/* Sends one request on w->rq and reads until its ack or dump end, calling
+ * cb for data messages. Returns 0 or -errno (the kernel's). */
+static int watch_talk(struct watch *w, struct nlmsghdr *nlh, mnl_cb_t cb,
+		      void *data)
+{
+	char buf[NL_DUMP_BUF];
+	unsigned int portid = mnl_socket_get_portid(w->rq);
+	ssize_t n;
+	int r;
+
+	nlh->nlmsg_seq = ++w->seq;
+	if (mnl_socket_sendto(w->rq, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		n = mnl_socket_recvfrom(w->rq, buf, sizeof(buf));
+		if (n < 0)
+			return -errno;
+		r = mnl_cb_run(buf, n, w->seq, portid, cb ? cb : ack_cb, data);
+		if (r < 0)
+			return -errno;
+		if (r == MNL_CB_STOP)
+			return 0;
+	}
+}
+
+static int watch_assign(struct watch *w, int fd, int32_t nsid)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct rtgenmsg *g;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWNSID;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->rtgen_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, NETNSA_FD, fd);
+	mnl_attr_put_u32(nlh, NETNSA_NSID, nsid);
+	return watch_talk(w, nlh, NULL, NULL);
+}
+
+static int32_t nsid_of(const struct nlmsghdr *nlh)
+{
+	struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct rtgenmsg))
+		if (mnl_attr_get_type(a) == NETNSA_NSID &&
+		    mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+			return (int32_t)mnl_attr_get_u32(a);
+	return -1;
+}
+
+static int dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	bool *alive = data;
+	int32_t id = nsid_of(nlh);
+
+	if (nlh->nlmsg_type == RTM_NEWNSID && id >= 0)
+		alive[id] = true;
+	return MNL_CB_OK;
+}
+
+/* Re-reads which ids W still knows. */
+static int watch_resync(struct watch *w)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct rtgenmsg *g;
+	bool *alive;
+	size_t i;
+	int r;
+
+	alive = calloc(w->nids, sizeof(*alive));
+	if (!alive)
+		return -ENOMEM;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETNSID;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->rtgen_family = AF_UNSPEC;
+	r = watch_talk(w, nlh, dump_cb, alive);
+	if (r == 0) {
+		for (i = 0; i < w->nids; i++) {
+			if (w->pending[i] && !alive[i]) {
+				w->pending[i] = false;
+				w->npending--;
+			}
+		}
+	}
+	free(alive);
+	return r;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until no id is pending or the deadline passes. */
+static int watch_wait(struct watch *w, int64_t deadline)
+{
+	char buf[NL_DUMP_BUF];
+	struct pollfd pfd = { .fd = mnl_socket_get_fd(w->ev), .events = POLLIN };
+	struct nlmsghdr *nlh;
+	ssize_t n;
+	int r, left, len;
+
+	/* Some may be gone before we listened closely: start from truth. */
+	r = watch_resync(w);
+	while (r == 0 && w->npending) {
+		left = (int)(deadline - now_ms());
+		if (left <= 0)
+			return -ETIMEDOUT;
+		r = poll(&pfd, 1, left);
+		if (r < 0 && errno == EINTR) {
+			r = 0;
+			continue;
+		}
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ETIMEDOUT;
+		r = 0;
+		n = recv(pfd.fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == ENOBUFS) {
+				/* Lost notifications: ask again. */
+				r = watch_resync(w);
+			} else if (errno != EAGAIN && errno != EINTR) {
+				r = -errno;
+			}
+			continue;
+		}
+		len = (int)n;
+		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len)) {
+			int32_t id = nsid_of(nlh);
+
+			if (nlh->nlmsg_type != RTM_DELNSID || id < 0 ||
+			    (size_t)id >= w->nids || !w->pending[id])
+				continue;
+			w->pending[id] = false;
+			w->npending--;
+		}
+	}
+	return r;
+}
+
+/* Creates an empty namespace, gives it id nsid in W and drops it. */
+static int watch_barrier(struct watch *w, int32_t nsid)
+{
+	int home, fd = -1, r = 0;
+
+	home = open(SELF_NETNS, O_RDONLY | O_CLOEXEC);
+	if (home < 0)
+		return -errno;
+	if (unshare(CLONE_NEWNET) < 0) {
+		r = -errno;
+		close(home);
+		return r;
+	}
+	fd = open(SELF_NETNS, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		r = -errno;
+	if (setns(home, CLONE_NEWNET) < 0 && !r)
+		r = -errno;
+	close(home);
+	if (fd < 0)
+		return r;
+	if (!r)
+		r = watch_assign(w, fd, nsid);
+	close(fd);		/* the last reference: B is queued now */
+	if (!r) {
+		w->pending[nsid] = true;
+		w->npending++;
+	}
+	return r;
+}
+
+struct netns_reap {
+	struct watch w;
+	char *const *names;
+	size_t n;
+};
+
+int netns_reap_begin(char *const *names, size_t n, struct netns_reap **ret)
+{
+	struct netns_reap *rp;
+	char path[PATH_MAX];
+	size_t i;
+	int fd, r, r2;
+
+	*ret = NULL;
+	rp = calloc(1, sizeof(*rp));
+	if (!rp)
+		return -ENOMEM;
+	rp->names = names;
+	rp->n = n;
+	/* ids 0..n-1 for the names, n for the barrier */
+	r = watch_open(&rp->w, n + 1);
+	if (r < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		r = netns_path(names[i], path, sizeof(path));
+		if (r < 0)
+			goto out;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && fd_is_netns(fd)) {
+			r2 = watch_assign(&rp->w, fd, (int32_t)i);
+			/* EEXIST: the same namespace under another name,
+			 * already watched. */
+			if (r2 == 0) {
+				rp->w.pending[i] = true;
+				rp->w.npending++;
+			} else if (r2 != -EEXIST) {
+				r = r2;
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+		if (r < 0)
+			goto out;
+		r = netns_delete(names[i]);
+		if (r < 0)
+			goto out;
+	}
+out:
+	/* Even on error the caller may wait for what was removed. */
+	*ret = rp;
+	return r;
+}
+
+int netns_reap_wait(struct netns_reap *rp, int timeout_ms,
+		    const char **ret_alive)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	size_t i;
+	int r;
+
+	if (ret_alive)
+		*ret_alive = NULL;
+	if (!rp || !rp->w.ev || !rp->w.rq)
+		return -EBADF;	/* watch_open failed: nothing to wait on */
+	r = watch_wait(&rp->w, deadline);
+	if (r == -ETIMEDOUT && ret_alive) {
+		for (i = 0; i < rp->n; i++) {
+			if (rp->w.pending[i]) {
+				*ret_alive = rp->names[i];
+				break;
+			}
+		}
+	}
+	if (r < 0)
+		return r;
+	r = watch_barrier(&rp->w, (int32_t)rp->n);
+	if (r < 0)
+		return r;
+	return watch_wait(&rp->w, deadline);
+}
+
+void netns_reap_free(struct netns_reap *rp)
+{
+	if (!rp)
+		return;
+	watch_close(&rp->w);
+	free(rp);
+}
+
+int netns_delete_wait(char *const *names, size_t n, int timeout_ms,
+		      const char **ret_alive)
+{
+	struct netns_reap *rp = NULL;
+	int r;
+
+	if (ret_alive)
+		*ret_alive = NULL;
+	r = netns_reap_begin(names, n, &rp);
+	if (r >= 0)
+		r = netns_reap_wait(rp, timeout_ms, ret_alive);
+	netns_reap_free(rp);
+	return r;
+}

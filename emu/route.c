@@ -1,0 +1,159 @@
+/* route.c - routes and policy rules inside a namespace.
+ *
+ * One request per object through the handle's rtnetlink socket. Tables
+ * above 255 travel as RTA_TABLE / FRA_TABLE (u32); libnl fills both the
+ * 8-bit header field and the attribute, and the kernel prefers the
+ * attribute.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include <linux/fib_rules.h>
+#include <linux/rtnetlink.h>
+#include <netlink/netlink.h>
+#include <netlink/route/nexthop.h>
+#include <netlink/route/route.h>
+#include <netlink/route/rule.h>
+
+#include "vpcemu/link.h"
+#include "vpcemu/netns.h"
+#include "vpcemu/plan.h"
+#include "vpcemu/route.h"
+
+/* An IPv4 nl_addr of addr/len (host order); NULL on allocation failure. */
+static struct nl_addr *ipv4_addr(uint32_t addr, uint8_t len)
+{
+	uint32_t be = htonl(addr);
+	struct nl_addr *a;
+
+	a = nl_addr_build(AF_INET, &be, sizeof(be));
+	if (a)
+		nl_addr_set_prefixlen(a, len);
+	return a;
+}
+
+int route_add(struct nsh *ns, const struct plan_route *r)
+{
+	struct rtnl_route *rt = NULL;
+	struct rtnl_nexthop *nh = NULL;
+	struct nl_addr *dst = NULL, *gw = NULL;
+	struct nl_sock *sk;
+	int ifindex, err;
+
+	if (r->dst.len > 32)
+		return -EINVAL;
+	err = nsh_rtnl(ns, &sk);
+	if (err < 0)
+		return err;
+	rt = rtnl_route_alloc();
+	dst = ipv4_addr(r->dst.addr, r->dst.len);
+	if (!rt || !dst) {
+		err = -ENOMEM;
+		goto out;
+	}
+	rtnl_route_set_family(rt, AF_INET);
+	rtnl_route_set_table(rt, r->table);
+	rtnl_route_set_protocol(rt, RTPROT_STATIC);
+	err = link_errno(rtnl_route_set_dst(rt, dst));
+	if (err < 0)
+		goto out;
+	if (r->type == PLAN_ROUTE_BLACKHOLE) {
+		err = link_errno(rtnl_route_set_type(rt, RTN_BLACKHOLE));
+		if (err < 0)
+			goto out;
+		rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
+	} else {
+		ifindex = link_ifindex(ns, r->dev);
+		if (ifindex < 0) {
+			err = ifindex;
+			goto out;
+		}
+		err = link_errno(rtnl_route_set_type(rt, RTN_UNICAST));
+		if (err < 0)
+			goto out;
+		nh = rtnl_route_nh_alloc();
+		if (!nh) {
+			err = -ENOMEM;
+			goto out;
+		}
+		rtnl_route_nh_set_ifindex(nh, ifindex);
+		if (r->gateway) {
+			gw = ipv4_addr(r->gateway, 32);
+			if (!gw) {
+				err = -ENOMEM;
+				goto out;
+			}
+			rtnl_route_nh_set_gateway(nh, gw);
+		}
+		/* Without a gateway the destination is on the link (the
+		 * ENI /32s, the peering's proxy ARP). */
+		rtnl_route_set_scope(rt, r->gateway ? RT_SCOPE_UNIVERSE :
+						      RT_SCOPE_LINK);
+		rtnl_route_add_nexthop(rt, nh);	/* rt owns nh now */
+		nh = NULL;
+	}
+	/* NLM_F_REPLACE: create, or replace the route with the same key
+	 * whatever its next hop or type, so the kernel ends as planned. */
+	err = link_errno(rtnl_route_add(sk, rt, NLM_F_REPLACE));
+out:
+	if (nh)
+		rtnl_route_nh_free(nh);
+	if (gw)
+		nl_addr_put(gw);
+	if (dst)
+		nl_addr_put(dst);
+	if (rt)
+		rtnl_route_put(rt);
+	return err;
+}
+
+int rule_add(struct nsh *ns, const struct plan_rule *r)
+{
+	struct rtnl_rule *rule = NULL;
+	struct nl_addr *dst = NULL;
+	struct nl_sock *sk;
+	int err;
+
+	if (r->dst.len > 32)
+		return -EINVAL;
+	err = nsh_rtnl(ns, &sk);
+	if (err < 0)
+		return err;
+	rule = rtnl_rule_alloc();
+	if (!rule)
+		return -ENOMEM;
+	/* Family is mandatory, and the action always explicit: the
+	 * default 0 (FR_ACT_UNSPEC) is rejected with EINVAL. */
+	rtnl_rule_set_family(rule, AF_INET);
+	rtnl_rule_set_prio(rule, r->pref);
+	if (r->action == PLAN_RULE_BLACKHOLE) {
+		rtnl_rule_set_action(rule, FR_ACT_BLACKHOLE);
+	} else {
+		rtnl_rule_set_action(rule, FR_ACT_TO_TBL);
+		rtnl_rule_set_table(rule, r->table);
+	}
+	if (r->iif[0]) {
+		err = link_errno(rtnl_rule_set_iif(rule, r->iif));
+		if (err < 0)
+			goto out;
+	}
+	if (r->dst.len) {
+		dst = ipv4_addr(r->dst.addr, r->dst.len);
+		if (!dst) {
+			err = -ENOMEM;
+			goto out;
+		}
+		err = link_errno(rtnl_rule_set_dst(rule, dst));
+		if (err < 0)
+			goto out;
+	}
+	err = link_errno(rtnl_rule_add(sk, rule, NLM_F_EXCL));
+	if (err == -EEXIST)
+		err = 0;
+out:
+	if (dst)
+		nl_addr_put(dst);
+	rtnl_rule_put(rule);
+	return err;
+}

@@ -1,0 +1,99 @@
+/* netns.h - named network namespaces, made the way iproute2 makes them, and
+ * one handle per namespace for the modules that work inside it.
+ *
+ * A namespace NAME is a bind mount of an nsfs inode on /run/netns/NAME, so
+ * `ip netns exec NAME` and `ip -n NAME` work on it. A struct nsh holds an
+ * open fd of the namespace plus, created lazily inside it, an rtnetlink
+ * socket (link.c, route.c) and an nftables context (nft.c). Sockets stay
+ * bound to the namespace they were created in, so the calling thread never
+ * has to stay inside: every function that enters a namespace leaves it
+ * again before returning, on every path.
+ *
+ * Every handle pins its namespace: close it (nsh_close) before deleting the
+ * namespace or the kernel cannot destroy it.
+ *
+ * Not thread-safe per handle; different handles may be used from different
+ * threads (nftables calls are serialized in nft.c).
+ */
+#ifndef VPCEMU_NETNS_H
+#define VPCEMU_NETNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define NETNS_RUN_DIR "/run/netns"
+#define NETNS_ETC_DIR "/etc/netns"
+
+struct nsh;
+struct nl_sock;
+struct nft_ctx;
+
+/* Creates namespace name (a valid file name, no '/'). An existing one is
+ * an error (-EEXIST) unless exist_ok; a mount point left empty by a crash
+ * is completed. Returns 0 or -errno. */
+int netns_create(const char *name, bool exist_ok);
+
+/* Opens a handle on namespace name; *ret is the caller's (nsh_close).
+ * Returns 0, -ENOENT when it does not exist, or -errno. */
+int netns_open(const char *name, struct nsh **ret);
+
+/* Closes the handle, its socket and nftables context. NULL is fine. */
+void nsh_close(struct nsh *ns);
+
+/* Name given to netns_open; owned by the handle. */
+const char *nsh_name(const struct nsh *ns);
+
+/* The namespace's fd (owned by the handle), e.g. for IFLA_NET_NS_FD. */
+int nsh_fd(const struct nsh *ns);
+
+/* The handle's rtnetlink socket, connected inside the namespace on first
+ * use. Owned by the handle. Returns 0 or -errno. */
+int nsh_rtnl(struct nsh *ns, struct nl_sock **ret);
+
+/* The handle's nftables context (errors and output buffered), created
+ * inside the namespace on first use. Owned by the handle. Only nft.c calls
+ * this, with its lock held. Returns 0 or -errno. */
+int nsh_nft(struct nsh *ns, struct nft_ctx **ret);
+
+/* Removes /run/netns/name (unmount, unlink). A missing one is fine. The
+ * kernel destroys the namespace asynchronously once nothing pins it; see
+ * netns_delete_wait. Returns 0 or -errno. */
+int netns_delete(const char *name);
+
+/* Removes every namespace of names in a tight loop, then waits until the
+ * kernel has destroyed each of them (devices included), at most timeout_ms.
+ * Missing ones are fine. Returns 0; -ETIMEDOUT when one is still alive
+ * (something pins it: a process inside, an open fd or socket), with
+ * *ret_alive (if given) pointing into names at the first such name; or
+ * -errno. */
+int netns_delete_wait(char *const *names, size_t n, int timeout_ms,
+		      const char **ret_alive);
+
+/* The same in two steps, so that the caller can work (remove files)
+ * while the kernel destroys the namespaces. netns_reap_begin removes them
+ * all and sets *ret (even on error, then covering those removed so far;
+ * NULL only on allocation failure); netns_reap_wait waits as above;
+ * netns_reap_free releases *ret (NULL is fine). names must outlive it. */
+struct netns_reap;
+int netns_reap_begin(char *const *names, size_t n, struct netns_reap **ret);
+int netns_reap_wait(struct netns_reap *rp, int timeout_ms,
+		    const char **ret_alive);
+void netns_reap_free(struct netns_reap *rp);
+
+/* true when /run/netns/name is a mounted network namespace. */
+bool netns_exists(const char *name);
+
+/* Runs fn(data) with the calling thread inside ns, and returns its result.
+ * The thread is back in its own namespace when this returns. Returns
+ * fn's result or -errno when entering failed. */
+int netns_run(struct nsh *ns, int (*fn)(void *data), void *data);
+
+/* Writes value to /proc/sys/path inside ns ("net/ipv4/ip_forward", "1").
+ * Returns 0 or -errno. */
+int netns_sysctl_write(struct nsh *ns, const char *path, const char *value);
+
+/* The same in the calling thread's current namespace: for callers already
+ * inside netns_run that write several values at once. */
+int netns_sysctl_write_here(const char *path, const char *value);
+
+#endif

@@ -1,0 +1,487 @@
+/* test_kernel.c - lab_apply / lab_teardown against the real kernel.
+ *
+ * A tiny plan built by hand (two VPC routers joined by a peering, one ENI
+ * namespace behind each, and an observer namespace), applied for real and
+ * checked with independent tools: ip, nft, a real ping and its blocked
+ * twin. Names are kt<pid>-*, so parallel or crashed runs never collide;
+ * the .fini sweeps every kt<pid>- namespace and /etc/netns directory even
+ * when an assertion failed. Needs root; skipped otherwise.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "vpcemu/lab.h"
+#include "vpcemu/netns.h"
+#include "vpcemu/plan.h"
+
+#define IP4(a, b, c, d) \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+
+enum { R1, R2, E1, E2, OBS, NNS };
+
+static char prefix[32];
+static char names[NNS][64];
+static char *lab_names[NNS];	/* R1..E2: the lab proper */
+
+static void names_init(void)
+{
+	static const char *const suffix[NNS] = {
+		"vpcA", "vpcB", "i1", "i2", "obs",
+	};
+	size_t i;
+
+	snprintf(prefix, sizeof(prefix), "kt%d-", (int)getpid());
+	for (i = 0; i < NNS; i++) {
+		snprintf(names[i], sizeof(names[i]), "%s%s", prefix, suffix[i]);
+		lab_names[i] = names[i];
+	}
+}
+
+/* Removes every kt<pid>- namespace and /etc/netns entry, whatever the
+ * test left behind. */
+static void sweep(void)
+{
+	char *found[256];
+	struct dirent *de;
+	struct lab_error err;
+	size_t n = 0, i;
+	DIR *d;
+
+	if (!prefix[0])
+		return;
+	d = opendir(NETNS_RUN_DIR);
+	while (d && (de = readdir(d)) && n < 256)
+		if (!strncmp(de->d_name, prefix, strlen(prefix)))
+			found[n++] = strdup(de->d_name);
+	if (d)
+		closedir(d);
+	d = opendir(NETNS_ETC_DIR);
+	while (d && (de = readdir(d)) && n < 256)
+		if (!strncmp(de->d_name, prefix, strlen(prefix)))
+			found[n++] = strdup(de->d_name);
+	if (d)
+		closedir(d);
+	for (i = 0; i < n; i++)
+		if (!found[i])
+			n = 0;	/* out of memory: lab_teardown below does */
+	lab_teardown(found, n, &err);
+	lab_teardown(lab_names, NNS, &err);
+	for (i = 0; i < n; i++)
+		free(found[i]);
+}
+
+static void setup(void)
+{
+	names_init();
+}
+
+static void cleanup(void)
+{
+	if (geteuid() == 0)
+		sweep();
+}
+
+/* Output of a shell command (stdout and stderr), malloc'd. */
+static char *__attribute__((format(printf, 1, 2))) run(const char *fmt, ...)
+{
+	char cmd[1024], buf[4096];
+	size_t len = 0, n;
+	char *out = NULL, *tmp;
+	va_list ap;
+	FILE *f;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+	f = popen(cmd, "r");
+	cr_assert_not_null(f, "popen %s", cmd);
+	out = calloc(1, 1);
+	cr_assert_not_null(out);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		tmp = realloc(out, len + n + 1);
+		cr_assert_not_null(tmp);
+		out = tmp;
+		memcpy(out + len, buf, n);
+		len += n;
+		out[len] = '\0';
+	}
+	pclose(f);
+	return out;
+}
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	strncat(cmd, " >/dev/null 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+	st = system(cmd);
+	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
+}
+
+/* The plan, by hand. All storage is static; nothing to free. */
+static struct plan_ns pns[NNS];
+static struct plan_sysctl psys[64];
+static struct plan_veth pveth[4];
+static struct plan_addr paddr[4];
+static struct plan_route proute[16];
+static struct plan_rule prule[8];
+static struct plan_nft pnft[2];
+static struct plan_file pfile[2];
+
+static const char ruleset[] =
+	"flush ruleset\n"
+	"table inet vpcemu {\n"
+	"\tchain forward {\n"
+	"\t\ttype filter hook forward priority 0; policy accept;\n"
+	"\t\tct state invalid drop\n"
+	"\t}\n"
+	"}\n";
+
+static void sysctl(struct plan *p, size_t ns, const char *path,
+		   const char *value)
+{
+	struct plan_sysctl *s = &psys[p->nsysctls++];
+
+	s->ns = ns;
+	s->path = (char *)path;
+	s->value = (char *)value;
+}
+
+static void veth(struct plan *p, size_t a, const char *na, size_t b,
+		 const char *nb, bool up)
+{
+	struct plan_veth *v = &pveth[p->nveths++];
+
+	v->ns_a = a;
+	snprintf(v->name_a, sizeof(v->name_a), "%s", na);
+	v->ns_b = b;
+	snprintf(v->name_b, sizeof(v->name_b), "%s", nb);
+	v->up = up;
+}
+
+static void addr(struct plan *p, size_t ns, const char *dev, uint32_t a,
+		 uint8_t len)
+{
+	struct plan_addr *x = &paddr[p->naddrs++];
+
+	x->ns = ns;
+	snprintf(x->dev, sizeof(x->dev), "%s", dev);
+	x->addr = a;
+	x->prefix = len;
+}
+
+static void route(struct plan *p, size_t ns, uint32_t table, uint32_t dst,
+		  uint8_t len, const char *dev, uint32_t gw)
+{
+	struct plan_route *r = &proute[p->nroutes++];
+
+	r->ns = ns;
+	r->table = table;
+	r->dst.addr = dst;
+	r->dst.len = len;
+	r->type = dev ? PLAN_ROUTE_UNICAST : PLAN_ROUTE_BLACKHOLE;
+	snprintf(r->dev, sizeof(r->dev), "%s", dev ? dev : "");
+	r->gateway = gw;
+}
+
+static void rule(struct plan *p, size_t ns, uint32_t pref, const char *iif,
+		 uint32_t dst, uint8_t len, uint32_t table)
+{
+	struct plan_rule *r = &prule[p->nrules++];
+
+	r->ns = ns;
+	r->pref = pref;
+	snprintf(r->iif, sizeof(r->iif), "%s", iif ? iif : "");
+	r->dst.addr = dst;
+	r->dst.len = len;
+	r->action = table ? PLAN_RULE_LOOKUP : PLAN_RULE_BLACKHOLE;
+	r->table = table;
+}
+
+/* vpcA 10.1.0.0/16 and vpcB 10.2.0.0/16; i1 = 10.1.0.10, i2 = 10.2.0.10;
+ * peering pcx-1; an observer namespace with a (down) veth to vpcA. */
+static void plan_init(struct plan *p)
+{
+	static const char *const fwd[][2] = {
+		{ "net/ipv4/ip_forward", "1" },
+		{ "net/ipv4/conf/all/forwarding", "1" },
+		{ "net/ipv4/conf/default/forwarding", "1" },
+		{ "net/ipv4/conf/all/rp_filter", "0" },
+		{ "net/ipv4/conf/default/rp_filter", "0" },
+		{ "net/ipv4/conf/all/send_redirects", "0" },
+		{ "net/ipv4/conf/default/send_redirects", "0" },
+		/* only the default: the ENI ports must inherit it, which
+		 * they do only if it is written before they exist */
+		{ "net/ipv4/conf/default/proxy_arp", "1" },
+	};
+	size_t i, r;
+
+	memset(p, 0, sizeof(*p));
+	p->lab = prefix;
+	p->ns = pns;
+	p->nns = NNS;
+	for (i = 0; i < NNS; i++) {
+		pns[i].name = names[i];
+		pns[i].kind = i < E1 ? PLAN_NS_ROUTER : PLAN_NS_ENI;
+	}
+	p->sysctls = psys;
+	/* device sysctls first, on purpose: lab_apply must order them */
+	sysctl(p, R1, "net/ipv4/neigh/eni-1/proxy_delay", "0");
+	sysctl(p, R1, "net/ipv4/neigh/pcx-1/proxy_delay", "0");
+	for (r = R1; r <= R2; r++)
+		for (i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
+			sysctl(p, r, fwd[i][0], fwd[i][1]);
+	sysctl(p, R2, "net/ipv4/neigh/eni-2/proxy_delay", "0");
+	sysctl(p, R2, "net/ipv4/neigh/pcx-1/proxy_delay", "0");
+	for (r = E1; r <= E2; r++) {
+		sysctl(p, r, "net/ipv4/conf/all/accept_redirects", "0");
+		sysctl(p, r, "net/ipv4/conf/default/accept_redirects", "0");
+	}
+
+	p->veths = pveth;
+	veth(p, R1, "eni-1", E1, "eth0", true);
+	veth(p, R2, "eni-2", E2, "eth0", true);
+	veth(p, R1, "pcx-1", R2, "pcx-1", true);
+	veth(p, R1, "obs-1", OBS, "obs0", false);
+
+	p->addrs = paddr;
+	addr(p, R1, "lo", IP4(10, 1, 0, 1), 32);
+	addr(p, R2, "lo", IP4(10, 2, 0, 1), 32);
+	addr(p, E1, "eth0", IP4(10, 1, 0, 10), 24);
+	addr(p, E2, "eth0", IP4(10, 2, 0, 10), 24);
+
+	p->routes = proute;
+	route(p, E1, 254, 0, 0, "eth0", IP4(10, 1, 0, 1));
+	route(p, E2, 254, 0, 0, "eth0", IP4(10, 2, 0, 1));
+	route(p, R1, 254, IP4(10, 1, 0, 10), 32, "eni-1", 0);
+	route(p, R1, 254, IP4(10, 1, 0, 0), 16, NULL, 0);
+	route(p, R1, 1000, IP4(10, 2, 0, 0), 16, "pcx-1", 0);
+	route(p, R2, 254, IP4(10, 2, 0, 10), 32, "eni-2", 0);
+	route(p, R2, 254, IP4(10, 2, 0, 0), 16, NULL, 0);
+	route(p, R2, 1000, IP4(10, 1, 0, 0), 16, "pcx-1", 0);
+
+	p->rules = prule;
+	rule(p, R1, 100, NULL, IP4(10, 1, 0, 0), 16, 254);
+	rule(p, R1, 1000, "eni-1", 0, 0, 1000);
+	rule(p, R1, 32000, NULL, 0, 0, 0);
+	rule(p, R2, 100, NULL, IP4(10, 2, 0, 0), 16, 254);
+	rule(p, R2, 1000, "eni-2", 0, 0, 1000);
+	rule(p, R2, 32000, NULL, 0, 0, 0);
+
+	p->nfts = pnft;
+	pnft[p->nnfts].ns = R1;
+	pnft[p->nnfts++].ruleset = (char *)ruleset;
+	pnft[p->nnfts].ns = R2;
+	pnft[p->nnfts++].ruleset = (char *)ruleset;
+
+	p->files = pfile;
+	pfile[p->nfiles].ns = E1;
+	pfile[p->nfiles].name = "resolv.conf";
+	pfile[p->nfiles++].content = "nameserver 10.1.0.2\n";
+	pfile[p->nfiles].ns = E2;
+	pfile[p->nfiles].name = "hosts";
+	pfile[p->nfiles++].content = "10.2.0.10 i2\n";
+}
+
+/* Everything the kernel holds for the lab, as text. IPv4 only: IPv6
+ * link-local addresses finish DAD on their own, between two snapshots. */
+static char *snapshot(void)
+{
+	char *parts[NNS * 6 + 1], *all;
+	size_t i, n = 0, len = 0;
+
+	for (i = 0; i < NNS; i++) {
+		parts[n++] = run("ip -n %s -d link show", names[i]);
+		parts[n++] = run("ip -4 -n %s addr show", names[i]);
+		parts[n++] = run("ip -4 -n %s route show table all", names[i]);
+		parts[n++] = run("ip -n %s rule show", names[i]);
+		parts[n++] = run("ip netns exec %s nft list ruleset", names[i]);
+		parts[n++] = run("ls -l --time-style=full-iso /etc/netns/%s",
+				 names[i]);
+	}
+	for (i = 0; i < n; i++)
+		len += strlen(parts[i]);
+	all = calloc(1, len + 1);
+	cr_assert_not_null(all);
+	for (i = 0; i < n; i++) {
+		strcat(all, parts[i]);
+		free(parts[i]);
+	}
+	return all;
+}
+
+/* The calling thread's own namespace, to check it never moved. */
+static unsigned long self_netns(void)
+{
+	struct stat st;
+
+	cr_assert_eq(stat("/proc/thread-self/ns/net", &st), 0);
+	return (unsigned long)st.st_ino;
+}
+
+static void assert_contains(char *out, const char *what, const char *cmd)
+{
+	cr_expect_not_null(strstr(out, what), "%s: no \"%s\" in:\n%s", cmd,
+			   what, out);
+	free(out);
+}
+
+Test(kernel, apply_ping_idempotent_teardown, .init = setup, .fini = cleanup,
+     .timeout = 60)
+{
+	struct lab_error err = { { 0 } };
+	struct plan p;
+	char *before, *after, *out;
+	struct stat st;
+	size_t i;
+	int r;
+
+	unsigned long home;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root");
+	plan_init(&p);
+	home = self_netns();
+
+	r = lab_apply(&p, &err);
+	cr_assert_eq(r, 0, "lab_apply: %d %s", r, err.what);
+	cr_assert_eq(self_netns(), home, "lab_apply left the thread elsewhere");
+	for (i = 0; i < NNS; i++)
+		cr_assert(netns_exists(names[i]), "%s missing", names[i]);
+
+	assert_contains(run("ip -n %s addr show dev eth0", names[E1]),
+			"inet 10.1.0.10/24", "ip addr");
+	assert_contains(run("ip -n %s addr show dev lo", names[R1]),
+			"inet 10.1.0.1/32", "ip addr");
+	assert_contains(run("ip -n %s rule show", names[R1]),
+			"1000:\tfrom all iif eni-1 lookup 1000", "ip rule");
+	assert_contains(run("ip -n %s rule show", names[R1]),
+			"32000:\tfrom all blackhole", "ip rule");
+	assert_contains(run("ip -n %s rule show", names[R1]),
+			"100:\tfrom all to 10.1.0.0/16 lookup main", "ip rule");
+	assert_contains(run("ip -n %s route show table 1000", names[R2]),
+			"10.1.0.0/16 dev pcx-1", "ip route");
+	assert_contains(run("ip -n %s route show", names[R2]),
+			"blackhole 10.2.0.0/16", "ip route");
+	assert_contains(run("ip -n %s link show obs0", names[OBS]),
+			"state DOWN", "ip link");
+	/* inherited from conf/default, so written before the port existed */
+	assert_contains(run("ip netns exec %s sysctl -n net.ipv4.conf.eni-1.proxy_arp",
+			    names[R1]), "1", "sysctl");
+	assert_contains(run("ip netns exec %s sysctl -n net.ipv4.neigh.pcx-1.proxy_delay",
+			    names[R2]), "0", "sysctl");
+	assert_contains(run("ip netns exec %s nft list ruleset", names[R1]),
+			"table inet vpcemu", "nft");
+	assert_contains(run("cat /etc/netns/%s/resolv.conf", names[E1]),
+			"nameserver 10.1.0.2", "cat");
+	/* the host saw none of it */
+	out = run("ip -o addr show");
+	cr_expect_null(strstr(out, "10.1.0.1/"), "host got an address:\n%s", out);
+	free(out);
+
+	/* i1 -> vpcA -> peering -> vpcB -> i2, and back */
+	cr_expect_eq(sh("ip netns exec %s ping -c1 -W1 10.2.0.10", names[E1]), 0,
+		     "ping i1 -> i2 failed");
+	cr_expect_eq(sh("ip netns exec %s ping -c1 -W1 10.1.0.10", names[E2]), 0,
+		     "ping i2 -> i1 failed");
+	/* blocked twin: no ENI holds 10.2.0.99, the block's blackhole wins */
+	cr_expect_neq(sh("ip netns exec %s ping -c1 -W1 10.2.0.99", names[E1]), 0,
+		      "ping to an address without ENI succeeded");
+
+	before = snapshot();
+	r = lab_apply(&p, &err);
+	cr_assert_eq(r, 0, "second lab_apply: %d %s", r, err.what);
+	after = snapshot();
+	cr_expect_str_eq(after, before, "second apply changed the kernel");
+	free(before);
+	free(after);
+
+	/* The lab without the observer: when lab_teardown returns, the
+	 * kernel must have destroyed vpcA's devices, so the observer's end
+	 * of obs-1 is gone already, without any waiting here. */
+	r = lab_teardown(lab_names, E2 + 1, &err);
+	cr_assert_eq(r, 0, "lab_teardown: %d %s", r, err.what);
+	out = run("ip -n %s -o link show", names[OBS]);
+	cr_expect_null(strstr(out, "obs0"), "obs0 survived teardown:\n%s", out);
+	free(out);
+	r = lab_teardown(&lab_names[OBS], 1, &err);
+	cr_assert_eq(r, 0, "lab_teardown: %d %s", r, err.what);
+	cr_expect_eq(self_netns(), home, "lab_teardown left the thread elsewhere");
+
+	for (i = 0; i < NNS; i++) {
+		char path[PATH_MAX];
+
+		cr_expect(!netns_exists(names[i]), "%s left", names[i]);
+		snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, names[i]);
+		cr_expect_neq(stat(path, &st), 0, "%s left", path);
+		snprintf(path, sizeof(path), "%s/%s", NETNS_ETC_DIR, names[i]);
+		cr_expect_neq(stat(path, &st), 0, "%s left", path);
+	}
+	out = run("ip netns list");
+	cr_expect_null(strstr(out, prefix), "left in ip netns list:\n%s", out);
+	free(out);
+}
+
+Test(kernel, errors_name_the_object, .init = setup, .fini = cleanup,
+     .timeout = 30)
+{
+	struct lab_error err = { { 0 } };
+	struct plan_route bad;
+	struct plan p;
+	unsigned long home;
+	int r;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root");
+	plan_init(&p);
+	home = self_netns();
+	/* one namespace only, a route through a device that does not exist */
+	p.nns = 1;
+	p.nsysctls = p.nveths = p.naddrs = p.nrules = p.nnfts = p.nfiles = 0;
+	memset(&bad, 0, sizeof(bad));
+	bad.ns = 0;
+	bad.table = 1000;
+	bad.dst.addr = IP4(10, 2, 0, 0);
+	bad.dst.len = 16;
+	snprintf(bad.dev, sizeof(bad.dev), "nosuch0");
+	p.routes = &bad;
+	p.nroutes = 1;
+	r = lab_apply(&p, &err);
+	cr_expect_eq(r, -ENODEV, "lab_apply: %d %s", r, err.what);
+	cr_expect(strstr(err.what, "add route 10.2.0.0/16 dev nosuch0 table 1000 in ") &&
+		  strstr(err.what, names[R1]) && strstr(err.what, "No such device"),
+		  "err: %s", err.what);
+
+	/* a broken ruleset: nft's own message is passed on */
+	p.nroutes = 0;
+	p.nnfts = 1;
+	pnft[0].ruleset = "table inet vpcemu { chain x { bogus } }\n";
+	r = lab_apply(&p, &err);
+	pnft[0].ruleset = (char *)ruleset;
+	cr_expect_eq(r, -EINVAL, "lab_apply: %d %s", r, err.what);
+	cr_expect(strstr(err.what, "apply nftables ruleset in ") &&
+		  strstr(err.what, "Error"), "err: %s", err.what);
+	cr_expect_eq(self_netns(), home, "an error left the thread elsewhere");
+
+	/* a half-built lab tears down: R1 exists, the others never did */
+	r = lab_teardown(lab_names, NNS, &err);
+	cr_expect_eq(r, 0, "lab_teardown: %d %s", r, err.what);
+	cr_expect(!netns_exists(names[R1]));
+}
