@@ -112,6 +112,24 @@ out:
 	return ok;
 }
 
+int link_del(struct nsh *ns, const char *ifname)
+{
+	struct rtnl_link *link;
+	struct nl_sock *sk;
+	int r;
+
+	r = nsh_rtnl(ns, &sk);
+	if (r < 0)
+		return r;
+	link = rtnl_link_alloc();
+	if (!link)
+		return -ENOMEM;
+	rtnl_link_set_name(link, ifname);
+	r = link_errno(rtnl_link_delete(sk, link));
+	rtnl_link_put(link);
+	return r == -ENODEV || r == -ENOENT ? 0 : r;
+}
+
 int link_veth_add(struct nsh *a, const char *name_a, struct nsh *b,
 		  const char *name_b)
 {
@@ -135,10 +153,19 @@ int link_veth_add(struct nsh *a, const char *name_a, struct nsh *b,
 	if (b != a)
 		rtnl_link_set_ns_fd(peer, nsh_fd(b));
 	r = link_errno(rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL));
-	/* Idempotent apply: the very pair we want is there already. Either
-	 * name taken by anything else stays an error. */
+	/* Idempotent apply: the very pair we want is there already. */
 	if (r == -EEXIST && veth_pair_exists(a, name_a, b, name_b))
 		r = 0;
+	/* A name held by anything else is a broken half of a pair: the
+	 * other end's namespace was deleted and the kernel has not finished
+	 * tearing it down, or was recreated. Both namespaces are the lab's,
+	 * so the stale link goes and the pair is created again. */
+	if (r == -EEXIST) {
+		link_del(a, name_a);
+		link_del(b, name_b);
+		r = link_errno(rtnl_link_add(sk, link,
+					     NLM_F_CREATE | NLM_F_EXCL));
+	}
 	rtnl_link_put(peer);
 	rtnl_link_veth_release(link);
 	return r;

@@ -26,6 +26,10 @@ int link_veth_add(struct nsh *a, const char *name_a, struct nsh *b,
 
 /* Sets IFF_UP on ifname (or clears it); already so is success. Returns 0
  * or -errno (-ENODEV when it does not exist). */
+/* Deletes ifname in ns (a veth takes its peer along); a missing link is
+ * fine. Returns 0 or -errno. */
+int link_del(struct nsh *ns, const char *ifname);
+
 int link_set_up(struct nsh *ns, const char *ifname);
 int link_set_down(struct nsh *ns, const char *ifname);
 
