@@ -706,7 +706,7 @@ static int cmd_test(int argc, char **argv)
 		printf("%s  %s", passed[i] ? "PASS" : "FAIL", e->text);
 		if (!passed[i])
 			printf("   (got %s; %s:%u)", got[i] ? got[i] : "?",
-			       e->at.file, e->at.line);
+			       lab->file, e->at.line);
 		putchar('\n');
 		fflush(stdout);
 		passed[i] ? npass++ : nfail++;

@@ -10,7 +10,9 @@
  * AWS rules over a well-formed model are check.c's job.
  *
  * Ownership: struct lab owns every resource and string below it; pointers
- * between resources stay valid until lab_free. Arrays of pointers keep file
+ * between resources stay valid until lab_free. Places are the exception:
+ * their file names belong to the struct diags the file was parsed with
+ * (use lab->file once that is gone). Arrays of pointers keep file
  * order, implicit resources right after their VPC's explicit ones.
  * Addresses are IPv4 in host byte order.
  */
