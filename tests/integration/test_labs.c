@@ -532,3 +532,53 @@ Test(labs, sg_egress_none_drops_request)
 	ping_dies("integration/labs/sg-stateful.conf", "dies2", "pingme",
 		  "peer", "10.12.1.20", false);
 }
+
+/* Host safety: a lab's whole life leaves the host's own network namespace
+ * exactly as it was: links, addresses, routes, rules, nftables ruleset and
+ * the sysctls a router namespace sets. */
+static char *host_snapshot(void)
+{
+	static const char *const cmds[][8] = {
+		{ "ip", "-o", "link", "show", NULL },
+		{ "ip", "-o", "addr", "show", NULL },
+		{ "ip", "route", "show", "table", "all", NULL },
+		{ "ip", "rule", "show", NULL },
+		{ "nft", "list", "ruleset", NULL },
+		{ "sysctl", "net.ipv4.ip_forward", "net.ipv4.conf.all.rp_filter",
+		  "net.ipv4.conf.default.proxy_arp",
+		  "net.ipv4.conf.all.send_redirects",
+		  "net.ipv6.conf.all.disable_ipv6", NULL },
+	};
+	static char out[65536];
+	char *snap = calloc(1, 6 * sizeof(out));
+	size_t i;
+
+	cr_assert_not_null(snap);
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		cr_assert_eq(run((char *const *)cmds[i], out, sizeof(out)), 0,
+			     "%s: %s", cmds[i][0], out);
+		strcat(snap, out);
+	}
+	return snap;
+}
+
+Test(labs, host_namespace_untouched)
+{
+	static char out[65536];
+	char *before, *after;
+
+	name_lab("host");
+	before = host_snapshot();
+	cr_assert_eq(RUN(out, (char *)vpcemu(), "up",
+			 "../topologies/vpc-peering.conf", "--name", lab_name),
+		     0, "%s", out);
+	after = host_snapshot();
+	cr_expect_str_eq(after, before, "the host changed while the lab was up");
+	free(after);
+	cr_expect_eq(RUN(out, (char *)vpcemu(), "down", lab_name), 0, "%s", out);
+	after = host_snapshot();
+	cr_expect_str_eq(after, before, "the host changed after down");
+	free(after);
+	free(before);
+	assert_no_leak();
+}
