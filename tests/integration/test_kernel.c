@@ -10,12 +10,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -23,6 +21,9 @@
 #include "vpcemu/lab.h"
 #include "vpcemu/netns.h"
 #include "vpcemu/plan.h"
+#include "vpcemu/util.h"
+
+#include "helpers.h"
 
 #define IP4(a, b, c, d) \
 	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
@@ -51,26 +52,23 @@ static void names_init(void)
  * test left behind. */
 static void sweep(void)
 {
+	const char *dirs[] = { NETNS_RUN_DIR, NETNS_ETC_DIR };
 	char *found[256];
 	struct dirent *de;
 	struct lab_error err;
-	size_t n = 0, i;
+	size_t n = 0, i, k;
 	DIR *d;
 
 	if (!prefix[0])
 		return;
-	d = opendir(NETNS_RUN_DIR);
-	while (d && (de = readdir(d)) && n < 256)
-		if (!strncmp(de->d_name, prefix, strlen(prefix)))
-			found[n++] = strdup(de->d_name);
-	if (d)
-		closedir(d);
-	d = opendir(NETNS_ETC_DIR);
-	while (d && (de = readdir(d)) && n < 256)
-		if (!strncmp(de->d_name, prefix, strlen(prefix)))
-			found[n++] = strdup(de->d_name);
-	if (d)
-		closedir(d);
+	for (k = 0; k < sizeof(dirs) / sizeof(dirs[0]); k++) {
+		d = opendir(dirs[k]);
+		while (d && (de = readdir(d)) && n < 256)
+			if (!strncmp(de->d_name, prefix, strlen(prefix)))
+				found[n++] = strdup(de->d_name);
+		if (d)
+			closedir(d);
+	}
 	for (i = 0; i < n; i++)
 		if (!found[i])
 			n = 0;	/* out of memory: lab_teardown below does */
@@ -89,50 +87,6 @@ static void cleanup(void)
 {
 	if (geteuid() == 0)
 		sweep();
-}
-
-/* Output of a shell command (stdout and stderr), malloc'd. */
-static char *__attribute__((format(printf, 1, 2))) run(const char *fmt, ...)
-{
-	char cmd[1024], buf[4096];
-	size_t len = 0, n;
-	char *out = NULL, *tmp;
-	va_list ap;
-	FILE *f;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
-	f = popen(cmd, "r");
-	cr_assert_not_null(f, "popen %s", cmd);
-	out = calloc(1, 1);
-	cr_assert_not_null(out);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		tmp = realloc(out, len + n + 1);
-		cr_assert_not_null(tmp);
-		out = tmp;
-		memcpy(out + len, buf, n);
-		len += n;
-		out[len] = '\0';
-	}
-	pclose(f);
-	return out;
-}
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strncat(cmd, " >/dev/null 2>&1", sizeof(cmd) - strlen(cmd) - 1);
-	st = system(cmd);
-	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
 }
 
 /* The plan, by hand. All storage is static; nothing to free. */
@@ -304,27 +258,34 @@ static void plan_init(struct plan *p)
  * link-local addresses finish DAD on their own, between two snapshots. */
 static char *snapshot(void)
 {
-	char *parts[NNS * 6 + 1], *all;
-	size_t i, n = 0, len = 0;
+	static const char *const cmds[] = {
+		"ip -n %s -d link show",
+		"ip -4 -n %s addr show",
+		"ip -4 -n %s route show table all",
+		"ip -n %s rule show",
+		"ip netns exec %s nft list ruleset",
+		"ls -l --time-style=full-iso /etc/netns/%s",
+	};
+	struct strbuf all = { 0 };
+	size_t i, c;
+	char *out;
 
-	for (i = 0; i < NNS; i++) {
-		parts[n++] = run("ip -n %s -d link show", names[i]);
-		parts[n++] = run("ip -4 -n %s addr show", names[i]);
-		parts[n++] = run("ip -4 -n %s route show table all", names[i]);
-		parts[n++] = run("ip -n %s rule show", names[i]);
-		parts[n++] = run("ip netns exec %s nft list ruleset", names[i]);
-		parts[n++] = run("ls -l --time-style=full-iso /etc/netns/%s",
-				 names[i]);
-	}
-	for (i = 0; i < n; i++)
-		len += strlen(parts[i]);
-	all = calloc(1, len + 1);
-	cr_assert_not_null(all);
-	for (i = 0; i < n; i++) {
-		strcat(all, parts[i]);
-		free(parts[i]);
-	}
-	return all;
+	for (i = 0; i < NNS; i++)
+		for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
+			out = test_sh_output(cmds[c], names[i]);
+			sb_puts(&all, out);
+			free(out);
+		}
+	out = sb_take(&all);
+	cr_assert_not_null(out);
+	return out;
+}
+
+/* 0 when a ping from namespace ns gets an answer from ip. */
+static int ping(size_t ns, const char *ip)
+{
+	return test_sh("ip netns exec %s ping -c1 -W1 %s >/dev/null 2>&1",
+		       names[ns], ip);
 }
 
 /* The calling thread's own namespace, to check it never moved. */
@@ -336,16 +297,43 @@ static unsigned long self_netns(void)
 	return (unsigned long)st.st_ino;
 }
 
-static void assert_contains(char *out, const char *what, const char *cmd)
+/* cmd, run with %s as namespace ns, prints what. */
+static void assert_prints(const char *cmd, size_t ns, const char *what)
 {
-	cr_expect_not_null(strstr(out, what), "%s: no \"%s\" in:\n%s", cmd,
-			   what, out);
+	char *out = test_sh_output(cmd, names[ns]);
+
+	cr_expect_not_null(strstr(out, what), "%s [%s]: no \"%s\" in:\n%s",
+			   cmd, names[ns], what, out);
 	free(out);
 }
 
 Test(kernel, apply_ping_idempotent_teardown, .init = setup, .fini = cleanup,
      .timeout = 60)
 {
+	/* What the kernel holds once the lab is up: in namespace ns, cmd
+	 * (%s: the namespace) prints want. */
+	static const struct {
+		size_t ns;
+		const char *cmd, *want;
+	} holds[] = {
+		{ E1, "ip -n %s addr show dev eth0", "inet 10.1.0.10/24" },
+		{ R1, "ip -n %s addr show dev lo", "inet 10.1.0.1/32" },
+		{ R1, "ip -n %s rule show", "1000:\tfrom all iif eni-1 lookup 1000" },
+		{ R1, "ip -n %s rule show", "32000:\tfrom all blackhole" },
+		{ R1, "ip -n %s rule show",
+		  "100:\tfrom all to 10.1.0.0/16 lookup main" },
+		{ R2, "ip -n %s route show table 1000", "10.1.0.0/16 dev pcx-1" },
+		{ R2, "ip -n %s route show", "blackhole 10.2.0.0/16" },
+		{ OBS, "ip -n %s link show obs0", "state DOWN" },
+		/* inherited from conf/default, so written before the port
+		 * existed */
+		{ R1, "ip netns exec %s sysctl -n net.ipv4.conf.eni-1.proxy_arp",
+		  "1" },
+		{ R2, "ip netns exec %s sysctl -n net.ipv4.neigh.pcx-1.proxy_delay",
+		  "0" },
+		{ R1, "ip netns exec %s nft list ruleset", "table inet vpcemu" },
+		{ E1, "cat /etc/netns/%s/resolv.conf", "nameserver 10.1.0.2" },
+	};
 	struct lab_error err = { { 0 } };
 	struct plan p;
 	char *before, *after, *out;
@@ -366,43 +354,18 @@ Test(kernel, apply_ping_idempotent_teardown, .init = setup, .fini = cleanup,
 	for (i = 0; i < NNS; i++)
 		cr_assert(netns_exists(names[i]), "%s missing", names[i]);
 
-	assert_contains(run("ip -n %s addr show dev eth0", names[E1]),
-			"inet 10.1.0.10/24", "ip addr");
-	assert_contains(run("ip -n %s addr show dev lo", names[R1]),
-			"inet 10.1.0.1/32", "ip addr");
-	assert_contains(run("ip -n %s rule show", names[R1]),
-			"1000:\tfrom all iif eni-1 lookup 1000", "ip rule");
-	assert_contains(run("ip -n %s rule show", names[R1]),
-			"32000:\tfrom all blackhole", "ip rule");
-	assert_contains(run("ip -n %s rule show", names[R1]),
-			"100:\tfrom all to 10.1.0.0/16 lookup main", "ip rule");
-	assert_contains(run("ip -n %s route show table 1000", names[R2]),
-			"10.1.0.0/16 dev pcx-1", "ip route");
-	assert_contains(run("ip -n %s route show", names[R2]),
-			"blackhole 10.2.0.0/16", "ip route");
-	assert_contains(run("ip -n %s link show obs0", names[OBS]),
-			"state DOWN", "ip link");
-	/* inherited from conf/default, so written before the port existed */
-	assert_contains(run("ip netns exec %s sysctl -n net.ipv4.conf.eni-1.proxy_arp",
-			    names[R1]), "1", "sysctl");
-	assert_contains(run("ip netns exec %s sysctl -n net.ipv4.neigh.pcx-1.proxy_delay",
-			    names[R2]), "0", "sysctl");
-	assert_contains(run("ip netns exec %s nft list ruleset", names[R1]),
-			"table inet vpcemu", "nft");
-	assert_contains(run("cat /etc/netns/%s/resolv.conf", names[E1]),
-			"nameserver 10.1.0.2", "cat");
+	for (i = 0; i < sizeof(holds) / sizeof(holds[0]); i++)
+		assert_prints(holds[i].cmd, holds[i].ns, holds[i].want);
 	/* the host saw none of it */
-	out = run("ip -o addr show");
+	out = test_sh_output("ip -o addr show");
 	cr_expect_null(strstr(out, "10.1.0.1/"), "host got an address:\n%s", out);
 	free(out);
 
 	/* i1 -> vpcA -> peering -> vpcB -> i2, and back */
-	cr_expect_eq(sh("ip netns exec %s ping -c1 -W1 10.2.0.10", names[E1]), 0,
-		     "ping i1 -> i2 failed");
-	cr_expect_eq(sh("ip netns exec %s ping -c1 -W1 10.1.0.10", names[E2]), 0,
-		     "ping i2 -> i1 failed");
+	cr_expect_eq(ping(E1, "10.2.0.10"), 0, "ping i1 -> i2 failed");
+	cr_expect_eq(ping(E2, "10.1.0.10"), 0, "ping i2 -> i1 failed");
 	/* blocked twin: no ENI holds 10.2.0.99, the block's blackhole wins */
-	cr_expect_neq(sh("ip netns exec %s ping -c1 -W1 10.2.0.99", names[E1]), 0,
+	cr_expect_neq(ping(E1, "10.2.0.99"), 0,
 		      "ping to an address without ENI succeeded");
 
 	before = snapshot();
@@ -418,7 +381,7 @@ Test(kernel, apply_ping_idempotent_teardown, .init = setup, .fini = cleanup,
 	 * of obs-1 is gone already, without any waiting here. */
 	r = lab_teardown(lab_names, E2 + 1, &err);
 	cr_assert_eq(r, 0, "lab_teardown: %d %s", r, err.what);
-	out = run("ip -n %s -o link show", names[OBS]);
+	out = test_sh_output("ip -n %s -o link show", names[OBS]);
 	cr_expect_null(strstr(out, "obs0"), "obs0 survived teardown:\n%s", out);
 	free(out);
 	r = lab_teardown(&lab_names[OBS], 1, &err);
@@ -434,7 +397,7 @@ Test(kernel, apply_ping_idempotent_teardown, .init = setup, .fini = cleanup,
 		snprintf(path, sizeof(path), "%s/%s", NETNS_ETC_DIR, names[i]);
 		cr_expect_neq(stat(path, &st), 0, "%s left", path);
 	}
-	out = run("ip netns list");
+	out = test_sh_output("ip netns list");
 	cr_expect_null(strstr(out, prefix), "left in ip netns list:\n%s", out);
 	free(out);
 }

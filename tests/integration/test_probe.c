@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,28 +25,14 @@
 #include "vpcemu/nsexec.h"
 #include "vpcemu/probe.h"
 
+#include "helpers.h"
+
 #define IP_A 0xc0000201		/* 192.0.2.1 */
 #define IP_B 0xc0000202		/* 192.0.2.2 */
 #define TIMEOUT_MS 1000
 
 static char ns_a[32], ns_b[32], if_a[16], if_b[16];
 static bool lab_made;
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	if (st < 0 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
 
 static int64_t now_ms(void)
 {
@@ -59,9 +44,10 @@ static int64_t now_ms(void)
 
 static void lab_del(int pid)
 {
-	sh("ip netns del pr%d-a 2>/dev/null; ip netns del pr%d-b 2>/dev/null; "
-	   "rm -rf /etc/netns/pr%d-a /etc/netns/pr%d-b",
-	   pid, pid, pid, pid);
+	test_sh("ip netns del pr%d-a 2>/dev/null; "
+		"ip netns del pr%d-b 2>/dev/null; "
+		"rm -rf /etc/netns/pr%d-a /etc/netns/pr%d-b",
+		pid, pid, pid, pid);
 }
 
 static void lab_up(void)
@@ -75,18 +61,21 @@ static void lab_up(void)
 	snprintf(if_a, sizeof(if_a), "pr%da", pid);
 	snprintf(if_b, sizeof(if_b), "pr%db", pid);
 	lab_made = true;
-	cr_assert_eq(sh("ip netns add %s && ip netns add %s", ns_a, ns_b), 0);
-	cr_assert_eq(sh("ip link add %s netns %s type veth peer name %s "
-			"netns %s",
-			if_a, ns_a, if_b, ns_b),
+	cr_assert_eq(test_sh("ip netns add %s && ip netns add %s", ns_a, ns_b),
 		     0);
-	cr_assert_eq(sh("ip -n %s addr add 192.0.2.1/30 dev %s && "
-			"ip -n %s link set %s up && ip -n %s link set lo up",
-			ns_a, if_a, ns_a, if_a, ns_a),
+	cr_assert_eq(test_sh("ip link add %s netns %s type veth peer name %s "
+			     "netns %s",
+			     if_a, ns_a, if_b, ns_b),
 		     0);
-	cr_assert_eq(sh("ip -n %s addr add 192.0.2.2/30 dev %s && "
-			"ip -n %s link set %s up && ip -n %s link set lo up",
-			ns_b, if_b, ns_b, if_b, ns_b),
+	cr_assert_eq(test_sh("ip -n %s addr add 192.0.2.1/30 dev %s && "
+			     "ip -n %s link set %s up && "
+			     "ip -n %s link set lo up",
+			     ns_a, if_a, ns_a, if_a, ns_a),
+		     0);
+	cr_assert_eq(test_sh("ip -n %s addr add 192.0.2.2/30 dev %s && "
+			     "ip -n %s link set %s up && "
+			     "ip -n %s link set lo up",
+			     ns_b, if_b, ns_b, if_b, ns_b),
 		     0);
 }
 
@@ -241,10 +230,10 @@ Test(probe, filtered)
 	/* The "reachable" twin first, so the drop below is what changes. */
 	cr_assert_eq(probe_run(ns_a, ns_b, IP_B, &tcp8080, TIMEOUT_MS, &ok), 0);
 	cr_assert(ok);
-	cr_assert_eq(sh("ip netns exec %s nft 'add table inet t; "
-			"add chain inet t in { type filter hook input "
-			"priority 0; policy drop; }'",
-			ns_b),
+	cr_assert_eq(test_sh("ip netns exec %s nft 'add table inet t; "
+			     "add chain inet t in { type filter hook input "
+			     "priority 0; policy drop; }'",
+			     ns_b),
 		     0);
 	for (i = 0; i < 3; i++) {
 		ok = true;
@@ -307,9 +296,9 @@ Test(probe, nsexec_etc_and_sys)
 
 	REQUIRE_ROOT();
 	snprintf(marker, sizeof(marker), "pr%d-marker", getpid());
-	cr_assert_eq(sh("mkdir -p /etc/netns/%s && "
-			"echo '192.0.2.1 %s' > /etc/netns/%s/hosts",
-			ns_a, marker, ns_a),
+	cr_assert_eq(test_sh("mkdir -p /etc/netns/%s && "
+			     "echo '192.0.2.1 %s' > /etc/netns/%s/hosts",
+			     ns_a, marker, ns_a),
 		     0);
 	cr_assert_eq(nsexec_run(ns_a, grep, &st), 0);
 	cr_assert_eq(st, 0, "/etc/netns/%s/hosts should be over /etc/hosts",
@@ -318,7 +307,7 @@ Test(probe, nsexec_etc_and_sys)
 	cr_assert_eq(st, 1);
 	/* The bind stayed in the child's mount namespace. */
 	snprintf(cmd, sizeof(cmd), "grep -q %s /etc/hosts", marker);
-	cr_assert_eq(sh("%s", cmd), 1);
+	cr_assert_eq(test_sh("%s", cmd), 1);
 
 	/* /sys describes the namespace, not the host. */
 	snprintf(sysdir, sizeof(sysdir), "/sys/class/net/%s", if_a);
@@ -326,6 +315,6 @@ Test(probe, nsexec_etc_and_sys)
 	cr_assert_eq(st, 0);
 	cr_assert_eq(nsexec_run(ns_b, sys, &st), 0);
 	cr_assert_eq(st, 1);
-	cr_assert_eq(sh("test -d %s", sysdir), 1);
+	cr_assert_eq(test_sh("test -d %s", sysdir), 1);
 	assert_no_children();
 }

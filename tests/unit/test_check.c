@@ -12,57 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vpcemu/check.h"
-#include "vpcemu/conf.h"
 #include "vpcemu/diag.h"
 #include "vpcemu/model.h"
 #include "vpcemu/util.h"
 
-struct run {
-	struct diags d;
-	struct conf_file *f;
-	struct lab *lab;
-};
-
-static char *dump(const struct diags *d)
-{
-	struct strbuf b = { 0 };
-	size_t i;
-
-	for (i = 0; i < d->n; i++) {
-		const struct diag *g = &d->v[i];
-
-		sb_printf(&b, "  %u:%u %s %s: %s\n", g->at.line,
-			  g->at.first_col,
-			  g->severity == DIAG_ERROR ? "error" :
-			  g->severity == DIAG_WARNING ? "warning" : "note",
-			  g->code, g->message);
-	}
-	return sb_take(&b);
-}
+#include "helpers.h"
 
 /* Parses and builds text, asserts both were silent, then checks it. */
-static void run_lab(struct run *r, const char *text)
+static void run_lab(struct test_lab *r, const char *text)
 {
-	char *s;
-
-	*r = (struct run){ 0 };
-	r->f = conf_parse_buffer("t.conf", text, strlen(text), &r->d);
-	cr_assert_not_null(r->f, "out of memory parsing");
-	r->lab = model_build(r->f, NULL, &r->d);
-	cr_assert_not_null(r->lab, "out of memory building");
-	s = dump(&r->d);
-	cr_assert_eq(r->d.n, 0, "parser/model complained:\n%s\nlab:\n%s", s,
-		     text);
-	free(s);
-	check_lab(r->lab, &r->d);
-}
-
-static void run_free(struct run *r)
-{
-	lab_free(r->lab);
-	conf_free(r->f);
-	diags_free(&r->d);
+	test_lab_text(r, "t.conf", text, NULL, TEST_LAB_CHECK);
 }
 
 static const struct diag *find(const struct diags *d, const char *code,
@@ -81,12 +40,12 @@ static const struct diag *find(const struct diags *d, const char *code,
 static void expect_sev(const char *text, enum diag_severity sev,
 		       const char *code, unsigned line, unsigned col)
 {
-	struct run r;
+	struct test_lab r;
 	const struct diag *g;
 	char *s;
 
 	run_lab(&r, text);
-	s = dump(&r.d);
+	s = test_diags_text(&r.d);
 	g = find(&r.d, code, line, col);
 	cr_expect_not_null(g, "want %s at %u:%u, got:\n%s", code, line, col, s);
 	cr_expect_eq(r.d.n, 1, "want only %s at %u:%u, got:\n%s", code, line,
@@ -94,7 +53,7 @@ static void expect_sev(const char *text, enum diag_severity sev,
 	if (g)
 		cr_expect_eq(g->severity, sev, "%s: wrong severity", code);
 	free(s);
-	run_free(&r);
+	test_lab_free(&r);
 }
 
 static void expect_error(const char *text, const char *code, unsigned line,
@@ -107,28 +66,28 @@ static void expect_error(const char *text, const char *code, unsigned line,
 static void expect_has(const char *text, const char *code, unsigned line,
 		       unsigned col)
 {
-	struct run r;
+	struct test_lab r;
 	char *s;
 
 	run_lab(&r, text);
-	s = dump(&r.d);
+	s = test_diags_text(&r.d);
 	cr_expect_not_null(find(&r.d, code, line, col),
 			   "want %s at %u:%u, got:\n%s", code, line, col, s);
 	free(s);
-	run_free(&r);
+	test_lab_free(&r);
 }
 
 static void expect_clean(const char *text)
 {
-	struct run r;
+	struct test_lab r;
 	char *s;
 
 	run_lab(&r, text);
-	s = dump(&r.d);
+	s = test_diags_text(&r.d);
 	cr_expect_eq(r.d.n, 0, "want no diagnostic, got:\n%s\nlab:\n%s", s,
 		     text);
 	free(s);
-	run_free(&r);
+	test_lab_free(&r);
 }
 
 /* Takes a generated lab, checks it, frees it. */
@@ -147,57 +106,48 @@ static void expect_clean_gen(char *text)
 	free(text);
 }
 
+/* The limit tests' labs: head, then n copies of line with every %u of the
+ * copy replaced by its number (1 to n), then tail; caller frees. */
+static char *gen_repeat(const char *head, const char *line, unsigned n,
+			const char *tail)
+{
+	struct strbuf b = { 0 };
+	unsigned i;
+
+	sb_puts(&b, head);
+	for (i = 1; i <= n; i++)
+		sb_printf(&b, line, i, i);
+	sb_puts(&b, tail);
+	return sb_take(&b);
+}
+
+/* A limit: head, n copies of line and tail are clean; one copy more yields
+ * code at LINE:COL. */
+static void expect_limit(const char *head, const char *line, unsigned n,
+			 const char *tail, const char *code, unsigned at_line,
+			 unsigned col)
+{
+	expect_error_gen(gen_repeat(head, line, n + 1, tail), code, at_line,
+			 col);
+	expect_clean_gen(gen_repeat(head, line, n, tail));
+}
+
 #define VPC_V "vpc v { cidr 10.0.0.0/16 }\n"
 #define SUBNET_A "subnet a { vpc v; cidr 10.0.0.0/24 }\n"
 
 /* ---- the hands-on lab of docs/lab-conf.md ------------------------------ */
 
-static const char hands_on[] =
-	"# Two VPCs in one region and AZ, peered; EC2-A pings EC2-B.\n"
-	"region ap-northeast-1\n"
-	"\n"
-	"vpc VPC-A { cidr 10.1.0.0/16 }\n"
-	"vpc VPC-B { cidr 10.2.0.0/16 }\n"
-	"\n"
-	"subnet VPC-A-PrivateSubnet-AZ1a { vpc VPC-A; cidr 10.1.1.0/24; az ap-northeast-1a }\n"
-	"subnet VPC-B-PrivateSubnet-AZ1a { vpc VPC-B; cidr 10.2.1.0/24; az ap-northeast-1a }\n"
-	"\n"
-	"peering VPC-A-to-B-Peering { requester VPC-A; accepter VPC-B }\n"
-	"\n"
-	"route-table RT-A {\n"
-	"    vpc VPC-A\n"
-	"    associate VPC-A-PrivateSubnet-AZ1a\n"
-	"    route 10.2.0.0/16 via VPC-A-to-B-Peering\n"
-	"}\n"
-	"route-table RT-B {\n"
-	"    vpc VPC-B\n"
-	"    associate VPC-B-PrivateSubnet-AZ1a\n"
-	"    route 10.1.0.0/16 via VPC-A-to-B-Peering\n"
-	"}\n"
-	"\n"
-	"security-group SG-EC2-A {\n"
-	"    vpc VPC-A\n"
-	"    ingress icmp from SG-EC2-B\n"
-	"}\n"
-	"security-group SG-EC2-B {\n"
-	"    vpc VPC-B\n"
-	"    ingress icmp from SG-EC2-A\n"
-	"}\n"
-	"\n"
-	"instance EC2-A { subnet VPC-A-PrivateSubnet-AZ1a; private-ip 10.1.1.10; security-groups SG-EC2-A }\n"
-	"instance EC2-B { subnet VPC-B-PrivateSubnet-AZ1a; private-ip 10.2.1.10; security-groups SG-EC2-B }\n";
-
 Test(check, hands_on_lab_is_clean)
 {
-	struct run r;
+	struct test_lab r;
 	char *s;
 
-	run_lab(&r, hands_on);
-	s = dump(&r.d);
+	test_lab_file(&r, TEST_HANDS_ON, NULL, TEST_LAB_CHECK);
+	s = test_diags_text(&r.d);
 	cr_expect_eq(r.d.n, 0, "got:\n%s", s);
 	cr_expect_eq(r.lab->peerings[0]->status, PEERING_ACTIVE);
 	free(s);
-	run_free(&r);
+	test_lab_free(&r);
 }
 
 /* A lab using most features at once, all of them legally. */
@@ -423,22 +373,11 @@ Test(check, subnet_bad_az)
 	expect_clean(VPC_V "subnet a { vpc v; cidr 10.0.0.0/24; az us-east-1f }\n");
 }
 
-static char *gen_subnets(unsigned n)
-{
-	struct strbuf b = { 0 };
-	unsigned i;
-
-	sb_puts(&b, "vpc v { cidr 10.0.0.0/16 }\n");
-	for (i = 0; i < n; i++)
-		sb_printf(&b, "subnet s%u { vpc v; cidr 10.0.%u.0/24 }\n", i, i);
-	return sb_take(&b);
-}
-
 /* 200 subnets per VPC. */
 Test(check, subnet_limit)
 {
-	expect_error_gen(gen_subnets(201), "SubnetLimitExceeded", 202, 8);
-	expect_clean_gen(gen_subnets(200));
+	expect_limit(VPC_V, "subnet s%u { vpc v; cidr 10.0.%u.0/24 }\n", 200, "",
+		     "SubnetLimitExceeded", 202, 8);
 }
 
 /* ---- addresses (R-2.4, R-2.5) ------------------------------------------ */
@@ -470,13 +409,13 @@ Test(check, ip_reserved)
 
 Test(check, ip_reserved_message)
 {
-	struct run r;
+	struct test_lab r;
 
 	run_lab(&r, VPC_V SUBNET_A INSTANCE_AT("10.0.0.3"));
 	cr_assert_eq(r.d.n, 1);
 	cr_expect_str_eq(r.d.v[0].message,
 			 "Address 10.0.0.3 is in subnet's reserved address range");
-	run_free(&r);
+	test_lab_free(&r);
 }
 
 Test(check, ip_in_use)
@@ -579,23 +518,11 @@ Test(check, route_duplicate)
 		     "route 10.9.0.0/17 via blackhole\n}\n");
 }
 
-static char *gen_routes(unsigned n)
-{
-	struct strbuf b = { 0 };
-	unsigned i;
-
-	sb_puts(&b, VPC_V RT_OPEN);
-	for (i = 0; i < n; i++)
-		sb_printf(&b, "route 192.168.%u.0/24 via blackhole\n", i);
-	sb_puts(&b, "}\n");
-	return sb_take(&b);
-}
-
 /* 50 routes per table; blamed on the 51st "route". */
 Test(check, route_limit)
 {
-	expect_error_gen(gen_routes(51), "RouteLimitExceeded", 54, 1);
-	expect_clean_gen(gen_routes(50));
+	expect_limit(VPC_V RT_OPEN, "route 192.168.%u.0/24 via blackhole\n", 50,
+		     "}\n", "RouteLimitExceeded", 54, 1);
 }
 
 /* EC2's 169.254.168.0/22. */
@@ -652,22 +579,11 @@ Test(check, route_via_endpoint)
 		     "route-table r {\nvpc v\nroute 10.9.0.0/16 via e\n}\n");
 }
 
-static char *gen_tables(unsigned n)
-{
-	struct strbuf b = { 0 };
-	unsigned i;
-
-	sb_puts(&b, VPC_V);
-	for (i = 0; i < n; i++)
-		sb_printf(&b, "route-table t%u { vpc v }\n", i);
-	return sb_take(&b);
-}
-
 /* 200 route tables per VPC, the implicit main one included. */
 Test(check, route_table_limit)
 {
-	expect_error_gen(gen_tables(200), "RouteTableLimitExceeded", 201, 13);
-	expect_clean_gen(gen_tables(199));
+	expect_limit(VPC_V, "route-table t%u { vpc v }\n", 199, "",
+		     "RouteTableLimitExceeded", 201, 13);
 }
 
 /* ---- peerings (§6) ----------------------------------------------------- */
@@ -697,13 +613,13 @@ Test(check, peering_duplicate)
 /* overlap fails the peering with a warning. */
 Test(check, peering_overlap_fails)
 {
-	struct run r;
+	struct test_lab r;
 	char *s;
 
 	run_lab(&r, "vpc a { cidr 10.1.0.0/16 }\n"
 		    "vpc b { cidr 10.2.0.0/16; cidr 10.1.128.0/17 }\n"
 		    "peering p { requester a; accepter b }\n");
-	s = dump(&r.d);
+	s = test_diags_text(&r.d);
 	cr_expect_eq(r.d.n, 1, "got:\n%s", s);
 	cr_expect_not_null(find(&r.d, "Vpcemu.PeeringFailed", 3, 9), "got:\n%s",
 			   s);
@@ -712,7 +628,7 @@ Test(check, peering_overlap_fails)
 	cr_expect(strstr(r.d.v[0].message,
 			 "Failed due to incorrect VPC-ID, Account ID, or overlapping CIDR range"));
 	free(s);
-	run_free(&r);
+	test_lab_free(&r);
 
 	expect_sev("vpc a { cidr 10.1.0.0/16 }\nvpc b { cidr 10.1.0.0/16 }\n"
 		   "peering p { requester a; accepter b }\n",
@@ -835,24 +751,12 @@ Test(check, sg_twice_on_eni)
 		     "InvalidParameterValue", 9, 24);
 }
 
-static char *gen_sg_rules(unsigned n)
-{
-	struct strbuf b = { 0 };
-	unsigned i;
-
-	sb_puts(&b, VPC_V "security-group g {\nvpc v\n");
-	for (i = 0; i < n; i++)
-		sb_printf(&b, "ingress tcp %u from 10.0.0.0/8\n", i + 1);
-	sb_puts(&b, "}\n");
-	return sb_take(&b);
-}
-
 /* 60 rules per direction; blamed on the 61st. */
 Test(check, sg_rule_limit)
 {
-	expect_error_gen(gen_sg_rules(61), "RulesPerSecurityGroupLimitExceeded",
-			 64, 1);
-	expect_clean_gen(gen_sg_rules(60));
+	expect_limit(VPC_V "security-group g {\nvpc v\n",
+		     "ingress tcp %u from 10.0.0.0/8\n", 60, "}\n",
+		     "RulesPerSecurityGroupLimitExceeded", 64, 1);
 }
 
 /* rules summed over an ENI's groups stay within 1000. */
@@ -963,22 +867,11 @@ Test(check, nacl_assoc_other_vpc)
 		     "InvalidParameterValue", 4, 34);
 }
 
-static char *gen_nacls(unsigned n)
-{
-	struct strbuf b = { 0 };
-	unsigned i;
-
-	sb_puts(&b, VPC_V);
-	for (i = 0; i < n; i++)
-		sb_printf(&b, "network-acl n%u { vpc v }\n", i);
-	return sb_take(&b);
-}
-
 /* 200 ACLs per VPC, the default one included. */
 Test(check, nacl_limit)
 {
-	expect_error_gen(gen_nacls(200), "NetworkAclLimitExceeded", 201, 13);
-	expect_clean_gen(gen_nacls(199));
+	expect_limit(VPC_V, "network-acl n%u { vpc v }\n", 199, "",
+		     "NetworkAclLimitExceeded", 201, 13);
 }
 
 /* ---- endpoints (§10) --------------------------------------------------- */
@@ -1036,7 +929,7 @@ Test(check, endpoint_private_dns)
 
 Test(check, endpoint_private_dns_message)
 {
-	struct run r;
+	struct test_lab r;
 	char want[256];
 
 	run_lab(&r, VPC_V SUBNET_A
@@ -1046,7 +939,7 @@ Test(check, endpoint_private_dns_message)
 		 "Enabling private DNS requires both enableDnsSupport and enableDnsHostnames VPC attributes set to true for %s",
 		 r.lab->vpcs[0]->r.id);
 	cr_expect_str_eq(r.d.v[0].message, want);
-	run_free(&r);
+	test_lab_free(&r);
 }
 
 /* gateway endpoints: S3 and DynamoDB, route tables, no subnets. */
@@ -1106,7 +999,7 @@ Test(check, endpoint_service_other_region)
 /* Nothing stops at the first mistake. */
 Test(check, every_violation_reported)
 {
-	struct run r;
+	struct test_lab r;
 	char *s;
 
 	run_lab(&r, "vpc v {\ncidr 10.0.0.0/15\n}\n"
@@ -1114,12 +1007,12 @@ Test(check, every_violation_reported)
 		    "subnet a { vpc w; cidr 10.1.0.0/29 }\n"
 		    "subnet b { vpc w; cidr 10.1.0.0/24 }\n"
 		    "instance i { subnet b; private-ip 10.1.0.3 }\n");
-	s = dump(&r.d);
+	s = test_diags_text(&r.d);
 	cr_expect_not_null(find(&r.d, "InvalidVpc.Range", 2, 6), "%s", s);
 	cr_expect_not_null(find(&r.d, "InvalidSubnet.Range", 5, 24), "%s", s);
 	cr_expect_not_null(find(&r.d, "InvalidSubnet.Conflict", 6, 24), "%s", s);
 	cr_expect_not_null(find(&r.d, "InvalidParameterValue", 7, 35), "%s", s);
 	cr_expect_eq(r.d.n, 4, "%s", s);
 	free(s);
-	run_free(&r);
+	test_lab_free(&r);
 }

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "helpers.h"
+
 static const char *vpcemu(void)
 {
 	const char *v = getenv("VPCEMU");
@@ -53,36 +55,6 @@ static int run(char *const args[], char **out, char **err)
 
 #define RUN(out, err, ...) run((char *const[]){ __VA_ARGS__, NULL }, out, err)
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *s = NULL;
-	size_t n = 0;
-
-	if (!f)
-		return NULL;
-	getdelim(&s, &n, '\0', f);
-	fclose(f);
-	return s ? s : strdup("");
-}
-
-static void golden(const char *gold, const char *got)
-{
-	char *want;
-
-	if (getenv("VPCEMU_UPDATE_GOLDEN")) {
-		FILE *f = fopen(gold, "w");
-
-		cr_assert_not_null(f, "cannot write %s", gold);
-		fputs(got, f);
-		fclose(f);
-	}
-	want = slurp(gold);
-	cr_assert_not_null(want, "missing %s (make golden)", gold);
-	cr_expect_str_eq(got, want, "output differs from %s", gold);
-	free(want);
-}
-
 static void validate_golden(const char *topo, const char *stem)
 {
 	char conf[256], gold[256], *out, *err;
@@ -90,12 +62,12 @@ static void validate_golden(const char *topo, const char *stem)
 	snprintf(conf, sizeof(conf), "../topologies/%s.conf", topo);
 	snprintf(gold, sizeof(gold), "golden/validate/%s.txt", stem);
 	cr_assert_eq(RUN(&out, &err, "validate", conf), 0, "%s", err);
-	golden(gold, out);
+	test_golden(gold, out);
 	free(out);
 	free(err);
 	snprintf(gold, sizeof(gold), "golden/validate/%s.json", stem);
 	cr_assert_eq(RUN(&out, &err, "validate", "--output", "json", conf), 0);
-	golden(gold, out);
+	test_golden(gold, out);
 	free(out);
 	free(err);
 }

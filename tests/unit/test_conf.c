@@ -451,10 +451,10 @@ Test(conf, printed_with_source)
 
 Test(conf, parse_file)
 {
-	f = conf_parse_file("unit/data/conf-peering.conf", &d);
+	f = conf_parse_file("unit/data/hands-on.conf", &d);
 	cr_assert_not_null(f, "run the unit tests from tests/");
 	cr_assert_eq(d.n, 0);
-	cr_assert_str_eq(f->path, "unit/data/conf-peering.conf");
+	cr_assert_str_eq(f->path, "unit/data/hands-on.conf");
 	cr_assert_eq(f->ntop, 1);
 	cr_assert_eq(f->nblocks, 11);
 	cr_assert_str_eq(f->blocks[5].name.text, "RT-A");

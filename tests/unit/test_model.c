@@ -1,67 +1,68 @@
 /* test_model.c - model_build: IDs, defaults, implicit resources, automatic
- * addresses and every diagnostic model.c queues, built from inline labs. */
+ * addresses and every diagnostic model.c queues, built from inline labs
+ * and the hands-on lab file. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "vpcemu/conf.h"
 #include "vpcemu/diag.h"
 #include "vpcemu/model.h"
+#include "vpcemu/util.h"
 
-static struct diags md;
-static struct conf_file *mcf;
-static struct lab *mlab;
+#include "helpers.h"
+
+static struct test_lab ml;	/* the lab of the test, freed by model_fini */
+static struct lab *mlab;	/* ml.lab */
+static char *peering_text;
 
 static void model_fini(void)
 {
-	lab_free(mlab);
-	conf_free(mcf);
-	diags_free(&md);
+	test_lab_free(&ml);
 	mlab = NULL;
-	mcf = NULL;
+	free(peering_text);
+	peering_text = NULL;
 }
 
 TestSuite(model, .fini = model_fini);
 
 static void dump_diags(void)
 {
-	size_t i;
+	char *s = test_diags_text(&ml.d);
 
-	for (i = 0; i < md.n; i++)
-		cr_log_info("%u:%u: %s: %s", md.v[i].at.line,
-			    md.v[i].at.first_col, md.v[i].code,
-			    md.v[i].message);
+	cr_log_info("%s", s);
+	free(s);
 }
 
 static bool syntax_errors_ok;
 
+/* Builds text's model: the parser must accept it (unless syntax_errors_ok),
+ * the model's diagnostics are the test's to judge (or, with
+ * TEST_LAB_CLEAN, must hold no error). */
+static struct lab *load(const char *path, const char *text, const char *name,
+			unsigned flags)
+{
+	test_lab_free(&ml);
+	mlab = test_lab_text(&ml, path, text, name,
+			     flags | (syntax_errors_ok ? TEST_LAB_ANY : 0));
+	return mlab;
+}
+
 static struct lab *build_as(const char *path, const char *text,
 			    const char *name)
 {
-	model_fini();
-	md = (struct diags){ 0 };
-	mcf = conf_parse_buffer(path, text, strlen(text), &md);
-	cr_assert_not_null(mcf);
-	cr_assert(syntax_errors_ok || md.nerrors == 0,
-		  "lab text has syntax errors");
-	mlab = model_build(mcf, name, &md);
-	cr_assert_not_null(mlab);
-	return mlab;
+	return load(path, text, name, 0);
 }
 
 static struct lab *build(const char *text)
 {
-	return build_as("lab.conf", text, NULL);
+	return load("lab.conf", text, NULL, 0);
 }
 
 static struct lab *build_ok(const char *text)
 {
-	build(text);
-	if (md.nerrors)
-		dump_diags();
-	cr_assert_eq(md.nerrors, 0, "unexpected diagnostics (see log)");
-	return mlab;
+	return load("lab.conf", text, NULL, TEST_LAB_CLEAN);
 }
 
 /* The diagnostic with this code at LINE:COL, or a failed assertion. */
@@ -70,10 +71,10 @@ static const struct diag *diag_at(const char *code, unsigned line,
 {
 	size_t i;
 
-	for (i = 0; i < md.n; i++)
-		if (!strcmp(md.v[i].code, code) && md.v[i].at.line == line &&
-		    md.v[i].at.first_col == col)
-			return &md.v[i];
+	for (i = 0; i < ml.d.n; i++)
+		if (!strcmp(ml.d.v[i].code, code) && ml.d.v[i].at.line == line &&
+		    ml.d.v[i].at.first_col == col)
+			return &ml.d.v[i];
 	dump_diags();
 	cr_assert_fail("no %s at %u:%u", code, line, col);
 	return NULL;
@@ -84,6 +85,32 @@ static void assert_msg_has(const struct diag *g, const char *text)
 	cr_assert(strstr(g->message, text), "message '%s' lacks '%s'",
 		  g->message, text);
 }
+
+/* One diagnostic the lab must yield: code at LINE:COL and, unless has is
+ * NULL, a message that contains has. */
+struct want {
+	const char *code;
+	unsigned line, col;
+	const char *has;
+};
+
+static void expect_diags(const struct want *w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct diag *g = diag_at(w[i].code, w[i].line, w[i].col);
+
+		if (w[i].has)
+			assert_msg_has(g, w[i].has);
+	}
+}
+
+/* EXPECT_DIAGS({ code, line, col, has }, ...) */
+#define EXPECT_DIAGS(...)                                                     \
+	expect_diags((const struct want[]){ __VA_ARGS__ },                    \
+		     sizeof((const struct want[]){ __VA_ARGS__ }) /            \
+			     sizeof(struct want))
 
 static bool id_ok(const char *id, const char *prefix)
 {
@@ -108,42 +135,24 @@ static uint32_t ipv4(const char *s)
 	return ip;
 }
 
-static const char peering_lab[] =
-	"# Two VPCs in one region and AZ, peered; EC2-A pings EC2-B.\n"
-	"region ap-northeast-1\n"
-	"\n"
-	"vpc VPC-A { cidr 10.1.0.0/16 }\n"
-	"vpc VPC-B { cidr 10.2.0.0/16 }\n"
-	"\n"
-	"subnet VPC-A-PrivateSubnet-AZ1a { vpc VPC-A; cidr 10.1.1.0/24; az ap-northeast-1a }\n"
-	"subnet VPC-B-PrivateSubnet-AZ1a { vpc VPC-B; cidr 10.2.1.0/24; az ap-northeast-1a }\n"
-	"\n"
-	"peering VPC-A-to-B-Peering { requester VPC-A; accepter VPC-B }\n"
-	"\n"
-	"route-table RT-A {\n"
-	"    vpc VPC-A\n"
-	"    associate VPC-A-PrivateSubnet-AZ1a\n"
-	"    route 10.2.0.0/16 via VPC-A-to-B-Peering\n"
-	"}\n"
-	"route-table RT-B {\n"
-	"    vpc VPC-B\n"
-	"    associate VPC-B-PrivateSubnet-AZ1a\n"
-	"    route 10.1.0.0/16 via VPC-A-to-B-Peering\n"
-	"}\n"
-	"\n"
-	"security-group SG-EC2-A {\n"
-	"    vpc VPC-A\n"
-	"    ingress icmp from SG-EC2-B\n"
-	"}\n"
-	"security-group SG-EC2-B {\n"
-	"    vpc VPC-B\n"
-	"    ingress icmp from SG-EC2-A\n"
-	"}\n"
-	"\n"
-	"instance EC2-A { subnet VPC-A-PrivateSubnet-AZ1a; private-ip 10.1.1.10; security-groups SG-EC2-A }\n"
-	"instance EC2-B { subnet VPC-B-PrivateSubnet-AZ1a; private-ip 10.2.1.10; security-groups SG-EC2-B }\n"
-	"expect EC2-A -> EC2-B icmp reachable\n"
-	"expect EC2-B -> 10.1.1.10 tcp 22 blocked SUBNET_ACL_RESTRICTION\n";
+/* The hands-on lab of docs/lab-conf.md (33 lines), then two expect lines. */
+static const char *peering_lab(void)
+{
+	char *lab;
+
+	if (!peering_text) {
+		lab = test_slurp(TEST_HANDS_ON);
+		cr_assert_not_null(lab, "cannot read " TEST_HANDS_ON);
+		peering_text = str_printf(
+			"%s"
+			"expect EC2-A -> EC2-B icmp reachable\n"
+			"expect EC2-B -> 10.1.1.10 tcp 22 blocked SUBNET_ACL_RESTRICTION\n",
+			lab);
+		cr_assert_not_null(peering_text);
+		free(lab);
+	}
+	return peering_text;
+}
 
 /* ------------------------------------------------------------------ */
 /* IDs */
@@ -155,7 +164,7 @@ Test(model, peering_lab_builds)
 	struct peering *p;
 	struct instance *ea;
 
-	build_ok(peering_lab);
+	build_ok(peering_lab());
 	cr_assert_str_eq(mlab->name, "lab");
 	cr_assert_str_eq(mlab->region, "ap-northeast-1");
 	cr_assert_str_eq(mlab->account, "111111111111");
@@ -199,7 +208,7 @@ Test(model, ids_stable_and_well_formed)
 	size_t n = 0, i, j;
 	struct res *r;
 
-	build_ok(peering_lab);
+	build_ok(peering_lab());
 	cr_assert(id_ok(mlab->vpcs[0]->r.id, "vpc-"));
 	cr_assert(id_ok(mlab->subnets[0]->r.id, "subnet-"));
 	cr_assert(id_ok(mlab->route_tables[0]->r.id, "rtb-"));
@@ -222,7 +231,7 @@ Test(model, ids_stable_and_well_formed)
 			cr_assert_str_neq(ids[i], ids[j]);
 
 	/* Same lab, same IDs. */
-	build_ok(peering_lab);
+	build_ok(peering_lab());
 	n = 0;
 	for (i = 0; i < mlab->nvpcs; i++)
 		cr_assert_str_eq(ids[n++], mlab->vpcs[i]->r.id);
@@ -230,8 +239,8 @@ Test(model, ids_stable_and_well_formed)
 		cr_assert_str_eq(ids[n++], mlab->sgs[i]->r.id);
 
 	/* Another lab name, other IDs. */
-	build_as("lab.conf", peering_lab, "other");
-	cr_assert_eq(md.nerrors, 0);
+	build_as("lab.conf", peering_lab(), "other");
+	cr_assert_eq(ml.d.nerrors, 0);
 	cr_assert_str_eq(mlab->name, "other");
 	cr_assert_str_neq(ids[0], mlab->vpcs[0]->r.id);
 
@@ -463,10 +472,10 @@ Test(model, lab_name_sources)
 	cr_assert_eq(mlab->name_at.first_col, 5);
 	build_as("x.conf", "lab mylab\n", "cli");
 	cr_assert_str_eq(mlab->name, "cli");
-	cr_assert_eq(md.nerrors, 0);
+	cr_assert_eq(ml.d.nerrors, 0);
 	build_as("noext", "", NULL);
 	cr_assert_str_eq(mlab->name, "noext");
-	cr_assert_eq(md.nerrors, 0);
+	cr_assert_eq(ml.d.nerrors, 0);
 }
 
 Test(model, cidr_host_bits_normalised)
@@ -530,7 +539,7 @@ Test(model, no_free_address)
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
 					"instance I%zu { subnet S }\n", i);
 	build(text);
-	cr_assert_eq(md.nerrors, 1);
+	cr_assert_eq(ml.d.nerrors, 1);
 	diag_at("InsufficientFreeAddressesInSubnet", 14, 10);
 	cr_assert_eq(mlab->instances[10]->private_ip, ipv4("10.0.1.14"));
 }
@@ -555,7 +564,7 @@ Test(model, sg_rules)
 	      "  ingress all from sg-0123456789abcdef0x\n"
 	      "  egress tcp to 0.0.0.0/0\n"
 	      "}\n");
-	cr_assert_eq(md.nerrors, 1, "the sg- word is not a group");
+	cr_assert_eq(ml.d.nerrors, 1, "the sg- word is not a group");
 	g = (struct sg *)FIND(RES_SG, "G");
 	o = (struct sg *)FIND(RES_SG, "O");
 	cr_assert_str_eq(g->description, "web servers");
@@ -770,7 +779,7 @@ Test(model, expect_lines)
 {
 	struct expect *x;
 
-	build_ok(peering_lab);
+	build_ok(peering_lab());
 	x = &mlab->expects[0];
 	cr_assert_eq(x->src, mlab->instances[0]);
 	cr_assert_eq(x->dst, mlab->instances[1]);
@@ -804,8 +813,6 @@ Test(model, expect_dst_gets_automatic_ip)
 
 Test(model, unknown_setting_and_resource)
 {
-	const struct diag *g;
-
 	build("regoin us-east-1\n"
 	      "lab a\nlab b\n"
 	      "vpx V { cidr 10.0.0.0/16 }\n"
@@ -814,24 +821,22 @@ Test(model, unknown_setting_and_resource)
 	      "route-table R { vpc V2; route 0.0.0.0/0 via IGW }\n"
 	      "subnet Q { vpc V2; cidr 10.0.0.0/24 }\n"
 	      "foo Bar { }\n");
-	g = diag_at("Vpcemu.UnknownSetting", 1, 1);
-	assert_msg_has(g, "did you mean 'region'?");
-	diag_at("Vpcemu.DuplicateAttribute", 3, 1);
-	g = diag_at("Vpcemu.UnknownResource", 4, 1);
-	assert_msg_has(g, "did you mean 'vpc'?");
-	g = diag_at("Vpcemu.NotSupported", 5, 1);
-	cr_assert_str_eq(g->message, "internet-gateway is not supported yet");
-	g = diag_at("Vpcemu.UnknownResource", 9, 1);
-	cr_assert_null(strstr(g->message, "did you mean"));
+	EXPECT_DIAGS({ "Vpcemu.UnknownSetting", 1, 1, "did you mean 'region'?" },
+		     { "Vpcemu.DuplicateAttribute", 3, 1, NULL },
+		     { "Vpcemu.UnknownResource", 4, 1, "did you mean 'vpc'?" },
+		     { "Vpcemu.NotSupported", 5, 1, NULL },
+		     { "Vpcemu.UnknownResource", 9, 1, NULL });
+	cr_assert_str_eq(diag_at("Vpcemu.NotSupported", 5, 1)->message,
+			 "internet-gateway is not supported yet");
+	cr_assert_null(strstr(diag_at("Vpcemu.UnknownResource", 9, 1)->message,
+			      "did you mean"));
 	/* The route to IGW is not reported a second time. */
-	cr_assert_eq(md.nerrors, 5);
+	cr_assert_eq(ml.d.nerrors, 5);
 	cr_assert_str_eq(mlab->name, "a");
 }
 
 Test(model, unknown_and_duplicate_attribute)
 {
-	const struct diag *g;
-
 	build("vpc V {\n"
 	      "  cidr 10.0.0.0/16\n"
 	      "  dns-hostname yes\n"
@@ -839,42 +844,34 @@ Test(model, unknown_and_duplicate_attribute)
 	      "  dns-support no\n"
 	      "  colour blue\n"
 	      "}\n");
-	g = diag_at("Vpcemu.UnknownAttribute", 3, 3);
-	assert_msg_has(g, "'dns-hostname'");
-	assert_msg_has(g, "did you mean 'dns-hostnames'?");
-	g = diag_at("Vpcemu.DuplicateAttribute", 5, 3);
-	assert_msg_has(g, "line 4");
-	g = diag_at("Vpcemu.UnknownAttribute", 6, 3);
-	cr_assert_null(strstr(g->message, "did you mean"));
-	cr_assert_eq(md.nerrors, 3);
+	EXPECT_DIAGS({ "Vpcemu.UnknownAttribute", 3, 3, "'dns-hostname'" },
+		     { "Vpcemu.UnknownAttribute", 3, 3, "did you mean 'dns-hostnames'?" },
+		     { "Vpcemu.DuplicateAttribute", 5, 3, "line 4" },
+		     { "Vpcemu.UnknownAttribute", 6, 3, NULL });
+	cr_assert_null(strstr(diag_at("Vpcemu.UnknownAttribute", 6, 3)->message,
+			      "did you mean"));
+	cr_assert_eq(ml.d.nerrors, 3);
 	cr_assert(mlab->vpcs[0]->dns_support, "the first value stays");
 }
 
 Test(model, missing_parameter)
 {
-	const struct diag *g;
-
 	build("vpc V { dns-support yes }\n"
 	      "subnet S { cidr 10.0.1.0/24 }\n"
 	      "instance I { }\n"
 	      "peering P { requester V }\n"
 	      "endpoint E { vpc V }\n");
-	g = diag_at("MissingParameter", 1, 5);
-	assert_msg_has(g, "The request must contain the parameter cidr");
-	g = diag_at("MissingParameter", 2, 8);
-	assert_msg_has(g, "The request must contain the parameter vpc");
-	diag_at("MissingParameter", 3, 10);
-	g = diag_at("MissingParameter", 4, 9);
-	assert_msg_has(g, "parameter accepter");
-	g = diag_at("MissingParameter", 5, 10);
-	assert_msg_has(g, "parameter service");
-	cr_assert_eq(md.nerrors, 5);
+	EXPECT_DIAGS(
+		{ "MissingParameter", 1, 5, "The request must contain the parameter cidr" },
+		{ "MissingParameter", 2, 8, "The request must contain the parameter vpc" },
+		{ "MissingParameter", 3, 10, NULL },
+		{ "MissingParameter", 4, 9, "parameter accepter" },
+		{ "MissingParameter", 5, 10, "parameter service" });
+	cr_assert_eq(ml.d.nerrors, 5);
 }
 
 Test(model, bad_values)
 {
-	const struct diag *g;
-
 	build("vpc V { cidr 10.0.0.0/33; dns-support maybe; account 12345 }\n"
 	      "vpc W { cidr 10.1.0.0/16 10.2.0.0/16; region Tokyo }\n"
 	      "subnet S { vpc V; cidr 10.0.1.0 }\n"
@@ -882,28 +879,21 @@ Test(model, bad_values)
 	      "instance J { subnet S; user-data \"x\"; user-data-file /x }\n"
 	      "peering P { requester V; accepter W; status deleted }\n"
 	      "instance K { subnet S; private-ip }\n");
-	diag_at("InvalidParameterValue", 1, 14);
-	g = diag_at("InvalidParameterValue", 1, 39);
-	assert_msg_has(g, "yes or no");
-	g = diag_at("InvalidParameterValue", 1, 54);
-	assert_msg_has(g, "12 digits");
-	g = diag_at("InvalidParameterValue", 2, 26);
-	assert_msg_has(g, "Unexpected '10.2.0.0/16'");
-	diag_at("InvalidParameterValue", 2, 46);
-	g = diag_at("InvalidParameterValue", 3, 24);
-	assert_msg_has(g, "10.0.1.0/32");
-	diag_at("InvalidParameterValue", 4, 35);
-	diag_at("InvalidParameterValue", 5, 39);
-	diag_at("InvalidParameterValue", 6, 45);
-	g = diag_at("InvalidParameterValue", 7, 24);
-	assert_msg_has(g, "needs a value");
-	cr_assert_eq(md.nerrors, 10);
+	EXPECT_DIAGS({ "InvalidParameterValue", 1, 14, NULL },
+		     { "InvalidParameterValue", 1, 39, "yes or no" },
+		     { "InvalidParameterValue", 1, 54, "12 digits" },
+		     { "InvalidParameterValue", 2, 26, "Unexpected '10.2.0.0/16'" },
+		     { "InvalidParameterValue", 2, 46, NULL },
+		     { "InvalidParameterValue", 3, 24, "10.0.1.0/32" },
+		     { "InvalidParameterValue", 4, 35, NULL },
+		     { "InvalidParameterValue", 5, 39, NULL },
+		     { "InvalidParameterValue", 6, 45, NULL },
+		     { "InvalidParameterValue", 7, 24, "needs a value" });
+	cr_assert_eq(ml.d.nerrors, 10);
 }
 
 Test(model, bad_rules)
 {
-	const struct diag *g;
-
 	build("vpc V { cidr 10.0.0.0/16 }\n"
 	      "security-group G {\n"
 	      "  vpc V\n"
@@ -926,33 +916,25 @@ Test(model, bad_rules)
 	      "  egress 20 allow all to 0.0.0.0/0 10.0.0.0/8\n"
 	      "  egress 30 allow udp 53 from 0.0.0.0/0\n"
 	      "}\n");
-	diag_at("InvalidParameterValue", 4, 15);
-	diag_at("InvalidParameterValue", 5, 15);
-	diag_at("InvalidParameterValue", 6, 16);
-	g = diag_at("InvalidParameterValue", 7, 11);
-	assert_msg_has(g, "did you mean 'tcp'?");
-	g = diag_at("InvalidParameterValue", 8, 18);
-	assert_msg_has(g, "Expected 'from'");
-	diag_at("InvalidParameterValue", 9, 17);
-	diag_at("InvalidParameterValue", 10, 18);
-	g = diag_at("InvalidParameterValue", 11, 10);
-	assert_msg_has(g, "line 12");
-	g = diag_at("InvalidParameterValue", 13, 23);
-	assert_msg_has(g, "10.0.0.1/32");
-	g = diag_at("InvalidParameterValue", 17, 11);
-	assert_msg_has(g, "1 to 32766");
-	diag_at("InvalidParameterValue", 18, 11);
-	g = diag_at("InvalidParameterValue", 19, 13);
-	assert_msg_has(g, "allow or deny");
-	diag_at("InvalidParameterValue", 20, 36);
-	diag_at("InvalidParameterValue", 21, 26);
-	cr_assert_eq(md.nerrors, 14);
+	EXPECT_DIAGS({ "InvalidParameterValue", 4, 15, NULL },
+		     { "InvalidParameterValue", 5, 15, NULL },
+		     { "InvalidParameterValue", 6, 16, NULL },
+		     { "InvalidParameterValue", 7, 11, "did you mean 'tcp'?" },
+		     { "InvalidParameterValue", 8, 18, "Expected 'from'" },
+		     { "InvalidParameterValue", 9, 17, NULL },
+		     { "InvalidParameterValue", 10, 18, NULL },
+		     { "InvalidParameterValue", 11, 10, "line 12" },
+		     { "InvalidParameterValue", 13, 23, "10.0.0.1/32" },
+		     { "InvalidParameterValue", 17, 11, "1 to 32766" },
+		     { "InvalidParameterValue", 18, 11, NULL },
+		     { "InvalidParameterValue", 19, 13, "allow or deny" },
+		     { "InvalidParameterValue", 20, 36, NULL },
+		     { "InvalidParameterValue", 21, 26, NULL });
+	cr_assert_eq(ml.d.nerrors, 14);
 }
 
 Test(model, unknown_references)
 {
-	const struct diag *g;
-
 	build("vpc VPC-A { cidr 10.0.0.0/16 }\n"
 	      "subnet S { vpc VPC-B; cidr 10.0.1.0/24 }\n"
 	      "subnet T { vpc S; cidr 10.0.2.0/24 }\n"
@@ -964,39 +946,30 @@ Test(model, unknown_references)
 	      "expect X -> 10.0.0.1 tcp 22 blocked\n"
 	      "security-group G2 { vpc VPC-A; ingress all from G3 }\n"
 	      "route-table R3 { vpc vpc-0123456789abcdef0 }\n");
-	g = diag_at("InvalidVpcID.NotFound", 2, 16);
-	cr_assert_str_eq(g->message,
+	EXPECT_DIAGS(
+		{ "InvalidVpcID.NotFound", 2, 16, NULL },
+		{ "InvalidVpcID.NotFound", 3, 16, NULL },
+		{ "InvalidSubnetID.NotFound", 4, 38, NULL },
+		{ "InvalidVpcPeeringConnectionID.NotFound", 4, 63, "ID 'pcx-0123456789abcdef0'" },
+		{ "Vpcemu.UnknownReference", 5, 51, "'peer-x'" },
+		{ "Vpcemu.UnknownReference", 5, 81, "'S' is a subnet" },
+		{ "InvalidGroup.NotFound", 6, 40, NULL },
+		{ "NoSuchEntity", 6, 64, "IAM role 'role'" },
+		{ "InvalidServiceName", 7, 33, "did you mean 's3'?" },
+		{ "InvalidRouteTableID.NotFound", 7, 50, "did you mean 'R2'?" },
+		{ "InvalidInstanceID.NotFound", 8, 13, "did you mean 'I'?" },
+		{ "InvalidInstanceID.NotFound", 9, 8, NULL },
+		{ "InvalidGroup.NotFound", 10, 49, "did you mean 'G2'?" },
+		{ "InvalidVpcID.NotFound", 11, 22, "The vpc ID 'vpc-0123456789abcdef0' does not exist" });
+	cr_assert_str_eq(diag_at("InvalidVpcID.NotFound", 2, 16)->message,
 			 "The vpc 'VPC-B' does not exist; did you mean 'VPC-A'?");
-	g = diag_at("InvalidVpcID.NotFound", 3, 16);
-	cr_assert_str_eq(g->message, "'S' is a subnet, not a vpc");
-	diag_at("InvalidSubnetID.NotFound", 4, 38);
-	g = diag_at("InvalidVpcPeeringConnectionID.NotFound", 4, 63);
-	assert_msg_has(g, "ID 'pcx-0123456789abcdef0'");
-	g = diag_at("Vpcemu.UnknownReference", 5, 51);
-	assert_msg_has(g, "'peer-x'");
-	g = diag_at("Vpcemu.UnknownReference", 5, 81);
-	assert_msg_has(g, "'S' is a subnet");
-	diag_at("InvalidGroup.NotFound", 6, 40);
-	g = diag_at("NoSuchEntity", 6, 64);
-	assert_msg_has(g, "IAM role 'role'");
-	g = diag_at("InvalidServiceName", 7, 33);
-	assert_msg_has(g, "did you mean 's3'?");
-	g = diag_at("InvalidRouteTableID.NotFound", 7, 50);
-	assert_msg_has(g, "did you mean 'R2'?");
-	g = diag_at("InvalidInstanceID.NotFound", 8, 13);
-	assert_msg_has(g, "did you mean 'I'?");
-	diag_at("InvalidInstanceID.NotFound", 9, 8);
-	g = diag_at("InvalidGroup.NotFound", 10, 49);
-	assert_msg_has(g, "did you mean 'G2'?");
-	g = diag_at("InvalidVpcID.NotFound", 11, 22);
-	assert_msg_has(g, "The vpc ID 'vpc-0123456789abcdef0' does not exist");
-	cr_assert_eq(md.nerrors, 14);
+	cr_assert_str_eq(diag_at("InvalidVpcID.NotFound", 3, 16)->message,
+			 "'S' is a subnet, not a vpc");
+	cr_assert_eq(ml.d.nerrors, 14);
 }
 
 Test(model, names)
 {
-	const struct diag *g;
-
 	build("vpc V { cidr 10.0.0.0/16 }\n"
 	      "subnet V { vpc V; cidr 10.0.1.0/24 }\n"
 	      "security-group default { vpc V }\n"
@@ -1004,15 +977,13 @@ Test(model, names)
 	      "vpc -bad { cidr 10.2.0.0/16 }\n"
 	      "instance V.default { subnet V }\n"
 	      "vpc vpc-a { cidr 10.3.0.0/16 }\n");
-	g = diag_at("Vpcemu.DuplicateName", 2, 8);
-	assert_msg_has(g, "line 1");
-	diag_at("InvalidGroup.Reserved", 3, 16);
-	g = diag_at("Vpcemu.InvalidName", 4, 5);
-	assert_msg_has(g, "looks like a resource ID");
-	diag_at("Vpcemu.InvalidName", 5, 5);
-	g = diag_at("Vpcemu.DuplicateName", 6, 10);
-	assert_msg_has(g, "default security group of vpc 'V' (line 1)");
-	cr_assert_eq(md.nerrors, 5, "vpc-a is a fine name");
+	EXPECT_DIAGS(
+		{ "Vpcemu.DuplicateName", 2, 8, "line 1" },
+		{ "InvalidGroup.Reserved", 3, 16, NULL },
+		{ "Vpcemu.InvalidName", 4, 5, "looks like a resource ID" },
+		{ "Vpcemu.InvalidName", 5, 5, NULL },
+		{ "Vpcemu.DuplicateName", 6, 10, "default security group of vpc 'V' (line 1)" });
+	cr_assert_eq(ml.d.nerrors, 5, "vpc-a is a fine name");
 }
 
 Test(model, lab_name_invalid)
@@ -1025,8 +996,6 @@ Test(model, lab_name_invalid)
 
 Test(model, bad_expect_lines)
 {
-	const struct diag *g;
-
 	build("vpc V { cidr 10.0.0.0/16 }\nsubnet S { vpc V; cidr 10.0.1.0/24 }\n"
 	      "instance A { subnet S }\n"
 	      "expect A to A icmp reachable\n"
@@ -1035,15 +1004,13 @@ Test(model, bad_expect_lines)
 	      "expect A -> A icmp reachable WHY\n"
 	      "expect A -> A all blocked\n"
 	      "expect A -> A\n");
-	g = diag_at("InvalidParameterValue", 4, 10);
-	assert_msg_has(g, "Expected '->'");
-	diag_at("InvalidParameterValue", 5, 15);
-	g = diag_at("InvalidParameterValue", 6, 20);
-	assert_msg_has(g, "did you mean 'reachable'?");
-	diag_at("InvalidParameterValue", 7, 30);
-	diag_at("InvalidParameterValue", 8, 15);
-	diag_at("InvalidParameterValue", 9, 13);
-	cr_assert_eq(md.nerrors, 6);
+	EXPECT_DIAGS({ "InvalidParameterValue", 4, 10, "Expected '->'" },
+		     { "InvalidParameterValue", 5, 15, NULL },
+		     { "InvalidParameterValue", 6, 20, "did you mean 'reachable'?" },
+		     { "InvalidParameterValue", 7, 30, NULL },
+		     { "InvalidParameterValue", 8, 15, NULL },
+		     { "InvalidParameterValue", 9, 13, NULL });
+	cr_assert_eq(ml.d.nerrors, 6);
 	cr_assert_eq(mlab->nexpects, 0);
 }
 
@@ -1053,7 +1020,7 @@ Test(model, endpoint_eni_name_clash)
 	      "instance ssm-S { subnet S }\n"
 	      "endpoint ssm { vpc V; service ssm; subnets S }\n");
 	diag_at("Vpcemu.DuplicateName", 4, 44);
-	cr_assert_eq(md.nerrors, 1);
+	cr_assert_eq(ml.d.nerrors, 1);
 }
 
 Test(model, errors_keep_model_safe)
@@ -1072,7 +1039,7 @@ Test(model, errors_keep_model_safe)
 	      "network-acl N { vpc V; ingress; egress 5 }\n"
 	      "expect\n"
 	      "expect I\n");
-	cr_assert_gt(md.nerrors, 10);
+	cr_assert_gt(ml.d.nerrors, 10);
 }
 
 /* ------------------------------------------------------------------ */

@@ -3,7 +3,8 @@
  *
  * Golden files: golden/nftgen/STEM.VPCNAME.nft, one per VPC of a lab (run
  * from tests/, as "make unit" does). VPCEMU_UPDATE_GOLDEN=1 rewrites them
- * instead of comparing; review the result with git diff.
+ * instead of comparing; review the result with git diff. The hands-on lab
+ * is unit/data/hands-on.conf, shared with the other unit tests.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -16,6 +17,8 @@
 #include "vpcemu/conf.h"
 #include "vpcemu/model.h"
 #include "vpcemu/nftgen.h"
+
+#include "helpers.h"
 
 /* Two VPCs whose groups reference each other; %s: VPC-B's region, the
  * peering's status. */
@@ -62,49 +65,15 @@ static const char empty_lab[] =
 	"lab empty\n"
 	"vpc Lonely { cidr 192.168.0.0/24 }\n";
 
-static char *slurp(const char *path)
+/* A lab for rulesets: parsed and modelled without a word (not checked). */
+static struct lab *lab_text(const char *path, const char *text)
 {
-	FILE *f = fopen(path, "r");
-	char *s = NULL;
-	size_t n = 0;
-
-	if (!f)
-		return NULL;
-	if (getdelim(&s, &n, '\0', f) < 0) {
-		free(s);
-		s = strdup("");
-	}
-	fclose(f);
-	return s;
+	return test_lab_text(NULL, path, text, NULL, TEST_LAB_CLEAN);
 }
 
-static struct lab *lab_from_text(const char *path, const char *text)
+static struct lab *lab_file(const char *path)
 {
-	struct diags d = { 0 };
-	struct conf_file *f;
-	struct lab *lab;
-
-	f = conf_parse_buffer(path, text, strlen(text), &d);
-	cr_assert_not_null(f, "cannot parse %s", path);
-	lab = model_build(f, NULL, &d);
-	cr_assert_not_null(lab, "model_build failed on %s", path);
-	if (d.nerrors)
-		diag_print(&d, stderr, 0);
-	cr_assert_eq(d.nerrors, 0, "%s has errors", path);
-	conf_free(f);
-	diags_free(&d);
-	return lab;
-}
-
-static struct lab *lab_from_file(const char *path)
-{
-	char *text = slurp(path);
-	struct lab *lab;
-
-	cr_assert_not_null(text, "cannot read %s", path);
-	lab = lab_from_text(path, text);
-	free(text);
-	return lab;
+	return test_lab_file(NULL, path, NULL, TEST_LAB_CLEAN);
 }
 
 static struct lab *cross_lab(const char *region, const char *status)
@@ -113,7 +82,7 @@ static struct lab *cross_lab(const char *region, const char *status)
 	struct lab *lab;
 
 	cr_assert_neq(asprintf(&text, cross_fmt, region, status), -1);
-	lab = lab_from_text("cross.conf", text);
+	lab = lab_text("cross.conf", text);
 	free(text);
 	return lab;
 }
@@ -172,25 +141,12 @@ static void golden(const struct lab *lab, const char *stem)
 
 	for (i = 0; i < lab->nvpcs; i++) {
 		const struct vpc *v = lab->vpcs[i];
-		char *got = nftgen_router(lab, v), *want, *path = NULL;
-		const char *upd = getenv("VPCEMU_UPDATE_GOLDEN");
+		char *got = nftgen_router(lab, v), *path = NULL;
 
 		cr_assert_not_null(got);
 		cr_assert_neq(asprintf(&path, "golden/nftgen/%s.%s.nft", stem,
 				       v->r.name), -1);
-		if (upd && !strcmp(upd, "1")) {
-			FILE *f = fopen(path, "w");
-
-			cr_assert_not_null(f, "cannot write %s", path);
-			fputs(got, f);
-			cr_assert_eq(fclose(f), 0);
-		}
-		want = slurp(path);
-		cr_assert_not_null(want, "missing %s (VPCEMU_UPDATE_GOLDEN=1)",
-				   path);
-		cr_expect_str_eq(got, want, "ruleset of %s differs from %s",
-				 v->r.name, path);
-		free(want);
+		test_golden(path, got);
 		free(path);
 		free(got);
 	}
@@ -198,7 +154,7 @@ static void golden(const struct lab *lab, const char *stem)
 
 Test(nftgen, golden_hands_on)
 {
-	struct lab *lab = lab_from_file("golden/nftgen/hands-on.conf");
+	struct lab *lab = lab_file(TEST_HANDS_ON);
 	char *a = ruleset(lab, "VPC-A"), *set = sg_set_head(lab, "SG-EC2-B");
 	char *members = block(a, set);
 
@@ -216,7 +172,7 @@ Test(nftgen, golden_hands_on)
 
 Test(nftgen, golden_custom_nacl)
 {
-	struct lab *lab = lab_from_file("golden/nftgen/nacl.conf");
+	struct lab *lab = lab_file("golden/nftgen/nacl.conf");
 	struct res *app = model_find(lab, RES_SUBNET, "App");
 	char *s = ruleset(lab, "V"), *head = NULL, *in, *p90, *p100, *p200;
 
@@ -245,7 +201,7 @@ Test(nftgen, golden_custom_nacl)
 
 Test(nftgen, egress_none_drops_everything_out)
 {
-	struct lab *lab = lab_from_file("golden/nftgen/nacl.conf");
+	struct lab *lab = lab_file("golden/nftgen/nacl.conf");
 	struct instance *app =
 		(struct instance *)model_find(lab, RES_INSTANCE, "App1");
 	char *s = ruleset(lab, "V"), *head = NULL, *out, *in;
@@ -275,7 +231,7 @@ Test(nftgen, egress_none_drops_everything_out)
 
 Test(nftgen, default_sg_references_itself)
 {
-	struct lab *lab = lab_from_file("golden/nftgen/default-sg.conf");
+	struct lab *lab = lab_file("golden/nftgen/default-sg.conf");
 	struct sg *def = sg_named(lab, "Main.default");
 	char *s = ruleset(lab, "Main"), *set = sg_set_head(lab, "Main.default");
 	char *members = block(s, set), *rule = NULL;
@@ -350,7 +306,7 @@ Test(nftgen, cross_region_reference_is_stale)
 
 Test(nftgen, empty_vpc)
 {
-	struct lab *lab = lab_from_text("empty.conf", empty_lab);
+	struct lab *lab = lab_text("empty.conf", empty_lab);
 	char *s = ruleset(lab, "Lonely");
 
 	golden(lab, "empty");
@@ -362,8 +318,8 @@ Test(nftgen, empty_vpc)
 
 Test(nftgen, same_model_same_bytes)
 {
-	struct lab *l1 = lab_from_file("golden/nftgen/nacl.conf");
-	struct lab *l2 = lab_from_file("golden/nftgen/nacl.conf");
+	struct lab *l1 = lab_file("golden/nftgen/nacl.conf");
+	struct lab *l2 = lab_file("golden/nftgen/nacl.conf");
 	char *a = ruleset(l1, "V"), *b = ruleset(l1, "V");
 	char *c = ruleset(l2, "V");
 
@@ -378,7 +334,7 @@ Test(nftgen, same_model_same_bytes)
 
 Test(nftgen, identifiers_and_comments_fit_nft)
 {
-	struct lab *lab = lab_from_text("long.conf", long_lab);
+	struct lab *lab = lab_text("long.conf", long_lab);
 	char *s = ruleset(lab, "V" LONG47);
 	const char *p;
 	size_t n = 0;
@@ -488,12 +444,12 @@ Test(nftgen, loads_in_kernel, .fini = load_fini)
 	close(fd);
 	cr_assert_eq(run(add), 0, "ip netns add %s", ns_name);
 
-	load_all(lab_from_file("golden/nftgen/hands-on.conf"), "hands-on");
-	load_all(lab_from_file("golden/nftgen/nacl.conf"), "nacl");
-	load_all(lab_from_file("golden/nftgen/default-sg.conf"), "default-sg");
+	load_all(lab_file(TEST_HANDS_ON), "hands-on");
+	load_all(lab_file("golden/nftgen/nacl.conf"), "nacl");
+	load_all(lab_file("golden/nftgen/default-sg.conf"), "default-sg");
 	load_all(cross_lab("us-east-1", "active"), "cross-active");
 	load_all(cross_lab("us-east-1", "pending-acceptance"), "cross-pending");
 	load_all(cross_lab("us-west-2", "active"), "cross-region");
-	load_all(lab_from_text("empty.conf", empty_lab), "empty");
-	load_all(lab_from_text("long.conf", long_lab), "long");
+	load_all(lab_text("empty.conf", empty_lab), "empty");
+	load_all(lab_text("long.conf", long_lab), "long");
 }

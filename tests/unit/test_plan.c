@@ -4,40 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vpcemu/check.h"
-#include "vpcemu/conf.h"
 #include "vpcemu/model.h"
 #include "vpcemu/plan.h"
 
+#include "helpers.h"
+
+/* A lab file, parsed, modelled and checked without an error. */
 static struct lab *load(const char *path)
 {
-	struct diags d = { 0 };
-	struct conf_file *f = conf_parse_file(path, &d);
-	struct lab *lab;
-
-	cr_assert_not_null(f, "cannot parse %s", path);
-	lab = model_build(f, NULL, &d);
-	cr_assert_not_null(lab);
-	check_lab(lab, &d);
-	if (d.nerrors)
-		diag_print(&d, stderr, 0);
-	cr_assert_eq(d.nerrors, 0, "%s has errors", path);
-	conf_free(f);
-	diags_free(&d);
-	return lab;
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *s = NULL;
-	size_t n = 0;
-
-	if (!f)
-		return NULL;
-	getdelim(&s, &n, '\0', f);
-	fclose(f);
-	return s;
+	return test_lab_file(NULL, path, NULL, TEST_LAB_CHECK | TEST_LAB_CLEAN);
 }
 
 /* Compares the plan dump of lab file conf with golden file; with
@@ -46,24 +21,16 @@ static void golden(const char *conf, const char *gold)
 {
 	struct lab *lab = load(conf);
 	struct plan *p = plan_build(lab);
-	char *got = NULL, *want;
+	char *got = NULL;
 	size_t len = 0;
 	FILE *f;
 
 	cr_assert_not_null(p);
 	f = open_memstream(&got, &len);
+	cr_assert_not_null(f);
 	plan_dump(p, f);
 	fclose(f);
-	if (getenv("VPCEMU_UPDATE_GOLDEN")) {
-		f = fopen(gold, "w");
-		cr_assert_not_null(f, "cannot write %s", gold);
-		fputs(got, f);
-		fclose(f);
-	}
-	want = slurp(gold);
-	cr_assert_not_null(want, "missing %s (make golden)", gold);
-	cr_expect_str_eq(got, want, "plan of %s differs from %s", conf, gold);
-	free(want);
+	test_golden(gold, got);
 	free(got);
 	plan_free(p);
 	lab_free(lab);

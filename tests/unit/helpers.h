@@ -1,0 +1,66 @@
+/* helpers.h - what several unit test files need: reading a file, golden
+ * files, and a lab taken through the real pipeline (conf_parse → model_build
+ * → check_lab) with its diagnostics.
+ *
+ * Every function asserts with Criterion, so call them from a test (or its
+ * .init/.fini), never from outside one. Paths are relative to tests/, where
+ * "make unit" runs the tests.
+ */
+#ifndef VPCEMU_TEST_HELPERS_H
+#define VPCEMU_TEST_HELPERS_H
+
+#include "vpcemu/diag.h"
+
+struct conf_file;
+struct lab;
+
+/* The hands-on lab of docs/lab-conf.md, exactly as written there. */
+#define TEST_HANDS_ON "unit/data/hands-on.conf"
+
+/* The whole content of path, malloc'd ("" for an empty file), or NULL when
+ * it cannot be read. */
+char *test_slurp(const char *path);
+
+/* Compares got with the golden file gold_path, or rewrites the file with
+ * got first when VPCEMU_UPDATE_GOLDEN=1 (review the result with git diff). */
+void test_golden(const char *gold_path, const char *got);
+
+/* Diagnostics as "  LINE:COL SEVERITY CODE: message" lines, for assertion
+ * messages; caller frees. */
+char *test_diags_text(const struct diags *d);
+
+/* A lab loaded for a test: the parsed file, its model and every diagnostic
+ * queued on the way. Owns all three; free with test_lab_free. */
+struct test_lab {
+	struct diags d;
+	struct conf_file *f;
+	struct lab *lab;
+};
+
+/* How far test_lab_text / test_lab_file go and what they assert. The last
+ * stage run (check_lab with TEST_LAB_CHECK, else model_build) may queue
+ * anything, for the test to judge; every stage before it must queue no
+ * diagnostic at all. */
+enum test_lab_flags {
+	TEST_LAB_CHECK = 1U << 0,	/* run check_lab after model_build */
+	TEST_LAB_CLEAN = 1U << 1,	/* the last stage queues no error either */
+	TEST_LAB_ANY = 1U << 2,		/* no assertion on diagnostics at all */
+};
+
+/* Parses text (registered as path, which also names the lab unless the
+ * text has a "lab" line or name is given), builds its model and, with
+ * TEST_LAB_CHECK, checks it. With t, t owns the result (t is overwritten,
+ * not freed: free what it held first). With t NULL the file and the
+ * diagnostics are freed at once and the caller owns the returned lab
+ * (lab_free). Returns the lab, never NULL. */
+struct lab *test_lab_text(struct test_lab *t, const char *path,
+			  const char *text, const char *name, unsigned flags);
+
+/* The same for the lab file at path. */
+struct lab *test_lab_file(struct test_lab *t, const char *path,
+			  const char *name, unsigned flags);
+
+/* Frees what t holds and resets it; t may be empty. */
+void test_lab_free(struct test_lab *t);
+
+#endif
