@@ -13,6 +13,7 @@ VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 SBINDIR   ?= $(PREFIX)/sbin
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS      := libnl-3.0 libnl-route-3.0 libmnl libnftables jansson
@@ -87,7 +88,7 @@ test: unit integration
 unit: $(B)/unit-tests $(B)/vpcemu
 	$(Q)cd tests && VPCEMU=../$(B)/vpcemu ../$(B)/unit-tests --jobs 2
 
-integration: $(B)/integration-tests $(B)/vpcemu
+integration: $(B)/integration-tests $(B)/vpcemu $(B)/vpcemud
 	$(Q)scripts/run-integration $(B)
 
 golden: $(B)/vpcemu
@@ -112,9 +113,13 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
 	install -m 0755 $(B)/vpcemu $(DESTDIR)$(BINDIR)/vpcemu
 	install -m 0755 $(B)/vpcemud $(DESTDIR)$(SBINDIR)/vpcemud
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/sbin|$(SBINDIR)|' scripts/vpcemud.service \
+		> $(DESTDIR)$(UNITDIR)/vpcemud.service
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/vpcemu $(DESTDIR)$(SBINDIR)/vpcemud
+	rm -f $(DESTDIR)$(BINDIR)/vpcemu $(DESTDIR)$(SBINDIR)/vpcemud \
+		$(DESTDIR)$(UNITDIR)/vpcemud.service
 
 clean:
 	rm -rf build build-asan

@@ -1,26 +1,1204 @@
-/* daemon.c - vpcemud, the privileged daemon that will own every lab.
+/* daemon.c - vpcemud, the privileged daemon that owns every lab on the host.
  *
- * Until the daemon lands (control socket, live changes, services), vpcemu
- * does its kernel work in its own process through labops.c, which the
- * daemon will call unchanged. This main only answers --help/--version so
- * that packaging and scripts can rely on the binary being there.
+ * One thread, one event loop (evloop.c): the control socket, its clients and
+ * the signal pipe. Each request is framed JSON (ctl.c), checked against the
+ * peer's credentials (SO_PEERCRED), then run through labops.c, the same
+ * functions the CLI called in its own process before; the reply carries the
+ * text the CLI prints and the exit status it returns.
+ *
+ * Security model:
+ *  - the socket directory is root's and not writable by anyone else; the
+ *    socket is created by bind() under a umask that already gives it its
+ *    final mode (0600, or 0660 with the allowed group as its group: bind
+ *    runs with that egid), so it is never wider than intended;
+ *  - every request is checked: peer uid 0, or (--group) peer gid or a
+ *    supplementary group of the peer equal to the allowed group;
+ *  - lab files are read with the peer's file system identity (setfsuid,
+ *    setfsgid, its groups), so a group member cannot make root read a file
+ *    it could not read itself (diagnostics quote source lines);
+ *  - lab names that become paths are validated by ctl.c; nothing runs a
+ *    shell.
+ *
+ * Labs live in the kernel and in state files, not in this process: SIGTERM
+ * leaves them up, and a restarted daemon finds them again.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/fsuid.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vpcemu/ctl.h"
+#include "vpcemu/evloop.h"
+#include "vpcemu/labops.h"
+#include "vpcemu/model.h"
+
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59
+#endif
+
+#define MAX_CLIENTS 64
+#define CLIENT_IDLE_MS (60 * 1000)	/* a connection with no request */
+#define SWEEP_MS (10 * 1000)
+#define READ_CHUNK (64 * 1024)
+
+struct client {
+	struct client *next;
+	int fd;
+	char *in;		/* bytes received, not yet a whole frame */
+	size_t inlen, incap;
+	char *out;		/* encoded reply not yet sent */
+	size_t outlen, outoff;
+	bool eof;		/* the peer shut its side down */
+	bool closing;		/* close once out is sent */
+	uint64_t last;		/* evloop_now_ms() of the last activity */
+	pid_t pid;		/* for the logs: SO_PEERCRED at accept */
+	uid_t uid;
+};
+
+/* The peer of one request, as the kernel saw it at connect(). */
+struct peer {
+	struct ucred cred;
+	gid_t *groups;		/* supplementary groups (SO_PEERGROUPS) */
+	size_t ngroups;
+};
+
+/* What a request handler produces: the CLI's stdout, stderr and exit
+ * status, and the same facts as data. */
+struct reply {
+	FILE *out, *err;
+	char *outbuf, *errbuf;
+	size_t outlen, errlen;
+	json_t *result;
+	int exit;
+};
+
+static struct {
+	struct evloop *el;
+	const char *socket;
+	char *pidfile;
+	int lfd, pidfd;
+	int sigpipe[2];
+	bool foreground;
+	bool group_set;
+	gid_t group;
+	gid_t egid;		/* ours, restored after binding */
+	struct client *clients;
+	unsigned nclients;
+} D = { .lfd = -1, .pidfd = -1, .sigpipe = { -1, -1 } };
+
+/* ---- logging ----------------------------------------------------------- */
+
+/* One line per event, with the lab when there is one ("lab=NAME "); the
+ * message names the resource (lab_error texts do). */
+static void logmsg(int prio, const char *lab, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void logmsg(int prio, const char *lab, const char *fmt, ...)
+{
+	char msg[1024], *p;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Names and paths come from clients: one event stays one line. */
+	for (p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	if (D.foreground)
+		fprintf(stderr, "vpcemud[%d]: %s%s%s%s\n", (int)getpid(),
+			lab ? "lab=" : "", lab ? lab : "", lab ? " " : "", msg);
+	else
+		syslog(prio, "%s%s%s%s", lab ? "lab=" : "", lab ? lab : "",
+		       lab ? " " : "", msg);
+}
+
+/* ---- peers ------------------------------------------------------------- */
+
+static void peer_free(struct peer *p)
+{
+	free(p->groups);
+	p->groups = NULL;
+}
+
+static int peer_get(int fd, struct peer *p)
+{
+	socklen_t len = sizeof(p->cred);
+	gid_t *g;
+
+	*p = (struct peer){ 0 };
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &p->cred, &len) < 0)
+		return -errno;
+	/* Supplementary groups, so that a member of the allowed group whose
+	 * primary group is another may use the socket. Kernels before 4.13
+	 * lack SO_PEERGROUPS: then only the primary gid counts. */
+	len = 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, NULL, &len) < 0 &&
+	    errno != ERANGE)
+		return 0;
+	if (!len)
+		return 0;
+	g = malloc(len);
+	if (!g)
+		return -ENOMEM;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) < 0) {
+		free(g);
+		return 0;
+	}
+	p->groups = g;
+	p->ngroups = len / sizeof(gid_t);
+	return 0;
+}
+
+static bool peer_allowed(const struct peer *p)
+{
+	size_t i;
+
+	if (p->cred.uid == 0)
+		return true;
+	if (!D.group_set)
+		return false;
+	if (p->cred.gid == D.group)
+		return true;
+	for (i = 0; i < p->ngroups; i++)
+		if (p->groups[i] == D.group)
+			return true;
+	return false;
+}
+
+/* Reads and checks a lab file as the peer would: with its uid, gid and
+ * groups for file access. setfsuid from 0 drops CAP_DAC_OVERRIDE and
+ * CAP_DAC_READ_SEARCH from our effective set, and back to 0 restores them
+ * (capabilities(7)), so permission checks are the peer's, and only file
+ * access changes: netlink and signals keep our identity. The process is
+ * single-threaded, so setgroups affects nothing else meanwhile. */
+static int load_as_peer(const struct peer *p, const char *file,
+			const char *name, struct diags *d, struct lab **ret,
+			FILE *err)
+{
+	gid_t *saved = NULL;
+	int nsaved, r;
+
+	if (p->cred.uid == 0)
+		return labops_load(file, name, d, ret);
+	*ret = NULL;
+	nsaved = getgroups(0, NULL);
+	if (nsaved >= 0)
+		saved = calloc((size_t)nsaved + 1, sizeof(*saved));
+	if (!saved || getgroups(nsaved, saved) != nsaved ||
+	    setgroups(p->ngroups, p->groups) < 0) {
+		r = saved ? -errno : -ENOMEM;
+		fprintf(err, "vpcemud: cannot take the identity of uid %u to "
+			"read %s: %s\n", (unsigned)p->cred.uid, file,
+			strerror(-r));
+		free(saved);
+		return r;
+	}
+	setfsgid(p->cred.gid);
+	setfsuid(p->cred.uid);
+	/* setfs*id return the previous value, never an error: ask again. */
+	if ((uid_t)setfsuid(-1) != p->cred.uid ||
+	    (gid_t)setfsgid(-1) != p->cred.gid) {
+		fprintf(err, "vpcemud: cannot take the identity of uid %u to "
+			"read %s\n", (unsigned)p->cred.uid, file);
+		r = -EPERM;
+	} else {
+		r = labops_load(file, name, d, ret);
+	}
+	setfsuid(0);
+	setfsgid(D.egid);
+	if (setgroups((size_t)nsaved, saved) < 0 ||
+	    (uid_t)setfsuid(-1) != 0 || (gid_t)setfsgid(-1) != D.egid) {
+		/* Going on with a borrowed identity would be worse than any
+		 * outage: labs stay up without us. */
+		logmsg(LOG_CRIT, NULL, "cannot restore our identity after "
+		       "reading %s: exiting", file);
+		_exit(1);
+	}
+	free(saved);
+	return r;
+}
+
+/* ---- replies ----------------------------------------------------------- */
+
+static int reply_open(struct reply *r)
+{
+	*r = (struct reply){ 0 };
+	r->out = open_memstream(&r->outbuf, &r->outlen);
+	r->err = open_memstream(&r->errbuf, &r->errlen);
+	r->result = json_object();
+	if (!r->out || !r->err || !r->result)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Closes the streams and builds the reply (NULL on ENOMEM). */
+static json_t *reply_close(struct reply *r)
+{
+	json_t *j = NULL;
+	bool ok = true;
+
+	if (r->out && fclose(r->out))
+		ok = false;
+	if (r->err && fclose(r->err))
+		ok = false;
+	if (ok && r->result) {
+		j = ctl_reply_new(r->exit, r->outbuf, r->outlen, r->errbuf,
+				  r->errlen, r->result);
+		r->result = NULL;
+	}
+	json_decref(r->result);
+	free(r->outbuf);
+	free(r->errbuf);
+	return j;
+}
+
+static double now_s(void)
+{
+	return evloop_now_ms() / 1000.0;
+}
+
+static const char *arg_str(json_t *args, const char *key)
+{
+	return json_string_value(json_object_get(args, key));
+}
+
+/* ---- ops --------------------------------------------------------------- */
+
+static void op_ping(const struct peer *p, json_t *args, struct reply *r)
+{
+	json_object_set_new(r->result, "version", json_string(VPCEMU_VERSION));
+	json_object_set_new(r->result, "pid", json_integer(getpid()));
+}
+
+/* Prints the file's diagnostics; on error the CLI's words for it. */
+static struct lab *load_lab(const struct peer *p, const char *file,
+			    const char *name, bool color, struct reply *r)
+{
+	struct diags d = { 0 };
+	struct lab *lab = NULL;
+	int e;
+
+	e = load_as_peer(p, file, name, &d, &lab, r->err);
+	diag_print(&d, r->err, color);
+	if (e) {
+		if (e == -ENOMEM)
+			fprintf(r->err, "vpcemu: out of memory\n");
+		else if (d.nerrors)
+			fprintf(r->err, "%s: %zu error%s, nothing was created\n",
+				file, d.nerrors, d.nerrors == 1 ? "" : "s");
+		logmsg(LOG_NOTICE, lab ? lab->name : name, "file=%s: %zu error%s "
+		       "in the lab file", file, d.nerrors,
+		       d.nerrors == 1 ? "" : "s");
+		lab_free(lab);
+		lab = NULL;
+	}
+	diags_free(&d);
+	return lab;
+}
+
+static void op_up(const struct peer *p, json_t *args, struct reply *r)
+{
+	const char *file = arg_str(args, "file"), *name = arg_str(args, "name");
+	const char *what[] = { "created", "unchanged", "repaired" };
+	bool color = json_is_true(json_object_get(args, "color"));
+	struct lab_error err = { { 0 } };
+	enum labops_up_result res;
+	struct lab *lab;
+	double t0 = now_s();
+	int e;
+
+	r->exit = CTL_EXIT_FAIL;
+	lab = load_lab(p, file, name, color, r);
+	if (!lab)
+		return;
+	logmsg(LOG_INFO, lab->name, "up from %s (uid %u)", file,
+	       (unsigned)p->cred.uid);
+	e = labops_up(lab, &res, &err);
+	if (e) {
+		fprintf(r->err, "vpcemu up: %s\n", err.what);
+		if (e != -EBUSY)
+			fprintf(r->err, "vpcemu up: the lab is half-built; "
+				"`vpcemu up` again or `vpcemu down %s`\n",
+				lab->name);
+		logmsg(LOG_ERR, lab->name, "up failed: %s", err.what);
+		goto out;
+	}
+	r->exit = CTL_EXIT_OK;
+	if (res == LABOPS_UNCHANGED)
+		fprintf(r->out, "lab %s is up to date: nothing changed\n",
+			lab->name);
+	else
+		fprintf(r->out, "lab %s %s: %zu VPC%s, %zu instance%s, "
+			"%zu peering%s in %.2f s\n", lab->name,
+			res == LABOPS_CREATED ? "is up" : "repaired",
+			lab->nvpcs, lab->nvpcs == 1 ? "" : "s",
+			lab->ninstances, lab->ninstances == 1 ? "" : "s",
+			lab->npeerings, lab->npeerings == 1 ? "" : "s",
+			now_s() - t0);
+	if (lab->ninstances >= 1)
+		fprintf(r->out, "try: sudo vpcemu exec %s -- ip addr   |   "
+			"sudo vpcemu status %s   |   sudo vpcemu down %s\n",
+			lab->instances[0]->r.name, lab->name, lab->name);
+	json_object_set_new(r->result, "lab", json_string(lab->name));
+	json_object_set_new(r->result, "action", json_string(what[res]));
+	json_object_set_new(r->result, "vpcs", json_integer(lab->nvpcs));
+	json_object_set_new(r->result, "instances",
+			    json_integer(lab->ninstances));
+	json_object_set_new(r->result, "peerings",
+			    json_integer(lab->npeerings));
+	json_object_set_new(r->result, "seconds", json_real(now_s() - t0));
+	logmsg(LOG_INFO, lab->name, "up: %s, %zu instance%s in %.2f s",
+	       what[res], lab->ninstances, lab->ninstances == 1 ? "" : "s",
+	       now_s() - t0);
+out:
+	lab_free(lab);
+}
+
+static void op_down(const struct peer *p, json_t *args, struct reply *r)
+{
+	const char *file = arg_str(args, "file"), *name = arg_str(args, "name");
+	bool color = json_is_true(json_object_get(args, "color"));
+	struct lab_error err = { { 0 } };
+	struct diags d = { 0 };
+	struct lab *lab = NULL;
+	double t0 = now_s();
+	bool found;
+	int e;
+
+	r->exit = CTL_EXIT_FAIL;
+	if (file) {
+		/* down FILE: the file names the lab, and its plan names the
+		 * namespaces even when the state file is gone. A file with
+		 * errors still names its lab if the model could be built. */
+		load_as_peer(p, file, name, &d, &lab, r->err);
+		if (!lab) {
+			diag_print(&d, r->err, color);
+			goto out;
+		}
+		name = lab->name;
+	}
+	logmsg(LOG_INFO, name, "down%s%s (uid %u)", file ? " from " : "",
+	       file ? file : "", (unsigned)p->cred.uid);
+	e = labops_down(name, d.nerrors ? NULL : lab, &found, &err);
+	if (e) {
+		fprintf(r->err, "vpcemu down: %s\n", err.what);
+		logmsg(LOG_ERR, name, "down failed: %s", err.what);
+		goto out;
+	}
+	r->exit = CTL_EXIT_OK;
+	fprintf(r->out, found ? "lab %s is down (%.2f s)\n"
+			      : "lab %s is not up: nothing to do\n",
+		name, now_s() - t0);
+	json_object_set_new(r->result, "lab", json_string(name));
+	json_object_set_new(r->result, "found", json_boolean(found));
+	json_object_set_new(r->result, "seconds", json_real(now_s() - t0));
+	logmsg(LOG_INFO, name, "down: %s in %.2f s",
+	       found ? "removed" : "was not up", now_s() - t0);
+out:
+	lab_free(lab);
+	diags_free(&d);
+}
+
+static bool netns_present(const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	return access(path, F_OK) == 0;
+}
+
+static void status_lab(const char *name, struct reply *r)
+{
+	json_t *insts = json_array();
+	struct lab_state *s;
+	char ip[16];
+	size_t j;
+	int e;
+
+	e = state_load(name, &s);
+	if (e) {
+		fprintf(r->err, "vpcemu status: lab %s: %s\n", name,
+			e == -ENOENT ? "not up" : strerror(-e));
+		r->exit = CTL_EXIT_FAIL;
+		json_decref(insts);
+		return;
+	}
+	fprintf(r->out, "lab %s (%s) from %s\n\n", s->lab, s->status, s->file);
+	fprintf(r->out, "%-24s %-21s %-15s %-12s %-28s %s\n", "INSTANCE", "ID",
+		"IP", "VPC", "NAMESPACE", "STATE");
+	for (j = 0; j < s->ninstances; j++) {
+		const struct state_instance *in = &s->instances[j];
+		const char *st = netns_present(in->netns) ? "running"
+							  : "missing";
+
+		fprintf(r->out, "%-24s %-21s %-15s %-12s %-28s %s\n", in->name,
+			in->id, ip_fmt(in->ip, ip), in->vpc, in->netns, st);
+		json_array_append_new(insts,
+			json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+				  "name", in->name, "id", in->id, "ip", ip,
+				  "vpc", in->vpc, "subnet", in->subnet,
+				  "netns", in->netns, "state", st));
+	}
+	json_object_set_new(r->result, "lab", json_string(s->lab));
+	json_object_set_new(r->result, "status", json_string(s->status));
+	json_object_set_new(r->result, "file", json_string(s->file));
+	json_object_set_new(r->result, "instances", insts);
+	state_free(s);
+}
+
+static void op_status(const struct peer *p, json_t *args, struct reply *r)
+{
+	const char *lab = arg_str(args, "lab");
+	json_t *labs;
+	char **names = NULL;
+	size_t n = 0, i, j;
+	int e;
+
+	if (lab) {
+		status_lab(lab, r);
+		return;
+	}
+	e = state_list(&names, &n);
+	if (e) {
+		fprintf(r->err, "vpcemu status: %s: %s\n", state_dir(),
+			strerror(-e));
+		r->exit = CTL_EXIT_FAIL;
+		return;
+	}
+	labs = json_array();
+	if (!n)
+		fprintf(r->out, "no lab is up\n");
+	else
+		fprintf(r->out, "%-24s %-9s %-11s %s\n", "LAB", "STATUS",
+			"NAMESPACES", "FILE");
+	for (i = 0; i < n; i++) {
+		struct lab_state *s;
+		size_t present = 0;
+
+		if (state_load(names[i], &s))
+			continue;
+		for (j = 0; j < s->nnetns; j++)
+			present += netns_present(s->netns[j]);
+		fprintf(r->out, "%-24s %-9s %4zu/%-6zu %s\n", s->lab, s->status,
+			present, s->nnetns, s->file);
+		json_array_append_new(labs,
+			json_pack("{s:s, s:s, s:s, s:I, s:I}", "lab", s->lab,
+				  "status", s->status, "file", s->file,
+				  "namespaces", (json_int_t)s->nnetns,
+				  "present", (json_int_t)present));
+		state_free(s);
+	}
+	state_names_free(names, n);
+	json_object_set_new(r->result, "labs", labs);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(const struct peer *p, json_t *args, struct reply *r);
+} ops[] = {
+	{ "ping", op_ping },
+	{ "up", op_up },
+	{ "down", op_down },
+	{ "status", op_status },
+};
+
+/* ---- clients ----------------------------------------------------------- */
+
+static void client_io(struct evloop *el, int fd, unsigned events, void *data);
+
+static void client_close(struct client *c)
+{
+	struct client **pp;
+
+	for (pp = &D.clients; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	D.nclients--;
+	evloop_del_fd(D.el, c->fd);
+	close(c->fd);
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+/* Queues rep (consumed) for sending; a reply too large to frame, or no
+ * memory to frame it, becomes a short error. */
+static void client_queue(struct client *c, json_t *rep)
+{
+	int e = rep ? ctl_frame_encode(rep, &c->out, &c->outlen) : -ENOMEM;
+
+	json_decref(rep);
+	if (e) {
+		rep = ctl_reply_error(CTL_EXIT_FAIL, "vpcemud: cannot send the "
+				      "reply: %s", strerror(-e));
+		if (!rep || ctl_frame_encode(rep, &c->out, &c->outlen))
+			c->closing = true;
+		json_decref(rep);
+	}
+	c->outoff = 0;
+}
+
+/* Drops a connection after telling the client why. */
+static void client_refuse(struct client *c, int exit_status, const char *msg)
+{
+	client_queue(c, ctl_reply_error(exit_status, "%s", msg));
+	c->closing = true;
+}
+
+static void client_bad_request(struct client *c, const char *why)
+{
+	logmsg(LOG_WARNING, NULL, "bad request from pid %d uid %u: %s",
+	       (int)c->pid, (unsigned)c->uid, why);
+	client_queue(c, ctl_reply_error(CTL_EXIT_USAGE,
+					"vpcemud: bad request: %s", why));
+	c->closing = true;
+}
+
+static void client_request(struct client *c, json_t *msg)
+{
+	struct peer p;
+	const char *op;
+	struct reply r;
+	json_t *args, *rep;
+	char err[512];
+	size_t i;
+	int e;
+
+	/* Asked for each request, not trusted from accept: cheap, and the
+	 * rule reads the same wherever a request is handled. */
+	e = peer_get(c->fd, &p);
+	if (e) {
+		logmsg(LOG_ERR, NULL, "client pid %d: SO_PEERCRED: %s",
+		       (int)c->pid, strerror(-e));
+		client_refuse(c, CTL_EXIT_FAIL, "vpcemud: cannot identify "
+			      "the client");
+		return;
+	}
+	if (!peer_allowed(&p)) {
+		logmsg(LOG_WARNING, NULL, "refused a request from pid %d uid "
+		       "%u gid %u: permission denied", (int)p.cred.pid,
+		       (unsigned)p.cred.uid, (unsigned)p.cred.gid);
+		client_refuse(c, CTL_EXIT_FAIL, "permission denied");
+		goto out;
+	}
+	e = ctl_request_parse(msg, &op, &args, err, sizeof(err));
+	if (e) {
+		client_bad_request(c, err);
+		goto out;
+	}
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (!strcmp(ops[i].name, op))
+			break;
+	if (i == sizeof(ops) / sizeof(ops[0])) {
+		/* In ctl.c's table but not served here: a build mismatch. */
+		client_refuse(c, CTL_EXIT_FAIL, "vpcemud: op not served");
+		goto out;
+	}
+	if (reply_open(&r)) {
+		json_decref(reply_close(&r));
+		client_queue(c, NULL);
+		goto out;
+	}
+	ops[i].fn(&p, args, &r);
+	rep = reply_close(&r);
+	client_queue(c, rep);
+out:
+	peer_free(&p);
+}
+
+/* Handles every whole frame received, one at a time: the next is read
+ * only after the previous reply went out. */
+static void client_process(struct client *c)
+{
+	char err[256];
+	json_t *msg;
+	size_t used;
+	int e;
+
+	while (!c->closing && c->outoff == c->outlen) {
+		e = ctl_frame_decode(c->in, c->inlen, &used, &msg, err,
+				     sizeof(err));
+		if (e < 0) {
+			client_bad_request(c, err);
+			break;
+		}
+		if (e == 0) {
+			if (c->eof && c->inlen) {
+				snprintf(err, sizeof(err), "truncated: the "
+					 "connection closed after %zu bytes",
+					 c->inlen);
+				client_bad_request(c, err);
+			} else if (c->eof) {
+				c->closing = true;
+			}
+			break;
+		}
+		memmove(c->in, c->in + used, c->inlen - used);
+		c->inlen -= used;
+		client_request(c, msg);
+		json_decref(msg);
+	}
+}
+
+/* Sends what is queued. Returns 0, or -errno when the client is gone. */
+static int client_flush(struct client *c)
+{
+	ssize_t k;
+
+	while (c->outoff < c->outlen) {
+		k = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? 0 : -errno;
+		}
+		c->outoff += (size_t)k;
+	}
+	free(c->out);
+	c->out = NULL;
+	c->outlen = c->outoff = 0;
+	return 0;
+}
+
+/* Reads one chunk. Returns 0, or -errno when the client is gone. */
+static int client_read(struct client *c)
+{
+	size_t max = CTL_HDR_LEN + CTL_MSG_MAX;
+	ssize_t k;
+
+	if (c->inlen == c->incap) {
+		size_t cap = c->incap + READ_CHUNK;
+		char *n;
+
+		/* A whole frame always fits in max bytes and is handled
+		 * before more is read, so the buffer never grows past. */
+		if (cap > max)
+			cap = max;
+		if (cap == c->incap)
+			return -ENOBUFS;
+		n = realloc(c->in, cap);
+		if (!n)
+			return -ENOMEM;
+		c->in = n;
+		c->incap = cap;
+	}
+	k = recv(c->fd, c->in + c->inlen, c->incap - c->inlen, MSG_DONTWAIT);
+	if (k < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	if (k == 0)
+		c->eof = true;
+	c->inlen += (size_t)k;
+	return 0;
+}
+
+static void client_io(struct evloop *el, int fd, unsigned events, void *data)
+{
+	struct client *c = data;
+	int e = 0;
+
+	c->last = evloop_now_ms();
+	if (events & EVLOOP_WRITE)
+		e = client_flush(c);
+	if (!e && events & (EVLOOP_READ | EVLOOP_ERROR) && !c->closing &&
+	    c->outoff == c->outlen)
+		e = client_read(c);
+	/* Requests sent back to back: once a reply is out, the next frame
+	 * may already be buffered, with no new byte coming to wake us. */
+	while (!e) {
+		size_t before = c->inlen;
+
+		client_process(c);
+		e = client_flush(c);
+		if (c->closing || c->outoff < c->outlen || c->inlen == before)
+			break;
+	}
+	if (e || (c->closing && c->outoff == c->outlen)) {
+		client_close(c);
+		return;
+	}
+	/* Pending output: wait to write, and read nothing more until it is
+	 * out (one request at a time per client). A client that shut its
+	 * side down has nothing more to say either. */
+	evloop_mod_fd(el, fd, c->outoff < c->outlen ? EVLOOP_WRITE
+			      : c->eof ? 0 : EVLOOP_READ);
+}
+
+static void on_accept(struct evloop *el, int fd, unsigned events, void *data)
+{
+	struct ucred cred = { 0 };
+	socklen_t len = sizeof(cred);
+	struct client *c;
+	int cfd;
+
+	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (cfd < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			logmsg(LOG_ERR, NULL, "accept: %s", strerror(errno));
+		return;
+	}
+	getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+	if (D.nclients >= MAX_CLIENTS) {
+		logmsg(LOG_WARNING, NULL, "%d clients already: dropping pid "
+		       "%d uid %u", MAX_CLIENTS, (int)cred.pid,
+		       (unsigned)cred.uid);
+		close(cfd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c || evloop_add_fd(el, cfd, EVLOOP_READ, client_io, c)) {
+		logmsg(LOG_ERR, NULL, "no memory for a client");
+		free(c);
+		close(cfd);
+		return;
+	}
+	c->fd = cfd;
+	c->pid = cred.pid;
+	c->uid = cred.uid;
+	c->last = evloop_now_ms();
+	c->next = D.clients;
+	D.clients = c;
+	D.nclients++;
+}
+
+/* Closes connections that sent no whole request for CLIENT_IDLE_MS, so
+ * that idle clients cannot hold every slot. */
+static void on_sweep(struct evloop *el, uint64_t id, void *data)
+{
+	uint64_t now = evloop_now_ms();
+	struct client *c, *next;
+
+	for (c = D.clients; c; c = next) {
+		next = c->next;
+		if (now - c->last > CLIENT_IDLE_MS) {
+			logmsg(LOG_NOTICE, NULL, "closing idle client pid %d",
+			       (int)c->pid);
+			client_close(c);
+		}
+	}
+}
+
+/* ---- signals ----------------------------------------------------------- */
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char s = (unsigned char)sig;
+
+	/* A full pipe already holds a wake-up: losing this byte is fine. */
+	if (write(D.sigpipe[1], &s, 1) < 0) {
+	}
+	errno = saved;
+}
+
+static void on_sigpipe_fd(struct evloop *el, int fd, unsigned events,
+			  void *data)
+{
+	unsigned char s;
+
+	while (read(fd, &s, 1) == 1) {
+		logmsg(LOG_NOTICE, NULL, "%s: exiting; labs stay up",
+		       strsignal(s));
+		evloop_stop(el);
+	}
+}
+
+/* A self-pipe rather than a blocked mask and signalfd: blocked signals
+ * survive execve, and children (probes, exec) must get default ones. */
+static int signals_init(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	size_t i;
+
+	if (pipe2(D.sigpipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) < 0)
+			return -errno;
+	return 0;
+}
+
+/* ---- start-up ---------------------------------------------------------- */
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Start-up errors go to stderr, which is the starter's until we detach,
+ * and to syslog when we will detach (stderr is /dev/null after). */
+static int fail(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "vpcemud: %s\n", msg);
+	if (!D.foreground)
+		syslog(LOG_ERR, "%s", msg);
+	return 1;
+}
+
+/* The socket's directory: created 0755 if missing; it must be root's and
+ * writable by no one else, or whoever can write there could replace our
+ * socket with theirs. */
+static int prepare_dir(const char *sock)
+{
+	char dir[PATH_MAX], *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", sock);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return fail("--socket %s: not an absolute path", sock);
+	if (slash == dir)
+		slash++;
+	*slash = '\0';
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return fail("mkdir %s: %s", dir, strerror(errno));
+	if (lstat(dir, &st) < 0)
+		return fail("%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return fail("%s: not a directory", dir);
+	if (st.st_uid != 0 || st.st_mode & (S_IWGRP | S_IWOTH))
+		return fail("%s: must belong to root and be writable by root "
+			    "only (owner uid %u, mode %04o)", dir,
+			    (unsigned)st.st_uid, st.st_mode & 07777);
+	return 0;
+}
+
+/* The pid file doubles as the lock that makes one daemon per socket: two
+ * vpcemud starting together cannot both find the socket stale and remove
+ * each other's. */
+static int lock_pidfile(void)
+{
+	struct stat a, b;
+	char buf[32] = "";
+	ssize_t n;
+	int fd;
+
+	for (;;) {
+		fd = open(D.pidfile, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			  0644);
+		if (fd < 0)
+			return fail("%s: %s", D.pidfile, strerror(errno));
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			int e = errno;
+
+			n = pread(fd, buf, sizeof(buf) - 1, 0);
+			buf[n > 0 ? n : 0] = '\0';
+			buf[strcspn(buf, "\n")] = '\0';
+			close(fd);
+			if (e == EWOULDBLOCK)
+				return fail("another vpcemud runs (pid %s, "
+					    "%s)", *buf ? buf : "?", D.pidfile);
+			return fail("lock %s: %s", D.pidfile, strerror(e));
+		}
+		/* The last holder may have unlinked the file on its way
+		 * out: a lock on that orphan would lock nothing. */
+		if (!fstat(fd, &a) && !stat(D.pidfile, &b) &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			break;
+		close(fd);
+	}
+	D.pidfd = fd;
+	return 0;
+}
+
+static int write_pidfile(void)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+
+	if (ftruncate(D.pidfd, 0) < 0 || pwrite(D.pidfd, buf, (size_t)n, 0) != n)
+		return fail("%s: %s", D.pidfile, strerror(errno));
+	return 0;
+}
+
+static int bind_socket(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	mode_t mode = D.group_set ? 0660 : 0600, old;
+	struct stat st;
+	int fd, r, e;
+
+	if (strlen(D.socket) >= sizeof(sa.sun_path))
+		return fail("%s: path too long for a socket", D.socket);
+	strcpy(sa.sun_path, D.socket);
+
+	fd = ctl_connect(D.socket);
+	if (fd >= 0) {
+		close(fd);
+		return fail("another vpcemud answers on %s", D.socket);
+	}
+	if (fd == -ECONNREFUSED) {
+		if (lstat(D.socket, &st) == 0 && !S_ISSOCK(st.st_mode))
+			return fail("%s exists and is not a socket", D.socket);
+		/* Left by a daemon that died (kill -9): nobody listens. */
+		if (unlink(D.socket) < 0 && errno != ENOENT)
+			return fail("remove stale %s: %s", D.socket,
+				    strerror(errno));
+	} else if (fd != -ENOENT) {
+		return fail("%s: %s", D.socket, strerror(-fd));
+	}
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail("socket: %s", strerror(errno));
+	/* The file is born with its final mode and group: umask before
+	 * bind, the allowed group as our egid while binding. A chmod or
+	 * chown after bind would leave a moment where the socket is wider
+	 * than intended (redis anetListen's race). */
+	old = umask(0777 & ~mode);
+	if (D.group_set && setegid(D.group) < 0) {
+		e = errno;
+		umask(old);
+		close(fd);
+		return fail("setegid %u: %s", (unsigned)D.group, strerror(e));
+	}
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	e = errno;
+	if (D.group_set && setegid(D.egid) < 0) {
+		/* Cannot happen to root; if it did, nothing else would be
+		 * safe either. */
+		close(fd);
+		unlink(D.socket);
+		return fail("setegid %u: %s", (unsigned)D.egid,
+			    strerror(errno));
+	}
+	umask(old);
+	if (r < 0) {
+		close(fd);
+		return fail("bind %s: %s", D.socket, strerror(e));
+	}
+	/* A setgid directory would have imposed its own group. */
+	if (lstat(D.socket, &st) < 0 || (st.st_mode & 0777) != mode ||
+	    st.st_gid != (D.group_set ? D.group : D.egid)) {
+		close(fd);
+		unlink(D.socket);
+		return fail("%s came out with mode %04o group %u, not %04o "
+			    "group %u", D.socket, st.st_mode & 0777,
+			    (unsigned)st.st_gid, mode,
+			    (unsigned)(D.group_set ? D.group : D.egid));
+	}
+	if (listen(fd, 64) < 0) {
+		e = errno;
+		close(fd);
+		unlink(D.socket);
+		return fail("listen %s: %s", D.socket, strerror(e));
+	}
+	D.lfd = fd;
+	return 0;
+}
+
+/* Double fork, new session, / as cwd, stdio on /dev/null. The first
+ * process exits 0 only once the socket listens (bound before), so
+ * whoever started us may connect as soon as it has reaped us. */
+static int daemonize(void)
+{
+	pid_t pid;
+	int fd;
+
+	pid = fork();
+	if (pid < 0)
+		return fail("fork: %s", strerror(errno));
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return fail("setsid: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		return fail("fork: %s", strerror(errno));
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") < 0)
+		return fail("chdir /: %s", strerror(errno));
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return fail("/dev/null: %s", strerror(errno));
+	if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		return fail("dup2: %s", strerror(errno));
+	close(fd);
+	return 0;
+}
+
+static char *pidfile_of(const char *sock)
+{
+	size_t n = strlen(sock);
+	char *p = malloc(n + sizeof(".pid"));
+
+	if (!p)
+		return NULL;
+	/* /run/vpcemu/vpcemud.sock -> /run/vpcemu/vpcemud.pid */
+	if (n > 5 && !strcmp(sock + n - 5, ".sock"))
+		n -= 5;
+	memcpy(p, sock, n);
+	strcpy(p + n, ".pid");
+	return p;
+}
+
+static int parse_group(const char *s, gid_t *ret)
+{
+	struct group *g = getgrnam(s);
+	char *end;
+	unsigned long v;
+
+	if (g) {
+		*ret = g->gr_gid;
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v >= (gid_t)-1)
+		return -ENOENT;
+	*ret = (gid_t)v;
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vpcemud [--foreground] [--socket PATH] [--group NAME]\n"
+		"               [--help] [--version]\n\n"
+		"The vpcemu daemon: owns every lab on the host and answers "
+		"vpcemu on a\nUnix socket. `vpcemu up` starts it when none "
+		"runs.\n\n"
+		"  --foreground   stay attached, log to stderr (systemd)\n"
+		"  --socket PATH  control socket (default $VPCEMU_SOCKET or "
+		"%s)\n"
+		"  --group NAME   also admit members of group NAME (socket "
+		"0660)\n", CTL_SOCKET_DEFAULT);
+}
 
 int main(int argc, char **argv)
 {
-	if (argc == 2 && !strcmp(argv[1], "--version")) {
-		printf("vpcemud %s\n", VPCEMU_VERSION);
-		return 0;
+	static const struct option opts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	int c, r, rc = 1;
+
+	D.socket = ctl_socket_path();
+	while ((c = getopt_long(argc, argv, "fs:g:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			D.foreground = true;
+			break;
+		case 's':
+			D.socket = optarg;
+			break;
+		case 'g':
+			if (parse_group(optarg, &D.group))
+				return fail("--group %s: no such group",
+					    optarg);
+			D.group_set = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("vpcemud %s\n", VPCEMU_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
 	}
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: vpcemud [--help] [--version]\n\n"
-		       "The vpcemu daemon. Not needed yet: vpcemu up/down/exec/"
-		       "test work on their own.\n");
-		return 0;
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
 	}
-	fprintf(stderr, "vpcemud: the daemon is not implemented yet; "
-		"use vpcemu directly (vpcemu --help)\n");
-	return 1;
+	if (D.socket[0] != '/')
+		return fail("--socket %s: not an absolute path", D.socket);
+	if (geteuid() != 0)
+		return fail("must run as root (it changes network namespaces)");
+	D.egid = getegid();
+	/* Whatever umask we inherited, our directories and the lab files we
+	 * write (/etc/netns) get the modes we ask for. */
+	umask(022);
+	if (!D.foreground) {
+		/* A daemon keeps no fd of whoever started it: a pipe held
+		 * open here would keep that caller waiting for EOF. */
+		close_range(3, ~0U, 0);
+		openlog("vpcemud", LOG_PID, LOG_DAEMON);
+	}
+	D.pidfile = pidfile_of(D.socket);
+	if (!D.pidfile)
+		return fail("out of memory");
+	if (prepare_dir(D.socket) || lock_pidfile() || bind_socket())
+		goto out;
+	if (!D.foreground && daemonize())
+		goto out_unlink;
+	if (write_pidfile())
+		goto out_unlink;
+
+	D.el = evloop_new();
+	r = D.el ? signals_init() : -errno;
+	if (!r)
+		r = evloop_add_fd(D.el, D.sigpipe[0], EVLOOP_READ,
+				  on_sigpipe_fd, NULL);
+	if (!r)
+		r = evloop_add_fd(D.el, D.lfd, EVLOOP_READ, on_accept, NULL);
+	if (!r && !evloop_add_timer(D.el, SWEEP_MS, SWEEP_MS, on_sweep, NULL))
+		r = -errno;
+	if (r) {
+		logmsg(LOG_ERR, NULL, "start: %s", strerror(-r));
+		goto out_unlink;
+	}
+	logmsg(LOG_INFO, NULL, "vpcemud %s listening on %s (%s%s), state in "
+	       "%s", VPCEMU_VERSION, D.socket,
+	       D.group_set ? "root and group " : "root only",
+	       D.group_set ? (getgrgid(D.group) ? getgrgid(D.group)->gr_name
+						: "(numeric)") : "",
+	       state_dir());
+	r = evloop_run(D.el);
+	if (r)
+		logmsg(LOG_ERR, NULL, "event loop: %s", strerror(-r));
+	else
+		rc = 0;
+
+out_unlink:
+	while (D.clients)
+		client_close(D.clients);
+	if (D.lfd >= 0) {
+		close(D.lfd);
+		unlink(D.socket);
+	}
+	/* Unlinked while still locked; a successor checks that the file it
+	 * locked is the one in the directory. */
+	unlink(D.pidfile);
+out:
+	if (D.pidfd >= 0)
+		close(D.pidfd);
+	evloop_free(D.el);
+	free(D.pidfile);
+	if (!D.foreground)
+		closelog();
+	return rc;
 }

@@ -1,0 +1,130 @@
+/* ctl.h - the control protocol between vpcemu and vpcemud, both ends.
+ *
+ * A message is a 4-byte big-endian length, then that many bytes of one JSON
+ * object (at most CTL_MSG_MAX), as OpenBSD's imsg puts a header before
+ * every payload. The CLI sends
+ *
+ *   {"op": "up", "args": {"file": "/abs/lab.conf", "name": "x"}}
+ *
+ * and the daemon answers every request with
+ *
+ *   {"status": "ok"|"error", "exit": N, "stdout": "...", "stderr": "...",
+ *    "result": {...}}
+ *
+ * where exit is the CLI's exit status (status is "ok" exactly when exit is
+ * 0), stdout/stderr are the text the CLI prints as is, and result holds the
+ * same facts as data. A request that is malformed, oversized or refused gets
+ * an error reply and the daemon closes that connection.
+ *
+ * Ops and their arguments (ctl_request_parse enforces them; unknown keys are
+ * errors, so a typo never passes silently):
+ *   ping                               -> {"version", "pid"}
+ *   up     file (absolute path, required), name, color (bool)
+ *   down   name (lab name) and/or file (absolute path), color (bool)
+ *   status lab (lab name, optional)
+ */
+#ifndef VPCEMU_CTL_H
+#define VPCEMU_CTL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CTL_SOCKET_DEFAULT "/run/vpcemu/vpcemud.sock"
+#define CTL_HDR_LEN 4
+#define CTL_MSG_MAX (1U << 20)	/* JSON bytes of one message */
+
+/* Exit statuses carried by replies, as the CLI's. */
+#define CTL_EXIT_OK 0
+#define CTL_EXIT_FAIL 1		/* lab errors, kernel errors, refused */
+#define CTL_EXIT_USAGE 2	/* malformed request */
+
+/* How long ctl_call waits for a reply: an `up` of a large lab takes
+ * minutes, and the daemon answers each request in turn. */
+#define CTL_CALL_TIMEOUT_MS (15 * 60 * 1000)
+/* How long ctl_call waits for a daemon it started to answer. */
+#define CTL_START_TIMEOUT_MS 3000
+
+/* The socket path: $VPCEMU_SOCKET, else CTL_SOCKET_DEFAULT. */
+const char *ctl_socket_path(void);
+
+/* ---- framing (pure) ---- */
+
+/* Serialises msg (an object) with its header into *ret_buf (caller frees),
+ * *ret_len bytes. Returns 0, -EINVAL (not an object), -EMSGSIZE (more than
+ * CTL_MSG_MAX bytes of JSON) or -ENOMEM. */
+int ctl_frame_encode(const json_t *msg, char **ret_buf, size_t *ret_len);
+
+/* Looks for one message at the start of buf (len bytes received so far).
+ * Returns 0 when more bytes are needed, 1 with *ret_msg (caller decrefs)
+ * and *ret_used (bytes to drop from buf), or, with a reason in err:
+ * -EMSGSIZE when the header announces more than CTL_MSG_MAX bytes (known
+ * after 4 bytes: the body is never awaited), -EBADMSG when the body is not
+ * one JSON object (bad syntax, duplicate keys, NUL in a string, an array,
+ * an empty body). */
+int ctl_frame_decode(const void *buf, size_t len, size_t *ret_used,
+		     json_t **ret_msg, char *err, size_t errlen);
+
+/* ---- requests and replies (pure) ---- */
+
+/* {"op": op, "args": args}; args is borrowed (NULL: {}). NULL on ENOMEM. */
+json_t *ctl_request_new(const char *op, json_t *args);
+
+/* Checks req against the op table above. Returns 0 with borrowed *ret_op
+ * and *ret_args (an object, possibly empty, owned by req), -EINVAL for a
+ * malformed request or bad arguments, -EOPNOTSUPP for an unknown op; err
+ * says what is wrong in words for the user. */
+int ctl_request_parse(const json_t *req, const char **ret_op,
+		      json_t **ret_args, char *err, size_t errlen);
+
+/* A reply; out and err may be NULL or text with invalid UTF-8 or NUL bytes
+ * (they are repaired: JSON strings carry UTF-8 only), result is stolen (may
+ * be NULL). NULL on ENOMEM. */
+json_t *ctl_reply_new(int exit_status, const char *out, size_t outlen,
+		      const char *err, size_t errlen, json_t *result);
+/* An error reply whose stderr is the formatted message and a newline. */
+json_t *ctl_reply_error(int exit_status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Checks a reply's shape. Returns 0 with borrowed pointers (*ret_out and
+ * *ret_err "" when absent, *ret_result NULL when absent; any ret_ may be
+ * NULL) or -EPROTO. */
+int ctl_reply_parse(const json_t *reply, int *ret_exit, const char **ret_out,
+		    const char **ret_err, json_t **ret_result);
+
+/* A lab name as model.c accepts it: 1 to 48 of A-Z a-z 0-9 . _ - starting
+ * with a letter or digit (so never a path). */
+bool ctl_lab_name_ok(const char *name);
+
+/* ---- blocking I/O (client side, tests) ---- */
+
+/* Connects to the Unix socket at path. Returns the fd (close-on-exec,
+ * blocking) or -errno: -ENOENT or -ECONNREFUSED when no daemon listens,
+ * -EACCES when the socket is not ours to use, -ENAMETOOLONG. */
+int ctl_connect(const char *path);
+
+/* Sends one message / receives one message, within timeout_ms (< 0: no
+ * limit). ctl_recv returns -ECONNRESET when the peer closed before a whole
+ * message, -ETIMEDOUT, -EMSGSIZE / -EBADMSG for a bad frame. */
+int ctl_send(int fd, const json_t *msg, int timeout_ms);
+int ctl_recv(int fd, json_t **ret_msg, int timeout_ms);
+
+/* Sends req and waits for its reply, checked with ctl_reply_parse.
+ * Returns 0 with *ret_reply (caller decrefs) or -errno (-EPROTO for a
+ * reply of the wrong shape). */
+int ctl_request(int fd, const json_t *req, json_t **ret_reply,
+		int timeout_ms);
+
+/* The CLI's one call: connects to ctl_socket_path() and sends {op, args}
+ * (args borrowed, may be NULL). When nothing listens and autostart is set,
+ * starts vpcemud ($VPCEMUD, else "vpcemud" next to /proc/self/exe, else
+ * from PATH) with --socket and waits up to CTL_START_TIMEOUT_MS for it to
+ * answer. Returns 0 with *ret_reply (ctl_reply_parse-checked; the caller
+ * prints stdout/stderr and exits with exit) or -errno: -ENOENT /
+ * -ECONNREFUSED when no daemon answers, -EACCES when the socket refuses us
+ * (not root), -ECHILD when a started vpcemud exited with an error (it said
+ * why on stderr), -ETIMEDOUT, -EPROTO. */
+int ctl_call(const char *op, json_t *args, bool autostart,
+	     json_t **ret_reply);
+
+#endif

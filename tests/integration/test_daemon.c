@@ -1,0 +1,751 @@
+/* test_daemon.c - vpcemud for real (root): a daemon per test on a socket
+ * in a private 0755 directory, with its own state directory. Checks the
+ * socket's mode, SO_PEERCRED refusals from uid 65534, malformed frames of
+ * every kind followed by a client that is still served, a lab's up,
+ * status, down through the socket (and surviving a daemon restart), a
+ * stale socket, a second daemon refused, and ctl_call's autostart.
+ *
+ * The .fini takes the lab down, stops every daemon it started by PID and
+ * checks that no namespace, socket or pid file is left.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vpcemu/ctl.h"
+
+#define NOBODY 65534
+#define TEST_GID 64999		/* a group no account has */
+
+/* Short: the socket path must fit sun_path (108 bytes). */
+static char dir[64], sock[PATH_MAX], pidfile[PATH_MAX];
+static char state[128], logfile[128], lab_name[64];
+static pid_t daemon_pid;	/* our child, --foreground */
+static pid_t detached_pid;	/* started by ctl_call: not our child */
+
+static const char *vpcemud(void)
+{
+	static char buf[PATH_MAX];
+	const char *d = getenv("VPCEMUD"), *v = getenv("VPCEMU");
+
+	if (d && *d)
+		return d;
+	if (v && *v) {
+		snprintf(buf, sizeof(buf), "%s", v);
+		snprintf(buf + strlen(dirname(buf)), sizeof(buf) - strlen(buf),
+			 "/vpcemud");
+		return buf;
+	}
+	return "../build/vpcemud";
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void pause_ms(unsigned ms)
+{
+	struct timespec t = { 0, (long)ms * 1000000 };
+
+	nanosleep(&t, NULL);
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/* Is pid gone (or a zombie nobody reaps, as under a container's init)? */
+static bool process_gone(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return true;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	p = p ? strrchr(buf, ')') : NULL;
+	return !p || p[2] == 'Z';
+}
+
+/* Starts vpcemud --foreground on sock with extra arguments; waits (with a
+ * deadline) until it answers. Returns its pid, or the exit status negated
+ * when it exited at start. */
+static pid_t start_daemon_args(const char *const *extra)
+{
+	char *argv[16] = { (char *)vpcemud(), "--foreground", "--socket",
+			   sock };
+	int64_t deadline = now_ms() + 5000;
+	unsigned backoff = 5;
+	int i, fd, status;
+	pid_t pid;
+
+	for (i = 0; extra && extra[i]; i++)
+		argv[4 + i] = (char *)extra[i];
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int log = open(logfile, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		if (log >= 0)
+			dup2(log, 2);
+		setenv("VPCEMU_STATE_DIR", state, 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	for (;;) {
+		fd = ctl_connect(sock);
+		if (fd >= 0) {
+			close(fd);
+			return pid;
+		}
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return -(WIFEXITED(status) ? WEXITSTATUS(status) : 128);
+		cr_assert_lt(now_ms(), deadline, "vpcemud did not answer on "
+			     "%s within 5 s", sock);
+		pause_ms(backoff);
+		if (backoff < 100)
+			backoff *= 2;
+	}
+}
+
+static void start_daemon(const char *const *extra)
+{
+	daemon_pid = start_daemon_args(extra);
+	cr_assert_gt(daemon_pid, 0, "vpcemud exited with %d at start",
+		     -daemon_pid);
+}
+
+/* SIGTERM and wait (deadline); returns the exit status. */
+static int stop_daemon(pid_t pid)
+{
+	int64_t deadline = now_ms() + 5000;
+	int status;
+
+	kill(pid, SIGTERM);
+	while (waitpid(pid, &status, WNOHANG) != pid) {
+		if (now_ms() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		pause_ms(10);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static json_t *call(const char *op, json_t *args)
+{
+	json_t *rep = NULL;
+	int r = ctl_call(op, args, false, &rep);
+
+	cr_assert_eq(r, 0, "%s: %s", op, strerror(-r));
+	json_decref(args);
+	return rep;
+}
+
+static int exit_of(const json_t *rep)
+{
+	return (int)json_integer_value(json_object_get(rep, "exit"));
+}
+
+static const char *text_of(const json_t *rep, const char *key)
+{
+	const char *s = json_string_value(json_object_get(rep, key));
+
+	return s ? s : "";
+}
+
+static void setup(void)
+{
+	if (geteuid() != 0)
+		cr_skip_test("integration tests need root");
+	snprintf(dir, sizeof(dir), "/tmp/vpcemud-it.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	/* Reachable by uid 65534, writable by root only (vpcemud checks). */
+	cr_assert_eq(chmod(dir, 0755), 0);
+	snprintf(sock, sizeof(sock), "%s/vpcemud.sock", dir);
+	snprintf(pidfile, sizeof(pidfile), "%s/vpcemud.pid", dir);
+	snprintf(state, sizeof(state), "%s/state", dir);
+	snprintf(logfile, sizeof(logfile), "%s/log", dir);
+	setenv("VPCEMU_SOCKET", sock, 1);
+	setenv("VPCEMU_STATE_DIR", state, 1);
+	lab_name[0] = '\0';
+	daemon_pid = detached_pid = 0;
+}
+
+static void assert_no_lab_leak(void)
+{
+	const char *dirs[] = { "/run/netns", "/etc/netns" };
+	size_t plen = strlen(lab_name), i;
+	char path[PATH_MAX];
+	struct dirent *e;
+
+	for (i = 0; i < 2; i++) {
+		DIR *d = opendir(dirs[i]);
+
+		if (!d)
+			continue;
+		while ((e = readdir(d)))
+			cr_expect(strncmp(e->d_name, lab_name, plen) ||
+					  e->d_name[plen] != '-',
+				  "leaked %s/%s", dirs[i], e->d_name);
+		closedir(d);
+	}
+	snprintf(path, sizeof(path), "%s/%s.json", state, lab_name);
+	cr_expect_not(exists(path), "leaked %s", path);
+}
+
+static void teardown(void)
+{
+	char buf[4096] = "";
+	ssize_t n;
+	int fd;
+
+	if (geteuid() != 0 || !dir[0])
+		return;
+	if (lab_name[0]) {
+		json_t *args = json_pack("{s:s}", "name", lab_name), *rep = NULL;
+
+		if (daemon_pid > 0 || detached_pid > 0)
+			ctl_call("down", args, false, &rep);
+		json_decref(rep);
+		json_decref(args);
+		assert_no_lab_leak();
+	}
+	if (daemon_pid > 0)
+		cr_expect_eq(stop_daemon(daemon_pid), 0, "vpcemud exit status");
+	if (detached_pid > 0) {
+		int64_t deadline = now_ms() + 5000;
+
+		kill(detached_pid, SIGTERM);
+		while (!process_gone(detached_pid) && now_ms() < deadline)
+			pause_ms(10);
+		if (!process_gone(detached_pid))
+			kill(detached_pid, SIGKILL);
+	}
+	/* A clean exit removes the socket and the pid file. */
+	cr_expect_not(exists(sock), "socket left behind");
+	cr_expect_not(exists(pidfile), "pid file left behind");
+	fd = open(logfile, O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		cr_log_info("vpcemud log:\n%s", buf);
+		cr_expect_null(strstr(buf, "Sanitizer"), "vpcemud log:\n%s",
+			       buf);
+		close(fd);
+	}
+	unlink(logfile);
+	unlink(sock);
+	unlink(pidfile);
+	snprintf(buf, sizeof(buf), "%s/secret.conf", dir);
+	unlink(buf);
+	rmdir(state);
+	cr_expect_eq(rmdir(dir), 0, "%s not empty", dir);
+}
+
+TestSuite(daemon, .init = setup, .fini = teardown, .timeout = 120);
+
+Test(daemon, ping_and_socket_mode)
+{
+	char buf[32] = "";
+	struct stat st;
+	json_t *rep;
+	FILE *f;
+
+	start_daemon(NULL);
+	cr_assert_eq(lstat(sock, &st), 0);
+	cr_expect(S_ISSOCK(st.st_mode));
+	cr_expect_eq(st.st_mode & 07777, 0600, "mode %04o", st.st_mode & 07777);
+	cr_expect_eq(st.st_uid, 0);
+	cr_expect_eq(st.st_gid, 0);
+	rep = call("ping", NULL);
+	cr_expect_eq(exit_of(rep), 0);
+	cr_expect_str_eq(text_of(rep, "status"), "ok");
+	cr_expect_eq(json_integer_value(json_object_get(
+			     json_object_get(rep, "result"), "pid")),
+		     daemon_pid);
+	json_decref(rep);
+	f = fopen(pidfile, "r");
+	cr_assert_not_null(f);
+	cr_expect_not_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	cr_expect_eq(atoi(buf), daemon_pid);
+}
+
+/* Two requests in one write on one connection: two replies, in order. */
+Test(daemon, back_to_back_requests)
+{
+	json_t *a = ctl_request_new("ping", NULL), *b, *rep;
+	json_t *st = json_pack("{s:s}", "lab", "none-such");
+	char *fa, *fb, both[512];
+	size_t la, lb;
+	int fd;
+
+	b = ctl_request_new("status", st);
+	cr_assert_eq(ctl_frame_encode(a, &fa, &la), 0);
+	cr_assert_eq(ctl_frame_encode(b, &fb, &lb), 0);
+	cr_assert_leq(la + lb, sizeof(both));
+	memcpy(both, fa, la);
+	memcpy(both + la, fb, lb);
+	start_daemon(NULL);
+	fd = ctl_connect(sock);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(send(fd, both, la + lb, MSG_NOSIGNAL), (ssize_t)(la + lb));
+	cr_assert_eq(ctl_recv(fd, &rep, 5000), 0);
+	cr_expect_eq(exit_of(rep), 0);
+	json_decref(rep);
+	cr_assert_eq(ctl_recv(fd, &rep, 5000), 0);
+	cr_expect_eq(exit_of(rep), 1);
+	cr_expect(strstr(text_of(rep, "stderr"), "not up"));
+	json_decref(rep);
+	close(fd);
+	free(fa);
+	free(fb);
+	json_decref(a);
+	json_decref(b);
+	json_decref(st);
+}
+
+/* Sends raw bytes, optionally shuts the sending side, reads the reply and
+ * checks the daemon then closes the connection. */
+static void expect_refused(const void *bytes, size_t n, bool shut,
+			   int want_exit, const char *want_err)
+{
+	json_t *rep = NULL;
+	char c;
+	int fd, r;
+
+	fd = ctl_connect(sock);
+	cr_assert_geq(fd, 0);
+	/* The daemon may answer (and close) before all is sent. */
+	send(fd, bytes, n, MSG_NOSIGNAL);
+	if (shut)
+		shutdown(fd, SHUT_WR);
+	r = ctl_recv(fd, &rep, 5000);
+	cr_assert_eq(r, 0, "no reply (%s) for a request expecting '%s'",
+		     strerror(-r), want_err);
+	cr_expect_eq(exit_of(rep), want_exit, "exit for '%s'", want_err);
+	cr_expect_str_eq(text_of(rep, "status"), "error");
+	cr_expect(strstr(text_of(rep, "stderr"), want_err),
+		  "stderr '%s', want '%s'", text_of(rep, "stderr"), want_err);
+	json_decref(rep);
+	/* Then the daemon hangs up on that client. */
+	r = (int)recv(fd, &c, 1, 0);
+	cr_expect_leq(r, 0, "connection still open after '%s'", want_err);
+	close(fd);
+}
+
+static void expect_ping_works(void)
+{
+	json_t *rep = call("ping", NULL);
+
+	cr_expect_eq(exit_of(rep), 0);
+	json_decref(rep);
+}
+
+static void frame_raw(const char *body, size_t len, char *out)
+{
+	out[0] = (char)(len >> 24);
+	out[1] = (char)(len >> 16);
+	out[2] = (char)(len >> 8);
+	out[3] = (char)len;
+	memcpy(out + 4, body, len);
+}
+
+Test(daemon, malformed_requests)
+{
+	static char big[4 + 65536];
+	char buf[256];
+	int fd;
+
+	start_daemon(NULL);
+
+	frame_raw("{bad json", 9, buf);
+	expect_refused(buf, 13, false, CTL_EXIT_USAGE, "malformed JSON");
+	expect_ping_works();
+
+	frame_raw("[1,2,3]", 7, buf);
+	expect_refused(buf, 11, false, CTL_EXIT_USAGE, "JSON object");
+	expect_ping_works();
+
+	frame_raw("{\"op\":\"frobnicate\"}", 19, buf);
+	expect_refused(buf, 23, false, CTL_EXIT_USAGE, "unknown op");
+	expect_ping_works();
+
+	frame_raw("{\"op\":\"down\",\"args\":{\"name\":\"../../etc\"}}", 41,
+		  buf);
+	expect_refused(buf, 45, false, CTL_EXIT_USAGE, "invalid lab name");
+	expect_ping_works();
+
+	/* Announces 1 MiB + 1: refused on the header, body never read. */
+	memset(big, 'x', sizeof(big));
+	big[0] = 0x00;
+	big[1] = 0x10;
+	big[2] = 0x00;
+	big[3] = 0x01;
+	expect_refused(big, sizeof(big), false, CTL_EXIT_USAGE, "exceeds");
+	expect_ping_works();
+
+	/* Announces 100 bytes, sends 10, closes its side. */
+	frame_raw("{\"op\":\"pi", 9, buf);
+	buf[3] = 100;
+	expect_refused(buf, 13, true, CTL_EXIT_USAGE, "truncated");
+	expect_ping_works();
+
+	/* A client that vanishes mid-frame without waiting. */
+	fd = ctl_connect(sock);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(send(fd, buf, 7, MSG_NOSIGNAL), 7);
+	close(fd);
+	expect_ping_works();
+
+	/* The daemon survived it all, still the same process. */
+	cr_expect_eq(kill(daemon_pid, 0), 0);
+}
+
+/* Child side of the credential tests: each step that fails exits with its
+ * own code, so the parent's assertion says which. */
+enum { C_OK = 0, C_SETID = 10, C_CONNECT_OK, C_CONNECT_ERR, C_REQUEST,
+       C_EXIT, C_STDERR };
+
+static int child_request(const char *op, json_t *args, int want_exit,
+			 const char *want_err)
+{
+	json_t *req = ctl_request_new(op, args), *rep;
+	int fd = ctl_connect(sock);
+
+	if (fd < 0)
+		return C_CONNECT_ERR;
+	if (ctl_request(fd, req, &rep, 10000))
+		return C_REQUEST;
+	if (exit_of(rep) != want_exit)
+		return C_EXIT;
+	if (want_err && !strstr(text_of(rep, "stderr"), want_err))
+		return C_STDERR;
+	close(fd);
+	return C_OK;
+}
+
+/* Runs fn in a child with the given credentials; returns its exit code. */
+static int as_child(gid_t rgid, gid_t egid, gid_t sgid, gid_t fsgid,
+		    const gid_t *groups, size_t ngroups, int (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		if (setgroups(ngroups, groups) < 0 ||
+		    setresgid(rgid, egid, sgid) < 0 ||
+		    setresuid(NOBODY, NOBODY, NOBODY) < 0)
+			_exit(C_SETID);
+		setfsgid(fsgid);
+		if ((gid_t)setfsgid(-1) != fsgid)
+			_exit(C_SETID);
+		_exit(fn());
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static int try_connect_eacces(void)
+{
+	int fd = ctl_connect(sock);
+
+	if (fd >= 0)
+		return C_CONNECT_OK;
+	return fd == -EACCES ? C_OK : C_CONNECT_ERR;
+}
+
+Test(daemon, nobody_cannot_connect)
+{
+	start_daemon(NULL);
+	/* The socket is 0600 root: the kernel refuses connect itself. */
+	cr_expect_eq(as_child(NOBODY, NOBODY, NOBODY, NOBODY, NULL, 0,
+			      try_connect_eacces), C_OK);
+	expect_ping_works();
+}
+
+static int group_member_allowed(void)
+{
+	char secret[PATH_MAX];
+	int r;
+
+	r = child_request("ping", NULL, 0, NULL);
+	if (!r)
+		r = child_request("status", NULL, 0, NULL);
+	/* A file the client cannot read is not read for it by root. */
+	snprintf(secret, sizeof(secret), "%s/secret.conf", dir);
+	if (!r)
+		r = child_request("up", json_pack("{s:s}", "file", secret), 1,
+				  "Permission denied");
+	return r;
+}
+
+static int peer_without_group_refused(void)
+{
+	return child_request("ping", NULL, 1, "permission denied");
+}
+
+Test(daemon, group_and_peercred)
+{
+	char arg[16], secret[PATH_MAX];
+	const char *extra[] = { "--group", arg, NULL };
+	gid_t g = TEST_GID;
+	struct stat st;
+	int fd;
+
+	snprintf(arg, sizeof(arg), "%d", TEST_GID);
+	snprintf(secret, sizeof(secret), "%s/secret.conf", dir);
+	fd = open(secret, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "vpc V { cidr 10.9.0.0/16 }\n", 27), 27);
+	close(fd);
+	start_daemon(extra);
+	cr_assert_eq(lstat(sock, &st), 0);
+	cr_expect_eq(st.st_mode & 07777, 0660, "mode %04o", st.st_mode & 07777);
+	cr_expect_eq(st.st_uid, 0);
+	cr_expect_eq(st.st_gid, TEST_GID, "group %u", (unsigned)st.st_gid);
+
+	/* Primary gid is the group: allowed. */
+	cr_expect_eq(as_child(TEST_GID, TEST_GID, TEST_GID, TEST_GID, NULL, 0,
+			      group_member_allowed), C_OK);
+	/* The group as a supplementary group only: allowed too. */
+	cr_expect_eq(as_child(NOBODY, NOBODY, NOBODY, NOBODY, &g, 1,
+			      group_member_allowed), C_OK);
+	/* The file system lets it connect (fsgid is the group), but
+	 * SO_PEERCRED shows egid 65534 and no group: the daemon refuses. */
+	cr_expect_eq(as_child(NOBODY, NOBODY, TEST_GID, TEST_GID, NULL, 0,
+			      peer_without_group_refused), C_OK);
+	/* Without the group at all: the kernel refuses connect. */
+	cr_expect_eq(as_child(NOBODY, NOBODY, NOBODY, NOBODY, NULL, 0,
+			      try_connect_eacces), C_OK);
+	expect_ping_works();
+}
+
+static size_t count_netns(void)
+{
+	size_t plen = strlen(lab_name), n = 0;
+	struct dirent *e;
+	DIR *d = opendir("/run/netns");
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		n += !strncmp(e->d_name, lab_name, plen) &&
+		     e->d_name[plen] == '-';
+	closedir(d);
+	return n;
+}
+
+Test(daemon, up_status_down)
+{
+	char file[PATH_MAX];
+	json_t *rep, *res, *labs;
+	size_t i, n;
+	bool seen = false;
+
+	cr_assert_not_null(realpath("integration/labs/wrong-expectation.conf",
+				    file));
+	snprintf(lab_name, sizeof(lab_name), "it%d-d", (int)getpid());
+	start_daemon(NULL);
+
+	rep = call("up", json_pack("{s:s, s:s}", "file", file, "name",
+				   lab_name));
+	cr_assert_eq(exit_of(rep), 0, "up: %s", text_of(rep, "stderr"));
+	cr_expect(strstr(text_of(rep, "stdout"), "is up"), "%s",
+		  text_of(rep, "stdout"));
+	res = json_object_get(rep, "result");
+	cr_expect_str_eq(json_string_value(json_object_get(res, "action")),
+			 "created");
+	json_decref(rep);
+	/* Router V, instances a and b: seen by the file system, not by us. */
+	n = count_netns();
+	cr_expect_eq(n, 3, "%zu namespaces", n);
+
+	rep = call("status", NULL);
+	cr_expect_eq(exit_of(rep), 0);
+	labs = json_object_get(json_object_get(rep, "result"), "labs");
+	for (i = 0; i < json_array_size(labs); i++) {
+		json_t *l = json_array_get(labs, i);
+
+		if (strcmp(json_string_value(json_object_get(l, "lab")),
+			   lab_name))
+			continue;
+		seen = true;
+		cr_expect_eq(json_integer_value(json_object_get(l, "present")),
+			     3);
+		cr_expect_str_eq(json_string_value(json_object_get(l, "file")),
+				 file);
+	}
+	cr_expect(seen, "status: %s", text_of(rep, "stdout"));
+	json_decref(rep);
+
+	rep = call("status", json_pack("{s:s}", "lab", lab_name));
+	cr_expect_eq(exit_of(rep), 0);
+	labs = json_object_get(json_object_get(rep, "result"), "instances");
+	cr_expect_eq(json_array_size(labs), 2);
+	for (i = 0; i < json_array_size(labs); i++)
+		cr_expect_str_eq(json_string_value(json_object_get(
+				 json_array_get(labs, i), "state")), "running");
+	json_decref(rep);
+
+	/* Idempotent. */
+	rep = call("up", json_pack("{s:s, s:s}", "file", file, "name",
+				   lab_name));
+	cr_expect_eq(exit_of(rep), 0);
+	cr_expect(strstr(text_of(rep, "stdout"), "up to date"));
+	json_decref(rep);
+
+	/* The lab outlives the daemon, and the next daemon finds it. */
+	cr_expect_eq(stop_daemon(daemon_pid), 0);
+	daemon_pid = 0;
+	cr_expect_eq(count_netns(), 3);
+	start_daemon(NULL);
+	rep = call("status", json_pack("{s:s}", "lab", lab_name));
+	cr_expect_eq(exit_of(rep), 0);
+	json_decref(rep);
+
+	rep = call("down", json_pack("{s:s}", "name", lab_name));
+	cr_expect_eq(exit_of(rep), 0, "down: %s", text_of(rep, "stderr"));
+	cr_expect(strstr(text_of(rep, "stdout"), "is down"));
+	json_decref(rep);
+	cr_expect_eq(count_netns(), 0);
+	assert_no_lab_leak();
+
+	rep = call("status", json_pack("{s:s}", "lab", lab_name));
+	cr_expect_eq(exit_of(rep), 1);
+	cr_expect(strstr(text_of(rep, "stderr"), "not up"));
+	json_decref(rep);
+	rep = call("down", json_pack("{s:s}", "name", lab_name));
+	cr_expect_eq(exit_of(rep), 0);
+	cr_expect(strstr(text_of(rep, "stdout"), "nothing to do"));
+	json_decref(rep);
+}
+
+Test(daemon, lab_file_errors)
+{
+	char file[PATH_MAX];
+	json_t *rep;
+
+	cr_assert_not_null(realpath("integration/labs/invalid.conf", file));
+	snprintf(lab_name, sizeof(lab_name), "it%d-e", (int)getpid());
+	start_daemon(NULL);
+	rep = call("up", json_pack("{s:s, s:s}", "file", file, "name",
+				   lab_name));
+	cr_expect_eq(exit_of(rep), 1);
+	cr_expect(strstr(text_of(rep, "stderr"), "nothing was created"), "%s",
+		  text_of(rep, "stderr"));
+	cr_expect(strstr(text_of(rep, "stderr"), "error"));
+	json_decref(rep);
+	cr_expect_eq(count_netns(), 0);
+}
+
+Test(daemon, one_daemon_per_socket_and_stale_socket)
+{
+	pid_t second;
+
+	char *argv[] = { (char *)vpcemud(), "--foreground", "--socket", sock,
+			 NULL };
+	int64_t deadline;
+	int status = 0;
+
+	start_daemon(NULL);
+	/* A second daemon on the same socket refuses to start. */
+	second = fork();
+	cr_assert_geq(second, 0);
+	if (second == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	deadline = now_ms() + 5000;
+	while (waitpid(second, &status, WNOHANG) != second) {
+		if (now_ms() > deadline) {
+			stop_daemon(second);
+			cr_assert_fail("a second vpcemud is running");
+		}
+		pause_ms(10);
+	}
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 1,
+		  "second vpcemud: status %#x", status);
+	cr_expect(exists(sock));
+	expect_ping_works();
+
+	/* kill -9 leaves the socket file behind; the next daemon replaces
+	 * it. */
+	kill(daemon_pid, SIGKILL);
+	waitpid(daemon_pid, NULL, 0);
+	daemon_pid = 0;
+	cr_expect(exists(sock));
+	start_daemon(NULL);
+	expect_ping_works();
+}
+
+Test(daemon, autostart)
+{
+	char buf[32] = "";
+	json_t *rep = NULL;
+	int64_t deadline;
+	FILE *f;
+	int r;
+
+	setenv("VPCEMUD", vpcemud(), 1);
+	cr_assert_not(exists(sock));
+	r = ctl_call("ping", NULL, true, &rep);
+	unsetenv("VPCEMUD");
+	cr_assert_eq(r, 0, "ctl_call: %s", strerror(-r));
+	detached_pid = (pid_t)json_integer_value(json_object_get(
+		json_object_get(rep, "result"), "pid"));
+	json_decref(rep);
+	cr_assert_gt(detached_pid, 0);
+	/* The daemon detached: its pid file names it (written just after
+	 * the socket listened, so wait for it). */
+	deadline = now_ms() + 3000;
+	while (atoi(buf) != detached_pid && now_ms() < deadline) {
+		f = fopen(pidfile, "r");
+		if (f) {
+			if (!fgets(buf, sizeof(buf), f))
+				buf[0] = '\0';
+			fclose(f);
+		}
+		if (atoi(buf) != detached_pid)
+			pause_ms(10);
+	}
+	cr_expect_eq(atoi(buf), detached_pid);
+	/* A second call finds it running and starts nothing. */
+	rep = call("ping", NULL);
+	cr_expect_eq(json_integer_value(json_object_get(
+			     json_object_get(rep, "result"), "pid")),
+		     detached_pid);
+	json_decref(rep);
+}
