@@ -468,6 +468,71 @@ static int cmd_down(int argc, char **argv)
 	return 1;
 }
 
+/* ---- apply ------------------------------------------------------------- */
+
+static int cmd_apply(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ 0 },
+	};
+	struct labops_apply_result res = { 0 };
+	struct lab_error err = { { 0 } };
+	const char *name = NULL;
+	struct lab *lab;
+	double t0;
+	char *sum;
+	size_t i;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
+		if (c == 'n')
+			name = optarg;
+		else
+			return usage_error("apply", "bad option");
+	}
+	if (optind != argc - 1)
+		return usage_error("apply", "expects one lab file");
+	if (!need_root("apply"))
+		return 1;
+	lab = load_lab(argv[optind], name);
+	if (!lab)
+		return 1;
+	t0 = now_s();
+	r = labops_apply(lab, &res, &err);
+	if (r) {
+		fprintf(stderr, "vpcemu apply: %s\n", err.what);
+		if (res.changed)
+			fprintf(stderr, "vpcemu apply: the lab is partly "
+				"changed; `vpcemu apply` again, or `vpcemu "
+				"down %s`\n", lab->name);
+		goto out;
+	}
+	/* A file that only moved things around gives another digest and
+	 * no operation. */
+	if (!res.changed || !res.nops) {
+		printf("lab %s is up to date: nothing changed\n", lab->name);
+		goto out;
+	}
+	sum = diff_summary(res.count);
+	printf("lab %s: %s", lab->name, sum ? sum : "changed");
+	free(sum);
+	if (res.ntouched == 1) {
+		printf(" in %s (1 namespace touched", res.touched[0]);
+	} else {
+		printf(" (%zu namespaces touched", res.ntouched);
+		for (i = 0; i < res.ntouched && i < 4; i++)
+			printf("%s%s", i ? ", " : ": ", res.touched[i]);
+		if (res.ntouched > 4)
+			printf(", ...");
+	}
+	printf(", %.0f ms)\n", (now_s() - t0) * 1000);
+out:
+	labops_apply_result_free(&res);
+	lab_free(lab);
+	return r ? 1 : 0;
+}
+
 /* ---- status ------------------------------------------------------------ */
 
 static bool netns_present(const char *name)
@@ -773,6 +838,12 @@ static const struct cmd cmds[] = {
 	  "Remove every namespace, link, nftables ruleset, /etc/netns entry and\n"
 	  "state file of the lab. Succeeds on a half-built lab and on a lab\n"
 	  "that is not there. Needs root." },
+	{ "apply", cmd_apply, "apply FILE [--name LAB]",
+	  "Bring the running lab to FILE's new content, touching only what\n"
+	  "changed: a new route, rule, instance, subnet, peering status or\n"
+	  "association changes those objects alone; namespaces and traffic of\n"
+	  "everything else stay as they are. The lab must be up (vpcemu up).\n"
+	  "Prints what was done and where. Needs root." },
 	{ "status", cmd_status, "status [LAB]",
 	  "List running labs, or one lab's instances with their namespaces." },
 	{ "exec", cmd_exec, "exec [--lab LAB] INSTANCE -- CMD...",

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vpcemu/diff.h"
 #include "vpcemu/lab.h"
 #include "vpcemu/link.h"
 #include "vpcemu/netns.h"
@@ -72,30 +73,6 @@ static void lab_fd_headroom(size_t nns)
 	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
-/* true for sysctls of one device: net/ipv4/conf/DEV/..., net/ipv4/neigh/
- * DEV/... (also ipv6) with DEV not "all" or "default". They can only be
- * written once the device exists; namespace-wide ones must be written
- * before, so that new devices inherit conf/default. */
-static bool sysctl_is_device(const char *path)
-{
-	const char *c[5];
-	size_t n = 0;
-	const char *s = path;
-
-	while (n < 5) {
-		c[n++] = s;
-		s = strchr(s, '/');
-		if (!s)
-			break;
-		s++;
-	}
-	if (n < 5 || strncmp(c[0], "net/", 4) ||
-	    (strncmp(c[1], "ipv4/", 5) && strncmp(c[1], "ipv6/", 5)) ||
-	    (strncmp(c[2], "conf/", 5) && strncmp(c[2], "neigh/", 6)))
-		return false;
-	return strncmp(c[3], "all/", 4) && strncmp(c[3], "default/", 8);
-}
-
 struct sysctl_batch {
 	const struct plan *p;
 	size_t from, to;	/* same namespace */
@@ -112,7 +89,7 @@ static int sysctl_batch_fn(void *data)
 
 	for (i = b->from; i < b->to; i++) {
 		s = &b->p->sysctls[i];
-		if (sysctl_is_device(s->path) != b->device)
+		if (diff_sysctl_is_device(s->path) != b->device)
 			continue;
 		r = netns_sysctl_write_here(s->path, s->value);
 		if (r < 0) {
@@ -138,7 +115,7 @@ static int lab_sysctls(const struct plan *p, struct nsh **h, bool device,
 		any = false;
 		for (j = i; j < p->nsysctls && p->sysctls[j].ns == p->sysctls[i].ns;
 		     j++)
-			any |= sysctl_is_device(p->sysctls[j].path) == device;
+			any |= diff_sysctl_is_device(p->sysctls[j].path) == device;
 		if (!any)
 			continue;
 		b.from = i;
@@ -253,30 +230,61 @@ static void table_str(uint32_t table, char *buf, size_t len)
 		snprintf(buf, len, "%u", table);
 }
 
+/* "route 10.2.0.0/16 dev pcx-1a2b3c4d table 1000 in lab-VPC-A" (or
+ * "blackhole route ..."), for error messages. */
+static const char *route_text(const struct plan *p, const struct plan_route *rt,
+			      char *buf, size_t len)
+{
+	char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN], tbl[16];
+
+	table_str(rt->table, tbl, sizeof(tbl));
+	if (rt->type == PLAN_ROUTE_BLACKHOLE)
+		snprintf(buf, len, "blackhole route %s/%u table %s in %s",
+			 ip_str(rt->dst.addr, ip), rt->dst.len, tbl,
+			 p->ns[rt->ns].name);
+	else
+		snprintf(buf, len, "route %s/%u%s%s dev %s table %s in %s",
+			 ip_str(rt->dst.addr, ip), rt->dst.len,
+			 rt->gateway ? " via " : "",
+			 rt->gateway ? ip_str(rt->gateway, gw) : "", rt->dev,
+			 tbl, p->ns[rt->ns].name);
+	return buf;
+}
+
+/* "rule pref 1000 iif eni-1a2b3c4d lookup 1000 in lab-VPC-A". */
+static const char *rule_text(const struct plan *p, const struct plan_rule *ru,
+			     char *buf, size_t len)
+{
+	char ip[INET_ADDRSTRLEN], tbl[16], dst[40], action[32];
+
+	dst[0] = '\0';
+	if (ru->dst.len)
+		snprintf(dst, sizeof(dst), " to %s/%u",
+			 ip_str(ru->dst.addr, ip), ru->dst.len);
+	table_str(ru->table, tbl, sizeof(tbl));
+	if (ru->action == PLAN_RULE_BLACKHOLE)
+		snprintf(action, sizeof(action), "blackhole");
+	else
+		snprintf(action, sizeof(action), "lookup %s", tbl);
+	snprintf(buf, len, "rule pref %u%s%s%s %s in %s", ru->pref,
+		 ru->iif[0] ? " iif " : "", ru->iif, dst, action,
+		 p->ns[ru->ns].name);
+	return buf;
+}
+
 static int lab_routes(const struct plan *p, struct nsh **h,
 		      struct lab_error *err)
 {
-	const struct plan_route *rt;
-	char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN], tbl[16];
+	char what[256];
 	size_t i;
 	int r;
 
 	for (i = 0; i < p->nroutes; i++) {
-		rt = &p->routes[i];
-		r = route_add(h[rt->ns], rt);
-		if (r >= 0)
-			continue;
-		table_str(rt->table, tbl, sizeof(tbl));
-		if (rt->type == PLAN_ROUTE_BLACKHOLE)
-			return lab_fail(err, r,
-					"add blackhole route %s/%u table %s in %s",
-					ip_str(rt->dst.addr, ip), rt->dst.len,
-					tbl, p->ns[rt->ns].name);
-		return lab_fail(err, r, "add route %s/%u%s%s dev %s table %s in %s",
-				ip_str(rt->dst.addr, ip), rt->dst.len,
-				rt->gateway ? " via " : "",
-				rt->gateway ? ip_str(rt->gateway, gw) : "",
-				rt->dev, tbl, p->ns[rt->ns].name);
+		r = route_add(h[p->routes[i].ns], &p->routes[i]);
+		if (r < 0)
+			return lab_fail(err, r, "add %s",
+					route_text(p, &p->routes[i], what,
+						   sizeof(what)));
 	}
 	return 0;
 }
@@ -284,57 +292,55 @@ static int lab_routes(const struct plan *p, struct nsh **h,
 static int lab_rules(const struct plan *p, struct nsh **h,
 		     struct lab_error *err)
 {
-	const struct plan_rule *ru;
-	char ip[INET_ADDRSTRLEN], tbl[16], dst[40], action[32];
+	char what[256];
 	size_t i;
 	int r;
 
 	for (i = 0; i < p->nrules; i++) {
-		ru = &p->rules[i];
-		r = rule_add(h[ru->ns], ru);
-		if (r >= 0)
-			continue;
-		dst[0] = '\0';
-		if (ru->dst.len)
-			snprintf(dst, sizeof(dst), " to %s/%u",
-				 ip_str(ru->dst.addr, ip), ru->dst.len);
-		table_str(ru->table, tbl, sizeof(tbl));
-		if (ru->action == PLAN_RULE_BLACKHOLE)
-			snprintf(action, sizeof(action), "blackhole");
-		else
-			snprintf(action, sizeof(action), "lookup %s", tbl);
-		return lab_fail(err, r, "add rule pref %u%s%s%s %s in %s",
-				ru->pref, ru->iif[0] ? " iif " : "", ru->iif,
-				dst, action, p->ns[ru->ns].name);
+		r = rule_add(h[p->rules[i].ns], &p->rules[i]);
+		if (r < 0)
+			return lab_fail(err, r, "add %s",
+					rule_text(p, &p->rules[i], what,
+						  sizeof(what)));
 	}
 	return 0;
+}
+
+/* Applies ruleset n of p with handle h. */
+static int lab_nft_one(const struct plan *p, const struct plan_nft *n,
+		       struct nsh *h, struct lab_error *err)
+{
+	char *text = NULL;
+	size_t len;
+	int r;
+
+	r = nftk_apply(h, n->ruleset, &text);
+	if (r >= 0)
+		return 0;
+	if (text) {
+		/* nft's first line says what and where. */
+		len = strcspn(text, "\n");
+		text[len] = '\0';
+		r = lab_fail(err, r, "apply nftables ruleset in %s (%s)",
+			     p->ns[n->ns].name, text);
+	} else {
+		r = lab_fail(err, r, "apply nftables ruleset in %s",
+			     p->ns[n->ns].name);
+	}
+	free(text);
+	return r;
 }
 
 static int lab_nfts(const struct plan *p, struct nsh **h,
 		    struct lab_error *err)
 {
-	const struct plan_nft *n;
-	char *text = NULL;
-	size_t i, len;
+	size_t i;
 	int r;
 
 	for (i = 0; i < p->nnfts; i++) {
-		n = &p->nfts[i];
-		r = nftk_apply(h[n->ns], n->ruleset, &text);
-		if (r >= 0)
-			continue;
-		if (text) {
-			/* nft's first line says what and where. */
-			len = strcspn(text, "\n");
-			text[len] = '\0';
-			r = lab_fail(err, r, "apply nftables ruleset in %s (%s)",
-				     p->ns[n->ns].name, text);
-		} else {
-			r = lab_fail(err, r, "apply nftables ruleset in %s",
-				     p->ns[n->ns].name);
-		}
-		free(text);
-		return r;
+		r = lab_nft_one(p, &p->nfts[i], h[p->nfts[i].ns], err);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -406,27 +412,37 @@ static int file_write(const char *dir, const char *name, const char *content)
 	return r;
 }
 
-static int lab_files(const struct plan *p, struct lab_error *err)
+/* Writes file f of p under /etc/netns/NS/. */
+static int lab_file_one(const struct plan *p, const struct plan_file *f,
+			struct lab_error *err)
 {
-	const struct plan_file *f;
 	char dir[PATH_MAX];
-	size_t i;
 	int n, r;
 
+	n = snprintf(dir, sizeof(dir), "%s/%s", NETNS_ETC_DIR,
+		     p->ns[f->ns].name);
+	r = n < 0 || (size_t)n >= sizeof(dir) ? -ENAMETOOLONG : 0;
+	if (!r && mkdir(NETNS_ETC_DIR, 0755) < 0 && errno != EEXIST)
+		r = -errno;
+	if (!r && mkdir(dir, 0755) < 0 && errno != EEXIST)
+		r = -errno;
+	if (!r)
+		r = file_write(dir, f->name, f->content);
+	if (r < 0)
+		return lab_fail(err, r, "write %s/%s/%s", NETNS_ETC_DIR,
+				p->ns[f->ns].name, f->name);
+	return 0;
+}
+
+static int lab_files(const struct plan *p, struct lab_error *err)
+{
+	size_t i;
+	int r;
+
 	for (i = 0; i < p->nfiles; i++) {
-		f = &p->files[i];
-		n = snprintf(dir, sizeof(dir), "%s/%s", NETNS_ETC_DIR,
-			     p->ns[f->ns].name);
-		r = n < 0 || (size_t)n >= sizeof(dir) ? -ENAMETOOLONG : 0;
-		if (!r && mkdir(NETNS_ETC_DIR, 0755) < 0 && errno != EEXIST)
-			r = -errno;
-		if (!r && mkdir(dir, 0755) < 0 && errno != EEXIST)
-			r = -errno;
-		if (!r)
-			r = file_write(dir, f->name, f->content);
+		r = lab_file_one(p, &p->files[i], err);
 		if (r < 0)
-			return lab_fail(err, r, "write %s/%s/%s", NETNS_ETC_DIR,
-					p->ns[f->ns].name, f->name);
+			return r;
 	}
 	return 0;
 }
@@ -582,5 +598,325 @@ int lab_teardown(char *const *netns, size_t n, struct lab_error *err)
 			r = r2;
 	}
 	netns_reap_free(rp);
+	return r < 0 ? r : 0;
+}
+
+/* ---- apply a diff ------------------------------------------------------- */
+
+/* A diff being carried out: the handles of the new plan's namespaces,
+ * opened when an operation first needs one. */
+struct diff_run {
+	const struct plan *p;
+	const struct diff *d;
+	struct nsh **h;
+	struct lab_error *err;
+};
+
+static int run_nsh(struct diff_run *x, size_t ns, struct nsh **ret)
+{
+	int r;
+
+	if (ns >= x->p->nns)
+		return lab_fail(x->err, -EINVAL,
+				"diff: operation names no namespace");
+	if (!x->h[ns]) {
+		r = netns_open(x->p->ns[ns].name, &x->h[ns]);
+		if (r < 0)
+			return lab_fail(x->err, r, "open namespace %s",
+					x->p->ns[ns].name);
+	}
+	*ret = x->h[ns];
+	return 0;
+}
+
+/* Removes the namespaces of ops [from, to) (all NS_DEL) at once:
+ * lab_teardown waits until the kernel has destroyed them, so that their
+ * veth ends in surviving namespaces are gone and their names free. */
+static int run_ns_del(struct diff_run *x, size_t from, size_t to)
+{
+	char **names = calloc(to - from + 1, sizeof(*names));
+	size_t i;
+	int r;
+
+	if (!names)
+		return lab_fail(x->err, -ENOMEM, "remove namespaces");
+	for (i = from; i < to; i++)
+		names[i - from] = x->d->ops[i].name;
+	r = lab_teardown(names, to - from, x->err);
+	free(names);
+	return r;
+}
+
+static int run_ns_add(struct diff_run *x, size_t ns)
+{
+	const char *name = x->p->ns[ns].name;
+	struct nsh *h;
+	int r;
+
+	r = netns_create(name, true);
+	if (r < 0)
+		return lab_fail(x->err, r, "create namespace %s", name);
+	r = run_nsh(x, ns, &h);
+	if (r < 0)
+		return r;
+	/* lo starts down in a new namespace; routers hold addresses on it. */
+	r = link_set_up(h, "lo");
+	if (r < 0)
+		return lab_fail(x->err, r, "set link lo up in %s", name);
+	return 0;
+}
+
+struct sysctl_ops {
+	const struct plan *p;
+	const struct diff_op *ops;
+	size_t n, failed;
+};
+
+static int sysctl_ops_fn(void *data)
+{
+	struct sysctl_ops *b = data;
+	const struct plan_sysctl *s;
+	size_t i;
+	int r;
+
+	for (i = 0; i < b->n; i++) {
+		s = &b->p->sysctls[b->ops[i].index];
+		r = netns_sysctl_write_here(s->path, s->value);
+		if (r < 0) {
+			b->failed = i;
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* ops [from, to): SYSCTL_SET in one namespace, written in one visit. */
+static int run_sysctls(struct diff_run *x, size_t from, size_t to)
+{
+	struct sysctl_ops b = { .p = x->p, .ops = &x->d->ops[from],
+				.n = to - from };
+	const struct plan_sysctl *s;
+	struct nsh *h;
+	int r;
+
+	r = run_nsh(x, x->d->ops[from].ns, &h);
+	if (r < 0)
+		return r;
+	r = netns_run(h, sysctl_ops_fn, &b);
+	if (r < 0) {
+		s = &x->p->sysctls[b.ops[b.failed].index];
+		return lab_fail(x->err, r, "set sysctl %s=%s in %s", s->path,
+				s->value, x->p->ns[s->ns].name);
+	}
+	return 0;
+}
+
+static int run_veth(struct diff_run *x, const struct diff_op *op)
+{
+	const struct plan_veth *v = &op->veth;
+	const struct plan *p = x->p;
+	struct nsh *a, *b;
+	int r, end;
+
+	r = run_nsh(x, v->ns_a, &a);
+	if (r >= 0)
+		r = run_nsh(x, v->ns_b, &b);
+	if (r < 0)
+		return r;
+	switch (op->kind) {
+	case DIFF_VETH_DEL:
+		r = link_del(a, v->name_a);
+		if (r < 0)
+			return lab_fail(x->err, r, "delete veth %s in %s",
+					v->name_a, p->ns[v->ns_a].name);
+		return 0;
+	case DIFF_VETH_ADD:
+		r = link_veth_add(a, v->name_a, b, v->name_b);
+		if (r < 0)
+			return lab_fail(x->err, r,
+					"create veth %s in %s (peer %s in %s)",
+					v->name_a, p->ns[v->ns_a].name,
+					v->name_b, p->ns[v->ns_b].name);
+		return 0;
+	default:
+		break;
+	}
+	for (end = 0; end < 2; end++) {
+		const char *name = end ? v->name_b : v->name_a;
+		size_t ns = end ? v->ns_b : v->ns_a;
+		bool up = op->kind == DIFF_VETH_UP;
+
+		r = up ? link_set_up(end ? b : a, name) :
+			 link_set_down(end ? b : a, name);
+		if (r < 0)
+			return lab_fail(x->err, r, "set link %s %s in %s", name,
+					up ? "up" : "down", p->ns[ns].name);
+	}
+	return 0;
+}
+
+static int run_file_del(struct diff_run *x, const struct diff_op *op)
+{
+	char path[PATH_MAX];
+	int n;
+
+	if (!*op->name || strchr(op->name, '/') || op->name[0] == '.')
+		return lab_fail(x->err, -EINVAL, "remove file %s", op->name);
+	n = snprintf(path, sizeof(path), "%s/%s/%s", NETNS_ETC_DIR,
+		     x->p->ns[op->ns].name, op->name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return lab_fail(x->err, -ENAMETOOLONG, "remove file %s",
+				op->name);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return lab_fail(x->err, -errno, "remove %s", path);
+	return 0;
+}
+
+/* One operation other than NS_DEL and SYSCTL_SET (batched by the caller). */
+static int run_op(struct diff_run *x, const struct diff_op *op)
+{
+	const struct plan *p = x->p;
+	char ip[INET_ADDRSTRLEN], what[256];
+	struct nsh *h;
+	int r;
+
+	switch (op->kind) {
+	case DIFF_NS_ADD:
+		return run_ns_add(x, op->index);
+	case DIFF_VETH_DEL:
+	case DIFF_VETH_ADD:
+	case DIFF_VETH_UP:
+	case DIFF_VETH_DOWN:
+		return run_veth(x, op);
+	case DIFF_FILE_WRITE:
+		if (op->index >= p->nfiles)
+			break;
+		return lab_file_one(p, &p->files[op->index], x->err);
+	case DIFF_FILE_DEL:
+		return run_file_del(x, op);
+	default:
+		break;
+	}
+
+	r = run_nsh(x, op->ns, &h);
+	if (r < 0)
+		return r;
+	switch (op->kind) {
+	case DIFF_ADDR_ADD:
+	case DIFF_ADDR_DEL:
+		r = op->kind == DIFF_ADDR_ADD ?
+		    link_addr_add(h, op->addr.dev, op->addr.addr,
+				  op->addr.prefix) :
+		    link_addr_del(h, op->addr.dev, op->addr.addr,
+				  op->addr.prefix);
+		if (r < 0)
+			return lab_fail(x->err, r, "%s address %s/%u on %s in %s",
+					op->kind == DIFF_ADDR_ADD ? "add" :
+					"delete", ip_str(op->addr.addr, ip),
+					op->addr.prefix, op->addr.dev,
+					p->ns[op->ns].name);
+		return 0;
+	case DIFF_ROUTE_ADD:
+	case DIFF_ROUTE_REPLACE:
+		r = route_add(h, &op->route);
+		if (r < 0)
+			return lab_fail(x->err, r, "%s %s",
+					op->kind == DIFF_ROUTE_ADD ? "add" :
+					"replace", route_text(p, &op->route,
+							      what, sizeof(what)));
+		return 0;
+	case DIFF_ROUTE_DEL:
+		r = route_del(h, &op->route);
+		if (r < 0)
+			return lab_fail(x->err, r, "delete %s",
+					route_text(p, &op->route, what,
+						   sizeof(what)));
+		return 0;
+	case DIFF_RULE_ADD:
+	case DIFF_RULE_DEL:
+		r = op->kind == DIFF_RULE_ADD ? rule_add(h, &op->rule) :
+						rule_del(h, &op->rule);
+		if (r < 0)
+			return lab_fail(x->err, r, "%s %s",
+					op->kind == DIFF_RULE_ADD ? "add" :
+					"delete", rule_text(p, &op->rule, what,
+							    sizeof(what)));
+		return 0;
+	case DIFF_NFT_APPLY:
+		if (op->index >= p->nnfts)
+			break;
+		return lab_nft_one(p, &p->nfts[op->index], h, x->err);
+	default:
+		break;
+	}
+	return lab_fail(x->err, -EINVAL, "diff: bad operation %s",
+			diff_op_name(op->kind));
+}
+
+/* Index checks of the operations' copies: every namespace index names a
+ * namespace of p, every index an object of p. */
+static bool op_valid(const struct plan *p, const struct diff_op *op)
+{
+	switch (op->kind) {
+	case DIFF_NS_DEL:
+		return op->name != NULL;
+	case DIFF_NS_ADD:
+		return op->index < p->nns;
+	case DIFF_SYSCTL_SET:
+		return op->index < p->nsysctls &&
+		       p->sysctls[op->index].ns == op->ns;
+	case DIFF_VETH_DEL:
+	case DIFF_VETH_ADD:
+	case DIFF_VETH_UP:
+	case DIFF_VETH_DOWN:
+		return op->veth.ns_a < p->nns && op->veth.ns_b < p->nns;
+	case DIFF_FILE_DEL:
+		return op->name != NULL && op->ns < p->nns;
+	default:
+		return op->ns < p->nns;
+	}
+}
+
+int lab_apply_diff(const struct plan *p, const struct diff *d,
+		   struct lab_error *err)
+{
+	struct diff_run x = { .p = p, .d = d, .err = err };
+	size_t i, j;
+	int r = 0;
+
+	if (err)
+		err->what[0] = '\0';
+	for (i = 0; i < d->nops; i++)
+		if (!op_valid(p, &d->ops[i]))
+			return lab_fail(err, -EINVAL,
+					"diff: operation #%zu (%s) does not fit the plan",
+					i, diff_op_name(d->ops[i].kind));
+	x.h = calloc(p->nns ? p->nns : 1, sizeof(*x.h));
+	if (!x.h)
+		return lab_fail(err, -ENOMEM, "apply changes to lab %s",
+				p->lab);
+	lab_fd_headroom(d->ntouched);
+
+	for (i = 0; r >= 0 && i < d->nops; i = j) {
+		const struct diff_op *op = &d->ops[i];
+
+		/* Runs of namespace removals, and of sysctls of one
+		 * namespace, go in one step each. */
+		for (j = i + 1; j < d->nops && d->ops[j].kind == op->kind &&
+		     (op->kind == DIFF_NS_DEL ||
+		      (op->kind == DIFF_SYSCTL_SET && d->ops[j].ns == op->ns));
+		     j++)
+			;
+		if (op->kind == DIFF_NS_DEL)
+			r = run_ns_del(&x, i, j);
+		else if (op->kind == DIFF_SYSCTL_SET)
+			r = run_sysctls(&x, i, j);
+		else
+			r = run_op(&x, op);
+	}
+
+	for (i = 0; i < p->nns; i++)
+		nsh_close(x.h[i]);
+	free(x.h);
 	return r < 0 ? r : 0;
 }

@@ -3,6 +3,7 @@
  * decides what to build or remove and keeps the state file in step. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "vpcemu/check.h"
 #include "vpcemu/conf.h"
+#include "vpcemu/diff.h"
 #include "vpcemu/labops.h"
 #include "vpcemu/model.h"
 #include "vpcemu/plan.h"
@@ -36,6 +38,130 @@ int labops_load(const char *file, const char *name, struct diags *d,
 		check_lab(lab, d);
 	*ret_lab = lab;
 	return d->nerrors ? -EINVAL : 0;
+}
+
+#define LAB_TEXT_MAX (16u << 20)	/* conf.c reads no more either */
+
+/* The whole file at path: *ret (NUL-terminated, caller frees), *ret_len.
+ * Returns 0 or -errno (-EFBIG above LAB_TEXT_MAX). */
+static int read_text(const char *path, char **ret, size_t *ret_len)
+{
+	size_t len = 0, cap = 0;
+	char *buf = NULL, *tmp;
+	ssize_t n;
+	int fd, r = 0;
+
+	*ret = NULL;
+	*ret_len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (len + 1 >= cap) {
+			cap = cap ? cap * 2 : 8192;
+			if (cap > LAB_TEXT_MAX + 2) {
+				r = -EFBIG;
+				break;
+			}
+			tmp = realloc(buf, cap);
+			if (!tmp) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = tmp;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			r = -errno;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (r) {
+		free(buf);
+		return r;
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+/* Lab file text (registered as path) -> checked model and its plan, with
+ * name as the lab's name. Returns 0, -EINVAL when the text has errors (d
+ * holds them), -ENOMEM. On success the caller frees *ret_lab and
+ * *ret_plan. */
+static int plan_of_text(const char *path, const char *text, size_t len,
+			const char *name, struct diags *d,
+			struct lab **ret_lab, struct plan **ret_plan)
+{
+	struct conf_file *conf;
+	struct lab *lab;
+	struct plan *p;
+
+	*ret_lab = NULL;
+	*ret_plan = NULL;
+	conf = conf_parse_buffer(path, text, len, d);
+	if (!conf)
+		return -ENOMEM;
+	lab = d->nerrors ? NULL : model_build(conf, name, d);
+	conf_free(conf);
+	if (!lab)
+		return d->nerrors ? -EINVAL : -ENOMEM;
+	if (!d->nerrors)
+		check_lab(lab, d);
+	if (d->nerrors) {
+		lab_free(lab);
+		return -EINVAL;
+	}
+	p = plan_build(lab);
+	if (!p) {
+		lab_free(lab);
+		return -ENOMEM;
+	}
+	*ret_lab = lab;
+	*ret_plan = p;
+	return 0;
+}
+
+/* Reads lab's file again and keeps its text only if it still yields the
+ * plan being applied (digest): the model came from the file a moment ago,
+ * and the text is what apply will rebuild the old plan from. Returns 0
+ * with *ret_text (caller frees), -ESTALE when the file changed since it
+ * was loaded, or -errno. Reads as the calling process: the daemon reads
+ * what its client could read a moment before, and keeps it only when it
+ * is the same lab. */
+static int lab_text(const struct lab *lab, const char *digest,
+		    char **ret_text, size_t *ret_len)
+{
+	struct diags d = { 0 };
+	struct lab *again = NULL;
+	struct plan *p = NULL;
+	char got[17];
+	int r;
+
+	r = read_text(lab->file, ret_text, ret_len);
+	if (r)
+		return r;
+	r = plan_of_text(lab->file, *ret_text, *ret_len, lab->name, &d,
+			 &again, &p);
+	if (r == -EINVAL)
+		r = -ESTALE;
+	if (!r)
+		r = plan_digest(p, got);
+	if (!r && strcmp(got, digest))
+		r = -ESTALE;
+	plan_free(p);
+	lab_free(again);
+	diags_free(&d);
+	if (r) {
+		free(*ret_text);
+		*ret_text = NULL;
+	}
+	return r;
 }
 
 /* Fills s with strings borrowed from lab and p (path: PATH_MAX bytes for
@@ -91,11 +217,36 @@ static bool all_netns_exist(const struct plan *p)
 	return true;
 }
 
+/* Keeps the text of lab's file for apply (lab_text). A file that changed
+ * since it was loaded is not kept: the lab is up as loaded, and apply will
+ * say that it has no text to start from. Returns 0 or -errno (err set). */
+static int up_store_text(const struct lab *lab, const char *digest,
+			 struct lab_error *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	r = lab_text(lab, digest, &text, &len);
+	if (r == -ESTALE || r == -ENOENT || r == -EACCES)
+		return 0;
+	if (!r)
+		r = state_save_text(lab->name, text, len);
+	free(text);
+	if (r)
+		snprintf(err->what, sizeof(err->what),
+			 "keep the text of lab %s in %s: %s", lab->name,
+			 state_dir(), strerror(-r));
+	return r;
+}
+
 int labops_up(const struct lab *lab, enum labops_up_result *ret,
 	      struct lab_error *err)
 {
 	struct lab_state *old = NULL, s;
 	char digest[17], path[PATH_MAX];
+	char *text = NULL;
+	size_t len = 0;
 	struct plan *p;
 	int r;
 
@@ -114,13 +265,19 @@ int labops_up(const struct lab *lab, enum labops_up_result *ret,
 		if (strcmp(old->digest, digest)) {
 			snprintf(err->what, sizeof(err->what),
 				 "lab %s is up with other content (from %s); "
-				 "take it down first: vpcemu down %s",
-				 lab->name, old->file, lab->name);
+				 "change it with: vpcemu apply %s --name %s, "
+				 "or take it down first: vpcemu down %s",
+				 lab->name, old->file, lab->file, lab->name,
+				 lab->name);
 			r = -EBUSY;
 			goto out;
 		}
 		if (!strcmp(old->status, "up") && all_netns_exist(p)) {
 			*ret = LABOPS_UNCHANGED;
+			/* A lab brought up before texts were kept gets one
+			 * now, so that apply can work on it. */
+			if (state_load_text(lab->name, &text, &len) == -ENOENT)
+				r = up_store_text(lab, digest, err);
 			goto out;
 		}
 		*ret = LABOPS_REPAIRED;
@@ -144,6 +301,8 @@ int labops_up(const struct lab *lab, enum labops_up_result *ret,
 		goto out;
 	}
 	r = lab_apply(p, err);
+	if (!r)
+		r = up_store_text(lab, digest, err);
 	if (!r) {
 		s.status = "up";
 		r = state_save(&s);
@@ -154,6 +313,7 @@ int labops_up(const struct lab *lab, enum labops_up_result *ret,
 	}
 	state_of_plan_free(&s);
 out:
+	free(text);
 	state_free(old);
 	plan_free(p);
 	return r;
@@ -318,5 +478,231 @@ int labops_find_instance(const char *lab_name, const char *instance,
 		r = 0;
 	}
 	state_names_free(labs, nlabs);
+	return r;
+}
+
+static bool plan_has_ns(const struct plan *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nns; i++)
+		if (!strcmp(p->ns[i].name, name))
+			return true;
+	return false;
+}
+
+/* Adds name (borrowed) to s->netns unless it is there. */
+static int state_add_netns(struct lab_state *s, char *name)
+{
+	char **v;
+	size_t i;
+
+	for (i = 0; i < s->nnetns; i++)
+		if (!strcmp(s->netns[i], name))
+			return 0;
+	v = realloc(s->netns, (s->nnetns + 2) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v[s->nnetns++] = name;
+	v[s->nnetns] = NULL;
+	s->netns = v;
+	return 0;
+}
+
+void labops_apply_result_free(struct labops_apply_result *res)
+{
+	size_t i;
+
+	if (!res)
+		return;
+	for (i = 0; i < res->ntouched; i++)
+		free(res->touched[i]);
+	free(res->touched);
+	*res = (struct labops_apply_result){ 0 };
+}
+
+/* The old lab as applied, rebuilt from the kept text under the lab's
+ * name; its plan must give the digest that was applied, or the text does
+ * not describe the kernel (written by another vpcemu version). */
+static int old_plan(const struct lab_state *st, struct lab **ret_lab,
+		    struct plan **ret_plan, struct lab_error *err)
+{
+	struct diags d = { 0 };
+	char *text = NULL, digest[17];
+	size_t len = 0;
+	int r;
+
+	r = state_load_text(st->lab, &text, &len);
+	if (r == -ENOENT) {
+		snprintf(err->what, sizeof(err->what),
+			 "lab %s has no record of the file it was brought up "
+			 "from (up by an older vpcemu, or the file changed "
+			 "during up); take it down and up again: vpcemu down "
+			 "%s", st->lab, st->lab);
+		return -ENODATA;
+	} else if (r) {
+		snprintf(err->what, sizeof(err->what),
+			 "read the text of lab %s in %s: %s", st->lab,
+			 state_dir(), strerror(-r));
+		return r;
+	}
+	r = plan_of_text(st->file, text, len, st->lab, &d, ret_lab, ret_plan);
+	if (!r)
+		r = plan_digest(*ret_plan, digest);
+	if (r == -EINVAL || (!r && strcmp(digest, st->digest))) {
+		snprintf(err->what, sizeof(err->what),
+			 "the kept text of lab %s no longer gives what was "
+			 "applied (another vpcemu version?); take it down and "
+			 "up again: vpcemu down %s", st->lab, st->lab);
+		r = -ESTALE;
+	} else if (r) {
+		snprintf(err->what, sizeof(err->what), "plan lab %s: %s",
+			 st->lab, strerror(-r));
+	}
+	if (r) {
+		plan_free(*ret_plan);
+		lab_free(*ret_lab);
+		*ret_plan = NULL;
+		*ret_lab = NULL;
+	}
+	diags_free(&d);
+	free(text);
+	return r;
+}
+
+int labops_apply(const struct lab *lab, struct labops_apply_result *res,
+		 struct lab_error *err)
+{
+	struct lab_state *st = NULL, s = { 0 };
+	struct lab *old_lab = NULL;
+	struct plan *old = NULL, *p = NULL;
+	struct diff *d = NULL;
+	char **extra = NULL, **tmp;
+	size_t nextra = 0, len = 0, i;
+	char digest[17], path[PATH_MAX], *text = NULL;
+	int r;
+
+	*res = (struct labops_apply_result){ 0 };
+	err->what[0] = '\0';
+	r = state_load(lab->name, &st);
+	if (r == -ENOENT) {
+		snprintf(err->what, sizeof(err->what),
+			 "lab %s is not up; bring it up first: vpcemu up %s",
+			 lab->name, lab->file);
+		goto out;
+	} else if (r) {
+		snprintf(err->what, sizeof(err->what),
+			 "read state of lab %s in %s: %s", lab->name,
+			 state_dir(), strerror(-r));
+		goto out;
+	}
+	/* "applying": an apply that did not finish. The kernel holds part
+	 * of another plan; diffing from the old one and applying again
+	 * converges on everything that plan and this one share. */
+	if (strcmp(st->status, "up") && strcmp(st->status, "applying")) {
+		snprintf(err->what, sizeof(err->what),
+			 "lab %s is half-built (%s); finish it first: vpcemu "
+			 "up FILE, or vpcemu down %s", lab->name, st->status,
+			 lab->name);
+		r = -EBUSY;
+		goto out;
+	}
+	r = old_plan(st, &old_lab, &old, err);
+	if (r)
+		goto out;
+	p = plan_build(lab);
+	if (!p) {
+		r = -errno;
+		snprintf(err->what, sizeof(err->what), "plan lab %s: %s",
+			 lab->name, strerror(-r));
+		goto out;
+	}
+	r = plan_digest(p, digest);
+	if (r)
+		goto out;
+	if (!strcmp(digest, st->digest) && !strcmp(st->status, "up"))
+		goto out;	/* nothing changed */
+
+	r = lab_text(lab, digest, &text, &len);
+	if (r) {
+		snprintf(err->what, sizeof(err->what),
+			 r == -ESTALE ? "%s changed while being applied; run "
+					"vpcemu apply again" : "read %s: %s",
+			 lab->file, strerror(-r));
+		goto out;
+	}
+	d = diff_compute(old, p);
+	if (!d) {
+		r = -errno;
+		snprintf(err->what, sizeof(err->what), "diff lab %s: %s",
+			 lab->name, strerror(-r));
+		goto out;
+	}
+
+	/* Recorded before the kernel is touched: every namespace of either
+	 * plan (and of an earlier unfinished apply), so that down finds
+	 * them all whatever happens next. The digest stays the applied
+	 * one until the new plan is in. */
+	r = state_of_plan(lab, p, st->digest, "applying", path, &s);
+	for (i = 0; !r && i < old->nns; i++)
+		r = state_add_netns(&s, old->ns[i].name);
+	for (i = 0; !r && i < st->nnetns; i++) {
+		if (plan_has_ns(p, st->netns[i]) ||
+		    plan_has_ns(old, st->netns[i]))
+			continue;
+		r = state_add_netns(&s, st->netns[i]);
+		tmp = r ? NULL : realloc(extra, (nextra + 1) * sizeof(*extra));
+		if (!tmp) {
+			r = r ? r : -ENOMEM;
+			break;
+		}
+		extra = tmp;
+		extra[nextra++] = st->netns[i];
+	}
+	if (!r)
+		r = state_save(&s);
+	if (r) {
+		snprintf(err->what, sizeof(err->what),
+			 "write state of lab %s in %s: %s", lab->name,
+			 state_dir(), strerror(-r));
+		goto out;
+	}
+
+	res->changed = true;	/* from here on, even on failure */
+	r = lab_apply_diff(p, d, err);
+	/* Namespaces an unfinished apply created that neither plan has. */
+	if (!r && nextra)
+		r = lab_teardown(extra, nextra, err);
+	if (r)
+		goto out;
+
+	r = state_save_text(lab->name, text, len);
+	if (!r) {
+		state_of_plan_free(&s);
+		r = state_of_plan(lab, p, digest, "up", path, &s);
+	}
+	if (!r)
+		r = state_save(&s);
+	if (r) {
+		snprintf(err->what, sizeof(err->what),
+			 "write state of lab %s in %s: %s", lab->name,
+			 state_dir(), strerror(-r));
+		goto out;
+	}
+	res->nops = d->nops;
+	memcpy(res->count, d->count, sizeof(res->count));
+	res->touched = d->touched;
+	res->ntouched = d->ntouched;
+	d->touched = NULL;
+	d->ntouched = 0;
+out:
+	state_of_plan_free(&s);
+	free(extra);
+	free(text);
+	diff_free(d);
+	plan_free(p);
+	plan_free(old);
+	lab_free(old_lab);
+	state_free(st);
 	return r;
 }

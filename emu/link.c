@@ -256,3 +256,48 @@ out:
 		rtnl_addr_put(a);
 	return r;
 }
+
+int link_addr_del(struct nsh *ns, const char *ifname, uint32_t addr,
+		  uint8_t prefix)
+{
+	struct rtnl_addr *a = NULL;
+	struct nl_addr *local = NULL;
+	struct nl_sock *sk;
+	uint32_t be = htonl(addr);
+	int ifindex, r;
+
+	if (prefix > 32)
+		return -EINVAL;
+	r = nsh_rtnl(ns, &sk);
+	if (r < 0)
+		return r;
+	ifindex = link_ifindex(ns, ifname);
+	if (ifindex == -ENODEV)
+		return 0;
+	if (ifindex < 0)
+		return ifindex;
+	a = rtnl_addr_alloc();
+	local = nl_addr_build(AF_INET, &be, sizeof(be));
+	if (!a || !local) {
+		r = -ENOMEM;
+		goto out;
+	}
+	nl_addr_set_prefixlen(local, prefix);
+	rtnl_addr_set_ifindex(a, ifindex);
+	rtnl_addr_set_family(a, AF_INET);
+	r = link_errno(rtnl_addr_set_local(a, local));
+	if (r < 0)
+		goto out;
+	rtnl_addr_set_prefixlen(a, prefix);
+	/* The kernel answers EADDRNOTAVAIL for an address it does not
+	 * hold: already as planned. */
+	r = link_errno(rtnl_addr_delete(sk, a, 0));
+	if (r == -EADDRNOTAVAIL || r == -ENOENT)
+		r = 0;
+out:
+	if (local)
+		nl_addr_put(local);
+	if (a)
+		rtnl_addr_put(a);
+	return r;
+}

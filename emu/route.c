@@ -108,9 +108,9 @@ out:
 	return err;
 }
 
-int rule_add(struct nsh *ns, const struct plan_rule *r)
+int route_del(struct nsh *ns, const struct plan_route *r)
 {
-	struct rtnl_rule *rule = NULL;
+	struct rtnl_route *rt = NULL;
 	struct nl_addr *dst = NULL;
 	struct nl_sock *sk;
 	int err;
@@ -120,6 +120,47 @@ int rule_add(struct nsh *ns, const struct plan_rule *r)
 	err = nsh_rtnl(ns, &sk);
 	if (err < 0)
 		return err;
+	rt = rtnl_route_alloc();
+	dst = ipv4_addr(r->dst.addr, r->dst.len);
+	if (!rt || !dst) {
+		err = -ENOMEM;
+		goto out;
+	}
+	rtnl_route_set_family(rt, AF_INET);
+	rtnl_route_set_table(rt, r->table);
+	rtnl_route_set_protocol(rt, RTPROT_STATIC);
+	err = link_errno(rtnl_route_set_dst(rt, dst));
+	if (err < 0)
+		goto out;
+	/* Type unspecified and no next hop, as `ip route del` sends: the
+	 * kernel then deletes whatever route holds the key, unicast or
+	 * blackhole (fib_table_delete matches only what is given). Scope
+	 * stays RT_SCOPE_NOWHERE, libnl's default, which matches any. */
+	err = link_errno(rtnl_route_set_type(rt, RTN_UNSPEC));
+	if (err < 0)
+		goto out;
+	err = link_errno(rtnl_route_delete(sk, rt, 0));
+	/* ESRCH: not there (its device went, or it never was). */
+	if (err == -ENOENT || err == -ESRCH)
+		err = 0;
+out:
+	if (dst)
+		nl_addr_put(dst);
+	if (rt)
+		rtnl_route_put(rt);
+	return err;
+}
+
+/* A libnl rule for r; *ret is the caller's (rtnl_rule_put). */
+static int rule_build(const struct plan_rule *r, struct rtnl_rule **ret)
+{
+	struct rtnl_rule *rule;
+	struct nl_addr *dst = NULL;
+	int err = 0;
+
+	*ret = NULL;
+	if (r->dst.len > 32)
+		return -EINVAL;
 	rule = rtnl_rule_alloc();
 	if (!rule)
 		return -ENOMEM;
@@ -148,12 +189,53 @@ int rule_add(struct nsh *ns, const struct plan_rule *r)
 		if (err < 0)
 			goto out;
 	}
-	err = link_errno(rtnl_rule_add(sk, rule, NLM_F_EXCL));
-	if (err == -EEXIST)
-		err = 0;
 out:
 	if (dst)
 		nl_addr_put(dst);
+	if (err < 0)
+		rtnl_rule_put(rule);
+	else
+		*ret = rule;
+	return err;
+}
+
+int rule_add(struct nsh *ns, const struct plan_rule *r)
+{
+	struct rtnl_rule *rule;
+	struct nl_sock *sk;
+	int err;
+
+	err = nsh_rtnl(ns, &sk);
+	if (err < 0)
+		return err;
+	err = rule_build(r, &rule);
+	if (err < 0)
+		return err;
+	err = link_errno(rtnl_rule_add(sk, rule, NLM_F_EXCL));
+	if (err == -EEXIST)
+		err = 0;
+	rtnl_rule_put(rule);
+	return err;
+}
+
+int rule_del(struct nsh *ns, const struct plan_rule *r)
+{
+	struct rtnl_rule *rule;
+	struct nl_sock *sk;
+	int err;
+
+	err = nsh_rtnl(ns, &sk);
+	if (err < 0)
+		return err;
+	err = rule_build(r, &rule);
+	if (err < 0)
+		return err;
+	/* fib_nl_delrule deletes the first rule that matches every
+	 * attribute given: the table too, so a rule being replaced by one
+	 * with the same pref, iif and destination is told apart. */
+	err = link_errno(rtnl_rule_delete(sk, rule, 0));
+	if (err == -ENOENT)
+		err = 0;
 	rtnl_rule_put(rule);
 	return err;
 }

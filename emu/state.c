@@ -167,16 +167,129 @@ out:
 	return r;
 }
 
-int state_remove(const char *lab)
+/* LAB.conf: the text of the lab file as applied. Not ".json", so
+ * state_list never takes it for a lab. */
+static char *text_path(const char *lab, const char *suffix)
 {
-	char *path = state_path(lab, "");
-	int r = 0;
+	return str_printf("%s/%s.conf%s", state_dir(), lab, suffix);
+}
 
+int state_save_text(const char *lab, const char *text, size_t len)
+{
+	char *path = NULL, *tmp = NULL;
+	size_t off = 0;
+	ssize_t w;
+	int fd = -1, r;
+
+	r = mkdir_p(state_dir());
+	if (r)
+		return r;
+	path = text_path(lab, "");
+	tmp = text_path(lab, ".tmp");
+	if (!path || !tmp) {
+		r = -ENOMEM;
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	while (off < len) {
+		w = write(fd, text + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			r = -errno;
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	/* Durable before it replaces the old text: a crash leaves one or
+	 * the other, whole. */
+	if (fsync(fd) < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = close(fd) < 0 ? -errno : 0;
+	fd = -1;
+	if (!r && rename(tmp, path) < 0)
+		r = -errno;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (r && tmp)
+		unlink(tmp);
+	free(path);
+	free(tmp);
+	return r;
+}
+
+int state_load_text(const char *lab, char **ret_text, size_t *ret_len)
+{
+	char *path = text_path(lab, ""), *buf = NULL, *tmp;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd, r = 0;
+
+	*ret_text = NULL;
+	*ret_len = 0;
 	if (!path)
 		return -ENOMEM;
-	if (unlink(path) < 0 && errno != ENOENT)
-		r = -errno;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	free(path);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (len + 1 >= cap) {
+			cap = cap ? cap * 2 : 8192;
+			tmp = realloc(buf, cap);
+			if (!tmp) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = tmp;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (r) {
+		free(buf);
+		return r;
+	}
+	buf[len] = '\0';
+	*ret_text = buf;
+	*ret_len = len;
+	return 0;
+}
+
+int state_remove(const char *lab)
+{
+	char *path = state_path(lab, ""), *text = text_path(lab, "");
+	int r = 0;
+
+	if (!path || !text) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* The text first: a state file without text is a lab that apply
+	 * refuses, never one with a stale text. */
+	if (unlink(text) < 0 && errno != ENOENT)
+		r = -errno;
+	if (!r && unlink(path) < 0 && errno != ENOENT)
+		r = -errno;
+out:
+	free(path);
+	free(text);
 	return r;
 }
 

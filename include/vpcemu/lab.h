@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+struct diff;
 struct plan;
 
 /* What failed, for the user: "create veth eni-1a2b3c4d in lab-VPC-A: File
@@ -22,6 +23,15 @@ struct lab_error {
 
 /* Returns 0, or -errno with err->what naming the object and operation. */
 int lab_apply(const struct plan *p, struct lab_error *err);
+
+/* Carries out the operations of d (diff_compute(old, p)) in their order,
+ * opening only the namespaces they touch. Each operation tolerates what is
+ * already done (an object there, or gone), so applying the same diff twice,
+ * or after an interrupted run, is harmless. Returns 0, or -errno with err
+ * naming the object and operation that failed; the operations before it
+ * stay done. */
+int lab_apply_diff(const struct plan *p, const struct diff *d,
+		   struct lab_error *err);
 
 /* Removes the named namespaces (/run/netns entries), waits (with a
  * deadline) until the kernel has destroyed their devices, and removes

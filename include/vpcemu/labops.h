@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "vpcemu/diag.h"
+#include "vpcemu/diff.h"
 #include "vpcemu/lab.h"
 #include "vpcemu/state.h"
 
@@ -41,6 +42,32 @@ int labops_up(const struct lab *lab, enum labops_up_result *ret,
  * false). */
 int labops_down(const char *lab_name, const struct lab *lab, bool *ret_found,
 		struct lab_error *err);
+
+/* What labops_apply did. */
+struct labops_apply_result {
+	bool changed;		/* false: the lab was already so; on failure:
+				 * the kernel may have been changed */
+	size_t nops;
+	size_t count[DIFF_OP__COUNT];	/* operations per kind (diff_summary) */
+	char **touched;		/* namespaces worked in, sorted */
+	size_t ntouched;
+};
+
+/* Brings the running lab of lab's name to lab's content, touching only
+ * what differs: the old plan is rebuilt from the file text kept when the
+ * lab was last brought up or applied, diffed against lab's plan
+ * (diff_compute), and the difference carried out (lab_apply_diff); then
+ * the new text and digest are kept. Returns 0 (res->changed false when
+ * nothing differs); -ENOENT when the lab is not up, -EBUSY when it is
+ * half-built, -ENODATA when no text was kept, -ESTALE when the kept text or
+ * the file do not give what they should, or -errno from the kernel: err
+ * says which and what to do. A failure in the kernel leaves the state file
+ * in status "applying" with every namespace of both plans, so that apply
+ * again converges and down removes everything. Free res with
+ * labops_apply_result_free, whatever the return. */
+int labops_apply(const struct lab *lab, struct labops_apply_result *res,
+		 struct lab_error *err);
+void labops_apply_result_free(struct labops_apply_result *res);
 
 /* Finds instance (name or ID) among running labs (only in lab_name when
  * given). Returns 0 with *ret_state (caller state_free's) and *ret_index,

@@ -24,12 +24,12 @@ int link_errno(int nlerr);
 int link_veth_add(struct nsh *a, const char *name_a, struct nsh *b,
 		  const char *name_b);
 
-/* Sets IFF_UP on ifname (or clears it); already so is success. Returns 0
- * or -errno (-ENODEV when it does not exist). */
 /* Deletes ifname in ns (a veth takes its peer along); a missing link is
  * fine. Returns 0 or -errno. */
 int link_del(struct nsh *ns, const char *ifname);
 
+/* Sets IFF_UP on ifname (or clears it); already so is success. Returns 0
+ * or -errno (-ENODEV when it does not exist). */
 int link_set_up(struct nsh *ns, const char *ifname);
 int link_set_down(struct nsh *ns, const char *ifname);
 
@@ -39,6 +39,11 @@ int link_ifindex(struct nsh *ns, const char *ifname);
 /* Adds addr/prefix (host byte order) on ifname; the same address with the
  * same prefix already there is success. Returns 0 or -errno. */
 int link_addr_add(struct nsh *ns, const char *ifname, uint32_t addr,
+		  uint8_t prefix);
+
+/* Removes addr/prefix from ifname; an address or a device that is not
+ * there is success (the address went with it). Returns 0 or -errno. */
+int link_addr_del(struct nsh *ns, const char *ifname, uint32_t addr,
 		  uint8_t prefix);
 
 #endif

@@ -24,4 +24,15 @@ int route_add(struct nsh *ns, const struct plan_route *r);
  * stack duplicates. Returns 0 or -errno. */
 int rule_add(struct nsh *ns, const struct plan_rule *r);
 
+/* Deletes the route with r's key (table, destination) and type, whatever
+ * its next hop. A route that is not there (never added, or gone with its
+ * device) is success. Returns 0 or -errno. */
+int route_del(struct nsh *ns, const struct plan_route *r);
+
+/* Deletes the policy rule that matches r exactly (pref, iif, destination,
+ * action and table): of two rules with the same pref, iif and destination
+ * during a change of table, only the old one goes. A rule that is not
+ * there is success. Returns 0 or -errno. */
+int rule_del(struct nsh *ns, const struct plan_rule *r);
+
 #endif

@@ -5,6 +5,10 @@
  * overrides the directory), replaced atomically (temp file + rename). It is
  * written before the kernel is touched (status "building") so that a lab
  * that fails half-way can still be taken down.
+ *
+ * Next to it, LAB.conf keeps the text of the lab file as applied (the lab
+ * name given to up, not the file's, is the lab's identity): apply rebuilds
+ * the old plan from it to compute what changed.
  */
 #ifndef VPCEMU_STATE_H
 #define VPCEMU_STATE_H
@@ -20,7 +24,8 @@ struct state_instance {
 struct lab_state {
 	char *lab;
 	char *file;		/* absolute path of the lab file */
-	char *status;		/* "building", "up" */
+	char *status;		/* "building", "up", "applying" (an apply not
+				 * finished: namespaces of both plans) */
 	char *digest;		/* plan_digest of what was applied */
 	char **netns;		/* every namespace of the lab */
 	size_t nnetns;
@@ -33,7 +38,14 @@ const char *state_dir(void);
 int state_save(const struct lab_state *s);
 /* Returns 0, -ENOENT when the lab has no state, or -errno / -EINVAL. */
 int state_load(const char *lab, struct lab_state **ret);
+/* Removes the state file and the text. */
 int state_remove(const char *lab);
+/* Writes the lab file text atomically (temp file, fsync, rename), 0600.
+ * Returns 0 or -errno. */
+int state_save_text(const char *lab, const char *text, size_t len);
+/* Reads it: *ret_text (NUL-terminated, caller frees) and *ret_len.
+ * Returns 0, -ENOENT when there is none, or -errno. */
+int state_load_text(const char *lab, char **ret_text, size_t *ret_len);
 /* Names of every lab with a state file, sorted; free with state_names_free. */
 int state_list(char ***ret_names, size_t *ret_n);
 void state_names_free(char **names, size_t n);
