@@ -126,4 +126,21 @@ clean:
 
 .PHONY: all deps check test unit integration golden demo fuzz install uninstall clean
 
+# Benchmarks (tests/bench/README.md): root, not part of check. bench fits
+# in ~10 minutes; bench-full adds runs and Mininet at 1,000 hosts.
+$(B)/bench/floor: tests/bench/floor.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(shell $(PKG_CONFIG) --cflags --libs libmnl)
+
+bench: all $(B)/bench/floor
+	$(Q)tests/bench/install-deps
+	$(Q)tests/bench/run --build $(B)
+
+bench-full: all $(B)/bench/floor
+	$(Q)tests/bench/install-deps
+	$(Q)tests/bench/run --full --build $(B)
+
+.PHONY: bench bench-full
+
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

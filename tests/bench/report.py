@@ -1,0 +1,245 @@
+#!/usr/bin/python3
+"""Turns tests/bench/run's samples into latest.md and latest.json.
+
+   report.py FACTS RESULTS OUT.md OUT.json
+
+FACTS: "key<TAB>value" lines (machine, commit, run mode). RESULTS: one
+sample per line, "key<TAB>value". Every figure is the median (min, max) of
+its samples; ratios are median over median, both from this run. Verdicts
+follow ../shared/docs/perf-targets.md.
+"""
+import json
+import statistics
+import sys
+
+facts_f, res_f, md_f, json_f = sys.argv[1:5]
+facts = dict(l.rstrip('\n').split('\t', 1) for l in open(facts_f) if '\t' in l)
+samples = {}
+for line in open(res_f):
+    k, v = line.rstrip('\n').split('\t')
+    samples.setdefault(k, []).append(float(v))
+
+
+def st(key):
+    v = samples.get(key)
+    if not v:
+        return None
+    return {'median': statistics.median(v), 'min': min(v), 'max': max(v),
+            'n': len(v), 'samples': v}
+
+
+def med(key):
+    s = st(key)
+    return s['median'] if s else None
+
+
+def fmt(key, digits=2):
+    s = st(key)
+    if not s:
+        return 'not measured'
+    f = '%.' + str(digits) + 'f'
+    return (f + ' (' + f + '–' + f + ')') % (s['median'], s['min'], s['max'])
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def rfmt(r, digits=2):
+    return '—' if r is None else ('%.' + str(digits) + 'f') % r
+
+
+targets = []      # for JSON and the verdict table
+
+
+def verdict(name, value, limit, ok, figure):
+    state = 'not measured' if value is None else ('met' if ok else 'MISSED')
+    targets.append({'target': name, 'value': value, 'limit': limit,
+                    'verdict': state, 'figure': figure})
+    return state
+
+
+md = []
+md.append('# vpcemu benchmarks: %s, commit %s' % (facts['date'], facts['commit']))
+md.append('')
+md.append('Machine: %s CPUs (%s), kernel %s, %s RAM, /run/netns on %s. '
+          'Mode `%s`, %s runs per figure; each cell is median (min–max); '
+          'ratios are median / median of this run. Other users on the machine: '
+          '%s namespaces at start, load average %s at start and %s at the end '
+          '(2 CPUs: above ~1, absolute figures are inflated; read the ratios).'
+          % (facts['cpus'], facts['cpu'], facts['kernel'], facts['memory'],
+             facts['run_netns_fs'], facts['mode'], facts['runs'],
+             facts['other_namespaces'], facts.get('load_start', '?'),
+             facts.get('load_end', '?')))
+md.append('Regenerate: `sudo make bench` (or `bench-full`); '
+          'how to read it: tests/bench/README.md.')
+md.append('')
+
+# 1. up / down
+md.append('## 1. up and down, per instance (ms), vs the floor in the same run')
+md.append('')
+md.append('| measure | N | vpcemu | floor (tests/bench/floor.c) | × floor | target | verdict |')
+md.append('| --- | --- | --- | --- | --- | --- | --- |')
+for op in ('up', 'down'):
+    for n in (100, 1000):
+        v, f = med('vpcemu.%s_ms.%d' % (op, n)), med('floor.%s_ms.%d' % (op, n))
+        r = ratio(v, f)
+        name = '%s per instance, N=%d' % (op, n)
+        vd = verdict(name, r, 2.0, r is not None and r <= 2.0,
+                     '%s ms vs floor %s ms' % (rfmt(v, 3), rfmt(f, 3)))
+        md.append('| `%s`%s | %d | %s | %s | %s | ≤ 2 × floor | %s |'
+                  % (op, ' (incl. waiting for the kernel)' if op == 'down' else '',
+                     n, fmt('vpcemu.%s_ms.%d' % (op, n), 3),
+                     fmt('floor.%s_ms.%d' % (op, n), 3), rfmt(r), vd))
+md.append('')
+md.append('References at N=100: a plain `ip` loop (`ip netns add` + `ip link add '
+          '... peer ... netns`, no address/route/proxy ARP) up %s ms/instance, '
+          'down %s; the hands-on lab (topologies/vpc-peering.conf, 7 namespaces) '
+          'up %s ms, down %s ms.'
+          % (fmt('iploop.up_ms.100'), fmt('iploop.down_ms.100'),
+             fmt('handson.up_ms', 1), fmt('handson.down_ms', 1)))
+md.append('')
+md.append('Floor breakdown: named namespace alone %s ms/instance at N=100, '
+          '%s at N=1000 (part of the floor\'s up figure).'
+          % (fmt('floor.netns_ms.100', 3), fmt('floor.netns_ms.1000', 3)))
+md.append('')
+
+# 2. apply
+md.append('## 2. `apply` in the 1000-instance lab')
+md.append('')
+md.append('| change | time (ms) | namespaces opened | setns calls | target | verdict |')
+md.append('| --- | --- | --- | --- | --- | --- |')
+for what, label in (('sg_rule', 'one SG rule'), ('route', 'one route'),
+                     ('instance', 'one new instance')):
+    v = med('apply.%s.ms' % what)
+    if v is None:
+        vd = verdict('apply ' + label, None, 10.0, False, 'not yet')
+        md.append('| %s | not yet (no `vpcemu apply`) | — | — | ≤ 10 ms, only the namespaces that hold it | %s |'
+                  % (label, vd))
+        continue
+    lim = 10.0 if what != 'instance' else None
+    ok = v <= 10.0 if lim else True
+    vd = verdict('apply ' + label, v, lim, ok, '%.2f ms' % v) if lim else 'reported'
+    md.append('| %s | %s | %s | %s | %s | %s |'
+              % (label, fmt('apply.%s.ms' % what), fmt('apply.%s.netns' % what, 0),
+                 fmt('apply.%s.setns' % what, 0),
+                 '≤ 10 ms, only the namespaces that hold it' if lim else '—', vd))
+md.append('')
+
+# 3. data plane
+md.append('## 3. Data plane: ping RTT and iperf3, one TCP stream (%s s)' % facts['iperf_s'])
+md.append('')
+md.append('| path | RTT (µs) | × direct | Gbit/s | × direct |')
+md.append('| --- | --- | --- | --- | --- |')
+rd, bd = med('dp.rtt_us.direct'), med('dp.gbps.direct')
+labels = {
+    'direct': 'direct veth pair between two namespaces (the limit)',
+    'peering': 'instance → router → peering → router → instance, SGs (group refs) + NACLs (genlab 2 1)',
+    'rules_one': 'same path, 1 SG rule on the server ENI, 1 NACL entry per direction (genrules one)',
+    'rules_max': 'same path, server ENI with %s SG rules (5 groups × 60 in + 60 out), NACLs at 19 + `*` per direction (genrules max)'
+                 % facts.get('rules_max_eni', '?'),
+}
+for p in ('direct', 'peering', 'rules_one', 'rules_max'):
+    md.append('| %s | %s | %s | %s | %s |'
+              % (labels[p], fmt('dp.rtt_us.' + p, 1), rfmt(ratio(med('dp.rtt_us.' + p), rd)),
+                 fmt('dp.gbps.' + p), rfmt(ratio(med('dp.gbps.' + p), bd))))
+md.append('')
+rp, bp = ratio(med('dp.rtt_us.peering'), rd), ratio(med('dp.gbps.peering'), bd)
+v1 = verdict('peering path throughput', bp, 0.7, bp is not None and bp >= 0.7,
+             '%s × direct' % rfmt(bp))
+v2 = verdict('peering path RTT', rp, 2.5, rp is not None and rp <= 2.5,
+             '%s × direct' % rfmt(rp))
+bm = ratio(med('dp.gbps.rules_max'), med('dp.gbps.rules_one'))
+rm = ratio(med('dp.rtt_us.rules_max'), med('dp.rtt_us.rules_one'))
+v3 = verdict('max-rule ENI throughput vs 1 rule', bm, 0.9, bm is not None and bm >= 0.9,
+             '%s × (RTT %s ×)' % (rfmt(bm), rfmt(rm)))
+sgin = int(facts.get('sgin_chain_rules', '0'))
+sets_ok = sgin < 10
+v4 = verdict('SG group-member and CIDR matches as sets', sgin, 'a few set lookups',
+             sets_ok, '%d linear rules in the ENI\'s ingress chain' % sgin)
+md.append('| target | figure | verdict |')
+md.append('| --- | --- | --- |')
+md.append('| peering path with SGs + NACLs: ≥ 0.7 × direct throughput | %s | %s |' % (rfmt(bp), v1))
+md.append('| peering path: RTT ≤ 2.5 × direct | %s | %s |' % (rfmt(rp), v2))
+md.append('| max-rule ENI vs 1 rule: throughput within 10%% | %s (RTT %s ×) | %s |' % (rfmt(bm), rfmt(rm), v3))
+md.append('| group-member and CIDR matches as sets | %d rules in the ENI\'s ingress chain (one per SG rule: linear) | %s |' % (sgin, v4))
+md.append('')
+md.append('The checker enforces AWS\'s default quotas (60 rules per group and '
+          'direction, 5 groups per ENI): the biggest valid ENI carries %s rules, '
+          'not the 1,000 of perf-targets (AWS\'s per-ENI ceiling with raised quotas).'
+          % facts.get('rules_max_eni', '?'))
+md.append('')
+
+# 4. memory
+md.append('## 4. Memory')
+md.append('')
+md.append('No daemon yet: "RSS" is the peak RSS of the `vpcemu up` process '
+          '(/usr/bin/time -f %M). Kernel memory: /proc/meminfo `Slab` after `up` '
+          'minus before, per instance (machine-wide, so noisy).')
+md.append('')
+md.append('| N | `vpcemu up` peak RSS (KiB) | slab per instance, vpcemu (KiB) | slab per instance, floor (KiB) | × floor |')
+md.append('| --- | --- | --- | --- | --- |')
+for n in (100, 1000):
+    md.append('| %d | %s | %s | %s | %s |'
+              % (n, fmt('vpcemu.rss_kib.%d' % n, 0), fmt('vpcemu.slab_kib.%d' % n, 0),
+                 fmt('floor.slab_kib.%d' % n, 0),
+                 rfmt(ratio(med('vpcemu.slab_kib.%d' % n), med('floor.slab_kib.%d' % n)))))
+r100, r1000 = med('vpcemu.rss_kib.100'), med('vpcemu.rss_kib.1000')
+growth = (r1000 - r100) / 900 if r100 and r1000 else None
+md.append('')
+md.append('RSS growth: %s KiB per extra instance between N=100 and N=1000.'
+          % rfmt(growth, 1))
+verdict('memory grows linearly and modestly', growth, None, True,
+        '%s KiB RSS per instance' % rfmt(growth, 1))
+md.append('')
+
+# 5. Mininet
+md.append('## 5. Mininet (Linux bridges, Python API), up + down per host')
+md.append('')
+md.append('| N | Mininet (ms/host) | vpcemu up + down (ms/instance) | Mininet / vpcemu | Mininet / floor | target | verdict |')
+md.append('| --- | --- | --- | --- | --- | --- | --- |')
+for n in (100, 1000):
+    m = med('mininet.updown_ms.%d' % n)
+    u, d = med('vpcemu.up_ms.%d' % n), med('vpcemu.down_ms.%d' % n)
+    v = (u + d) if u is not None and d is not None else None
+    r = ratio(m, v)
+    if n == 1000:
+        vd = verdict('>= 40x faster than Mininet per host (N=1000)', r, 40.0,
+                     r is not None and r >= 40, '%s ×' % rfmt(r, 1))
+        tgt = '≥ 40 ×'
+    else:
+        vd = 'reference'
+        tgt = '—'
+    fu, fd = med('floor.up_ms.%d' % n), med('floor.down_ms.%d' % n)
+    fl = (fu + fd) if fu is not None and fd is not None else None
+    md.append('| %d | %s | %s | %s | %s | %s | %s |'
+              % (n, fmt('mininet.updown_ms.%d' % n), rfmt(v), rfmt(r, 1),
+                 rfmt(ratio(m, fl), 1), tgt, vd))
+if med('mininet.updown_ms.1000') is None and med('mininet.updown_ms.100'):
+    r = ratio(med('mininet.updown_ms.100'),
+              med('vpcemu.up_ms.100') + med('vpcemu.down_ms.100'))
+    md.append('')
+    md.append('Mininet at N=1000 runs in `make bench-full` only; at N=100 it is %s × '
+              'slower per host than vpcemu.' % rfmt(r, 1))
+md.append('')
+md.append('Mininet nodes, switches included, run in their own namespaces here '
+          '(nothing in the host namespace); `Mininet.init` (host sysctls) is '
+          'skipped; cleanup is `net.stop()`, never `mn -c`.')
+md.append('')
+
+# verdicts
+md.append('## Targets (../shared/docs/perf-targets.md)')
+md.append('')
+md.append('| target | figure | verdict |')
+md.append('| --- | --- | --- |')
+for t in targets:
+    md.append('| %s | %s | %s |' % (t['target'], t['figure'], t['verdict']))
+md.append('')
+md.append('Leak check: %s.' % facts.get('leak_check', '?'))
+md.append('')
+
+open(md_f, 'w').write('\n'.join(md))
+out = {'facts': facts,
+       'figures': {k: st(k) for k in sorted(samples)},
+       'targets': targets}
+json.dump(out, open(json_f, 'w'), indent=1, sort_keys=True)
