@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vpcemu/ctl.h"
 #include "vpcemu/labops.h"
 #include "vpcemu/model.h"
 #include "vpcemu/nsexec.h"
@@ -340,38 +342,61 @@ static int cmd_validate(int argc, char **argv)
 
 /* ---- up / down --------------------------------------------------------- */
 
-static int up_lab(const struct lab *lab, bool quiet)
+/* Sends op to vpcemud (args consumed; starting it when none runs and
+ * autostart says so), relays the reply's stdout and stderr (unless quiet)
+ * and returns the exit status it carries. */
+static int daemon_call(const char *cmd, const char *op, json_t *args,
+		       bool autostart, bool quiet)
 {
-	struct lab_error err = { { 0 } };
-	enum labops_up_result res;
-	double t0 = now_s();
-	int r;
+	const char *out, *err;
+	json_t *rep = NULL;
+	int r, code = 1;
 
-	r = labops_up(lab, &res, &err);
-	if (r) {
-		fprintf(stderr, "vpcemu up: %s\n", err.what);
-		if (r != -EBUSY)
-			fprintf(stderr, "vpcemu up: the lab is half-built; "
-				"`vpcemu up` again or `vpcemu down %s`\n",
-				lab->name);
+	r = args ? ctl_call(op, args, autostart, &rep) : -ENOMEM;
+	json_decref(args);
+	if (r == -EACCES)
+		fprintf(stderr, "vpcemu %s: %s: permission denied (needs root, "
+			"or the group vpcemud was started with --group)\n",
+			cmd, ctl_socket_path());
+	else if (r == -ENOENT || r == -ECONNREFUSED)
+		fprintf(stderr, "vpcemu %s: no vpcemud answers on %s\n", cmd,
+			ctl_socket_path());
+	else if (r == -ECHILD)
+		fprintf(stderr, "vpcemu %s: vpcemud could not start\n", cmd);
+	else if (r)
+		fprintf(stderr, "vpcemu %s: vpcemud at %s: %s\n", cmd,
+			ctl_socket_path(), strerror(-r));
+	if (r)
 		return 1;
-	}
-	if (quiet)
-		return 0;
-	if (res == LABOPS_UNCHANGED)
-		printf("lab %s is up to date: nothing changed\n", lab->name);
-	else
-		printf("lab %s %s: %zu VPC%s, %zu instance%s, %zu peering%s "
-		       "in %.2f s\n", lab->name,
-		       res == LABOPS_CREATED ? "is up" : "repaired",
-		       lab->nvpcs, lab->nvpcs == 1 ? "" : "s",
-		       lab->ninstances, lab->ninstances == 1 ? "" : "s",
-		       lab->npeerings, lab->npeerings == 1 ? "" : "s",
-		       now_s() - t0);
-	return 0;
+	ctl_reply_parse(rep, &code, &out, &err, NULL);
+	if (!quiet || code)
+		fputs(out, stdout);
+	fputs(err, stderr);
+	json_decref(rep);
+	return code;
 }
 
-static int cmd_up(int argc, char **argv)
+/* The daemon loads FILE itself, by absolute path; the lab is checked here
+ * first so that diagnostics name the file as the user wrote it. */
+static json_t *file_args(const char *cmd, const char *file, const char *name)
+{
+	char path[PATH_MAX];
+	json_t *args;
+
+	if (!realpath(file, path)) {
+		fprintf(stderr, "vpcemu %s: %s: %s\n", cmd, file,
+			strerror(errno));
+		return NULL;
+	}
+	args = json_pack("{s:s, s:b}", "file", path, "color",
+			 isatty(STDERR_FILENO));
+	if (args && name)
+		json_object_set_new(args, "name", json_string(name));
+	return args;
+}
+
+/* up and apply: the same arguments, the same path through the daemon. */
+static int cmd_file_op(const char *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, 'n' },
@@ -379,47 +404,35 @@ static int cmd_up(int argc, char **argv)
 	};
 	const char *name = NULL;
 	struct lab *lab;
-	int c, r;
+	json_t *args;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
 		if (c == 'n')
 			name = optarg;
 		else
-			return usage_error("up", "bad option");
+			return usage_error(cmd, "bad option");
 	}
 	if (optind != argc - 1)
-		return usage_error("up", "expects one lab file");
-	if (!need_root("up"))
-		return 1;
+		return usage_error(cmd, "expects one lab file");
 	lab = load_lab(argv[optind], name);
 	if (!lab)
 		return 1;
-	r = up_lab(lab, false);
-	if (!r && lab->ninstances >= 1)
-		printf("try: sudo vpcemu exec %s -- ip addr   |   "
-		       "sudo vpcemu status %s   |   sudo vpcemu down %s\n",
-		       lab->instances[0]->r.name, lab->name, lab->name);
 	lab_free(lab);
-	return r;
+	args = file_args(cmd, argv[optind], name);
+	if (!args)
+		return 1;
+	return daemon_call(cmd, cmd, args, true, false);
 }
 
-static int down_lab(const char *name, const struct lab *lab, bool quiet)
+static int cmd_up(int argc, char **argv)
 {
-	struct lab_error err = { { 0 } };
-	double t0 = now_s();
-	bool found;
-	int r;
+	return cmd_file_op("up", argc, argv);
+}
 
-	r = labops_down(name, lab, &found, &err);
-	if (r) {
-		fprintf(stderr, "vpcemu down: %s\n", err.what);
-		return 1;
-	}
-	if (!quiet)
-		printf(found ? "lab %s is down (%.2f s)\n"
-			     : "lab %s is not up: nothing to do\n",
-		       name, now_s() - t0);
-	return 0;
+static int cmd_apply(int argc, char **argv)
+{
+	return cmd_file_op("apply", argc, argv);
 }
 
 static int cmd_down(int argc, char **argv)
@@ -429,8 +442,8 @@ static int cmd_down(int argc, char **argv)
 		{ 0 },
 	};
 	const char *name = NULL, *arg;
-	struct lab *lab = NULL;
-	int c, r;
+	json_t *args;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
 		if (c == 'n')
@@ -440,164 +453,38 @@ static int cmd_down(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return usage_error("down", "expects a lab name or a lab file");
-	if (!need_root("down"))
-		return 1;
 	arg = argv[optind];
 	if (access(arg, F_OK) == 0) {
 		/* down FILE: the file names the lab, and its plan names the
-		 * namespaces even when the state file is gone. A file with
-		 * errors still names its lab if the model could be built. */
-		struct diags d = { 0 };
-
-		labops_load(arg, name, &d, &lab);
-		if (!lab) {
-			diag_print(&d, stderr, isatty(STDERR_FILENO));
-			diags_free(&d);
+		 * namespaces even when the state file is gone. */
+		args = file_args("down", arg, name);
+		if (!args)
 			return 1;
-		}
-		diags_free(&d);
-		r = down_lab(lab->name, d.nerrors ? NULL : lab, false);
-		lab_free(lab);
-		return r;
+		return daemon_call("down", "down", args, true, false);
 	}
 	if (name)
 		return usage_error("down", "--name goes with a lab file");
-	if (!strchr(arg, '/') && strlen(arg) < 200)
-		return down_lab(arg, NULL, false);
-	fprintf(stderr, "vpcemu down: %s: no such lab or file\n", arg);
-	return 1;
-}
-
-/* ---- apply ------------------------------------------------------------- */
-
-static int cmd_apply(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "name", required_argument, NULL, 'n' },
-		{ 0 },
-	};
-	struct labops_apply_result res = { 0 };
-	struct lab_error err = { { 0 } };
-	const char *name = NULL;
-	struct lab *lab;
-	double t0;
-	char *sum;
-	size_t i;
-	int c, r;
-
-	while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
-		if (c == 'n')
-			name = optarg;
-		else
-			return usage_error("apply", "bad option");
-	}
-	if (optind != argc - 1)
-		return usage_error("apply", "expects one lab file");
-	if (!need_root("apply"))
+	if (!ctl_lab_name_ok(arg)) {
+		fprintf(stderr, "vpcemu down: %s: no such lab or file\n", arg);
 		return 1;
-	lab = load_lab(argv[optind], name);
-	if (!lab)
-		return 1;
-	t0 = now_s();
-	r = labops_apply(lab, &res, &err);
-	if (r) {
-		fprintf(stderr, "vpcemu apply: %s\n", err.what);
-		if (res.changed)
-			fprintf(stderr, "vpcemu apply: the lab is partly "
-				"changed; `vpcemu apply` again, or `vpcemu "
-				"down %s`\n", lab->name);
-		goto out;
 	}
-	/* A file that only moved things around gives another digest and
-	 * no operation. */
-	if (!res.changed || !res.nops) {
-		printf("lab %s is up to date: nothing changed\n", lab->name);
-		goto out;
-	}
-	sum = diff_summary(res.count);
-	printf("lab %s: %s", lab->name, sum ? sum : "changed");
-	free(sum);
-	if (res.ntouched == 1) {
-		printf(" in %s (1 namespace touched", res.touched[0]);
-	} else {
-		printf(" (%zu namespaces touched", res.ntouched);
-		for (i = 0; i < res.ntouched && i < 4; i++)
-			printf("%s%s", i ? ", " : ": ", res.touched[i]);
-		if (res.ntouched > 4)
-			printf(", ...");
-	}
-	printf(", %.0f ms)\n", (now_s() - t0) * 1000);
-out:
-	labops_apply_result_free(&res);
-	lab_free(lab);
-	return r ? 1 : 0;
-}
-
-/* ---- status ------------------------------------------------------------ */
-
-static bool netns_present(const char *name)
-{
-	char path[300];
-
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
-	return access(path, F_OK) == 0;
+	/* Autostart: a lab left behind without a daemon can still go. */
+	return daemon_call("down", "down", json_pack("{s:s}", "name", arg),
+			   true, false);
 }
 
 static int cmd_status(int argc, char **argv)
 {
-	struct lab_state *s;
-	char **labs = NULL;
-	size_t nlabs = 0, i, j;
-	char ip[16];
-	int r;
-
 	if (argc > 2)
 		return usage_error("status", "expects at most one lab name");
-	if (argc == 2) {
-		r = state_load(argv[1], &s);
-		if (r) {
-			fprintf(stderr, "vpcemu status: lab %s: %s\n", argv[1],
-				r == -ENOENT ? "not up" : strerror(-r));
-			return 1;
-		}
-		printf("lab %s (%s) from %s\n\n", s->lab, s->status, s->file);
-		printf("%-24s %-21s %-15s %-12s %-28s %s\n", "INSTANCE", "ID",
-		       "IP", "VPC", "NAMESPACE", "STATE");
-		for (j = 0; j < s->ninstances; j++) {
-			const struct state_instance *in = &s->instances[j];
-
-			printf("%-24s %-21s %-15s %-12s %-28s %s\n", in->name,
-			       in->id, ip_fmt(in->ip, ip), in->vpc, in->netns,
-			       netns_present(in->netns) ? "running"
-							: "missing");
-		}
-		state_free(s);
-		return 0;
-	}
-	r = state_list(&labs, &nlabs);
-	if (r) {
-		fprintf(stderr, "vpcemu status: %s: %s\n", state_dir(),
-			strerror(-r));
+	if (argc == 2 && !ctl_lab_name_ok(argv[1])) {
+		fprintf(stderr, "vpcemu status: lab %s: not up\n", argv[1]);
 		return 1;
 	}
-	if (!nlabs)
-		printf("no lab is up\n");
-	else
-		printf("%-24s %-9s %-11s %s\n", "LAB", "STATUS", "NAMESPACES",
-		       "FILE");
-	for (i = 0; i < nlabs; i++) {
-		size_t present = 0;
-
-		if (state_load(labs[i], &s))
-			continue;
-		for (j = 0; j < s->nnetns; j++)
-			present += netns_present(s->netns[j]);
-		printf("%-24s %-9s %4zu/%-6zu %s\n", s->lab, s->status,
-		       present, s->nnetns, s->file);
-		state_free(s);
-	}
-	state_names_free(labs, nlabs);
-	return 0;
+	return daemon_call("status", "status",
+			   argc == 2 ? json_pack("{s:s}", "lab", argv[1])
+				     : json_object(),
+			   true, false);
 }
 
 /* ---- exec -------------------------------------------------------------- */
@@ -748,8 +635,10 @@ static int cmd_test(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	if (up_lab(lab, true)) {
-		down_lab(lab->name, lab, true);
+	if (daemon_call("test", "up", file_args("test", argv[optind], name),
+			true, true)) {
+		daemon_call("test", "down", json_pack("{s:s}", "name", lab->name),
+			    true, true);
 		goto out;
 	}
 	for (i = 0; i < lab->nexpects && !interrupted; i++) {
@@ -778,7 +667,9 @@ static int cmd_test(int argc, char **argv)
 	}
 	if (interrupted)
 		fprintf(stderr, "vpcemu test: interrupted\n");
-	if (!keep && down_lab(lab->name, lab, true))
+	if (!keep && daemon_call("test", "down",
+				 json_pack("{s:s}", "name", lab->name), true,
+				 true))
 		nfail++;
 	printf("%zu passed, %zu failed\n", npass, nfail);
 	if (junit) {

@@ -158,6 +158,7 @@ static const struct ctl_arg status_args[] = {
 static const struct ctl_op ctl_ops[] = {
 	{ "ping", no_args, { NULL, NULL } },
 	{ "up", up_args, { NULL, NULL } },
+	{ "apply", up_args, { NULL, NULL } },
 	{ "down", down_args, { "name", "file" } },
 	{ "status", status_args, { NULL, NULL } },
 };

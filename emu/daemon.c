@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "vpcemu/ctl.h"
+#include "vpcemu/diff.h"
 #include "vpcemu/evloop.h"
 #include "vpcemu/labops.h"
 #include "vpcemu/model.h"
@@ -371,6 +372,69 @@ out:
 	lab_free(lab);
 }
 
+static void op_apply(const struct peer *p, json_t *args, struct reply *r)
+{
+	const char *file = arg_str(args, "file"), *name = arg_str(args, "name");
+	bool color = json_is_true(json_object_get(args, "color"));
+	struct labops_apply_result res = { 0 };
+	struct lab_error err = { { 0 } };
+	struct lab *lab;
+	double t0 = now_s();
+	char *sum = NULL;
+	size_t i;
+	int e;
+
+	r->exit = CTL_EXIT_FAIL;
+	lab = load_lab(p, file, name, color, r);
+	if (!lab)
+		return;
+	logmsg(LOG_INFO, lab->name, "apply from %s (uid %u)", file,
+	       (unsigned)p->cred.uid);
+	e = labops_apply(lab, &res, &err);
+	if (e) {
+		fprintf(r->err, "vpcemu apply: %s\n", err.what);
+		if (res.changed)
+			fprintf(r->err, "vpcemu apply: the lab is partly "
+				"changed; `vpcemu apply` again, or `vpcemu "
+				"down %s`\n", lab->name);
+		logmsg(LOG_ERR, lab->name, "apply failed: %s", err.what);
+		goto out;
+	}
+	r->exit = CTL_EXIT_OK;
+	json_object_set_new(r->result, "lab", json_string(lab->name));
+	json_object_set_new(r->result, "operations", json_integer(res.nops));
+	json_object_set_new(r->result, "namespaces",
+			    json_integer(res.ntouched));
+	/* A file that only moved things around gives another digest and
+	 * no operation. */
+	if (!res.changed || !res.nops) {
+		fprintf(r->out, "lab %s is up to date: nothing changed\n",
+			lab->name);
+		goto out;
+	}
+	sum = diff_summary(res.count);
+	fprintf(r->out, "lab %s: %s", lab->name, sum ? sum : "changed");
+	if (res.ntouched == 1) {
+		fprintf(r->out, " in %s (1 namespace touched",
+			res.touched[0]);
+	} else {
+		fprintf(r->out, " (%zu namespaces touched", res.ntouched);
+		for (i = 0; i < res.ntouched && i < 4; i++)
+			fprintf(r->out, "%s%s", i ? ", " : ": ",
+				res.touched[i]);
+		if (res.ntouched > 4)
+			fprintf(r->out, ", ...");
+	}
+	fprintf(r->out, ", %.0f ms)\n", (now_s() - t0) * 1000);
+	logmsg(LOG_INFO, lab->name, "apply: %s, %zu namespace%s in %.0f ms",
+	       sum ? sum : "changed", res.ntouched,
+	       res.ntouched == 1 ? "" : "s", (now_s() - t0) * 1000);
+out:
+	free(sum);
+	labops_apply_result_free(&res);
+	lab_free(lab);
+}
+
 static void op_down(const struct peer *p, json_t *args, struct reply *r)
 {
 	const char *file = arg_str(args, "file"), *name = arg_str(args, "name");
@@ -515,6 +579,7 @@ static const struct {
 } ops[] = {
 	{ "ping", op_ping },
 	{ "up", op_up },
+	{ "apply", op_apply },
 	{ "down", op_down },
 	{ "status", op_status },
 };
