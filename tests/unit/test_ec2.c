@@ -1,0 +1,716 @@
+/* test_ec2.c - the AWS-shaped imperative commands (ec2.h): each command's
+ * success and its AWS error, the peering lifecycle of aws-semantics.md §6.1
+ * with every InvalidStateTransition and expiry on a test clock, and after
+ * every successful change a model that checks clean and survives print →
+ * reparse. Ends with the hands-on walk-through as commands, planned. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "vpcemu/check.h"
+#include "vpcemu/conf.h"
+#include "vpcemu/describe.h"
+#include "vpcemu/ec2.h"
+#include "vpcemu/model.h"
+#include "vpcemu/plan.h"
+#include "vpcemu/print.h"
+
+#define T0 ((time_t)1700000000)
+
+/* Two peerable VPCs with subnets, tables, groups, an ACL and instances;
+ * no peering and no route. VPC-C overlaps VPC-A; VPC-D is a third. */
+static const char base_lab[] =
+	"lab walk\n"
+	"region ap-northeast-1\n"
+	"vpc VPC-A { cidr 10.1.0.0/16 }\n"
+	"vpc VPC-B { cidr 10.2.0.0/16 }\n"
+	"vpc VPC-C { cidr 10.1.0.0/16 }\n"
+	"vpc VPC-D { cidr 10.4.0.0/16 }\n"
+	"subnet SA { vpc VPC-A; cidr 10.1.1.0/24 }\n"
+	"subnet SA2 { vpc VPC-A; cidr 10.1.2.0/24 }\n"
+	"subnet SB { vpc VPC-B; cidr 10.2.1.0/24 }\n"
+	"route-table RT-A { vpc VPC-A; associate SA }\n"
+	"route-table RT-A2 { vpc VPC-A }\n"
+	"route-table RT-B { vpc VPC-B; associate SB }\n"
+	"security-group SG-A { vpc VPC-A; description \"a\" }\n"
+	"security-group SG-B { vpc VPC-B; description \"b\" }\n"
+	"network-acl ACL-A { vpc VPC-A; associate SA2 }\n"
+	"instance EC2-A { subnet SA; private-ip 10.1.1.10; security-groups SG-A }\n"
+	"instance EC2-B { subnet SB; private-ip 10.2.1.10; security-groups SG-B }\n";
+
+static struct test_lab tl;
+static struct ec2_state st;
+static struct ec2_clock clk = { T0 };
+static json_t *out;
+static struct ec2_error err;
+
+static void setup(void)
+{
+	memset(&st, 0, sizeof(st));
+	clk.now = T0;
+	out = NULL;
+	test_lab_text(&tl, "walk.conf", base_lab, NULL,
+		      TEST_LAB_CHECK | TEST_LAB_CLEAN);
+}
+
+static void teardown(void)
+{
+	json_decref(out);
+	out = NULL;
+	test_lab_free(&tl);
+	ec2_state_free(&st);
+}
+
+TestSuite(ec2, .init = setup, .fini = teardown);
+
+/* The model checks clean and prints to text that reparses to the same
+ * text. */
+static void assert_sound(struct lab *lab)
+{
+	struct test_lab t2 = { 0 };
+	struct diags d = { 0 };
+	char *a, *b;
+	size_t i;
+
+	check_lab(lab, &d);
+	for (i = 0; i < d.n; i++)
+		cr_assert(d.v[i].severity != DIAG_ERROR, "check: %s: %s",
+			  d.v[i].code, d.v[i].message);
+	diags_free(&d);
+	a = print_lab(lab);
+	cr_assert(a, "print_lab failed");
+	test_lab_text(&t2, "again.conf", a, NULL,
+		      TEST_LAB_CHECK | TEST_LAB_ANY);
+	cr_assert_eq(t2.d.nerrors, 0, "reparse: %s", a);
+	b = print_lab(t2.lab);
+	cr_assert(b);
+	cr_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	test_lab_free(&t2);
+}
+
+/* Runs "cmd word word ..." (no quoting; JSON goes through runv). */
+static int runs(const char *line)
+{
+	char *copy = strdup(line), *save = NULL, *w;
+	char *argv[64];
+	int argc = 0, r;
+
+	cr_assert(copy);
+	for (w = strtok_r(copy, " ", &save); w && argc < 63;
+	     w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	json_decref(out);
+	out = NULL;
+	r = ec2_run(tl.lab, &st, argc, argv, &clk, &out, &err);
+	if (!r) {
+		cr_assert(out, "%s: no output", line);
+		assert_sound(tl.lab);
+	} else {
+		cr_assert_null(out);
+	}
+	free(copy);
+	return r;
+}
+
+static int runv(const char *first, ...)
+{
+	char *argv[32];
+	int argc = 0, r;
+	va_list ap;
+	const char *w;
+
+	va_start(ap, first);
+	for (w = first; w && argc < 31; w = va_arg(ap, const char *))
+		argv[argc++] = (char *)w;
+	va_end(ap);
+	argv[argc] = NULL;
+	json_decref(out);
+	out = NULL;
+	r = ec2_run(tl.lab, &st, argc, argv, &clk, &out, &err);
+	if (!r)
+		assert_sound(tl.lab);
+	return r;
+}
+
+static void ok(const char *line)
+{
+	int r = runs(line);
+
+	cr_assert_eq(r, 0, "%s: %d %s: %s", line, r, err.code, err.message);
+}
+
+static void fails(const char *line, const char *code, const char *msg)
+{
+	int r = runs(line);
+
+	cr_assert_neq(r, 0, "%s: succeeded", line);
+	cr_assert_str_eq(err.code, code, "%s: %s: %s", line, err.code,
+			 err.message);
+	if (msg)
+		cr_assert_str_eq(err.message, msg, "%s", line);
+}
+
+static const char *jpath(const json_t *j, const char *path)
+{
+	char buf[256], *save = NULL, *k;
+	const json_t *x = j;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (k = strtok_r(buf, ".", &save); k && x;
+	     k = strtok_r(NULL, ".", &save)) {
+		if (k[0] >= '0' && k[0] <= '9')
+			x = json_array_get(x, (size_t)atoi(k));
+		else
+			x = json_object_get(x, k);
+	}
+	return json_string_value(x);
+}
+
+static struct peering *pcx(const char *name)
+{
+	struct peering *p = (struct peering *)model_find(tl.lab, RES_PEERING,
+							 name);
+
+	cr_assert(p, "no peering %s", name);
+	return p;
+}
+
+static const char *pcx_status(const char *name)
+{
+	return ec2_status_code(ec2_peering_status(&st, pcx(name)));
+}
+
+/* ---- Peering lifecycle (§6.1, R-6.2) ---------------------------------- */
+
+Test(ec2, create_pending_then_accept)
+{
+	ok("create-vpc-peering-connection --vpc-id VPC-A --peer-vpc-id VPC-B");
+	cr_assert_str_eq(jpath(out, "VpcPeeringConnection.Status.Code"),
+			 "initiating-request");
+	cr_assert_str_eq(jpath(out, "VpcPeeringConnection.RequesterVpcInfo.CidrBlock"),
+			 "10.1.0.0/16");
+	cr_assert_str_eq(jpath(out, "VpcPeeringConnection.AccepterVpcInfo.VpcId"),
+			 model_find(tl.lab, RES_VPC, "VPC-B")->id);
+	cr_assert_str_eq(pcx_status("VPC-A-to-VPC-B"), "pending-acceptance");
+	ok("accept-vpc-peering-connection --vpc-peering-connection-id VPC-A-to-VPC-B");
+	cr_assert_str_eq(jpath(out, "VpcPeeringConnection.Status.Code"),
+			 "provisioning");
+	cr_assert_str_eq(pcx_status("VPC-A-to-VPC-B"), "active");
+	cr_assert_eq(pcx("VPC-A-to-VPC-B")->status, PEERING_ACTIVE);
+	/* By ID as well. */
+	fails("accept-vpc-peering-connection --vpc-peering-connection-id pcx-0000000000000000a",
+	      "InvalidVpcPeeringConnectionID.NotFound",
+	      "The vpcPeeringConnection ID 'pcx-0000000000000000a' does not exist");
+}
+
+Test(ec2, already_exists_and_self)
+{
+	ok("create-vpc-peering-connection --vpc-id VPC-A --peer-vpc-id VPC-B");
+	fails("create-vpc-peering-connection --vpc-id VPC-B --peer-vpc-id VPC-A",
+	      "VpcPeeringConnectionAlreadyExists", NULL);
+	fails("create-vpc-peering-connection --vpc-id VPC-A --peer-vpc-id VPC-A",
+	      "InvalidParameterValue", NULL);
+	fails("create-vpc-peering-connection --vpc-id VPC-A --peer-vpc-id vpc-nope",
+	      "InvalidVpcID.NotFound", NULL);
+	fails("create-vpc-peering-connection --vpc-id VPC-A",
+	      "MissingParameter", NULL);
+	fails("create-vpc-peering-connection --vpc-id VPC-A --peer-vpc-id VPC-D --peer-region us-west-2",
+	      "InvalidVpcID.NotFound", NULL);
+	/* Once that one is gone, the pair may be peered anew. */
+	ok("delete-vpc-peering-connection --vpc-peering-connection-id VPC-A-to-VPC-B");
+	ok("create-vpc-peering-connection --vpc-id VPC-B --peer-vpc-id VPC-A");
+	cr_assert_str_eq(pcx_status("VPC-B-to-VPC-A"), "pending-acceptance");
+}
+
+Test(ec2, named_by_tag)
+{
+	cr_assert_eq(runv("create-vpc-peering-connection", "--vpc-id", "VPC-A",
+			  "--peer-vpc-id", "VPC-D", "--tag-specifications",
+			  "ResourceType=vpc-peering-connection,Tags=[{Key=Name,Value=A-D}]",
+			  NULL), 0, "%s", err.message);
+	cr_assert_str_eq(pcx_status("A-D"), "pending-acceptance");
+}
+
+Test(ec2, overlap_fails)
+{
+	ok("create-vpc-peering-connection --vpc-id VPC-A --peer-vpc-id VPC-C");
+	cr_assert_str_eq(pcx_status("VPC-A-to-VPC-C"), "failed");
+	fails("accept-vpc-peering-connection --vpc-peering-connection-id VPC-A-to-VPC-C",
+	      "InvalidStateTransition", NULL);
+	cr_assert(strstr(err.message, "from failed to provisioning"));
+	fails("reject-vpc-peering-connection --vpc-peering-connection-id VPC-A-to-VPC-C",
+	      "InvalidStateTransition", NULL);
+	fails("delete-vpc-peering-connection --vpc-peering-connection-id VPC-A-to-VPC-C",
+	      "InvalidStateTransition", NULL);
+	cr_assert(strstr(err.message, "from failed to deleting"));
+}
+
+/* Every transition out of a state, as (command, expected code or NULL). */
+static void transitions_from(const char *status, bool accept_ok,
+			     bool reject_ok, bool delete_ok)
+{
+	static const char *const cmds[] = {
+		"accept-vpc-peering-connection",
+		"reject-vpc-peering-connection",
+		"delete-vpc-peering-connection",
+	};
+	static const char *const to[] = { "provisioning", "rejected",
+					   "deleting" };
+	bool okv[3] = { accept_ok, reject_ok, delete_ok };
+	char line[160], msg[200];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		if (okv[i])
+			continue;
+		snprintf(line, sizeof(line),
+			 "%s --vpc-peering-connection-id P", cmds[i]);
+		snprintf(msg, sizeof(msg),
+			 "Invalid state transition for %s, attempted to transition from %s to %s",
+			 pcx("P")->r.id, status, to[i]);
+		fails(line, "InvalidStateTransition", msg);
+		cr_assert_str_eq(pcx_status("P"), status);
+	}
+}
+
+static void make_p(void)
+{
+	cr_assert_eq(runv("create-vpc-peering-connection", "--vpc-id", "VPC-A",
+			  "--peer-vpc-id", "VPC-B", "--tag-specifications",
+			  "[{\"ResourceType\":\"vpc-peering-connection\",\"Tags\":[{\"Key\":\"Name\",\"Value\":\"P\"}]}]",
+			  NULL), 0, "%s", err.message);
+}
+
+Test(ec2, lifecycle_table)
+{
+	/* pending-acceptance: all three allowed; try each on a fresh one. */
+	make_p();
+	ok("reject-vpc-peering-connection --vpc-peering-connection-id P");
+	cr_assert_eq(json_is_true(json_object_get(out, "Return")), 1);
+	cr_assert_str_eq(pcx_status("P"), "rejected");
+	transitions_from("rejected", false, false, false);
+}
+
+Test(ec2, lifecycle_deleted_from_pending)
+{
+	make_p();
+	ok("delete-vpc-peering-connection --vpc-peering-connection-id P");
+	cr_assert_str_eq(pcx_status("P"), "deleted");
+	/* The model holds the printable stand-in. */
+	cr_assert_eq(pcx("P")->status, PEERING_REJECTED);
+	transitions_from("deleted", false, false, false);
+}
+
+Test(ec2, lifecycle_active)
+{
+	make_p();
+	ok("accept-vpc-peering-connection --vpc-peering-connection-id P");
+	transitions_from("active", false, false, true);
+	ok("delete-vpc-peering-connection --vpc-peering-connection-id P");
+	cr_assert_str_eq(pcx_status("P"), "deleted");
+	transitions_from("deleted", false, false, false);
+}
+
+Test(ec2, lifecycle_expired)
+{
+	json_t *j;
+
+	make_p();
+	clk.now = T0 + EC2_PEERING_EXPIRY - 1;
+	cr_assert_eq(ec2_tick(tl.lab, &st, &clk), 0);
+	cr_assert_str_eq(pcx_status("P"), "pending-acceptance");
+	clk.now = T0 + EC2_PEERING_EXPIRY;
+	cr_assert_eq(ec2_tick(tl.lab, &st, &clk), 1);
+	cr_assert_str_eq(pcx_status("P"), "expired");
+	assert_sound(tl.lab);
+	transitions_from("expired", false, false, false);
+	/* Shown for two days, then gone. */
+	j = describe_lab_state(tl.lab, &st, "vpc-peering-connections",
+			       clk.now + 3600);
+	cr_assert_eq(json_array_size(json_object_get(j, "VpcPeeringConnections")), 1);
+	cr_assert_str_eq(jpath(j, "VpcPeeringConnections.0.Status.Code"),
+			 "expired");
+	json_decref(j);
+	j = describe_lab_state(tl.lab, &st, "vpc-peering-connections",
+			       clk.now + 3 * 86400);
+	cr_assert_eq(json_array_size(json_object_get(j, "VpcPeeringConnections")), 0);
+	json_decref(j);
+}
+
+Test(ec2, expiry_through_run_and_state_json)
+{
+	struct ec2_state st2 = { 0 };
+	json_t *j;
+
+	make_p();
+	j = ec2_state_to_json(&st);
+	cr_assert(j);
+	cr_assert_eq(ec2_state_from_json(&st2, j), 0);
+	json_decref(j);
+	cr_assert_eq(st2.n, 1);
+	cr_assert_eq(st2.v[0].created, T0);
+	/* The daemon restarts with the saved table; a week later the
+	 * accept finds the peering expired. */
+	ec2_state_free(&st);
+	st = st2;
+	clk.now = T0 + 8 * 86400;
+	fails("accept-vpc-peering-connection --vpc-peering-connection-id P",
+	      "InvalidStateTransition", NULL);
+	cr_assert(strstr(err.message, "from expired to provisioning"));
+	j = ec2_state_to_json(&st);
+	cr_assert_str_eq(jpath(j, "peerings.0.status"), "expired");
+	json_decref(j);
+	j = json_pack("{s:[{s:s}]}", "peerings", "id", "pcx-1");
+	cr_assert_eq(ec2_state_from_json(&st2, j), -EINVAL);
+	json_decref(j);
+}
+
+/* ---- Routes (§3) ------------------------------------------------------- */
+
+Test(ec2, routes)
+{
+	json_t *j;
+
+	make_p();
+	ok("create-route --route-table-id RT-A --destination-cidr-block 10.2.0.0/16 --vpc-peering-connection-id P");
+	cr_assert(json_is_true(json_object_get(out, "Return")));
+	/* pending: blackhole. */
+	j = describe_lab_state(tl.lab, &st, "route-tables", clk.now);
+	cr_assert_str_eq(jpath(j, "RouteTables.0.Routes.1.State"), "blackhole");
+	cr_assert_str_eq(jpath(j, "RouteTables.0.Routes.0.GatewayId"), "local");
+	json_decref(j);
+	fails("create-route --route-table-id RT-A --destination-cidr-block 10.2.0.0/16 --vpc-peering-connection-id P",
+	      "RouteAlreadyExists",
+	      "The route identified by 10.2.0.0/16 already exists.");
+	fails("create-route --route-table-id RT-A --destination-cidr-block 10.5.0.0/16",
+	      "MissingParameter", NULL);
+	fails("create-route --route-table-id RT-A --destination-cidr-block 10.5.0.0/16 --vpc-peering-connection-id P --instance-id EC2-A",
+	      "InvalidParameterCombination", NULL);
+	fails("create-route --route-table-id rtb-nope --destination-cidr-block 10.5.0.0/16 --vpc-peering-connection-id P",
+	      "InvalidRouteTableID.NotFound", NULL);
+	fails("create-route --route-table-id RT-A --destination-cidr-block 10.5.0.0/33 --vpc-peering-connection-id P",
+	      "InvalidParameterValue", NULL);
+	fails("create-route --route-table-id RT-A --destination-cidr-block 10.5.0.0/16 --vpc-peering-connection-id pcx-nope",
+	      "InvalidVpcPeeringConnectionID.NotFound", NULL);
+	/* The implicit main table cannot be written. */
+	fails("create-route --route-table-id VPC-B.main --destination-cidr-block 10.1.0.0/16 --vpc-peering-connection-id P",
+	      "Vpcemu.Unsupported", NULL);
+	/* through check_lab. */
+	fails("create-route --route-table-id RT-A --destination-cidr-block 10.1.5.0/24 --vpc-peering-connection-id P",
+	      "InvalidParameterValue", NULL);
+	ok("create-route --route-table-id RT-A --destination-cidr-block 10.9.0.0/16 --instance-id EC2-A");
+	ok("replace-route --route-table-id RT-A --destination-cidr-block 10.9.0.0/16 --vpc-peering-connection-id P");
+	cr_assert_eq(tl.lab->route_tables[0]->routes[1].target_kind,
+		     TARGET_PEERING);
+	fails("replace-route --route-table-id RT-A --destination-cidr-block 10.8.0.0/16 --vpc-peering-connection-id P",
+	      "InvalidRoute.NotFound", NULL);
+	ok("delete-route --route-table-id RT-A --destination-cidr-block 10.9.0.0/16");
+	fails("delete-route --route-table-id RT-A --destination-cidr-block 10.9.0.0/16",
+	      "InvalidRoute.NotFound", NULL);
+	fails("delete-route --route-table-id RT-A --destination-cidr-block 10.1.0.0/16",
+	      "InvalidParameterValue", NULL);
+	{
+		char msg[128];
+
+		snprintf(msg, sizeof(msg),
+			 "cannot remove local route 10.1.0.0/16 in route table %s",
+			 model_find(tl.lab, RES_ROUTE_TABLE, "RT-A")->id);
+		cr_assert_str_eq(err.message, msg);
+	}
+	fails("create-route --route-table-id RT-A --destination-cidr-block 10.7.0.0/16 --vpc-peering-connection-id P --bogus x",
+	      "InvalidParameter", NULL);
+}
+
+Test(ec2, route_to_deleted_peering_is_blackhole)
+{
+	json_t *j;
+
+	make_p();
+	ok("accept-vpc-peering-connection --vpc-peering-connection-id P");
+	ok("create-route --route-table-id RT-A --destination-cidr-block 10.2.0.0/16 --vpc-peering-connection-id P");
+	j = describe_lab_state(tl.lab, &st, "route-tables", clk.now);
+	cr_assert_str_eq(jpath(j, "RouteTables.0.Routes.1.State"), "active");
+	json_decref(j);
+	ok("delete-vpc-peering-connection --vpc-peering-connection-id P");
+	j = describe_lab_state(tl.lab, &st, "route-tables", clk.now);
+	cr_assert_str_eq(jpath(j, "RouteTables.0.Routes.1.State"), "blackhole");
+	cr_assert_str_eq(jpath(j, "RouteTables.0.Routes.1.VpcPeeringConnectionId"),
+			 pcx("P")->r.id);
+	json_decref(j);
+}
+
+Test(ec2, associate_route_table)
+{
+	struct subnet *sa;
+	json_t *j;
+
+	ok("associate-route-table --route-table-id RT-A2 --subnet-id SA");
+	cr_assert(!strncmp(jpath(out, "AssociationId"), "rtbassoc-", 9));
+	cr_assert_str_eq(jpath(out, "AssociationState.State"), "associated");
+	sa = (struct subnet *)model_find(tl.lab, RES_SUBNET, "SA");
+	cr_assert_str_eq(sa->rt->r.name, "RT-A2");
+	cr_assert_eq(((struct route_table *)model_find(tl.lab, RES_ROUTE_TABLE,
+							"RT-A"))->nassoc, 0);
+	fails("associate-route-table --route-table-id RT-A2 --subnet-id SA",
+	      "Resource.AlreadyAssociated", NULL);
+	fails("associate-route-table --route-table-id RT-B --subnet-id SA",
+	      "InvalidParameterValue", NULL);
+	fails("associate-route-table --route-table-id RT-A --subnet-id subnet-nope",
+	      "InvalidSubnetID.NotFound", NULL);
+	/* Describe's association ID disassociates. */
+	j = describe_lab(tl.lab, "route-tables");
+	{
+		size_t i;
+		const json_t *t;
+		const char *id = NULL;
+
+		json_array_foreach(json_object_get(j, "RouteTables"), i, t)
+			if (!strcmp(json_string_value(json_object_get(t, "RouteTableId")),
+				    sa->rt->r.id))
+				id = jpath(t, "Associations.0.RouteTableAssociationId");
+		cr_assert(id);
+		cr_assert_eq(runv("disassociate-route-table", "--association-id",
+				  id, NULL), 0, "%s", err.message);
+	}
+	json_decref(j);
+	sa = (struct subnet *)model_find(tl.lab, RES_SUBNET, "SA");
+	cr_assert_str_eq(sa->rt->r.name, "VPC-A.main");
+	/* Back to the main table explicitly: no written association. */
+	ok("associate-route-table --route-table-id RT-A --subnet-id SA");
+	ok("associate-route-table --route-table-id VPC-A.main --subnet-id SA");
+	sa = (struct subnet *)model_find(tl.lab, RES_SUBNET, "SA");
+	cr_assert_str_eq(sa->rt->r.name, "VPC-A.main");
+}
+
+/* ---- Security groups (§4) ---------------------------------------------- */
+
+Test(ec2, sg_rules)
+{
+	struct sg *g;
+
+	ok("authorize-security-group-ingress --group-id SG-A --protocol tcp --port 22 --cidr 10.1.0.0/16");
+	cr_assert(json_is_true(json_object_get(out, "Return")));
+	cr_assert(!strncmp(jpath(out, "SecurityGroupRules.0.SecurityGroupRuleId"),
+			   "sgr-", 4));
+	cr_assert_str_eq(jpath(out, "SecurityGroupRules.0.CidrIpv4"),
+			 "10.1.0.0/16");
+	fails("authorize-security-group-ingress --group-id SG-A --protocol tcp --port 22 --cidr 10.1.0.0/16",
+	      "InvalidPermission.Duplicate",
+	      "the specified rule \"peer: 10.1.0.0/16, TCP, from port: 22, to port: 22, ALLOW\" already exists");
+	cr_assert_eq(runv("authorize-security-group-ingress", "--group-id", "SG-A",
+			  "--ip-permissions",
+			  "[{\"IpProtocol\":\"icmp\",\"FromPort\":-1,\"ToPort\":-1,"
+			  "\"IpRanges\":[{\"CidrIp\":\"10.2.0.0/16\",\"Description\":\"ping\"}]},"
+			  "{\"IpProtocol\":\"tcp\",\"FromPort\":1024,\"ToPort\":65535,"
+			  "\"UserIdGroupPairs\":[{\"GroupId\":\"SG-A\"}]}]",
+			  NULL), 0, "%s: %s", err.code, err.message);
+	g = (struct sg *)model_find(tl.lab, RES_SG, "SG-A");
+	cr_assert_eq(g->nrules, 4);	/* 3 ingress + default egress */
+	cr_assert_eq(g->rules[3].dir, DIR_EGRESS);
+	ok("revoke-security-group-ingress --group-id SG-A --protocol tcp --port 22 --cidr 10.1.0.0/16");
+	fails("revoke-security-group-ingress --group-id SG-A --protocol tcp --port 22 --cidr 10.1.0.0/16",
+	      "InvalidPermission.NotFound",
+	      "The specified rule does not exist in this security group.");
+	/* Egress: revoke the default rule, then nothing gets out. */
+	cr_assert_eq(runv("revoke-security-group-egress", "--group-id", "SG-A",
+			  "--ip-permissions",
+			  "[{\"IpProtocol\":\"-1\",\"IpRanges\":[{\"CidrIp\":\"0.0.0.0/0\"}]}]",
+			  NULL), 0, "%s: %s", err.code, err.message);
+	g = (struct sg *)model_find(tl.lab, RES_SG, "SG-A");
+	cr_assert(g->egress_none);
+	ok("authorize-security-group-egress --group-id SG-A --protocol tcp --port 443 --cidr 0.0.0.0/0");
+	g = (struct sg *)model_find(tl.lab, RES_SG, "SG-A");
+	cr_assert(!g->egress_none);
+	fails("authorize-security-group-ingress --group-id VPC-A.default --protocol tcp --port 22 --cidr 10.0.0.0/8",
+	      "Vpcemu.Unsupported", NULL);
+	fails("authorize-security-group-ingress --group-id sg-nope --protocol tcp --port 22 --cidr 10.0.0.0/8",
+	      "InvalidGroup.NotFound", NULL);
+	/* through check_lab: a group of an unpeered VPC. */
+	fails("authorize-security-group-ingress --group-id SG-A --protocol icmp --port -1 --source-group SG-B",
+	      "InvalidGroup.NotFound", NULL);
+	fails("authorize-security-group-ingress --group-id SG-A --protocol tcp --port 22",
+	      "InvalidParameterCombination", NULL);
+}
+
+/* ---- Network ACLs (§5) ------------------------------------------------- */
+
+Test(ec2, nacl_entries)
+{
+	struct nacl *n;
+	json_t *j;
+
+	ok("create-network-acl-entry --network-acl-id ACL-A --rule-number 100 --protocol tcp --rule-action allow --ingress --cidr-block 10.0.0.0/8 --port-range From=22,To=22");
+	ok("create-network-acl-entry --network-acl-id ACL-A --rule-number 50 --protocol icmp --rule-action deny --ingress --cidr-block 0.0.0.0/0 --icmp-type-code Type=8,Code=-1");
+	ok("create-network-acl-entry --network-acl-id ACL-A --rule-number 100 --protocol -1 --rule-action allow --egress --cidr-block 0.0.0.0/0");
+	fails("create-network-acl-entry --network-acl-id ACL-A --rule-number 100 --protocol -1 --rule-action allow --ingress --cidr-block 0.0.0.0/0",
+	      "NetworkAclEntryAlreadyExists",
+	      "The network acl entry identified by 100 already exists.");
+	n = (struct nacl *)model_find(tl.lab, RES_NACL, "ACL-A");
+	cr_assert_eq(n->nentries, 3);
+	cr_assert_eq(n->entries[0].number, 50);
+	cr_assert_eq(n->entries[0].proto.icmp_type, 8);
+	j = describe_lab(tl.lab, "network-acls");
+	cr_assert_str_eq(jpath(j, "NetworkAcls.0.Entries.0.Protocol"), "-1");
+	json_decref(j);
+	ok("replace-network-acl-entry --network-acl-id ACL-A --rule-number 100 --protocol udp --rule-action deny --ingress --cidr-block 10.0.0.0/8 --port-range From=53,To=53");
+	ok("delete-network-acl-entry --network-acl-id ACL-A --rule-number 100 --ingress");
+	fails("delete-network-acl-entry --network-acl-id ACL-A --rule-number 100 --ingress",
+	      "InvalidNetworkAclEntry.NotFound", NULL);
+	fails("create-network-acl-entry --network-acl-id ACL-A --rule-number 32767 --protocol -1 --rule-action allow --cidr-block 0.0.0.0/0",
+	      "InvalidParameterValue", NULL);
+	fails("create-network-acl-entry --network-acl-id VPC-A.default-acl --rule-number 10 --protocol -1 --rule-action deny --cidr-block 0.0.0.0/0",
+	      "Vpcemu.Unsupported", NULL);
+	fails("create-network-acl-entry --network-acl-id acl-nope --rule-number 10 --protocol -1 --rule-action deny --cidr-block 0.0.0.0/0",
+	      "InvalidNetworkAclID.NotFound", NULL);
+	fails("create-network-acl-entry --network-acl-id ACL-A --rule-number 10 --protocol -1 --rule-action maybe --cidr-block 0.0.0.0/0",
+	      "InvalidParameterValue", NULL);
+}
+
+/* ---- VPC attributes (R-1.11) ------------------------------------------- */
+
+Test(ec2, modify_vpc_attribute)
+{
+	cr_assert_eq(runv("modify-vpc-attribute", "--vpc-id", "VPC-A",
+			  "--enable-dns-hostnames", "{\"Value\":true}", NULL),
+		     0, "%s", err.message);
+	cr_assert(((struct vpc *)model_find(tl.lab, RES_VPC, "VPC-A"))->dns_hostnames);
+	fails("modify-vpc-attribute --vpc-id VPC-A --no-enable-dns-support",
+	      "InvalidParameterValue", NULL);
+	fails("modify-vpc-attribute --vpc-id VPC-A --enable-dns-support --enable-dns-hostnames",
+	      "InvalidParameterCombination", NULL);
+	fails("modify-vpc-attribute --vpc-id VPC-A", "MissingParameter", NULL);
+	ok("modify-vpc-attribute --vpc-id VPC-B --no-enable-dns-support");
+	cr_assert(!((struct vpc *)model_find(tl.lab, RES_VPC, "VPC-B"))->dns_support);
+	fails("modify-vpc-attribute --vpc-id VPC-B --enable-dns-hostnames",
+	      "InvalidParameterValue", NULL);
+}
+
+/* ---- Instances --------------------------------------------------------- */
+
+Test(ec2, run_and_terminate)
+{
+	struct instance *in;
+
+	cr_assert_eq(runv("run-instances", "--subnet-id", "SA",
+			  "--security-group-ids", "SG-A",
+			  "--private-ip-address", "10.1.1.20",
+			  "--tag-specifications",
+			  "ResourceType=instance,Tags=[{Key=Name,Value=EC2-C}]",
+			  NULL), 0, "%s: %s", err.code, err.message);
+	cr_assert_str_eq(jpath(out, "Instances.0.PrivateIpAddress"),
+			 "10.1.1.20");
+	in = (struct instance *)model_find(tl.lab, RES_INSTANCE, "EC2-C");
+	cr_assert(in);
+	cr_assert(in->eni);
+	cr_assert_str_eq(jpath(out, "Instances.0.InstanceId"), in->r.id);
+	/* No name, no address, no group: generated, lowest free, default. */
+	ok("run-instances --subnet-id SA");
+	in = (struct instance *)model_find(tl.lab, RES_INSTANCE, "instance");
+	cr_assert(in);
+	cr_assert_eq(in->private_ip, (10u << 24) | (1u << 16) | (1u << 8) | 4u);
+	cr_assert_str_eq(in->sgs[0]->r.name, "VPC-A.default");
+	ok("run-instances --subnet-id SA");
+	cr_assert(model_find(tl.lab, RES_INSTANCE, "instance-2"));
+	fails("run-instances --subnet-id SA --private-ip-address 10.1.1.10",
+	      "InvalidIPAddress.InUse", NULL);
+	fails("run-instances --subnet-id SA --private-ip-address 10.1.1.1",
+	      "InvalidParameterValue",
+	      NULL);
+	fails("run-instances --subnet-id SA --security-group-ids SG-B",
+	      "InvalidGroup.NotFound", NULL);
+	fails("run-instances --subnet-id subnet-nope", "InvalidSubnetID.NotFound",
+	      NULL);
+	ok("terminate-instances --instance-ids EC2-C instance");
+	cr_assert_str_eq(jpath(out, "TerminatingInstances.1.CurrentState.Name"),
+			 "shutting-down");
+	cr_assert_null(model_find(tl.lab, RES_INSTANCE, "EC2-C"));
+	fails("terminate-instances --instance-ids EC2-C",
+	      "InvalidInstanceID.NotFound", NULL);
+}
+
+Test(ec2, terminate_route_target_blackhole)
+{
+	json_t *j;
+
+	ok("run-instances --subnet-id SA --tag-specifications ResourceType=instance,Tags=[{Key=Name,Value=NAT}]");
+	ok("create-route --route-table-id RT-A --destination-cidr-block 0.0.0.0/0 --instance-id NAT");
+	ok("terminate-instances --instance-ids NAT");
+	j = describe_lab(tl.lab, "route-tables");
+	cr_assert_str_eq(jpath(j, "RouteTables.0.Routes.1.State"), "blackhole");
+	json_decref(j);
+}
+
+Test(ec2, unknown_and_describe)
+{
+	fails("create-internet-gateway", "InvalidAction", NULL);
+	ok("describe-vpcs");
+	cr_assert_eq(json_array_size(json_object_get(out, "Vpcs")), 4);
+	cr_assert(ec2_is_command("create-route"));
+	cr_assert(!ec2_is_command("create-vpc"));
+}
+
+/* ---- The hands-on, step by step ---------------------------------------- */
+
+static const struct plan_route *find_route(const struct plan *p,
+					   const char *dst, const char *dev)
+{
+	struct cidr c;
+	size_t i;
+
+	cr_assert_eq(cidr_parse(dst, &c), 0);
+	for (i = 0; i < p->nroutes; i++)
+		if (p->routes[i].dst.addr == c.addr &&
+		    p->routes[i].dst.len == c.len && p->routes[i].table != 254 &&
+		    (!dev || !strcmp(p->routes[i].dev, dev)))
+			return &p->routes[i];
+	return NULL;
+}
+
+Test(ec2, hands_on_walkthrough)
+{
+	const struct plan_route *r;
+	struct plan *p;
+	const char *ifname;
+	size_t i;
+	bool up = false;
+
+	ok("create-vpc-peering-connection --vpc-id VPC-A --peer-vpc-id VPC-B");
+	ok("create-route --route-table-id RT-A --destination-cidr-block 10.2.0.0/16 --vpc-peering-connection-id VPC-A-to-VPC-B");
+	ok("create-route --route-table-id RT-B --destination-cidr-block 10.1.0.0/16 --vpc-peering-connection-id VPC-A-to-VPC-B");
+	/* Pending (gotcha 9): veth down, routes blackhole. */
+	p = plan_build(tl.lab);
+	cr_assert(p);
+	r = find_route(p, "10.2.0.0/16", NULL);
+	cr_assert(r);
+	cr_assert_eq(r->type, PLAN_ROUTE_BLACKHOLE);
+	plan_free(p);
+
+	ok("accept-vpc-peering-connection --vpc-peering-connection-id VPC-A-to-VPC-B");
+	cr_assert_eq(runv("authorize-security-group-ingress", "--group-id", "SG-A",
+			  "--ip-permissions",
+			  "[{\"IpProtocol\":\"icmp\",\"FromPort\":-1,\"ToPort\":-1,"
+			  "\"UserIdGroupPairs\":[{\"GroupId\":\"SG-B\"}]}]",
+			  NULL), 0, "%s: %s", err.code, err.message);
+	ok("authorize-security-group-ingress --group-id SG-B --protocol icmp --port -1 --source-group SG-A");
+
+	ifname = pcx("VPC-A-to-VPC-B")->ifname;
+	p = plan_build(tl.lab);
+	cr_assert(p);
+	for (i = 0; i < p->nveths; i++)
+		if (!strcmp(p->veths[i].name_a, ifname))
+			up = p->veths[i].up;
+	cr_assert(up, "peering veth %s not up", ifname);
+	r = find_route(p, "10.2.0.0/16", ifname);
+	cr_assert(r, "no route to 10.2.0.0/16 via %s", ifname);
+	cr_assert_eq(r->type, PLAN_ROUTE_UNICAST);
+	r = find_route(p, "10.1.0.0/16", ifname);
+	cr_assert(r, "no route to 10.1.0.0/16 via %s", ifname);
+	cr_assert_eq(r->type, PLAN_ROUTE_UNICAST);
+	plan_free(p);
+}
