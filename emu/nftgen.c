@@ -3,24 +3,37 @@
  * Called by plan.c once per VPC; the text goes unchanged to nft.c, which
  * applies it in one transaction inside the router namespace. The order of
  * the forward chain is the contract of include/vpcemu/nftgen.h. Layout of
- * the text, in this order (everything in the model's array order, so the
- * same lab gives the same bytes):
+ * the text, in this order (everything in the model's array order or
+ * sorted, so the same lab gives the same bytes):
  *
  *   sets   enis, peerings         the router's ports, by interface name
  *          eni_addr               ifname . private IP (source check)
  *          vpc_blocks             this VPC's blocks
  *          peer_<pcx 8 hex>       the peer VPC's blocks, one per peering
  *          sg_<sg 17 hex>         member IPs of each referenced group
+ *          sgout_/sgin_<sg 17 hex>_all|_l4|_proto|_icmp
+ *                                 a group's CIDR rules of one direction
+ *                                 and kind, as disjoint interval elements
+ *                                 (peer block [. protocol . port range |
+ *                                 . protocol | . ICMP type . code]);
+ *                                 only the non-empty ones
  *   maps   acl_out, acl_in        ENI ifname -> its subnet's NACL chains
- *          sg_egress, sg_ingress  ENI ifname -> its group chains
+ *          sg_egress, sg_ingress  ENI ifname -> its gate chain
  *   chain  forward                the base chain (policy drop)
+ *   chain  ingress_gate           peering exit, else the receiver's gate
  *   chains aclout_/aclin_<subnet 17 hex>, one pair per subnet of the VPC
- *          sgout_/sgin_<eni 8 hex>, one pair per ENI of the VPC
+ *          egress_/ingress_<sg hex>[_<sg hex>...], one pair per distinct
+ *                                 list of groups on the VPC's ENIs: jump
+ *                                 to each group's chain, then drop
+ *          sgout_/sgin_<sg 17 hex>, one pair per group on the VPC's
+ *                                 ENIs: one lookup per non-empty set, one
+ *                                 rule per referenced group and kind
  *
- * Identifiers are built from the hex part of AWS IDs: nft takes '-' inside
- * an identifier only in some positions, '_' everywhere. Strings that come
- * from the lab (names) appear only inside comments, cleaned of characters
- * nft cannot quote.
+ * A group's rules are written once per router, whatever the number of
+ * ENIs that carry it. Identifiers are built from the hex part of AWS IDs:
+ * nft takes '-' inside an identifier only in some positions, '_'
+ * everywhere. Strings that come from the lab (names) appear only inside
+ * comments, cleaned of characters nft cannot quote.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -377,10 +390,10 @@ static void gen_sg_sets(struct gen *g)
 	free(ips);
 }
 
-/* A verdict map from ENI ifname to one chain per ENI (chain_prefix plus
- * the ENI's hex) or per subnet (chain_prefix plus the subnet's hex). */
+/* A verdict map from ENI ifname to its subnet's chain (chain_prefix plus
+ * the subnet's hex). */
 static void gen_map(struct gen *g, const char *name, const char *comment,
-		    const char *chain_prefix, bool per_subnet)
+		    const char *chain_prefix)
 {
 	const struct lab *lab = g->lab;
 	size_t i, n;
@@ -396,10 +409,7 @@ static void gen_map(struct gen *g, const char *name, const char *comment,
 		if (!n++)
 			sb_puts(&g->b, "\t\telements = {\n");
 		sb_printf(&g->b, "\t\t\t\"%s\" : jump ", e->ifname);
-		if (per_subnet)
-			put_ident(&g->b, chain_prefix, e->subnet->r.id);
-		else
-			put_ident(&g->b, chain_prefix, e->ifname);
+		put_ident(&g->b, chain_prefix, e->subnet->r.id);
 		sb_puts(&g->b, ",\n");
 	}
 	sb_puts(&g->b, n ? "\t\t}\n\t}\n\n" : "\t}\n\n");
@@ -452,11 +462,18 @@ static void gen_forward(struct gen *g)
 		"\t\tct state established,related accept\n"
 		"\t\tct state invalid drop\n"
 		"\n"
-		"\t\t# 4. Sender's egress gate, then the receiver's ingress\n"
-		"\t\t# gate; a peer's router holds the gate of its ENIs.\n"
+		"\t\t# 4. Sender's egress gate (a match goes on to the\n"
+		"\t\t# ingress gate, no match drops), then the receiver's\n"
+		"\t\t# ingress gate; from a peering, only the latter.\n"
 		"\t\tiifname vmap @sg_egress\n"
+		"\t\tjump ingress_gate\n"
+		"\t}\n\n"
+		"\tchain ingress_gate {\n"
+		"\t\tcomment \"after the egress gate; a peer's router holds "
+		"the gate of its ENIs\"\n"
 		"\t\toifname @peerings accept\n"
 		"\t\toifname vmap @sg_ingress\n"
+		"\t\tdrop\n"
 		"\t}\n\n");
 }
 
@@ -498,89 +515,685 @@ static void gen_acl_chain(struct gen *g, const struct subnet *sn,
 	sb_puts(&g->b, "\t\tdrop comment \"rule *\"\n\t}\n\n");
 }
 
-static bool line_seen(char **lines, size_t n, const char *s)
+/* Security groups as lookups ------------------------------------------- */
+
+/* A rule's match as a box: an interval of peer addresses times an
+ * interval of a key whose meaning depends on the set kind. */
+enum set_kind {
+	SK_ALL,		/* key unused: "all" rules */
+	SK_L4,		/* key: protocol << 16 | destination port (TCP, UDP) */
+	SK_PROTO,	/* key: IP protocol number ("proto N") */
+	SK_ICMP,	/* key: ICMP type << 8 | code */
+	SK_N,
+};
+
+static const char *const sk_suffix[SK_N] = { "_all", "_l4", "_proto",
+					      "_icmp" };
+
+struct box {
+	uint32_t alo, ahi;	/* addresses, inclusive */
+	uint32_t klo, khi;	/* keys, inclusive */
+};
+
+struct boxes {
+	struct box *v;
+	size_t n, cap;
+};
+
+struct kiv {
+	uint32_t lo, hi;
+};
+
+static void boxes_free(struct boxes *bs)
+{
+	free(bs->v);
+	*bs = (struct boxes){ 0 };
+}
+
+static void box_add(struct gen *g, struct boxes *bs, struct cidr c,
+		    uint32_t klo, uint32_t khi)
+{
+	uint32_t span = c.len == 0 ? 0xffffffffu :
+			c.len >= 32 ? 0 : 0xffffffffu >> c.len;
+	struct box *b = VEC_PUSH(bs->v, bs->n, bs->cap);
+
+	if (!b) {
+		g->oom = true;
+		return;
+	}
+	*b = (struct box){ c.addr & ~span, c.addr | span, klo, khi };
+}
+
+/* The set kind and key interval of a protocol match. */
+static enum set_kind proto_key(const struct proto_match *m, uint32_t *klo,
+			       uint32_t *khi)
+{
+	uint32_t p;
+
+	switch (m->kind) {
+	case PROTO_TCP:
+	case PROTO_UDP:
+		p = m->kind == PROTO_TCP ? 6 : 17;
+		*klo = p << 16 | m->port_lo;
+		*khi = p << 16 | m->port_hi;
+		return SK_L4;
+	case PROTO_NUMBER:
+		*klo = *khi = m->number;
+		return SK_PROTO;
+	case PROTO_ICMP:
+		if (m->icmp_type < 0) {
+			*klo = 0;
+			*khi = 0xffff;
+		} else if (m->icmp_code < 0) {
+			*klo = (uint32_t)m->icmp_type << 8;
+			*khi = *klo | 0xff;
+		} else {
+			*klo = *khi = (uint32_t)m->icmp_type << 8 |
+				      (uint32_t)m->icmp_code;
+		}
+		return SK_ICMP;
+	case PROTO_ALL:
+		break;
+	}
+	*klo = *khi = 0;
+	return SK_ALL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_kiv(const void *a, const void *b)
+{
+	const struct kiv *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->hi < y->hi ? -1 : x->hi > y->hi;
+}
+
+static void flush_piece(struct gen *g, struct boxes *out, uint32_t alo,
+			uint32_t ahi, const struct kiv *k, size_t nk)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (!strcmp(lines[i], s))
-			return true;
-	return false;
+	for (i = 0; i < nk; i++) {
+		struct box *b = VEC_PUSH(out->v, out->n, out->cap);
+
+		if (!b) {
+			g->oom = true;
+			return;
+		}
+		*b = (struct box){ alo, ahi, k[i].lo, k[i].hi };
+	}
 }
 
-/* The union of the ENI's groups' rules of one direction (R-4.5): egress
- * rules return (the packet goes on to the ingress gate), ingress rules
- * accept; no match drops (R-4.3). Rules that print the same are written
- * once. */
-static void gen_sg_chain(struct gen *g, const struct eni *e,
-			 enum direction dir)
+/* Rewrites bs as disjoint boxes with the same union, sorted by address,
+ * then key. The address axis is cut at every box edge; over each piece the
+ * key intervals of the boxes covering it are merged; neighbouring pieces
+ * with the same keys join. */
+static void disjoint_by_addr(struct gen *g, struct boxes *bs)
 {
-	bool out = dir == DIR_EGRESS;
-	const char *peer = out ? "daddr" : "saddr";
-	char **lines = NULL;
-	size_t nlines = 0, cap = 0, i, j;
+	struct boxes out = { 0 };
+	struct kiv *cur = NULL, *pend = NULL;
+	uint64_t *cut = NULL;
+	size_t ncut = 0, ncur, npend = 0, i, j;
+	uint32_t plo = 0, phi = 0;
 
-	sb_puts(&g->b, "\tchain ");
-	put_ident(&g->b, out ? "sgout_" : "sgin_", e->ifname);
-	sb_puts(&g->b, " {\n");
-	put_comment(&g->b, "\t\t", "%s %s %s, %zu group%s", e->r.id, e->r.name,
-		    out ? "egress" : "ingress", e->nsgs,
-		    e->nsgs == 1 ? "" : "s");
-	sb_puts(&g->b, "\n");
+	if (!bs->n)
+		return;
+	cut = calloc(2 * bs->n, sizeof(*cut));
+	cur = calloc(bs->n, sizeof(*cur));
+	pend = calloc(bs->n, sizeof(*pend));
+	if (!cut || !cur || !pend) {
+		g->oom = true;
+		goto out;
+	}
+	for (i = 0; i < bs->n; i++) {
+		cut[ncut++] = bs->v[i].alo;
+		cut[ncut++] = (uint64_t)bs->v[i].ahi + 1;
+	}
+	qsort(cut, ncut, sizeof(*cut), cmp_u64);
+	for (i = j = 0; i < ncut; i++)
+		if (!j || cut[i] != cut[j - 1])
+			cut[j++] = cut[i];
+	ncut = j;
 
-	for (i = 0; i < e->nsgs; i++) {
-		const struct sg *s = e->sgs[i];
+	for (i = 0; i + 1 < ncut; i++) {
+		uint32_t lo = (uint32_t)cut[i], hi = (uint32_t)(cut[i + 1] - 1);
+		size_t n = 0;
 
-		for (j = 0; j < s->nrules; j++) {
-			const struct sg_rule *r = &s->rules[j];
-			struct strbuf l = { 0 };
-			char **slot;
-			char *text;
-
-			if (r->dir != dir)
+		for (j = 0; j < bs->n; j++)
+			if (bs->v[j].alo <= lo && bs->v[j].ahi >= lo)
+				cur[n++] = (struct kiv){ bs->v[j].klo,
+							 bs->v[j].khi };
+		qsort(cur, n, sizeof(*cur), cmp_kiv);
+		for (j = ncur = 0; j < n; j++) {
+			if (ncur && (uint64_t)cur[j].lo <=
+					    (uint64_t)cur[ncur - 1].hi + 1) {
+				if (cur[j].hi > cur[ncur - 1].hi)
+					cur[ncur - 1].hi = cur[j].hi;
 				continue;
-			if (r->peer_kind == SG_PEER_SG) {
-				sb_printf(&l, "ip %s @", peer);
-				put_ident(&l, "sg_", r->peer_sg->r.id);
-				sb_puts(&l, " ");
+			}
+			cur[ncur++] = cur[j];
+		}
+		if (npend && ncur == npend && (uint64_t)phi + 1 == lo &&
+		    !memcmp(cur, pend, ncur * sizeof(*cur))) {
+			phi = hi;
+			continue;
+		}
+		flush_piece(g, &out, plo, phi, pend, npend);
+		memcpy(pend, cur, ncur * sizeof(*cur));
+		npend = ncur;
+		plo = lo;
+		phi = hi;
+	}
+	flush_piece(g, &out, plo, phi, pend, npend);
+	free(bs->v);
+	*bs = out;
+	out = (struct boxes){ 0 };
+out:
+	boxes_free(&out);
+	free(cut);
+	free(cur);
+	free(pend);
+}
+
+static void boxes_swap(struct boxes *bs)
+{
+	size_t i;
+
+	for (i = 0; i < bs->n; i++) {
+		struct box *b = &bs->v[i];
+
+		*b = (struct box){ b->klo, b->khi, b->alo, b->ahi };
+	}
+}
+
+/* Rewrites bs as disjoint boxes with the same union, in a canonical order:
+ * the kernel's interval sets refuse overlapping elements, and the text
+ * must not depend on rule order. Cut along the address axis and along the
+ * key axis, and keep the shorter result (the key axis on a tie): rules
+ * that share ports stay whole by key, rules that share blocks by address. */
+static void boxes_disjoint(struct gen *g, struct boxes *bs)
+{
+	struct boxes k = { 0 };
+
+	if (bs->n < 2)
+		return;
+	k.v = malloc(bs->n * sizeof(*k.v));
+	if (!k.v) {
+		g->oom = true;
+		return;
+	}
+	memcpy(k.v, bs->v, bs->n * sizeof(*k.v));
+	k.n = k.cap = bs->n;
+	boxes_swap(&k);
+	disjoint_by_addr(g, &k);
+	boxes_swap(&k);
+	disjoint_by_addr(g, bs);
+	if (k.n <= bs->n) {
+		free(bs->v);
+		*bs = k;
+	} else {
+		boxes_free(&k);
+	}
+}
+
+/* An address interval as nft writes it: an address, a prefix or a range. */
+static void put_addrs(struct strbuf *b, uint32_t lo, uint32_t hi)
+{
+	uint32_t span = hi - lo;
+	char x[16], y[16];
+
+	if (!span)
+		sb_puts(b, ip_fmt(lo, x));
+	else if (!(span & (span + 1)) && !(lo & span))
+		sb_printf(b, "%s/%d", ip_fmt(lo, x),
+			  32 - __builtin_popcount(span));
+	else
+		sb_printf(b, "%s-%s", ip_fmt(lo, x), ip_fmt(hi, y));
+}
+
+static void put_range(struct strbuf *b, uint32_t lo, uint32_t hi)
+{
+	if (lo == hi)
+		sb_printf(b, "%u", lo);
+	else
+		sb_printf(b, "%u-%u", lo, hi);
+}
+
+/* Splits a key interval (type << 8 | code) into at most max boxes of ICMP
+ * type range . code range: whole types join, partial ones stand alone (an
+ * interval needs at most 3). Returns how many. */
+struct icmp_piece {
+	uint32_t tlo, thi, clo, chi;
+};
+
+static size_t icmp_pieces(uint32_t lo, uint32_t hi, struct icmp_piece *p,
+			  size_t max)
+{
+	size_t n = 0;
+
+	while (lo <= hi && n < max) {
+		uint32_t t = lo >> 8, end;
+
+		if (!(lo & 0xff) && hi >= (t << 8 | 0xff)) {
+			uint32_t t2 = (hi & 0xff) == 0xff ? hi >> 8 :
+							    (hi >> 8) - 1;
+
+			p[n++] = (struct icmp_piece){ t, t2, 0, 0xff };
+			lo = (t2 + 1) << 8;
+			continue;
+		}
+		end = hi < (t << 8 | 0xff) ? hi : (t << 8 | 0xff);
+		p[n++] = (struct icmp_piece){ t, t, lo & 0xff, end & 0xff };
+		lo = end + 1;
+	}
+	return n;
+}
+
+/* One key interval as a set element (after "ADDR . " in named sets);
+ * ICMP keys may need several elements: sep goes between them. */
+static void put_key(struct strbuf *b, enum set_kind k, uint32_t lo,
+		    uint32_t hi, const char *prefix, const char *sep)
+{
+	struct icmp_piece p[3];
+	size_t i, n;
+
+	switch (k) {
+	case SK_L4:
+		sb_printf(b, "%s%s . ", prefix, lo >> 16 == 6 ? "tcp" : "udp");
+		put_range(b, lo & 0xffff, hi & 0xffff);
+		break;
+	case SK_PROTO:
+		sb_puts(b, prefix);
+		put_range(b, lo, hi);
+		break;
+	case SK_ICMP:
+		n = icmp_pieces(lo, hi, p, 3);
+		for (i = 0; i < n; i++) {
+			sb_printf(b, "%s%s", i ? sep : "", prefix);
+			put_range(b, p[i].tlo, p[i].thi);
+			sb_puts(b, " . ");
+			put_range(b, p[i].clo, p[i].chi);
+		}
+		break;
+	case SK_ALL:
+	case SK_N:
+		break;
+	}
+}
+
+static const char *const sk_type[SK_N] = {
+	"ipv4_addr",
+	"ipv4_addr . inet_proto . inet_service",
+	"ipv4_addr . inet_proto",
+	"ipv4_addr . icmp_type . icmp_code",
+};
+
+static const char *const sk_match[SK_N] = {
+	"", " . meta l4proto . th dport", " . meta l4proto",
+	" . icmp type . icmp code",
+};
+
+/* "sgin_<group hex>" and the like. */
+static void put_group_name(struct strbuf *b, const struct sg *s, bool out,
+			   const char *suffix)
+{
+	put_ident(b, out ? "sgout_" : "sgin_", s->r.id);
+	sb_puts(b, suffix);
+}
+
+/* The named set of a group's CIDR rules of one kind. */
+static void gen_rule_set(struct gen *g, struct strbuf *b, const struct sg *s,
+			 bool out, enum set_kind k, const struct boxes *bs)
+{
+	size_t i;
+
+	sb_puts(b, "\tset ");
+	put_group_name(b, s, out, sk_suffix[k]);
+	sb_printf(b, " {\n\t\ttype %s\n\t\tflags interval\n"
+		     "\t\telements = {\n", sk_type[k]);
+	for (i = 0; i < bs->n; i++) {
+		struct icmp_piece p[3];
+		size_t j, n = 1;
+
+		if (k == SK_ICMP)
+			n = icmp_pieces(bs->v[i].klo, bs->v[i].khi, p, 3);
+		for (j = 0; j < n; j++) {
+			sb_puts(b, "\t\t\t");
+			put_addrs(b, bs->v[i].alo, bs->v[i].ahi);
+			if (k != SK_ICMP) {
+				put_key(b, k, bs->v[i].klo, bs->v[i].khi,
+					" . ", "");
 			} else {
-				put_cidr_match(&l, peer, r->cidr);
+				sb_puts(b, " . ");
+				put_range(b, p[j].tlo, p[j].thi);
+				sb_puts(b, " . ");
+				put_range(b, p[j].clo, p[j].chi);
 			}
-			put_proto(&l, &r->proto);
-			sb_puts(&l, out ? "return" : "accept");
-			text = sb_take(&l);
-			if (!text) {
-				g->oom = true;
-				goto out;
-			}
-			if (line_seen(lines, nlines, text)) {
-				free(text);
-				continue;
-			}
-			slot = VEC_PUSH(lines, nlines, cap);
-			if (!slot) {
-				free(text);
-				g->oom = true;
-				goto out;
-			}
-			*slot = text;
-			sb_printf(&g->b, "\t\t%s", text);
-			put_comment(&g->b, " ", "%s %s", s->r.id, s->r.name);
-			sb_puts(&g->b, "\n");
+			sb_puts(b, ",\n");
 		}
 	}
-	sb_puts(&g->b, "\t\tdrop\n\t}\n\n");
+	sb_puts(b, "\t\t}\n\t}\n\n");
+}
+
+/* The protocol part of a rule that references a group: the key intervals
+ * of one kind, as one match or an anonymous set. */
+static void put_ref_keys(struct strbuf *b, enum set_kind k,
+			 const struct boxes *bs)
+{
+	static const char *const head[SK_N] = {
+		"", "meta l4proto . th dport ", "meta l4proto ",
+		"icmp type . icmp code ",
+	};
+	struct icmp_piece p[3];
+	size_t i;
+
+	if (bs->n == 1 && k == SK_L4) {
+		uint32_t lo = bs->v[0].klo & 0xffff, hi = bs->v[0].khi & 0xffff;
+		const char *l4 = bs->v[0].klo >> 16 == 6 ? "tcp" : "udp";
+
+		if (lo == 0 && hi == 0xffff)
+			sb_printf(b, "meta l4proto %s ", l4);
+		else {
+			sb_printf(b, "%s dport ", l4);
+			put_range(b, lo, hi);
+			sb_puts(b, " ");
+		}
+		return;
+	}
+	if (bs->n == 1 && k == SK_PROTO) {
+		sb_puts(b, "meta l4proto ");
+		put_range(b, bs->v[0].klo, bs->v[0].khi);
+		sb_puts(b, " ");
+		return;
+	}
+	if (bs->n == 1 && k == SK_ICMP &&
+	    icmp_pieces(bs->v[0].klo, bs->v[0].khi, p, 3) == 1) {
+		sb_puts(b, "meta l4proto icmp ");
+		if (p[0].tlo != 0 || p[0].thi != 0xff) {
+			sb_puts(b, "icmp type ");
+			put_range(b, p[0].tlo, p[0].thi);
+			sb_puts(b, " ");
+		}
+		if (p[0].clo != 0 || p[0].chi != 0xff) {
+			sb_puts(b, "icmp code ");
+			put_range(b, p[0].clo, p[0].chi);
+			sb_puts(b, " ");
+		}
+		return;
+	}
+	sb_printf(b, "%s{ ", head[k]);
+	for (i = 0; i < bs->n; i++) {
+		if (i)
+			sb_puts(b, ", ");
+		put_key(b, k, bs->v[i].klo, bs->v[i].khi, "", ", ");
+	}
+	sb_puts(b, " } ");
+}
+
+/* The rules of group s in one direction, written once per router: the
+ * CIDR rules as lookups in named interval sets (one per kind), the rules
+ * that reference a group as one rule per referenced group and kind. A
+ * match gives the verdict (egress: on to the receiver's ingress gate;
+ * ingress: accept); no match returns to the ENI's gate, which tries its
+ * next group. Sets go to sets, the chain to chains. */
+static void gen_group(struct gen *g, const struct sg *s, enum direction dir,
+		      struct strbuf *sets, struct strbuf *chains)
+{
+	const struct lab *lab = g->lab;
+	bool out = dir == DIR_EGRESS;
+	const char *peer = out ? "daddr" : "saddr";
+	const char *verdict = out ? "goto ingress_gate" : "accept";
+	struct boxes bs[SK_N] = { { 0 } };
+	size_t i, j, n = 0;
+	enum set_kind k;
+
+	sb_puts(chains, "\tchain ");
+	put_group_name(chains, s, out, "");
+	sb_puts(chains, " {\n");
+	put_comment(chains, "\t\t", "%s %s %s", s->r.id, s->r.name,
+		    out ? "egress" : "ingress");
+	sb_puts(chains, "\n");
+
+	for (i = 0; i < s->nrules; i++) {
+		const struct sg_rule *r = &s->rules[i];
+		uint32_t klo, khi;
+
+		if (r->dir != dir || r->peer_kind != SG_PEER_CIDR)
+			continue;
+		k = proto_key(&r->proto, &klo, &khi);
+		box_add(g, &bs[k], r->cidr, klo, khi);
+	}
+	for (k = 0; k < SK_N; k++)
+		boxes_disjoint(g, &bs[k]);
+	if (bs[SK_ALL].n == 1 && bs[SK_ALL].v[0].alo == 0 &&
+	    bs[SK_ALL].v[0].ahi == 0xffffffffu) {
+		/* All traffic to or from anywhere: nothing else counts. */
+		sb_printf(chains, "\t\t%s\n\t}\n\n", verdict);
+		goto out;
+	}
+	for (k = 0; k < SK_N; k++) {
+		if (!bs[k].n)
+			continue;
+		gen_rule_set(g, sets, s, out, k, &bs[k]);
+		sb_printf(chains, "\t\tip %s%s @", peer, sk_match[k]);
+		put_group_name(chains, s, out, sk_suffix[k]);
+		sb_printf(chains, " %s\n", verdict);
+		n++;
+	}
+
+	/* Rules that reference a group, by referenced group in lab order. */
+	for (j = 0; j < lab->nsgs; j++) {
+		const struct sg *h = lab->sgs[j];
+		bool any = false;
+
+		for (k = 0; k < SK_N; k++)
+			boxes_free(&bs[k]);
+		for (i = 0; i < s->nrules; i++) {
+			const struct sg_rule *r = &s->rules[i];
+			struct cidr all = { 0, 0 };
+			uint32_t klo, khi;
+
+			if (r->dir != dir || r->peer_kind != SG_PEER_SG ||
+			    r->peer_sg != h)
+				continue;
+			k = proto_key(&r->proto, &klo, &khi);
+			box_add(g, &bs[k], all, klo, khi);
+			any = true;
+		}
+		if (!any)
+			continue;
+		for (k = 0; k < SK_N; k++) {
+			boxes_disjoint(g, &bs[k]);
+			if (!bs[k].n || (k != SK_ALL && bs[SK_ALL].n))
+				continue;
+			sb_printf(chains, "\t\tip %s @", peer);
+			put_ident(chains, "sg_", h->r.id);
+			sb_puts(chains, " ");
+			if (k != SK_ALL)
+				put_ref_keys(chains, k, &bs[k]);
+			sb_printf(chains, "%s\n", verdict);
+		}
+	}
+	sb_puts(chains, "\t}\n\n");
 out:
-	for (i = 0; i < nlines; i++)
-		free(lines[i]);
-	free(lines);
+	for (k = 0; k < SK_N; k++)
+		boxes_free(&bs[k]);
+}
+
+/* An ENI's gate of one direction is the union of its groups (R-4.5): a
+ * chain per distinct list of groups, shared by the ENIs that carry exactly
+ * those, which jumps to each group's chain and drops when none matched
+ * (R-4.3). Its name lists the groups' hex IDs in lab order; past
+ * UNION_NAMED groups (the checker allows 5) the ENI's hex names it. */
+#define UNION_NAMED 8
+
+struct gate {
+	size_t sg[UNION_NAMED];	/* indexes into lab->sgs, ascending */
+	size_t n;
+	const struct eni *e;	/* the first ENI with this list */
+	bool own;		/* named after e: more than UNION_NAMED */
+};
+
+static void eni_gate(const struct lab *lab, const struct eni *e,
+		     struct gate *gt)
+{
+	size_t i, j;
+
+	*gt = (struct gate){ .e = e };
+	for (i = 0; i < lab->nsgs; i++)
+		for (j = 0; j < e->nsgs; j++)
+			if (e->sgs[j] == lab->sgs[i]) {
+				if (gt->n == UNION_NAMED) {
+					gt->own = true;
+					return;
+				}
+				gt->sg[gt->n++] = i;
+				break;
+			}
+}
+
+static bool gate_same(const struct gate *a, const struct gate *b)
+{
+	if (a->own || b->own)
+		return a->e == b->e;
+	return a->n == b->n && !memcmp(a->sg, b->sg, a->n * sizeof(a->sg[0]));
+}
+
+static void put_gate_name(struct strbuf *b, const struct lab *lab,
+			  const struct gate *gt, bool out)
+{
+	size_t i;
+
+	sb_puts(b, out ? "egress" : "ingress");
+	if (gt->own) {
+		put_ident(b, "_eni_", gt->e->ifname);
+		return;
+	}
+	if (!gt->n)
+		sb_puts(b, "_nogroup");
+	for (i = 0; i < gt->n; i++)
+		put_ident(b, "_", lab->sgs[gt->sg[i]]->r.id);
+}
+
+static void gen_gate(struct gen *g, const struct gate *gt, bool out)
+{
+	const struct lab *lab = g->lab;
+	const struct eni *e = gt->e;
+	size_t i;
+
+	sb_puts(&g->b, "\tchain ");
+	put_gate_name(&g->b, lab, gt, out);
+	sb_puts(&g->b, " {\n");
+	if (gt->own)
+		put_comment(&g->b, "\t\t", "%s %s %s, %zu groups", e->r.id,
+			    e->r.name, out ? "egress" : "ingress", e->nsgs);
+	else
+		put_comment(&g->b, "\t\t", "%s of ENIs with %zu group%s",
+			    out ? "egress" : "ingress", gt->n,
+			    gt->n == 1 ? "" : "s");
+	sb_puts(&g->b, "\n");
+	for (i = 0; i < (gt->own ? e->nsgs : gt->n); i++) {
+		const struct sg *s = gt->own ? e->sgs[i] : lab->sgs[gt->sg[i]];
+
+		sb_puts(&g->b, "\t\tjump ");
+		put_group_name(&g->b, s, out, "");
+		sb_puts(&g->b, "\n");
+	}
+	sb_puts(&g->b, "\t\tdrop\n\t}\n\n");
+}
+
+/* The distinct gates of the VPC's ENIs, in ENI order; *n set. */
+static struct gate *collect_gates(struct gen *g, size_t *n)
+{
+	const struct lab *lab = g->lab;
+	struct gate *v = NULL, gt;
+	size_t cap = 0, i, j;
+
+	*n = 0;
+	for (i = 0; i < lab->nenis; i++) {
+		struct gate *slot;
+
+		if (!eni_here(lab->enis[i], g->vpc))
+			continue;
+		eni_gate(lab, lab->enis[i], &gt);
+		for (j = 0; j < *n && !gate_same(&v[j], &gt); j++)
+			;
+		if (j < *n)
+			continue;
+		slot = VEC_PUSH(v, *n, cap);
+		if (!slot) {
+			g->oom = true;
+			return v;
+		}
+		*slot = gt;
+	}
+	return v;
+}
+
+/* sg_egress / sg_ingress: ENI ifname -> its gate chain. */
+static void gen_gate_map(struct gen *g, bool out)
+{
+	const struct lab *lab = g->lab;
+	struct gate gt;
+	size_t i, n;
+
+	sb_printf(&g->b, "\tmap %s {\n"
+			 "\t\ttype ifname : verdict\n"
+			 "\t\tcomment \"ENI -> %s gate of its groups\"\n",
+		  out ? "sg_egress" : "sg_ingress",
+		  out ? "egress" : "ingress");
+	for (i = n = 0; i < lab->nenis; i++) {
+		const struct eni *e = lab->enis[i];
+
+		if (!eni_here(e, g->vpc))
+			continue;
+		if (!n++)
+			sb_puts(&g->b, "\t\telements = {\n");
+		eni_gate(lab, e, &gt);
+		sb_printf(&g->b, "\t\t\t\"%s\" : jump ", e->ifname);
+		put_gate_name(&g->b, lab, &gt, out);
+		sb_puts(&g->b, ",\n");
+	}
+	sb_puts(&g->b, n ? "\t\t}\n\t}\n\n" : "\t}\n\n");
+}
+
+/* Which groups are carried by an ENI of this VPC: they get chains. */
+static bool *carried_groups(struct gen *g)
+{
+	const struct lab *lab = g->lab;
+	bool *c = calloc(lab->nsgs + 1, sizeof(*c));
+	size_t i, j;
+
+	if (!c) {
+		g->oom = true;
+		return NULL;
+	}
+	for (i = 0; i < lab->nenis; i++) {
+		const struct eni *e = lab->enis[i];
+
+		if (!eni_here(e, g->vpc))
+			continue;
+		for (j = 0; j < e->nsgs; j++)
+			c[sg_index(lab, e->sgs[j])] = true;
+	}
+	return c;
 }
 
 char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 {
 	struct gen g = { .lab = lab, .vpc = vpc };
+	struct strbuf chains = { 0 };
+	struct gate *gates = NULL;
+	bool *carried = NULL;
+	size_t i, ngates = 0;
 	char *text;
-	size_t i;
 
 	if (!lab || !vpc) {
 		errno = EINVAL;
@@ -598,14 +1211,20 @@ char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 	gen_port_sets(&g);
 	gen_block_sets(&g);
 	gen_sg_sets(&g);
+	/* Group chains go to chains, their rule sets here, before any
+	 * chain that names them. */
+	carried = carried_groups(&g);
+	for (i = 0; carried && i < lab->nsgs; i++) {
+		if (!carried[i])
+			continue;
+		gen_group(&g, lab->sgs[i], DIR_EGRESS, &g.b, &chains);
+		gen_group(&g, lab->sgs[i], DIR_INGRESS, &g.b, &chains);
+	}
 	gen_map(&g, "acl_out", "ENI -> outbound ACL of its subnet",
-		"aclout_", true);
-	gen_map(&g, "acl_in", "ENI -> inbound ACL of its subnet",
-		"aclin_", true);
-	gen_map(&g, "sg_egress", "ENI -> egress rules of its groups",
-		"sgout_", false);
-	gen_map(&g, "sg_ingress", "ENI -> ingress rules of its groups",
-		"sgin_", false);
+		"aclout_");
+	gen_map(&g, "acl_in", "ENI -> inbound ACL of its subnet", "aclin_");
+	gen_gate_map(&g, true);
+	gen_gate_map(&g, false);
 	gen_forward(&g);
 
 	for (i = 0; i < lab->nsubnets; i++) {
@@ -616,19 +1235,23 @@ char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 		gen_acl_chain(&g, sn, DIR_EGRESS);
 		gen_acl_chain(&g, sn, DIR_INGRESS);
 	}
-	for (i = 0; !g.oom && i < lab->nenis; i++) {
-		const struct eni *e = lab->enis[i];
-
-		if (!eni_here(e, vpc))
-			continue;
-		gen_sg_chain(&g, e, DIR_EGRESS);
-		gen_sg_chain(&g, e, DIR_INGRESS);
+	gates = collect_gates(&g, &ngates);
+	for (i = 0; i < ngates; i++) {
+		gen_gate(&g, &gates[i], true);
+		gen_gate(&g, &gates[i], false);
 	}
+	free(gates);
+	if (chains.oom)
+		g.oom = true;
+	else if (chains.len)
+		sb_puts(&g.b, chains.s);
+	sb_free(&chains);
 	/* The blank line after the last chain goes: "}\n}\n" ends the file. */
 	if (g.b.len >= 2 && !g.b.oom)
 		g.b.s[--g.b.len] = '\0';
 	sb_puts(&g.b, "}\n");
 
+	free(carried);
 	free(g.ref);
 	if (g.oom) {
 		sb_free(&g.b);

@@ -18,15 +18,28 @@
  *      drops (the "*" rule).
  *   3. "ct state established,related accept" (SGs are stateful, R-4.13-4.15,
  *      R-4.21), "ct state invalid drop".
- *   4. the sender ENI's egress chain (union of its groups' egress rules;
- *      a match returns, no match drops), then the receiving ENI's ingress
- *      chain (a match accepts, no match drops); traffic leaving by a
- *      peering is accepted after the egress gate (the peer's router holds
- *      the ingress gate); traffic entering from a peering meets only the
- *      ingress gate.
- * Group references are named sets of the member ENIs' private IPs, including
- * groups of a VPC peered by an active same-region peering (R-4.9, R-4.22,
- * R-4.23); a reference that is not usable is a set left empty (stale).
+ *   4. the sender ENI's egress gate, then the receiving ENI's ingress
+ *      gate. An ENI's gate of one direction is the union of its groups'
+ *      rules (R-4.5): a chain per distinct list of groups
+ *      (egress_/ingress_<group hexes>, shared by every ENI carrying
+ *      exactly those groups, chosen by the sg_egress/sg_ingress maps) jumps
+ *      to each group's chain in turn and drops when none matched (R-4.3).
+ *      A group's chain (sgout_/sgin_<group hex>) is written once per
+ *      router: its CIDR rules are lookups in named interval sets, one per
+ *      kind (all; block . protocol . port range; block . protocol number;
+ *      block . ICMP type . code), with disjoint elements; its references to
+ *      groups are one rule per referenced group and kind (member set, then
+ *      an anonymous set of protocol/port keys). A match in an egress group
+ *      chain goes (goto) to the ingress_gate chain; a match in an ingress
+ *      group chain accepts. ingress_gate: traffic leaving by a peering is
+ *      accepted (the peer's router holds the ingress gate of its ENIs),
+ *      any other goes to the receiver's ingress gate; traffic entering
+ *      from a peering meets only the ingress gate.
+ * Network ACL chains stay linear (at most 20 entries per direction, first
+ * match). Group references are named sets of the member ENIs' private IPs,
+ * including groups of a VPC peered by an active same-region peering
+ * (R-4.9, R-4.22, R-4.23); a reference that is not usable is a set left
+ * empty (stale).
  */
 #ifndef VPCEMU_NFTGEN_H
 #define VPCEMU_NFTGEN_H

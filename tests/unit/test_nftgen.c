@@ -204,25 +204,41 @@ Test(nftgen, egress_none_drops_everything_out)
 	struct lab *lab = lab_file("golden/nftgen/nacl.conf");
 	struct instance *app =
 		(struct instance *)model_find(lab, RES_INSTANCE, "App1");
-	char *s = ruleset(lab, "V"), *head = NULL, *out, *in;
-	const char *hex, *after;
+	struct sg *g = sg_named(lab, "SG-App");
+	char *s = ruleset(lab, "V"), *head = NULL, *out, *gate, *in, *set;
+	const char *hex = strchr(g->r.id, '-') + 1, *after;
 
 	cr_assert_not_null(app);
-	hex = strchr(app->eni->ifname, '-') + 1;
+	cr_assert_eq(app->eni->nsgs, 1);
+	cr_assert_eq(app->eni->sgs[0], g);
+	/* The group's egress chain holds no rule at all (R-4.4) ... */
 	cr_assert_neq(asprintf(&head, "\tchain sgout_%s {", hex), -1);
 	out = block(s, head);
-	/* No rule at all: only the final drop (R-4.4); replies of allowed
-	 * inbound flows pass on conntrack before this chain (R-4.15). */
 	after = strchr(strstr(out, "\t\tcomment "), '\n') + 1;
-	cr_expect_str_eq(after, "\t\tdrop\n\t}\n", "%s", out);
+	cr_expect_str_eq(after, "\t}\n", "%s", out);
 	free(head);
-	head = NULL;
+	/* ... so the ENI's gate falls through to its drop; replies of
+	 * allowed inbound flows pass on conntrack before it (R-4.15). */
+	cr_assert_neq(asprintf(&head, "\tchain egress_%s {", hex), -1);
+	gate = block(s, head);
+	after = strchr(strstr(gate, "\t\tcomment "), '\n') + 1;
+	cr_expect(!strncmp(after, "\t\tjump sgout_", 13), "%s", gate);
+	cr_expect(strstr(after, "\t\tdrop\n\t}\n"), "%s", gate);
+	free(head);
+	/* Ingress: "icmp from 0.0.0.0/0" covers "icmp time-exceeded from
+	 * 10.0.0.0/16": one element, looked up once. */
 	cr_assert_neq(asprintf(&head, "\tchain sgin_%s {", hex), -1);
 	in = block(s, head);
-	cr_expect(strstr(in, "\t\tmeta l4proto icmp accept"), "%s", in);
-	cr_expect(strstr(in, "\t\tip saddr 10.0.0.0/16 meta l4proto icmp "
-			     "icmp type 11 accept"), "%s", in);
+	cr_expect(strstr(in, "\t\tip saddr . icmp type . icmp code "
+			     "@sgin_"), "%s", in);
+	free(head);
+	cr_assert_neq(asprintf(&head, "\tset sgin_%s_icmp {", hex), -1);
+	set = block(s, head);
+	cr_expect(strstr(set, "elements = {\n\t\t\t0.0.0.0/0 . 0-255 . "
+			      "0-255,\n\t\t}"), "%s", set);
+	free(set);
 	free(in);
+	free(gate);
 	free(out);
 	free(head);
 	free(s);
@@ -235,6 +251,7 @@ Test(nftgen, default_sg_references_itself)
 	struct sg *def = sg_named(lab, "Main.default");
 	char *s = ruleset(lab, "Main"), *set = sg_set_head(lab, "Main.default");
 	char *members = block(s, set), *rule = NULL;
+	const char *p;
 	size_t i, n = 0;
 
 	golden(lab, "default-sg");
@@ -253,9 +270,17 @@ Test(nftgen, default_sg_references_itself)
 	cr_expect_eq(lab->nenis, 4);
 	cr_assert_neq(asprintf(&rule, "\t\tip saddr @sg_%s accept",
 			       strchr(def->r.id, '-') + 1), -1);
-	for (const char *p = s; (p = strstr(p, rule)); p++)
+	for (p = s; (p = strstr(p, rule)); p++)
 		n++;
-	cr_expect_eq(n, lab->nenis, "%zu ingress chains admit the group", n);
+	/* Written once, in the group's chain, whatever the ENI count. */
+	cr_expect_eq(n, 1, "%zu rules admit the group", n);
+	free(rule);
+	rule = NULL;
+	cr_assert_neq(asprintf(&rule, " : jump ingress_%s,\n",
+			       strchr(def->r.id, '-') + 1), -1);
+	for (n = 0, p = s; (p = strstr(p, rule)); p++)
+		n++;
+	cr_expect_eq(n, lab->nenis, "%zu ENIs use the group's gate", n);
 	free(rule);
 	free(members);
 	free(set);
