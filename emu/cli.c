@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "vpcemu/ctl.h"
+#include "vpcemu/describe.h"
+#include "vpcemu/ec2.h"
 #include "vpcemu/labops.h"
 #include "vpcemu/model.h"
 #include "vpcemu/nsexec.h"
@@ -487,6 +489,103 @@ static int cmd_status(int argc, char **argv)
 			   true, false);
 }
 
+/* ---- ec2 / describe ------------------------------------------------- */
+
+/* Sends an AWS-style command line to the daemon; prints its JSON, or a
+ * table when asked. argv holds the command and its options only. */
+static int ec2_call(const char *cmd, const char *lab, int argc, char **argv,
+		    bool table)
+{
+	json_t *args = json_object(), *jargv = json_array();
+	const char *out, *err;
+	json_t *rep = NULL;
+	int i, r, code = 1;
+
+	if (!args || !jargv) {
+		json_decref(args);
+		json_decref(jargv);
+		fprintf(stderr, "vpcemu %s: out of memory\n", cmd);
+		return 1;
+	}
+	for (i = 0; i < argc; i++)
+		json_array_append_new(jargv, json_string(argv[i]));
+	json_object_set_new(args, "argv", jargv);
+	if (lab)
+		json_object_set_new(args, "lab", json_string(lab));
+	if (!table)
+		return daemon_call(cmd, "ec2", args, true, false);
+	r = ctl_call("ec2", args, true, &rep);
+	json_decref(args);
+	if (r) {
+		fprintf(stderr, "vpcemu %s: vpcemud at %s: %s\n", cmd,
+			ctl_socket_path(), strerror(-r));
+		return 1;
+	}
+	ctl_reply_parse(rep, &code, &out, &err, NULL);
+	fputs(err, stderr);
+	if (!code && *out) {
+		json_t *j = json_loads(out, 0, NULL);
+		char *t = j ? describe_table(j) : NULL;
+
+		fputs(t ? t : out, stdout);
+		free(t);
+		json_decref(j);
+	}
+	json_decref(rep);
+	return code;
+}
+
+/* --lab LAB and --output FMT may stand anywhere; the rest is the command
+ * line for the daemon, in order. Returns the new argc. */
+static int take_options(int argc, char **argv, const char **lab,
+			const char **output)
+{
+	int i, n = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (i + 1 < argc && !strcmp(argv[i], "--lab"))
+			*lab = argv[++i];
+		else if (i + 1 < argc && !strcmp(argv[i], "--output"))
+			*output = argv[++i];
+		else
+			argv[n++] = argv[i];
+	}
+	return n;
+}
+
+static int cmd_ec2(int argc, char **argv)
+{
+	const char *lab = NULL, *output = "json";
+
+	argc = take_options(argc - 1, argv + 1, &lab, &output);
+	if (argc < 1 || !ec2_is_command(argv[1]))
+		return usage_error("ec2", argc < 1 ? "expects a command"
+					   : "unknown command");
+	if (strcmp(output, "json") && strcmp(output, "table"))
+		return usage_error("ec2", "--output is json or table");
+	if (lab && !ctl_lab_name_ok(lab))
+		return usage_error("ec2", "bad lab name");
+	return ec2_call("ec2", lab, argc, argv + 1, !strcmp(output, "table"));
+}
+
+static int cmd_describe(int argc, char **argv)
+{
+	const char *lab = NULL;
+	const char *output = isatty(STDOUT_FILENO) ? "table" : "json";
+	char *args[2] = { "describe", NULL };
+
+	argc = take_options(argc - 1, argv + 1, &lab, &output);
+	if (argc > 1)
+		return usage_error("describe", "expects at most one type");
+	if (strcmp(output, "json") && strcmp(output, "table"))
+		return usage_error("describe", "--output is json or table");
+	if (lab && !ctl_lab_name_ok(lab))
+		return usage_error("describe", "bad lab name");
+	args[1] = argc ? argv[1] : NULL;
+	return ec2_call("describe", lab, argc + 1, args,
+			!strcmp(output, "table"));
+}
+
 /* ---- exec -------------------------------------------------------------- */
 
 static int cmd_exec(int argc, char **argv)
@@ -735,6 +834,19 @@ static const struct cmd cmds[] = {
 	  "association changes those objects alone; namespaces and traffic of\n"
 	  "everything else stay as they are. The lab must be up (vpcemu up).\n"
 	  "Prints what was done and where. Needs root." },
+	{ "ec2", cmd_ec2, "ec2 COMMAND [--lab LAB] [--output json|table] [OPTIONS]",
+	  "Change or inspect a running lab with the AWS CLI's commands and\n"
+	  "options, e.g. create-vpc-peering-connection, accept-vpc-peering-\n"
+	  "connection, create-route, authorize-security-group-ingress,\n"
+	  "create-network-acl-entry, run-instances, describe-route-tables.\n"
+	  "IDs or lab names are accepted wherever AWS takes an ID. Changes go\n"
+	  "through the same path as apply; errors are AWS's (exit 254).\n"
+	  "--lab is needed when several labs are up." },
+	{ "describe", cmd_describe,
+	  "describe [TYPE] [--lab LAB] [--output json|table]",
+	  "Resources of a running lab, AWS-shaped: vpcs, subnets, route-tables,\n"
+	  "vpc-peering-connections, security-groups, network-acls, instances\n"
+	  "(all when no TYPE). A table on a terminal, JSON otherwise." },
 	{ "status", cmd_status, "status [LAB]",
 	  "List running labs, or one lab's instances with their namespaces." },
 	{ "exec", cmd_exec, "exec [--lab LAB] INSTANCE -- CMD...",

@@ -117,6 +117,7 @@ enum ctl_arg_type {
 	CTL_ARG_PATH,		/* absolute path below PATH_MAX */
 	CTL_ARG_LABNAME,	/* ctl_lab_name_ok */
 	CTL_ARG_BOOL,
+	CTL_ARG_ARGV,		/* 1 to 64 strings of at most 4 KiB each */
 };
 
 struct ctl_arg {
@@ -155,12 +156,19 @@ static const struct ctl_arg status_args[] = {
 	{ 0 },
 };
 
+static const struct ctl_arg ec2_args[] = {
+	{ "lab", CTL_ARG_LABNAME, false },
+	{ "argv", CTL_ARG_ARGV, true },
+	{ 0 },
+};
+
 static const struct ctl_op ctl_ops[] = {
 	{ "ping", no_args, { NULL, NULL } },
 	{ "up", up_args, { NULL, NULL } },
 	{ "apply", up_args, { NULL, NULL } },
 	{ "down", down_args, { "name", "file" } },
 	{ "status", status_args, { NULL, NULL } },
+	{ "ec2", ec2_args, { NULL, NULL } },
 };
 
 bool ctl_lab_name_ok(const char *name)
@@ -206,6 +214,28 @@ static int check_arg(const struct ctl_arg *a, const json_t *v, char *err,
 			return 0;
 		snprintf(err, errlen, "argument '%s' is a boolean", a->key);
 		return -EINVAL;
+	}
+	if (a->type == CTL_ARG_ARGV) {
+		size_t i, k = json_array_size(v);
+
+		if (!json_is_array(v) || k < 1 || k > 64) {
+			snprintf(err, errlen, "argument '%s' is an array of 1 "
+				 "to 64 strings", a->key);
+			return -EINVAL;
+		}
+		for (i = 0; i < k; i++) {
+			const json_t *e = json_array_get(v, i);
+
+			if (!json_is_string(e) || json_string_length(e) > 4096 ||
+			    strlen(json_string_value(e)) !=
+				    json_string_length(e)) {
+				snprintf(err, errlen, "argument '%s': element %zu "
+					 "is not a string of at most 4 KiB",
+					 a->key, i);
+				return -EINVAL;
+			}
+		}
+		return 0;
 	}
 	if (!json_is_string(v)) {
 		snprintf(err, errlen, "argument '%s' is a string", a->key);

@@ -22,6 +22,7 @@
  * Labs live in the kernel and in state files, not in this process: SIGTERM
  * leaves them up, and a restarted daemon finds them again.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -44,10 +45,15 @@
 #include <unistd.h>
 
 #include "vpcemu/ctl.h"
+#include "vpcemu/describe.h"
+#include "vpcemu/ec2.h"
 #include "vpcemu/diff.h"
 #include "vpcemu/evloop.h"
 #include "vpcemu/labops.h"
 #include "vpcemu/model.h"
+#include "vpcemu/print.h"
+#include "vpcemu/state.h"
+#include "vpcemu/util.h"
 
 #ifndef SO_PEERGROUPS
 #define SO_PEERGROUPS 59
@@ -390,7 +396,7 @@ static void op_apply(const struct peer *p, json_t *args, struct reply *r)
 		return;
 	logmsg(LOG_INFO, lab->name, "apply from %s (uid %u)", file,
 	       (unsigned)p->cred.uid);
-	e = labops_apply(lab, &res, &err);
+	e = labops_apply(lab, NULL, &res, &err);
 	if (e) {
 		fprintf(r->err, "vpcemu apply: %s\n", err.what);
 		if (res.changed)
@@ -433,6 +439,149 @@ out:
 	free(sum);
 	labops_apply_result_free(&res);
 	lab_free(lab);
+}
+
+/* "create-route" -> "CreateRoute", as the AWS CLI names the operation. */
+static void operation_name(const char *cmd, char *out, size_t len)
+{
+	size_t n = 0;
+	bool up = true;
+
+	for (; *cmd && n + 1 < len; cmd++) {
+		if (*cmd == '-') {
+			up = true;
+			continue;
+		}
+		out[n++] = up ? (char)toupper((unsigned char)*cmd) : *cmd;
+		up = false;
+	}
+	out[n] = '\0';
+}
+
+static char *ec2_state_path(const char *lab)
+{
+	return str_printf("%s/%s.ec2.json", state_dir(), lab);
+}
+
+/* The lab a command is for: the one named, or the only one running. */
+static char *ec2_lab_name(json_t *args, struct reply *r)
+{
+	const char *name = arg_str(args, "lab");
+	char **labs = NULL, *one = NULL;
+	size_t n = 0;
+
+	if (name)
+		return strdup(name);
+	if (state_list(&labs, &n) == 0 && n == 1)
+		one = strdup(labs[0]);
+	else
+		fprintf(r->err, "vpcemu ec2: %s; say which with --lab LAB\n",
+			n ? "several labs are up" : "no lab is up");
+	state_names_free(labs, n);
+	return one;
+}
+
+/* AWS-style commands on a running lab: the model changes (ec2_run), is
+ * printed as lab text, and goes through the same apply as `vpcemu apply`;
+ * describe reads the model. Errors as the AWS CLI prints them, exit 254. */
+static void op_ec2(const struct peer *p, json_t *args, struct reply *r)
+{
+	json_t *jargv = json_object_get(args, "argv"), *out = NULL, *js;
+	struct ec2_clock clock = { .now = time(NULL) };
+	struct labops_apply_result res = { 0 };
+	struct ec2_state st = { 0 };
+	struct ec2_error e = { .code = "" };
+	struct lab_error err = { { 0 } };
+	char **argv = NULL, *name, *path = NULL, *text = NULL, op[64];
+	struct lab *lab = NULL;
+	size_t argc = json_array_size(jargv), i;
+	bool describe_all;
+	int rc;
+
+	r->exit = CTL_EXIT_FAIL;
+	name = ec2_lab_name(args, r);
+	if (!name)
+		return;
+	argv = calloc(argc + 1, sizeof(*argv));
+	path = ec2_state_path(name);
+	if (!argv || !path) {
+		fprintf(r->err, "vpcemu ec2: out of memory\n");
+		goto out;
+	}
+	for (i = 0; i < argc; i++)
+		argv[i] = (char *)json_string_value(json_array_get(jargv, i));
+	if (labops_running_lab(name, &lab, &err)) {
+		fprintf(r->err, "vpcemu ec2: %s\n", err.what);
+		goto out;
+	}
+	js = json_load_file(path, 0, NULL);
+	if (js && ec2_state_from_json(&st, js))
+		logmsg(LOG_WARNING, name, "ignoring a malformed %s", path);
+	json_decref(js);
+
+	describe_all = !strcmp(argv[0], "describe");
+	if (describe_all) {
+		rc = ec2_tick(lab, &st, &clock);
+		out = describe_lab_state(lab, &st, argc > 1 ? argv[1] : NULL,
+					 clock.now);
+		if (rc >= 0 && !out)
+			rc = -ENOMEM;
+	} else {
+		rc = ec2_run(lab, &st, (int)argc, argv, &clock, &out, &e);
+	}
+	if (rc == -EINVAL || rc == -ENOTSUP) {
+		operation_name(argv[0], op, sizeof(op));
+		fprintf(r->err, "\nAn error occurred (%s) when calling the %s "
+			"operation: %s\n", e.code, op, e.message);
+		r->exit = 254;
+		goto out;
+	} else if (rc < 0) {
+		fprintf(r->err, "vpcemu ec2: %s\n", strerror(-rc));
+		goto out;
+	}
+
+	/* Persist and apply only what changed (describe-* and failed
+	 * transitions change nothing: apply then says so). */
+	text = print_lab(lab);
+	if (!text) {
+		fprintf(r->err, "vpcemu ec2: lab %s cannot be written back as a "
+			"lab file: %s\n", name, strerror(errno));
+		goto out;
+	}
+	rc = labops_apply(lab, text, &res, &err);
+	if (rc) {
+		fprintf(r->err, "vpcemu ec2: %s\n", err.what);
+		logmsg(LOG_ERR, name, "%s: apply failed: %s", argv[0],
+		       err.what);
+		goto out;
+	}
+	js = ec2_state_to_json(&st);
+	if (!js || json_dump_file(js, path, JSON_SORT_KEYS) < 0)
+		logmsg(LOG_ERR, name, "cannot save %s", path);
+	json_decref(js);
+	if (res.nops)
+		logmsg(LOG_INFO, name, "%s: %zu operation%s in %zu namespace%s",
+		       argv[0], res.nops, res.nops == 1 ? "" : "s",
+		       res.ntouched, res.ntouched == 1 ? "" : "s");
+	if (json_object_size(out) || json_array_size(out)) {
+		char *o = json_dumps(out, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+
+		if (o)
+			fprintf(r->out, "%s\n", o);
+		free(o);
+	}
+	json_object_set_new(r->result, "lab", json_string(name));
+	json_object_set_new(r->result, "operations", json_integer(res.nops));
+	r->exit = CTL_EXIT_OK;
+out:
+	labops_apply_result_free(&res);
+	json_decref(out);
+	ec2_state_free(&st);
+	lab_free(lab);
+	free(text);
+	free(path);
+	free(argv);
+	free(name);
 }
 
 static void op_down(const struct peer *p, json_t *args, struct reply *r)
@@ -582,6 +731,7 @@ static const struct {
 	{ "apply", op_apply },
 	{ "down", op_down },
 	{ "status", op_status },
+	{ "ec2", op_ec2 },
 };
 
 /* ---- clients ----------------------------------------------------------- */

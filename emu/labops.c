@@ -570,8 +570,8 @@ static int old_plan(const struct lab_state *st, struct lab **ret_lab,
 	return r;
 }
 
-int labops_apply(const struct lab *lab, struct labops_apply_result *res,
-		 struct lab_error *err)
+int labops_apply(const struct lab *lab, const char *given_text,
+		 struct labops_apply_result *res, struct lab_error *err)
 {
 	struct lab_state *st = NULL, s = { 0 };
 	struct lab *old_lab = NULL;
@@ -623,7 +623,13 @@ int labops_apply(const struct lab *lab, struct labops_apply_result *res,
 	if (!strcmp(digest, st->digest) && !strcmp(st->status, "up"))
 		goto out;	/* nothing changed */
 
-	r = lab_text(lab, digest, &text, &len);
+	if (given_text) {
+		len = strlen(given_text);
+		text = strdup(given_text);
+		r = text ? 0 : -ENOMEM;
+	} else {
+		r = lab_text(lab, digest, &text, &len);
+	}
 	if (r) {
 		snprintf(err->what, sizeof(err->what),
 			 r == -ESTALE ? "%s changed while being applied; run "
@@ -703,6 +709,27 @@ out:
 	plan_free(p);
 	plan_free(old);
 	lab_free(old_lab);
+	state_free(st);
+	return r;
+}
+
+int labops_running_lab(const char *name, struct lab **ret_lab,
+		       struct lab_error *err)
+{
+	struct lab_state *st = NULL;
+	struct plan *p = NULL;
+	int r;
+
+	*ret_lab = NULL;
+	r = state_load(name, &st);
+	if (r) {
+		snprintf(err->what, sizeof(err->what), r == -ENOENT
+			 ? "lab %s is not up" : "read state of lab %s: %s",
+			 name, strerror(-r));
+		return r;
+	}
+	r = old_plan(st, ret_lab, &p, err);
+	plan_free(p);
 	state_free(st);
 	return r;
 }

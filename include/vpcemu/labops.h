@@ -64,10 +64,18 @@ struct labops_apply_result {
  * says which and what to do. A failure in the kernel leaves the state file
  * in status "applying" with every namespace of both plans, so that apply
  * again converges and down removes everything. Free res with
- * labops_apply_result_free, whatever the return. */
-int labops_apply(const struct lab *lab, struct labops_apply_result *res,
-		 struct lab_error *err);
+ * labops_apply_result_free, whatever the return. text is the lab file text
+ * to keep for the next apply: NULL reads lab->file again (apply FILE);
+ * a model changed by a command passes print_lab's text. */
+int labops_apply(const struct lab *lab, const char *text,
+		 struct labops_apply_result *res, struct lab_error *err);
 void labops_apply_result_free(struct labops_apply_result *res);
+
+/* The running lab name as last applied, rebuilt from its kept text (what
+ * an AWS-style command changes). Returns 0 with *ret_lab (caller
+ * lab_free's), or -errno with err set (-ENOENT: not up). */
+int labops_running_lab(const char *name, struct lab **ret_lab,
+		       struct lab_error *err);
 
 /* Finds instance (name or ID) among running labs (only in lab_name when
  * given). Returns 0 with *ret_state (caller state_free's) and *ret_index,
