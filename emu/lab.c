@@ -18,8 +18,14 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/select.h>
+#include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <stdint.h>
 
 #include "vpcemu/diff.h"
 #include "vpcemu/lab.h"
@@ -73,76 +79,152 @@ static void lab_fd_headroom(size_t nns)
 	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+/* "net/ipv4/neigh/DEV/proxy_delay" = integer (USER_HZ, 1/100 s): set over
+ * rtnetlink instead (link_proxy_delay, in ms), without entering the
+ * namespace. Returns true and fills dev/ms when path is one. */
+static bool sysctl_proxy_delay(const struct plan_sysctl *s, char *dev,
+			       size_t len, uint64_t *ms)
+{
+	static const char pre[] = "net/ipv4/neigh/", post[] = "/proxy_delay";
+	size_t pl = strlen(s->path), dl;
+	unsigned long long v;
+	char *end;
+
+	if (pl <= sizeof(pre) - 1 + sizeof(post) - 1 ||
+	    strncmp(s->path, pre, sizeof(pre) - 1) ||
+	    strcmp(s->path + pl - (sizeof(post) - 1), post))
+		return false;
+	dl = pl - (sizeof(pre) - 1) - (sizeof(post) - 1);
+	if (dl >= len || memchr(s->path + sizeof(pre) - 1, '/', dl) ||
+	    !strcmp(s->path + sizeof(pre) - 1, "default/proxy_delay"))
+		return false;
+	errno = 0;
+	v = strtoull(s->value, &end, 10);
+	if (errno || end == s->value || *end || s->value[0] == '-' ||
+	    v > UINT64_MAX / 10)
+		return false;
+	memcpy(dev, s->path + sizeof(pre) - 1, dl);
+	dev[dl] = '\0';
+	*ms = v * 10;
+	return true;
+}
+
+/* Writes sysctl s with handle h: proxy_delay over rtnetlink, the rest
+ * by the caller inside the namespace (returns 1 then). */
+static int sysctl_netlink(struct nsh *h, const struct plan_sysctl *s)
+{
+	char dev[IFNAMSIZ];
+	uint64_t ms;
+
+	if (!sysctl_proxy_delay(s, dev, sizeof(dev), &ms))
+		return 1;
+	return link_proxy_delay(h, dev, ms);
+}
+
 struct sysctl_batch {
 	const struct plan *p;
-	size_t from, to;	/* same namespace */
-	bool device;
-	size_t failed;
+	const size_t *idx;	/* entries of p->sysctls, one namespace */
+	size_t n, failed;
 };
 
 static int sysctl_batch_fn(void *data)
 {
 	struct sysctl_batch *b = data;
 	const struct plan_sysctl *s;
+	int netfd, r = 0;
+	size_t i;
+
+	/* One walk through /proc/sys/net for the namespace's writes. */
+	netfd = netns_sysctl_net_here();
+	for (i = 0; i < b->n; i++) {
+		s = &b->p->sysctls[b->idx[i]];
+		r = netns_sysctl_write_at(netfd, s->path, s->value);
+		if (r < 0) {
+			b->failed = i;
+			break;
+		}
+	}
+	if (netfd >= 0)
+		close(netfd);
+	return r;
+}
+
+/* Writes the entries idx[0..n) (all of namespace ns): those netlink can
+ * carry first, then the others in one visit of the namespace. idx is
+ * reordered. */
+static int sysctls_in_ns(const struct plan *p, struct nsh *h, size_t *idx,
+			 size_t n, struct lab_error *err)
+{
+	struct sysctl_batch b = { .p = p, .idx = idx };
+	const struct plan_sysctl *s;
 	size_t i;
 	int r;
 
-	for (i = b->from; i < b->to; i++) {
-		s = &b->p->sysctls[i];
-		if (diff_sysctl_is_device(s->path) != b->device)
-			continue;
-		r = netns_sysctl_write_here(s->path, s->value);
-		if (r < 0) {
-			b->failed = i;
-			return r;
-		}
+	for (i = 0; i < n; i++) {
+		s = &p->sysctls[idx[i]];
+		r = sysctl_netlink(h, s);
+		if (r < 0)
+			return lab_fail(err, r, "set sysctl %s=%s in %s",
+					s->path, s->value, p->ns[s->ns].name);
+		if (r > 0)
+			idx[b.n++] = idx[i];
+	}
+	if (!b.n)
+		return 0;
+	r = netns_run(h, sysctl_batch_fn, &b);
+	if (r < 0) {
+		s = &p->sysctls[idx[b.failed]];
+		return lab_fail(err, r, "set sysctl %s=%s in %s", s->path,
+				s->value, p->ns[s->ns].name);
 	}
 	return 0;
 }
 
 /* Writes the namespace-wide or the device sysctls, entering each
- * namespace once per run of consecutive entries. */
+ * namespace at most once per run of consecutive entries. */
 static int lab_sysctls(const struct plan *p, struct nsh **h, bool device,
 		       struct lab_error *err)
 {
-	struct sysctl_batch b = { .p = p, .device = device };
-	const struct plan_sysctl *s;
-	size_t i, j, k;
-	bool any;
-	int r;
+	size_t i, j, n, *idx;
+	int r = 0;
 
-	for (i = 0; i < p->nsysctls; i = j) {
-		any = false;
+	idx = calloc(p->nsysctls ? p->nsysctls : 1, sizeof(*idx));
+	if (!idx)
+		return lab_fail(err, -ENOMEM, "set sysctls");
+	for (i = 0; r >= 0 && i < p->nsysctls; i = j) {
+		n = 0;
 		for (j = i; j < p->nsysctls && p->sysctls[j].ns == p->sysctls[i].ns;
 		     j++)
-			any |= diff_sysctl_is_device(p->sysctls[j].path) == device;
-		if (!any)
-			continue;
-		b.from = i;
-		b.to = j;
-		b.failed = i;
-		r = netns_run(h[p->sysctls[i].ns], sysctl_batch_fn, &b);
-		if (r < 0) {
-			k = b.failed;
-			s = &p->sysctls[k];
-			return lab_fail(err, r, "set sysctl %s=%s in %s",
-					s->path, s->value, p->ns[s->ns].name);
-		}
+			if (diff_sysctl_is_device(p->sysctls[j].path) == device)
+				idx[n++] = j;
+		if (n)
+			r = sysctls_in_ns(p, h[p->sysctls[i].ns], idx, n, err);
 	}
-	return 0;
+	free(idx);
+	return r;
 }
 
 static int lab_namespaces(const struct plan *p, struct nsh **h,
 			  struct lab_error *err)
 {
+	struct netns_dir *d;
 	size_t i;
 	int r;
 
+	/* /run/netns prepared and locked once for the lab. */
+	r = netns_dir_lock(&d);
+	if (r < 0)
+		return lab_fail(err, r, "prepare %s", NETNS_RUN_DIR);
 	for (i = 0; i < p->nns; i++) {
-		r = netns_create(p->ns[i].name, true);
-		if (r < 0)
+		r = netns_dir_create(d, p->ns[i].name, true);
+		if (r < 0) {
+			netns_dir_unlock(d);
 			return lab_fail(err, r, "create namespace %s",
 					p->ns[i].name);
+		}
+	}
+	netns_dir_unlock(d);
+	for (i = 0; i < p->nns; i++) {
 		r = netns_open(p->ns[i].name, &h[i]);
 		if (r < 0)
 			return lab_fail(err, r, "open namespace %s",
@@ -345,8 +427,55 @@ static int lab_nfts(const struct plan *p, struct nsh **h,
 	return 0;
 }
 
-/* true when path holds exactly content. */
-static bool file_same(const char *path, const char *content)
+/* /etc/netns/NS is a symlink to LAB_ETC_STORE/NS, a directory on a tmpfs:
+ * removing directories from the root file system blocks in synchronous
+ * discards here (ext4 mounted with discard, ~3 ms per rmdir), symlinks
+ * there and files on tmpfs cost microseconds. `ip netns exec` and nsexec
+ * follow the link. The store is mounted once per host (never per lab) when
+ * /run is not a tmpfs already. */
+#define LAB_ETC_STORE_PARENT "/run/vpcemu"
+#define LAB_ETC_STORE LAB_ETC_STORE_PARENT "/etc"
+
+/* The store's directory fd, mounting the tmpfs first if needed, under a
+ * lock so that two processes never stack two mounts. Returns fd or -errno. */
+static int etc_store_open(void)
+{
+	struct statfs st;
+	int pfd, fd = -1, r = 0;
+
+	if (mkdir(LAB_ETC_STORE_PARENT, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	pfd = open(LAB_ETC_STORE_PARENT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	if (flock(pfd, LOCK_EX) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (mkdirat(pfd, "etc", 0755) < 0 && errno != EEXIST) {
+		r = -errno;
+		goto out;
+	}
+	if (statfs(LAB_ETC_STORE, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (st.f_type != TMPFS_MAGIC &&
+	    mount("vpcemu-etc", LAB_ETC_STORE, "tmpfs",
+		  MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755") < 0) {
+		r = -errno;
+		goto out;
+	}
+	fd = open(LAB_ETC_STORE, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		r = -errno;
+out:
+	close(pfd);		/* drops the lock */
+	return r < 0 ? r : fd;
+}
+
+/* true when dfd/name holds exactly content. */
+static bool file_same(int dfd, const char *name, const char *content)
 {
 	size_t len = strlen(content), got = 0;
 	char buf[4096];
@@ -354,7 +483,7 @@ static bool file_same(const char *path, const char *content)
 	ssize_t n;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	for (;;) {
@@ -371,44 +500,161 @@ out:
 	return same;
 }
 
-/* Writes dir/name atomically (temporary file, rename): `ip netns exec`
- * never sees half a resolv.conf. An identical file is left alone. */
-static int file_write(const char *dir, const char *name, const char *content)
+static int write_all(int fd, const char *content)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
 	size_t len = strlen(content), off = 0;
 	ssize_t w;
-	int fd, n, r = 0;
 
-	if (!*name || strchr(name, '/') || name[0] == '.')
-		return -EINVAL;
-	n = snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -ENAMETOOLONG;
-	n = snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	if (file_same(path, content))
-		return 0;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
 	while (off < len) {
 		w = write(fd, content + off, len - off);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0) {
-			r = -errno;
-			break;
-		}
+		if (w < 0)
+			return -errno;
 		off += (size_t)w;
 	}
+	return 0;
+}
+
+/* Writes dfd/name. In a directory that is new (fresh: nobody sees it yet)
+ * directly; otherwise atomically (temporary file, rename), so that `ip
+ * netns exec` never sees half a resolv.conf, and an identical file is left
+ * alone. */
+static int file_write(int dfd, const char *name, const char *content,
+		      bool fresh)
+{
+	char tmp[NAME_MAX + 1];
+	int fd, n, r;
+
+	if (!*name || strchr(name, '/') || name[0] == '.')
+		return -EINVAL;
+	if (fresh) {
+		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			    0644);
+		if (fd >= 0) {
+			r = write_all(fd, content);
+			if (close(fd) < 0 && !r)
+				r = -errno;
+			if (r < 0)
+				unlinkat(dfd, name, 0);
+			return r;
+		}
+		if (errno != EEXIST)
+			return -errno;
+	}
+	n = snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	if (file_same(dfd, name, content))
+		return 0;
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+			      O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, content);
 	if (close(fd) < 0 && !r)
 		r = -errno;
-	if (!r && rename(tmp, path) < 0)
+	if (!r && renameat(dfd, tmp, dfd, name) < 0)
 		r = -errno;
 	if (r < 0)
-		unlink(tmp);
+		unlinkat(dfd, tmp, 0);
+	return r;
+}
+
+static int rm_tree_at(int dfd, const char *name);
+
+/* Makes etcfd/name the symlink to LAB_ETC_STORE/name, replacing whatever
+ * else holds the name (a directory of an older vpcemu). */
+static int etc_link(int etcfd, const char *name)
+{
+	char target[PATH_MAX], cur[PATH_MAX];
+	ssize_t n;
+	int len, r;
+
+	len = snprintf(target, sizeof(target), "%s/%s", LAB_ETC_STORE, name);
+	if (len < 0 || (size_t)len >= sizeof(target))
+		return -ENAMETOOLONG;
+	if (symlinkat(target, etcfd, name) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -errno;
+	n = readlinkat(etcfd, name, cur, sizeof(cur));
+	if (n == len && !memcmp(cur, target, (size_t)len))
+		return 0;
+	r = rm_tree_at(etcfd, name);
+	if (r < 0)
+		return r;
+	return symlinkat(target, etcfd, name) < 0 ? -errno : 0;
+}
+
+/* Open directories for writing lab files: the store, /etc/netns. */
+struct etc_dirs {
+	int store, etc;
+};
+
+static void etc_dirs_close(struct etc_dirs *d)
+{
+	if (d->store >= 0)
+		close(d->store);
+	if (d->etc >= 0)
+		close(d->etc);
+	d->store = d->etc = -1;
+}
+
+static int etc_dirs_open(struct etc_dirs *d, struct lab_error *err)
+{
+	d->etc = -1;
+	d->store = etc_store_open();
+	if (d->store < 0)
+		return lab_fail(err, d->store, "prepare %s (tmpfs)",
+				LAB_ETC_STORE);
+	d->etc = open(NETNS_ETC_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->etc < 0 && errno == ENOENT) {
+		if (mkdir(NETNS_ETC_DIR, 0755) < 0 && errno != EEXIST)
+			goto fail;
+		d->etc = open(NETNS_ETC_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (d->etc >= 0)
+		return 0;
+fail:
+	d->etc = -errno;
+	etc_dirs_close(d);
+	return lab_fail(err, -errno, "open %s", NETNS_ETC_DIR);
+}
+
+/* Writes files [0, n) of p, all of one namespace, under /etc/netns/NS/:
+ * its store directory first, the symlink last. */
+static int lab_files_ns(const struct plan *p, const struct plan_file *f,
+			size_t n, const struct etc_dirs *d,
+			struct lab_error *err)
+{
+	const char *ns = p->ns[f->ns].name;
+	bool fresh;
+	size_t i;
+	int dfd, r = 0;
+
+	if (!*ns || strchr(ns, '/') || !strcmp(ns, ".") || !strcmp(ns, ".."))
+		return lab_fail(err, -EINVAL, "write %s/%s", NETNS_ETC_DIR, ns);
+	fresh = mkdirat(d->store, ns, 0755) == 0;
+	if (!fresh && errno != EEXIST)
+		return lab_fail(err, -errno, "create %s/%s", LAB_ETC_STORE, ns);
+	dfd = openat(d->store, ns, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				   O_CLOEXEC);
+	if (dfd < 0)
+		return lab_fail(err, -errno, "open %s/%s", LAB_ETC_STORE, ns);
+	for (i = 0; !r && i < n; i++) {
+		r = file_write(dfd, f[i].name, f[i].content, fresh);
+		if (r < 0)
+			lab_fail(err, r, "write %s/%s/%s", NETNS_ETC_DIR, ns,
+				 f[i].name);
+	}
+	close(dfd);
+	if (!r) {
+		r = etc_link(d->etc, ns);
+		if (r < 0)
+			lab_fail(err, r, "link %s/%s to %s/%s", NETNS_ETC_DIR,
+				 ns, LAB_ETC_STORE, ns);
+	}
 	return r;
 }
 
@@ -416,35 +662,37 @@ static int file_write(const char *dir, const char *name, const char *content)
 static int lab_file_one(const struct plan *p, const struct plan_file *f,
 			struct lab_error *err)
 {
-	char dir[PATH_MAX];
-	int n, r;
+	struct etc_dirs d;
+	int r;
 
-	n = snprintf(dir, sizeof(dir), "%s/%s", NETNS_ETC_DIR,
-		     p->ns[f->ns].name);
-	r = n < 0 || (size_t)n >= sizeof(dir) ? -ENAMETOOLONG : 0;
-	if (!r && mkdir(NETNS_ETC_DIR, 0755) < 0 && errno != EEXIST)
-		r = -errno;
-	if (!r && mkdir(dir, 0755) < 0 && errno != EEXIST)
-		r = -errno;
-	if (!r)
-		r = file_write(dir, f->name, f->content);
+	r = etc_dirs_open(&d, err);
 	if (r < 0)
-		return lab_fail(err, r, "write %s/%s/%s", NETNS_ETC_DIR,
-				p->ns[f->ns].name, f->name);
-	return 0;
+		return r;
+	r = lab_files_ns(p, f, 1, &d, err);
+	etc_dirs_close(&d);
+	return r;
 }
 
 static int lab_files(const struct plan *p, struct lab_error *err)
 {
-	size_t i;
-	int r;
+	struct etc_dirs d;
+	size_t i, j;
+	int r = 0;
 
-	for (i = 0; i < p->nfiles; i++) {
-		r = lab_file_one(p, &p->files[i], err);
-		if (r < 0)
-			return r;
+	if (!p->nfiles)
+		return 0;
+	r = etc_dirs_open(&d, err);
+	if (r < 0)
+		return r;
+	/* Runs of files of one namespace: one directory, one link. */
+	for (i = 0; r >= 0 && i < p->nfiles; i = j) {
+		for (j = i + 1; j < p->nfiles && p->files[j].ns == p->files[i].ns;
+		     j++)
+			;
+		r = lab_files_ns(p, &p->files[i], j - i, &d, err);
 	}
-	return 0;
+	etc_dirs_close(&d);
+	return r;
 }
 
 /* Every object's namespace index must name a namespace of the plan. */
@@ -516,18 +764,23 @@ int lab_apply(const struct plan *p, struct lab_error *err)
 	return r < 0 ? r : 0;
 }
 
-/* rm -r of entry name in directory dfd, never following symlinks. */
-static int rm_tree_at(int dfd, const char *name)
+/* rm -r of entry name in directory dfd, never following symlinks; dir:
+ * name is expected to be a directory (opened first, no unlink tried). */
+static int rm_at(int dfd, const char *name, bool dir)
 {
 	struct dirent *de;
 	DIR *d;
 	int fd, r = 0;
 
-	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if (errno != EISDIR && errno != EPERM)
-		return -errno;
+	if (!dir) {
+		if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EISDIR && errno != EPERM)
+			return -errno;
+	}
 	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && dir && (errno == ENOTDIR || errno == ELOOP))
+		return rm_at(dfd, name, false);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	d = fdopendir(fd);
@@ -539,7 +792,7 @@ static int rm_tree_at(int dfd, const char *name)
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		r = rm_tree_at(dirfd(d), de->d_name);
+		r = rm_at(dirfd(d), de->d_name, de->d_type == DT_DIR);
 		if (r < 0)
 			break;
 	}
@@ -549,18 +802,26 @@ static int rm_tree_at(int dfd, const char *name)
 	return r;
 }
 
-static int lab_remove_etc(const char *name)
+static int rm_tree_at(int dfd, const char *name)
 {
-	int dfd, r;
+	return rm_at(dfd, name, false);
+}
+
+/* Removes /etc/netns/name (the symlink, or a directory of an older
+ * vpcemu) and its store directory. etc and store: directory fds, < 0 when
+ * absent. */
+static int lab_remove_etc(int etc, int store, const char *name)
+{
+	int r = 0;
 
 	if (!*name || strchr(name, '/') || !strcmp(name, ".") ||
 	    !strcmp(name, ".."))
 		return -EINVAL;
-	dfd = open(NETNS_ETC_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	r = rm_tree_at(dfd, name);
-	close(dfd);
+	/* The link first: `ip netns exec` never sees a half-emptied one. */
+	if (etc >= 0)
+		r = rm_tree_at(etc, name);
+	if (store >= 0 && !r)
+		r = rm_at(store, name, true);
 	return r;
 }
 
@@ -568,8 +829,8 @@ int lab_teardown(char *const *netns, size_t n, struct lab_error *err)
 {
 	struct netns_reap *rp = NULL;
 	const char *alive = NULL;
+	int r, r2, etc, store;
 	size_t i;
-	int r, r2;
 
 	if (err)
 		err->what[0] = '\0';
@@ -579,13 +840,21 @@ int lab_teardown(char *const *netns, size_t n, struct lab_error *err)
 	if (r < 0)
 		lab_fail(err, r, "remove namespaces");
 	/* The files go whatever happened to the namespaces, and meanwhile
-	 * the kernel works on the namespaces on another CPU. */
+	 * the kernel works on the namespaces on another CPU. The store is
+	 * only opened, never mounted, here. */
+	etc = open(NETNS_ETC_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	store = open(LAB_ETC_STORE, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				    O_CLOEXEC);
 	for (i = 0; i < n; i++) {
-		r2 = lab_remove_etc(netns[i]);
+		r2 = lab_remove_etc(etc, store, netns[i]);
 		if (r2 < 0 && r >= 0)
 			r = lab_fail(err, r2, "remove %s/%s", NETNS_ETC_DIR,
 				     netns[i]);
 	}
+	if (etc >= 0)
+		close(etc);
+	if (store >= 0)
+		close(store);
 	if (rp) {
 		r2 = netns_reap_wait(rp, LAB_TEARDOWN_TIMEOUT_MS, &alive);
 		if (r2 == -ETIMEDOUT && alive)
@@ -644,6 +913,11 @@ static int run_ns_del(struct diff_run *x, size_t from, size_t to)
 		names[i - from] = x->d->ops[i].name;
 	r = lab_teardown(names, to - from, x->err);
 	free(names);
+	/* Their veth ends elsewhere went too: what the open handles
+	 * remember of links may be stale. */
+	for (i = 0; i < x->p->nns; i++)
+		if (x->h[i])
+			nsh_ifindex_forget_all(x->h[i]);
 	return r;
 }
 
@@ -666,49 +940,24 @@ static int run_ns_add(struct diff_run *x, size_t ns)
 	return 0;
 }
 
-struct sysctl_ops {
-	const struct plan *p;
-	const struct diff_op *ops;
-	size_t n, failed;
-};
-
-static int sysctl_ops_fn(void *data)
-{
-	struct sysctl_ops *b = data;
-	const struct plan_sysctl *s;
-	size_t i;
-	int r;
-
-	for (i = 0; i < b->n; i++) {
-		s = &b->p->sysctls[b->ops[i].index];
-		r = netns_sysctl_write_here(s->path, s->value);
-		if (r < 0) {
-			b->failed = i;
-			return r;
-		}
-	}
-	return 0;
-}
-
 /* ops [from, to): SYSCTL_SET in one namespace, written in one visit. */
 static int run_sysctls(struct diff_run *x, size_t from, size_t to)
 {
-	struct sysctl_ops b = { .p = x->p, .ops = &x->d->ops[from],
-				.n = to - from };
-	const struct plan_sysctl *s;
 	struct nsh *h;
+	size_t *idx, i;
 	int r;
 
 	r = run_nsh(x, x->d->ops[from].ns, &h);
 	if (r < 0)
 		return r;
-	r = netns_run(h, sysctl_ops_fn, &b);
-	if (r < 0) {
-		s = &x->p->sysctls[b.ops[b.failed].index];
-		return lab_fail(x->err, r, "set sysctl %s=%s in %s", s->path,
-				s->value, x->p->ns[s->ns].name);
-	}
-	return 0;
+	idx = calloc(to - from, sizeof(*idx));
+	if (!idx)
+		return lab_fail(x->err, -ENOMEM, "set sysctls");
+	for (i = from; i < to; i++)
+		idx[i - from] = x->d->ops[i].index;
+	r = sysctls_in_ns(x->p, h, idx, to - from, x->err);
+	free(idx);
+	return r;
 }
 
 static int run_veth(struct diff_run *x, const struct diff_op *op)

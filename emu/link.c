@@ -10,10 +10,13 @@
 #include <net/if.h>
 #include <string.h>
 
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <netlink/errno.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
+#include <netlink/attr.h>
+#include <netlink/cache.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
@@ -71,6 +74,35 @@ static int link_get(struct nsh *ns, const char *ifname, struct rtnl_link **ret)
 	return link_errno(r);
 }
 
+static void remember_cb(struct nl_object *obj, void *data)
+{
+	struct rtnl_link *l = (struct rtnl_link *)obj;
+	const char *name = rtnl_link_get_name(l);
+
+	if (name)
+		nsh_ifindex_remember(data, name, rtnl_link_get_ifindex(l));
+}
+
+/* One dump of the namespace's links into the handle's memory: a router
+ * looks up every port once or twice per apply, one request each
+ * otherwise. */
+static int link_dump(struct nsh *ns)
+{
+	struct nl_cache *cache = NULL;
+	struct nl_sock *sk;
+	int r;
+
+	r = nsh_rtnl(ns, &sk);
+	if (r < 0)
+		return r;
+	r = link_errno(rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache));
+	if (r < 0)
+		return r;
+	nl_cache_foreach(cache, remember_cb, ns);
+	nl_cache_free(cache);
+	return 0;
+}
+
 int link_ifindex(struct nsh *ns, const char *ifname)
 {
 	struct rtnl_link *l = NULL;
@@ -79,12 +111,25 @@ int link_ifindex(struct nsh *ns, const char *ifname)
 	/* lo is ifindex 1 in every namespace (LOOPBACK_IFINDEX). */
 	if (!strcmp(ifname, "lo"))
 		return 1;
+	r = nsh_ifindex_cached(ns, ifname);
+	if (r > 0)
+		return r;
+	/* The first miss dumps everything; later misses (links created
+	 * since) ask for the one. */
+	if (!nsh_ifindex_dumped(ns, true) && link_dump(ns) == 0) {
+		r = nsh_ifindex_cached(ns, ifname);
+		if (r > 0)
+			return r;
+	}
 	r = link_get(ns, ifname, &l);
 	if (r < 0)
 		return r;
 	r = rtnl_link_get_ifindex(l);
 	rtnl_link_put(l);
-	return r > 0 ? r : -ENODEV;
+	if (r <= 0)
+		return -ENODEV;
+	nsh_ifindex_remember(ns, ifname, r);
+	return r;
 }
 
 /* true when a:name_a and b:name_b are the two ends of one veth pair. */
@@ -124,6 +169,7 @@ int link_del(struct nsh *ns, const char *ifname)
 	link = rtnl_link_alloc();
 	if (!link)
 		return -ENOMEM;
+	nsh_ifindex_remember(ns, ifname, 0);
 	rtnl_link_set_name(link, ifname);
 	r = link_errno(rtnl_link_delete(sk, link));
 	rtnl_link_put(link);
@@ -145,6 +191,9 @@ int link_veth_add(struct nsh *a, const char *name_a, struct nsh *b,
 	link = rtnl_link_veth_alloc();
 	if (!link)
 		return -ENOMEM;
+	/* Whatever held these names before is not what will. */
+	nsh_ifindex_remember(a, name_a, 0);
+	nsh_ifindex_remember(b, name_b, 0);
 	rtnl_link_set_name(link, name_a);
 	peer = rtnl_link_veth_get_peer(link);
 	rtnl_link_set_name(peer, name_b);
@@ -212,6 +261,40 @@ int link_set_up(struct nsh *ns, const char *ifname)
 int link_set_down(struct nsh *ns, const char *ifname)
 {
 	return link_set_flags(ns, ifname, false);
+}
+
+int link_proxy_delay(struct nsh *ns, const char *ifname, uint64_t ms)
+{
+	struct ndtmsg ndt = { .ndtm_family = AF_INET };
+	struct nlattr *parms;
+	struct nl_msg *msg;
+	struct nl_sock *sk;
+	int ifindex, r;
+
+	r = nsh_rtnl(ns, &sk);
+	if (r < 0)
+		return r;
+	ifindex = link_ifindex(ns, ifname);
+	if (ifindex < 0)
+		return ifindex;
+	msg = nlmsg_alloc_simple(RTM_SETNEIGHTBL, 0);
+	if (!msg)
+		return -ENOMEM;
+	/* The device's parameters of the ARP table, as `ip ntable change
+	 * name arp_cache dev DEV proxy_delay MS` sends them. */
+	if (nlmsg_append(msg, &ndt, sizeof(ndt), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_string(msg, NDTA_NAME, "arp_cache") < 0 ||
+	    !(parms = nla_nest_start(msg, NDTA_PARMS)) ||
+	    nla_put_u32(msg, NDTPA_IFINDEX, (uint32_t)ifindex) < 0 ||
+	    nla_put_u64(msg, NDTPA_PROXY_DELAY, ms) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	nla_nest_end(msg, parms);
+	r = nl_send_sync(sk, msg);
+	if (r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV)
+		return -ENODEV;
+	return link_errno(r);
 }
 
 int link_addr_add(struct nsh *ns, const char *ifname, uint32_t addr,

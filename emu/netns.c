@@ -30,6 +30,7 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
+#include <net/if.h>
 #include <linux/net_namespace.h>
 #include <linux/nsfs.h>
 #include <linux/rtnetlink.h>
@@ -45,11 +46,21 @@
 /* NL_DUMP_BUF is newer than our libmnl: same value. */
 #define NL_DUMP_BUF 32768
 
+/* name -> ifindex of the namespace's links, filled by one dump (link.c):
+ * open addressing, power-of-two size. */
+struct ifx {
+	char name[IFNAMSIZ];
+	int ifindex;		/* 0: free slot, -1: forgotten */
+};
+
 struct nsh {
 	char *name;
 	int fd;
 	struct nl_sock *rtnl;
 	struct nft_ctx *nft;
+	struct ifx *ifx;
+	size_t nifx, capifx;	/* used slots (forgotten ones too), size */
+	bool dumped;
 };
 
 /* A namespace name becomes a file name under /run/netns and /etc/netns. */
@@ -116,18 +127,23 @@ static bool fd_is_netns(int fd)
 	return ioctl(fd, NS_GET_NSTYPE) == CLONE_NEWNET;
 }
 
-/* mkdir /run/netns and make it a shared mount, so that namespaces mounted
- * below propagate to `ip netns exec` children (which make / a slave).
- * Returns the directory fd, locked: concurrent preparations (ours or ip's)
- * would otherwise stack bind mounts. */
+/* Makes /run/netns a shared mount, so that namespaces mounted below
+ * propagate to `ip netns exec` children (which make / a slave), and takes
+ * its lock: concurrent preparations (ours or ip's) would otherwise stack
+ * bind mounts, and two creators of one name would both mount on it.
+ * Returns the locked directory fd. Done once per batch of creations
+ * (netns_dir_lock), not per namespace. */
 static int run_dir_lock(void)
 {
 	bool bound = false;
 	int dfd, r;
 
-	if (mkdir(NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST)
-		return -errno;
 	dfd = open(NETNS_RUN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 && errno == ENOENT) {
+		if (mkdir(NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		dfd = open(NETNS_RUN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	if (dfd < 0)
 		return -errno;
 	if (flock(dfd, LOCK_EX) < 0)
@@ -141,6 +157,8 @@ static int run_dir_lock(void)
 			goto fail;
 		bound = true;
 	}
+	/* dfd stays valid after a bind made above: the same directory,
+	 * and mount targets are given by path (through the new mount). */
 	return dfd;
 fail:
 	r = -errno;
@@ -148,33 +166,66 @@ fail:
 	return r;
 }
 
-int netns_create(const char *name, bool exist_ok)
+struct netns_dir {
+	int dfd;		/* /run/netns, locked */
+	int home;		/* the caller's namespace */
+};
+
+int netns_dir_lock(struct netns_dir **ret)
+{
+	struct netns_dir *d;
+	int r;
+
+	*ret = NULL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->home = open(SELF_NETNS, O_RDONLY | O_CLOEXEC);
+	if (d->home < 0) {
+		r = -errno;
+		free(d);
+		return r;
+	}
+	d->dfd = run_dir_lock();
+	if (d->dfd < 0) {
+		r = d->dfd;
+		close(d->home);
+		free(d);
+		return r;
+	}
+	*ret = d;
+	return 0;
+}
+
+void netns_dir_unlock(struct netns_dir *d)
+{
+	if (!d)
+		return;
+	close(d->dfd);		/* drops the lock */
+	close(d->home);
+	free(d);
+}
+
+int netns_dir_create(struct netns_dir *d, const char *name, bool exist_ok)
 {
 	char path[PATH_MAX];
-	int dfd = -1, fd = -1, home = -1, r;
+	int fd, r;
 	bool created = false;
 
 	r = netns_path(name, path, sizeof(path));
 	if (r < 0)
 		return r;
-	/* The lock is held across the whole creation so that two callers
-	 * with exist_ok never both mount on the same file. */
-	dfd = run_dir_lock();
-	if (dfd < 0)
-		return dfd;
-	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+	fd = openat(d->dfd, name, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
 	if (fd < 0) {
 		r = -errno;
 		if (r != -EEXIST || !exist_ok)
-			goto out;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			r = -errno;
-			goto out;
-		}
+			return r;
+		fd = openat(d->dfd, name, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
 		if (fd_is_netns(fd)) {
-			r = 0;
-			goto out;
+			close(fd);
+			return 0;
 		}
 		/* An empty mount point: a creation was interrupted. Finish
 		 * it rather than fail forever on this name. */
@@ -182,30 +233,34 @@ int netns_create(const char *name, bool exist_ok)
 		created = true;
 	}
 	close(fd);
-	fd = -1;
 
-	home = open(SELF_NETNS, O_RDONLY | O_CLOEXEC);
-	if (home < 0) {
-		r = -errno;
-		goto out;
-	}
+	r = 0;
 	if (unshare(CLONE_NEWNET) < 0) {
 		r = -errno;
 		goto out;
 	}
-	r = 0;
 	if (mount(SELF_NETNS, path, "none", MS_BIND, NULL) < 0)
 		r = -errno;
-	if (setns(home, CLONE_NEWNET) < 0 && !r)
+	if (setns(d->home, CLONE_NEWNET) < 0 && !r)
 		r = -errno;
 out:
 	if (r < 0 && created)
-		unlink(path);
-	if (home >= 0)
-		close(home);
-	if (fd >= 0)
-		close(fd);
-	close(dfd);
+		unlinkat(d->dfd, name, 0);
+	return r;
+}
+
+int netns_create(const char *name, bool exist_ok)
+{
+	struct netns_dir *d;
+	int r;
+
+	/* The lock is held across the whole creation so that two callers
+	 * with exist_ok never both mount on the same file. */
+	r = netns_dir_lock(&d);
+	if (r < 0)
+		return r;
+	r = netns_dir_create(d, name, exist_ok);
+	netns_dir_unlock(d);
 	return r;
 }
 
@@ -266,6 +321,7 @@ void nsh_close(struct nsh *ns)
 	if (!ns)
 		return;
 	nftk_ctx_free(ns->nft);
+	free(ns->ifx);
 	if (ns->rtnl)
 		nl_socket_free(ns->rtnl);
 	if (ns->fd >= 0)
@@ -282,6 +338,90 @@ const char *nsh_name(const struct nsh *ns)
 int nsh_fd(const struct nsh *ns)
 {
 	return ns->fd;
+}
+
+static size_t ifx_hash(const char *name)
+{
+	size_t h = 2166136261u;
+
+	while (*name)
+		h = (h ^ (unsigned char)*name++) * 16777619u;
+	return h;
+}
+
+/* The slot of name, or the free slot where it would go. */
+static struct ifx *ifx_slot(struct ifx *tab, size_t cap, const char *name)
+{
+	size_t i = ifx_hash(name) & (cap - 1);
+
+	while (tab[i].ifindex && strcmp(tab[i].name, name))
+		i = (i + 1) & (cap - 1);
+	return &tab[i];
+}
+
+int nsh_ifindex_cached(struct nsh *ns, const char *ifname)
+{
+	struct ifx *e;
+
+	if (!ns->capifx)
+		return 0;
+	e = ifx_slot(ns->ifx, ns->capifx, ifname);
+	return e->ifindex > 0 ? e->ifindex : 0;
+}
+
+void nsh_ifindex_remember(struct nsh *ns, const char *ifname, int ifindex)
+{
+	struct ifx *e, *tab;
+	size_t cap, i;
+
+	if (strlen(ifname) >= IFNAMSIZ)
+		return;
+	if (ifindex <= 0) {
+		if (ns->capifx) {
+			e = ifx_slot(ns->ifx, ns->capifx, ifname);
+			if (e->ifindex)
+				e->ifindex = -1;	/* keeps probe chains */
+		}
+		return;
+	}
+	/* Keep at most half full; a failed allocation only costs lookups. */
+	if ((ns->nifx + 1) * 2 > ns->capifx) {
+		cap = ns->capifx ? ns->capifx * 2 : 16;
+		tab = calloc(cap, sizeof(*tab));
+		if (!tab)
+			return;
+		for (i = 0; i < ns->capifx; i++)
+			if (ns->ifx[i].ifindex > 0)
+				*ifx_slot(tab, cap, ns->ifx[i].name) = ns->ifx[i];
+		free(ns->ifx);
+		ns->ifx = tab;
+		ns->capifx = cap;
+		for (ns->nifx = 0, i = 0; i < cap; i++)
+			ns->nifx += tab[i].ifindex != 0;
+	}
+	e = ifx_slot(ns->ifx, ns->capifx, ifname);
+	if (!e->ifindex) {
+		ns->nifx++;
+		snprintf(e->name, sizeof(e->name), "%s", ifname);
+	}
+	e->ifindex = ifindex;
+}
+
+void nsh_ifindex_forget_all(struct nsh *ns)
+{
+	free(ns->ifx);
+	ns->ifx = NULL;
+	ns->nifx = ns->capifx = 0;
+	ns->dumped = false;
+}
+
+bool nsh_ifindex_dumped(struct nsh *ns, bool set)
+{
+	bool was = ns->dumped;
+
+	if (set)
+		ns->dumped = true;
+	return was;
 }
 
 int nsh_rtnl(struct nsh *ns, struct nl_sock **ret)
@@ -403,6 +543,35 @@ int netns_sysctl_write_here(const char *path, const char *value)
 	/* /proc/sys/net follows the opener's network namespace (/sys does
 	 * not follow setns). */
 	fd = open(file, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	w = write(fd, value, len);
+	if (w < 0)
+		r = -errno;
+	else if ((size_t)w != len)
+		r = -EIO;
+	close(fd);
+	return r;
+}
+
+int netns_sysctl_net_here(void)
+{
+	int fd = open("/proc/sys/net", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int netns_sysctl_write_at(int netfd, const char *path, const char *value)
+{
+	size_t len = strlen(value);
+	ssize_t w;
+	int fd, r = 0;
+
+	if (netfd < 0 || strncmp(path, "net/", 4))
+		return netns_sysctl_write_here(path, value);
+	if (!path[4] || strstr(path, ".."))
+		return -EINVAL;
+	fd = openat(netfd, path + 4, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	w = write(fd, value, len);

@@ -4,7 +4,9 @@
  * process runs it (the CLI today, vpcemud later). Order of lab_apply():
  * namespaces, namespace-wide sysctls (before links, so new devices inherit
  * the defaults), veth pairs, device sysctls, links up, addresses, routes,
- * rules, nftables rulesets, /etc/netns files. Existing objects are fine
+ * rules, nftables rulesets, /etc/netns files (kept on a tmpfs mounted once
+ * per host at /run/vpcemu/etc unless /run is one; /etc/netns/NAME is a
+ * symlink to /run/vpcemu/etc/NAME). Existing objects are fine
  * (-EEXIST is success), so applying the same plan twice is harmless.
  */
 #ifndef VPCEMU_LAB_H
@@ -35,7 +37,8 @@ int lab_apply_diff(const struct plan *p, const struct diff *d,
 
 /* Removes the named namespaces (/run/netns entries), waits (with a
  * deadline) until the kernel has destroyed their devices, and removes
- * /etc/netns/NAME directories. Missing ones are fine. Returns 0 or -errno
+ * /etc/netns/NAME (a symlink to /run/vpcemu/etc/NAME on a tmpfs, or the
+ * directory an older vpcemu made) and its target. Missing ones are fine. Returns 0 or -errno
  * (err filled) when something could not be removed. */
 int lab_teardown(char *const *netns, size_t n, struct lab_error *err);
 

@@ -36,6 +36,11 @@ int link_set_down(struct nsh *ns, const char *ifname);
 /* ifindex of ifname (> 0), or -errno (-ENODEV when it does not exist). */
 int link_ifindex(struct nsh *ns, const char *ifname);
 
+/* Sets the ARP proxy delay of ifname (neigh/IFNAME/proxy_delay, in ms
+ * here) over rtnetlink (RTM_SETNEIGHTBL): no /proc/sys, no entering the
+ * namespace. Returns 0 or -errno (-ENODEV when ifname does not exist). */
+int link_proxy_delay(struct nsh *ns, const char *ifname, uint64_t ms);
+
 /* Adds addr/prefix (host byte order) on ifname; the same address with the
  * same prefix already there is success. Returns 0 or -errno. */
 int link_addr_add(struct nsh *ns, const char *ifname, uint32_t addr,

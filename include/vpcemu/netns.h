@@ -33,6 +33,15 @@ struct nft_ctx;
  * is completed. Returns 0 or -errno. */
 int netns_create(const char *name, bool exist_ok);
 
+/* The same for many namespaces: netns_dir_lock prepares /run/netns (shared
+ * mount) and holds its lock until netns_dir_unlock (NULL is fine), so a lab
+ * pays for that once, not per namespace. Meanwhile other creators (ours,
+ * `ip netns add`) wait: keep the section short. Return 0 or -errno. */
+struct netns_dir;
+int netns_dir_lock(struct netns_dir **ret);
+int netns_dir_create(struct netns_dir *d, const char *name, bool exist_ok);
+void netns_dir_unlock(struct netns_dir *d);
+
 /* Opens a handle on namespace name; *ret is the caller's (nsh_close).
  * Returns 0, -ENOENT when it does not exist, or -errno. */
 int netns_open(const char *name, struct nsh **ret);
@@ -54,6 +63,17 @@ int nsh_rtnl(struct nsh *ns, struct nl_sock **ret);
  * inside the namespace on first use. Owned by the handle. Only nft.c calls
  * this, with its lock held. Returns 0 or -errno. */
 int nsh_nft(struct nsh *ns, struct nft_ctx **ret);
+
+/* The handle's memory of its namespace's ifindexes (link.c fills it):
+ * nsh_ifindex_cached returns the ifindex (> 0) or 0 when unknown;
+ * remembering ifindex <= 0 forgets the name; forget_all drops everything
+ * (after links may have gone, e.g. other namespaces were deleted).
+ * nsh_ifindex_dumped says whether a full dump was taken, and with set true
+ * records that one is. */
+int nsh_ifindex_cached(struct nsh *ns, const char *ifname);
+void nsh_ifindex_remember(struct nsh *ns, const char *ifname, int ifindex);
+void nsh_ifindex_forget_all(struct nsh *ns);
+bool nsh_ifindex_dumped(struct nsh *ns, bool set);
 
 /* Removes /run/netns/name (unmount, unlink). A missing one is fine. The
  * kernel destroys the namespace asynchronously once nothing pins it; see
@@ -95,5 +115,14 @@ int netns_sysctl_write(struct nsh *ns, const char *path, const char *value);
 /* The same in the calling thread's current namespace: for callers already
  * inside netns_run that write several values at once. */
 int netns_sysctl_write_here(const char *path, const char *value);
+
+/* The same through a directory fd of /proc/sys/net opened once inside the
+ * namespace (netns_sysctl_net_here, the caller closes it): every path walk
+ * from /proc/sys through "net" is one more compare per existing namespace
+ * (their /proc/sys/net dentries share one hash chain), so a namespace's
+ * several writes go through one. netfd < 0 or a path outside net/: as
+ * netns_sysctl_write_here. Return 0 (a fd) or -errno. */
+int netns_sysctl_net_here(void);
+int netns_sysctl_write_at(int netfd, const char *path, const char *value);
 
 #endif
