@@ -790,35 +790,12 @@ static bool sg_rule_eq(const struct sg_rule *a, const struct sg_rule *b)
 static void report_dup_rule(const struct sg *g, const struct sg_rule *r,
 			    struct diags *d)
 {
-	const struct proto_match *p = &r->proto;
-	char buf[CIDR_BUF], proto[8];
-	const char *name = proto;
-	long from = -1, to = -1;
+	char text[160];
 
-	switch (p->kind) {
-	case PROTO_ALL:
-		name = "ALL";
-		break;
-	case PROTO_TCP:
-	case PROTO_UDP:
-		name = p->kind == PROTO_TCP ? "TCP" : "UDP";
-		from = p->port_lo;
-		to = p->port_hi;
-		break;
-	case PROTO_ICMP:
-		name = "ICMP";
-		from = p->icmp_type;
-		to = p->icmp_code;
-		break;
-	case PROTO_NUMBER:
-		snprintf(proto, sizeof(proto), "%u", p->number);
-		break;
-	}
+	sg_rule_text(r, text, sizeof(text));
 	diag_error(d, pick(r->peer_at, r->at), "InvalidPermission.Duplicate",
-		   "the specified rule \"peer: %s, %s, from port: %ld, to port: %ld, ALLOW\" already exists in %s",
-		   r->peer_kind == SG_PEER_SG && r->peer_sg ? r->peer_sg->r.id :
-		   cidr_fmt(r->cidr, buf),
-		   name, from, to, g->r.name);
+		   "the specified rule \"%s\" already exists in %s", text,
+		   g->r.name);
 }
 
 /* a rule naming a group of another VPC. */

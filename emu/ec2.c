@@ -146,18 +146,6 @@ const char *ec2_status_message(enum peering_status s, const char *account,
 	return buf;
 }
 
-static const struct {
-	const char *name;
-	enum peering_status s;
-} status_names[] = {
-	{ "active", PEERING_ACTIVE },
-	{ "pending-acceptance", PEERING_PENDING_ACCEPTANCE },
-	{ "rejected", PEERING_REJECTED },
-	{ "failed", PEERING_FAILED },
-	{ "deleted", PEERING_DELETED },
-	{ "expired", PEERING_EXPIRED },
-};
-
 json_t *ec2_state_to_json(const struct ec2_state *st)
 {
 	json_t *root = json_object(), *arr = json_array();
@@ -197,7 +185,7 @@ int ec2_state_from_json(struct ec2_state *st, const json_t *j)
 {
 	const json_t *arr = json_object_get(j, "peerings"), *o;
 	struct ec2_peering_rec *v = NULL;
-	size_t i, k, n;
+	size_t i, n;
 
 	if (!json_is_array(arr))
 		return -EINVAL;
@@ -220,14 +208,10 @@ int ec2_state_from_json(struct ec2_state *st, const json_t *j)
 		v[i].changed = (time_t)json_integer_value(ch);
 		v[i].status = PEERING_ACTIVE;
 		if (s) {
-			for (k = 0; k < ARRAY_SIZE(status_names); k++)
-				if (!strcmp(status_names[k].name,
-					    json_string_value(s)))
-					break;
-			if (k == ARRAY_SIZE(status_names))
+			if (peering_status_parse(json_string_value(s),
+						 &v[i].status))
 				goto bad;
 			v[i].override = true;
-			v[i].status = status_names[k].s;
 		}
 	}
 	free(st->v);
@@ -1367,39 +1351,6 @@ static int sg_perms(struct ctx *c, enum direction dir, struct rule_list *l)
 	}
 }
 
-static void rule_text(const struct sg_rule *r, char *buf, size_t len)
-{
-	const struct proto_match *p = &r->proto;
-	char cb[19], proto[8];
-	const char *name = proto;
-	long from = -1, to = -1;
-
-	switch (p->kind) {
-	case PROTO_ALL:
-		name = "ALL";
-		break;
-	case PROTO_TCP:
-	case PROTO_UDP:
-		name = p->kind == PROTO_TCP ? "TCP" : "UDP";
-		from = p->port_lo;
-		to = p->port_hi;
-		break;
-	case PROTO_ICMP:
-		name = "ICMP";
-		from = p->icmp_type;
-		to = p->icmp_code;
-		break;
-	case PROTO_NUMBER:
-		snprintf(proto, sizeof(proto), "%u", p->number);
-		break;
-	}
-	snprintf(buf, len,
-		 "peer: %s, %s, from port: %ld, to port: %ld, ALLOW",
-		 r->peer_kind == SG_PEER_SG && r->peer_sg ? r->peer_sg->r.id :
-							  cidr_fmt(r->cidr, cb),
-		 name, from, to);
-}
-
 static int cmd_sg_rules(struct ctx *c, const char *cmd)
 {
 	bool authorize = !strncmp(cmd, "authorize", 9);
@@ -1459,7 +1410,7 @@ static int cmd_sg_rules(struct ctx *c, const char *cmd)
 		for (j = 0; j < i && !dup; j++)
 			dup = rule_same(&l.v[j], &l.v[i]);
 		if (dup) {
-			rule_text(&l.v[i], text, sizeof(text));
+			sg_rule_text(&l.v[i], text, sizeof(text));
 			ret = EFAIL(c, "InvalidPermission.Duplicate",
 				    "the specified rule \"%s\" already exists",
 				    text);

@@ -464,6 +464,18 @@ const char *res_kind_name(enum res_kind k)
 	return (unsigned)k < RES__COUNT ? kinds[k].name : "?";
 }
 
+int peering_status_parse(const char *name, enum peering_status *ret)
+{
+	enum peering_status s;
+
+	for (s = PEERING_ACTIVE; s <= PEERING_EXPIRED; s++)
+		if (!strcmp(peering_status_name(s), name)) {
+			*ret = s;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 const char *peering_status_name(enum peering_status s)
 {
 	switch (s) {
@@ -2916,4 +2928,38 @@ void lab_free(struct lab *lab)
 	free(lab->region);
 	free(lab->account);
 	free(lab);
+}
+
+/* AWS words a rule this way in InvalidPermission.* messages. */
+void sg_rule_text(const struct sg_rule *r, char *buf, size_t len)
+{
+	const struct proto_match *p = &r->proto;
+	char cb[20], proto[8];
+	const char *name = proto;
+	long from = -1, to = -1;
+
+	switch (p->kind) {
+	case PROTO_ALL:
+		name = "ALL";
+		break;
+	case PROTO_TCP:
+	case PROTO_UDP:
+		name = p->kind == PROTO_TCP ? "TCP" : "UDP";
+		from = p->port_lo;
+		to = p->port_hi;
+		break;
+	case PROTO_ICMP:
+		name = "ICMP";
+		from = p->icmp_type;
+		to = p->icmp_code;
+		break;
+	case PROTO_NUMBER:
+		snprintf(proto, sizeof(proto), "%u", p->number);
+		break;
+	}
+	snprintf(buf, len,
+		 "peer: %s, %s, from port: %ld, to port: %ld, ALLOW",
+		 r->peer_kind == SG_PEER_SG && r->peer_sg ? r->peer_sg->r.id :
+							  cidr_fmt(r->cidr, cb),
+		 name, from, to);
 }

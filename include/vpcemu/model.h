@@ -338,8 +338,14 @@ struct res *model_find(const struct lab *lab, enum res_kind kind,
 void model_make_id(char *out, const char *prefix, const char *lab,
 		   const char *kind, const char *name);
 
+/* A rule as AWS words it in InvalidPermission.* messages: "peer: CIDR or
+ * sg-ID, PROTO, from port: N, to port: N, ALLOW" (ports -1 when all). */
+void sg_rule_text(const struct sg_rule *r, char *buf, size_t len);
+
 const char *res_kind_name(enum res_kind k);	/* "vpc", "subnet", ... */
 const char *peering_status_name(enum peering_status s);	/* AWS spelling */
+/* The status named name (AWS spelling); 0 or -EINVAL. */
+int peering_status_parse(const char *name, enum peering_status *ret);
 
 /* Whether a and b share any address. */
 bool cidr_overlap(struct cidr a, struct cidr b);
