@@ -173,11 +173,11 @@ md.append('')
 # 4. memory
 md.append('## 4. Memory')
 md.append('')
-md.append('No daemon yet: "RSS" is the peak RSS of the `vpcemu up` process '
-          '(/usr/bin/time -f %M). Kernel memory: /proc/meminfo `Slab` after `up` '
+md.append('"RSS" is vpcemud\'s resident memory (VmRSS) with the lab up. '
+          'Kernel memory: /proc/meminfo `Slab` after `up` '
           'minus before, per instance (machine-wide, so noisy).')
 md.append('')
-md.append('| N | `vpcemu up` peak RSS (KiB) | slab per instance, vpcemu (KiB) | slab per instance, floor (KiB) | × floor |')
+md.append('| N | vpcemud RSS, lab up (KiB) | slab per instance, vpcemu (KiB) | slab per instance, floor (KiB) | × floor |')
 md.append('| --- | --- | --- | --- | --- |')
 for n in (100, 1000):
     md.append('| %d | %s | %s | %s | %s |'
