@@ -458,11 +458,6 @@ static void operation_name(const char *cmd, char *out, size_t len)
 	out[n] = '\0';
 }
 
-static char *ec2_state_path(const char *lab)
-{
-	return str_printf("%s/%s.ec2.json", state_dir(), lab);
-}
-
 /* The lab a command is for: the one named, or the only one running. */
 static char *ec2_lab_name(json_t *args, struct reply *r)
 {
@@ -503,7 +498,7 @@ static void op_ec2(const struct peer *p, json_t *args, struct reply *r)
 	if (!name)
 		return;
 	argv = calloc(argc + 1, sizeof(*argv));
-	path = ec2_state_path(name);
+	path = state_ec2_path(name);
 	if (!argv || !path) {
 		fprintf(r->err, "vpcemu ec2: out of memory\n");
 		goto out;

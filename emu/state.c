@@ -272,24 +272,34 @@ int state_load_text(const char *lab, char **ret_text, size_t *ret_len)
 	return 0;
 }
 
+char *state_ec2_path(const char *lab)
+{
+	return str_printf("%s/%s.ec2.json", state_dir(), lab);
+}
+
 int state_remove(const char *lab)
 {
 	char *path = state_path(lab, ""), *text = text_path(lab, "");
+	char *ec2 = state_ec2_path(lab);
 	int r = 0;
 
-	if (!path || !text) {
+	if (!path || !text || !ec2) {
 		r = -ENOMEM;
 		goto out;
 	}
 	/* The text first: a state file without text is a lab that apply
-	 * refuses, never one with a stale text. */
+	 * refuses, never one with a stale text. The AWS-side record goes
+	 * too, or a new lab of the same name would inherit it. */
 	if (unlink(text) < 0 && errno != ENOENT)
+		r = -errno;
+	if (!r && unlink(ec2) < 0 && errno != ENOENT)
 		r = -errno;
 	if (!r && unlink(path) < 0 && errno != ENOENT)
 		r = -errno;
 out:
 	free(path);
 	free(text);
+	free(ec2);
 	return r;
 }
 

@@ -39,6 +39,10 @@ int state_save(const struct lab_state *s);
 /* Returns 0, -ENOENT when the lab has no state, or -errno / -EINVAL. */
 int state_load(const char *lab, struct lab_state **ret);
 /* Removes the state file and the text. */
+/* Path of the lab's AWS-side record kept by `vpcemu ec2` (peering
+ * lifecycle times and statuses the lab format cannot hold); malloc'd. */
+char *state_ec2_path(const char *lab);
+/* Removes every state file of the lab (state, kept text, ec2 record). */
 int state_remove(const char *lab);
 /* Writes the lab file text atomically (temp file, fsync, rename), 0600.
  * Returns 0 or -errno. */
