@@ -405,8 +405,8 @@ Test(conntrack, sg_rule_removal_keeps_tracked_connection)
 	down();
 }
 
-/* R-5.14, gotcha 6 (entry): `vpcemu ec2 create-network-acl-entry` adds `ingress 50
- * deny tcp 5000 from 10.82.1.0/24` to srv's NACL while cli holds
+/* R-5.14, gotcha 6 (entry): `vpcemu ec2 create-network-acl-entry` adds
+ * `ingress 50 deny tcp 5000 from 10.82.1.0/24` to srv's NACL while cli holds
  * connections to srv:5000, srv:5001 and oth:5000 (all tracked, all flowing
  * just before). srv:5000 is cut at once although conntrack knows it (NACLs
  * come before conntrack); srv:5001 (not matched) and oth:5000 (another
