@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -59,4 +60,69 @@ char *test_sh_output(const char *fmt, ...)
 	}
 	pclose(f);
 	return out;
+}
+
+const char *vpcemu(void)
+{
+	const char *v = getenv("VPCEMU");
+
+	return v ? v : "../build/vpcemu";
+}
+
+int test_run(char *const argv[], char *out, size_t outlen)
+{
+	int fds[2], status;
+	size_t len = 0;
+	ssize_t k;
+	pid_t pid;
+
+	cr_assert_eq(pipe(fds), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		close(fds[1]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	while ((k = read(fds[0], out ? out + len : (char[256]){ 0 },
+			 out ? outlen - 1 - len : 256)) > 0) {
+		if (out) {
+			len += (size_t)k;
+			if (len >= outlen - 1)
+				break;
+		}
+	}
+	close(fds[0]);
+	if (out)
+		out[len] = '\0';
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+
+long in_echos(const char *ns)
+{
+	static char out[16384];
+	char *h, *v, *end, *hs, *vs, *ht, *vt;
+
+	if (RUN(out, "ip", "netns", "exec", (char *)ns, "cat",
+		"/proc/net/snmp"))
+		return -1;
+	h = strstr(out, "Icmp: ");
+	if (!h || !(v = strchr(h, '\n')))
+		return -1;
+	*v++ = '\0';
+	if (strncmp(v, "Icmp: ", 6))
+		return -1;
+	if ((end = strchr(v, '\n')))
+		*end = '\0';
+	for (ht = strtok_r(h, " ", &hs), vt = strtok_r(v, " ", &vs); ht && vt;
+	     ht = strtok_r(NULL, " ", &hs), vt = strtok_r(NULL, " ", &vs))
+		if (!strcmp(ht, "InEchos"))
+			return strtol(vt, NULL, 10);
+	return -1;
 }

@@ -8,6 +8,8 @@
 #ifndef VPCEMU_IT_HELPERS_H
 #define VPCEMU_IT_HELPERS_H
 
+#include <stddef.h>
+
 /* Runs the command, its output going where the test's goes (redirect it
  * in the command to hide it). Returns its exit status, or -1 when it could
  * not run or was killed by a signal. */
@@ -17,5 +19,20 @@ int test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * malloc'd (caller frees); asserts when it cannot run. */
 char *test_sh_output(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
+
+/* The vpcemu binary under test: $VPCEMU, else ../build/vpcemu. */
+const char *vpcemu(void);
+
+/* Runs argv (no shell), stdout and stderr into out (outlen bytes, may be
+ * NULL); returns its exit status, or 128 + signal. */
+int test_run(char *const argv[], char *out, size_t outlen);
+/* RUN(buf, "ip", "-n", ns, "rule"): buf is an array or (char *)NULL. */
+#define RUN(out, ...)                                                         \
+	test_run((char *const[]){ __VA_ARGS__, NULL }, out, sizeof(out))
+
+/* Icmp InEchos of namespace ns (/proc/net/snmp is per namespace): echo
+ * requests that reached its stack, whether or not a reply got back; -1 if
+ * it cannot be read. */
+long in_echos(const char *ns);
 
 #endif

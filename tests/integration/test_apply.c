@@ -26,56 +26,11 @@
 #include "vpcemu/probe.h"
 #include "vpcemu/state.h"
 
+#include "helpers.h"
+
 #define LABS "integration/labs/apply/"
 
 static char lab_name[128];
-
-static const char *vpcemu(void)
-{
-	const char *v = getenv("VPCEMU");
-
-	return v ? v : "../build/vpcemu";
-}
-
-/* run() and RUN() are copied from test_labs.c, where they are static (and
- * helpers.c, which is not ours to change, runs commands through a shell):
- * runs argv, returns its exit status; stdout+stderr go to out (may be
- * NULL). */
-static int run(char *const argv[], char *out, size_t outlen)
-{
-	int fds[2], status;
-	size_t len = 0;
-	ssize_t k;
-	pid_t pid;
-
-	cr_assert_eq(pipe(fds), 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		close(fds[0]);
-		close(fds[1]);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	while ((k = read(fds[0], out ? out + len : (char[256]){ 0 },
-			 out ? outlen - 1 - len : 256)) > 0) {
-		if (out) {
-			len += (size_t)k;
-			if (len >= outlen - 1)
-				break;
-		}
-	}
-	close(fds[0]);
-	if (out)
-		out[len] = '\0';
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-#define RUN(out, ...) run((char *const[]){ __VA_ARGS__, NULL }, out, sizeof(out))
 
 static void setup(void)
 {
@@ -158,31 +113,6 @@ static ino_t ns_ino(const char *name)
 }
 
 /* ---- traffic ------------------------------------------------------------ */
-
-/* Icmp InEchos of namespace ns (/proc/net/snmp is per namespace), as in
- * test_labs.c; -1 if it cannot be read. */
-static long in_echos(const char *ns)
-{
-	static char out[16384];
-	char *h, *v, *end, *hs, *vs, *ht, *vt;
-
-	if (RUN(out, "ip", "netns", "exec", (char *)ns, "cat",
-		"/proc/net/snmp"))
-		return -1;
-	h = strstr(out, "Icmp: ");
-	if (!h || !(v = strchr(h, '\n')))
-		return -1;
-	*v++ = '\0';
-	if (strncmp(v, "Icmp: ", 6))
-		return -1;
-	if ((end = strchr(v, '\n')))
-		*end = '\0';
-	for (ht = strtok_r(h, " ", &hs), vt = strtok_r(v, " ", &vs); ht && vt;
-	     ht = strtok_r(NULL, " ", &hs), vt = strtok_r(NULL, " ", &vs))
-		if (!strcmp(ht, "InEchos"))
-			return strtol(vt, NULL, 10);
-	return -1;
-}
 
 static double now_ms(void)
 {
@@ -305,7 +235,7 @@ static void up(const char *file)
 /* `vpcemu apply FILE`: its output in out, exit status returned. */
 static int apply(const char *file, char *out, size_t len)
 {
-	return run((char *const[]){ (char *)vpcemu(), "apply", (char *)file,
+	return test_run((char *const[]){ (char *)vpcemu(), "apply", (char *)file,
 				    "--name", lab_name, NULL }, out, len);
 }
 

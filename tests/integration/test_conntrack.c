@@ -38,6 +38,8 @@
 
 #include "vpcemu/state.h"
 
+#include "helpers.h"
+
 #define LABS "integration/labs/conntrack/"
 
 /* Data that should arrive is given this long (it takes well under a
@@ -70,51 +72,6 @@ static void close_all(void)
 	}
 	nfds = 0;
 }
-
-static const char *vpcemu(void)
-{
-	const char *v = getenv("VPCEMU");
-
-	return v ? v : "../build/vpcemu";
-}
-
-/* run() and RUN() as in test_apply.c: runs argv, returns its exit status;
- * stdout+stderr go to out (may be NULL). */
-static int run(char *const argv[], char *out, size_t outlen)
-{
-	int p[2], status;
-	size_t len = 0;
-	ssize_t k;
-	pid_t pid;
-
-	cr_assert_eq(pipe(p), 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		close(p[0]);
-		close(p[1]);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(p[1]);
-	while ((k = read(p[0], out ? out + len : (char[256]){ 0 },
-			 out ? outlen - 1 - len : 256)) > 0) {
-		if (out) {
-			len += (size_t)k;
-			if (len >= outlen - 1)
-				break;
-		}
-	}
-	close(p[0]);
-	if (out)
-		out[len] = '\0';
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-#define RUN(out, ...) run((char *const[]){ __VA_ARGS__, NULL }, out, sizeof(out))
 
 static void setup(void)
 {

@@ -16,13 +16,6 @@
 
 static char lab_name[64], conf[128];
 
-static const char *vpcemu(void)
-{
-	const char *v = getenv("VPCEMU");
-
-	return v ? v : "../build/vpcemu";
-}
-
 /* The pid file sits beside the socket (vpcemud.sock -> vpcemud.pid). */
 static pid_t daemon_pid(void)
 {

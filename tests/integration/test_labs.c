@@ -7,60 +7,16 @@
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "helpers.h"
+
 static char lab_name[128];
-
-static const char *vpcemu(void)
-{
-	const char *v = getenv("VPCEMU");
-
-	return v ? v : "../build/vpcemu";
-}
-
-/* Runs argv, returns its exit status; stdout+stderr go to out (may be NULL). */
-static int run(char *const argv[], char *out, size_t outlen)
-{
-	int fds[2], status;
-	size_t len = 0;
-	ssize_t k;
-	pid_t pid;
-
-	cr_assert_eq(pipe(fds), 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		close(fds[0]);
-		close(fds[1]);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	while ((k = read(fds[0], out ? out + len : (char[256]){ 0 },
-			 out ? outlen - 1 - len : 256)) > 0) {
-		if (out) {
-			len += (size_t)k;
-			if (len >= outlen - 1)
-				break;
-		}
-	}
-	close(fds[0]);
-	if (out)
-		out[len] = '\0';
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-/* out is an array or (char *)NULL; run() ignores the length when out is
- * NULL. (`out ? sizeof(out) : 0` tested an array's address, which GCC 12's
- * -Werror=address refuses.) */
-#define RUN(out, ...) run((char *const[]){ __VA_ARGS__, NULL }, out, sizeof(out))
 
 static void setup(void)
 {
@@ -292,7 +248,6 @@ Test(labs, route_main_table)
 	lab_test("integration/labs/route-main-table.conf", "maintbl", 0);
 }
 
-#include <stdarg.h>
 
 /* Runs `vpcemu validate FILE`, expects exit want and every needle (NULL
  * terminated) in its output. */
@@ -371,32 +326,6 @@ Test(labs, invalid_subnet_conflict)
 Test(labs, antispoof_expects)
 {
 	lab_test("integration/labs/antispoof.conf", "spoofx", 0);
-}
-
-/* Icmp InEchos of namespace ns (/proc/net/snmp is per namespace): echo
- * requests that reached its stack, whether or not a reply got back.
- * -1 if it cannot be read. */
-static long in_echos(const char *ns)
-{
-	static char out[16384];
-	char *h, *v, *end, *hs, *vs, *ht, *vt;
-
-	if (RUN(out, "ip", "netns", "exec", (char *)ns, "cat",
-		"/proc/net/snmp"))
-		return -1;
-	h = strstr(out, "Icmp: ");
-	if (!h || !(v = strchr(h, '\n')))
-		return -1;
-	*v++ = '\0';
-	if (strncmp(v, "Icmp: ", 6))
-		return -1;
-	if ((end = strchr(v, '\n')))
-		*end = '\0';
-	for (ht = strtok_r(h, " ", &hs), vt = strtok_r(v, " ", &vs); ht && vt;
-	     ht = strtok_r(NULL, " ", &hs), vt = strtok_r(NULL, " ", &vs))
-		if (!strcmp(ht, "InEchos"))
-			return strtol(vt, NULL, 10);
-	return -1;
 }
 
 /* Source/destination check and peering guard (DESIGN.md anti-spoofing,
@@ -555,7 +484,7 @@ static char *host_snapshot(void)
 
 	cr_assert_not_null(snap);
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		cr_assert_eq(run((char *const *)cmds[i], out, sizeof(out)), 0,
+		cr_assert_eq(test_run((char *const *)cmds[i], out, sizeof(out)), 0,
 			     "%s: %s", cmds[i][0], out);
 		strcat(snap, out);
 	}

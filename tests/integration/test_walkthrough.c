@@ -14,13 +14,6 @@
 
 static char lab[64];
 
-static const char *vpcemu(void)
-{
-	const char *v = getenv("VPCEMU");
-
-	return v ? v : "../build/vpcemu";
-}
-
 static void setup(void)
 {
 	if (geteuid() != 0)
