@@ -23,7 +23,6 @@
 #include "vpcemu/diag.h"
 #include "vpcemu/util.h"
 
-#define CONF_MAX_FILE (16u << 20)
 
 #define E_SYNTAX "Vpcemu.Syntax"
 #define E_ENCODING "Vpcemu.Encoding"
@@ -665,87 +664,15 @@ oom:
 	return NULL;
 }
 
-/* Reads the whole file into memory. The size limit keeps a wrong path
- * (a disk image, /dev/zero) from eating the machine. Returns 0, or a
- * positive errno with *ret_what naming the step that failed. */
-static int conf_read(const char *path, char **ret_buf, size_t *ret_len,
-		     const char **ret_what)
-{
-	size_t len = 0, cap;
-	struct stat st;
-	char *buf = NULL, *nb;
-	ssize_t k;
-	int fd, err = 0;
-
-	*ret_what = "cannot open file";
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	*ret_what = "cannot read file";
-	if (fstat(fd, &st) < 0) {
-		err = errno;
-		goto out;
-	}
-	if (S_ISREG(st.st_mode) && st.st_size > (off_t)CONF_MAX_FILE) {
-		err = EFBIG;
-		goto out;
-	}
-	/* Regular files come in one read; pipes and the like grow. */
-	cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 65536;
-	buf = malloc(cap);
-	if (!buf) {
-		err = ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		if (len == cap) {
-			if (cap > CONF_MAX_FILE) {
-				err = EFBIG;
-				goto out;
-			}
-			cap *= 2;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				err = ENOMEM;
-				goto out;
-			}
-			buf = nb;
-		}
-		k = read(fd, buf + len, cap - len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			err = errno;
-			goto out;
-		}
-		if (!k)
-			break;
-		len += (size_t)k;
-		if (len > CONF_MAX_FILE) {
-			err = EFBIG;
-			goto out;
-		}
-	}
-out:
-	close(fd);
-	if (err) {
-		free(buf);
-		return err;
-	}
-	*ret_buf = buf;
-	*ret_len = len;
-	return 0;
-}
-
 struct conf_file *conf_parse_file(const char *path, struct diags *d)
 {
 	struct conf_file *f;
-	const char *what, *file, *msg;
+	const char *file, *msg;
 	char *buf = NULL;
 	size_t len = 0;
 	int err;
 
-	err = conf_read(path, &buf, &len, &what);
+	err = -read_file(path, CONF_MAX_FILE, &buf, &len);
 	if (!err) {
 		f = conf_parse_buffer(path, buf, len, d);
 		free(buf);
@@ -756,10 +683,10 @@ struct conf_file *conf_parse_file(const char *path, struct diags *d)
 	msg = err == EFBIG ? "file too large (more than 16 MiB)" : strerror(err);
 	if (file)
 		diag_error(d, (struct place){ .file = file }, "Vpcemu.File",
-			   "%s: %s", what, msg);
+			   "cannot read file: %s", msg);
 	else
-		diag_error(d, (struct place){ 0 }, "Vpcemu.File", "%s '%s': %s",
-			   what, path, msg);
+		diag_error(d, (struct place){ 0 }, "Vpcemu.File",
+			   "cannot read file '%s': %s", path, msg);
 	errno = err;
 	return NULL;
 }

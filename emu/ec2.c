@@ -1749,19 +1749,6 @@ static int free_ip(struct ctx *c, const struct subnet *s, uint32_t *ip)
 	return 0;
 }
 
-static void instance_free(struct instance *in)
-{
-	if (!in)
-		return;
-	free(in->r.name);
-	free(in->sgs);
-	free(in->ami);
-	free(in->instance_type);
-	free(in->user_data);
-	free(in->user_data_file);
-	free(in);
-}
-
 static int cmd_run_instances(struct ctx *c)
 {
 	const char *sref, *ip, *ami, *type, *count, *tags, *role, *ud;

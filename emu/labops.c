@@ -40,56 +40,6 @@ int labops_load(const char *file, const char *name, struct diags *d,
 	return d->nerrors ? -EINVAL : 0;
 }
 
-#define LAB_TEXT_MAX (16u << 20)	/* conf.c reads no more either */
-
-/* The whole file at path: *ret (NUL-terminated, caller frees), *ret_len.
- * Returns 0 or -errno (-EFBIG above LAB_TEXT_MAX). */
-static int read_text(const char *path, char **ret, size_t *ret_len)
-{
-	size_t len = 0, cap = 0;
-	char *buf = NULL, *tmp;
-	ssize_t n;
-	int fd, r = 0;
-
-	*ret = NULL;
-	*ret_len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		if (len + 1 >= cap) {
-			cap = cap ? cap * 2 : 8192;
-			if (cap > LAB_TEXT_MAX + 2) {
-				r = -EFBIG;
-				break;
-			}
-			tmp = realloc(buf, cap);
-			if (!tmp) {
-				r = -ENOMEM;
-				break;
-			}
-			buf = tmp;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			r = -errno;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (r) {
-		free(buf);
-		return r;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
-}
-
 /* Lab file text (registered as path) -> checked model and its plan, with
  * name as the lab's name. Returns 0, -EINVAL when the text has errors (d
  * holds them), -ENOMEM. On success the caller frees *ret_lab and
@@ -143,7 +93,7 @@ static int lab_text(const struct lab *lab, const char *digest,
 	char got[17];
 	int r;
 
-	r = read_text(lab->file, ret_text, ret_len);
+	r = read_file(lab->file, CONF_MAX_FILE, ret_text, ret_len);
 	if (r)
 		return r;
 	r = plan_of_text(lab->file, *ret_text, *ret_len, lab->name, &d,

@@ -6,6 +6,7 @@
  * namespace 0.5 ms (docs/perf-targets.md).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <string.h>
@@ -297,25 +298,16 @@ int link_proxy_delay(struct nsh *ns, const char *ifname, uint64_t ms)
 	return link_errno(r);
 }
 
-int link_addr_add(struct nsh *ns, const char *ifname, uint32_t addr,
-		  uint8_t prefix)
+/* The libnl object for addr/prefix on ifindex; *ret is the caller's
+ * (rtnl_addr_put). Returns 0 or -errno. */
+static int addr_object(int ifindex, uint32_t addr, uint8_t prefix,
+		       struct rtnl_addr **ret)
 {
-	struct rtnl_addr *a = NULL;
-	struct nl_addr *local = NULL;
-	struct nl_sock *sk;
+	struct rtnl_addr *a = rtnl_addr_alloc();
 	uint32_t be = htonl(addr);
-	int ifindex, r;
+	struct nl_addr *local = nl_addr_build(AF_INET, &be, sizeof(be));
+	int r = 0;
 
-	if (prefix > 32)
-		return -EINVAL;
-	r = nsh_rtnl(ns, &sk);
-	if (r < 0)
-		return r;
-	ifindex = link_ifindex(ns, ifname);
-	if (ifindex < 0)
-		return ifindex;
-	a = rtnl_addr_alloc();
-	local = nl_addr_build(AF_INET, &be, sizeof(be));
 	if (!a || !local) {
 		r = -ENOMEM;
 		goto out;
@@ -324,63 +316,64 @@ int link_addr_add(struct nsh *ns, const char *ifname, uint32_t addr,
 	rtnl_addr_set_ifindex(a, ifindex);
 	rtnl_addr_set_family(a, AF_INET);
 	r = link_errno(rtnl_addr_set_local(a, local));
-	if (r < 0)
-		goto out;
 	rtnl_addr_set_prefixlen(a, prefix);
-	/* The kernel answers EEXIST only for the same local address and
-	 * prefix on this device: exactly what we wanted. */
-	r = link_errno(rtnl_addr_add(sk, a, NLM_F_EXCL));
-	if (r == -EEXIST)
-		r = 0;
 out:
 	if (local)
 		nl_addr_put(local);
-	if (a)
+	if (r && a) {
 		rtnl_addr_put(a);
+		a = NULL;
+	}
+	*ret = a;
 	return r;
+}
+
+/* Adds (add) or deletes addr/prefix on ifname; "already as planned" is
+ * success either way. */
+static int addr_change(struct nsh *ns, const char *ifname, uint32_t addr,
+		       uint8_t prefix, bool add)
+{
+	struct rtnl_addr *a;
+	struct nl_sock *sk;
+	int ifindex, r;
+
+	if (prefix > 32)
+		return -EINVAL;
+	r = nsh_rtnl(ns, &sk);
+	if (r < 0)
+		return r;
+	ifindex = link_ifindex(ns, ifname);
+	if (ifindex == -ENODEV && !add)
+		return 0;	/* the device, and its addresses, are gone */
+	if (ifindex < 0)
+		return ifindex;
+	r = addr_object(ifindex, addr, prefix, &a);
+	if (r)
+		return r;
+	if (add) {
+		/* EEXIST comes only for the same local address and prefix
+		 * on this device: exactly what we wanted. */
+		r = link_errno(rtnl_addr_add(sk, a, NLM_F_EXCL));
+		if (r == -EEXIST)
+			r = 0;
+	} else {
+		/* EADDRNOTAVAIL: an address the kernel does not hold. */
+		r = link_errno(rtnl_addr_delete(sk, a, 0));
+		if (r == -EADDRNOTAVAIL || r == -ENOENT)
+			r = 0;
+	}
+	rtnl_addr_put(a);
+	return r;
+}
+
+int link_addr_add(struct nsh *ns, const char *ifname, uint32_t addr,
+		  uint8_t prefix)
+{
+	return addr_change(ns, ifname, addr, prefix, true);
 }
 
 int link_addr_del(struct nsh *ns, const char *ifname, uint32_t addr,
 		  uint8_t prefix)
 {
-	struct rtnl_addr *a = NULL;
-	struct nl_addr *local = NULL;
-	struct nl_sock *sk;
-	uint32_t be = htonl(addr);
-	int ifindex, r;
-
-	if (prefix > 32)
-		return -EINVAL;
-	r = nsh_rtnl(ns, &sk);
-	if (r < 0)
-		return r;
-	ifindex = link_ifindex(ns, ifname);
-	if (ifindex == -ENODEV)
-		return 0;
-	if (ifindex < 0)
-		return ifindex;
-	a = rtnl_addr_alloc();
-	local = nl_addr_build(AF_INET, &be, sizeof(be));
-	if (!a || !local) {
-		r = -ENOMEM;
-		goto out;
-	}
-	nl_addr_set_prefixlen(local, prefix);
-	rtnl_addr_set_ifindex(a, ifindex);
-	rtnl_addr_set_family(a, AF_INET);
-	r = link_errno(rtnl_addr_set_local(a, local));
-	if (r < 0)
-		goto out;
-	rtnl_addr_set_prefixlen(a, prefix);
-	/* The kernel answers EADDRNOTAVAIL for an address it does not
-	 * hold: already as planned. */
-	r = link_errno(rtnl_addr_delete(sk, a, 0));
-	if (r == -EADDRNOTAVAIL || r == -ENOENT)
-		r = 0;
-out:
-	if (local)
-		nl_addr_put(local);
-	if (a)
-		rtnl_addr_put(a);
-	return r;
+	return addr_change(ns, ifname, addr, prefix, false);
 }

@@ -2816,6 +2816,19 @@ out:
 
 /* ------------------------------------------------------------------ */
 
+void instance_free(struct instance *in)
+{
+	if (!in)
+		return;
+	free(in->r.name);
+	free(in->sgs);
+	free(in->ami);
+	free(in->instance_type);
+	free(in->user_data);
+	free(in->user_data_file);
+	free(in);
+}
+
 void lab_free(struct lab *lab)
 {
 	size_t i, j;
@@ -2875,17 +2888,8 @@ void lab_free(struct lab *lab)
 		free(n);
 	}
 	free(lab->nacls);
-	for (i = 0; i < lab->ninstances; i++) {
-		struct instance *in = lab->instances[i];
-
-		free(in->r.name);
-		free(in->sgs);
-		free(in->ami);
-		free(in->instance_type);
-		free(in->user_data);
-		free(in->user_data_file);
-		free(in);
-	}
+	for (i = 0; i < lab->ninstances; i++)
+		instance_free(lab->instances[i]);
 	free(lab->instances);
 	for (i = 0; i < lab->nroles; i++) {
 		struct iam_role *r = lab->roles[i];

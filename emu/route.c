@@ -33,21 +33,14 @@ static struct nl_addr *ipv4_addr(uint32_t addr, uint8_t len)
 	return a;
 }
 
-int route_add(struct nsh *ns, const struct plan_route *r)
+/* A libnl route holding r's key (family, table, destination) and
+ * protocol; *ret is the caller's (rtnl_route_put). */
+static int route_key(const struct plan_route *r, struct rtnl_route **ret)
 {
-	struct rtnl_route *rt = NULL;
-	struct rtnl_nexthop *nh = NULL;
-	struct nl_addr *dst = NULL, *gw = NULL;
-	struct nl_sock *sk;
-	int ifindex, err;
+	struct rtnl_route *rt = rtnl_route_alloc();
+	struct nl_addr *dst = ipv4_addr(r->dst.addr, r->dst.len);
+	int err = 0;
 
-	if (r->dst.len > 32)
-		return -EINVAL;
-	err = nsh_rtnl(ns, &sk);
-	if (err < 0)
-		return err;
-	rt = rtnl_route_alloc();
-	dst = ipv4_addr(r->dst.addr, r->dst.len);
 	if (!rt || !dst) {
 		err = -ENOMEM;
 		goto out;
@@ -56,6 +49,31 @@ int route_add(struct nsh *ns, const struct plan_route *r)
 	rtnl_route_set_table(rt, r->table);
 	rtnl_route_set_protocol(rt, RTPROT_STATIC);
 	err = link_errno(rtnl_route_set_dst(rt, dst));
+out:
+	if (dst)
+		nl_addr_put(dst);
+	if (err && rt) {
+		rtnl_route_put(rt);
+		rt = NULL;
+	}
+	*ret = rt;
+	return err;
+}
+
+int route_add(struct nsh *ns, const struct plan_route *r)
+{
+	struct rtnl_route *rt = NULL;
+	struct rtnl_nexthop *nh = NULL;
+	struct nl_addr *gw = NULL;
+	struct nl_sock *sk;
+	int ifindex, err;
+
+	if (r->dst.len > 32)
+		return -EINVAL;
+	err = nsh_rtnl(ns, &sk);
+	if (err < 0)
+		return err;
+	err = route_key(r, &rt);
 	if (err < 0)
 		goto out;
 	if (r->type == PLAN_ROUTE_BLACKHOLE) {
@@ -101,8 +119,6 @@ out:
 		rtnl_route_nh_free(nh);
 	if (gw)
 		nl_addr_put(gw);
-	if (dst)
-		nl_addr_put(dst);
 	if (rt)
 		rtnl_route_put(rt);
 	return err;
@@ -111,7 +127,6 @@ out:
 int route_del(struct nsh *ns, const struct plan_route *r)
 {
 	struct rtnl_route *rt = NULL;
-	struct nl_addr *dst = NULL;
 	struct nl_sock *sk;
 	int err;
 
@@ -120,16 +135,7 @@ int route_del(struct nsh *ns, const struct plan_route *r)
 	err = nsh_rtnl(ns, &sk);
 	if (err < 0)
 		return err;
-	rt = rtnl_route_alloc();
-	dst = ipv4_addr(r->dst.addr, r->dst.len);
-	if (!rt || !dst) {
-		err = -ENOMEM;
-		goto out;
-	}
-	rtnl_route_set_family(rt, AF_INET);
-	rtnl_route_set_table(rt, r->table);
-	rtnl_route_set_protocol(rt, RTPROT_STATIC);
-	err = link_errno(rtnl_route_set_dst(rt, dst));
+	err = route_key(r, &rt);
 	if (err < 0)
 		goto out;
 	/* Type unspecified and no next hop, as `ip route del` sends: the
@@ -144,8 +150,6 @@ int route_del(struct nsh *ns, const struct plan_route *r)
 	if (err == -ENOENT || err == -ESRCH)
 		err = 0;
 out:
-	if (dst)
-		nl_addr_put(dst);
 	if (rt)
 		rtnl_route_put(rt);
 	return err;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vpcemu/conf.h"
 #include "vpcemu/model.h"
 #include "vpcemu/state.h"
 #include "vpcemu/util.h"
@@ -227,49 +228,17 @@ out:
 
 int state_load_text(const char *lab, char **ret_text, size_t *ret_len)
 {
-	char *path = text_path(lab, ""), *buf = NULL, *tmp;
-	size_t len = 0, cap = 0;
-	ssize_t n;
-	int fd, r = 0;
+	char *path = text_path(lab, "");
+	int r;
 
 	*ret_text = NULL;
 	*ret_len = 0;
 	if (!path)
 		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A kept text is a lab file: the same bound as reading one. */
+	r = read_file(path, CONF_MAX_FILE, ret_text, ret_len);
 	free(path);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		if (len + 1 >= cap) {
-			cap = cap ? cap * 2 : 8192;
-			tmp = realloc(buf, cap);
-			if (!tmp) {
-				r = -ENOMEM;
-				break;
-			}
-			buf = tmp;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (r) {
-		free(buf);
-		return r;
-	}
-	buf[len] = '\0';
-	*ret_text = buf;
-	*ret_len = len;
-	return 0;
+	return r;
 }
 
 char *state_ec2_path(const char *lab)

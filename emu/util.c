@@ -1,9 +1,12 @@
 /* util.c - growable arrays, string builder, edit distance. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "vpcemu/util.h"
 
@@ -134,4 +137,73 @@ size_t str_distance(const char *a, const char *b, size_t cap)
 	d = row[lb];
 	free(row);
 	return d > cap ? cap + 1 : d;
+}
+
+int read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	size_t len = 0, cap;
+	struct stat st;
+	char *buf = NULL, *nb;
+	ssize_t k;
+	int fd, r = 0;
+
+	*ret = NULL;
+	*ret_len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {
+		r = -EFBIG;
+		goto out;
+	}
+	/* Regular files come in one read; pipes and the like grow. */
+	cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 65536;
+	buf = malloc(cap);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		if (len + 1 >= cap) {
+			if (cap > max + 1) {
+				r = -EFBIG;
+				goto out;
+			}
+			cap *= 2;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				r = -ENOMEM;
+				goto out;
+			}
+			buf = nb;
+		}
+		k = read(fd, buf + len, cap - len - 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (!k)
+			break;
+		len += (size_t)k;
+		if (len > max) {
+			r = -EFBIG;
+			goto out;
+		}
+	}
+	buf[len] = '\0';
+out:
+	close(fd);
+	if (r) {
+		free(buf);
+		return r;
+	}
+	*ret = buf;
+	*ret_len = len;
+	return 0;
 }

@@ -56,6 +56,8 @@ struct conf_file {
 struct conf_file *conf_parse_buffer(const char *path, const char *buf,
 				    size_t len, struct diags *d);
 
+#define CONF_MAX_FILE (16u << 20)	/* larger lab files are refused */
+
 /* Reads path and parses it; an unreadable file is queued as an error with
  * code Vpcemu.File and NULL is returned. */
 struct conf_file *conf_parse_file(const char *path, struct diags *d);

@@ -328,6 +328,9 @@ struct lab {
 struct lab *model_build(const struct conf_file *f, const char *lab_name,
 			struct diags *d);
 void lab_free(struct lab *lab);
+/* Frees an instance not (or no longer) in a lab's arrays; its ENI is
+ * separate. Accepts NULL. */
+void instance_free(struct instance *in);
 
 /* Looks a resource up by name or ID; kind RES__COUNT matches any kind. */
 struct res *model_find(const struct lab *lab, enum res_kind kind,

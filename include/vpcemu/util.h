@@ -36,6 +36,12 @@ void sb_free(struct strbuf *b);
 /* malloc'd printf, or NULL. */
 char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Reads the whole file at path into *ret (NUL-terminated, caller frees)
+ * and *ret_len. A file over max bytes is refused with -EFBIG, so a wrong
+ * path (a disk image, /dev/zero) cannot eat the machine. Returns 0 or
+ * -errno. */
+int read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+
 /* Levenshtein distance, capped: returns cap+1 when farther than cap. */
 size_t str_distance(const char *a, const char *b, size_t cap);
 
