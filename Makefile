@@ -5,7 +5,7 @@
 #   sudo make demo       install, build, bring up the hands-on lab, show the ping
 #   make unit            unit tests only (no root)
 #   make SANITIZE=1 ...  ASan+UBSan build (into build-asan/)
-#   make fuzz            libFuzzer target for parser+checker (clang)
+#   make fuzz [FUZZ=dns] libFuzzer target: conf (parser+checker) or dns
 #   make install         honours PREFIX and DESTDIR
 #   make V=1             show commands
 
@@ -16,7 +16,8 @@ SBINDIR   ?= $(PREFIX)/sbin
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS      := libnl-3.0 libnl-route-3.0 libmnl libnftables jansson
+PKGS      := libnl-3.0 libnl-route-3.0 libmnl libnftables jansson ldns \
+             libmicrohttpd
 
 ifeq ($(SANITIZE),1)
 B         := build-asan
@@ -99,12 +100,14 @@ demo: deps
 	$(Q)scripts/demo $(B)
 
 FUZZ_CC ?= clang
-fuzz: $(B)/fuzz-conf
-	$(Q)mkdir -p $(B)/fuzz-corpus
-	$(B)/fuzz-conf -max_total_time=$${FUZZ_SECONDS:-600} -max_len=8192 \
-		$(B)/fuzz-corpus topologies tests/golden
+FUZZ    ?= conf
+fuzz: $(B)/fuzz-$(FUZZ)
+	$(Q)mkdir -p $(B)/fuzz-corpus-$(FUZZ)
+	$(B)/fuzz-$(FUZZ) -max_total_time=$${FUZZ_SECONDS:-600} -max_len=8192 \
+		$(B)/fuzz-corpus-$(FUZZ) $(wildcard tests/fuzz/seeds-$(FUZZ)) \
+		$(if $(filter conf,$(FUZZ)),topologies tests/golden)
 
-$(B)/fuzz-conf: tests/fuzz/fuzz_conf.c $(filter-out %/cli.c %/daemon.c,$(LIB_SRCS))
+$(B)/fuzz-%: tests/fuzz/fuzz_%.c $(filter-out %/cli.c %/daemon.c,$(LIB_SRCS))
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) -g -O1 \
 		-fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)

@@ -1802,6 +1802,8 @@ static int cmd_run_instances(struct ctx *c)
 	in->subnet = s;
 	in->private_ip_given = true;
 	in->public_ip = s->public_ip_on_launch;
+	in->metadata_tokens_required = true;
+	in->metadata_hop_limit = 1;
 	in->ami = strdup(ami ? ami : DEFAULT_AMI);
 	in->instance_type = strdup(type ? type : DEFAULT_INSTANCE_TYPE);
 	if (!in->ami || !in->instance_type)

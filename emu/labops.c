@@ -17,6 +17,49 @@
 #include "vpcemu/plan.h"
 #include "vpcemu/util.h"
 
+/* AWS's limit on user data, before base64 (RunInstances). */
+#define USER_DATA_MAX 16384
+
+/* Reads every user-data-file, relative to the lab file's directory, into
+ * its instance: the model does no I/O, and the daemon needs the bytes for
+ * IMDS and the first boot. Queues an error per file that cannot be read. */
+static void load_user_data(struct lab *lab, struct diags *d)
+{
+	const char *slash = strrchr(lab->file, '/');
+	size_t i, len;
+	int e;
+
+	for (i = 0; i < lab->ninstances; i++) {
+		struct instance *in = lab->instances[i];
+		char *path;
+
+		if (!in->user_data_file || in->user_data_content)
+			continue;
+		if (in->user_data_file[0] == '/' || !slash)
+			path = strdup(in->user_data_file);
+		else
+			path = str_printf("%.*s/%s", (int)(slash - lab->file),
+					  lab->file, in->user_data_file);
+		e = path ? read_file(path, USER_DATA_MAX + 1,
+				     &in->user_data_content, &len) : -ENOMEM;
+		if (!e && len > USER_DATA_MAX) {
+			free(in->user_data_content);
+			in->user_data_content = NULL;
+			e = -EFBIG;
+		}
+		if (e == -EFBIG)
+			diag_error(d, in->r.at, "InvalidParameterValue",
+				   "User data is limited to %d bytes: %s",
+				   USER_DATA_MAX, path);
+		else if (e)
+			diag_error(d, in->r.at, "InvalidParameterValue",
+				   "Cannot read user-data-file %s: %s",
+				   path ? path : in->user_data_file,
+				   strerror(-e));
+		free(path);
+	}
+}
+
 int labops_load(const char *file, const char *name, struct diags *d,
 		struct lab **ret_lab)
 {
@@ -36,6 +79,8 @@ int labops_load(const char *file, const char *name, struct diags *d,
 	 * over, and its errors already say what to fix first. */
 	if (!d->nerrors)
 		check_lab(lab, d);
+	if (!d->nerrors)
+		load_user_data(lab, d);
 	*ret_lab = lab;
 	return d->nerrors ? -EINVAL : 0;
 }
@@ -63,6 +108,8 @@ static int plan_of_text(const char *path, const char *text, size_t len,
 		return d->nerrors ? -EINVAL : -ENOMEM;
 	if (!d->nerrors)
 		check_lab(lab, d);
+	if (!d->nerrors)
+		load_user_data(lab, d);
 	if (d->nerrors) {
 		lab_free(lab);
 		return -EINVAL;

@@ -856,6 +856,37 @@ static bool get_ip(struct build *b, const struct conf_word *w, uint32_t *ip)
 	return false;
 }
 
+/* One of two words: *second is set when w is the second. */
+static bool get_choice(struct build *b, const struct conf_word *w,
+		       const char *attr, const char *first, const char *second,
+		       bool *is_second)
+{
+	if (!strcmp(w->text, first) || !strcmp(w->text, second)) {
+		*is_second = !strcmp(w->text, second);
+		return true;
+	}
+	diag_error(b->d, w->at, "InvalidParameterValue",
+		   "Invalid value '%s' for %s: expected %s or %s", w->text,
+		   attr, first, second);
+	return false;
+}
+
+static bool get_hop_limit(struct build *b, const struct conf_word *w,
+			  unsigned *out)
+{
+	char *end;
+	unsigned long v = strtoul(w->text, &end, 10);
+
+	if (w->text[0] < '0' || w->text[0] > '9' || *end || v < 1 || v > 64) {
+		diag_error(b->d, w->at, "InvalidParameterValue",
+			   "Invalid value '%s' for metadata-hop-limit: expected 1 to 64",
+			   w->text);
+		return false;
+	}
+	*out = (unsigned)v;
+	return true;
+}
+
 static bool get_str(struct build *b, const struct conf_word *w, char **out)
 {
 	char *s = xstrdup(b, w->text);
@@ -1830,13 +1861,19 @@ static void parse_instance(struct build *b, struct instance *in,
 		{ "instance-type", 0 },
 		{ "user-data", 0 },
 		{ "user-data-file", 0 },
+		{ "metadata-tokens", 0 },
+		{ "metadata-endpoint", 0 },
+		{ "metadata-hop-limit", 0 },
 	};
 	enum { I_SUBNET, I_IP, I_SGS, I_ROLE, I_PUBLIC, I_AMI, I_TYPE,
-	       I_UDATA, I_UDATA_FILE };
+	       I_UDATA, I_UDATA_FILE, I_MD_TOKENS, I_MD_ENDPOINT, I_MD_HOPS };
 	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = { 0 };
 	bool public_given = false;
 	size_t i;
 
+	/* AL2023, vpcemu's default AMI, launches with IMDSv2 required. */
+	in->metadata_tokens_required = true;
+	in->metadata_hop_limit = 1;
 	in->subnet_at = in->ip_at = in->sgs_at = in->role_at = in->r.at;
 	for (i = 0; i < blk->n; i++) {
 		const struct conf_stmt *st = &blk->stmts[i];
@@ -1888,6 +1925,23 @@ static void parse_instance(struct build *b, struct instance *in,
 		case I_UDATA_FILE:
 			if (want(b, st, 1, 1))
 				get_str(b, &st->w[1], &in->user_data_file);
+			break;
+		case I_MD_TOKENS:
+			if (want(b, st, 1, 1))
+				get_choice(b, &st->w[1], "metadata-tokens",
+					   "optional", "required",
+					   &in->metadata_tokens_required);
+			break;
+		case I_MD_ENDPOINT:
+			if (want(b, st, 1, 1))
+				get_choice(b, &st->w[1], "metadata-endpoint",
+					   "enabled", "disabled",
+					   &in->metadata_disabled);
+			break;
+		case I_MD_HOPS:
+			if (want(b, st, 1, 1))
+				get_hop_limit(b, &st->w[1],
+					      &in->metadata_hop_limit);
 			break;
 		}
 	}
@@ -2607,6 +2661,36 @@ static void assign_ips(struct build *b)
 			lab->enis[j]->ip = lab->enis[j]->instance->private_ip;
 }
 
+/* Public IPv4s come from the two RFC 5737 blocks (508 addresses), at a
+ * place derived from the instance ID, the next free one on a clash; a lab
+ * with more public instances than that leaves the rest without one. */
+static void assign_public_ips(struct build *b)
+{
+	static const uint32_t blocks[2] = { 0xc6336400, 0xcb007100 };
+	struct lab *lab = b->lab;
+	bool used[2 * 254] = { false };
+	size_t i, k;
+
+	for (i = 0; i < lab->ninstances; i++) {
+		struct instance *in = lab->instances[i];
+		uint64_t h[2];
+
+		if (!in->public_ip)
+			continue;
+		id_hash(h, lab->name, "public-ip", in->r.name);
+		for (k = 0; k < 2 * 254; k++) {
+			size_t slot = (size_t)((h[0] + k) % (2 * 254));
+
+			if (used[slot])
+				continue;
+			used[slot] = true;
+			in->public_ipv4 = blocks[slot / 254] +
+					  (uint32_t)(slot % 254) + 1;
+			break;
+		}
+	}
+}
+
 /* expect SRC -> DST RULE reachable|blocked [REASON] */
 static void parse_expect(struct build *b, const struct conf_stmt *st)
 {
@@ -2795,6 +2879,8 @@ struct lab *model_build(const struct conf_file *f, const char *lab_name,
 		create_enis(b);
 	if (!b->oom)
 		assign_ips(b);
+	if (!b->oom)
+		assign_public_ips(b);
 	for (i = 0; i < b->nexpects && !b->oom; i++)
 		parse_expect(b, b->expects[i]);
 	if (!b->oom) {
@@ -2826,7 +2912,13 @@ void instance_free(struct instance *in)
 	free(in->instance_type);
 	free(in->user_data);
 	free(in->user_data_file);
+	free(in->user_data_content);
 	free(in);
+}
+
+const char *instance_user_data(const struct instance *in)
+{
+	return in->user_data ? in->user_data : in->user_data_content;
 }
 
 void lab_free(struct lab *lab)

@@ -850,6 +850,13 @@ static void print_instance(struct printer *p, const struct instance *in)
 		put_str(p, in->user_data_file, false, &in->r);
 		sb_puts(&p->sb, "\n");
 	}
+	if (!in->metadata_tokens_required)
+		sb_puts(&p->sb, "\tmetadata-tokens optional\n");
+	if (in->metadata_disabled)
+		sb_puts(&p->sb, "\tmetadata-endpoint disabled\n");
+	if (in->metadata_hop_limit != 1)
+		sb_printf(&p->sb, "\tmetadata-hop-limit %u\n",
+			  in->metadata_hop_limit);
 	block_close(p);
 }
 

@@ -244,6 +244,15 @@ struct instance {
 	char *ami, *instance_type;
 	char *user_data;	/* inline script, may be NULL */
 	char *user_data_file;	/* path, may be NULL */
+	char *user_data_content;	/* user-data-file's bytes: labops reads
+					   them (the model does no I/O) */
+	/* Instance metadata options (ModifyInstanceMetadataOptions). */
+	bool metadata_tokens_required;	/* HttpTokens: default required */
+	bool metadata_disabled;		/* HttpEndpoint disabled */
+	unsigned metadata_hop_limit;	/* HttpPutResponseHopLimit, 1-64 */
+	/* Public IPv4 when public_ip: RFC 5737 documentation space, derived
+	 * from the ID, so that it can never reach a real host; 0: none. */
+	uint32_t public_ipv4;
 	struct eni *eni;
 	struct place subnet_at, ip_at, sgs_at, role_at;
 };
@@ -331,6 +340,9 @@ void lab_free(struct lab *lab);
 /* Frees an instance not (or no longer) in a lab's arrays; its ENI is
  * separate. Accepts NULL. */
 void instance_free(struct instance *in);
+
+/* The instance's user data (inline or from its file), NULL when none. */
+const char *instance_user_data(const struct instance *in);
 
 /* Looks a resource up by name or ID; kind RES__COUNT matches any kind. */
 struct res *model_find(const struct lab *lab, enum res_kind kind,
