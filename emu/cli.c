@@ -586,6 +586,88 @@ static int cmd_describe(int argc, char **argv)
 			!strcmp(output, "table"));
 }
 
+/* ---- ssm --------------------------------------------------------------- */
+
+/* The session itself: a shell in the instance's namespace, run here (the
+ * daemon only says whether the agent is connected). On a terminal, an
+ * interactive sh with Session Manager's prompt; otherwise sh reads the
+ * commands from stdin and the session exits with their status. */
+static int ssm_session(const char *netns, const char *instance)
+{
+	bool tty = isatty(STDIN_FILENO);
+	char *sh_i[] = { "/bin/sh", "-i", NULL }, *sh_s[] = { "/bin/sh", "-s",
+							     NULL };
+	FILE *banner = tty ? stdout : stderr;
+	char session[64];
+	int r, status;
+
+	snprintf(session, sizeof(session), "vpcemu-%s", instance);
+	fprintf(banner, "\nStarting session with SessionId: %s\n\n", session);
+	fflush(NULL);
+	/* What an SSM shell sees: ssm-user's prompt, from / . */
+	setenv("PS1", "sh-5.2$ ", 1);
+	if (chdir("/") < 0) {
+	}
+	r = nsexec_run(netns, tty ? sh_i : sh_s, &status);
+	if (r) {
+		fprintf(stderr, "vpcemu ssm: namespace %s: %s\n", netns,
+			strerror(-r));
+		return 1;
+	}
+	fprintf(banner, "\n\nExiting session with sessionId: %s.\n\n",
+		session);
+	return status;
+}
+
+static int cmd_ssm(int argc, char **argv)
+{
+	const char *lab = NULL, *output = "json", *out, *err;
+	json_t *args, *jargv, *rep = NULL, *result = NULL;
+	const char *netns, *instance;
+	int i, r, code = 1;
+
+	argc = take_options(argc - 1, argv + 1, &lab, &output);
+	if (argc < 1 || (strcmp(argv[1], "start-session") &&
+			 strcmp(argv[1], "describe-instance-information")))
+		return usage_error("ssm", argc < 1 ? "expects a command"
+					   : "unknown command");
+	if (lab && !ctl_lab_name_ok(lab))
+		return usage_error("ssm", "bad lab name");
+	args = json_object();
+	jargv = json_array();
+	for (i = 1; args && jargv && i <= argc; i++)
+		json_array_append_new(jargv, json_string(argv[i]));
+	if (!args || !jargv ||
+	    json_object_set_new(args, "argv", jargv) ||
+	    (lab && json_object_set_new(args, "lab", json_string(lab)))) {
+		json_decref(args);
+		fprintf(stderr, "vpcemu ssm: out of memory\n");
+		return 1;
+	}
+	if (strcmp(argv[1], "start-session"))
+		return daemon_call("ssm", "ssm", args, true, false);
+	if (!need_root("ssm start-session")) {
+		json_decref(args);
+		return 1;
+	}
+	r = ctl_call("ssm", args, true, &rep);
+	json_decref(args);
+	if (r) {
+		fprintf(stderr, "vpcemu ssm: vpcemud at %s: %s\n",
+			ctl_socket_path(), strerror(-r));
+		return 1;
+	}
+	ctl_reply_parse(rep, &code, &out, &err, &result);
+	fputs(out, stdout);
+	fputs(err, stderr);
+	netns = json_string_value(json_object_get(result, "netns"));
+	instance = json_string_value(json_object_get(result, "instance"));
+	if (!code && netns && instance)
+		code = ssm_session(netns, instance);
+	json_decref(rep);
+	return code;
+}
+
 /* ---- exec -------------------------------------------------------------- */
 
 static int cmd_exec(int argc, char **argv)
@@ -847,6 +929,17 @@ static const struct cmd cmds[] = {
 	  "Resources of a running lab, AWS-shaped: vpcs, subnets, route-tables,\n"
 	  "vpc-peering-connections, security-groups, network-acls, instances\n"
 	  "(all when no TYPE). A table on a terminal, JSON otherwise." },
+	{ "ssm", cmd_ssm,
+	  "ssm start-session --target ID|NAME | describe-instance-information\n"
+	  "    [--lab LAB]",
+	  "Session Manager. start-session opens a shell in the instance (on a\n"
+	  "terminal an interactive sh; otherwise sh runs stdin and the exit\n"
+	  "status is its) only when its agent would be connected: a role with\n"
+	  "AmazonSSMManagedInstanceCore, and ssm, ssmmessages and ec2messages\n"
+	  "resolving through the VPC's DNS and reachable on TCP 443, tried for\n"
+	  "real from the instance. Else AWS's TargetNotConnected, exit 254.\n"
+	  "describe-instance-information: PingStatus of every instance with\n"
+	  "such a role. Needs root." },
 	{ "status", cmd_status, "status [LAB]",
 	  "List running labs, or one lab's instances with their namespaces." },
 	{ "exec", cmd_exec, "exec [--lab LAB] INSTANCE -- CMD...",

@@ -52,7 +52,9 @@
 #include "vpcemu/labops.h"
 #include "vpcemu/model.h"
 #include "vpcemu/print.h"
+#include "vpcemu/ssm.h"
 #include "vpcemu/state.h"
+#include "vpcemu/svc.h"
 #include "vpcemu/util.h"
 
 #ifndef SO_PEERGROUPS
@@ -76,6 +78,8 @@ struct client {
 	uint64_t last;		/* evloop_now_ms() of the last activity */
 	pid_t pid;		/* for the logs: SO_PEERCRED at accept */
 	uid_t uid;
+	uint64_t serial;	/* names the client to a deferred reply */
+	bool waiting;		/* a deferred reply is due: read nothing */
 };
 
 /* The peer of one request, as the kernel saw it at connect(). */
@@ -93,6 +97,8 @@ struct reply {
 	size_t outlen, errlen;
 	json_t *result;
 	int exit;
+	uint64_t client;	/* the asking client's serial */
+	bool deferred;		/* the op answers later (reply_complete) */
 };
 
 static struct {
@@ -107,6 +113,8 @@ static struct {
 	gid_t egid;		/* ours, restored after binding */
 	struct client *clients;
 	unsigned nclients;
+	uint64_t serial;
+	struct svc *svc;
 } D = { .lfd = -1, .pidfd = -1, .sigpipe = { -1, -1 } };
 
 /* ---- logging ----------------------------------------------------------- */
@@ -244,9 +252,9 @@ static int load_as_peer(const struct peer *p, const char *file,
 
 /* ---- replies ----------------------------------------------------------- */
 
-static int reply_open(struct reply *r)
+static int reply_open(struct reply *r, uint64_t client)
 {
-	*r = (struct reply){ 0 };
+	*r = (struct reply){ .client = client };
 	r->out = open_memstream(&r->outbuf, &r->outlen);
 	r->err = open_memstream(&r->errbuf, &r->errlen);
 	r->result = json_object();
@@ -276,6 +284,9 @@ static json_t *reply_close(struct reply *r)
 	return j;
 }
 
+static void reply_complete(struct reply *r);
+static void ssm_cancel_lab(const char *name);
+
 static double now_s(void)
 {
 	return evloop_now_ms() / 1000.0;
@@ -284,6 +295,40 @@ static double now_s(void)
 static const char *arg_str(json_t *args, const char *key)
 {
 	return json_string_value(json_object_get(args, key));
+}
+
+/* ---- services ---------------------------------------------------------- */
+
+static void svc_log(int prio, const char *lab, const char *msg)
+{
+	logmsg(prio, lab, "%s", msg);
+}
+
+/* Gives the services the model lab name runs, as last applied (after an
+ * AWS-style command, and for every lab at start-up). */
+static void adopt(const char *name)
+{
+	struct lab_error err = { { 0 } };
+	struct lab *lab;
+
+	if (labops_running_lab(name, &lab, &err)) {
+		logmsg(LOG_WARNING, name, "no services: %s", err.what);
+		return;
+	}
+	svc_lab_set(D.svc, lab);
+}
+
+/* A restarted daemon serves the labs that run. */
+static void adopt_all(void)
+{
+	char **names = NULL;
+	size_t n = 0, i;
+
+	if (state_list(&names, &n))
+		return;
+	for (i = 0; i < n; i++)
+		adopt(names[i]);
+	state_names_free(names, n);
 }
 
 /* ---- ops --------------------------------------------------------------- */
@@ -374,6 +419,8 @@ static void op_up(const struct peer *p, json_t *args, struct reply *r)
 	logmsg(LOG_INFO, lab->name, "up: %s, %zu instance%s in %.2f s",
 	       what[res], lab->ninstances, lab->ninstances == 1 ? "" : "s",
 	       now_s() - t0);
+	svc_lab_set(D.svc, lab);
+	return;
 out:
 	lab_free(lab);
 }
@@ -396,6 +443,7 @@ static void op_apply(const struct peer *p, json_t *args, struct reply *r)
 		return;
 	logmsg(LOG_INFO, lab->name, "apply from %s (uid %u)", file,
 	       (unsigned)p->cred.uid);
+	svc_lab_prune(D.svc, lab);
 	e = labops_apply(lab, NULL, &res, &err);
 	if (e) {
 		fprintf(r->err, "vpcemu apply: %s\n", err.what);
@@ -438,6 +486,10 @@ static void op_apply(const struct peer *p, json_t *args, struct reply *r)
 out:
 	free(sum);
 	labops_apply_result_free(&res);
+	if (!e) {
+		svc_lab_set(D.svc, lab);
+		return;
+	}
 	lab_free(lab);
 }
 
@@ -543,6 +595,7 @@ static void op_ec2(const struct peer *p, json_t *args, struct reply *r)
 			"lab file: %s\n", name, strerror(errno));
 		goto out;
 	}
+	svc_lab_prune(D.svc, lab);
 	rc = labops_apply(lab, text, &res, &err);
 	if (rc) {
 		fprintf(r->err, "vpcemu ec2: %s\n", err.what);
@@ -568,6 +621,8 @@ static void op_ec2(const struct peer *p, json_t *args, struct reply *r)
 	json_object_set_new(r->result, "lab", json_string(name));
 	json_object_set_new(r->result, "operations", json_integer(res.nops));
 	r->exit = CTL_EXIT_OK;
+	if (res.changed)
+		adopt(name);
 out:
 	labops_apply_result_free(&res);
 	json_decref(out);
@@ -604,6 +659,9 @@ static void op_down(const struct peer *p, json_t *args, struct reply *r)
 	}
 	logmsg(LOG_INFO, name, "down%s%s (uid %u)", file ? " from " : "",
 	       file ? file : "", (unsigned)p->cred.uid);
+	/* Service sockets pin the namespaces: they go first. */
+	ssm_cancel_lab(name);
+	svc_lab_drop(D.svc, name);
 	e = labops_down(name, d.nerrors ? NULL : lab, &found, &err);
 	if (e) {
 		fprintf(r->err, "vpcemu down: %s\n", err.what);
@@ -624,12 +682,295 @@ out:
 	diags_free(&d);
 }
 
+/* ---- ssm --------------------------------------------------------------- */
+
+/* One `vpcemu ssm` request: the agents it asked (one for start-session,
+ * every instance with a role for describe-instance-information), each a
+ * real probe through the lab; the reply goes when the last one is done. */
+struct ssm_ask {
+	struct ssm_ask *next;	/* D.asks */
+	struct reply *r;
+	bool start;		/* start-session, else describe */
+	size_t n, pending;
+	struct ssm_agent {
+		struct ssm_ask *ask;
+		char lab[64], id[MODEL_ID_MAX], name[128], netns[160];
+		uint32_t ip;
+		struct ssm_probe *probe;	/* while it runs */
+		bool online;
+		char reason[256];
+	} *agents;
+};
+
+/* Requests waiting for their probes: a lab going down cancels its own
+ * (their sockets pin the instances' namespaces). */
+static struct ssm_ask *asks;
+
+static void ssm_finish(struct ssm_ask *a)
+{
+	struct ssm_ask **pp;
+	struct reply *r = a->r;
+	json_t *list;
+	char ip[16], when[32];
+	time_t now = time(NULL);
+	size_t i;
+
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", localtime(&now));
+	if (a->start) {
+		struct ssm_agent *g = &a->agents[0];
+
+		if (!g->online) {
+			fprintf(r->err, "\nAn error occurred (TargetNotConnected) "
+				"when calling the StartSession operation: %s "
+				"is not connected.\n", g->id);
+			logmsg(LOG_NOTICE, g->lab, "ssm start-session %s: not "
+			       "connected: %s", g->name, g->reason);
+			json_object_set_new(r->result, "reason",
+					    json_string(g->reason));
+			r->exit = 254;
+		} else {
+			logmsg(LOG_INFO, g->lab, "ssm start-session %s",
+			       g->name);
+			json_object_set_new(r->result, "netns",
+					    json_string(g->netns));
+			json_object_set_new(r->result, "instance",
+					    json_string(g->id));
+			r->exit = CTL_EXIT_OK;
+		}
+		goto out;
+	}
+	list = json_array();
+	for (i = 0; i < a->n; i++) {
+		struct ssm_agent *g = &a->agents[i];
+
+		json_array_append_new(list, json_pack(
+			"{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s}",
+			"InstanceId", g->id,
+			"PingStatus", g->online ? "Online" : "ConnectionLost",
+			"LastPingDateTime", when,
+			"AgentVersion", "3.3.0.0",
+			"IsLatestVersion", 1,
+			"PlatformType", "Linux",
+			"PlatformName", "Amazon Linux",
+			"PlatformVersion", "2023",
+			"ResourceType", "EC2Instance",
+			"IPAddress", ip_fmt(g->ip, ip),
+			"ComputerName", g->name));
+		if (!g->online)
+			json_object_set_new(json_array_get(list, i),
+					    "VpcemuReason",
+					    json_string(g->reason));
+	}
+	json_t *o = json_pack("{s:o}", "InstanceInformationList", list);
+	char *text = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+
+	if (text)
+		fprintf(r->out, "%s\n", text);
+	free(text);
+	json_object_set_new(r->result, "InstanceInformationList",
+			    json_incref(list));
+	json_decref(o);
+	r->exit = CTL_EXIT_OK;
+out:
+	for (pp = &asks; *pp; pp = &(*pp)->next) {
+		if (*pp == a) {
+			*pp = a->next;
+			break;
+		}
+	}
+	free(a->agents);
+	free(a);
+	reply_complete(r);
+}
+
+static void ssm_done(void *data, const struct ssm_result *res)
+{
+	struct ssm_agent *g = data;
+
+	g->probe = NULL;	/* freed before done is called */
+	g->online = res->online;
+	snprintf(g->reason, sizeof(g->reason), "%s", res->reason);
+	if (--g->ask->pending == 0)
+		ssm_finish(g->ask);
+}
+
+static void ssm_add(struct ssm_ask *a, const struct lab *lab,
+		    const struct instance *in)
+{
+	struct ssm_agent *g = &a->agents[a->n++];
+
+	g->ask = a;
+	snprintf(g->lab, sizeof(g->lab), "%s", lab->name);
+	snprintf(g->id, sizeof(g->id), "%s", in->r.id);
+	snprintf(g->name, sizeof(g->name), "%s", in->r.name);
+	snprintf(g->netns, sizeof(g->netns), "%s", in->eni->netns);
+	g->ip = in->private_ip;
+}
+
+/* vpcemu ssm start-session --target ID|NAME | describe-instance-information:
+ * answered once the agents were probed for real (ssm.c). */
+static void op_ssm(const struct peer *p, json_t *args, struct reply *r)
+{
+	json_t *jargv = json_object_get(args, "argv");
+	const char *cmd = json_string_value(json_array_get(jargv, 0));
+	const char *want_lab = arg_str(args, "lab"), *target = NULL;
+	const struct lab *labs[64];
+	char **names = NULL;
+	size_t n = 0, nlabs = 0, i, j, total = 0;
+	struct ssm_ask *a = NULL;
+
+	r->exit = CTL_EXIT_USAGE;
+	for (i = 1; i + 1 < json_array_size(jargv); i++)
+		if (!strcmp(json_string_value(json_array_get(jargv, i)),
+			    "--target"))
+			target = json_string_value(json_array_get(jargv,
+								  i + 1));
+	if (!strcmp(cmd, "start-session") && !target) {
+		fprintf(r->err, "vpcemu ssm start-session: --target is "
+			"required\n");
+		return;
+	}
+	r->exit = CTL_EXIT_FAIL;
+	if (want_lab) {
+		labs[nlabs] = svc_lab_model(D.svc, want_lab);
+		nlabs += labs[nlabs] != NULL;
+	} else if (!state_list(&names, &n)) {
+		for (i = 0; i < n && nlabs < 64; i++) {
+			labs[nlabs] = svc_lab_model(D.svc, names[i]);
+			nlabs += labs[nlabs] != NULL;
+		}
+		state_names_free(names, n);
+	}
+	for (i = 0; i < nlabs; i++)
+		total += labs[i]->ninstances;
+	a = calloc(1, sizeof(*a));
+	if (a)
+		a->agents = calloc(total + 1, sizeof(*a->agents));
+	if (!a || !a->agents) {
+		fprintf(r->err, "vpcemud: out of memory\n");
+		if (a)
+			free(a->agents);
+		free(a);
+		return;
+	}
+	a->r = r;
+	a->start = !strcmp(cmd, "start-session");
+	for (i = 0; i < nlabs; i++) {
+		for (j = 0; j < labs[i]->ninstances; j++) {
+			const struct instance *in = labs[i]->instances[j];
+
+			if (a->start ? (!strcmp(in->r.name, target) ||
+					!strcmp(in->r.id, target))
+				     : ssm_role_ok(in->role))
+				ssm_add(a, labs[i], in);
+		}
+	}
+	if (a->start && a->n != 1) {
+		/* AWS says the same of an instance it does not know. */
+		fprintf(r->err, "\nAn error occurred (TargetNotConnected) when "
+			"calling the StartSession operation: %s is not "
+			"connected.\n", target);
+		if (a->n > 1)
+			fprintf(r->err, "vpcemu: %s names an instance in "
+				"several labs: say which with --lab LAB\n",
+				target);
+		r->exit = 254;
+		free(a->agents);
+		free(a);
+		return;
+	}
+	r->deferred = true;
+	a->next = asks;
+	asks = a;
+	/* + 1 until every probe is started: a probe that cannot start is
+	 * done at once. */
+	a->pending = a->n + 1;
+	for (i = 0; i < a->n; i++) {
+		struct ssm_agent *g = &a->agents[i];
+		const struct lab *lab = svc_lab_model(D.svc, g->lab);
+		const struct instance *in = (const struct instance *)model_find(
+			lab, RES_INSTANCE, g->id);
+
+		g->probe = ssm_probe_start(D.el, g->netns,
+					   in->subnet->vpc->region, in->role,
+					   ssm_done, g);
+		if (!g->probe) {
+			struct ssm_result fail = { .online = false };
+
+			snprintf(fail.reason, sizeof(fail.reason),
+				 "the probe could not start: %s",
+				 strerror(errno));
+			ssm_done(g, &fail);
+		}
+	}
+	if (--a->pending == 0)
+		ssm_finish(a);
+}
+
+/* Cancels the probes into lab name's instances, which are about to go:
+ * their requests answer as if the agents were offline. */
+static void ssm_cancel_lab(const char *name)
+{
+	struct ssm_ask *a, *next;
+	struct ssm_result gone = { .online = false };
+	size_t i;
+
+	snprintf(gone.reason, sizeof(gone.reason), "the lab went down");
+	for (a = asks; a; a = next) {
+		next = a->next;
+		/* The last done frees a: stop looking at it then. */
+		for (i = 0; i < a->n; i++) {
+			struct ssm_agent *g = &a->agents[i];
+			bool last = a->pending == 1;
+
+			if (!g->probe || strcmp(g->lab, name))
+				continue;
+			ssm_probe_cancel(g->probe);
+			ssm_done(g, &gone);
+			if (last)
+				break;
+		}
+	}
+}
+
 static bool netns_present(const char *name)
 {
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "/run/netns/%s", name);
 	return access(path, F_OK) == 0;
+}
+
+/* Where each instance's user data stands ("running", "exit N") and its
+ * log, for the instances that have some. */
+static void status_user_data(const struct lab_state *s, json_t *insts,
+			     struct reply *r)
+{
+	bool first = true;
+	size_t j;
+
+	for (j = 0; j < s->ninstances; j++) {
+		const char *name = s->instances[j].name;
+		char *st = state_userdata_path(s->lab, name, "status");
+		char *log = state_userdata_path(s->lab, name, "log");
+		char *text = NULL;
+		size_t len;
+
+		if (st && log && !read_file(st, 64, &text, &len)) {
+			text[strcspn(text, "\n")] = '\0';
+			if (first)
+				fprintf(r->out, "\n");
+			first = false;
+			fprintf(r->out, "user data of %s: %s, log %s\n", name,
+				text, log);
+			json_object_set_new(json_array_get(insts, j),
+				"user_data", json_pack("{s:s, s:s}", "status",
+						       text, "log", log));
+		}
+		free(text);
+		free(st);
+		free(log);
+	}
 }
 
 static void status_lab(const char *name, struct reply *r)
@@ -664,6 +1005,7 @@ static void status_lab(const char *name, struct reply *r)
 				  "vpc", in->vpc, "subnet", in->subnet,
 				  "netns", in->netns, "state", st));
 	}
+	status_user_data(s, insts, r);
 	json_object_set_new(r->result, "lab", json_string(s->lab));
 	json_object_set_new(r->result, "status", json_string(s->status));
 	json_object_set_new(r->result, "file", json_string(s->file));
@@ -727,6 +1069,7 @@ static const struct {
 	{ "down", op_down },
 	{ "status", op_status },
 	{ "ec2", op_ec2 },
+	{ "ssm", op_ssm },
 };
 
 /* ---- clients ----------------------------------------------------------- */
@@ -788,7 +1131,7 @@ static void client_request(struct client *c, json_t *msg)
 {
 	struct peer p;
 	const char *op;
-	struct reply r;
+	struct reply *r;
 	json_t *args, *rep;
 	char err[512];
 	size_t i;
@@ -824,13 +1167,23 @@ static void client_request(struct client *c, json_t *msg)
 		client_refuse(c, CTL_EXIT_FAIL, "vpcemud: op not served");
 		goto out;
 	}
-	if (reply_open(&r)) {
-		json_decref(reply_close(&r));
+	/* On the heap: a deferred reply outlives this call, and the memory
+	 * streams hold the addresses of its buffers. */
+	r = malloc(sizeof(*r));
+	if (!r || reply_open(r, c->serial)) {
+		if (r)
+			json_decref(reply_close(r));
+		free(r);
 		client_queue(c, NULL);
 		goto out;
 	}
-	ops[i].fn(&p, args, &r);
-	rep = reply_close(&r);
+	ops[i].fn(&p, args, r);
+	if (r->deferred) {
+		c->waiting = true;
+		goto out;
+	}
+	rep = reply_close(r);
+	free(r);
 	client_queue(c, rep);
 out:
 	peer_free(&p);
@@ -845,7 +1198,7 @@ static void client_process(struct client *c)
 	size_t used;
 	int e;
 
-	while (!c->closing && c->outoff == c->outlen) {
+	while (!c->closing && !c->waiting && c->outoff == c->outlen) {
 		e = ctl_frame_decode(c->in, c->inlen, &used, &msg, err,
 				     sizeof(err));
 		if (e < 0) {
@@ -931,7 +1284,7 @@ static void client_io(struct evloop *el, int fd, unsigned events, void *data)
 	if (events & EVLOOP_WRITE)
 		e = client_flush(c);
 	if (!e && events & (EVLOOP_READ | EVLOOP_ERROR) && !c->closing &&
-	    c->outoff == c->outlen)
+	    !c->waiting && c->outoff == c->outlen)
 		e = client_read(c);
 	/* Requests sent back to back: once a reply is out, the next frame
 	 * may already be buffered, with no new byte coming to wake us. */
@@ -940,7 +1293,8 @@ static void client_io(struct evloop *el, int fd, unsigned events, void *data)
 
 		client_process(c);
 		e = client_flush(c);
-		if (c->closing || c->outoff < c->outlen || c->inlen == before)
+		if (c->closing || c->waiting || c->outoff < c->outlen ||
+		    c->inlen == before)
 			break;
 	}
 	if (e || (c->closing && c->outoff == c->outlen)) {
@@ -951,7 +1305,26 @@ static void client_io(struct evloop *el, int fd, unsigned events, void *data)
 	 * out (one request at a time per client). A client that shut its
 	 * side down has nothing more to say either. */
 	evloop_mod_fd(el, fd, c->outoff < c->outlen ? EVLOOP_WRITE
-			      : c->eof ? 0 : EVLOOP_READ);
+			      : c->eof || c->waiting ? 0 : EVLOOP_READ);
+}
+
+/* Sends a deferred reply (consumed with r) to its client, if it is still
+ * connected, and lets it ask again. */
+static void reply_complete(struct reply *r)
+{
+	json_t *rep = reply_close(r);
+	struct client *c;
+
+	for (c = D.clients; c && c->serial != r->client; c = c->next)
+		;
+	free(r);
+	if (!c) {
+		json_decref(rep);
+		return;
+	}
+	c->waiting = false;
+	client_queue(c, rep);
+	client_io(D.el, c->fd, EVLOOP_WRITE, c);
 }
 
 static void on_accept(struct evloop *el, int fd, unsigned events, void *data)
@@ -985,6 +1358,7 @@ static void on_accept(struct evloop *el, int fd, unsigned events, void *data)
 	c->fd = cfd;
 	c->pid = cred.pid;
 	c->uid = cred.uid;
+	c->serial = ++D.serial;
 	c->last = evloop_now_ms();
 	c->next = D.clients;
 	D.clients = c;
@@ -1377,6 +1751,8 @@ int main(int argc, char **argv)
 		r = evloop_add_fd(D.el, D.lfd, EVLOOP_READ, on_accept, NULL);
 	if (!r && !evloop_add_timer(D.el, SWEEP_MS, SWEEP_MS, on_sweep, NULL))
 		r = -errno;
+	if (!r && !(D.svc = svc_new(D.el)))
+		r = -ENOMEM;
 	if (r) {
 		logmsg(LOG_ERR, NULL, "start: %s", strerror(-r));
 		goto out_unlink;
@@ -1387,6 +1763,8 @@ int main(int argc, char **argv)
 	       D.group_set ? (getgrgid(D.group) ? getgrgid(D.group)->gr_name
 						: "(numeric)") : "",
 	       state_dir());
+	svc_set_log(D.svc, svc_log);
+	adopt_all();
 	r = evloop_run(D.el);
 	if (r)
 		logmsg(LOG_ERR, NULL, "event loop: %s", strerror(-r));
@@ -1396,6 +1774,7 @@ int main(int argc, char **argv)
 out_unlink:
 	while (D.clients)
 		client_close(D.clients);
+	svc_free(D.svc);
 	if (D.lfd >= 0) {
 		close(D.lfd);
 		unlink(D.socket);

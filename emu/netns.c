@@ -40,6 +40,7 @@
 
 #include "vpcemu/link.h"
 #include "vpcemu/netns.h"
+#include "vpcemu/util.h"
 #include "vpcemu/nft.h"
 
 #define SELF_NETNS "/proc/thread-self/ns/net"
@@ -106,20 +107,6 @@ static int ns_leave(int home)
 		r = -errno;
 	close(home);
 	return r;
-}
-
-/* Moves fd to a number >= FD_SETSIZE when the limit allows. A lab holds
- * two fds per namespace; libnftables waits on its socket with select(),
- * which aborts on fds >= FD_SETSIZE: keep the low numbers for it. */
-static int fd_move_high(int fd)
-{
-	int nfd;
-
-	nfd = fcntl(fd, F_DUPFD_CLOEXEC, FD_SETSIZE);
-	if (nfd < 0)
-		return fd;
-	close(fd);
-	return nfd;
 }
 
 static bool fd_is_netns(int fd)

@@ -21,6 +21,8 @@
  *          sg_egress, sg_ingress  ENI ifname -> its gate chain
  *   chain  forward                the base chain (policy drop)
  *   chain  ingress_gate           peering exit, else the receiver's gate
+ *   chain  input                  the router's own addresses: Amazon DNS
+ *                                 and IMDS from this VPC's ENIs only
  *   chains aclout_/aclin_<subnet 17 hex>, one pair per subnet of the VPC
  *          egress_/ingress_<sg hex>[_<sg hex>...], one pair per distinct
  *                                 list of groups on the VPC's ENIs: jump
@@ -474,6 +476,34 @@ static void gen_forward(struct gen *g)
 		"\t\toifname @peerings accept\n"
 		"\t\toifname vmap @sg_ingress\n"
 		"\t\tdrop\n"
+		"\t}\n\n");
+}
+
+/* What reaches the router itself: the daemon's resolver and metadata
+ * sockets live there (plan.c puts their addresses on lo). Groups and ACLs
+ * never filter them (R-4.11, R-5.10, R-12.9), but only this VPC's ENIs,
+ * each from its own IP, reach them: not a peer's instances (a resolver
+ * serves its own VPC), and nothing else on the router answers. */
+static void gen_input(struct gen *g)
+{
+	char ip[16];
+
+	sb_puts(&g->b,
+		"\tchain input {\n"
+		"\t\ttype filter hook input priority filter; policy drop;\n"
+		"\t\tcomment \"to the router itself: Amazon DNS and IMDS, "
+		"never filtered by groups or ACLs\"\n"
+		"\t\tiifname \"lo\" accept\n"
+		"\t\tmeta nfproto ipv6 drop\n"
+		"\t\tiifname != @enis drop\n"
+		"\t\tiifname . ip saddr != @eni_addr drop\n");
+	if (g->vpc->dns_support)
+		sb_printf(&g->b,
+			  "\t\tip daddr { %s, 169.254.169.253 } "
+			  "meta l4proto { tcp, udp } th dport 53 accept\n",
+			  ip_fmt(g->vpc->cidrs[0].addr + 2, ip));
+	sb_puts(&g->b,
+		"\t\tip daddr 169.254.169.254 tcp dport 80 accept\n"
 		"\t}\n\n");
 }
 
@@ -1226,6 +1256,7 @@ char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 	gen_gate_map(&g, true);
 	gen_gate_map(&g, false);
 	gen_forward(&g);
+	gen_input(&g);
 
 	for (i = 0; i < lab->nsubnets; i++) {
 		const struct subnet *sn = lab->subnets[i];

@@ -177,10 +177,15 @@ static uint32_t table_id(const struct lab *lab, const struct route_table *rt)
 	return PLAN_TABLE_BASE + rank;
 }
 
+char *plan_router_netns(const struct lab *lab, const struct vpc *vpc)
+{
+	return str_printf("%s-%s", lab->name, vpc->r.name);
+}
+
 static void plan_router(struct builder *b, const struct vpc *vpc)
 {
 	const struct lab *lab = b->lab;
-	char *name = str_printf("%s-%s", lab->name, vpc->r.name);
+	char *name = plan_router_netns(lab, vpc);
 	size_t ns, i;
 
 	if (!name) {
@@ -205,10 +210,18 @@ static void plan_router(struct builder *b, const struct vpc *vpc)
 	add_sysctl(b, ns, "1", "net/ipv6/conf/all/disable_ipv6");
 	add_sysctl(b, ns, "1", "net/ipv6/conf/default/disable_ipv6");
 
-	/* The VPC router answers at base+1 of every subnet. */
+	/* The VPC router answers at base+1 of every subnet (R-2.4); the
+	 * daemon's services listen on the router too: Amazon DNS at the
+	 * primary block's base+2 and 169.254.169.253 when DNS support is on
+	 * (R-12.1, R-12.2), IMDS at 169.254.169.254 (R-12.9). */
 	for (i = 0; i < lab->nsubnets; i++)
 		if (lab->subnets[i]->vpc == vpc)
 			add_addr(b, ns, "lo", lab->subnets[i]->cidr.addr + 1, 32);
+	if (vpc->dns_support) {
+		add_addr(b, ns, "lo", vpc->cidrs[0].addr + 2, 32);
+		add_addr(b, ns, "lo", PLAN_ADDR_DNS, 32);
+	}
+	add_addr(b, ns, "lo", PLAN_ADDR_IMDS, 32);
 
 	/* The local route (R-3.3): VPC blocks are looked up in main, which
 	 * holds only the ENIs' /32s; any other address of a block drops. */

@@ -246,6 +246,43 @@ char *state_ec2_path(const char *lab)
 	return str_printf("%s/%s.ec2.json", state_dir(), lab);
 }
 
+char *state_userdata_path(const char *lab, const char *instance,
+			  const char *suffix)
+{
+	if (!instance)
+		return str_printf("%s/%s.userdata", state_dir(), lab);
+	return str_printf("%s/%s.userdata/%s.%s", state_dir(), lab, instance,
+			  suffix);
+}
+
+/* Empties and removes the lab's user-data directory (flat: logs and
+ * status files only). */
+static int remove_userdata(const char *lab)
+{
+	char *dir = state_userdata_path(lab, NULL, NULL);
+	struct dirent *e;
+	DIR *d;
+	int r = 0;
+
+	if (!dir)
+		return -ENOMEM;
+	d = opendir(dir);
+	if (!d) {
+		r = errno == ENOENT ? 0 : -errno;
+		free(dir);
+		return r;
+	}
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' &&
+		    unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT)
+			r = -errno;
+	closedir(d);
+	if (!r && rmdir(dir) < 0 && errno != ENOENT)
+		r = -errno;
+	free(dir);
+	return r;
+}
+
 int state_remove(const char *lab)
 {
 	char *path = state_path(lab, ""), *text = text_path(lab, "");
@@ -263,6 +300,8 @@ int state_remove(const char *lab)
 		r = -errno;
 	if (!r && unlink(ec2) < 0 && errno != ENOENT)
 		r = -errno;
+	if (!r)
+		r = remove_userdata(lab);
 	if (!r && unlink(path) < 0 && errno != ENOENT)
 		r = -errno;
 out:

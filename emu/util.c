@@ -1,10 +1,12 @@
-/* util.c - growable arrays, string builder, edit distance. */
+/* util.c - growable arrays, string builder, edit distance, whole files,
+ * high fds. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -206,4 +208,15 @@ out:
 	*ret = buf;
 	*ret_len = len;
 	return 0;
+}
+
+int fd_move_high(int fd)
+{
+	int nfd;
+
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, FD_SETSIZE);
+	if (nfd < 0)
+		return fd;
+	close(fd);
+	return nfd;
 }

@@ -35,6 +35,10 @@
  *      accepted (the peer's router holds the ingress gate of its ENIs),
  *      any other goes to the receiver's ingress gate; traffic entering
  *      from a peering meets only the ingress gate.
+ * The input base chain (policy drop) guards the router's own addresses:
+ * only this VPC's ENIs, from their own IPs, reach the resolver (base+2 and
+ * 169.254.169.253, port 53, when DNS support is on) and IMDS
+ * (169.254.169.254:80); groups and ACLs never apply there (R-4.11, R-5.10).
  * Network ACL chains stay linear (at most 20 entries per direction, first
  * match). Group references are named sets of the member ENIs' private IPs,
  * including groups of a VPC peered by an active same-region peering

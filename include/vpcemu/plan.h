@@ -38,6 +38,8 @@
 #define PLAN_PREF_LOCAL 100u	/* "to VPC-BLOCK lookup main" */
 #define PLAN_PREF_ENI 1000u	/* "iif ENI lookup T": 1000 + ENI index */
 #define PLAN_PREF_LAST 32000u	/* blackhole: nothing falls through to main */
+#define PLAN_ADDR_DNS 0xa9fea9fdu	/* 169.254.169.253, on every router */
+#define PLAN_ADDR_IMDS 0xa9fea9feu	/* 169.254.169.254, on every router */
 
 enum plan_ns_kind {
 	PLAN_NS_ROUTER,
@@ -140,6 +142,9 @@ struct plan {
 /* Builds the plan of a checked model (check_lab reported no error). Returns
  * NULL with errno set on allocation failure. */
 struct plan *plan_build(const struct lab *lab);
+/* The name of vpc's router namespace, "LAB-VPC" (caller frees; NULL when
+ * out of memory). */
+char *plan_router_netns(const struct lab *lab, const struct vpc *vpc);
 void plan_free(struct plan *p);
 
 /* Writes a stable text dump of the plan, one object per line; golden tests

@@ -42,7 +42,12 @@ int state_load(const char *lab, struct lab_state **ret);
 /* Path of the lab's AWS-side record kept by `vpcemu ec2` (peering
  * lifecycle times and statuses the lab format cannot hold); malloc'd. */
 char *state_ec2_path(const char *lab);
-/* Removes every state file of the lab (state, kept text, ec2 record). */
+/* Path of an instance's user-data file with suffix ("log", "status"),
+ * or with instance NULL the lab's directory of them; malloc'd. */
+char *state_userdata_path(const char *lab, const char *instance,
+			  const char *suffix);
+/* Removes every state file of the lab (state, kept text, ec2 record, user
+ * data logs). */
 int state_remove(const char *lab);
 /* Writes the lab file text atomically (temp file, fsync, rename), 0600.
  * Returns 0 or -errno. */

@@ -45,4 +45,10 @@ int read_file(const char *path, size_t max, char **ret, size_t *ret_len);
 /* Levenshtein distance, capped: returns cap+1 when farther than cap. */
 size_t str_distance(const char *a, const char *b, size_t cap);
 
+/* Moves fd to a number >= FD_SETSIZE when the limit allows, and returns
+ * the fd to use. A lab holds fds per namespace (handles, service sockets);
+ * libnftables waits on its socket with select(), which aborts on fds >=
+ * FD_SETSIZE: keep the low numbers for it. */
+int fd_move_high(int fd);
+
 #endif

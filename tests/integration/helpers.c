@@ -1,6 +1,7 @@
 /* helpers.c - shell commands for the integration tests; see helpers.h. No
  * Test() here: the Makefile links every .c file of tests/integration into
  * build/integration-tests. */
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,8 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+
+#include "vpcemu/state.h"
 
 #include "helpers.h"
 
@@ -125,4 +128,24 @@ long in_echos(const char *ns)
 		if (!strcmp(ht, "InEchos"))
 			return strtol(vt, NULL, 10);
 	return -1;
+}
+
+void test_assert_no_leak(const char *lab)
+{
+	const char *dirs[] = { "/run/netns", "/etc/netns", state_dir() };
+	size_t plen = strlen(lab), i;
+	struct dirent *e;
+
+	for (i = 0; i < 3; i++) {
+		DIR *d = opendir(dirs[i]);
+
+		if (!d)
+			continue;
+		while ((e = readdir(d)))
+			cr_expect(strncmp(e->d_name, lab, plen) ||
+					  (e->d_name[plen] != '-' &&
+					   e->d_name[plen] != '.'),
+				  "leaked %s/%s", dirs[i], e->d_name);
+		closedir(d);
+	}
 }

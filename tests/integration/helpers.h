@@ -35,4 +35,8 @@ int test_run(char *const argv[], char *out, size_t outlen);
  * it cannot be read. */
 long in_echos(const char *ns);
 
+/* Expects that nothing of lab is left: no namespace or /etc/netns entry
+ * "LAB-...", no state file "LAB.*" (or "LAB-..."). */
+void test_assert_no_leak(const char *lab);
+
 #endif

@@ -49,27 +49,6 @@ static void name_lab(const char *suffix)
 	snprintf(lab_name, sizeof(lab_name), "it%d-%s", (int)getpid(), suffix);
 }
 
-/* Nothing of the lab may remain: namespaces, /etc/netns entries, state. */
-static void assert_no_leak(void)
-{
-	const char *dirs[] = { "/run/netns", "/etc/netns", state_dir() };
-	size_t plen = strlen(lab_name), i;
-	struct dirent *e;
-
-	for (i = 0; i < 3; i++) {
-		DIR *d = opendir(dirs[i]);
-
-		if (!d)
-			continue;
-		while ((e = readdir(d)))
-			cr_expect(strncmp(e->d_name, lab_name, plen) ||
-					  (e->d_name[plen] != '-' &&
-					   e->d_name[plen] != '.'),
-				  "leaked %s/%s", dirs[i], e->d_name);
-		closedir(d);
-	}
-}
-
 /* ---- namespaces --------------------------------------------------------- */
 
 struct ns_id {
@@ -326,7 +305,7 @@ Test(apply, route_rule_instance_keep_traffic)
 
 	cr_expect_eq(RUN(out, (char *)vpcemu(), "down", lab_name), 0,
 		     "down: %s", out);
-	assert_no_leak();
+	test_assert_no_leak(lab_name);
 }
 
 /* Gotcha 9: the routes are written while the peering is pending (blackholes,
@@ -371,7 +350,7 @@ Test(apply, peering_accepted_routes_start_carrying)
 
 	cr_expect_eq(RUN(out, (char *)vpcemu(), "down", lab_name), 0,
 		     "down: %s", out);
-	assert_no_leak();
+	test_assert_no_leak(lab_name);
 }
 
 /* apply needs a running lab, and says how to get one. */
@@ -383,5 +362,5 @@ Test(apply, lab_not_up)
 	cr_expect_eq(apply(LABS "base.conf", out, sizeof(out)), 1, "%s", out);
 	cr_expect(strstr(out, "is not up") != NULL, "%s", out);
 	cr_expect(strstr(out, "vpcemu up") != NULL, "%s", out);
-	assert_no_leak();
+	test_assert_no_leak(lab_name);
 }

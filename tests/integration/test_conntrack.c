@@ -91,27 +91,6 @@ static void name_lab(const char *suffix)
 	snprintf(lab_name, sizeof(lab_name), "it%d-%s", (int)getpid(), suffix);
 }
 
-/* Nothing of the lab may remain: namespaces, /etc/netns entries, state. */
-static void assert_no_leak(void)
-{
-	const char *dirs[] = { "/run/netns", "/etc/netns", state_dir() };
-	size_t plen = strlen(lab_name), i;
-	struct dirent *e;
-
-	for (i = 0; i < 3; i++) {
-		DIR *d = opendir(dirs[i]);
-
-		if (!d)
-			continue;
-		while ((e = readdir(d)))
-			cr_expect(strncmp(e->d_name, lab_name, plen) ||
-					  (e->d_name[plen] != '-' &&
-					   e->d_name[plen] != '.'),
-				  "leaked %s/%s", dirs[i], e->d_name);
-		closedir(d);
-	}
-}
-
 static void up(const char *file)
 {
 	static char out[8192];
@@ -135,7 +114,7 @@ static void down(void)
 	close_all();
 	cr_expect_eq(RUN(out, (char *)vpcemu(), "down", lab_name), 0,
 		     "down: %s", out);
-	assert_no_leak();
+	test_assert_no_leak(lab_name);
 }
 
 static double now_ms(void)

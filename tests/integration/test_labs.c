@@ -30,26 +30,6 @@ static void teardown(void)
 		RUN((char *)NULL, (char *)vpcemu(), "down", lab_name);
 }
 
-/* Nothing named after the lab may remain: namespaces, /etc/netns entries. */
-static void assert_no_leak(void)
-{
-	const char *dirs[] = { "/run/netns", "/etc/netns" };
-	size_t plen = strlen(lab_name), i;
-	struct dirent *e;
-
-	for (i = 0; i < 2; i++) {
-		DIR *d = opendir(dirs[i]);
-
-		if (!d)
-			continue;
-		while ((e = readdir(d)))
-			cr_expect(strncmp(e->d_name, lab_name, plen) ||
-					  e->d_name[plen] != '-',
-				  "leaked %s/%s", dirs[i], e->d_name);
-		closedir(d);
-	}
-}
-
 static void name_lab(const char *suffix)
 {
 	snprintf(lab_name, sizeof(lab_name), "it%d-%s", (int)getpid(), suffix);
@@ -67,7 +47,7 @@ static void lab_test(const char *file, const char *suffix, int want)
 	cr_log_info("%s", out);
 	cr_expect_eq(rc, want, "vpcemu test %s: exit %d, want %d\n%s", file,
 		     rc, want, out);
-	assert_no_leak();
+	test_assert_no_leak(lab_name);
 }
 
 TestSuite(labs, .init = setup, .fini = teardown, .timeout = 300);
@@ -139,7 +119,7 @@ Test(labs, up_is_real_idempotent_and_repairable)
 
 	rc = RUN(out, (char *)vpcemu(), "down", lab_name);
 	cr_expect_eq(rc, 0, "down: %s", out);
-	assert_no_leak();
+	test_assert_no_leak(lab_name);
 	rc = RUN(out, (char *)vpcemu(), "down", lab_name);
 	cr_expect_eq(rc, 0, "second down: %s", out);
 	cr_expect(strstr(out, "not up") != NULL, "%s", out);
@@ -156,7 +136,7 @@ Test(labs, invalid_lab_creates_nothing)
 		 "--name", lab_name);
 	cr_expect_eq(rc, 1, "%s", out);
 	cr_expect(strstr(out, "InvalidSubnet.Range") != NULL, "%s", out);
-	assert_no_leak();
+	test_assert_no_leak(lab_name);
 }
 
 /* ---- AWS rules, one lab file each under tests/integration/labs/: every
@@ -388,7 +368,7 @@ Test(labs, anti_spoofing)
 
 	cr_expect_eq(RUN(out, (char *)vpcemu(), "down", lab_name), 0,
 		     "down: %s", out);
-	assert_no_leak();
+	test_assert_no_leak(lab_name);
 }
 
 /* Where a failing ping dies: brings FILE up, pings DST_IP from SRC (must
@@ -422,7 +402,7 @@ static void ping_dies(const char *file, const char *suffix, const char *src,
 			     "0 (the request is dropped)", src, dst, n - n0);
 	cr_expect_eq(RUN(out, (char *)vpcemu(), "down", lab_name), 0,
 		     "down: %s", out);
-	assert_no_leak();
+	test_assert_no_leak(lab_name);
 }
 
 /* Gotcha 3: the request gets in, the reply dies at the NACL outbound. */
@@ -509,5 +489,5 @@ Test(labs, host_namespace_untouched)
 	cr_expect_str_eq(after, before, "the host changed after down");
 	free(after);
 	free(before);
-	assert_no_leak();
+	test_assert_no_leak(lab_name);
 }
