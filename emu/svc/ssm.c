@@ -23,6 +23,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdbool.h>	/* before ldns, which otherwise defines bool itself */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
