@@ -332,7 +332,9 @@ int state_list(char ***ret_names, size_t *ret_n)
 		size_t len = strlen(e->d_name);
 		char **slot;
 
-		if (len <= 5 || strcmp(e->d_name + len - 5, ".json"))
+		/* LAB.json, not the AWS-side record LAB.ec2.json. */
+		if (len <= 5 || strcmp(e->d_name + len - 5, ".json") ||
+		    (len > 9 && !strcmp(e->d_name + len - 9, ".ec2.json")))
 			continue;
 		slot = VEC_PUSH(names, n, cap);
 		if (!slot || !(*slot = strndup(e->d_name, len - 5))) {

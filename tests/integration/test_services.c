@@ -272,6 +272,10 @@ Test(services, ssm)
 	cr_expect_eq(start_session("EC2-A", "true", &o), 254,
 		     "endpoint group without 443: %s", o);
 	free(o);
+	/* The lab's ec2 record (written by that command) is no lab. */
+	o = test_sh_output("%s status", vpcemu());
+	cr_expect(!strstr(o, ".ec2"), "status lists the ec2 record: %s", o);
+	free(o);
 	cr_expect_eq(test_sh("%s ec2 --lab %s authorize-security-group-ingress "
 			     "--group-id SG-Endpoints --protocol tcp --port 443 "
 			     "--cidr 10.1.0.0/16 >/dev/null", vpcemu(),
