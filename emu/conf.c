@@ -406,6 +406,7 @@ void conf_free(struct conf_file *f)
 		conf_stmts_free(f->blocks[i].stmts, f->blocks[i].n);
 	}
 	free(f->blocks);
+	free(f->text);
 	free(f);
 }
 
@@ -675,7 +676,12 @@ struct conf_file *conf_parse_file(const char *path, struct diags *d)
 	err = -read_file(path, CONF_MAX_FILE, &buf, &len);
 	if (!err) {
 		f = conf_parse_buffer(path, buf, len, d);
-		free(buf);
+		if (f) {
+			f->text = buf;
+			f->text_len = len;
+		} else {
+			free(buf);
+		}
 		return f;
 	}
 	/* Register the name (with no text) so the place owns a copy. */

@@ -51,6 +51,7 @@
 #include "vpcemu/evloop.h"
 #include "vpcemu/labops.h"
 #include "vpcemu/model.h"
+#include "vpcemu/netns.h"
 #include "vpcemu/print.h"
 #include "vpcemu/ssm.h"
 #include "vpcemu/state.h"
@@ -115,6 +116,7 @@ static struct {
 	unsigned nclients;
 	uint64_t serial;
 	struct svc *svc;
+	struct applied *applied;
 } D = { .lfd = -1, .pidfd = -1, .sigpipe = { -1, -1 } };
 
 /* ---- logging ----------------------------------------------------------- */
@@ -297,6 +299,53 @@ static const char *arg_str(json_t *args, const char *key)
 	return json_string_value(json_object_get(args, key));
 }
 
+/* ---- what each lab's kernel holds --------------------------------------- */
+
+/* The plan last carried out per lab (labops_applied): apply and ec2 diff
+ * against it instead of rebuilding it from the kept text, which costs
+ * more than the rest of a small change in a large lab. */
+struct applied {
+	struct applied *next;
+	char *lab;
+	struct labops_applied a;
+};
+
+/* The record of lab (created empty when missing; NULL when out of
+ * memory, which only costs a rebuild). */
+static struct labops_applied *applied_of(const char *lab)
+{
+	struct applied *ap;
+
+	for (ap = D.applied; ap; ap = ap->next)
+		if (!strcmp(ap->lab, lab))
+			return &ap->a;
+	ap = calloc(1, sizeof(*ap));
+	if (!ap || !(ap->lab = strdup(lab))) {
+		free(ap);
+		return NULL;
+	}
+	ap->next = D.applied;
+	D.applied = ap;
+	return &ap->a;
+}
+
+/* Forgets lab's record (every record when lab is NULL). */
+static void applied_drop(const char *lab)
+{
+	struct applied **pp = &D.applied, *ap;
+
+	while ((ap = *pp)) {
+		if (lab && strcmp(ap->lab, lab)) {
+			pp = &ap->next;
+			continue;
+		}
+		*pp = ap->next;
+		labops_applied_free(&ap->a);
+		free(ap->lab);
+		free(ap);
+	}
+}
+
 /* ---- services ---------------------------------------------------------- */
 
 static void svc_log(int prio, const char *lab, const char *msg)
@@ -311,7 +360,7 @@ static void adopt(const char *name)
 	struct lab_error err = { { 0 } };
 	struct lab *lab;
 
-	if (labops_running_lab(name, &lab, &err)) {
+	if (labops_running_lab(name, &lab, applied_of(name), &err)) {
 		logmsg(LOG_WARNING, name, "no services: %s", err.what);
 		return;
 	}
@@ -382,7 +431,7 @@ static void op_up(const struct peer *p, json_t *args, struct reply *r)
 		return;
 	logmsg(LOG_INFO, lab->name, "up from %s (uid %u)", file,
 	       (unsigned)p->cred.uid);
-	e = labops_up(lab, &res, &err);
+	e = labops_up(lab, &res, applied_of(lab->name), &err);
 	if (e) {
 		fprintf(r->err, "vpcemu up: %s\n", err.what);
 		if (e != -EBUSY)
@@ -444,7 +493,7 @@ static void op_apply(const struct peer *p, json_t *args, struct reply *r)
 	logmsg(LOG_INFO, lab->name, "apply from %s (uid %u)", file,
 	       (unsigned)p->cred.uid);
 	svc_lab_prune(D.svc, lab);
-	e = labops_apply(lab, NULL, &res, &err);
+	e = labops_apply(lab, NULL, applied_of(lab->name), &res, &err);
 	if (e) {
 		fprintf(r->err, "vpcemu apply: %s\n", err.what);
 		if (res.changed)
@@ -557,7 +606,7 @@ static void op_ec2(const struct peer *p, json_t *args, struct reply *r)
 	}
 	for (i = 0; i < argc; i++)
 		argv[i] = (char *)json_string_value(json_array_get(jargv, i));
-	if (labops_running_lab(name, &lab, &err)) {
+	if (labops_running_lab(name, &lab, NULL, &err)) {
 		fprintf(r->err, "vpcemu ec2: %s\n", err.what);
 		goto out;
 	}
@@ -596,7 +645,7 @@ static void op_ec2(const struct peer *p, json_t *args, struct reply *r)
 		goto out;
 	}
 	svc_lab_prune(D.svc, lab);
-	rc = labops_apply(lab, text, &res, &err);
+	rc = labops_apply(lab, text, applied_of(name), &res, &err);
 	if (rc) {
 		fprintf(r->err, "vpcemu ec2: %s\n", err.what);
 		logmsg(LOG_ERR, name, "%s: apply failed: %s", argv[0],
@@ -662,6 +711,7 @@ static void op_down(const struct peer *p, json_t *args, struct reply *r)
 	/* Service sockets pin the namespaces: they go first. */
 	ssm_cancel_lab(name);
 	svc_lab_drop(D.svc, name);
+	applied_drop(name);
 	e = labops_down(name, d.nerrors ? NULL : lab, &found, &err);
 	if (e) {
 		fprintf(r->err, "vpcemu down: %s\n", err.what);
@@ -1293,6 +1343,8 @@ static void client_io(struct evloop *el, int fd, unsigned events, void *data)
 
 		client_process(c);
 		e = client_flush(c);
+		/* The reply is out: now the kernel's wait (netns.h). */
+		nsh_close_deferred();
 		if (c->closing || c->waiting || c->outoff < c->outlen ||
 		    c->inlen == before)
 			break;
@@ -1753,6 +1805,7 @@ int main(int argc, char **argv)
 		r = -errno;
 	if (!r && !(D.svc = svc_new(D.el)))
 		r = -ENOMEM;
+	nsh_defer_close(true);
 	if (r) {
 		logmsg(LOG_ERR, NULL, "start: %s", strerror(-r));
 		goto out_unlink;
@@ -1774,7 +1827,9 @@ int main(int argc, char **argv)
 out_unlink:
 	while (D.clients)
 		client_close(D.clients);
+	nsh_defer_close(false);
 	svc_free(D.svc);
+	applied_drop(NULL);
 	if (D.lfd >= 0) {
 		close(D.lfd);
 		unlink(D.socket);

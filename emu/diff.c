@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "vpcemu/diff.h"
+#include "vpcemu/nftgen.h"
 #include "vpcemu/util.h"
 
 
@@ -46,6 +47,10 @@ struct dctx {
 	const struct plan *old, *new;
 	size_t *old_to_new;	/* old ns -> new ns; SIZE_MAX: it goes */
 	bool *fresh;		/* new ns created by this diff */
+	/* Place of each namespace of old and new in their merged name
+	 * order (equal names, equal ranks), once ranked. */
+	size_t *rank_old, *rank_new;
+	bool ranked;
 	struct bucket steps[STEP__COUNT];
 	int err;
 };
@@ -55,8 +60,8 @@ struct dctx {
 /* ---- keys ---------------------------------------------------------------- */
 
 /* Compares object a of plan pa with object b of plan pb on their key. */
-typedef int (*key_cmp_fn)(const struct plan *pa, size_t a,
-			  const struct plan *pb, size_t b);
+typedef int (*key_cmp_fn)(const struct dctx *c, const struct plan *pa,
+			  size_t a, const struct plan *pb, size_t b);
 
 static int cmp_u32(uint32_t a, uint32_t b)
 {
@@ -68,96 +73,112 @@ static int cmp_cidr(struct cidr a, struct cidr b)
 	return a.addr != b.addr ? cmp_u32(a.addr, b.addr) : cmp_u32(a.len, b.len);
 }
 
-static int cmp_ns(const struct plan *pa, size_t a, const struct plan *pb,
-		  size_t b)
+/* Namespaces compare by name; once merged (ranked), by their place in the
+ * merged order: an integer compare instead of a string one, which is most
+ * of a diff's time in a large lab. */
+static int cmp_ns(const struct dctx *c, const struct plan *pa,
+		  size_t a, const struct plan *pb, size_t b)
 {
-	return strcmp(pa->ns[a].name, pb->ns[b].name);
+	const size_t *ra = pa == c->old ? c->rank_old : c->rank_new;
+	const size_t *rb = pb == c->old ? c->rank_old : c->rank_new;
+
+	if (!c->ranked)
+		return strcmp(pa->ns[a].name, pb->ns[b].name);
+	return ra[a] < rb[b] ? -1 : ra[a] > rb[b];
 }
 
-static int key_ns(const struct plan *pa, size_t a, const struct plan *pb,
-		  size_t b)
+static int key_ns(const struct dctx *c, const struct plan *pa,
+		  size_t a, const struct plan *pb, size_t b)
 {
-	return cmp_ns(pa, a, pb, b);
+	return cmp_ns(c, pa, a, pb, b);
 }
 
-static int key_veth(const struct plan *pa, size_t a, const struct plan *pb,
-		    size_t b)
+static int key_veth(const struct dctx *c, const struct plan *pa,
+		    size_t a, const struct plan *pb, size_t b)
 {
 	const struct plan_veth *x = &pa->veths[a], *y = &pb->veths[b];
 	int r;
 
-	if ((r = cmp_ns(pa, x->ns_a, pb, y->ns_a)) ||
+	if ((r = cmp_ns(c, pa, x->ns_a, pb, y->ns_a)) ||
 	    (r = strcmp(x->name_a, y->name_a)) ||
-	    (r = cmp_ns(pa, x->ns_b, pb, y->ns_b)))
+	    (r = cmp_ns(c, pa, x->ns_b, pb, y->ns_b)))
 		return r;
 	return strcmp(x->name_b, y->name_b);
 }
 
-static int key_addr(const struct plan *pa, size_t a, const struct plan *pb,
-		    size_t b)
+static int key_addr(const struct dctx *c, const struct plan *pa,
+		    size_t a, const struct plan *pb, size_t b)
 {
 	const struct plan_addr *x = &pa->addrs[a], *y = &pb->addrs[b];
 	int r;
 
-	if ((r = cmp_ns(pa, x->ns, pb, y->ns)) || (r = strcmp(x->dev, y->dev)) ||
+	if ((r = cmp_ns(c, pa, x->ns, pb, y->ns)) || (r = strcmp(x->dev, y->dev)) ||
 	    (r = cmp_u32(x->addr, y->addr)))
 		return r;
 	return cmp_u32(x->prefix, y->prefix);
 }
 
-static int key_route(const struct plan *pa, size_t a, const struct plan *pb,
-		     size_t b)
+static int key_route(const struct dctx *c, const struct plan *pa,
+		     size_t a, const struct plan *pb, size_t b)
 {
 	const struct plan_route *x = &pa->routes[a], *y = &pb->routes[b];
 	int r;
 
-	if ((r = cmp_ns(pa, x->ns, pb, y->ns)) ||
+	if ((r = cmp_ns(c, pa, x->ns, pb, y->ns)) ||
 	    (r = cmp_u32(x->table, y->table)))
 		return r;
 	return cmp_cidr(x->dst, y->dst);
 }
 
-static int key_rule(const struct plan *pa, size_t a, const struct plan *pb,
-		    size_t b)
+static int key_rule(const struct dctx *c, const struct plan *pa,
+		    size_t a, const struct plan *pb, size_t b)
 {
 	const struct plan_rule *x = &pa->rules[a], *y = &pb->rules[b];
 	int r;
 
-	if ((r = cmp_ns(pa, x->ns, pb, y->ns)) ||
+	if ((r = cmp_ns(c, pa, x->ns, pb, y->ns)) ||
 	    (r = cmp_u32(x->pref, y->pref)) || (r = strcmp(x->iif, y->iif)))
 		return r;
 	return cmp_cidr(x->dst, y->dst);
 }
 
-static int key_sysctl(const struct plan *pa, size_t a, const struct plan *pb,
-		      size_t b)
+static int key_sysctl(const struct dctx *c, const struct plan *pa,
+		      size_t a, const struct plan *pb, size_t b)
 {
 	const struct plan_sysctl *x = &pa->sysctls[a], *y = &pb->sysctls[b];
 	int r;
 
-	if ((r = cmp_ns(pa, x->ns, pb, y->ns)))
+	if ((r = cmp_ns(c, pa, x->ns, pb, y->ns)))
 		return r;
 	return strcmp(x->path, y->path);
 }
 
-static int key_nft(const struct plan *pa, size_t a, const struct plan *pb,
-		   size_t b)
+static int key_nft(const struct dctx *c, const struct plan *pa,
+		   size_t a, const struct plan *pb, size_t b)
 {
-	return cmp_ns(pa, pa->nfts[a].ns, pb, pb->nfts[b].ns);
+	return cmp_ns(c, pa, pa->nfts[a].ns, pb, pb->nfts[b].ns);
 }
 
-static int key_file(const struct plan *pa, size_t a, const struct plan *pb,
-		    size_t b)
+static int key_file(const struct dctx *c, const struct plan *pa,
+		    size_t a, const struct plan *pb, size_t b)
 {
 	const struct plan_file *x = &pa->files[a], *y = &pb->files[b];
 	int r;
 
-	if ((r = cmp_ns(pa, x->ns, pb, y->ns)))
+	if ((r = cmp_ns(c, pa, x->ns, pb, y->ns)))
 		return r;
 	return strcmp(x->name, y->name);
 }
 
 /* ---- buckets ------------------------------------------------------------- */
+
+/* Frees the strings op owns. */
+static void op_release(struct diff_op *op)
+{
+	if (op->kind == DIFF_NS_DEL || op->kind == DIFF_FILE_DEL)
+		free(op->name);
+	free(op->delta);
+}
 
 static struct diff_op *push(struct dctx *c, enum step s,
 			    enum diff_op_kind kind, size_t ns)
@@ -337,12 +358,24 @@ static void emit_sysctl(struct dctx *c, size_t i, size_t j)
 
 static void emit_nft(struct dctx *c, size_t i, size_t j)
 {
+	struct diff_op *op;
+
 	if (j == NONE)
 		return;
 	if (i != NONE &&
 	    !strcmp(c->old->nfts[i].ruleset, c->new->nfts[j].ruleset))
 		return;
-	push_index(c, STEP_NFT, DIFF_NFT_APPLY, c->new->nfts[j].ns, j);
+	op = push(c, STEP_NFT, DIFF_NFT_APPLY, c->new->nfts[j].ns);
+	if (!op)
+		return;
+	op->index = j;
+	if (i == NONE)
+		return;
+	/* A router that stays gets only what changed in its ruleset. */
+	op->delta = nftgen_delta(c->old->nfts[i].ruleset,
+				 c->new->nfts[j].ruleset);
+	if (!op->delta && errno == ENOMEM)
+		c->err = -ENOMEM;
 }
 
 static void emit_file(struct dctx *c, size_t i, size_t j)
@@ -415,6 +448,7 @@ static const struct kind kinds[] = {
 };
 
 struct sort_arg {
+	const struct dctx *c;
 	const struct plan *p;
 	key_cmp_fn key;
 };
@@ -423,7 +457,8 @@ static int sort_cmp(const void *x, const void *y, void *arg)
 {
 	const struct sort_arg *s = arg;
 
-	return s->key(s->p, *(const size_t *)x, s->p, *(const size_t *)y);
+	return s->key(s->c, s->p, *(const size_t *)x, s->p,
+		      *(const size_t *)y);
 }
 
 /* Indexes of the objects of p that take part, sorted on the key: of the
@@ -432,7 +467,7 @@ static int sort_cmp(const void *x, const void *y, void *arg)
 static size_t *sorted(struct dctx *c, const struct kind *k,
 		      const struct plan *p, bool old, size_t *ret_n)
 {
-	struct sort_arg arg = { p, k->key };
+	struct sort_arg arg = { c, p, k->key };
 	size_t n = k->count(p), i, a, b, *v;
 
 	*ret_n = 0;
@@ -454,7 +489,7 @@ static size_t *sorted(struct dctx *c, const struct kind *k,
 
 static void merge(struct dctx *c, const struct kind *k)
 {
-	size_t *o, *n, no, nn, i = 0, j = 0;
+	size_t *o, *n, no, nn, i = 0, j = 0, rank = 0;
 	int r;
 
 	o = sorted(c, k, c->old, true, &no);
@@ -469,7 +504,14 @@ static void merge(struct dctx *c, const struct kind *k)
 		else if (j == nn)
 			r = -1;
 		else
-			r = k->key(c->old, o[i], c->new, n[j]);
+			r = k->key(c, c->old, o[i], c->new, n[j]);
+		if (k->key == key_ns && !c->err) {
+			if (r <= 0)
+				c->rank_old[o[i]] = rank;
+			if (r >= 0)
+				c->rank_new[n[j]] = rank;
+			rank++;
+		}
 		if (r < 0)
 			k->emit(c, o[i++], NONE);
 		else if (r > 0)
@@ -477,6 +519,8 @@ static void merge(struct dctx *c, const struct kind *k)
 		else
 			k->emit(c, o[i++], n[j++]);
 	}
+	if (k->key == key_ns)
+		c->ranked = true;
 out:
 	free(o);
 	free(n);
@@ -543,7 +587,9 @@ struct diff *diff_compute(const struct plan *old, const struct plan *new)
 
 	c.old_to_new = malloc((c.old->nns + 1) * sizeof(*c.old_to_new));
 	c.fresh = calloc(new->nns + 1, sizeof(*c.fresh));
-	if (!d || !c.old_to_new || !c.fresh) {
+	c.rank_old = malloc((c.old->nns + 1) * sizeof(*c.rank_old));
+	c.rank_new = malloc((new->nns + 1) * sizeof(*c.rank_new));
+	if (!d || !c.old_to_new || !c.fresh || !c.rank_old || !c.rank_new) {
 		c.err = -ENOMEM;
 		goto out;
 	}
@@ -574,13 +620,13 @@ struct diff *diff_compute(const struct plan *old, const struct plan *new)
 out:
 	for (s = 0; s < STEP__COUNT; s++) {
 		for (i = 0; i < c.steps[s].n; i++)
-			if (c.steps[s].ops[i].kind == DIFF_NS_DEL ||
-			    c.steps[s].ops[i].kind == DIFF_FILE_DEL)
-				free(c.steps[s].ops[i].name);
+			op_release(&c.steps[s].ops[i]);
 		free(c.steps[s].ops);
 	}
 	free(c.old_to_new);
 	free(c.fresh);
+	free(c.rank_old);
+	free(c.rank_new);
 	if (c.err) {
 		diff_free(d);
 		errno = -c.err;
@@ -596,9 +642,7 @@ void diff_free(struct diff *d)
 	if (!d)
 		return;
 	for (i = 0; i < d->nops; i++)
-		if (d->ops[i].kind == DIFF_NS_DEL ||
-		    d->ops[i].kind == DIFF_FILE_DEL)
-			free(d->ops[i].name);
+		op_release(&d->ops[i]);
 	for (i = 0; i < d->ntouched; i++)
 		free(d->touched[i]);
 	free(d->touched);

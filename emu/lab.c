@@ -1094,6 +1094,10 @@ static int run_op(struct diff_run *x, const struct diff_op *op)
 	case DIFF_NFT_APPLY:
 		if (op->index >= p->nnfts)
 			break;
+		if (op->delta && nftk_apply(h, op->delta, NULL) >= 0)
+			return 0;
+		/* No delta, or the router did not hold the old ruleset (an
+		 * apply that stopped half-way): the whole new one. */
 		return lab_nft_one(p, &p->nfts[op->index], h, x->err);
 	default:
 		break;

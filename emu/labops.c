@@ -71,6 +71,11 @@ int labops_load(const char *file, const char *name, struct diags *d,
 	if (!conf)
 		return d->nerrors ? -EINVAL : -ENOMEM;
 	lab = model_build(conf, name, d);
+	if (lab) {
+		lab->text = conf->text;
+		lab->text_len = conf->text_len;
+		conf->text = NULL;
+	}
 	conf_free(conf);
 	if (!lab)
 		return -ENOMEM;
@@ -122,43 +127,6 @@ static int plan_of_text(const char *path, const char *text, size_t len,
 	*ret_lab = lab;
 	*ret_plan = p;
 	return 0;
-}
-
-/* Reads lab's file again and keeps its text only if it still yields the
- * plan being applied (digest): the model came from the file a moment ago,
- * and the text is what apply will rebuild the old plan from. Returns 0
- * with *ret_text (caller frees), -ESTALE when the file changed since it
- * was loaded, or -errno. Reads as the calling process: the daemon reads
- * what its client could read a moment before, and keeps it only when it
- * is the same lab. */
-static int lab_text(const struct lab *lab, const char *digest,
-		    char **ret_text, size_t *ret_len)
-{
-	struct diags d = { 0 };
-	struct lab *again = NULL;
-	struct plan *p = NULL;
-	char got[17];
-	int r;
-
-	r = read_file(lab->file, CONF_MAX_FILE, ret_text, ret_len);
-	if (r)
-		return r;
-	r = plan_of_text(lab->file, *ret_text, *ret_len, lab->name, &d,
-			 &again, &p);
-	if (r == -EINVAL)
-		r = -ESTALE;
-	if (!r)
-		r = plan_digest(p, got);
-	if (!r && strcmp(got, digest))
-		r = -ESTALE;
-	plan_free(p);
-	lab_free(again);
-	diags_free(&d);
-	if (r) {
-		free(*ret_text);
-		*ret_text = NULL;
-	}
-	return r;
 }
 
 /* Fills s with strings borrowed from lab and p (path: PATH_MAX bytes for
@@ -214,22 +182,15 @@ static bool all_netns_exist(const struct plan *p)
 	return true;
 }
 
-/* Keeps the text of lab's file for apply (lab_text). A file that changed
- * since it was loaded is not kept: the lab is up as loaded, and apply will
- * say that it has no text to start from. Returns 0 or -errno (err set). */
-static int up_store_text(const struct lab *lab, const char *digest,
-			 struct lab_error *err)
+/* Keeps the text lab was built from, for apply. Returns 0 or -errno
+ * (err set). */
+static int up_store_text(const struct lab *lab, struct lab_error *err)
 {
-	char *text = NULL;
-	size_t len = 0;
 	int r;
 
-	r = lab_text(lab, digest, &text, &len);
-	if (r == -ESTALE || r == -ENOENT || r == -EACCES)
+	if (!lab->text)
 		return 0;
-	if (!r)
-		r = state_save_text(lab->name, text, len);
-	free(text);
+	r = state_save_text(lab->name, lab->text, lab->text_len);
 	if (r)
 		snprintf(err->what, sizeof(err->what),
 			 "keep the text of lab %s in %s: %s", lab->name,
@@ -237,8 +198,28 @@ static int up_store_text(const struct lab *lab, const char *digest,
 	return r;
 }
 
+void labops_applied_free(struct labops_applied *a)
+{
+	if (!a)
+		return;
+	plan_free(a->plan);
+	*a = (struct labops_applied){ 0 };
+}
+
+/* Hands plan p and its digest to applied (when given); p is then taken. */
+static void applied_set(struct labops_applied *applied, struct plan **p,
+			const char *digest)
+{
+	if (!applied)
+		return;
+	labops_applied_free(applied);
+	applied->plan = *p;
+	memcpy(applied->digest, digest, sizeof(applied->digest));
+	*p = NULL;
+}
+
 int labops_up(const struct lab *lab, enum labops_up_result *ret,
-	      struct lab_error *err)
+	      struct labops_applied *applied, struct lab_error *err)
 {
 	struct lab_state *old = NULL, s;
 	char digest[17], path[PATH_MAX];
@@ -254,9 +235,7 @@ int labops_up(const struct lab *lab, enum labops_up_result *ret,
 			 lab->name, strerror(errno));
 		return -errno;
 	}
-	r = plan_digest(p, digest);
-	if (r)
-		goto out;
+	plan_digest(p, digest);
 	r = state_load(lab->name, &old);
 	if (r == 0) {
 		if (strcmp(old->digest, digest)) {
@@ -274,7 +253,7 @@ int labops_up(const struct lab *lab, enum labops_up_result *ret,
 			/* A lab brought up before texts were kept gets one
 			 * now, so that apply can work on it. */
 			if (state_load_text(lab->name, &text, &len) == -ENOENT)
-				r = up_store_text(lab, digest, err);
+				r = up_store_text(lab, err);
 			goto out;
 		}
 		*ret = LABOPS_REPAIRED;
@@ -299,7 +278,7 @@ int labops_up(const struct lab *lab, enum labops_up_result *ret,
 	}
 	r = lab_apply(p, err);
 	if (!r)
-		r = up_store_text(lab, digest, err);
+		r = up_store_text(lab, err);
 	if (!r) {
 		s.status = "up";
 		r = state_save(&s);
@@ -310,6 +289,8 @@ int labops_up(const struct lab *lab, enum labops_up_result *ret,
 	}
 	state_of_plan_free(&s);
 out:
+	if (!r)
+		applied_set(applied, &p, digest);
 	free(text);
 	state_free(old);
 	plan_free(p);
@@ -478,32 +459,45 @@ int labops_find_instance(const char *lab_name, const char *instance,
 	return r;
 }
 
-static bool plan_has_ns(const struct plan *p, const char *name)
+/* Completes s->netns (the new plan's) into the list an "applying" state
+ * records: then the old plan's namespaces, then those an unfinished apply
+ * left that neither plan has, which also go to *extra (removed once the
+ * apply is through). Every name is borrowed. Returns 0 or -ENOMEM. */
+static int applying_netns(struct lab_state *s, const struct plan *old,
+			  const struct lab_state *st, char ***extra,
+			  size_t *nextra)
 {
+	struct strmap seen = { 0 };
 	size_t i;
-
-	for (i = 0; i < p->nns; i++)
-		if (!strcmp(p->ns[i].name, name))
-			return true;
-	return false;
-}
-
-/* Adds name (borrowed) to s->netns unless it is there. */
-static int state_add_netns(struct lab_state *s, char *name)
-{
 	char **v;
-	size_t i;
+	int r = 0;
 
-	for (i = 0; i < s->nnetns; i++)
-		if (!strcmp(s->netns[i], name))
-			return 0;
-	v = realloc(s->netns, (s->nnetns + 2) * sizeof(*v));
+	v = realloc(s->netns, (s->nnetns + old->nns + st->nnetns + 1) *
+			      sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	v[s->nnetns++] = name;
-	v[s->nnetns] = NULL;
 	s->netns = v;
-	return 0;
+	*extra = calloc(st->nnetns + 1, sizeof(**extra));
+	if (!*extra)
+		return -ENOMEM;
+	for (i = 0; !r && i < s->nnetns; i++)
+		r = strmap_add(&seen, v[i], 0);
+	for (i = 0; !r && i < old->nns; i++) {
+		if (strmap_get(&seen, old->ns[i].name))
+			continue;
+		r = strmap_add(&seen, old->ns[i].name, 0);
+		v[s->nnetns++] = old->ns[i].name;
+	}
+	for (i = 0; !r && i < st->nnetns; i++) {
+		if (strmap_get(&seen, st->netns[i]))
+			continue;
+		r = strmap_add(&seen, st->netns[i], 0);
+		v[s->nnetns++] = st->netns[i];
+		(*extra)[(*nextra)++] = st->netns[i];
+	}
+	v[s->nnetns] = NULL;
+	strmap_free(&seen);
+	return r;
 }
 
 void labops_apply_result_free(struct labops_apply_result *res)
@@ -545,7 +539,7 @@ static int old_plan(const struct lab_state *st, struct lab **ret_lab,
 	}
 	r = plan_of_text(st->file, text, len, st->lab, &d, ret_lab, ret_plan);
 	if (!r)
-		r = plan_digest(*ret_plan, digest);
+		plan_digest(*ret_plan, digest);
 	if (r == -EINVAL || (!r && strcmp(digest, st->digest))) {
 		snprintf(err->what, sizeof(err->what),
 			 "the kept text of lab %s no longer gives what was "
@@ -568,15 +562,19 @@ static int old_plan(const struct lab_state *st, struct lab **ret_lab,
 }
 
 int labops_apply(const struct lab *lab, const char *given_text,
+		 struct labops_applied *applied,
 		 struct labops_apply_result *res, struct lab_error *err)
 {
 	struct lab_state *st = NULL, s = { 0 };
 	struct lab *old_lab = NULL;
-	struct plan *old = NULL, *p = NULL;
+	struct plan *rebuilt = NULL, *p = NULL;
+	const struct plan *old;
 	struct diff *d = NULL;
-	char **extra = NULL, **tmp;
-	size_t nextra = 0, len = 0, i;
-	char digest[17], path[PATH_MAX], *text = NULL;
+	const char *text = given_text ? given_text : lab->text;
+	size_t len = given_text ? strlen(given_text) : lab->text_len;
+	char **extra = NULL;
+	size_t nextra = 0;
+	char digest[17], path[PATH_MAX];
 	int r;
 
 	*res = (struct labops_apply_result){ 0 };
@@ -604,9 +602,23 @@ int labops_apply(const struct lab *lab, const char *given_text,
 		r = -EBUSY;
 		goto out;
 	}
-	r = old_plan(st, &old_lab, &old, err);
-	if (r)
+	if (!text) {
+		snprintf(err->what, sizeof(err->what), "lab %s comes with no "
+			 "text to keep for the next apply", lab->name);
+		r = -ENODATA;
 		goto out;
+	}
+	/* The plan remembered is the old one only if it is what the state
+	 * file says was applied (another vpcemud, or none, may have
+	 * worked since). */
+	if (applied && applied->plan && !strcmp(applied->digest, st->digest)) {
+		old = applied->plan;
+	} else {
+		r = old_plan(st, &old_lab, &rebuilt, err);
+		if (r)
+			goto out;
+		old = rebuilt;
+	}
 	p = plan_build(lab);
 	if (!p) {
 		r = -errno;
@@ -614,26 +626,10 @@ int labops_apply(const struct lab *lab, const char *given_text,
 			 lab->name, strerror(-r));
 		goto out;
 	}
-	r = plan_digest(p, digest);
-	if (r)
-		goto out;
+	plan_digest(p, digest);
 	if (!strcmp(digest, st->digest) && !strcmp(st->status, "up"))
 		goto out;	/* nothing changed */
 
-	if (given_text) {
-		len = strlen(given_text);
-		text = strdup(given_text);
-		r = text ? 0 : -ENOMEM;
-	} else {
-		r = lab_text(lab, digest, &text, &len);
-	}
-	if (r) {
-		snprintf(err->what, sizeof(err->what),
-			 r == -ESTALE ? "%s changed while being applied; run "
-					"vpcemu apply again" : "read %s: %s",
-			 lab->file, strerror(-r));
-		goto out;
-	}
 	d = diff_compute(old, p);
 	if (!d) {
 		r = -errno;
@@ -647,21 +643,8 @@ int labops_apply(const struct lab *lab, const char *given_text,
 	 * them all whatever happens next. The digest stays the applied
 	 * one until the new plan is in. */
 	r = state_of_plan(lab, p, st->digest, "applying", path, &s);
-	for (i = 0; !r && i < old->nns; i++)
-		r = state_add_netns(&s, old->ns[i].name);
-	for (i = 0; !r && i < st->nnetns; i++) {
-		if (plan_has_ns(p, st->netns[i]) ||
-		    plan_has_ns(old, st->netns[i]))
-			continue;
-		r = state_add_netns(&s, st->netns[i]);
-		tmp = r ? NULL : realloc(extra, (nextra + 1) * sizeof(*extra));
-		if (!tmp) {
-			r = r ? r : -ENOMEM;
-			break;
-		}
-		extra = tmp;
-		extra[nextra++] = st->netns[i];
-	}
+	if (!r)
+		r = applying_netns(&s, old, st, &extra, &nextra);
 	if (!r)
 		r = state_save(&s);
 	if (r) {
@@ -673,7 +656,6 @@ int labops_apply(const struct lab *lab, const char *given_text,
 
 	res->changed = true;	/* from here on, even on failure */
 	r = lab_apply_diff(p, d, err);
-	/* Namespaces an unfinished apply created that neither plan has. */
 	if (!r && nextra)
 		r = lab_teardown(extra, nextra, err);
 	if (r)
@@ -701,16 +683,19 @@ int labops_apply(const struct lab *lab, const char *given_text,
 out:
 	state_of_plan_free(&s);
 	free(extra);
-	free(text);
 	diff_free(d);
+	/* old may be applied's plan: replaced only now. */
+	if (!r)
+		applied_set(applied, &p, digest);
 	plan_free(p);
-	plan_free(old);
+	plan_free(rebuilt);
 	lab_free(old_lab);
 	state_free(st);
 	return r;
 }
 
 int labops_running_lab(const char *name, struct lab **ret_lab,
+		       struct labops_applied *applied,
 		       struct lab_error *err)
 {
 	struct lab_state *st = NULL;
@@ -726,6 +711,8 @@ int labops_running_lab(const char *name, struct lab **ret_lab,
 		return r;
 	}
 	r = old_plan(st, ret_lab, &p, err);
+	if (!r)
+		applied_set(applied, &p, st->digest);
 	plan_free(p);
 	state_free(st);
 	return r;

@@ -106,6 +106,7 @@ struct build {
 	bool oom;
 	struct name_ent *names;
 	size_t nnames, namescap;
+	struct strmap name_index;	/* name -> its first entry in names */
 	struct pending *pend;
 	size_t npend, pendcap;
 	const struct conf_stmt **expects;
@@ -648,12 +649,9 @@ static struct res *res_new(struct build *b, enum res_kind k, const char *name,
 static const struct name_ent *name_lookup(const struct build *b,
 					  const char *name)
 {
-	size_t i;
+	const size_t *i = name ? strmap_get(&b->name_index, name) : NULL;
 
-	for (i = 0; i < b->nnames; i++)
-		if (str_eq(b->names[i].name, name))
-			return &b->names[i];
-	return NULL;
+	return i ? &b->names[*i] : NULL;
 }
 
 static void name_describe(struct strbuf *sb, const struct name_ent *e)
@@ -703,7 +701,8 @@ static void name_add(struct build *b, const char *name, const char *type,
 			   name, m ? m : "another resource");
 		free(m);
 	}
-	e = VEC_PUSH(b->names, b->nnames, b->namescap);
+	e = strmap_add(&b->name_index, name, b->nnames) ? NULL
+		: VEC_PUSH(b->names, b->nnames, b->namescap);
 	if (!e) {
 		b->oom = true;
 		return;
@@ -2890,6 +2889,7 @@ struct lab *model_build(const struct conf_file *f, const char *lab_name,
 	}
 out:
 	free(b->names);
+	strmap_free(&b->name_index);
 	free(b->pend);
 	free(b->expects);
 	if (b->oom) {
@@ -3021,6 +3021,7 @@ void lab_free(struct lab *lab)
 	free(lab->expects);
 	free(lab->name);
 	free(lab->file);
+	free(lab->text);
 	free(lab->region);
 	free(lab->account);
 	free(lab);

@@ -62,7 +62,14 @@ struct nsh {
 	struct ifx *ifx;
 	size_t nifx, capifx;	/* used slots (forgotten ones too), size */
 	bool dumped;
+	struct nsh *next_closing;	/* deferred.list */
 };
+
+/* Handles whose closing waits for nsh_close_deferred (nsh_defer_close). */
+static struct {
+	bool on;
+	struct nsh *list;
+} deferred;
 
 /* A namespace name becomes a file name under /run/netns and /etc/netns. */
 static int netns_path(const char *name, char *buf, size_t len)
@@ -303,10 +310,8 @@ fail:
 	return r;
 }
 
-void nsh_close(struct nsh *ns)
+static void nsh_close_now(struct nsh *ns)
 {
-	if (!ns)
-		return;
 	nftk_ctx_free(ns->nft);
 	free(ns->ifx);
 	if (ns->rtnl)
@@ -315,6 +320,35 @@ void nsh_close(struct nsh *ns)
 		close(ns->fd);
 	free(ns->name);
 	free(ns);
+}
+
+void nsh_close(struct nsh *ns)
+{
+	if (!ns)
+		return;
+	if (!deferred.on || !ns->nft) {
+		nsh_close_now(ns);
+		return;
+	}
+	ns->next_closing = deferred.list;
+	deferred.list = ns;
+}
+
+void nsh_defer_close(bool on)
+{
+	deferred.on = on;
+	if (!on)
+		nsh_close_deferred();
+}
+
+void nsh_close_deferred(void)
+{
+	struct nsh *ns;
+
+	while ((ns = deferred.list)) {
+		deferred.list = ns->next_closing;
+		nsh_close_now(ns);
+	}
 }
 
 const char *nsh_name(const struct nsh *ns)
@@ -327,19 +361,10 @@ int nsh_fd(const struct nsh *ns)
 	return ns->fd;
 }
 
-static size_t ifx_hash(const char *name)
-{
-	size_t h = 2166136261u;
-
-	while (*name)
-		h = (h ^ (unsigned char)*name++) * 16777619u;
-	return h;
-}
-
 /* The slot of name, or the free slot where it would go. */
 static struct ifx *ifx_slot(struct ifx *tab, size_t cap, const char *name)
 {
-	size_t i = ifx_hash(name) & (cap - 1);
+	size_t i = str_hash(name) & (cap - 1);
 
 	while (tab[i].ifindex && strcmp(tab[i].name, name))
 		i = (i + 1) & (cap - 1);
@@ -594,6 +619,7 @@ int netns_delete(const char *name)
 	char path[PATH_MAX];
 	int r;
 
+	nsh_close_deferred();	/* they may pin it */
 	r = netns_path(name, path, sizeof(path));
 	if (r < 0)
 		return r;
@@ -876,6 +902,7 @@ int netns_reap_begin(char *const *names, size_t n, struct netns_reap **ret)
 	int fd, r, r2;
 
 	*ret = NULL;
+	nsh_close_deferred();	/* they may pin some */
 	rp = calloc(1, sizeof(*rp));
 	if (!rp)
 		return -ENOMEM;

@@ -1294,3 +1294,226 @@ char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 		errno = ENOMEM;
 	return text;
 }
+
+/* ---- deltas ------------------------------------------------------------- */
+
+/* A named block of a ruleset nftgen_router wrote: from the line
+ * "\tKIND NAME {" to the line "\t}", KIND set, map or chain. */
+struct nblock {
+	const char *kind, *name;	/* into the text */
+	size_t kindlen, namelen;
+	const char *start, *end;	/* whole lines, end past "\t}\n" */
+	bool used;			/* old blocks: new has it */
+};
+
+struct nblocks {
+	struct nblock *v;
+	size_t n, cap;
+	struct strbuf frame;	/* every other line but blank ones */
+};
+
+static const char *line_end(const char *s)
+{
+	const char *e = strchr(s, '\n');
+
+	return e ? e + 1 : s + strlen(s);
+}
+
+/* Reads "\tKIND NAME {\n" at s into b; false when s is another line. */
+static bool block_open(const char *s, struct nblock *b)
+{
+	static const char *const kinds[] = { "set ", "map ", "chain " };
+	const char *e = line_end(s), *name;
+	size_t i, k;
+
+	if (s[0] != '\t' || s[1] == '\t' || e - s < 4 || memcmp(e - 3, " {\n", 3))
+		return false;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		k = strlen(kinds[i]);
+		if (strncmp(s + 1, kinds[i], k))
+			continue;
+		name = s + 1 + k;
+		*b = (struct nblock){ .kind = s + 1, .kindlen = k - 1,
+				      .name = name,
+				      .namelen = (size_t)(e - 3 - name),
+				      .start = s };
+		return b->namelen && !memchr(name, ' ', b->namelen);
+	}
+	return false;
+}
+
+static int nblocks_read(const char *text, struct nblocks *bs)
+{
+	const char *s = text, *e;
+	struct nblock b, *slot;
+
+	while (*s) {
+		if (!block_open(s, &b)) {
+			/* Blank lines separate blocks: not the frame's. */
+			e = line_end(s);
+			if (*s != '\n')
+				sb_printf(&bs->frame, "%.*s", (int)(e - s), s);
+			s = e;
+			continue;
+		}
+		for (s = line_end(s); *s && strncmp(s, "\t}\n", 3); s = line_end(s))
+			;
+		if (!*s)
+			return -EINVAL;	/* not nftgen's */
+		b.end = s = s + 3;
+		slot = VEC_PUSH(bs->v, bs->n, bs->cap);
+		if (!slot)
+			return -ENOMEM;
+		*slot = b;
+	}
+	return bs->frame.oom ? -ENOMEM : 0;
+}
+
+/* The declaration of a block: for a set or map every line but its
+ * elements, for a chain its type and comment lines (the rest are rules,
+ * comments and blank lines). Two blocks with the same declaration differ
+ * only in what flush empties. */
+static void block_decl(const struct nblock *b, struct strbuf *out)
+{
+	bool chain = b->kindlen == 5, in_elements = false;
+	const char *s, *e;
+
+	for (s = line_end(b->start); s < b->end; s = e) {
+		e = line_end(s);
+		if (!chain) {
+			if (!strncmp(s, "\t\telements = {\n", 15))
+				in_elements = true;
+			else if (in_elements && !strncmp(s, "\t\t}\n", 4))
+				in_elements = false;
+			else if (!in_elements)
+				sb_printf(out, "%.*s", (int)(e - s), s);
+		} else if (!strncmp(s, "\t\ttype ", 7) ||
+			   !strncmp(s, "\t\tcomment ", 10)) {
+			sb_printf(out, "%.*s", (int)(e - s), s);
+		}
+	}
+}
+
+static bool same_decl(const struct nblock *a, const struct nblock *b,
+		      int *err)
+{
+	struct strbuf x = { 0 }, y = { 0 };
+	bool same;
+
+	block_decl(a, &x);
+	block_decl(b, &y);
+	if (x.oom || y.oom)
+		*err = -ENOMEM;
+	same = !x.oom && !y.oom && !strcmp(x.s ? x.s : "", y.s ? y.s : "");
+	sb_free(&x);
+	sb_free(&y);
+	return same;
+}
+
+static struct nblock *block_find(struct nblocks *bs, const struct nblock *b)
+{
+	size_t i;
+
+	for (i = 0; i < bs->n; i++)
+		if (bs->v[i].kindlen == b->kindlen &&
+		    bs->v[i].namelen == b->namelen &&
+		    !memcmp(bs->v[i].kind, b->kind, b->kindlen) &&
+		    !memcmp(bs->v[i].name, b->name, b->namelen))
+			return &bs->v[i];
+	return NULL;
+}
+
+static size_t block_len(const struct nblock *b)
+{
+	return (size_t)(b->end - b->start);
+}
+
+static bool chain_is_base(const struct nblock *b)
+{
+	const char *s;
+
+	for (s = line_end(b->start); s < b->end; s = line_end(s))
+		if (!strncmp(s, "\t\ttype ", 7))
+			return true;
+	return false;
+}
+
+/* "flush chain inet vpcemu NAME\n" and the like. */
+static void block_cmd(struct strbuf *sb, const char *verb,
+		      const struct nblock *b)
+{
+	sb_printf(sb, "%s %.*s inet vpcemu %.*s\n", verb, (int)b->kindlen,
+		  b->kind, (int)b->namelen, b->name);
+}
+
+char *nftgen_delta(const char *old, const char *new)
+{
+	struct nblocks o = { 0 }, n = { 0 };
+	struct strbuf pre = { 0 }, decl = { 0 }, post = { 0 };
+	struct nblock *ob, *nb;
+	char *out = NULL;
+	size_t i, pass;
+	int r;
+
+	r = nblocks_read(old, &o);
+	if (!r)
+		r = nblocks_read(new, &n);
+	if (!r && strcmp(o.frame.s ? o.frame.s : "", n.frame.s ? n.frame.s : ""))
+		r = -EINVAL;
+	for (i = 0; !r && i < n.n; i++) {
+		nb = &n.v[i];
+		ob = block_find(&o, nb);
+		if (ob)
+			ob->used = true;
+		if (ob && block_len(ob) == block_len(nb) &&
+		    !memcmp(ob->start, nb->start, block_len(nb)))
+			continue;
+		if (ob && !same_decl(ob, nb, &r)) {
+			r = r ? r : -EINVAL;
+			break;
+		}
+		if (!ob && nb->kindlen == 5) {
+			/* A new base chain would need its hook: only a whole
+			 * ruleset says it. Regular chains may exist already
+			 * (an apply that stopped half-way): made empty. */
+			if (chain_is_base(nb)) {
+				r = -EINVAL;
+				break;
+			}
+			/* With its comment: a chain that exists keeps the
+			 * one it was made with. */
+			sb_printf(&pre, "add chain inet vpcemu %.*s {\n",
+				  (int)nb->namelen, nb->name);
+			block_decl(nb, &pre);
+			sb_puts(&pre, "}\n");
+		}
+		if (ob || nb->kindlen == 5)
+			block_cmd(&pre, "flush", nb);
+		sb_printf(&decl, "%.*s", (int)block_len(nb), nb->start);
+	}
+	/* What goes: chains first (their rules hold references to sets and
+	 * to later chains), each kind in the old text's order. */
+	for (pass = 0; !r && pass < 2; pass++)
+		for (i = 0; i < o.n; i++)
+			if (!o.v[i].used && (o.v[i].kindlen == 5) == !pass)
+				block_cmd(&post, "delete", &o.v[i]);
+	if (!r) {
+		sb_puts(&pre, "table inet vpcemu {\n");
+		sb_puts(&pre, decl.s ? decl.s : "");
+		sb_puts(&pre, "}\n");
+		sb_puts(&pre, post.s ? post.s : "");
+		out = sb_take(&pre);
+		if (!out)
+			r = -ENOMEM;
+	}
+	sb_free(&pre);
+	sb_free(&decl);
+	sb_free(&post);
+	sb_free(&o.frame);
+	sb_free(&n.frame);
+	free(o.v);
+	free(n.v);
+	if (!out)
+		errno = -r;
+	return out;
+}

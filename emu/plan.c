@@ -196,7 +196,6 @@ static void plan_router(struct builder *b, const struct vpc *vpc)
 	free(name);
 	if (b->err)
 		return;
-	b->p->ns[ns].vpc = vpc;
 	b->router_of_vpc[vpc_index(lab, vpc)] = ns;
 
 	/* A new namespace inherits these from the host (kernel-notes): set
@@ -247,8 +246,6 @@ static void plan_eni(struct builder *b, const struct eni *eni, size_t index)
 	ns = add_ns(b, eni->netns, PLAN_NS_ENI);
 	if (b->err)
 		return;
-	b->p->ns[ns].eni = eni;
-	b->p->ns[ns].vpc = vpc;
 	add_sysctl(b, ns, "0", "net/ipv4/conf/all/accept_redirects");
 	add_sysctl(b, ns, "0", "net/ipv4/conf/default/accept_redirects");
 	add_sysctl(b, ns, "1", "net/ipv6/conf/all/disable_ipv6");
@@ -452,30 +449,96 @@ void plan_dump(const struct plan *p, FILE *out)
 			strlen(p->files[i].content));
 }
 
-int plan_digest(const struct plan *p, char out[17])
+/* FNV-1a 64 over the plan's fields, strings with their NUL (so that
+ * "ab"+"c" and "a"+"bc" differ); no text is formatted. */
+static void hash_bytes(uint64_t *h, const void *v, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ull;	/* FNV-1a 64 */
-	char *text = NULL;
-	size_t len = 0, i;
-	FILE *f;
+	const unsigned char *c = v;
 
-	f = open_memstream(&text, &len);
-	if (!f)
-		return -ENOMEM;
-	plan_dump(p, f);
-	for (i = 0; i < p->nnfts; i++)
-		fputs(p->nfts[i].ruleset, f);
-	for (i = 0; i < p->nfiles; i++)
-		fputs(p->files[i].content, f);
-	if (fclose(f) != 0) {
-		free(text);
-		return -ENOMEM;
+	while (n--) {
+		*h ^= *c++;
+		*h *= 0x100000001b3ull;
 	}
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)text[i];
-		h *= 0x100000001b3ull;
+}
+
+static void hash_str(uint64_t *h, const char *s)
+{
+	hash_bytes(h, s, strlen(s) + 1);
+}
+
+static void hash_u64(uint64_t *h, uint64_t v)
+{
+	hash_bytes(h, &v, sizeof(v));
+}
+
+void plan_digest(const struct plan *p, char out[17])
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t i;
+
+	/* Every array's length first: nothing can slide into a neighbour. */
+	hash_u64(&h, p->nns);
+	for (i = 0; i < p->nns; i++) {
+		hash_str(&h, p->ns[i].name);
+		hash_u64(&h, p->ns[i].kind);
 	}
-	free(text);
+	hash_u64(&h, p->nsysctls);
+	for (i = 0; i < p->nsysctls; i++) {
+		hash_u64(&h, p->sysctls[i].ns);
+		hash_str(&h, p->sysctls[i].path);
+		hash_str(&h, p->sysctls[i].value);
+	}
+	hash_u64(&h, p->nveths);
+	for (i = 0; i < p->nveths; i++) {
+		const struct plan_veth *v = &p->veths[i];
+
+		hash_u64(&h, v->ns_a);
+		hash_str(&h, v->name_a);
+		hash_u64(&h, v->ns_b);
+		hash_str(&h, v->name_b);
+		hash_u64(&h, v->up);
+	}
+	hash_u64(&h, p->naddrs);
+	for (i = 0; i < p->naddrs; i++) {
+		hash_u64(&h, p->addrs[i].ns);
+		hash_str(&h, p->addrs[i].dev);
+		hash_u64(&h, p->addrs[i].addr);
+		hash_u64(&h, p->addrs[i].prefix);
+	}
+	hash_u64(&h, p->nroutes);
+	for (i = 0; i < p->nroutes; i++) {
+		const struct plan_route *r = &p->routes[i];
+
+		hash_u64(&h, r->ns);
+		hash_u64(&h, r->table);
+		hash_u64(&h, r->dst.addr);
+		hash_u64(&h, r->dst.len);
+		hash_u64(&h, r->type);
+		hash_str(&h, r->dev);
+		hash_u64(&h, r->gateway);
+	}
+	hash_u64(&h, p->nrules);
+	for (i = 0; i < p->nrules; i++) {
+		const struct plan_rule *r = &p->rules[i];
+
+		hash_u64(&h, r->ns);
+		hash_u64(&h, r->pref);
+		hash_str(&h, r->iif);
+		hash_u64(&h, r->dst.addr);
+		hash_u64(&h, r->dst.len);
+		hash_u64(&h, r->action);
+		hash_u64(&h, r->table);
+	}
+	hash_u64(&h, p->nnfts);
+	for (i = 0; i < p->nnfts; i++) {
+		hash_u64(&h, p->nfts[i].ns);
+		hash_str(&h, p->nfts[i].ruleset);
+	}
+	hash_u64(&h, p->nfiles);
+	for (i = 0; i < p->nfiles; i++) {
+		hash_u64(&h, p->files[i].ns);
+		hash_str(&h, p->files[i].name);
+		hash_str(&h, p->files[i].content);
+	}
 	snprintf(out, 17, "%016llx", (unsigned long long)h);
-	return 0;
 }

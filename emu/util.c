@@ -97,6 +97,69 @@ void sb_free(struct strbuf *b)
 	*b = (struct strbuf){ 0 };
 }
 
+size_t str_hash(const char *s)
+{
+	size_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+/* The slot of key, or the free slot where it would go. */
+static struct strmap_ent *strmap_slot(struct strmap_ent *tab, size_t cap,
+				      const char *key)
+{
+	size_t i = str_hash(key) & (cap - 1);
+
+	while (tab[i].key && strcmp(tab[i].key, key))
+		i = (i + 1) & (cap - 1);
+	return &tab[i];
+}
+
+int strmap_add(struct strmap *m, const char *key, size_t val)
+{
+	struct strmap_ent *e, *tab;
+	size_t cap, i;
+
+	/* At most half full, so probe chains stay short. */
+	if ((m->n + 1) * 2 > m->cap) {
+		cap = m->cap ? m->cap * 2 : 16;
+		tab = calloc(cap, sizeof(*tab));
+		if (!tab)
+			return -ENOMEM;
+		for (i = 0; i < m->cap; i++)
+			if (m->tab[i].key)
+				*strmap_slot(tab, cap, m->tab[i].key) =
+					m->tab[i];
+		free(m->tab);
+		m->tab = tab;
+		m->cap = cap;
+	}
+	e = strmap_slot(m->tab, m->cap, key);
+	if (!e->key) {
+		*e = (struct strmap_ent){ key, val };
+		m->n++;
+	}
+	return 0;
+}
+
+const size_t *strmap_get(const struct strmap *m, const char *key)
+{
+	const struct strmap_ent *e;
+
+	if (!m->cap)
+		return NULL;
+	e = strmap_slot(m->tab, m->cap, key);
+	return e->key ? &e->val : NULL;
+}
+
+void strmap_free(struct strmap *m)
+{
+	free(m->tab);
+	*m = (struct strmap){ 0 };
+}
+
 char *str_printf(const char *fmt, ...)
 {
 	struct strbuf b = { 0 };

@@ -45,6 +45,9 @@ struct conf_file {
 	size_t ntop;
 	struct conf_block *blocks;
 	size_t nblocks;
+	char *text;		/* what conf_parse_file read (NULL from a
+				 * buffer): the exact bytes parsed */
+	size_t text_len;
 };
 
 /* Parses a buffer (need not be NUL-terminated) registered in d under path.

@@ -79,6 +79,9 @@ struct diff_op {
 		size_t index;
 		char *name;	/* owned by the diff */
 	};
+	/* NFT_APPLY: the commands from the old ruleset (nftgen_delta),
+	 * owned; NULL: the whole ruleset of new. */
+	char *delta;
 };
 
 struct diff {

@@ -16,9 +16,11 @@
 #include "vpcemu/state.h"
 
 struct lab;
+struct plan;
 
-/* Parses, models and checks file; name overrides the lab name. *ret_lab is
- * set whenever a model was built (caller lab_free's it). Returns 0 when d
+/* Parses, models and checks file; name overrides the lab name; the model
+ * keeps the text it came from (lab->text). *ret_lab is set whenever a
+ * model was built (caller lab_free's it). Returns 0 when d
  * holds no error, -EINVAL when it does, -ENOMEM. */
 int labops_load(const char *file, const char *name, struct diags *d,
 		struct lab **ret_lab);
@@ -29,12 +31,25 @@ enum labops_up_result {
 	LABOPS_REPAIRED,	/* same content, but half-built or damaged */
 };
 
+/* What a running lab's kernel holds, as vpcemud remembers it between
+ * commands: the plan last carried out and its digest. up and apply fill
+ * it; apply diffs against it instead of rebuilding the old plan from the
+ * kept text, when its digest is the one the state file records. Start
+ * with { 0 }. */
+struct labops_applied {
+	struct plan *plan;
+	char digest[17];
+};
+
+void labops_applied_free(struct labops_applied *a);
+
 /* Brings a checked lab up. Returns 0, -EBUSY when a lab of that name is up
  * with other content (err says what to do), or -errno with err naming the
  * object and operation that failed; the state file then still lists every
- * namespace so that labops_down removes what was built. */
+ * namespace so that labops_down removes what was built. On success,
+ * applied (when given) becomes the lab's plan. */
 int labops_up(const struct lab *lab, enum labops_up_result *ret,
-	      struct lab_error *err);
+	      struct labops_applied *applied, struct lab_error *err);
 
 /* Takes lab_name down: every namespace in its state file and, when lab is
  * given (down FILE), every namespace its plan names, then its /etc/netns
@@ -54,27 +69,31 @@ struct labops_apply_result {
 };
 
 /* Brings the running lab of lab's name to lab's content, touching only
- * what differs: the old plan is rebuilt from the file text kept when the
- * lab was last brought up or applied, diffed against lab's plan
- * (diff_compute), and the difference carried out (lab_apply_diff); then
- * the new text and digest are kept. Returns 0 (res->changed false when
+ * what differs: the old plan (applied's, or rebuilt from the file text
+ * kept when the lab was last brought up or applied) is diffed against
+ * lab's plan (diff_compute), and the difference carried out
+ * (lab_apply_diff); then the new text and digest are kept, and applied
+ * (when given) becomes the new plan. Returns 0 (res->changed false when
  * nothing differs); -ENOENT when the lab is not up, -EBUSY when it is
- * half-built, -ENODATA when no text was kept, -ESTALE when the kept text or
- * the file do not give what they should, or -errno from the kernel: err
- * says which and what to do. A failure in the kernel leaves the state file
- * in status "applying" with every namespace of both plans, so that apply
+ * half-built, -ENODATA when no text was kept, -ESTALE when the kept text
+ * does not give what was applied, or -errno from the kernel: err says
+ * which and what to do. A failure in the kernel leaves the state file in
+ * status "applying" with every namespace of both plans, so that apply
  * again converges and down removes everything. Free res with
- * labops_apply_result_free, whatever the return. text is the lab file text
- * to keep for the next apply: NULL reads lab->file again (apply FILE);
- * a model changed by a command passes print_lab's text. */
+ * labops_apply_result_free, whatever the return. text is the lab file
+ * text to keep for the next apply: NULL keeps lab->text (apply FILE); a
+ * model changed by a command passes print_lab's text. */
 int labops_apply(const struct lab *lab, const char *text,
+		 struct labops_applied *applied,
 		 struct labops_apply_result *res, struct lab_error *err);
 void labops_apply_result_free(struct labops_apply_result *res);
 
 /* The running lab name as last applied, rebuilt from its kept text (what
- * an AWS-style command changes). Returns 0 with *ret_lab (caller
- * lab_free's), or -errno with err set (-ENOENT: not up). */
+ * an AWS-style command changes), with its plan in applied when given.
+ * Returns 0 with *ret_lab (caller lab_free's), or -errno with err set
+ * (-ENOENT: not up). */
 int labops_running_lab(const char *name, struct lab **ret_lab,
+		       struct labops_applied *applied,
 		       struct lab_error *err);
 
 /* Finds instance (name or ID) among running labs (only in lab_name when

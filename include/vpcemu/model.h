@@ -302,6 +302,10 @@ struct expect {
 struct lab {
 	char *name;		/* "lab NAME" or the file name without extension */
 	char *file;
+	/* The file's text as parsed (labops_load keeps it: apply records
+	 * the exact bytes its plan came from); NULL otherwise. */
+	char *text;
+	size_t text_len;
 	char *region;		/* top level, default us-east-1 */
 	char *account;		/* top level, default 111111111111 */
 	struct place name_at;

@@ -48,6 +48,17 @@ int netns_open(const char *name, struct nsh **ret);
 
 /* Closes the handle, its socket and nftables context. NULL is fine. */
 void nsh_close(struct nsh *ns);
+/* Closing a handle whose nftables context has just committed a change
+ * waits until the kernel frees the replaced rules (the socket's release
+ * flushes nf_tables' destroy work, an RCU grace period: 15-20 ms here),
+ * although the new rules are in force already. A long-running process
+ * (vpcemud) takes that wait off its replies: with nsh_defer_close(true),
+ * nsh_close only queues handles with an nftables context, and nsh_close_deferred closes the queue
+ * (after the reply went). Deleting namespaces (netns_delete,
+ * netns_reap_begin) closes the queue first, since handles pin them.
+ * Turning it off closes the queue. Not thread-safe. */
+void nsh_defer_close(bool on);
+void nsh_close_deferred(void);
 
 /* Name given to netns_open; owned by the handle. */
 const char *nsh_name(const struct nsh *ns);

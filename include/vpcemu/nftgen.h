@@ -55,4 +55,17 @@ struct vpc;
  * NULL with errno set. */
 char *nftgen_router(const struct lab *lab, const struct vpc *vpc);
 
+/* The commands, one transaction, that turn ruleset old into new (both
+ * from nftgen_router) touching only the sets, maps and chains that
+ * differ: those changed are flushed and filled again, new ones added
+ * (regular chains made empty first, so that a namespace already holding
+ * part of new ends the same), those gone deleted. One SG rule in a
+ * 100-ENI router is a few lines instead of the whole ruleset and its
+ * maps. Correct only where the namespace holds old; nft refuses it in
+ * most other cases (a chain to delete is missing...), and the caller then
+ * applies new whole. Returns NULL with errno EINVAL when only a whole
+ * ruleset will do (the table's own lines or a block's declaration
+ * differ, a new base chain), or ENOMEM. */
+char *nftgen_delta(const char *old, const char *new);
+
 #endif

@@ -22,7 +22,8 @@
  *    active; routes to a peering that is not active are blackhole routes.
  *  - one nftables ruleset (table inet vpcemu) per router, from nftgen.
  *
- * Ownership: struct plan owns every string in it; plan_free releases all.
+ * Ownership: struct plan owns every string in it and points into nothing
+ * else (the model may go first); plan_free releases all.
  */
 #ifndef VPCEMU_PLAN_H
 #define VPCEMU_PLAN_H
@@ -49,8 +50,6 @@ enum plan_ns_kind {
 struct plan_ns {
 	char *name;		/* "LAB-VPC-A"; the /run/netns entry */
 	enum plan_ns_kind kind;
-	const struct vpc *vpc;		/* router: its VPC */
-	const struct eni *eni;		/* ENI namespace: its ENI */
 };
 
 /* A veth pair; end a is created from namespace a, with b placed in its
@@ -151,9 +150,9 @@ void plan_free(struct plan *p);
  * compare it. */
 void plan_dump(const struct plan *p, FILE *out);
 
-/* A digest of everything the plan would put in the kernel (dump, rulesets,
- * files): 16 hex digits + NUL. Equal digests: nothing to change. Returns 0
- * or -ENOMEM. */
-int plan_digest(const struct plan *p, char out[17]);
+/* A digest of everything the plan would put in the kernel (every object,
+ * rulesets and files included): 16 hex digits + NUL. Equal digests:
+ * nothing to change. */
+void plan_digest(const struct plan *p, char out[17]);
 
 #endif

@@ -33,6 +33,25 @@ void sb_puts(struct strbuf *b, const char *s);
 char *sb_take(struct strbuf *b);
 void sb_free(struct strbuf *b);
 
+/* A string -> index map (open addressing, FNV-1a): finds an element of
+ * the caller's array by name in constant time. Keys are borrowed: they
+ * must outlive the map. Start with { 0 }. */
+struct strmap {
+	struct strmap_ent {
+		const char *key;
+		size_t val;
+	} *tab;
+	size_t n, cap;
+};
+
+size_t str_hash(const char *s);
+/* Maps key to val unless key is there already (the first one stays).
+ * Returns 0 or -ENOMEM. */
+int strmap_add(struct strmap *m, const char *key, size_t val);
+/* The value of key, or NULL. */
+const size_t *strmap_get(const struct strmap *m, const char *key);
+void strmap_free(struct strmap *m);
+
 /* malloc'd printf, or NULL. */
 char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

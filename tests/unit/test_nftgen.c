@@ -381,14 +381,160 @@ Test(nftgen, identifiers_and_comments_fit_nft)
 	lab_free(lab);
 }
 
+/* Deltas --------------------------------------------------------------- */
+
+/* The cross lab (active) with extra appended, and G-A's line replaced by
+ * ga when given. */
+static struct lab *cross_variant(const char *ga, const char *extra)
+{
+	char *text = NULL, *at, *out = NULL;
+	struct lab *lab;
+
+	cr_assert_neq(asprintf(&text, cross_fmt, "us-east-1", "active"), -1);
+	if (ga) {
+		at = strstr(text, "\tingress tcp 22 from G-B\n");
+		cr_assert_not_null(at);
+		cr_assert_neq(asprintf(&out, "%.*s%s%s%s", (int)(at - text),
+				       text, ga, at + strlen("\tingress tcp 22 "
+							     "from G-B\n"),
+				       extra ? extra : ""), -1);
+	} else {
+		cr_assert_neq(asprintf(&out, "%s%s", text, extra ? extra : ""),
+			      -1);
+	}
+	lab = lab_text("cross.conf", out);
+	free(text);
+	free(out);
+	return lab;
+}
+
+#define GA_443 "\tingress tcp 22 from G-B\n\tingress tcp 443 from 10.0.0.0/8\n"
+#define GROUP_C "security-group G-C { vpc VPC-A; ingress tcp 80 from 0.0.0.0/0 }\n" \
+		"instance IC { subnet SA; private-ip 10.10.1.20\n" \
+		"\tsecurity-groups G-C }\n"
+
+static char *delta_of(const struct lab *a, const struct lab *b,
+		      const char *vpc)
+{
+	char *x = ruleset(a, vpc), *y = ruleset(b, vpc), *d;
+
+	d = nftgen_delta(x, y);
+	cr_assert_not_null(d, "nftgen_delta: %s", strerror(errno));
+	free(x);
+	free(y);
+	return d;
+}
+
+Test(nftgen, delta_touches_only_what_changed)
+{
+	struct lab *base = cross_variant(NULL, NULL);
+	struct lab *rule = cross_variant(GA_443, NULL);
+	char *full = ruleset(rule, "VPC-A"), *d = delta_of(base, rule, "VPC-A");
+	char *hex = strchr(sg_named(rule, "G-A")->r.id, '-') + 1, *want;
+
+	/* One rule more: G-A's ingress chain again, with its new CIDR set;
+	 * no map, no other chain, nothing flushed wholesale. */
+	cr_assert_neq(asprintf(&want, "flush chain inet vpcemu sgin_%s\n", hex),
+		      -1);
+	cr_expect(strstr(d, want), "%s", d);
+	cr_expect(strstr(d, "\tset sgin_"), "%s", d);
+	cr_expect_null(strstr(d, "flush ruleset"), "%s", d);
+	cr_expect_null(strstr(d, "map "), "%s", d);
+	cr_expect_null(strstr(d, "chain forward"), "%s", d);
+	cr_expect_lt(strlen(d) * 4, strlen(full), "%zu vs %zu", strlen(d),
+		     strlen(full));
+	free(d);
+	free(want);
+	/* And back: the set goes, after the chain that used it is emptied. */
+	d = delta_of(rule, base, "VPC-A");
+	cr_expect(strstr(d, "delete set inet vpcemu sgin_"), "%s", d);
+	cr_expect_lt(strstr(d, "flush chain"), strstr(d, "delete set"), "%s",
+		     d);
+	free(d);
+	/* The other router is untouched by that rule: nothing to do. */
+	d = delta_of(base, rule, "VPC-B");
+	cr_expect_str_eq(d, "table inet vpcemu {\n}\n");
+	free(d);
+	free(full);
+	lab_free(base);
+	lab_free(rule);
+}
+
+Test(nftgen, delta_adds_and_deletes_chains_in_order)
+{
+	struct lab *base = cross_variant(NULL, NULL);
+	struct lab *more = cross_variant(NULL, GROUP_C);
+	char *d = delta_of(base, more, "VPC-A"), *chain, *set;
+
+	/* A new group: its chains are created empty first (they may be there
+	 * already after an interrupted apply), the gate maps refilled. */
+	cr_expect(strstr(d, "add chain inet vpcemu sgin_"), "%s", d);
+	cr_expect(strstr(d, "flush map inet vpcemu sg_ingress\n"), "%s", d);
+	free(d);
+	/* Gone again: chains are deleted before sets, which they used. */
+	d = delta_of(more, base, "VPC-A");
+	chain = strstr(d, "delete chain inet vpcemu ");
+	set = strstr(d, "delete set inet vpcemu ");
+	cr_assert(chain && set, "%s", d);
+	cr_expect_lt(chain, set, "%s", d);
+	cr_expect_null(strstr(set, "delete chain"), "%s", d);
+	free(d);
+	lab_free(base);
+	lab_free(more);
+}
+
+/* old with the first occurrence of from replaced by to. */
+static char *edited(const char *old, const char *from, const char *to)
+{
+	const char *at = strstr(old, from);
+	char *s = NULL;
+
+	cr_assert_not_null(at, "no \"%s\"", from);
+	cr_assert_neq(asprintf(&s, "%.*s%s%s", (int)(at - old), old, to,
+			       at + strlen(from)), -1);
+	return s;
+}
+
+Test(nftgen, delta_refuses_what_needs_a_whole_ruleset)
+{
+	struct lab *lab = cross_variant(NULL, NULL);
+	char *old = ruleset(lab, "VPC-A"), *new;
+	size_t i;
+	const char *const cases[][2] = {
+		/* the table's own lines */
+		{ "\tcomment \"router of ", "\tcomment \"router 2 of " },
+		/* a set's declaration (not its elements) */
+		{ "\t\tcomment \"ENIs of this VPC\"",
+		  "\t\tcomment \"ENIs\"" },
+		/* a base chain's hook */
+		{ "policy drop;", "policy accept;" },
+		/* a new base chain */
+		{ "\tchain input {",
+		  "\tchain output {\n\t\ttype filter hook output priority "
+		  "filter; policy accept;\n\t}\n\n\tchain input {" },
+		/* not nftgen's text: a block that never closes */
+		{ "\n\t}\n\n\tchain input {", "\n\n\tchain input {" },
+	};
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		new = edited(old, cases[i][0], cases[i][1]);
+		errno = 0;
+		cr_expect_null(nftgen_delta(old, new), "case %zu", i);
+		cr_expect_eq(errno, EINVAL, "case %zu", i);
+		free(new);
+	}
+	free(old);
+	lab_free(lab);
+}
+
 /* Loading, for real --------------------------------------------------- */
 
 static char ns_name[64];
 static char tmp_path[64];
 
-/* Runs argv (stdout to /dev/null, stderr kept for nft's errors); returns
+/* Runs argv with stdout to path (stderr kept for nft's errors); returns
  * its exit status, or -1. */
-static int run(char *const argv[])
+static int run_to(char *const argv[], const char *path)
 {
 	pid_t pid = fork();
 	int st;
@@ -396,7 +542,7 @@ static int run(char *const argv[])
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		if (!freopen("/dev/null", "w", stdout))
+		if (!freopen(path, "w", stdout))
 			_exit(126);
 		execvp(argv[0], argv);
 		_exit(127);
@@ -404,6 +550,28 @@ static int run(char *const argv[])
 	if (waitpid(pid, &st, 0) < 0)
 		return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int run(char *const argv[])
+{
+	return run_to(argv, "/dev/null");
+}
+
+/* A namespace and a file of our own for nft (root only: others skip). */
+static void load_init(void)
+{
+	char *add[] = { "ip", "netns", "add", ns_name, NULL };
+	int fd;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root (network namespaces, nft)");
+	snprintf(ns_name, sizeof(ns_name), "nftgen-%ld", (long)getpid());
+	snprintf(tmp_path, sizeof(tmp_path), "/tmp/nftgen-%ld-XXXXXX",
+		 (long)getpid());
+	fd = mkstemp(tmp_path);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(run(add), 0, "ip netns add %s", ns_name);
 }
 
 /* Always runs, even after a failed assertion: the namespace and the file
@@ -454,21 +622,8 @@ static void load_all(struct lab *lab, const char *what)
 	lab_free(lab);
 }
 
-Test(nftgen, loads_in_kernel, .fini = load_fini)
+Test(nftgen, loads_in_kernel, .init = load_init, .fini = load_fini)
 {
-	char *add[] = { "ip", "netns", "add", ns_name, NULL };
-	int fd;
-
-	if (geteuid() != 0)
-		cr_skip_test("needs root (network namespaces, nft)");
-	snprintf(ns_name, sizeof(ns_name), "nftgen-%ld-t", (long)getpid());
-	snprintf(tmp_path, sizeof(tmp_path), "/tmp/nftgen-%ld-XXXXXX",
-		 (long)getpid());
-	fd = mkstemp(tmp_path);
-	cr_assert_geq(fd, 0);
-	close(fd);
-	cr_assert_eq(run(add), 0, "ip netns add %s", ns_name);
-
 	load_all(lab_file(TEST_HANDS_ON), "hands-on");
 	load_all(lab_file("golden/nftgen/nacl.conf"), "nacl");
 	load_all(lab_file("golden/nftgen/default-sg.conf"), "default-sg");
@@ -477,4 +632,104 @@ Test(nftgen, loads_in_kernel, .fini = load_fini)
 	load_all(cross_lab("us-west-2", "active"), "cross-region");
 	load_all(lab_text("empty.conf", empty_lab), "empty");
 	load_all(lab_text("long.conf", long_lab), "long");
+}
+
+/* Loads text whole (a file holding it) in the test namespace; 0 or
+ * nft's status. */
+static int load_text(const char *text)
+{
+	char *apply[] = { "ip", "netns", "exec", ns_name, "nft", "-f",
+			  tmp_path, NULL };
+	FILE *f = fopen(tmp_path, "w");
+
+	cr_assert_not_null(f);
+	fputs(text, f);
+	cr_assert_eq(fclose(f), 0);
+	return run(apply);
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The table as nft lists it now, its blocks sorted: nft lists sets and
+ * chains in the order they were made, which a delta changes, not what
+ * they hold (caller frees). */
+static char *listing(void)
+{
+	char *list[] = { "ip", "netns", "exec", ns_name, "nft", "list",
+			 "table", "inet", "vpcemu", NULL };
+	char path[80], *s, *p, *blocks[256], *out;
+	size_t n = 0, i, len;
+
+	snprintf(path, sizeof(path), "%s.list", tmp_path);
+	cr_assert_eq(run_to(list, path), 0);
+	s = test_slurp(path);
+	unlink(path);
+	cr_assert_not_null(s);
+	len = strlen(s);
+	for (p = s; p; ) {
+		char *e = strstr(p, "\n\n");
+
+		cr_assert_lt(n, 256);
+		blocks[n++] = p;
+		if (e)
+			*e = '\0';
+		p = e ? e + 2 : NULL;
+	}
+	qsort(blocks, n, sizeof(*blocks), cmp_strp);
+	out = calloc(1, len + n + 1);
+	cr_assert_not_null(out);
+	for (i = 0; i < n; i++) {
+		strcat(out, blocks[i]);
+		strcat(out, "\n");
+	}
+	free(s);
+	return out;
+}
+
+/* old whole then the delta gives what new whole gives, in every VPC. */
+static void delta_converges(const struct lab *a, const struct lab *b,
+			    const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < b->nvpcs; i++) {
+		const char *vpc = b->vpcs[i]->r.name;
+		char *x = ruleset(a, vpc), *y = ruleset(b, vpc);
+		char *d = nftgen_delta(x, y), *got, *want;
+
+		cr_assert_not_null(d, "%s/%s: %s", what, vpc, strerror(errno));
+		cr_assert_eq(load_text(x), 0, "%s/%s: old", what, vpc);
+		cr_expect_eq(load_text(d), 0, "%s/%s: delta refused:\n%s",
+			     what, vpc, d);
+		got = listing();
+		cr_assert_eq(load_text(y), 0, "%s/%s: new", what, vpc);
+		want = listing();
+		cr_expect_str_eq(got, want, "%s/%s", what, vpc);
+		free(got);
+		free(want);
+		free(d);
+		free(x);
+		free(y);
+	}
+}
+
+Test(nftgen, delta_converges_in_kernel, .init = load_init,
+     .fini = load_fini)
+{
+	struct lab *base, *rule, *more;
+
+	base = cross_variant(NULL, NULL);
+	rule = cross_variant(GA_443, NULL);
+	more = cross_variant(GA_443, GROUP_C);
+	delta_converges(base, rule, "rule added");
+	delta_converges(rule, base, "rule removed");
+	delta_converges(base, more, "rule, group and instance added");
+	delta_converges(more, base, "rule, group and instance removed");
+	delta_converges(rule, more, "group and instance added");
+	lab_free(base);
+	lab_free(rule);
+	lab_free(more);
 }
