@@ -2216,6 +2216,19 @@ static void parse_top(struct build *b, const struct conf_file *f,
 	}
 }
 
+/* A lab name is also a state file name: LAB.ec2.json is the AWS-side
+ * record of lab LAB, so no lab may be called "LAB.ec2". */
+static void check_lab_suffix(struct build *b, const char *name,
+			     struct place at)
+{
+	size_t n = strlen(name);
+
+	if (n > 4 && !strcmp(name + n - 4, ".ec2"))
+		diag_error(b->d, at, "Vpcemu.InvalidName",
+			   "The lab name '%s' ends in '.ec2', which vpcemu keeps for the record of lab '%.*s'",
+			   name, (int)(n - 4), name);
+}
+
 /* The lab name: --name, else "lab NAME", else the file name without
  * directory and extension. */
 static void lab_name_set(struct build *b, const struct conf_file *f,
@@ -2225,12 +2238,13 @@ static void lab_name_set(struct build *b, const struct conf_file *f,
 	const char *base, *dot;
 	struct place none = { .file = f ? f->path : NULL };
 
-	if (st)
-		check_name(b, st->w[1].text, st->w[1].at, "lab");
+	if (st && check_name(b, st->w[1].text, st->w[1].at, "lab"))
+		check_lab_suffix(b, st->w[1].text, st->w[1].at);
 	if (override) {
 		lab->name = xstrdup(b, override);
 		lab->name_at = none;
-		check_name(b, override, none, "lab");
+		if (check_name(b, override, none, "lab"))
+			check_lab_suffix(b, override, none);
 		return;
 	}
 	if (st) {
@@ -2252,6 +2266,8 @@ static void lab_name_set(struct build *b, const struct conf_file *f,
 		diag_error(b->d, none, "Vpcemu.InvalidName",
 			   "The lab name '%s' taken from the file name is invalid (names are 1 to 48 of A-Z a-z 0-9 . _ - and start with a letter or digit); add a 'lab NAME' line",
 			   lab->name);
+	else
+		check_lab_suffix(b, lab->name, none);
 }
 
 /* ------------------------------------------------------------------ */

@@ -992,6 +992,18 @@ Test(model, lab_name_invalid)
 	diag_at("Vpcemu.InvalidName", 0, 0);
 	build_as("x.conf", "lab bad/name\n", NULL);
 	diag_at("Vpcemu.InvalidName", 1, 5);
+	/* LAB.ec2.json is lab LAB's AWS-side record: no lab is "LAB.ec2",
+	 * however named; "LAB.ec2x" and "ec2" are fine. */
+	build_as("x.conf", "lab hands-on.ec2\n", NULL);
+	diag_at("Vpcemu.InvalidName", 1, 5);
+	build_as("x.conf", "vpc V { cidr 10.0.0.0/16 }\n", "hands-on.ec2");
+	diag_at("Vpcemu.InvalidName", 0, 0);
+	build_as("lab.ec2.conf", "vpc V { cidr 10.0.0.0/16 }\n", NULL);
+	diag_at("Vpcemu.InvalidName", 0, 0);
+	build_as("x.conf", "lab hands-on.ec2x\n", NULL);
+	cr_expect_eq(ml.d.nerrors, 0);
+	build_as("x.conf", "lab ec2\n", NULL);
+	cr_expect_eq(ml.d.nerrors, 0);
 }
 
 Test(model, bad_expect_lines)
