@@ -8,6 +8,9 @@
  *
  *   sets   enis, peerings         the router's ports, by interface name
  *          eni_addr               ifname . private IP (source check)
+ *          untracked_out, _in     ifname . protocol . port range: flows
+ *                                 the ENI opens / receives untracked
+ *                                 (tracking.c)
  *          vpc_blocks             this VPC's blocks
  *          peer_<pcx 8 hex>       the peer VPC's blocks, one per peering
  *          sg_<sg 17 hex>         member IPs of each referenced group
@@ -20,7 +23,8 @@
  *   maps   acl_out, acl_in        ENI ifname -> its subnet's NACL chains
  *          sg_egress, sg_ingress  ENI ifname -> its gate chain
  *   chain  forward                the base chain (policy drop)
- *   chain  ingress_gate           peering exit, else the receiver's gate
+ *   chain  ingress_gate           peering exit, a flow the receiver
+ *                                 tracks, else the receiver's gate
  *   chain  input                  the router's own addresses: Amazon DNS
  *                                 and IMDS from this VPC's ENIs only
  *   chains aclout_/aclin_<subnet 17 hex>, one pair per subnet of the VPC
@@ -47,6 +51,7 @@
 
 #include "vpcemu/model.h"
 #include "vpcemu/nftgen.h"
+#include "vpcemu/tracking.h"
 #include "vpcemu/util.h"
 
 struct gen {
@@ -166,6 +171,14 @@ static void put_cidr_match(struct strbuf *b, const char *what,
 		sb_printf(b, "ip %s %s ", what, cidr_fmt(c, buf));
 }
 
+static void put_range(struct strbuf *b, uint32_t lo, uint32_t hi)
+{
+	if (lo == hi)
+		sb_printf(b, "%u", lo);
+	else
+		sb_printf(b, "%u-%u", lo, hi);
+}
+
 /* The protocol part of a match; ports are destination ports, for groups
  * and for ACLs alike (an ACL's reply rule names the client's ephemeral
  * ports as its destination, R-5.11). */
@@ -254,6 +267,46 @@ static void gen_port_sets(struct gen *g)
 			sb_puts(&g->b, "\t\telements = {\n");
 		sb_printf(&g->b, "\t\t\t\"%s\" . %s,\n", e->ifname,
 			  ip_fmt(e->ip, ip));
+	}
+	sb_puts(&g->b, n ? "\t\t}\n\t}\n\n" : "\t}\n\n");
+}
+
+/* untracked_out / untracked_in: ENI ifname . protocol . destination port
+ * of the flows that the ENI opens / receives without tracking (R-4.16). */
+static void gen_untracked_set(struct gen *g, enum direction dir)
+{
+	const struct lab *lab = g->lab;
+	bool out = dir == DIR_EGRESS;
+	struct untracked *u;
+	size_t i, n = 0;
+	int k, j;
+
+	sb_printf(&g->b, "\tset %s {\n"
+			 "\t\ttype ifname . inet_proto . inet_service\n"
+			 "\t\tflags interval\n"
+			 "\t\tcomment \"ENI . flows it %s untracked "
+			 "(R-4.16)\"\n",
+		  out ? "untracked_out" : "untracked_in",
+		  out ? "opens" : "receives");
+	for (i = 0; i < lab->nenis; i++) {
+		const struct eni *e = lab->enis[i];
+
+		if (!eni_here(e, g->vpc))
+			continue;
+		k = tracking_untracked(e, dir, &u);
+		if (k < 0) {
+			g->oom = true;
+			return;
+		}
+		for (j = 0; j < k; j++) {
+			if (!n++)
+				sb_puts(&g->b, "\t\telements = {\n");
+			sb_printf(&g->b, "\t\t\t\"%s\" . %s . ", e->ifname,
+				  u[j].proto == 6 ? "tcp" : "udp");
+			put_range(&g->b, u[j].port_lo, u[j].port_hi);
+			sb_puts(&g->b, ",\n");
+		}
+		free(u);
 	}
 	sb_puts(&g->b, n ? "\t\t}\n\t}\n\n" : "\t}\n\n");
 }
@@ -460,13 +513,29 @@ static void gen_forward(struct gen *g)
 		"\t\tiifname vmap @acl_out\n"
 		"\t\toifname vmap @acl_in\n"
 		"\n"
-		"\t\t# 3. Groups are stateful (R-4.13-R-4.15, R-4.21).\n"
-		"\t\tct state established,related accept\n"
+		"\t\t# 3. Groups are stateful (R-4.13-R-4.15, R-4.21), but\n"
+		"\t\t# an ENI leaves some TCP/UDP flows untracked (R-4.16):\n"
+		"\t\t# ct mark 0x1, untracked at the ENI that opened the\n"
+		"\t\t# flow; 0x2, at the ENI it went to. Such an ENI judges\n"
+		"\t\t# every packet of the flow by its rules of the moment,\n"
+		"\t\t# so a rule change cuts the flow at once (R-4.18).\n"
+		"\t\tct state established ct mark & 0x3 == 0 accept\n"
+		"\t\tct state related accept\n"
 		"\t\tct state invalid drop\n"
+		"\t\tct state new iifname . meta l4proto . th dport "
+		"@untracked_out ct mark set ct mark | 0x1\n"
+		"\t\tct state new oifname . meta l4proto . th dport "
+		"@untracked_in ct mark set ct mark | 0x2\n"
 		"\n"
 		"\t\t# 4. Sender's egress gate (a match goes on to the\n"
 		"\t\t# ingress gate, no match drops), then the receiver's\n"
-		"\t\t# ingress gate; from a peering, only the latter.\n"
+		"\t\t# ingress gate; from a peering, only the latter. A\n"
+		"\t\t# later packet meets only the gates of the ENIs that\n"
+		"\t\t# do not track its flow.\n"
+		"\t\tct state established ct direction original "
+		"ct mark & 0x1 == 0 goto ingress_gate\n"
+		"\t\tct state established ct direction reply "
+		"ct mark & 0x2 == 0 goto ingress_gate\n"
 		"\t\tiifname vmap @sg_egress\n"
 		"\t\tjump ingress_gate\n"
 		"\t}\n\n"
@@ -474,6 +543,10 @@ static void gen_forward(struct gen *g)
 		"\t\tcomment \"after the egress gate; a peer's router holds "
 		"the gate of its ENIs\"\n"
 		"\t\toifname @peerings accept\n"
+		"\t\tct state established ct direction original "
+		"ct mark & 0x2 == 0 accept\n"
+		"\t\tct state established ct direction reply "
+		"ct mark & 0x1 == 0 accept\n"
 		"\t\toifname vmap @sg_ingress\n"
 		"\t\tdrop\n"
 		"\t}\n\n");
@@ -786,14 +859,6 @@ static void put_addrs(struct strbuf *b, uint32_t lo, uint32_t hi)
 			  32 - __builtin_popcount(span));
 	else
 		sb_printf(b, "%s-%s", ip_fmt(lo, x), ip_fmt(hi, y));
-}
-
-static void put_range(struct strbuf *b, uint32_t lo, uint32_t hi)
-{
-	if (lo == hi)
-		sb_printf(b, "%u", lo);
-	else
-		sb_printf(b, "%u-%u", lo, hi);
 }
 
 /* Splits a key interval (type << 8 | code) into at most max boxes of ICMP
@@ -1239,6 +1304,8 @@ char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 	sb_puts(&g.b, "\n\n");
 
 	gen_port_sets(&g);
+	gen_untracked_set(&g, DIR_EGRESS);
+	gen_untracked_set(&g, DIR_INGRESS);
 	gen_block_sets(&g);
 	gen_sg_sets(&g);
 	/* Group chains go to chains, their rule sets here, before any

@@ -16,10 +16,22 @@
  *      returns at once when both ends are in the same subnet (R-5.8), then
  *      runs the entries in number order (allow: return, deny: drop), then
  *      drops (the "*" rule).
- *   3. "ct state established,related accept" (SGs are stateful, R-4.13-4.15,
- *      R-4.21), "ct state invalid drop".
+ *   3. conntrack (SGs are stateful, R-4.13-4.15, R-4.21): "established"
+ *      packets of flows that both ENIs track are accepted, "related" ones
+ *      too, "invalid" ones dropped. A new TCP or UDP flow that an ENI
+ *      leaves untracked (tracking.h, R-4.16: the sets untracked_out and
+ *      untracked_in, by ENI, protocol and destination port) gets a ct
+ *      mark bit: 0x1 untracked at the ENI that opened it, 0x2 at the ENI
+ *      it goes to. The mark lives as long as the conntrack entry.
  *   4. the sender ENI's egress gate, then the receiving ENI's ingress
- *      gate. An ENI's gate of one direction is the union of its groups'
+ *      gate; a later packet of a marked flow meets again the gate of
+ *      each end whose bit is set (by ct direction: the opener is the
+ *      sender of "original" packets), so it is judged by that ENI's
+ *      rules of the moment and a rule change cuts it (R-4.18), while the
+ *      end that tracks it lets it through. No conntrack entry is ever
+ *      deleted: replacing the ruleset is enough, in one transaction, and
+ *      flows of other ENIs are not touched.
+ *      An ENI's gate of one direction is the union of its groups'
  *      rules (R-4.5): a chain per distinct list of groups
  *      (egress_/ingress_<group hexes>, shared by every ENI carrying
  *      exactly those groups, chosen by the sg_egress/sg_ingress maps) jumps
@@ -33,8 +45,10 @@
  *      chain goes (goto) to the ingress_gate chain; a match in an ingress
  *      group chain accepts. ingress_gate: traffic leaving by a peering is
  *      accepted (the peer's router holds the ingress gate of its ENIs),
- *      any other goes to the receiver's ingress gate; traffic entering
- *      from a peering meets only the ingress gate.
+ *      so is a later packet of a flow the receiver tracks, any other goes
+ *      to the receiver's ingress gate; traffic entering from a peering
+ *      meets only the ingress gate. A flow across a peering has a
+ *      conntrack entry in each router, with the bit of that router's ENI.
  * The input base chain (policy drop) guards the router's own addresses:
  * only this VPC's ENIs, from their own IPs, reach the resolver (base+2 and
  * 169.254.169.253, port 53, when DNS support is on) and IMDS

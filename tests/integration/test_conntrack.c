@@ -1,9 +1,15 @@
 /* test_conntrack.c - live rule changes against open TCP connections, for
- * real (docs/aws-semantics.md R-4.18, R-5.14, §16 gotchas 6 and 14):
+ * real (docs/aws-semantics.md R-4.16-R-4.18, R-5.14, §16 gotchas 6 and 14):
  *   - removing the security-group rule that admitted a tracked flow does
  *     not cut it: more data flows on the same connection, while a new
  *     connection to the same port is blocked (the twin that shows the
  *     removal took effect);
+ *   - removing or changing the rule that admitted an untracked flow (from
+ *     0.0.0.0/0, with an all-ports rule to 0.0.0.0/0 the other way) cuts
+ *     it at once, with `vpcemu ec2` and with `vpcemu apply`, while a
+ *     tracked flow under the same change, and an untracked flow of
+ *     another ENI, keep flowing; removing the all-ports rule the other
+ *     way cuts it too, and new flows are tracked from then on;
  *   - a NACL deny entry, or a brand-new custom NACL (no entries) associated
  *     with the server's subnet, cuts an established connection at once:
  *     data sent after the change no longer arrives, although it did just
@@ -106,6 +112,21 @@ static void apply(const char *file)
 	cr_assert_eq(RUN(out, (char *)vpcemu(), "apply", (char *)file,
 			 "--name", lab_name), 0, "apply %s: %s", file, out);
 	cr_log_info("apply %s: %s", file, out);
+}
+
+/* vpcemu ec2 --lab LAB ARGS...: the AWS way, on the running lab; down
+ * must then also remove the lab's ec2 record (assert_no_leak checks the
+ * state directory). */
+#define EC2(...)                                                              \
+	ec2((char *const[]){ (char *)vpcemu(), "ec2", "--lab", lab_name,     \
+			     __VA_ARGS__, NULL })
+
+static void ec2(char *const argv[])
+{
+	static char out[8192];
+
+	cr_assert_eq(test_run(argv, out, sizeof(out)), 0, "ec2 %s: %s",
+		     argv[4], out);
 }
 
 static void down(void)
@@ -275,13 +296,16 @@ static void expect_flows(const struct conn *k, const char *when)
 		     k->what, when, got);
 }
 
-/* Data from the client no longer reaches the server on k. */
-static void expect_cut(const struct conn *k, const char *when)
+/* Data no longer gets through on k: from the client to the server
+ * (to_server), or back. */
+static void expect_cut(const struct conn *k, bool to_server, const char *when)
 {
-	size_t got = xfer(k->c, k->s, 64, CUT_MS);
+	size_t got = to_server ? xfer(k->c, k->s, 64, CUT_MS) :
+				 xfer(k->s, k->c, 64, CUT_MS);
 
-	cr_expect_eq(got, 0, "%s, %s: %zu bytes still reached the server on "
-		     "the open connection", k->what, when, got);
+	cr_expect_eq(got, 0, "%s, %s: %zu bytes still reached the %s on the "
+		     "open connection", k->what, when, got,
+		     to_server ? "server" : "client");
 }
 
 /* A new connection from cli to ip:port completes (or is refused: the
@@ -363,22 +387,12 @@ Test(conntrack, nacl_deny_entry_cuts_established_connection)
 	expect_flows(&s1, "before the deny entry");
 	expect_flows(&o0, "before the deny entry");
 
-	/* The AWS way, on the running lab; down must then also remove the
-	 * lab's ec2 record (assert_no_leak checks the state directory). */
-	{
-		static char out[8192];
+	EC2("create-network-acl-entry", "--network-acl-id", "ACL-Srv",
+	    "--rule-number", "50", "--protocol", "tcp", "--rule-action",
+	    "deny", "--ingress", "--cidr-block", "10.82.1.0/24",
+	    "--port-range", "From=5000,To=5000");
 
-		cr_assert_eq(RUN(out, (char *)vpcemu(), "ec2", "--lab",
-				 lab_name, "create-network-acl-entry",
-				 "--network-acl-id", "ACL-Srv",
-				 "--rule-number", "50", "--protocol", "tcp",
-				 "--rule-action", "deny", "--ingress",
-				 "--cidr-block", "10.82.1.0/24",
-				 "--port-range", "From=5000,To=5000"),
-			     0, "create-network-acl-entry: %s", out);
-	}
-
-	expect_cut(&s0, "after the deny entry");
+	expect_cut(&s0, true, "after the deny entry");
 	expect_flows(&s1, "after the deny entry");
 	expect_flows(&o0, "after the deny entry");
 	expect_new_conn("cli", "10.82.2.10", 5000, false,
@@ -409,11 +423,165 @@ Test(conntrack, new_custom_nacl_cuts_established_connections)
 
 	apply(LABS "nacl-fresh.conf");
 
-	expect_cut(&s0, "after the new NACL");
-	expect_cut(&s1, "after the new NACL");
+	expect_cut(&s0, true, "after the new NACL");
+	expect_cut(&s1, true, "after the new NACL");
 	expect_flows(&o0, "after the new NACL");
 	expect_new_conn("cli", "10.82.2.10", 5000, false,
 			"after the new NACL");
+
+	down();
+}
+
+/* R-4.16, R-4.18: srv admits tcp 80-81 from 0.0.0.0/0 with the default
+ * egress rule, so cli's connection to srv:80 and any's to srv:81 are
+ * untracked at srv (any's at any too: it admits all from anywhere), while
+ * cli's connection to srv:5000, admitted from cli's /32, is tracked. `vpcemu
+ * ec2 revoke-security-group-ingress` removes both rules: the untracked
+ * connections are cut at once, the tracked one keeps flowing (the twin:
+ * the same kind of change, on the same ENI). Were every flow tracked, the
+ * port 80-81 connections would survive; were flows marked untracked at the
+ * wrong ENI, or were conntrack flushed, the one to 5000 would be cut. */
+Test(conntrack, untracked_connection_cut_by_revoke)
+{
+	struct conn c80, a81, c5000;
+
+	name_lab("ctut");
+	up(LABS "untracked.conf");
+	conn_open(&c80, "cli -> srv:80 (untracked at srv)", "cli", "srv",
+		  "10.83.2.10", 80);
+	conn_open(&a81, "any -> srv:81 (untracked at both ends)", "any",
+		  "srv", "10.83.2.10", 81);
+	conn_open(&c5000, "cli -> srv:5000 (tracked)", "cli", "srv",
+		  "10.83.2.10", 5000);
+	expect_flows(&c80, "before the revoke");
+	expect_flows(&a81, "before the revoke");
+	expect_flows(&c5000, "before the revoke");
+
+	EC2("revoke-security-group-ingress", "--group-id", "SrvSG",
+	    "--protocol", "tcp", "--port", "5000", "--cidr", "10.83.1.10/32");
+	EC2("revoke-security-group-ingress", "--group-id", "SrvSG",
+	    "--protocol", "tcp", "--port", "80-81", "--cidr", "0.0.0.0/0");
+
+	expect_cut(&c80, true, "after the revoke");
+	expect_cut(&a81, true, "after the revoke");
+	expect_flows(&c5000, "after the revoke");
+	expect_new_conn("cli", "10.83.2.10", 80, false, "after the revoke");
+	expect_new_conn("cli", "10.83.2.10", 5000, false, "after the revoke");
+
+	down();
+}
+
+/* R-4.18, and an apply disturbs nothing else: cli holds untracked
+ * connections to srv:80 and oth:80 (each admitted by its server's own
+ * group from 0.0.0.0/0). `vpcemu apply` removes oth's rule: the
+ * connection to oth is cut, the one to srv, in the same router whose
+ * ruleset was just replaced, keeps flowing. */
+Test(conntrack, untracked_connection_survives_unrelated_change)
+{
+	struct conn srv, oth;
+
+	name_lab("ctuo");
+	up(LABS "untracked.conf");
+	conn_open(&srv, "cli -> srv:80 (untracked, rules kept)", "cli", "srv",
+		  "10.83.2.10", 80);
+	conn_open(&oth, "cli -> oth:80 (untracked, rule removed)", "cli",
+		  "oth", "10.83.2.11", 80);
+	expect_flows(&srv, "before the apply");
+	expect_flows(&oth, "before the apply");
+
+	apply(LABS "untracked-oth.conf");
+
+	expect_cut(&oth, true, "after oth's rule was removed");
+	expect_flows(&srv, "after oth's rule was removed");
+	expect_new_conn("cli", "10.83.2.10", 80, true,
+			"after oth's rule was removed");
+
+	down();
+}
+
+/* Tracking is per ENI (R-4.13, R-4.16): cli's connection to srv:80 is
+ * untracked at srv but tracked at cli, which admits nothing inbound.
+ * `vpcemu ec2 revoke-security-group-egress` removes cli's only egress rule:
+ * the open connection keeps flowing both ways (cli's end tracks it, srv's
+ * rules did not change), while a new connection from cli is blocked (the
+ * twin that shows the removal took effect). Were the flow judged again at
+ * both ends, it would be cut. */
+Test(conntrack, untracked_at_one_end_tracked_at_the_other)
+{
+	struct conn c80;
+
+	name_lab("ctu1");
+	up(LABS "untracked.conf");
+	conn_open(&c80, "cli -> srv:80 (untracked at srv, tracked at cli)",
+		  "cli", "srv", "10.83.2.10", 80);
+	expect_flows(&c80, "before the revoke");
+
+	EC2("revoke-security-group-egress", "--group-id", "CliSG",
+	    "--protocol", "-1", "--cidr", "0.0.0.0/0");
+
+	expect_flows(&c80, "after cli's egress rule was removed");
+	expect_new_conn("cli", "10.83.2.10", 81, false,
+			"after cli's egress rule was removed");
+	expect_flows(&c80, "after the blocked attempt");
+
+	down();
+}
+
+/* R-4.17, R-4.18 (AWS's page: an untracked flow "is immediately
+ * interrupted if the rule that enables the flow is removed"; its replies
+ * pass on the opposite all-ports rule alone). `vpcemu ec2
+ * revoke-security-group-egress` removes srv's only egress rule (all to
+ * 0.0.0.0/0) while cli holds an untracked connection to srv:80: srv's
+ * data no longer reaches cli on it. Flows opened from then on are
+ * tracked: a new connection to srv:81 works both ways with no egress rule
+ * at all, its replies passing on conntrack (were it still marked
+ * untracked, its SYN-ACK would be dropped). */
+Test(conntrack, removing_all_egress_cuts_untracked_tracks_new)
+{
+	struct conn old, fresh;
+
+	name_lab("ctue");
+	up(LABS "untracked.conf");
+	conn_open(&old, "cli -> srv:80 (untracked at srv)", "cli", "srv",
+		  "10.83.2.10", 80);
+	expect_flows(&old, "before the revoke");
+
+	EC2("revoke-security-group-egress", "--group-id", "SrvSG",
+	    "--protocol", "-1", "--cidr", "0.0.0.0/0");
+
+	expect_cut(&old, false, "after srv's egress rule was removed");
+	conn_open(&fresh, "cli -> srv:81 (opened after, tracked)", "cli",
+		  "srv", "10.83.2.10", 81);
+	expect_flows(&fresh, "after srv's egress rule was removed");
+
+	down();
+}
+
+/* Gotcha 14: narrowing the rule of a tracked ssh session does not cut it;
+ * removing the "all from 0.0.0.0/0" rule that made a session untracked
+ * cuts it at once (R-4.16, R-4.18). cli holds sessions to ssh:22 (rule
+ * from cli's subnet) and web:22 (all from anywhere); `vpcemu apply`
+ * narrows the first rule to another host and removes the second. */
+Test(conntrack, gotcha14_narrowed_tracked_survives_removed_open_cuts)
+{
+	struct conn ssh, web;
+
+	name_lab("ctg14");
+	up(LABS "gotcha14.conf");
+	conn_open(&ssh, "cli -> ssh:22 (tracked)", "cli", "ssh", "10.84.2.10",
+		  22);
+	conn_open(&web, "cli -> web:22 (untracked)", "cli", "web",
+		  "10.84.2.11", 22);
+	expect_flows(&ssh, "before the apply");
+	expect_flows(&web, "before the apply");
+
+	apply(LABS "gotcha14-changed.conf");
+
+	expect_flows(&ssh, "after the apply");
+	expect_cut(&web, true, "after the apply");
+	expect_new_conn("cli", "10.84.2.10", 22, false, "after the apply");
+	expect_new_conn("cli", "10.84.2.11", 22, false, "after the apply");
+	expect_flows(&ssh, "after the blocked attempts");
 
 	down();
 }

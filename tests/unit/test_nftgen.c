@@ -245,6 +245,71 @@ Test(nftgen, egress_none_drops_everything_out)
 	lab_free(lab);
 }
 
+/* R-4.16: the flows each ENI leaves untracked are listed by ENI, new ones
+ * get a ct mark bit per end, and later packets of a marked flow meet the
+ * gate of that end again, in both directions. Db tracks everything: none
+ * of its elements. */
+Test(nftgen, untracked_flows_marked)
+{
+	struct lab *lab = lab_file("golden/nftgen/untracked.conf");
+	char *s = ruleset(lab, "V"), *elem = NULL, *in, *out, *fwd, *gate;
+	const struct instance *w, *o, *d;
+
+	golden(lab, "untracked");
+	w = (struct instance *)model_find(lab, RES_INSTANCE, "W");
+	o = (struct instance *)model_find(lab, RES_INSTANCE, "O");
+	d = (struct instance *)model_find(lab, RES_INSTANCE, "D");
+	cr_assert(w && o && d);
+	in = block(s, "\tset untracked_in {");
+	out = block(s, "\tset untracked_out {");
+	cr_assert_neq(asprintf(&elem, "elements = {\n"
+				      "\t\t\t\"%s\" . tcp . 80,\n"
+				      "\t\t\t\"%s\" . udp . 8000-8999,\n"
+				      "\t\t\t\"%s\" . tcp . 0-65535,\n"
+				      "\t\t\t\"%s\" . udp . 0-65535,\n\t\t}",
+			       w->eni->ifname, w->eni->ifname, o->eni->ifname,
+			       o->eni->ifname), -1);
+	cr_expect(strstr(in, elem), "%s", in);
+	free(elem);
+	cr_assert_neq(asprintf(&elem, "elements = {\n"
+				      "\t\t\t\"%s\" . tcp . 0-65535,\n"
+				      "\t\t\t\"%s\" . udp . 0-65535,\n\t\t}",
+			       o->eni->ifname, o->eni->ifname), -1);
+	cr_expect(strstr(out, elem), "%s", out);
+	cr_expect(!strstr(in, d->eni->ifname), "%s", in);
+	cr_expect(!strstr(out, d->eni->ifname), "%s", out);
+
+	fwd = block(s, "\tchain forward {");
+	cr_expect(strstr(fwd, "\t\tct state established ct mark & 0x3 == 0 "
+			      "accept\n\t\tct state related accept\n"
+			      "\t\tct state invalid drop\n"
+			      "\t\tct state new iifname . meta l4proto . th "
+			      "dport @untracked_out ct mark set ct mark | "
+			      "0x1\n"
+			      "\t\tct state new oifname . meta l4proto . th "
+			      "dport @untracked_in ct mark set ct mark | 0x2\n"),
+		  "%s", fwd);
+	cr_expect(strstr(fwd, "\t\tct state established ct direction "
+			      "original ct mark & 0x1 == 0 goto ingress_gate\n"
+			      "\t\tct state established ct direction reply "
+			      "ct mark & 0x2 == 0 goto ingress_gate\n"
+			      "\t\tiifname vmap @sg_egress\n"), "%s", fwd);
+	gate = block(s, "\tchain ingress_gate {");
+	cr_expect(strstr(gate, "\t\toifname @peerings accept\n"
+			       "\t\tct state established ct direction "
+			       "original ct mark & 0x2 == 0 accept\n"
+			       "\t\tct state established ct direction reply "
+			       "ct mark & 0x1 == 0 accept\n"
+			       "\t\toifname vmap @sg_ingress\n"), "%s", gate);
+	free(gate);
+	free(fwd);
+	free(elem);
+	free(out);
+	free(in);
+	free(s);
+	lab_free(lab);
+}
+
 Test(nftgen, default_sg_references_itself)
 {
 	struct lab *lab = lab_file("golden/nftgen/default-sg.conf");
@@ -627,6 +692,7 @@ Test(nftgen, loads_in_kernel, .init = load_init, .fini = load_fini)
 	load_all(lab_file(TEST_HANDS_ON), "hands-on");
 	load_all(lab_file("golden/nftgen/nacl.conf"), "nacl");
 	load_all(lab_file("golden/nftgen/default-sg.conf"), "default-sg");
+	load_all(lab_file("golden/nftgen/untracked.conf"), "untracked");
 	load_all(cross_lab("us-east-1", "active"), "cross-active");
 	load_all(cross_lab("us-east-1", "pending-acceptance"), "cross-pending");
 	load_all(cross_lab("us-west-2", "active"), "cross-region");
