@@ -248,6 +248,17 @@ int labops_up(const struct lab *lab, enum labops_up_result *ret,
 			r = -EBUSY;
 			goto out;
 		}
+		if (!strcmp(old->status, "applying")) {
+			/* An apply from this content did not finish: what
+			 * it did must be taken back, which an up (adding
+			 * only) would not. */
+			struct labops_apply_result res;
+
+			*ret = LABOPS_REPAIRED;
+			r = labops_apply(lab, NULL, applied, &res, err);
+			labops_apply_result_free(&res);
+			goto out;
+		}
 		if (!strcmp(old->status, "up") && all_netns_exist(p)) {
 			*ret = LABOPS_UNCHANGED;
 			/* A lab brought up before texts were kept gets one
@@ -512,44 +523,28 @@ void labops_apply_result_free(struct labops_apply_result *res)
 	*res = (struct labops_apply_result){ 0 };
 }
 
-/* The old lab as applied, rebuilt from the kept text under the lab's
- * name; its plan must give the digest that was applied, or the text does
- * not describe the kernel (written by another vpcemu version). */
-static int old_plan(const struct lab_state *st, struct lab **ret_lab,
-		    struct plan **ret_plan, struct lab_error *err)
+/* The lab and plan of a kept text of lab st (next: LAB.conf.next, else
+ * LAB.conf) under the lab's name, and the plan's digest. Returns 0,
+ * -ENOENT when there is no such text, -EINVAL when it gives no lab, or
+ * -errno. */
+static int kept_plan(const struct lab_state *st, bool next,
+		     struct lab **ret_lab, struct plan **ret_plan,
+		     char digest[17])
 {
 	struct diags d = { 0 };
-	char *text = NULL, digest[17];
+	char *text = NULL;
 	size_t len = 0;
 	int r;
 
-	r = state_load_text(st->lab, &text, &len);
-	if (r == -ENOENT) {
-		snprintf(err->what, sizeof(err->what),
-			 "lab %s has no record of the file it was brought up "
-			 "from (up by an older vpcemu, or the file changed "
-			 "during up); take it down and up again: vpcemu down "
-			 "%s", st->lab, st->lab);
-		return -ENODATA;
-	} else if (r) {
-		snprintf(err->what, sizeof(err->what),
-			 "read the text of lab %s in %s: %s", st->lab,
-			 state_dir(), strerror(-r));
-		return r;
-	}
-	r = plan_of_text(st->file, text, len, st->lab, &d, ret_lab, ret_plan);
+	*ret_lab = NULL;
+	*ret_plan = NULL;
+	r = next ? state_load_next_text(st->lab, &text, &len)
+		 : state_load_text(st->lab, &text, &len);
+	if (!r)
+		r = plan_of_text(st->file, text, len, st->lab, &d, ret_lab,
+				 ret_plan);
 	if (!r)
 		plan_digest(*ret_plan, digest);
-	if (r == -EINVAL || (!r && strcmp(digest, st->digest))) {
-		snprintf(err->what, sizeof(err->what),
-			 "the kept text of lab %s no longer gives what was "
-			 "applied (another vpcemu version?); take it down and "
-			 "up again: vpcemu down %s", st->lab, st->lab);
-		r = -ESTALE;
-	} else if (r) {
-		snprintf(err->what, sizeof(err->what), "plan lab %s: %s",
-			 st->lab, strerror(-r));
-	}
 	if (r) {
 		plan_free(*ret_plan);
 		lab_free(*ret_lab);
@@ -558,6 +553,99 @@ static int old_plan(const struct lab_state *st, struct lab **ret_lab,
 	}
 	diags_free(&d);
 	free(text);
+	return r;
+}
+
+/* The old lab as applied, rebuilt from the kept text under the lab's
+ * name; its plan must give the digest that was applied, or the text does
+ * not describe the kernel (written by another vpcemu version). */
+static int old_plan(const struct lab_state *st, struct lab **ret_lab,
+		    struct plan **ret_plan, struct lab_error *err)
+{
+	char digest[17];
+	int r;
+
+	r = kept_plan(st, false, ret_lab, ret_plan, digest);
+	if (!r && strcmp(digest, st->digest)) {
+		plan_free(*ret_plan);
+		lab_free(*ret_lab);
+		*ret_plan = NULL;
+		*ret_lab = NULL;
+		r = -ESTALE;
+	}
+	/* An apply that stopped (killed) between saving the state file as
+	 * "up" with its plan and putting its text in place of the old one:
+	 * the next text is the applied one; finish the move. */
+	if (r == -ESTALE || r == -EINVAL) {
+		if (!kept_plan(st, true, ret_lab, ret_plan, digest) &&
+		    !strcmp(digest, st->digest) &&
+		    !state_commit_next_text(st->lab))
+			return 0;
+		plan_free(*ret_plan);
+		lab_free(*ret_lab);
+		*ret_plan = NULL;
+		*ret_lab = NULL;
+	}
+	if (r == -ENOENT) {
+		snprintf(err->what, sizeof(err->what),
+			 "lab %s has no record of the file it was brought up "
+			 "from (up by an older vpcemu, or the file changed "
+			 "during up); take it down and up again: vpcemu down "
+			 "%s", st->lab, st->lab);
+		r = -ENODATA;
+	} else if (r == -EINVAL || r == -ESTALE) {
+		snprintf(err->what, sizeof(err->what),
+			 "the kept text of lab %s no longer gives what was "
+			 "applied (another vpcemu version?); take it down and "
+			 "up again: vpcemu down %s", st->lab, st->lab);
+		r = -ESTALE;
+	} else if (r) {
+		snprintf(err->what, sizeof(err->what),
+			 "read the text of lab %s in %s: %s", st->lab,
+			 state_dir(), strerror(-r));
+	}
+	return r;
+}
+
+/* An apply that did not finish (status "applying": killed, or a kernel
+ * error) left the kernel with the old plan and part of the one it was
+ * bringing, whose text is LAB.conf.next. Takes that part back (the diff
+ * from that plan to old, whose additions exist already and whose
+ * removals may not), so that what comes next starts from old. Nothing to
+ * do when there is no next text (an older vpcemu) or when it is old's or
+ * the plan wanted now (digest): going on from old converges then. */
+static int roll_back(const struct lab_state *st, const struct plan *old,
+		     const char *digest, struct lab_error *err)
+{
+	struct lab *next_lab = NULL;
+	struct plan *next = NULL;
+	struct diff *d = NULL;
+	char next_digest[17];
+	int r;
+
+	r = kept_plan(st, true, &next_lab, &next, next_digest);
+	if (r == -ENOENT || r == -EINVAL)
+		return 0;
+	if (r) {
+		snprintf(err->what, sizeof(err->what),
+			 "read the next text of lab %s in %s: %s", st->lab,
+			 state_dir(), strerror(-r));
+		return r;
+	}
+	if (!strcmp(next_digest, digest) || !strcmp(next_digest, st->digest))
+		goto out;
+	d = diff_compute(next, old);
+	if (!d) {
+		r = -errno;
+		snprintf(err->what, sizeof(err->what), "diff lab %s: %s",
+			 st->lab, strerror(-r));
+		goto out;
+	}
+	r = lab_apply_diff(old, d, err);
+out:
+	diff_free(d);
+	plan_free(next);
+	lab_free(next_lab);
 	return r;
 }
 
@@ -629,6 +717,12 @@ int labops_apply(const struct lab *lab, const char *given_text,
 	plan_digest(p, digest);
 	if (!strcmp(digest, st->digest) && !strcmp(st->status, "up"))
 		goto out;	/* nothing changed */
+	if (!strcmp(st->status, "applying")) {
+		res->changed = true;
+		r = roll_back(st, old, digest, err);
+		if (r)
+			goto out;
+	}
 
 	d = diff_compute(old, p);
 	if (!d) {
@@ -638,13 +732,16 @@ int labops_apply(const struct lab *lab, const char *given_text,
 		goto out;
 	}
 
-	/* Recorded before the kernel is touched: every namespace of either
-	 * plan (and of an earlier unfinished apply), so that down finds
-	 * them all whatever happens next. The digest stays the applied
-	 * one until the new plan is in. */
+	/* Recorded before the kernel is touched: the new text (roll_back's,
+	 * should this apply not finish), and every namespace of either plan
+	 * (and of an earlier unfinished apply), so that down finds them all
+	 * whatever happens next. The digest stays the applied one until the
+	 * new plan is in. */
 	r = state_of_plan(lab, p, st->digest, "applying", path, &s);
 	if (!r)
 		r = applying_netns(&s, old, st, &extra, &nextra);
+	if (!r)
+		r = state_save_next_text(lab->name, text, len);
 	if (!r)
 		r = state_save(&s);
 	if (r) {
@@ -661,13 +758,14 @@ int labops_apply(const struct lab *lab, const char *given_text,
 	if (r)
 		goto out;
 
-	r = state_save_text(lab->name, text, len);
-	if (!r) {
-		state_of_plan_free(&s);
-		r = state_of_plan(lab, p, digest, "up", path, &s);
-	}
+	/* The state file first: killed before the text moves, old_plan
+	 * finds the next text giving the digest and finishes the move. */
+	state_of_plan_free(&s);
+	r = state_of_plan(lab, p, digest, "up", path, &s);
 	if (!r)
 		r = state_save(&s);
+	if (!r)
+		r = state_commit_next_text(lab->name);
 	if (r) {
 		snprintf(err->what, sizeof(err->what),
 			 "write state of lab %s in %s: %s", lab->name,

@@ -203,14 +203,19 @@ out:
 	return r;
 }
 
-/* LAB.conf: the text of the lab file as applied. Not ".json", so
- * state_list never takes it for a lab. */
+/* LAB.conf: the text of the lab file as applied; LAB.conf.next: the text
+ * an apply is bringing the lab to. Not ".json", so state_list never takes
+ * them for labs; no lab name plus ".conf" ends in ".next". */
 static char *text_path(const char *lab, const char *suffix)
 {
 	return str_printf("%s/%s.conf%s", state_dir(), lab, suffix);
 }
 
-int state_save_text(const char *lab, const char *text, size_t len)
+#define NEXT ".next"
+
+/* Writes LAB.conf + kind atomically (temp file, fsync, rename), 0600. */
+static int text_save(const char *lab, const char *kind, const char *text,
+		     size_t len)
 {
 	char *path = NULL, *tmp = NULL;
 	int r;
@@ -218,17 +223,28 @@ int state_save_text(const char *lab, const char *text, size_t len)
 	r = mkdir_p(state_dir());
 	if (r)
 		return r;
-	path = text_path(lab, "");
-	tmp = text_path(lab, ".tmp");
+	path = text_path(lab, kind);
+	tmp = str_printf("%s/%s.conf%s.tmp", state_dir(), lab, kind);
 	r = path && tmp ? replace_file(tmp, path, text, len, 0600) : -ENOMEM;
 	free(path);
 	free(tmp);
 	return r;
 }
 
-int state_load_text(const char *lab, char **ret_text, size_t *ret_len)
+int state_save_text(const char *lab, const char *text, size_t len)
 {
-	char *path = text_path(lab, "");
+	return text_save(lab, "", text, len);
+}
+
+int state_save_next_text(const char *lab, const char *text, size_t len)
+{
+	return text_save(lab, NEXT, text, len);
+}
+
+static int text_load(const char *lab, const char *kind, char **ret_text,
+		     size_t *ret_len)
+{
+	char *path = text_path(lab, kind);
 	int r;
 
 	*ret_text = NULL;
@@ -237,6 +253,30 @@ int state_load_text(const char *lab, char **ret_text, size_t *ret_len)
 		return -ENOMEM;
 	/* A kept text is a lab file: the same bound as reading one. */
 	r = read_file(path, CONF_MAX_FILE, ret_text, ret_len);
+	free(path);
+	return r;
+}
+
+int state_load_text(const char *lab, char **ret_text, size_t *ret_len)
+{
+	return text_load(lab, "", ret_text, ret_len);
+}
+
+int state_load_next_text(const char *lab, char **ret_text, size_t *ret_len)
+{
+	return text_load(lab, NEXT, ret_text, ret_len);
+}
+
+int state_commit_next_text(const char *lab)
+{
+	char *next = text_path(lab, NEXT), *path = text_path(lab, "");
+	int r = 0;
+
+	if (!next || !path)
+		r = -ENOMEM;
+	else if (rename(next, path) < 0)
+		r = -errno;
+	free(next);
 	free(path);
 	return r;
 }
@@ -286,17 +326,19 @@ static int remove_userdata(const char *lab)
 int state_remove(const char *lab)
 {
 	char *path = state_path(lab, ""), *text = text_path(lab, "");
-	char *ec2 = state_ec2_path(lab);
+	char *next = text_path(lab, NEXT), *ec2 = state_ec2_path(lab);
 	int r = 0;
 
-	if (!path || !text || !ec2) {
+	if (!path || !text || !next || !ec2) {
 		r = -ENOMEM;
 		goto out;
 	}
-	/* The text first: a state file without text is a lab that apply
+	/* The texts first: a state file without text is a lab that apply
 	 * refuses, never one with a stale text. The AWS-side record goes
 	 * too, or a new lab of the same name would inherit it. */
-	if (unlink(text) < 0 && errno != ENOENT)
+	if (unlink(next) < 0 && errno != ENOENT)
+		r = -errno;
+	if (!r && unlink(text) < 0 && errno != ENOENT)
 		r = -errno;
 	if (!r && unlink(ec2) < 0 && errno != ENOENT)
 		r = -errno;
@@ -307,6 +349,7 @@ int state_remove(const char *lab)
 out:
 	free(path);
 	free(text);
+	free(next);
 	free(ec2);
 	return r;
 }

@@ -43,8 +43,10 @@ struct labops_applied {
 
 void labops_applied_free(struct labops_applied *a);
 
-/* Brings a checked lab up. Returns 0, -EBUSY when a lab of that name is up
- * with other content (err says what to do), or -errno with err naming the
+/* Brings a checked lab up (a lab whose apply from this content did not
+ * finish is taken back to it, as labops_apply does). Returns 0, -EBUSY
+ * when a lab of that name is up with other content (err says what to do),
+ * or -errno with err naming the
  * object and operation that failed; the state file then still lists every
  * namespace so that labops_down removes what was built. On success,
  * applied (when given) becomes the lab's plan. */
@@ -77,12 +79,14 @@ struct labops_apply_result {
  * nothing differs); -ENOENT when the lab is not up, -EBUSY when it is
  * half-built, -ENODATA when no text was kept, -ESTALE when the kept text
  * does not give what was applied, or -errno from the kernel: err says
- * which and what to do. A failure in the kernel leaves the state file in
- * status "applying" with every namespace of both plans, so that apply
- * again converges and down removes everything. Free res with
- * labops_apply_result_free, whatever the return. text is the lab file
- * text to keep for the next apply: NULL keeps lab->text (apply FILE); a
- * model changed by a command passes print_lab's text. */
+ * which and what to do. A failure in the kernel (or a crash) leaves the
+ * state file in status "applying" with every namespace of both plans, and
+ * the new text kept as next, so that apply again converges, an apply of
+ * another file (or up of the old one) first takes back what this one did,
+ * and down removes everything. Free res with labops_apply_result_free,
+ * whatever the return. text is the lab file text to keep for the next
+ * apply: NULL keeps lab->text (apply FILE); a model changed by a command
+ * passes print_lab's text. */
 int labops_apply(const struct lab *lab, const char *text,
 		 struct labops_applied *applied,
 		 struct labops_apply_result *res, struct lab_error *err);

@@ -8,7 +8,9 @@
  *
  * Next to it, LAB.conf keeps the text of the lab file as applied (the lab
  * name given to up, not the file's, is the lab's identity): apply rebuilds
- * the old plan from it to compute what changed.
+ * the old plan from it to compute what changed. While an apply runs,
+ * LAB.conf.next holds the text it brings the lab to: after a crash (status
+ * "applying") it says what the kernel may hold beyond the old plan.
  */
 #ifndef VPCEMU_STATE_H
 #define VPCEMU_STATE_H
@@ -46,7 +48,7 @@ char *state_ec2_path(const char *lab);
  * or with instance NULL the lab's directory of them; malloc'd. */
 char *state_userdata_path(const char *lab, const char *instance,
 			  const char *suffix);
-/* Removes every state file of the lab (state, kept text, ec2 record, user
+/* Removes every state file of the lab (state, kept texts, ec2 record, user
  * data logs). */
 int state_remove(const char *lab);
 /* Writes the lab file text atomically (temp file, fsync, rename), 0600.
@@ -55,6 +57,12 @@ int state_save_text(const char *lab, const char *text, size_t len);
 /* Reads it: *ret_text (NUL-terminated, caller frees) and *ret_len.
  * Returns 0, -ENOENT when there is none, or -errno. */
 int state_load_text(const char *lab, char **ret_text, size_t *ret_len);
+/* The same for the text an apply is bringing the lab to (LAB.conf.next). */
+int state_save_next_text(const char *lab, const char *text, size_t len);
+int state_load_next_text(const char *lab, char **ret_text, size_t *ret_len);
+/* Makes the next text the applied one, atomically (rename). Returns 0,
+ * -ENOENT when there is none, or -errno. */
+int state_commit_next_text(const char *lab);
 /* Names of every lab with a state file, sorted; free with state_names_free. */
 int state_list(char ***ret_names, size_t *ret_n);
 void state_names_free(char **names, size_t n);

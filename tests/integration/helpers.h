@@ -8,7 +8,10 @@
 #ifndef VPCEMU_IT_HELPERS_H
 #define VPCEMU_IT_HELPERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 /* Runs the command, its output going where the test's goes (redirect it
  * in the command to hide it). Returns its exit status, or -1 when it could
@@ -38,5 +41,13 @@ long in_echos(const char *ns);
 /* Expects that nothing of lab is left: no namespace or /etc/netns entry
  * "LAB-...", no state file "LAB.*" (or "LAB-..."). */
 void test_assert_no_leak(const char *lab);
+
+/* The monotonic clock in milliseconds, for deadlines. */
+int64_t test_now_ms(void);
+void test_pause_ms(unsigned ms);
+
+/* Whether pid is gone (or a zombie nobody reaps, as under a container's
+ * init): what a daemon killed with SIGKILL becomes. */
+bool test_process_gone(pid_t pid);
 
 #endif

@@ -28,6 +28,8 @@
 
 #include "vpcemu/ctl.h"
 
+#include "helpers.h"
+
 #define NOBODY 65534
 #define TEST_GID 64999		/* a group no account has */
 
@@ -53,44 +55,11 @@ static const char *vpcemud(void)
 	return "../build/vpcemud";
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static void pause_ms(unsigned ms)
-{
-	struct timespec t = { 0, (long)ms * 1000000 };
-
-	nanosleep(&t, NULL);
-}
-
 static bool exists(const char *path)
 {
 	struct stat st;
 
 	return lstat(path, &st) == 0;
-}
-
-/* Is pid gone (or a zombie nobody reaps, as under a container's init)? */
-static bool process_gone(pid_t pid)
-{
-	char path[64], buf[256], *p;
-	FILE *f;
-
-	if (kill(pid, 0) < 0 && errno == ESRCH)
-		return true;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return true;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	p = p ? strrchr(buf, ')') : NULL;
-	return !p || p[2] == 'Z';
 }
 
 /* Starts vpcemud --foreground on sock with extra arguments; waits (with a
@@ -100,7 +69,7 @@ static pid_t start_daemon_args(const char *const *extra)
 {
 	char *argv[16] = { (char *)vpcemud(), "--foreground", "--socket",
 			   sock };
-	int64_t deadline = now_ms() + 5000;
+	int64_t deadline = test_now_ms() + 5000;
 	unsigned backoff = 5;
 	int i, fd, status;
 	pid_t pid;
@@ -126,9 +95,9 @@ static pid_t start_daemon_args(const char *const *extra)
 		}
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			return -(WIFEXITED(status) ? WEXITSTATUS(status) : 128);
-		cr_assert_lt(now_ms(), deadline, "vpcemud did not answer on "
+		cr_assert_lt(test_now_ms(), deadline, "vpcemud did not answer on "
 			     "%s within 5 s", sock);
-		pause_ms(backoff);
+		test_pause_ms(backoff);
 		if (backoff < 100)
 			backoff *= 2;
 	}
@@ -144,17 +113,17 @@ static void start_daemon(const char *const *extra)
 /* SIGTERM and wait (deadline); returns the exit status. */
 static int stop_daemon(pid_t pid)
 {
-	int64_t deadline = now_ms() + 5000;
+	int64_t deadline = test_now_ms() + 5000;
 	int status;
 
 	kill(pid, SIGTERM);
 	while (waitpid(pid, &status, WNOHANG) != pid) {
-		if (now_ms() > deadline) {
+		if (test_now_ms() > deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			return -1;
 		}
-		pause_ms(10);
+		test_pause_ms(10);
 	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -241,12 +210,13 @@ static void teardown(void)
 	if (daemon_pid > 0)
 		cr_expect_eq(stop_daemon(daemon_pid), 0, "vpcemud exit status");
 	if (detached_pid > 0) {
-		int64_t deadline = now_ms() + 5000;
+		int64_t deadline = test_now_ms() + 5000;
 
 		kill(detached_pid, SIGTERM);
-		while (!process_gone(detached_pid) && now_ms() < deadline)
-			pause_ms(10);
-		if (!process_gone(detached_pid))
+		while (!test_process_gone(detached_pid) &&
+		       test_now_ms() < deadline)
+			test_pause_ms(10);
+		if (!test_process_gone(detached_pid))
 			kill(detached_pid, SIGKILL);
 	}
 	/* A clean exit removes the socket and the pid file. */
@@ -688,13 +658,13 @@ Test(daemon, one_daemon_per_socket_and_stale_socket)
 		execv(argv[0], argv);
 		_exit(127);
 	}
-	deadline = now_ms() + 5000;
+	deadline = test_now_ms() + 5000;
 	while (waitpid(second, &status, WNOHANG) != second) {
-		if (now_ms() > deadline) {
+		if (test_now_ms() > deadline) {
 			stop_daemon(second);
 			cr_assert_fail("a second vpcemud is running");
 		}
-		pause_ms(10);
+		test_pause_ms(10);
 	}
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 1,
 		  "second vpcemud: status %#x", status);
@@ -730,8 +700,8 @@ Test(daemon, autostart)
 	cr_assert_gt(detached_pid, 0);
 	/* The daemon detached: its pid file names it (written just after
 	 * the socket listened, so wait for it). */
-	deadline = now_ms() + 3000;
-	while (atoi(buf) != detached_pid && now_ms() < deadline) {
+	deadline = test_now_ms() + 3000;
+	while (atoi(buf) != detached_pid && test_now_ms() < deadline) {
 		f = fopen(pidfile, "r");
 		if (f) {
 			if (!fgets(buf, sizeof(buf), f))
@@ -739,7 +709,7 @@ Test(daemon, autostart)
 			fclose(f);
 		}
 		if (atoi(buf) != detached_pid)
-			pause_ms(10);
+			test_pause_ms(10);
 	}
 	cr_expect_eq(atoi(buf), detached_pid);
 	/* A second call finds it running and starts nothing. */

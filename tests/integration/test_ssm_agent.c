@@ -662,22 +662,6 @@ Test(ssm_agent, userdata_failure_status, .init = ud_setup)
 	cr_expect_eq(o.status, 2, "sh syntax error: %d", o.status);
 }
 
-static bool gone(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return true;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	/* A zombie waiting for init to reap it is gone enough. */
-	p = p ? strrchr(buf, ')') : NULL;
-	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
-}
-
 /* cancel kills the shell and its background job, reaps the child and
  * never calls done. */
 Test(ssm_agent, userdata_cancel_kills_group, .init = ud_setup)
@@ -717,9 +701,9 @@ Test(ssm_agent, userdata_cancel_kills_group, .init = ud_setup)
 	cr_expect_eq(waitpid(child, &ws, WNOHANG), -1, "child not reaped");
 	cr_expect_eq(errno, ECHILD);
 	for (until = evloop_now_ms() + 2000;
-	     !gone(bg) && evloop_now_ms() < until;)
+	     !test_process_gone(bg) && evloop_now_ms() < until;)
 		usleep(10000);
-	cr_expect(gone(bg), "background job %d survived", (int)bg);
+	cr_expect(test_process_gone(bg), "background job %d survived", (int)bg);
 	evloop_add_timer(el, 100, 0, on_guard, NULL);
 	evloop_run(el);
 	cr_expect_eq(o.calls, 0, "done called after cancel");
