@@ -540,12 +540,23 @@ int netns_run(struct nsh *ns, int (*fn)(void *data), void *data)
 	return r2 < 0 ? r2 : r;
 }
 
+
+/* Writes value to the sysctl file fd (one write: the kernel takes the value
+ * whole) and closes fd. Returns 0 or -errno. */
+static int sysctl_write_fd(int fd, const char *value)
+{
+	size_t len = strlen(value);
+	ssize_t w = write(fd, value, len);
+	int r = w < 0 ? -errno : (size_t)w != len ? -EIO : 0;
+
+	close(fd);
+	return r;
+}
+
 int netns_sysctl_write_here(const char *path, const char *value)
 {
 	char file[PATH_MAX];
-	size_t len = strlen(value);
-	ssize_t w;
-	int fd, n, r = 0;
+	int fd, n;
 
 	if (!*path || path[0] == '/' || strstr(path, ".."))
 		return -EINVAL;
@@ -557,13 +568,7 @@ int netns_sysctl_write_here(const char *path, const char *value)
 	fd = open(file, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	w = write(fd, value, len);
-	if (w < 0)
-		r = -errno;
-	else if ((size_t)w != len)
-		r = -EIO;
-	close(fd);
-	return r;
+	return sysctl_write_fd(fd, value);
 }
 
 int netns_sysctl_net_here(void)
@@ -575,9 +580,7 @@ int netns_sysctl_net_here(void)
 
 int netns_sysctl_write_at(int netfd, const char *path, const char *value)
 {
-	size_t len = strlen(value);
-	ssize_t w;
-	int fd, r = 0;
+	int fd;
 
 	if (netfd < 0 || strncmp(path, "net/", 4))
 		return netns_sysctl_write_here(path, value);
@@ -586,13 +589,7 @@ int netns_sysctl_write_at(int netfd, const char *path, const char *value)
 	fd = openat(netfd, path + 4, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	w = write(fd, value, len);
-	if (w < 0)
-		r = -errno;
-	else if ((size_t)w != len)
-		r = -EIO;
-	close(fd);
-	return r;
+	return sysctl_write_fd(fd, value);
 }
 
 struct sysctl_args {
