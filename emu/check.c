@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vpcemu/check.h"
@@ -386,10 +387,28 @@ static struct place eni_place(const struct eni *e)
 	return e->r.at;
 }
 
+struct eni_key {
+	const struct vpc *vpc;
+	uint32_t ip;
+	size_t index;		/* in lab->enis: file order */
+};
+
+static int eni_key_cmp(const void *x, const void *y)
+{
+	const struct eni_key *a = x, *b = y;
+
+	if (a->vpc != b->vpc)
+		return (uintptr_t)a->vpc < (uintptr_t)b->vpc ? -1 : 1;
+	if (a->ip != b->ip)
+		return a->ip < b->ip ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
 static void check_addresses(struct lab *lab, struct diags *d)
 {
+	struct eni_key *v;
 	char buf[IP_BUF];
-	size_t i, j;
+	size_t i, j, n;
 
 	for (i = 0; i < lab->ninstances; i++) {
 		struct instance *in = lab->instances[i];
@@ -413,24 +432,33 @@ static void check_addresses(struct lab *lab, struct diags *d)
 				   buf);
 	}
 
-	/* one address, one ENI, within a VPC (two VPCs may reuse it). */
-	for (j = 0; j < lab->nenis; j++) {
-		struct eni *e = lab->enis[j];
-
-		if (!e->subnet)
-			continue;
-		for (i = 0; i < j; i++) {
-			struct eni *o = lab->enis[i];
-
-			if (!o->subnet || o->subnet->vpc != e->subnet->vpc ||
-			    o->ip != e->ip)
-				continue;
-			diag_error(d, eni_place(e), "InvalidIPAddress.InUse",
-				   "The specified address is already in use: %s is assigned to %s (%s).",
-				   ip_fmt(e->ip, buf), o->r.name, o->r.id);
-			break;
-		}
+	/* R-2.5: one address, one ENI, within a VPC (two VPCs may reuse
+	 * it): sorted on (VPC, address, place in the file), each ENI after
+	 * the first of its run is reported against that first one. */
+	v = malloc((lab->nenis + 1) * sizeof(*v));
+	if (!v) {
+		diag_error(d, (struct place){ 0 }, "Vpcemu.NoMemory",
+			   "out of memory while checking addresses");
+		return;
 	}
+	for (i = n = 0; i < lab->nenis; i++)
+		if (lab->enis[i]->subnet)
+			v[n++] = (struct eni_key){ lab->enis[i]->subnet->vpc,
+						   lab->enis[i]->ip, i };
+	qsort(v, n, sizeof(*v), eni_key_cmp);
+	for (i = 1, j = 0; i < n; i++) {
+		const struct eni *e = lab->enis[v[i].index];
+		const struct eni *o = lab->enis[v[j].index];
+
+		if (v[i].vpc != v[j].vpc || v[i].ip != v[j].ip) {
+			j = i;
+			continue;
+		}
+		diag_error(d, eni_place(e), "InvalidIPAddress.InUse",
+			   "The specified address is already in use: %s is assigned to %s (%s).",
+			   ip_fmt(e->ip, buf), o->r.name, o->r.id);
+	}
+	free(v);
 }
 
 /* ---- Route tables (§3) ------------------------------------------------- */

@@ -368,10 +368,23 @@ bool cidr_has_ip(struct cidr c, uint32_t ip)
 	return (ip & m) == (c.addr & m);
 }
 
+/* By hand: plans and rulesets of a large lab format tens of thousands of
+ * addresses, and snprintf made that a tenth of apply's time. */
 char *ip_fmt(uint32_t ip, char *buf)
 {
-	snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff,
-		 (ip >> 8) & 0xff, ip & 0xff);
+	char *o = buf;
+	int shift;
+
+	for (shift = 24; shift >= 0; shift -= 8) {
+		unsigned v = (ip >> shift) & 0xff;
+
+		if (v >= 100)
+			*o++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*o++ = (char)('0' + v / 10 % 10);
+		*o++ = (char)('0' + v % 10);
+		*o++ = shift ? '.' : '\0';
+	}
 	return buf;
 }
 

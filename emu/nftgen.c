@@ -129,7 +129,20 @@ static void put_ident(struct strbuf *b, const char *prefix, const char *id)
 			 (c >= '0' && c <= '9') ? c : '_';
 	}
 	buf[i] = '\0';
-	sb_printf(b, "%s%s", prefix, buf);
+	sb_puts(b, prefix);
+	sb_puts(b, buf);
+}
+
+/* One element line of a set or map keyed by an interface name:
+ * \t\t\t"IFNAME" then tail. Large labs write thousands of them: no
+ * format string. */
+static void put_element(struct strbuf *b, const char *ifname,
+			const char *tail)
+{
+	sb_puts(b, "\t\t\t\"");
+	sb_puts(b, ifname);
+	sb_puts(b, "\"");
+	sb_puts(b, tail);
 }
 
 /* Appends lead, then comment "TEXT". nft strings have no escapes and nft
@@ -236,7 +249,7 @@ static void gen_port_sets(struct gen *g)
 			continue;
 		if (!n++)
 			sb_puts(&g->b, "\t\telements = {\n");
-		sb_printf(&g->b, "\t\t\t\"%s\",\n", lab->enis[i]->ifname);
+		put_element(&g->b, lab->enis[i]->ifname, ",\n");
 	}
 	sb_puts(&g->b, n ? "\t\t}\n\t}\n\n" : "\t}\n\n");
 
@@ -249,7 +262,7 @@ static void gen_port_sets(struct gen *g)
 			continue;
 		if (!n++)
 			sb_puts(&g->b, "\t\telements = {\n");
-		sb_printf(&g->b, "\t\t\t\"%s\",\n", lab->peerings[i]->ifname);
+		put_element(&g->b, lab->peerings[i]->ifname, ",\n");
 	}
 	sb_puts(&g->b, n ? "\t\t}\n\t}\n\n" : "\t}\n\n");
 
@@ -265,8 +278,9 @@ static void gen_port_sets(struct gen *g)
 			continue;
 		if (!n++)
 			sb_puts(&g->b, "\t\telements = {\n");
-		sb_printf(&g->b, "\t\t\t\"%s\" . %s,\n", e->ifname,
-			  ip_fmt(e->ip, ip));
+		put_element(&g->b, e->ifname, " . ");
+		sb_puts(&g->b, ip_fmt(e->ip, ip));
+		sb_puts(&g->b, ",\n");
 	}
 	sb_puts(&g->b, n ? "\t\t}\n\t}\n\n" : "\t}\n\n");
 }
@@ -301,8 +315,8 @@ static void gen_untracked_set(struct gen *g, enum direction dir)
 		for (j = 0; j < k; j++) {
 			if (!n++)
 				sb_puts(&g->b, "\t\telements = {\n");
-			sb_printf(&g->b, "\t\t\t\"%s\" . %s . ", e->ifname,
-				  u[j].proto == 6 ? "tcp" : "udp");
+			put_element(&g->b, e->ifname, u[j].proto == 6 ?
+				    " . tcp . " : " . udp . ");
 			put_range(&g->b, u[j].port_lo, u[j].port_hi);
 			sb_puts(&g->b, ",\n");
 		}
@@ -438,7 +452,9 @@ static void gen_sg_sets(struct gen *g)
 				sb_puts(&g->b, "\t\telements = {\n");
 			else if (ips[j] == ips[j - 1])
 				continue;
-			sb_printf(&g->b, "\t\t\t%s,\n", ip_fmt(ips[j], buf));
+			sb_puts(&g->b, "\t\t\t");
+			sb_puts(&g->b, ip_fmt(ips[j], buf));
+			sb_puts(&g->b, ",\n");
 		}
 		sb_puts(&g->b, n ? "\t\t}\n\t}\n\n" : "\t}\n\n");
 	}
@@ -463,7 +479,7 @@ static void gen_map(struct gen *g, const char *name, const char *comment,
 			continue;
 		if (!n++)
 			sb_puts(&g->b, "\t\telements = {\n");
-		sb_printf(&g->b, "\t\t\t\"%s\" : jump ", e->ifname);
+		put_element(&g->b, e->ifname, " : jump ");
 		put_ident(&g->b, chain_prefix, e->subnet->r.id);
 		sb_puts(&g->b, ",\n");
 	}
@@ -1252,7 +1268,7 @@ static void gen_gate_map(struct gen *g, bool out)
 		if (!n++)
 			sb_puts(&g->b, "\t\telements = {\n");
 		eni_gate(lab, e, &gt);
-		sb_printf(&g->b, "\t\t\t\"%s\" : jump ", e->ifname);
+		put_element(&g->b, e->ifname, " : jump ");
 		put_gate_name(&g->b, lab, &gt, out);
 		sb_puts(&g->b, ",\n");
 	}

@@ -31,6 +31,28 @@ int vec_grow(void **v, size_t *cap, size_t n, size_t sz)
 	return 0;
 }
 
+/* Room for n more bytes and the NUL; false (oom set) when there is none. */
+static bool sb_room(struct strbuf *b, size_t n)
+{
+	size_t ncap = b->cap ? b->cap : 256;
+	char *p;
+
+	if (b->oom)
+		return false;
+	if (b->s && b->len + n + 1 <= b->cap)
+		return true;
+	while (ncap < b->len + n + 1)
+		ncap *= 2;
+	p = realloc(b->s, ncap);
+	if (!p) {
+		b->oom = true;
+		return false;
+	}
+	b->s = p;
+	b->cap = ncap;
+	return true;
+}
+
 void sb_vprintf(struct strbuf *b, const char *fmt, va_list ap)
 {
 	va_list aq;
@@ -47,18 +69,8 @@ void sb_vprintf(struct strbuf *b, const char *fmt, va_list ap)
 		return;
 	}
 	if (!b->s || b->len + (size_t)need + 1 > b->cap) {
-		size_t ncap = b->cap ? b->cap : 256;
-		char *p;
-
-		while (ncap < b->len + (size_t)need + 1)
-			ncap *= 2;
-		p = realloc(b->s, ncap);
-		if (!p) {
-			b->oom = true;
+		if (!sb_room(b, (size_t)need))
 			return;
-		}
-		b->s = p;
-		b->cap = ncap;
 		vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
 	}
 	b->len += (size_t)need;
@@ -73,9 +85,18 @@ void sb_printf(struct strbuf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+void sb_putn(struct strbuf *b, const char *s, size_t n)
+{
+	if (!sb_room(b, n))
+		return;
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
 void sb_puts(struct strbuf *b, const char *s)
 {
-	sb_printf(b, "%s", s);
+	sb_putn(b, s, strlen(s));
 }
 
 char *sb_take(struct strbuf *b)

@@ -29,6 +29,7 @@ void sb_printf(struct strbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void sb_vprintf(struct strbuf *b, const char *fmt, va_list ap);
 void sb_puts(struct strbuf *b, const char *s);
+void sb_putn(struct strbuf *b, const char *s, size_t n);
 /* Hands the string to the caller (never NULL unless oom: "" when empty). */
 char *sb_take(struct strbuf *b);
 void sb_free(struct strbuf *b);
