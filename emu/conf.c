@@ -665,7 +665,8 @@ oom:
 	return NULL;
 }
 
-struct conf_file *conf_parse_file(const char *path, struct diags *d)
+struct conf_file *conf_parse_file(const char *path, const char *as,
+				  struct diags *d)
 {
 	struct conf_file *f;
 	const char *file, *msg;
@@ -673,9 +674,11 @@ struct conf_file *conf_parse_file(const char *path, struct diags *d)
 	size_t len = 0;
 	int err;
 
+	if (!as)
+		as = path;
 	err = -read_file(path, CONF_MAX_FILE, &buf, &len);
 	if (!err) {
-		f = conf_parse_buffer(path, buf, len, d);
+		f = conf_parse_buffer(as, buf, len, d);
 		if (f) {
 			f->text = buf;
 			f->text_len = len;
@@ -685,14 +688,14 @@ struct conf_file *conf_parse_file(const char *path, struct diags *d)
 		return f;
 	}
 	/* Register the name (with no text) so the place owns a copy. */
-	file = diag_add_source(d, path, "", 0);
+	file = diag_add_source(d, as, "", 0);
 	msg = err == EFBIG ? "file too large (more than 16 MiB)" : strerror(err);
 	if (file)
 		diag_error(d, (struct place){ .file = file }, "Vpcemu.File",
 			   "cannot read file: %s", msg);
 	else
 		diag_error(d, (struct place){ 0 }, "Vpcemu.File",
-			   "cannot read file '%s': %s", path, msg);
+			   "cannot read file '%s': %s", as, msg);
 	errno = err;
 	return NULL;
 }

@@ -115,6 +115,8 @@ int ctl_frame_decode(const void *buf, size_t len, size_t *ret_used,
 enum ctl_arg_type {
 	CTL_ARG_STRING,		/* any string up to 255 bytes */
 	CTL_ARG_PATH,		/* absolute path below PATH_MAX */
+	CTL_ARG_SHOWN_PATH,	/* a path as typed, below PATH_MAX: only ever
+				 * printed back to the caller */
 	CTL_ARG_LABNAME,	/* ctl_lab_name_ok */
 	CTL_ARG_BOOL,
 	CTL_ARG_ARGV,		/* 1 to 64 strings of at most 4 KiB each */
@@ -136,6 +138,7 @@ static const struct ctl_arg no_args[] = { { 0 } };
 
 static const struct ctl_arg up_args[] = {
 	{ "file", CTL_ARG_PATH, true },
+	{ "as", CTL_ARG_SHOWN_PATH, false },
 	/* The model judges it and reports a bad name as a diagnostic,
 	 * exactly as for `vpcemu validate --name`. */
 	{ "name", CTL_ARG_STRING, false },
@@ -147,6 +150,7 @@ static const struct ctl_arg down_args[] = {
 	/* Names a state file and namespaces: checked here, never a path. */
 	{ "name", CTL_ARG_LABNAME, false },
 	{ "file", CTL_ARG_PATH, false },
+	{ "as", CTL_ARG_SHOWN_PATH, false },
 	{ "color", CTL_ARG_BOOL, false },
 	{ 0 },
 };
@@ -255,6 +259,13 @@ static int check_arg(const struct ctl_arg *a, const json_t *v, char *err,
 		if (s[0] != '/' || n >= PATH_MAX) {
 			snprintf(err, errlen, "argument '%s' is an absolute "
 				 "path below %d bytes", a->key, PATH_MAX);
+			return -EINVAL;
+		}
+		break;
+	case CTL_ARG_SHOWN_PATH:
+		if (!n || n >= PATH_MAX) {
+			snprintf(err, errlen, "argument '%s' is a path of 1 to "
+				 "%d bytes", a->key, PATH_MAX - 1);
 			return -EINVAL;
 		}
 		break;

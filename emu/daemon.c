@@ -206,14 +206,14 @@ static bool peer_allowed(const struct peer *p)
  * access changes: netlink and signals keep our identity. The process is
  * single-threaded, so setgroups affects nothing else meanwhile. */
 static int load_as_peer(const struct peer *p, const char *file,
-			const char *name, struct diags *d, struct lab **ret,
-			FILE *err)
+			const char *as, const char *name, struct diags *d,
+			struct lab **ret, FILE *err)
 {
 	gid_t *saved = NULL;
 	int nsaved, r;
 
 	if (p->cred.uid == 0)
-		return labops_load(file, name, d, ret);
+		return labops_load(file, as, name, d, ret);
 	*ret = NULL;
 	nsaved = getgroups(0, NULL);
 	if (nsaved >= 0)
@@ -236,7 +236,7 @@ static int load_as_peer(const struct peer *p, const char *file,
 			"read %s\n", (unsigned)p->cred.uid, file);
 		r = -EPERM;
 	} else {
-		r = labops_load(file, name, d, ret);
+		r = labops_load(file, as, name, d, ret);
 	}
 	setfsuid(0);
 	setfsgid(D.egid);
@@ -390,20 +390,22 @@ static void op_ping(const struct peer *p, json_t *args, struct reply *r)
 
 /* Prints the file's diagnostics; on error the CLI's words for it. */
 static struct lab *load_lab(const struct peer *p, const char *file,
-			    const char *name, bool color, struct reply *r)
+			    const char *as, const char *name, bool color,
+			    struct reply *r)
 {
 	struct diags d = { 0 };
 	struct lab *lab = NULL;
 	int e;
 
-	e = load_as_peer(p, file, name, &d, &lab, r->err);
+	e = load_as_peer(p, file, as, name, &d, &lab, r->err);
 	diag_print(&d, r->err, color);
 	if (e) {
 		if (e == -ENOMEM)
 			fprintf(r->err, "vpcemu: out of memory\n");
 		else if (d.nerrors)
 			fprintf(r->err, "%s: %zu error%s, nothing was created\n",
-				file, d.nerrors, d.nerrors == 1 ? "" : "s");
+				as ? as : file, d.nerrors,
+				d.nerrors == 1 ? "" : "s");
 		logmsg(LOG_NOTICE, lab ? lab->name : name, "file=%s: %zu error%s "
 		       "in the lab file", file, d.nerrors,
 		       d.nerrors == 1 ? "" : "s");
@@ -426,7 +428,7 @@ static void op_up(const struct peer *p, json_t *args, struct reply *r)
 	int e;
 
 	r->exit = CTL_EXIT_FAIL;
-	lab = load_lab(p, file, name, color, r);
+	lab = load_lab(p, file, arg_str(args, "as"), name, color, r);
 	if (!lab)
 		return;
 	logmsg(LOG_INFO, lab->name, "up from %s (uid %u)", file,
@@ -487,7 +489,7 @@ static void op_apply(const struct peer *p, json_t *args, struct reply *r)
 	int e;
 
 	r->exit = CTL_EXIT_FAIL;
-	lab = load_lab(p, file, name, color, r);
+	lab = load_lab(p, file, arg_str(args, "as"), name, color, r);
 	if (!lab)
 		return;
 	logmsg(LOG_INFO, lab->name, "apply from %s (uid %u)", file,
@@ -528,7 +530,7 @@ static void op_apply(const struct peer *p, json_t *args, struct reply *r)
 		if (res.ntouched > 4)
 			fprintf(r->out, ", ...");
 	}
-	fprintf(r->out, ", %.0f ms)\n", (now_s() - t0) * 1000);
+	fprintf(r->out, ", %.1f ms)\n", (now_s() - t0) * 1000);
 	logmsg(LOG_INFO, lab->name, "apply: %s, %zu namespace%s in %.0f ms",
 	       sum ? sum : "changed", res.ntouched,
 	       res.ntouched == 1 ? "" : "s", (now_s() - t0) * 1000);
@@ -699,7 +701,8 @@ static void op_down(const struct peer *p, json_t *args, struct reply *r)
 		/* down FILE: the file names the lab, and its plan names the
 		 * namespaces even when the state file is gone. A file with
 		 * errors still names its lab if the model could be built. */
-		load_as_peer(p, file, name, &d, &lab, r->err);
+		load_as_peer(p, file, arg_str(args, "as"), name, &d, &lab,
+			     r->err);
 		if (!lab) {
 			diag_print(&d, r->err, color);
 			goto out;

@@ -51,6 +51,9 @@ struct dctx {
 	 * order (equal names, equal ranks), once ranked. */
 	size_t *rank_old, *rank_new;
 	bool ranked;
+	/* Namespaces kept with the same hash (plan.h) in old and new: their
+	 * objects take no part in the merge. */
+	bool *same_old, *same_new;
 	struct bucket steps[STEP__COUNT];
 	int err;
 };
@@ -225,6 +228,8 @@ static void emit_ns(struct dctx *c, size_t i, size_t j)
 	if (i != NONE && j != NONE &&
 	    c->old->ns[i].kind == c->new->ns[j].kind) {
 		c->old_to_new[i] = j;
+		c->same_old[i] = c->same_new[j] =
+			c->old->ns[i].hash == c->new->ns[j].hash;
 		return;
 	}
 	/* A name that changes kind is a different namespace: it goes and
@@ -463,11 +468,13 @@ static int sort_cmp(const void *x, const void *y, void *arg)
 
 /* Indexes of the objects of p that take part, sorted on the key: of the
  * old plan those whose namespaces stay (the others go with them), of the
- * new plan all. Returns NULL only on allocation failure (n > 0). */
+ * new plan all; but none whose namespaces are the same in both. Returns
+ * NULL only on allocation failure (n > 0). */
 static size_t *sorted(struct dctx *c, const struct kind *k,
 		      const struct plan *p, bool old, size_t *ret_n)
 {
 	struct sort_arg arg = { c, p, k->key };
+	const bool *same = old ? c->same_old : c->same_new;
 	size_t n = k->count(p), i, a, b, *v;
 
 	*ret_n = 0;
@@ -475,10 +482,12 @@ static size_t *sorted(struct dctx *c, const struct kind *k,
 	if (!v)
 		return NULL;
 	for (i = 0; i < n; i++) {
-		if (old && k->where) {
+		if (k->where) {
 			k->where(p, i, &a, &b);
-			if (c->old_to_new[a] == NONE ||
-			    c->old_to_new[b] == NONE)
+			if (old && (c->old_to_new[a] == NONE ||
+				    c->old_to_new[b] == NONE))
+				continue;
+			if (same[a] && same[b])
 				continue;
 		}
 		v[(*ret_n)++] = i;
@@ -589,7 +598,10 @@ struct diff *diff_compute(const struct plan *old, const struct plan *new)
 	c.fresh = calloc(new->nns + 1, sizeof(*c.fresh));
 	c.rank_old = malloc((c.old->nns + 1) * sizeof(*c.rank_old));
 	c.rank_new = malloc((new->nns + 1) * sizeof(*c.rank_new));
-	if (!d || !c.old_to_new || !c.fresh || !c.rank_old || !c.rank_new) {
+	c.same_old = calloc(c.old->nns + 1, sizeof(*c.same_old));
+	c.same_new = calloc(new->nns + 1, sizeof(*c.same_new));
+	if (!d || !c.old_to_new || !c.fresh || !c.rank_old || !c.rank_new ||
+	    !c.same_old || !c.same_new) {
 		c.err = -ENOMEM;
 		goto out;
 	}
@@ -627,6 +639,8 @@ out:
 	free(c.fresh);
 	free(c.rank_old);
 	free(c.rank_new);
+	free(c.same_old);
+	free(c.same_new);
 	if (c.err) {
 		diff_free(d);
 		errno = -c.err;

@@ -60,14 +60,15 @@ static void load_user_data(struct lab *lab, struct diags *d)
 	}
 }
 
-int labops_load(const char *file, const char *name, struct diags *d,
-		struct lab **ret_lab)
+int labops_load(const char *file, const char *as, const char *name,
+		struct diags *d, struct lab **ret_lab)
 {
 	struct conf_file *conf;
 	struct lab *lab = NULL;
+	char *real;
 
 	*ret_lab = NULL;
-	conf = conf_parse_file(file, d);
+	conf = conf_parse_file(file, as, d);
 	if (!conf)
 		return d->nerrors ? -EINVAL : -ENOMEM;
 	lab = model_build(conf, name, d);
@@ -79,6 +80,17 @@ int labops_load(const char *file, const char *name, struct diags *d,
 	conf_free(conf);
 	if (!lab)
 		return -ENOMEM;
+	/* The model names the file as diagnostics do; user data and the
+	 * state need where it is. */
+	if (as && strcmp(as, file)) {
+		real = strdup(file);
+		if (!real) {
+			lab_free(lab);
+			return -ENOMEM;
+		}
+		free(lab->file);
+		lab->file = real;
+	}
 	/* AWS rules are judged on a complete model only: a model with
 	 * errors has holes (unresolved references) the checker would trip
 	 * over, and its errors already say what to fix first. */
@@ -206,23 +218,47 @@ void labops_applied_free(struct labops_applied *a)
 	*a = (struct labops_applied){ 0 };
 }
 
-/* Hands plan p and its digest to applied (when given); p is then taken. */
+/* Hands plan p to applied (when given); p is then taken. up: the state
+ * file says status "up" with p's digest, and is stamped. */
 static void applied_set(struct labops_applied *applied, struct plan **p,
-			const char *digest)
+			bool up)
 {
+	bool next;
+
 	if (!applied)
 		return;
 	labops_applied_free(applied);
 	applied->plan = *p;
-	memcpy(applied->digest, digest, sizeof(applied->digest));
 	*p = NULL;
+	if (up && (state_stamp(applied->plan->lab, &applied->stamp, &next) ||
+		   next))
+		applied->stamp = (struct state_stamp){ 0 };
+}
+
+/* The state applied stands for: status "up" with its plan's digest and
+ * that plan's namespaces, while the file is the one stamped and no apply
+ * is in flight (no next text). Then lists stay empty: applying_netns has
+ * nothing to add from them. Returns false when the file must be read. */
+static bool applied_state(const struct labops_applied *applied,
+			  const char *lab, struct lab_state *ret)
+{
+	struct state_stamp now;
+	bool next;
+
+	if (!applied || !applied->plan || !applied->stamp.ino ||
+	    state_stamp(lab, &now, &next) || next ||
+	    !state_stamp_equal(&now, &applied->stamp))
+		return false;
+	*ret = (struct lab_state){ .lab = (char *)lab, .status = "up",
+				   .digest = applied->plan->digest };
+	return true;
 }
 
 int labops_up(const struct lab *lab, enum labops_up_result *ret,
 	      struct labops_applied *applied, struct lab_error *err)
 {
 	struct lab_state *old = NULL, s;
-	char digest[17], path[PATH_MAX];
+	char path[PATH_MAX];
 	char *text = NULL;
 	size_t len = 0;
 	struct plan *p;
@@ -235,10 +271,9 @@ int labops_up(const struct lab *lab, enum labops_up_result *ret,
 			 lab->name, strerror(errno));
 		return -errno;
 	}
-	plan_digest(p, digest);
 	r = state_load(lab->name, &old);
 	if (r == 0) {
-		if (strcmp(old->digest, digest)) {
+		if (strcmp(old->digest, p->digest)) {
 			snprintf(err->what, sizeof(err->what),
 				 "lab %s is up with other content (from %s); "
 				 "change it with: vpcemu apply %s --name %s, "
@@ -277,7 +312,7 @@ int labops_up(const struct lab *lab, enum labops_up_result *ret,
 
 	/* Recorded before the kernel is touched, so that a failure half-way
 	 * leaves a lab that down can find. */
-	r = state_of_plan(lab, p, digest, "building", path, &s);
+	r = state_of_plan(lab, p, p->digest, "building", path, &s);
 	if (!r)
 		r = state_save(&s);
 	if (r) {
@@ -301,7 +336,7 @@ int labops_up(const struct lab *lab, enum labops_up_result *ret,
 	state_of_plan_free(&s);
 out:
 	if (!r)
-		applied_set(applied, &p, digest);
+		applied_set(applied, &p, true);
 	free(text);
 	state_free(old);
 	plan_free(p);
@@ -524,12 +559,10 @@ void labops_apply_result_free(struct labops_apply_result *res)
 }
 
 /* The lab and plan of a kept text of lab st (next: LAB.conf.next, else
- * LAB.conf) under the lab's name, and the plan's digest. Returns 0,
- * -ENOENT when there is no such text, -EINVAL when it gives no lab, or
- * -errno. */
+ * LAB.conf) under the lab's name. Returns 0, -ENOENT when there is no such
+ * text, -EINVAL when it gives no lab, or -errno. */
 static int kept_plan(const struct lab_state *st, bool next,
-		     struct lab **ret_lab, struct plan **ret_plan,
-		     char digest[17])
+		     struct lab **ret_lab, struct plan **ret_plan)
 {
 	struct diags d = { 0 };
 	char *text = NULL;
@@ -543,8 +576,6 @@ static int kept_plan(const struct lab_state *st, bool next,
 	if (!r)
 		r = plan_of_text(st->file, text, len, st->lab, &d, ret_lab,
 				 ret_plan);
-	if (!r)
-		plan_digest(*ret_plan, digest);
 	if (r) {
 		plan_free(*ret_plan);
 		lab_free(*ret_lab);
@@ -562,11 +593,10 @@ static int kept_plan(const struct lab_state *st, bool next,
 static int old_plan(const struct lab_state *st, struct lab **ret_lab,
 		    struct plan **ret_plan, struct lab_error *err)
 {
-	char digest[17];
 	int r;
 
-	r = kept_plan(st, false, ret_lab, ret_plan, digest);
-	if (!r && strcmp(digest, st->digest)) {
+	r = kept_plan(st, false, ret_lab, ret_plan);
+	if (!r && strcmp((*ret_plan)->digest, st->digest)) {
 		plan_free(*ret_plan);
 		lab_free(*ret_lab);
 		*ret_plan = NULL;
@@ -577,8 +607,8 @@ static int old_plan(const struct lab_state *st, struct lab **ret_lab,
 	 * "up" with its plan and putting its text in place of the old one:
 	 * the next text is the applied one; finish the move. */
 	if (r == -ESTALE || r == -EINVAL) {
-		if (!kept_plan(st, true, ret_lab, ret_plan, digest) &&
-		    !strcmp(digest, st->digest) &&
+		if (!kept_plan(st, true, ret_lab, ret_plan) &&
+		    !strcmp((*ret_plan)->digest, st->digest) &&
 		    !state_commit_next_text(st->lab))
 			return 0;
 		plan_free(*ret_plan);
@@ -620,10 +650,9 @@ static int roll_back(const struct lab_state *st, const struct plan *old,
 	struct lab *next_lab = NULL;
 	struct plan *next = NULL;
 	struct diff *d = NULL;
-	char next_digest[17];
 	int r;
 
-	r = kept_plan(st, true, &next_lab, &next, next_digest);
+	r = kept_plan(st, true, &next_lab, &next);
 	if (r == -ENOENT || r == -EINVAL)
 		return 0;
 	if (r) {
@@ -632,7 +661,7 @@ static int roll_back(const struct lab_state *st, const struct plan *old,
 			 state_dir(), strerror(-r));
 		return r;
 	}
-	if (!strcmp(next_digest, digest) || !strcmp(next_digest, st->digest))
+	if (!strcmp(next->digest, digest) || !strcmp(next->digest, st->digest))
 		goto out;
 	d = diff_compute(next, old);
 	if (!d) {
@@ -653,7 +682,7 @@ int labops_apply(const struct lab *lab, const char *given_text,
 		 struct labops_applied *applied,
 		 struct labops_apply_result *res, struct lab_error *err)
 {
-	struct lab_state *st = NULL, s = { 0 };
+	struct lab_state *st = NULL, cached, s = { 0 };
 	struct lab *old_lab = NULL;
 	struct plan *rebuilt = NULL, *p = NULL;
 	const struct plan *old;
@@ -662,12 +691,15 @@ int labops_apply(const struct lab *lab, const char *given_text,
 	size_t len = given_text ? strlen(given_text) : lab->text_len;
 	char **extra = NULL;
 	size_t nextra = 0;
-	char digest[17], path[PATH_MAX];
-	int r;
+	char path[PATH_MAX];
+	int r = 0;
 
 	*res = (struct labops_apply_result){ 0 };
 	err->what[0] = '\0';
-	r = state_load(lab->name, &st);
+	if (applied_state(applied, lab->name, &cached))
+		st = &cached;
+	else
+		r = state_load(lab->name, &st);
 	if (r == -ENOENT) {
 		snprintf(err->what, sizeof(err->what),
 			 "lab %s is not up; bring it up first: vpcemu up %s",
@@ -699,7 +731,8 @@ int labops_apply(const struct lab *lab, const char *given_text,
 	/* The plan remembered is the old one only if it is what the state
 	 * file says was applied (another vpcemud, or none, may have
 	 * worked since). */
-	if (applied && applied->plan && !strcmp(applied->digest, st->digest)) {
+	if (applied && applied->plan &&
+	    !strcmp(applied->plan->digest, st->digest)) {
 		old = applied->plan;
 	} else {
 		r = old_plan(st, &old_lab, &rebuilt, err);
@@ -714,12 +747,11 @@ int labops_apply(const struct lab *lab, const char *given_text,
 			 lab->name, strerror(-r));
 		goto out;
 	}
-	plan_digest(p, digest);
-	if (!strcmp(digest, st->digest) && !strcmp(st->status, "up"))
+	if (!strcmp(p->digest, st->digest) && !strcmp(st->status, "up"))
 		goto out;	/* nothing changed */
 	if (!strcmp(st->status, "applying")) {
 		res->changed = true;
-		r = roll_back(st, old, digest, err);
+		r = roll_back(st, old, p->digest, err);
 		if (r)
 			goto out;
 	}
@@ -733,17 +765,20 @@ int labops_apply(const struct lab *lab, const char *given_text,
 	}
 
 	/* Recorded before the kernel is touched: the new text (roll_back's,
-	 * should this apply not finish), and every namespace of either plan
-	 * (and of an earlier unfinished apply), so that down finds them all
-	 * whatever happens next. The digest stays the applied one until the
-	 * new plan is in. */
-	r = state_of_plan(lab, p, st->digest, "applying", path, &s);
-	if (!r)
-		r = applying_netns(&s, old, st, &extra, &nextra);
-	if (!r)
-		r = state_save_next_text(lab->name, text, len);
-	if (!r)
-		r = state_save(&s);
+	 * should this apply not finish; alone, it marks the apply in flight,
+	 * state.h) and, when namespaces come or an earlier apply did not
+	 * finish, every namespace of either plan (and of that apply), so
+	 * that down finds them all whatever happens next. The digest stays
+	 * the applied one until the new plan is in. A state "up" lists
+	 * exactly the old plan's namespaces. */
+	r = state_save_next_text(lab->name, text, len);
+	if (!r && (d->count[DIFF_NS_ADD] || strcmp(st->status, "up"))) {
+		r = state_of_plan(lab, p, st->digest, "applying", path, &s);
+		if (!r)
+			r = applying_netns(&s, old, st, &extra, &nextra);
+		if (!r)
+			r = state_save(&s);
+	}
 	if (r) {
 		snprintf(err->what, sizeof(err->what),
 			 "write state of lab %s in %s: %s", lab->name,
@@ -761,7 +796,7 @@ int labops_apply(const struct lab *lab, const char *given_text,
 	/* The state file first: killed before the text moves, old_plan
 	 * finds the next text giving the digest and finishes the move. */
 	state_of_plan_free(&s);
-	r = state_of_plan(lab, p, digest, "up", path, &s);
+	r = state_of_plan(lab, p, p->digest, "up", path, &s);
 	if (!r)
 		r = state_save(&s);
 	if (!r)
@@ -784,11 +819,12 @@ out:
 	diff_free(d);
 	/* old may be applied's plan: replaced only now. */
 	if (!r)
-		applied_set(applied, &p, digest);
+		applied_set(applied, &p, true);
 	plan_free(p);
 	plan_free(rebuilt);
 	lab_free(old_lab);
-	state_free(st);
+	if (st != &cached)
+		state_free(st);
 	return r;
 }
 
@@ -810,7 +846,7 @@ int labops_running_lab(const char *name, struct lab **ret_lab,
 	}
 	r = old_plan(st, ret_lab, &p, err);
 	if (!r)
-		applied_set(applied, &p, st->digest);
+		applied_set(applied, &p, !strcmp(st->status, "up"));
 	plan_free(p);
 	state_free(st);
 	return r;

@@ -27,6 +27,10 @@ struct builder {
 	struct plan *p;
 	struct plan_caps cap;
 	size_t *router_of_vpc;	/* lab->vpcs index -> plan ns index */
+	/* lab->vpcs index -> ENIs of that VPC planned so far: an ENI's rule
+	 * pref is its place in its VPC, so that ENIs elsewhere never move
+	 * it. */
+	uint32_t *enis_of_vpc;
 	int err;
 };
 
@@ -59,26 +63,48 @@ static size_t add_ns(struct builder *b, const char *name,
 	return b->p->nns - 1;
 }
 
-static void add_sysctl(struct builder *b, size_t ns, const char *value,
-		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void add_sysctl(struct builder *b, size_t ns, const char *value,
-		       const char *fmt, ...)
+/* path: taken (NULL: out of memory, reported here). */
+static void add_sysctl_path(struct builder *b, size_t ns, const char *value,
+			    char *path)
 {
 	struct plan_sysctl *s;
-	struct strbuf path = { 0 };
-	va_list ap;
 
-	va_start(ap, fmt);
-	sb_vprintf(&path, fmt, ap);
-	va_end(ap);
 	s = VEC_PUSH(b->p->sysctls, b->p->nsysctls, b->cap.sysctls);
-	if (!s || !(s->path = sb_take(&path)) || !(s->value = strdup(value))) {
-		sb_free(&path);
+	if (!s || !path || !(s->value = strdup(value))) {
+		free(path);
 		fail(b);
 		return;
 	}
+	s->path = path;
 	s->ns = ns;
+}
+
+static void add_sysctl(struct builder *b, size_t ns, const char *value,
+		       const char *path)
+{
+	add_sysctl_path(b, ns, value, strdup(path));
+}
+
+/* Proxy ARP answers late (up to 0.8 s) unless told not to; there is no
+ * per-namespace default for it (kernel 6.18). */
+static void add_proxy_delay(struct builder *b, size_t ns, const char *dev)
+{
+	struct strbuf path = { 0 };
+
+	sb_puts(&path, "net/ipv4/neigh/");
+	sb_puts(&path, dev);
+	sb_puts(&path, "/proxy_delay");
+	add_sysctl_path(b, ns, "0", sb_take(&path));
+}
+
+/* The model's interface names fit (model.h); copied without a format,
+ * thousands of times in a large lab. */
+static void copy_ifname(char dst[MODEL_IFNAME_MAX], const char *name)
+{
+	size_t n = strnlen(name, MODEL_IFNAME_MAX - 1);
+
+	memcpy(dst, name, n);
+	dst[n] = '\0';
 }
 
 static void add_veth(struct builder *b, size_t ns_a, const char *name_a,
@@ -91,9 +117,9 @@ static void add_veth(struct builder *b, size_t ns_a, const char *name_a,
 		return;
 	}
 	v->ns_a = ns_a;
-	snprintf(v->name_a, sizeof(v->name_a), "%s", name_a);
+	copy_ifname(v->name_a, name_a);
 	v->ns_b = ns_b;
-	snprintf(v->name_b, sizeof(v->name_b), "%s", name_b);
+	copy_ifname(v->name_b, name_b);
 	v->up = up;
 }
 
@@ -107,7 +133,7 @@ static void add_addr(struct builder *b, size_t ns, const char *dev,
 		return;
 	}
 	a->ns = ns;
-	snprintf(a->dev, sizeof(a->dev), "%s", dev);
+	copy_ifname(a->dev, dev);
 	a->addr = addr;
 	a->prefix = prefix;
 }
@@ -128,7 +154,7 @@ static void add_route(struct builder *b, size_t ns, uint32_t table,
 	r->dst = dst;
 	r->type = dev ? PLAN_ROUTE_UNICAST : PLAN_ROUTE_BLACKHOLE;
 	if (dev)
-		snprintf(r->dev, sizeof(r->dev), "%s", dev);
+		copy_ifname(r->dev, dev);
 	r->gateway = gateway;
 }
 
@@ -145,7 +171,7 @@ static void add_rule(struct builder *b, size_t ns, uint32_t pref,
 	r->ns = ns;
 	r->pref = pref;
 	if (iif)
-		snprintf(r->iif, sizeof(r->iif), "%s", iif);
+		copy_ifname(r->iif, iif);
 	r->dst = dst;
 	r->action = action;
 	r->table = table;
@@ -235,12 +261,14 @@ static void plan_router(struct builder *b, const struct vpc *vpc)
 		 PLAN_RULE_BLACKHOLE, 0);
 }
 
-static void plan_eni(struct builder *b, const struct eni *eni, size_t index)
+static void plan_eni(struct builder *b, const struct eni *eni)
 {
 	const struct subnet *sn = eni->subnet;
-	size_t router = b->router_of_vpc[vpc_index(b->lab, sn->vpc)];
+	size_t v = vpc_index(b->lab, sn->vpc), router = b->router_of_vpc[v];
+	uint32_t place = b->enis_of_vpc[v]++;
 	const struct vpc *vpc = sn->vpc;
-	char ipbuf[16];
+	struct strbuf f = { 0 };
+	char ipbuf[16], *dot;
 	size_t ns;
 
 	ns = add_ns(b, eni->netns, PLAN_NS_ENI);
@@ -252,35 +280,38 @@ static void plan_eni(struct builder *b, const struct eni *eni, size_t index)
 	add_sysctl(b, ns, "1", "net/ipv6/conf/default/disable_ipv6");
 
 	add_veth(b, ns, "eth0", router, eni->ifname, true);
-	/* Proxy ARP answers late (up to 0.8 s) unless told not to; there is
-	 * no per-namespace default for it (kernel 6.18). */
-	add_sysctl(b, router, "0", "net/ipv4/neigh/%s/proxy_delay",
-		   eni->ifname);
+	add_proxy_delay(b, router, eni->ifname);
 
 	add_addr(b, ns, "eth0", eni->ip, sn->cidr.len);
 	add_route(b, ns, TABLE_MAIN, (struct cidr){ 0 }, "eth0",
 		  sn->cidr.addr + 1);
 	add_route(b, router, TABLE_MAIN, (struct cidr){ eni->ip, 32 },
 		  eni->ifname, 0);
-	add_rule(b, router, PLAN_PREF_ENI + (uint32_t)index, eni->ifname,
+	add_rule(b, router, PLAN_PREF_ENI + place, eni->ifname,
 		 (struct cidr){ 0 }, PLAN_RULE_LOOKUP, table_id(b->lab, sn->rt));
 
-	/* Amazon DNS answers at the primary block's base+2. */
-	ip_fmt(vpc->cidrs[0].addr + 2, ipbuf);
-	if (!strcmp(vpc->region, "us-east-1"))
-		add_file(b, ns, "resolv.conf",
-			 str_printf("nameserver %s\nsearch ec2.internal\n",
-				    ipbuf));
-	else
-		add_file(b, ns, "resolv.conf",
-			 str_printf("nameserver %s\nsearch %s.compute.internal\n",
-				    ipbuf, vpc->region));
-	ip_fmt(eni->ip, ipbuf);
-	add_file(b, ns, "hosts",
-		 str_printf("127.0.0.1\tlocalhost\n%s\tip-%u-%u-%u-%u %s\n",
-			    ipbuf, eni->ip >> 24, (eni->ip >> 16) & 0xff,
-			    (eni->ip >> 8) & 0xff, eni->ip & 0xff,
-			    eni->r.name));
+	/* Amazon DNS answers at the primary block's base+2 (R-12.1, R-12.7).
+	 * Both files are put together without a format: one pair per ENI. */
+	sb_puts(&f, "nameserver ");
+	sb_puts(&f, ip_fmt(vpc->cidrs[0].addr + 2, ipbuf));
+	if (!strcmp(vpc->region, "us-east-1")) {
+		sb_puts(&f, "\nsearch ec2.internal\n");
+	} else {
+		sb_puts(&f, "\nsearch ");
+		sb_puts(&f, vpc->region);
+		sb_puts(&f, ".compute.internal\n");
+	}
+	add_file(b, ns, "resolv.conf", sb_take(&f));
+	sb_puts(&f, "127.0.0.1\tlocalhost\n");
+	sb_puts(&f, ip_fmt(eni->ip, ipbuf));
+	sb_puts(&f, "\tip-");
+	for (dot = ipbuf; (dot = strchr(dot, '.')); )
+		*dot = '-';
+	sb_puts(&f, ipbuf);
+	sb_puts(&f, " ");
+	sb_puts(&f, eni->r.name);
+	sb_puts(&f, "\n");
+	add_file(b, ns, "hosts", sb_take(&f));
 }
 
 static void plan_peering(struct builder *b, const struct peering *pc)
@@ -292,8 +323,8 @@ static void plan_peering(struct builder *b, const struct peering *pc)
 	 * every state so that accepting it later only sets it up. */
 	add_veth(b, ra, pc->ifname, rb, pc->ifname,
 		 pc->status == PEERING_ACTIVE);
-	add_sysctl(b, ra, "0", "net/ipv4/neigh/%s/proxy_delay", pc->ifname);
-	add_sysctl(b, rb, "0", "net/ipv4/neigh/%s/proxy_delay", pc->ifname);
+	add_proxy_delay(b, ra, pc->ifname);
+	add_proxy_delay(b, rb, pc->ifname);
 }
 
 static void plan_route_table(struct builder *b, const struct route_table *rt)
@@ -324,6 +355,143 @@ static void plan_route_table(struct builder *b, const struct route_table *rt)
 	}
 }
 
+/* ---- hashes -------------------------------------------------------------- */
+
+/* A multiply-xorshift over 8-byte words: the plan of a 1,000-instance lab
+ * is about a megabyte of rulesets, hashed on every apply. Strings go in
+ * with their NUL and a tail word carries its length, so that "ab"+"c" and
+ * "a"+"bc" differ. An equality check, not a defence against forgery: the
+ * plans come from our own planner. */
+static void hash_bytes(uint64_t *h, const void *v, size_t n)
+{
+	const unsigned char *c = v;
+	uint64_t w;
+
+	for (; n >= 8; n -= 8, c += 8) {
+		memcpy(&w, c, 8);
+		*h = (*h ^ w) * 0x9e3779b97f4a7c15ull;
+		*h ^= *h >> 32;
+	}
+	w = (uint64_t)n << 56;
+	memcpy(&w, c, n);
+	*h = (*h ^ w) * 0x9e3779b97f4a7c15ull;
+	*h ^= *h >> 32;
+}
+
+static void hash_str(uint64_t *h, const char *s)
+{
+	hash_bytes(h, s, strlen(s) + 1);
+}
+
+static void hash_u64(uint64_t *h, uint64_t v)
+{
+	hash_bytes(h, &v, sizeof(v));
+}
+
+/* Each object goes into the hash of the namespace it lives in (a veth into
+ * both), led by its kind; other namespaces are named, never indexed, so
+ * that a namespace's hash stays when others come or go. */
+enum hash_tag {
+	TAG_VETH = 1,
+	TAG_ADDR,
+	TAG_ROUTE,
+	TAG_RULE,
+	TAG_SYSCTL,
+	TAG_NFT,
+	TAG_FILE,
+};
+
+static void hash_veth(uint64_t *h, const struct plan *p,
+		      const struct plan_veth *v)
+{
+	hash_u64(h, TAG_VETH);
+	hash_str(h, p->ns[v->ns_a].name);
+	hash_str(h, v->name_a);
+	hash_str(h, p->ns[v->ns_b].name);
+	hash_str(h, v->name_b);
+	hash_u64(h, v->up);
+}
+
+/* Fills every namespace's hash and the plan's digest. */
+static void plan_hash(struct plan *p)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t i;
+
+	for (i = 0; i < p->nns; i++) {
+		p->ns[i].hash = h;
+		hash_u64(&p->ns[i].hash, p->ns[i].kind);
+	}
+	for (i = 0; i < p->nveths; i++) {
+		const struct plan_veth *v = &p->veths[i];
+
+		hash_veth(&p->ns[v->ns_a].hash, p, v);
+		if (v->ns_b != v->ns_a)
+			hash_veth(&p->ns[v->ns_b].hash, p, v);
+	}
+	for (i = 0; i < p->naddrs; i++) {
+		const struct plan_addr *a = &p->addrs[i];
+		uint64_t *nh = &p->ns[a->ns].hash;
+
+		hash_u64(nh, TAG_ADDR);
+		hash_str(nh, a->dev);
+		hash_u64(nh, a->addr);
+		hash_u64(nh, a->prefix);
+	}
+	for (i = 0; i < p->nroutes; i++) {
+		const struct plan_route *r = &p->routes[i];
+		uint64_t *nh = &p->ns[r->ns].hash;
+
+		hash_u64(nh, TAG_ROUTE);
+		hash_u64(nh, r->table);
+		hash_u64(nh, r->dst.addr);
+		hash_u64(nh, r->dst.len);
+		hash_u64(nh, r->type);
+		hash_str(nh, r->dev);
+		hash_u64(nh, r->gateway);
+	}
+	for (i = 0; i < p->nrules; i++) {
+		const struct plan_rule *r = &p->rules[i];
+		uint64_t *nh = &p->ns[r->ns].hash;
+
+		hash_u64(nh, TAG_RULE);
+		hash_u64(nh, r->pref);
+		hash_str(nh, r->iif);
+		hash_u64(nh, r->dst.addr);
+		hash_u64(nh, r->dst.len);
+		hash_u64(nh, r->action);
+		hash_u64(nh, r->table);
+	}
+	for (i = 0; i < p->nsysctls; i++) {
+		uint64_t *nh = &p->ns[p->sysctls[i].ns].hash;
+
+		hash_u64(nh, TAG_SYSCTL);
+		hash_str(nh, p->sysctls[i].path);
+		hash_str(nh, p->sysctls[i].value);
+	}
+	for (i = 0; i < p->nnfts; i++) {
+		uint64_t *nh = &p->ns[p->nfts[i].ns].hash;
+
+		hash_u64(nh, TAG_NFT);
+		hash_str(nh, p->nfts[i].ruleset);
+	}
+	for (i = 0; i < p->nfiles; i++) {
+		uint64_t *nh = &p->ns[p->files[i].ns].hash;
+
+		hash_u64(nh, TAG_FILE);
+		hash_str(nh, p->files[i].name);
+		hash_str(nh, p->files[i].content);
+	}
+	/* Every object lives in a namespace: the namespaces say it all. */
+	hash_u64(&h, p->nns);
+	for (i = 0; i < p->nns; i++) {
+		hash_str(&h, p->ns[i].name);
+		hash_u64(&h, p->ns[i].hash);
+	}
+	snprintf(p->digest, sizeof(p->digest), "%016llx",
+		 (unsigned long long)h);
+}
+
 struct plan *plan_build(const struct lab *lab)
 {
 	struct builder b = { .lab = lab };
@@ -331,13 +499,15 @@ struct plan *plan_build(const struct lab *lab)
 
 	b.p = calloc(1, sizeof(*b.p));
 	b.router_of_vpc = calloc(lab->nvpcs + 1, sizeof(*b.router_of_vpc));
-	if (!b.p || !b.router_of_vpc || !(b.p->lab = strdup(lab->name)))
+	b.enis_of_vpc = calloc(lab->nvpcs + 1, sizeof(*b.enis_of_vpc));
+	if (!b.p || !b.router_of_vpc || !b.enis_of_vpc ||
+	    !(b.p->lab = strdup(lab->name)))
 		fail(&b);
 
 	for (i = 0; !b.err && i < lab->nvpcs; i++)
 		plan_router(&b, lab->vpcs[i]);
 	for (i = 0; !b.err && i < lab->nenis; i++)
-		plan_eni(&b, lab->enis[i], i);
+		plan_eni(&b, lab->enis[i]);
 	for (i = 0; !b.err && i < lab->npeerings; i++)
 		plan_peering(&b, lab->peerings[i]);
 	for (i = 0; !b.err && i < lab->nroute_tables; i++)
@@ -353,11 +523,13 @@ struct plan *plan_build(const struct lab *lab)
 	}
 
 	free(b.router_of_vpc);
+	free(b.enis_of_vpc);
 	if (b.err) {
 		plan_free(b.p);
 		errno = -b.err;
 		return NULL;
 	}
+	plan_hash(b.p);
 	return b.p;
 }
 
@@ -449,96 +621,3 @@ void plan_dump(const struct plan *p, FILE *out)
 			strlen(p->files[i].content));
 }
 
-/* FNV-1a 64 over the plan's fields, strings with their NUL (so that
- * "ab"+"c" and "a"+"bc" differ); no text is formatted. */
-static void hash_bytes(uint64_t *h, const void *v, size_t n)
-{
-	const unsigned char *c = v;
-
-	while (n--) {
-		*h ^= *c++;
-		*h *= 0x100000001b3ull;
-	}
-}
-
-static void hash_str(uint64_t *h, const char *s)
-{
-	hash_bytes(h, s, strlen(s) + 1);
-}
-
-static void hash_u64(uint64_t *h, uint64_t v)
-{
-	hash_bytes(h, &v, sizeof(v));
-}
-
-void plan_digest(const struct plan *p, char out[17])
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	size_t i;
-
-	/* Every array's length first: nothing can slide into a neighbour. */
-	hash_u64(&h, p->nns);
-	for (i = 0; i < p->nns; i++) {
-		hash_str(&h, p->ns[i].name);
-		hash_u64(&h, p->ns[i].kind);
-	}
-	hash_u64(&h, p->nsysctls);
-	for (i = 0; i < p->nsysctls; i++) {
-		hash_u64(&h, p->sysctls[i].ns);
-		hash_str(&h, p->sysctls[i].path);
-		hash_str(&h, p->sysctls[i].value);
-	}
-	hash_u64(&h, p->nveths);
-	for (i = 0; i < p->nveths; i++) {
-		const struct plan_veth *v = &p->veths[i];
-
-		hash_u64(&h, v->ns_a);
-		hash_str(&h, v->name_a);
-		hash_u64(&h, v->ns_b);
-		hash_str(&h, v->name_b);
-		hash_u64(&h, v->up);
-	}
-	hash_u64(&h, p->naddrs);
-	for (i = 0; i < p->naddrs; i++) {
-		hash_u64(&h, p->addrs[i].ns);
-		hash_str(&h, p->addrs[i].dev);
-		hash_u64(&h, p->addrs[i].addr);
-		hash_u64(&h, p->addrs[i].prefix);
-	}
-	hash_u64(&h, p->nroutes);
-	for (i = 0; i < p->nroutes; i++) {
-		const struct plan_route *r = &p->routes[i];
-
-		hash_u64(&h, r->ns);
-		hash_u64(&h, r->table);
-		hash_u64(&h, r->dst.addr);
-		hash_u64(&h, r->dst.len);
-		hash_u64(&h, r->type);
-		hash_str(&h, r->dev);
-		hash_u64(&h, r->gateway);
-	}
-	hash_u64(&h, p->nrules);
-	for (i = 0; i < p->nrules; i++) {
-		const struct plan_rule *r = &p->rules[i];
-
-		hash_u64(&h, r->ns);
-		hash_u64(&h, r->pref);
-		hash_str(&h, r->iif);
-		hash_u64(&h, r->dst.addr);
-		hash_u64(&h, r->dst.len);
-		hash_u64(&h, r->action);
-		hash_u64(&h, r->table);
-	}
-	hash_u64(&h, p->nnfts);
-	for (i = 0; i < p->nnfts; i++) {
-		hash_u64(&h, p->nfts[i].ns);
-		hash_str(&h, p->nfts[i].ruleset);
-	}
-	hash_u64(&h, p->nfiles);
-	for (i = 0; i < p->nfiles; i++) {
-		hash_u64(&h, p->files[i].ns);
-		hash_str(&h, p->files[i].name);
-		hash_str(&h, p->files[i].content);
-	}
-	snprintf(out, 17, "%016llx", (unsigned long long)h);
-}

@@ -61,9 +61,11 @@ struct conf_file *conf_parse_buffer(const char *path, const char *buf,
 
 #define CONF_MAX_FILE (16u << 20)	/* larger lab files are refused */
 
-/* Reads path and parses it; an unreadable file is queued as an error with
- * code Vpcemu.File and NULL is returned. */
-struct conf_file *conf_parse_file(const char *path, struct diags *d);
+/* Reads path and parses it, registered in d as as (NULL: path), the name
+ * diagnostics give it; an unreadable file is queued as an error with code
+ * Vpcemu.File and NULL is returned. */
+struct conf_file *conf_parse_file(const char *path, const char *as,
+				  struct diags *d);
 
 void conf_free(struct conf_file *f);
 

@@ -13,6 +13,8 @@
  * namespace and path; nftables ruleset by namespace; file by namespace and
  * name. Objects of a namespace that goes are not removed one by one: they
  * go with it. Objects of a namespace that is created are all added.
+ * Namespaces that both plans hold with the same hash (plan.h) are passed
+ * over whole: a change costs what it touches, not what the lab holds.
  *
  * Order of the list (the enum's order):
  *  1. removals that free names: veths, then namespaces (a veth or a

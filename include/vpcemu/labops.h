@@ -18,12 +18,13 @@
 struct lab;
 struct plan;
 
-/* Parses, models and checks file; name overrides the lab name; the model
- * keeps the text it came from (lab->text). *ret_lab is set whenever a
- * model was built (caller lab_free's it). Returns 0 when d
+/* Parses, models and checks file, which diagnostics call as (NULL: file;
+ * the CLI sends the path as the user wrote it); name overrides the lab
+ * name; the model keeps the text it came from (lab->text). *ret_lab is
+ * set whenever a model was built (caller lab_free's it). Returns 0 when d
  * holds no error, -EINVAL when it does, -ENOMEM. */
-int labops_load(const char *file, const char *name, struct diags *d,
-		struct lab **ret_lab);
+int labops_load(const char *file, const char *as, const char *name,
+		struct diags *d, struct lab **ret_lab);
 
 enum labops_up_result {
 	LABOPS_CREATED,		/* the lab was not there */
@@ -32,13 +33,14 @@ enum labops_up_result {
 };
 
 /* What a running lab's kernel holds, as vpcemud remembers it between
- * commands: the plan last carried out and its digest. up and apply fill
+ * commands: the plan last carried out (with its digest). up and apply fill
  * it; apply diffs against it instead of rebuilding the old plan from the
- * kept text, when its digest is the one the state file records. Start
- * with { 0 }. */
+ * kept text, when its digest is the one the state file records. While the
+ * state file is still the one saved with it (stamp), status "up", apply
+ * does not even read it. Start with { 0 }. */
 struct labops_applied {
 	struct plan *plan;
-	char digest[17];
+	struct state_stamp stamp;	/* zero: read the state file */
 };
 
 void labops_applied_free(struct labops_applied *a);

@@ -37,7 +37,7 @@
 
 #define PLAN_TABLE_BASE 1000u	/* kernel table of a VPC's first route table */
 #define PLAN_PREF_LOCAL 100u	/* "to VPC-BLOCK lookup main" */
-#define PLAN_PREF_ENI 1000u	/* "iif ENI lookup T": 1000 + ENI index */
+#define PLAN_PREF_ENI 1000u	/* "iif ENI lookup T": + place in its VPC */
 #define PLAN_PREF_LAST 32000u	/* blackhole: nothing falls through to main */
 #define PLAN_ADDR_DNS 0xa9fea9fdu	/* 169.254.169.253, on every router */
 #define PLAN_ADDR_IMDS 0xa9fea9feu	/* 169.254.169.254, on every router */
@@ -50,6 +50,10 @@ enum plan_ns_kind {
 struct plan_ns {
 	char *name;		/* "LAB-VPC-A"; the /run/netns entry */
 	enum plan_ns_kind kind;
+	/* Of the kind and every object in the namespace (a veth counts in
+	 * both of its), naming other namespaces, never indexing them: equal
+	 * hashes in two plans, nothing to change there (diff.c). */
+	uint64_t hash;
 };
 
 /* A veth pair; end a is created from namespace a, with b placed in its
@@ -136,6 +140,10 @@ struct plan {
 	size_t nnfts;
 	struct plan_file *files;
 	size_t nfiles;
+	/* Of everything the plan would put in the kernel (every object,
+	 * rulesets and files included): 16 hex digits. Equal digests:
+	 * nothing to change. */
+	char digest[17];
 };
 
 /* Builds the plan of a checked model (check_lab reported no error). Returns
@@ -149,10 +157,5 @@ void plan_free(struct plan *p);
 /* Writes a stable text dump of the plan, one object per line; golden tests
  * compare it. */
 void plan_dump(const struct plan *p, FILE *out);
-
-/* A digest of everything the plan would put in the kernel (every object,
- * rulesets and files included): 16 hex digits + NUL. Equal digests:
- * nothing to change. */
-void plan_digest(const struct plan *p, char out[17]);
 
 #endif

@@ -10,13 +10,19 @@
  * name given to up, not the file's, is the lab's identity): apply rebuilds
  * the old plan from it to compute what changed. While an apply runs,
  * LAB.conf.next holds the text it brings the lab to: after a crash (status
- * "applying") it says what the kernel may hold beyond the old plan.
+ * "applying") it says what the kernel may hold beyond the old plan. Its
+ * presence alone marks an apply in flight: an apply that adds no namespace
+ * writes only it before touching the kernel, and state_load reports such a
+ * lab as "applying".
  */
 #ifndef VPCEMU_STATE_H
 #define VPCEMU_STATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 struct state_instance {
 	char *name, *id, *netns, *vpc, *subnet;
@@ -38,8 +44,25 @@ struct lab_state {
 /* Directory of the state files (no trailing slash). */
 const char *state_dir(void);
 int state_save(const struct lab_state *s);
-/* Returns 0, -ENOENT when the lab has no state, or -errno / -EINVAL. */
+/* Returns 0, -ENOENT when the lab has no state, or -errno / -EINVAL.
+ * Status "up" with a next text kept reads as "applying". */
 int state_load(const char *lab, struct lab_state **ret);
+
+/* Which state file is on disk (each save is a new file): equal stamps,
+ * the same content, so that vpcemud can trust what it saved last instead
+ * of reading it again. */
+struct state_stamp {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
+/* The stamp of lab's state file and whether a next text is kept. Returns
+ * 0, -ENOENT when the lab has no state, or -errno. */
+int state_stamp(const char *lab, struct state_stamp *ret, bool *ret_next);
+bool state_stamp_equal(const struct state_stamp *a,
+		       const struct state_stamp *b);
 /* Removes the state file and the text. */
 /* Path of the lab's AWS-side record kept by `vpcemu ec2` (peering
  * lifecycle times and statuses the lab format cannot hold); malloc'd. */
@@ -51,7 +74,7 @@ char *state_userdata_path(const char *lab, const char *instance,
 /* Removes every state file of the lab (state, kept texts, ec2 record, user
  * data logs). */
 int state_remove(const char *lab);
-/* Writes the lab file text atomically (temp file, fsync, rename), 0600.
+/* Writes the lab file text atomically (temp file, rename), 0600.
  * Returns 0 or -errno. */
 int state_save_text(const char *lab, const char *text, size_t len);
 /* Reads it: *ret_text (NUL-terminated, caller frees) and *ret_len.

@@ -634,6 +634,16 @@ Test(daemon, lab_file_errors)
 	cr_expect(strstr(text_of(rep, "stderr"), "nothing was created"), "%s",
 		  text_of(rep, "stderr"));
 	cr_expect(strstr(text_of(rep, "stderr"), "error"));
+	/* Without "as", diagnostics name the file the daemon read. */
+	cr_expect(!strncmp(text_of(rep, "stderr"), file, strlen(file)), "%s",
+		  text_of(rep, "stderr"));
+	json_decref(rep);
+	/* With it, the path as the user typed it (the CLI sends it). */
+	rep = call("up", json_pack("{s:s, s:s, s:s}", "file", file, "as",
+				   "typed/invalid.conf", "name", lab_name));
+	cr_expect_eq(exit_of(rep), 1);
+	cr_expect(!strncmp(text_of(rep, "stderr"), "typed/invalid.conf:", 19),
+		  "%s", text_of(rep, "stderr"));
 	json_decref(rep);
 	cr_expect_eq(count_netns(), 0);
 }

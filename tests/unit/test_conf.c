@@ -451,7 +451,7 @@ Test(conf, printed_with_source)
 
 Test(conf, parse_file)
 {
-	f = conf_parse_file("unit/data/hands-on.conf", &d);
+	f = conf_parse_file("unit/data/hands-on.conf", NULL, &d);
 	cr_assert_not_null(f, "run the unit tests from tests/");
 	cr_assert_eq(d.n, 0);
 	cr_assert_str_eq(f->path, "unit/data/hands-on.conf");
@@ -469,22 +469,25 @@ Test(conf, file_errors)
 	char tmpl[] = "/tmp/vpcemu-test-conf-XXXXXX";
 	int fd;
 
-	cr_assert_null(conf_parse_file("unit/data/does-not-exist.conf", &d));
+	cr_assert_null(conf_parse_file("unit/data/does-not-exist.conf", NULL,
+				       &d));
 	g = diag_find(&d, "Vpcemu.File");
 	cr_assert_not_null(g);
 	cr_assert_str_eq(g->at.file, "unit/data/does-not-exist.conf");
 	cr_assert_eq(g->at.line, 0);
 	cr_assert_not_null(strstr(g->message, strerror(ENOENT)));
 
-	cr_assert_null(conf_parse_file("unit", &d));
+	/* Named as the caller says (the path as the user typed it). */
+	cr_assert_null(conf_parse_file("unit", "typed.conf", &d));
 	cr_assert_not_null(strstr(d.v[1].message, strerror(EISDIR)));
+	cr_assert_str_eq(d.v[1].at.file, "typed.conf");
 
 	/* A sparse file just over the limit. */
 	fd = mkstemp(tmpl);
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(ftruncate(fd, (16 << 20) + 1), 0);
 	close(fd);
-	cr_assert_null(conf_parse_file(tmpl, &d));
+	cr_assert_null(conf_parse_file(tmpl, NULL, &d));
 	unlink(tmpl);
 	cr_assert_str_eq(d.v[2].code, "Vpcemu.File");
 	cr_assert_not_null(strstr(d.v[2].message, "file too large"));

@@ -200,6 +200,83 @@ Test(diff, sg_rule_added)
 	free(t);
 }
 
+static size_t ns_index(const struct plan *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nns; i++)
+		if (!strcmp(p->ns[i].name, name))
+			return i;
+	cr_assert_fail("no namespace %s in the plan", name);
+	return 0;
+}
+
+/* A namespace's hash (plan.h) says whether anything in it changed, and
+ * never depends on the namespaces around it: a VPC added before the
+ * others shifts every index, yet every namespace kept keeps its hash; the
+ * digest changes. */
+Test(diff, namespace_hash_follows_its_content_only)
+{
+	char *more = edit(base, "vpc A {", "vpc C { cidr 10.3.0.0/16 }\n"
+			  "subnet C1 { vpc C; cidr 10.3.1.0/24 }\n"
+			  "instance c1 { subnet C1 }\nvpc A {");
+	char *rule = edit(base, "\"b\"; ingress icmp from 10.0.0.0/8 }",
+			  "\"b\"; ingress icmp from 10.0.0.0/8; "
+			  "ingress tcp 22 from 10.2.0.0/16 }");
+	struct lab *l1, *l2, *l3;
+	struct plan *p1 = plan_of(base, &l1), *p2 = plan_of(more, &l2);
+	struct plan *p3 = plan_of(rule, &l3);
+	size_t i;
+
+	cr_expect_neq(ns_index(p2, "d-A"), ns_index(p1, "d-A"),
+		      "the new VPC should come first and shift the others");
+	for (i = 0; i < p1->nns; i++) {
+		cr_expect_eq(p1->ns[i].hash,
+			     p2->ns[ns_index(p2, p1->ns[i].name)].hash,
+			     "%s changed with an unrelated VPC",
+			     p1->ns[i].name);
+		cr_expect_eq(p1->ns[i].hash == p3->ns[i].hash,
+			     strcmp(p1->ns[i].name, "d-B") != 0,
+			     "%s: a rule of B's group changes B's router only",
+			     p1->ns[i].name);
+	}
+	cr_expect_str_neq(p1->digest, p2->digest);
+	cr_expect_str_neq(p1->digest, p3->digest);
+	plan_free(p1);
+	plan_free(p2);
+	plan_free(p3);
+	lab_free(l1);
+	lab_free(l2);
+	lab_free(l3);
+	free(more);
+	free(rule);
+}
+
+/* The diff passes over namespaces whose hash is equal on both sides: the
+ * change of sg_rule_added ("nft d-A") goes unseen once d-A's hash is
+ * forced equal (which is why the hash must cover everything in a
+ * namespace). */
+Test(diff, same_hash_namespace_passed_over)
+{
+	char *t = edit(base, "\"a\"; ingress icmp from 10.0.0.0/8 }",
+		       "\"a\"; ingress icmp from 10.0.0.0/8; "
+		       "ingress tcp 22 from 10.1.0.0/16 }");
+	struct lab *l1, *l2;
+	struct plan *p1 = plan_of(base, &l1), *p2 = plan_of(t, &l2);
+	struct diff *d;
+
+	p2->ns[ns_index(p2, "d-A")].hash = p1->ns[ns_index(p1, "d-A")].hash;
+	d = diff_compute(p1, p2);
+	cr_assert_not_null(d);
+	cr_expect_eq(d->nops, 0);
+	diff_free(d);
+	plan_free(p1);
+	plan_free(p2);
+	lab_free(l1);
+	lab_free(l2);
+	free(t);
+}
+
 /* A new instance: its namespace and everything in it, its veth with the
  * router end's sysctl, the router's /32 route, ENI rule and ruleset; no
  * other namespace. */
@@ -223,7 +300,7 @@ Test(diff, instance_added)
 		    "addr-add d-a3 eth0 10.1.1.11/24\n"
 		    "route-add d-A table 254 10.1.1.11/32 dev eni-062613fe\n"
 		    "route-add d-a3 table 254 0.0.0.0/0 via 10.1.1.1 dev eth0\n"
-		    "rule-add d-A pref 1003 iif eni-062613fe lookup 1000\n"
+		    "rule-add d-A pref 1002 iif eni-062613fe lookup 1000\n"
 		    "nft d-A\n"
 		    "file-write d-a3 hosts\n"
 		    "file-write d-a3 resolv.conf\n",
@@ -231,33 +308,38 @@ Test(diff, instance_added)
 	free(u);
 }
 
-/* An instance written before others moves their ENI rules' prefs (1000 +
- * ENI index): each new rule is added before its old one goes, so no ENI's
- * traffic meets the final blackhole rule meanwhile. */
+/* An instance written before others of its VPC moves their ENI rules'
+ * prefs (1000 + place in the VPC): each new rule is added before its old
+ * one goes, so no ENI's traffic meets the final blackhole rule meanwhile. */
 Test(diff, instance_inserted_moves_rules_make_before_break)
 {
-	char *t = edit(base, "instance b1 ",
+	char *t = edit(base, "instance a2 ",
 		       "instance a3 { subnet A1; private-ip 10.1.1.11; "
-		       "security-groups GA }\ninstance b1 ");
+		       "security-groups GA }\ninstance a2 ");
 	struct lab *lo, *ln;
 	struct plan *po = plan_of(base, &lo), *pn = plan_of(t, &ln);
 	struct diff *d = diff_compute(po, pn);
-	size_t i, add = SIZE_MAX, del = SIZE_MAX;
+	size_t i, add = SIZE_MAX, del = SIZE_MAX, other_vpc = 0;
 
 	cr_assert_not_null(d);
 	for (i = 0; i < d->nops; i++) {
 		const struct diff_op *op = &d->ops[i];
 
-		if (op->kind == DIFF_RULE_ADD && op->rule.pref == 1003 &&
-		    !strcmp(op->rule.iif, "eni-1108fd03"))
+		if (op->kind == DIFF_RULE_ADD && op->rule.pref == 1002 &&
+		    !strcmp(op->rule.iif, "eni-7749e56c"))
 			add = i;
-		if (op->kind == DIFF_RULE_DEL && op->rule.pref == 1002 &&
-		    !strcmp(op->rule.iif, "eni-1108fd03"))
+		if (op->kind == DIFF_RULE_DEL && op->rule.pref == 1001 &&
+		    !strcmp(op->rule.iif, "eni-7749e56c"))
 			del = i;
+		if ((op->kind == DIFF_RULE_ADD || op->kind == DIFF_RULE_DEL) &&
+		    !strcmp(op->rule.iif, "eni-1108fd03"))
+			other_vpc++;
 	}
-	cr_expect_neq(add, SIZE_MAX, "b1's rule at its new pref not added");
-	cr_expect_neq(del, SIZE_MAX, "b1's rule at its old pref not deleted");
-	cr_expect_lt(add, del, "b1's old rule goes before the new one is in");
+	cr_expect_neq(add, SIZE_MAX, "a2's rule at its new pref not added");
+	cr_expect_neq(del, SIZE_MAX, "a2's rule at its old pref not deleted");
+	cr_expect_lt(add, del, "a2's old rule goes before the new one is in");
+	/* Prefs count within a VPC: B's ENI keeps its rule. */
+	cr_expect_eq(other_vpc, 0, "b1's rule moved");
 	cr_expect_eq(d->count[DIFF_NS_ADD], 1);
 	cr_expect_eq(d->count[DIFF_NS_DEL], 0);
 	diff_free(d);

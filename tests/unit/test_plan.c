@@ -90,3 +90,52 @@ Test(plan, names_fit_the_kernel)
 	plan_free(p);
 	lab_free(lab);
 }
+
+/* The file of namespace ns called name in plan p. */
+static const char *file_of(const struct plan *p, const char *ns,
+			   const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nfiles; i++)
+		if (!strcmp(p->ns[p->files[i].ns].name, ns) &&
+		    !strcmp(p->files[i].name, name))
+			return p->files[i].content;
+	cr_assert_fail("no %s in %s", name, ns);
+	return NULL;
+}
+
+/* /etc/netns files of an instance: Amazon DNS at base+2 with the region's
+ * search domain (ec2.internal in us-east-1 only, R-12.4), and the
+ * instance's own IP name. */
+Test(plan, instance_resolv_conf_and_hosts)
+{
+	static const char text[] =
+		"lab f\nregion %s\n"
+		"vpc V { cidr 10.4.0.0/16 }\n"
+		"subnet S { vpc V; cidr 10.4.3.0/24 }\n"
+		"instance web { subnet S; private-ip 10.4.3.21 }\n";
+	const char *regions[] = { "us-east-1", "eu-west-1" };
+	const char *search[] = { "ec2.internal", "eu-west-1.compute.internal" };
+	char buf[256], want[128];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		struct lab *lab;
+		struct plan *p;
+
+		snprintf(buf, sizeof(buf), text, regions[i]);
+		lab = test_lab_text(NULL, "f.conf", buf, NULL,
+				    TEST_LAB_CHECK | TEST_LAB_CLEAN);
+		p = plan_build(lab);
+		cr_assert_not_null(p);
+		snprintf(want, sizeof(want), "nameserver 10.4.0.2\nsearch %s\n",
+			 search[i]);
+		cr_expect_str_eq(file_of(p, "f-web", "resolv.conf"), want);
+		cr_expect_str_eq(file_of(p, "f-web", "hosts"),
+				 "127.0.0.1\tlocalhost\n"
+				 "10.4.3.21\tip-10-4-3-21 web\n");
+		plan_free(p);
+		lab_free(lab);
+	}
+}

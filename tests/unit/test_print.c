@@ -26,7 +26,7 @@ static struct lab *load(const char *path, const char *text, bool check,
 	struct lab *lab = NULL;
 
 	f = text ? conf_parse_buffer(path, text, strlen(text), &d) :
-		   conf_parse_file(path, &d);
+		   conf_parse_file(path, NULL, &d);
 	if (f && !d.nerrors)
 		lab = model_build(f, NULL, &d);
 	if (lab && !d.nerrors && check)

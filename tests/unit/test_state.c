@@ -1,0 +1,99 @@
+/* test_state.c - the state file: written by hand as JSON, read back by
+ * jansson; the next text marking an apply in flight; stamps. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vpcemu/state.h"
+
+static char dir[] = "/tmp/vpcemu-test-state-XXXXXX";
+
+static void setup(void)
+{
+	cr_assert_not_null(mkdtemp(dir));
+	setenv("VPCEMU_STATE_DIR", dir, 1);
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	unsetenv("VPCEMU_STATE_DIR");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_expect_eq(system(cmd), 0);
+}
+
+TestSuite(state, .init = setup, .fini = teardown);
+
+static char *ns[] = { "s-V", "s-web" };
+static struct state_instance inst[] = {
+	{ "web", "i-0123456789abcdef0", "s-web", "V", "S", 0x0a040315 },
+};
+
+static struct lab_state sample(const char *file, const char *status)
+{
+	return (struct lab_state){ .lab = "s", .file = (char *)file,
+				   .status = (char *)status,
+				   .digest = "0123456789abcdef", .netns = ns,
+				   .nnetns = 2, .instances = inst,
+				   .ninstances = 1 };
+}
+
+/* Every byte a path may hold that JSON must escape comes back as it was. */
+Test(state, round_trip_escapes_the_path)
+{
+	const char *file = "/tmp/a \"b\"\\c\nd\te\x01f-\xc3\xa9.conf";
+	struct lab_state s = sample(file, "up"), *got;
+
+	cr_assert_eq(state_save(&s), 0);
+	cr_assert_eq(state_load("s", &got), 0);
+	cr_expect_str_eq(got->file, file);
+	cr_expect_str_eq(got->status, "up");
+	cr_expect_str_eq(got->digest, "0123456789abcdef");
+	cr_assert_eq(got->nnetns, 2);
+	cr_expect_str_eq(got->netns[1], "s-web");
+	cr_assert_eq(got->ninstances, 1);
+	cr_expect_str_eq(got->instances[0].id, "i-0123456789abcdef0");
+	cr_expect_str_eq(got->instances[0].subnet, "S");
+	cr_expect_eq(got->instances[0].ip, 0x0a040315);
+	state_free(got);
+}
+
+/* A kept next text is an apply in flight: "up" reads as "applying". */
+Test(state, next_text_reads_as_applying)
+{
+	struct lab_state s = sample("/x.conf", "up"), *got;
+
+	cr_assert_eq(state_save(&s), 0);
+	cr_assert_eq(state_save_next_text("s", "lab s\n", 6), 0);
+	cr_assert_eq(state_load("s", &got), 0);
+	cr_expect_str_eq(got->status, "applying");
+	state_free(got);
+	cr_assert_eq(state_commit_next_text("s"), 0);
+	cr_assert_eq(state_load("s", &got), 0);
+	cr_expect_str_eq(got->status, "up");
+	state_free(got);
+}
+
+/* Each save is a new file: the stamp tells it; a next text is reported. */
+Test(state, stamp_changes_with_each_save)
+{
+	struct lab_state s = sample("/x.conf", "up");
+	struct state_stamp a, b, c;
+	bool next;
+
+	cr_assert_eq(state_stamp("s", &a, &next), -ENOENT);
+	cr_assert_eq(state_save(&s), 0);
+	cr_assert_eq(state_stamp("s", &a, &next), 0);
+	cr_expect_not(next);
+	cr_assert_eq(state_stamp("s", &b, &next), 0);
+	cr_expect(state_stamp_equal(&a, &b));
+	cr_assert_eq(state_save(&s), 0);
+	cr_assert_eq(state_save_next_text("s", "lab s\n", 6), 0);
+	cr_assert_eq(state_stamp("s", &c, &next), 0);
+	cr_expect_not(state_stamp_equal(&a, &c));
+	cr_expect(next);
+}
