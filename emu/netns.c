@@ -34,6 +34,7 @@
 #include <linux/net_namespace.h>
 #include <linux/nsfs.h>
 #include <linux/rtnetlink.h>
+#include <linux/veth.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 #include <nftables/libnftables.h>
@@ -636,25 +637,34 @@ int netns_delete(const char *name)
  * each doomed namespace a peer id (RTM_NEWNSID with NETNSA_FD; an nsid
  * holds no reference). cleanup_net() removes the ids of the namespaces it
  * destroys and sends RTM_DELNSID to W; it does so at the start of the
- * batch, before devices are unregistered. netns_wq is an ordered
- * workqueue, so once every id is gone a final barrier namespace, dropped
- * after that, is destroyed in a later batch: its RTM_DELNSID means the
- * earlier batch, devices included, has finished. The host namespace is
- * never touched. Notifications are hints; a dump of W's ids (RTM_GETNSID)
- * is the truth, re-read when the event socket overflowed.
+ * batch, before devices are unregistered. For the devices, W holds one
+ * end of a sentinel veth whose other end lives in the namespace unmounted
+ * last: netns_wq is an ordered workqueue, so when that end goes (RTM_DELLINK
+ * in W) every earlier batch has finished and the last one has unregistered
+ * its devices, all at once (default_device_exit_batch). That is what the
+ * bench's floor waits for too; the end of the batch (RCU barriers, tens of
+ * ms) is not waited for. Without a sentinel (it could not be made), a
+ * barrier namespace dropped once every id is gone stands in: its
+ * RTM_DELNSID means the earlier batch has finished. The host namespace is
+ * never touched. Notifications are hints; dumps of W's ids (RTM_GETNSID)
+ * and links are the truth, re-read when the event socket overflowed.
  */
 struct watch {
-	struct mnl_socket *ev;	/* RTNLGRP_NSID listener in W */
+	struct mnl_socket *ev;	/* RTNLGRP_NSID and _LINK listener in W */
 	struct mnl_socket *rq;	/* requests and dumps in W */
 	unsigned int seq;
-	bool *pending;		/* by nsid */
-	size_t npending;	/* ids still alive */
+	bool *pending;		/* by nsid; the last slot: sentinel or barrier */
+	size_t npending;	/* ids (and sentinel) still alive */
 	size_t nids;
+	bool sentinel;		/* made: the last slot stands for it */
 };
+
+#define SENTINEL "reap"		/* W's end; W holds nothing else but lo */
+#define LO_IFINDEX 1		/* lo is always the first device of a netns */
 
 static int watch_open(struct watch *w, size_t nids)
 {
-	int home = -1, r = 0, grp = RTNLGRP_NSID;
+	int home = -1, r = 0, grp = RTNLGRP_NSID, lgrp = RTNLGRP_LINK;
 	int buf = 1 << 20;
 
 	w->pending = calloc(nids ? nids : 1, sizeof(*w->pending));
@@ -674,7 +684,9 @@ static int watch_open(struct watch *w, size_t nids)
 	if (!w->ev || !w->rq || mnl_socket_bind(w->ev, 0, 0) < 0 ||
 	    mnl_socket_bind(w->rq, 0, 0) < 0 ||
 	    mnl_socket_setsockopt(w->ev, NETLINK_ADD_MEMBERSHIP, &grp,
-				  sizeof(grp)) < 0)
+				  sizeof(grp)) < 0 ||
+	    mnl_socket_setsockopt(w->ev, NETLINK_ADD_MEMBERSHIP, &lgrp,
+				  sizeof(lgrp)) < 0)
 		r = -errno;
 	/* Overflow is survivable (we re-dump), but rare is better: one
 	 * notification per namespace arrives in a burst. */
@@ -728,17 +740,25 @@ static int watch_talk(struct watch *w, struct nlmsghdr *nlh, mnl_cb_t cb,
 	}
 }
 
+/* A request of type in buf, with flags and a family header of hdrlen
+ * bytes, zeroed: family AF_UNSPEC. */
+static struct nlmsghdr *watch_req(char *buf, uint16_t type, uint16_t flags,
+				  size_t hdrlen)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	mnl_nlmsg_put_extra_header(nlh, hdrlen);
+	return nlh;
+}
+
 static int watch_assign(struct watch *w, int fd, int32_t nsid)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
-	struct rtgenmsg *g;
 
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWNSID;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->rtgen_family = AF_UNSPEC;
+	nlh = watch_req(buf, RTM_NEWNSID, NLM_F_ACK, sizeof(struct rtgenmsg));
 	mnl_attr_put_u32(nlh, NETNSA_FD, fd);
 	mnl_attr_put_u32(nlh, NETNSA_NSID, nsid);
 	return watch_talk(w, nlh, NULL, NULL);
@@ -765,25 +785,45 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Re-reads which ids W still knows. */
+static int link_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	bool *present = data;
+
+	if (nlh->nlmsg_type == RTM_NEWLINK && ifi->ifi_index != LO_IFINDEX)
+		*present = true;
+	return MNL_CB_OK;
+}
+
+/* Whether the sentinel still exists in W (anything but lo). */
+static int sentinel_present(struct watch *w, bool *present)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	*present = false;
+	return watch_talk(w, watch_req(buf, RTM_GETLINK, NLM_F_DUMP,
+				       sizeof(struct ifinfomsg)),
+			  link_dump_cb, present);
+}
+
+/* Re-reads which ids W still knows, and whether the sentinel is there. */
 static int watch_resync(struct watch *w)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-	struct rtgenmsg *g;
-	bool *alive;
+	bool *alive, present;
 	size_t i;
 	int r;
 
 	alive = calloc(w->nids, sizeof(*alive));
 	if (!alive)
 		return -ENOMEM;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETNSID;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->rtgen_family = AF_UNSPEC;
-	r = watch_talk(w, nlh, dump_cb, alive);
+	r = watch_talk(w, watch_req(buf, RTM_GETNSID, NLM_F_DUMP,
+				    sizeof(struct rtgenmsg)),
+		       dump_cb, alive);
+	if (r == 0 && w->sentinel && w->pending[w->nids - 1]) {
+		r = sentinel_present(w, &present);
+		alive[w->nids - 1] = present;
+	}
 	if (r == 0) {
 		for (i = 0; i < w->nids; i++) {
 			if (w->pending[i] && !alive[i]) {
@@ -844,12 +884,51 @@ static int watch_wait(struct watch *w, int64_t deadline)
 		     nlh = mnl_nlmsg_next(nlh, &len)) {
 			int32_t id = nsid_of(nlh);
 
-			if (nlh->nlmsg_type != RTM_DELNSID || id < 0 ||
-			    (size_t)id >= w->nids || !w->pending[id])
+			/* W's only link besides lo is the sentinel. */
+			if (nlh->nlmsg_type == RTM_DELLINK && w->sentinel &&
+			    ((const struct ifinfomsg *)
+				     mnl_nlmsg_get_payload(nlh))->ifi_index !=
+				    LO_IFINDEX)
+				id = (int32_t)w->nids - 1;
+			else if (nlh->nlmsg_type != RTM_DELNSID)
+				continue;
+			if (id < 0 || (size_t)id >= w->nids || !w->pending[id])
 				continue;
 			w->pending[id] = false;
 			w->npending--;
 		}
+	}
+	return r;
+}
+
+/* A veth with its end SENTINEL in W and the other in namespace fd,
+ * created in place (no move). Returns 0 or -errno. */
+static int watch_sentinel(struct watch *w, int fd)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlattr *linkinfo, *data, *peer;
+	struct nlmsghdr *nlh;
+	int r;
+
+	nlh = watch_req(buf, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+			sizeof(struct ifinfomsg));
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, SENTINEL);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	/* The peer's own ifinfomsg, zeroed: AF_UNSPEC. */
+	mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg));
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, "vpcemu-" SENTINEL);
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)fd);
+	mnl_attr_nest_end(nlh, peer);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	r = watch_talk(w, nlh, NULL, NULL);
+	if (r == 0) {
+		w->sentinel = true;
+		w->pending[w->nids - 1] = true;
+		w->npending++;
 	}
 	return r;
 }
@@ -895,8 +974,8 @@ int netns_reap_begin(char *const *names, size_t n, struct netns_reap **ret)
 {
 	struct netns_reap *rp;
 	char path[PATH_MAX];
+	int fd, last = -1, r, r2;
 	size_t i;
-	int fd, r, r2;
 
 	*ret = NULL;
 	nsh_close_deferred();	/* they may pin some */
@@ -905,7 +984,7 @@ int netns_reap_begin(char *const *names, size_t n, struct netns_reap **ret)
 		return -ENOMEM;
 	rp->names = names;
 	rp->n = n;
-	/* ids 0..n-1 for the names, n for the barrier */
+	/* ids 0..n-1 for the names, n for the sentinel or the barrier */
 	r = watch_open(&rp->w, n + 1);
 	if (r < 0)
 		goto out;
@@ -914,26 +993,42 @@ int netns_reap_begin(char *const *names, size_t n, struct netns_reap **ret)
 		if (r < 0)
 			goto out;
 		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && fd_is_netns(fd)) {
-			r2 = watch_assign(&rp->w, fd, (int32_t)i);
-			/* EEXIST: the same namespace under another name,
-			 * already watched. */
-			if (r2 == 0) {
-				rp->w.pending[i] = true;
-				rp->w.npending++;
-			} else if (r2 != -EEXIST) {
-				r = r2;
-			}
-		}
-		if (fd >= 0)
+		if (fd >= 0 && !fd_is_netns(fd)) {
 			close(fd);
+			fd = -1;
+		}
+		if (fd < 0)
+			continue;
+		r2 = watch_assign(&rp->w, fd, (int32_t)i);
+		/* EEXIST: the same namespace under another name, already
+		 * watched. */
+		if (r2 == 0) {
+			rp->w.pending[i] = true;
+			rp->w.npending++;
+		} else if (r2 != -EEXIST) {
+			r = r2;
+		}
+		/* The one unmounted last gets the sentinel. */
+		if (last >= 0)
+			close(last);
+		last = fd;
 		if (r < 0)
 			goto out;
+	}
+	/* Without it, the barrier stands in (netns_reap_wait). */
+	if (last >= 0)
+		watch_sentinel(&rp->w, last);
+	/* Then unmount in a tight loop, as the floor does: cleanup_net
+	 * takes every namespace queued when it starts a batch, and each
+	 * batch costs RCU grace periods of its own. */
+	for (i = 0; i < n; i++) {
 		r = netns_delete(names[i]);
 		if (r < 0)
 			goto out;
 	}
 out:
+	if (last >= 0)
+		close(last);
 	/* Even on error the caller may wait for what was removed. */
 	*ret = rp;
 	return r;
@@ -959,7 +1054,7 @@ int netns_reap_wait(struct netns_reap *rp, int timeout_ms,
 			}
 		}
 	}
-	if (r < 0)
+	if (r < 0 || rp->w.sentinel)
 		return r;
 	r = watch_barrier(&rp->w, (int32_t)rp->n);
 	if (r < 0)

@@ -19,6 +19,7 @@
 #include <criterion/criterion.h>
 
 #include "vpcemu/lab.h"
+#include "vpcemu/link.h"
 #include "vpcemu/netns.h"
 #include "vpcemu/plan.h"
 #include "vpcemu/util.h"
@@ -335,6 +336,7 @@ Test(kernel, apply_ping_idempotent_teardown, .init = setup, .fini = cleanup,
 		{ E1, "cat /etc/netns/%s/resolv.conf", "nameserver 10.1.0.2" },
 	};
 	struct lab_error err = { { 0 } };
+	struct nsh *obs;
 	struct plan p;
 	char *before, *after, *out;
 	struct stat st;
@@ -378,9 +380,17 @@ Test(kernel, apply_ping_idempotent_teardown, .init = setup, .fini = cleanup,
 
 	/* The lab without the observer: when lab_teardown returns, the
 	 * kernel must have destroyed vpcA's devices, so the observer's end
-	 * of obs-1 is gone already, without any waiting here. */
+	 * of obs-1 is gone already, without any waiting here: asked over
+	 * netlink at once (starting `ip` would give the kernel time). */
+	cr_assert_eq(netns_open(names[OBS], &obs), 0);
+	cr_assert_gt(link_ifindex(obs, "obs0"), 0, "obs0 missing before");
+	nsh_close(obs);		/* a handle remembers ifindexes */
 	r = lab_teardown(lab_names, E2 + 1, &err);
 	cr_assert_eq(r, 0, "lab_teardown: %d %s", r, err.what);
+	cr_assert_eq(netns_open(names[OBS], &obs), 0);
+	cr_expect_eq(link_ifindex(obs, "obs0"), -ENODEV,
+		     "obs0 survived teardown");
+	nsh_close(obs);
 	out = test_sh_output("ip -n %s -o link show", names[OBS]);
 	cr_expect_null(strstr(out, "obs0"), "obs0 survived teardown:\n%s", out);
 	free(out);
@@ -450,4 +460,48 @@ Test(kernel, errors_name_the_object, .init = setup, .fini = cleanup,
 	r = lab_teardown(lab_names, NNS, &err);
 	cr_expect_eq(r, 0, "lab_teardown: %d %s", r, err.what);
 	cr_expect(!netns_exists(names[R1]));
+}
+
+/* lab_teardown returns once the kernel has unregistered the devices of the
+ * namespaces it removed (netns.c: the sentinel), whatever batches the
+ * kernel made of them: an observer's veth ends whose peers live in the
+ * first and the last of 60 doomed namespaces are gone the moment it
+ * returns. 60 namespaces keep the kernel busy for tens of milliseconds, so
+ * returning before that (no wait, or at the start of the last batch) is
+ * seen. */
+Test(kernel, teardown_waits_for_the_devices, .init = setup, .fini = cleanup,
+     .timeout = 60)
+{
+	enum { N = 60 };
+	static char doomed[N][64];
+	char *list[N];
+	const size_t ends[] = { 0, N - 1 };
+	struct lab_error err = { { 0 } };
+	struct nsh *obs, *d;
+	char name[16];
+	size_t i;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root");
+	cr_assert_eq(netns_create(names[OBS], false), 0);
+	cr_assert_eq(netns_open(names[OBS], &obs), 0);
+	for (i = 0; i < N; i++) {
+		snprintf(doomed[i], sizeof(doomed[i]), "%sd%zu", prefix, i);
+		list[i] = doomed[i];
+		cr_assert_eq(netns_create(doomed[i], false), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		snprintf(name, sizeof(name), "obs%zu", i);
+		cr_assert_eq(netns_open(doomed[ends[i]], &d), 0);
+		cr_assert_eq(link_veth_add(obs, name, d, "eth0"), 0);
+		nsh_close(d);
+	}
+	nsh_close(obs);		/* a handle remembers ifindexes */
+	cr_assert_eq(lab_teardown(list, N, &err), 0, "%s", err.what);
+	cr_assert_eq(netns_open(names[OBS], &obs), 0);
+	cr_expect_eq(link_ifindex(obs, "obs0"), -ENODEV,
+		     "the first namespace's device survived teardown");
+	cr_expect_eq(link_ifindex(obs, "obs1"), -ENODEV,
+		     "the last namespace's device survived teardown");
+	nsh_close(obs);
 }
