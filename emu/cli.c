@@ -76,14 +76,6 @@ static bool need_root(const char *cmd)
 	return false;
 }
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 /* Loads FILE, prints its diagnostics; returns the lab or NULL (exit 1). */
 static struct lab *load_lab(const char *file, const char *name)
 {

@@ -289,11 +289,6 @@ static json_t *reply_close(struct reply *r)
 static void reply_complete(struct reply *r);
 static void ssm_cancel_lab(const char *name);
 
-static double now_s(void)
-{
-	return evloop_now_ms() / 1000.0;
-}
-
 static const char *arg_str(json_t *args, const char *key)
 {
 	return json_string_value(json_object_get(args, key));

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/select.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vpcemu/util.h"
@@ -303,4 +304,12 @@ int fd_move_high(int fd)
 		return fd;
 	close(fd);
 	return nfd;
+}
+
+double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }

@@ -71,4 +71,7 @@ size_t str_distance(const char *a, const char *b, size_t cap);
  * FD_SETSIZE: keep the low numbers for it. */
 int fd_move_high(int fd);
 
+/* Monotonic clock in seconds (for durations). */
+double now_s(void);
+
 #endif
