@@ -434,6 +434,15 @@ static int cmd_apply(int argc, char **argv)
 	return cmd_file_op("apply", argc, argv);
 }
 
+/* Whether name has a state file: up, half-built or being applied. */
+static bool lab_is_up(const char *name)
+{
+	struct state_stamp st;
+	bool next;
+
+	return state_stamp(name, &st, &next) == 0;
+}
+
 static int cmd_down(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -453,7 +462,9 @@ static int cmd_down(int argc, char **argv)
 	if (optind != argc - 1)
 		return usage_error("down", "expects a lab name or a lab file");
 	arg = argv[optind];
-	if (access(arg, F_OK) == 0) {
+	/* A running lab's name wins over a file that happens to be called
+	 * the same in the current directory. */
+	if (access(arg, F_OK) == 0 && !(ctl_lab_name_ok(arg) && lab_is_up(arg))) {
 		/* down FILE: the file names the lab, and its plan names the
 		 * namespaces even when the state file is gone. */
 		args = file_args("down", arg, name);
@@ -906,7 +917,8 @@ static const struct cmd cmds[] = {
 	{ "down", cmd_down, "down LAB|FILE [--name LAB]",
 	  "Remove every namespace, link, nftables ruleset, /etc/netns entry and\n"
 	  "state file of the lab. Succeeds on a half-built lab and on a lab\n"
-	  "that is not there. Needs root." },
+	  "that is not there. A running lab's name wins over a file of the\n"
+	  "same name. Needs root." },
 	{ "apply", cmd_apply, "apply FILE [--name LAB]",
 	  "Bring the running lab to FILE's new content, touching only what\n"
 	  "changed: a new route, rule, instance, subnet, peering status or\n"

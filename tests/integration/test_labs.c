@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,7 +137,47 @@ Test(labs, invalid_lab_creates_nothing)
 		 "--name", lab_name);
 	cr_expect_eq(rc, 1, "%s", out);
 	cr_expect(strstr(out, "InvalidSubnet.Range") != NULL, "%s", out);
+	/* vpcemud checks the file; its diagnostics name it as typed. */
+	cr_expect(!strncmp(out, "integration/labs/invalid.conf:", 30), "%s",
+		  out);
 	test_assert_no_leak(lab_name);
+}
+
+/* `vpcemu down NAME` where the current directory holds a file called NAME
+ * (a lab file of another lab here): the running lab wins; with no such
+ * lab up, the file is what down reads. */
+Test(labs, down_prefers_a_running_lab_over_a_file)
+{
+	static char out[8192];
+	char dir[] = "/tmp/vpcemu-it-down-XXXXXX", path[PATH_MAX];
+	char bin[PATH_MAX];
+	char *text;
+	FILE *f;
+	int rc;
+
+	name_lab("dn");
+	cr_assert_not_null(realpath(vpcemu(), bin));
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, lab_name);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "lab it%d-other\nvpc V { cidr 10.9.0.0/16 }\n",
+		(int)getpid());
+	fclose(f);
+	rc = RUN(out, (char *)vpcemu(), "up",
+		 "integration/labs/wrong-expectation.conf", "--name", lab_name);
+	cr_assert_eq(rc, 0, "%s", out);
+	text = test_sh_output("cd %s && %s down %s 2>&1", dir, bin, lab_name);
+	cr_expect(strstr(text, "is down") && strstr(text, lab_name), "%s",
+		  text);
+	free(text);
+	test_assert_no_leak(lab_name);
+	text = test_sh_output("cd %s && %s down %s 2>&1", dir, bin, lab_name);
+	cr_expect(strstr(text, "-other") != NULL, "the file was not read: %s",
+		  text);
+	free(text);
+	unlink(path);
+	rmdir(dir);
 }
 
 /* ---- AWS rules, one lab file each under tests/integration/labs/: every
