@@ -44,9 +44,9 @@ static int mkdir_p(const char *dir)
 
 /* Writes len bytes of text to tmp (mode), then renames it over path: a
  * process killed at any point leaves the old file or the new one, whole.
- * No fsync (1-2 ms per file here, and apply writes three): what these
- * files describe, namespaces, does not outlive the machine either, and
- * their home /run is a tmpfs on most systems. Returns 0 or -errno (tmp
+ * No fsync (1-2 ms per file here, on every apply): what these files
+ * describe, namespaces, does not outlive the machine either, and their
+ * home /run is a tmpfs on most systems. Returns 0 or -errno (tmp
  * removed). */
 static int replace_file(const char *tmp, const char *path, const char *text,
 			size_t len, mode_t mode)
@@ -79,9 +79,9 @@ static char *state_path(const char *lab, const char *suffix)
 	return str_printf("%s/%s.json%s", state_dir(), lab, suffix);
 }
 
-/* A JSON string. jansson is not used to write: building a 1000-instance
- * state as jansson objects costs milliseconds, and apply saves the state
- * twice. Names and IDs never need an escape; the lab file's path may. */
+/* A JSON string. jansson reads the state but does not write it: building
+ * a 1000-instance state as jansson objects took 2.7 ms, on every apply.
+ * Names and IDs never need an escape; the lab file's path may. */
 static void put_json_str(struct strbuf *b, const char *s)
 {
 	const char *run = s;
