@@ -19,10 +19,11 @@
 #include "vpcemu/ctl.h"
 #include "vpcemu/describe.h"
 #include "vpcemu/ec2.h"
-#include "vpcemu/labops.h"
+#include "vpcemu/load.h"
 #include "vpcemu/model.h"
 #include "vpcemu/nsexec.h"
 #include "vpcemu/probe.h"
+#include "vpcemu/state.h"
 #include "vpcemu/util.h"
 
 #define EXIT_USAGE 2
@@ -83,7 +84,7 @@ static struct lab *load_lab(const char *file, const char *name)
 	struct lab *lab = NULL;
 	int r;
 
-	r = labops_load(file, NULL, name, &d, &lab);
+	r = load_lab_file(file, NULL, name, &d, &lab);
 	diag_print(&d, stderr, isatty(STDERR_FILENO));
 	if (r) {
 		if (r == -ENOMEM)
@@ -701,7 +702,7 @@ static int cmd_exec(int argc, char **argv)
 		return usage_error("exec", "expects a command after --");
 	if (!need_root("exec"))
 		return 1;
-	r = labops_find_instance(lab, instance, &s, &idx);
+	r = state_find_instance(lab, instance, &s, &idx);
 	if (r == -EEXIST) {
 		fprintf(stderr, "vpcemu exec: %s is in several labs; "
 			"say which with --lab\n", instance);

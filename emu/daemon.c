@@ -50,6 +50,7 @@
 #include "vpcemu/diff.h"
 #include "vpcemu/evloop.h"
 #include "vpcemu/labops.h"
+#include "vpcemu/load.h"
 #include "vpcemu/model.h"
 #include "vpcemu/netns.h"
 #include "vpcemu/print.h"
@@ -213,7 +214,7 @@ static int load_as_peer(const struct peer *p, const char *file,
 	int nsaved, r;
 
 	if (p->cred.uid == 0)
-		return labops_load(file, as, name, d, ret);
+		return load_lab_file(file, as, name, d, ret);
 	*ret = NULL;
 	nsaved = getgroups(0, NULL);
 	if (nsaved >= 0)
@@ -236,7 +237,7 @@ static int load_as_peer(const struct peer *p, const char *file,
 			"read %s\n", (unsigned)p->cred.uid, file);
 		r = -EPERM;
 	} else {
-		r = labops_load(file, as, name, d, ret);
+		r = load_lab_file(file, as, name, d, ret);
 	}
 	setfsuid(0);
 	setfsgid(D.egid);

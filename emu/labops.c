@@ -1,5 +1,5 @@
-/* labops.c - load, up, down, find: the lab commands without a process
- * around them (see labops.h). The kernel work itself is lab.c's; this file
+/* labops.c - up, apply, down: the lab commands without a process around
+ * them (see labops.h). The kernel work itself is lab.c's; this file
  * decides what to build or remove and keeps the state file in step. */
 #include <dirent.h>
 #include <errno.h>
@@ -9,98 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vpcemu/check.h"
-#include "vpcemu/conf.h"
 #include "vpcemu/diff.h"
 #include "vpcemu/labops.h"
+#include "vpcemu/load.h"
 #include "vpcemu/model.h"
 #include "vpcemu/plan.h"
 #include "vpcemu/util.h"
-
-/* AWS's limit on user data, before base64 (RunInstances). */
-#define USER_DATA_MAX 16384
-
-/* Reads every user-data-file, relative to the lab file's directory, into
- * its instance: the model does no I/O, and the daemon needs the bytes for
- * IMDS and the first boot. Queues an error per file that cannot be read. */
-static void load_user_data(struct lab *lab, struct diags *d)
-{
-	const char *slash = strrchr(lab->file, '/');
-	size_t i, len;
-	int e;
-
-	for (i = 0; i < lab->ninstances; i++) {
-		struct instance *in = lab->instances[i];
-		char *path;
-
-		if (!in->user_data_file || in->user_data_content)
-			continue;
-		if (in->user_data_file[0] == '/' || !slash)
-			path = strdup(in->user_data_file);
-		else
-			path = str_printf("%.*s/%s", (int)(slash - lab->file),
-					  lab->file, in->user_data_file);
-		e = path ? read_file(path, USER_DATA_MAX + 1,
-				     &in->user_data_content, &len) : -ENOMEM;
-		if (!e && len > USER_DATA_MAX) {
-			free(in->user_data_content);
-			in->user_data_content = NULL;
-			e = -EFBIG;
-		}
-		if (e == -EFBIG)
-			diag_error(d, in->r.at, "InvalidParameterValue",
-				   "User data is limited to %d bytes: %s",
-				   USER_DATA_MAX, path);
-		else if (e)
-			diag_error(d, in->r.at, "InvalidParameterValue",
-				   "Cannot read user-data-file %s: %s",
-				   path ? path : in->user_data_file,
-				   strerror(-e));
-		free(path);
-	}
-}
-
-int labops_load(const char *file, const char *as, const char *name,
-		struct diags *d, struct lab **ret_lab)
-{
-	struct conf_file *conf;
-	struct lab *lab = NULL;
-	char *real;
-
-	*ret_lab = NULL;
-	conf = conf_parse_file(file, as, d);
-	if (!conf)
-		return d->nerrors ? -EINVAL : -ENOMEM;
-	lab = model_build(conf, name, d);
-	if (lab) {
-		lab->text = conf->text;
-		lab->text_len = conf->text_len;
-		conf->text = NULL;
-	}
-	conf_free(conf);
-	if (!lab)
-		return -ENOMEM;
-	/* The model names the file as diagnostics do; user data and the
-	 * state need where it is. */
-	if (as && strcmp(as, file)) {
-		real = strdup(file);
-		if (!real) {
-			lab_free(lab);
-			return -ENOMEM;
-		}
-		free(lab->file);
-		lab->file = real;
-	}
-	/* AWS rules are judged on a complete model only: a model with
-	 * errors has holes (unresolved references) the checker would trip
-	 * over, and its errors already say what to fix first. */
-	if (!d->nerrors)
-		check_lab(lab, d);
-	if (!d->nerrors)
-		load_user_data(lab, d);
-	*ret_lab = lab;
-	return d->nerrors ? -EINVAL : 0;
-}
 
 /* Lab file text (registered as path) -> checked model and its plan, with
  * name as the lab's name. Returns 0, -EINVAL when the text has errors (d
@@ -110,33 +24,19 @@ static int plan_of_text(const char *path, const char *text, size_t len,
 			const char *name, struct diags *d,
 			struct lab **ret_lab, struct plan **ret_plan)
 {
-	struct conf_file *conf;
-	struct lab *lab;
 	struct plan *p;
+	int r;
 
-	*ret_lab = NULL;
 	*ret_plan = NULL;
-	conf = conf_parse_buffer(path, text, len, d);
-	if (!conf)
-		return -ENOMEM;
-	lab = d->nerrors ? NULL : model_build(conf, name, d);
-	conf_free(conf);
-	if (!lab)
-		return d->nerrors ? -EINVAL : -ENOMEM;
-	if (!d->nerrors)
-		check_lab(lab, d);
-	if (!d->nerrors)
-		load_user_data(lab, d);
-	if (d->nerrors) {
-		lab_free(lab);
-		return -EINVAL;
-	}
-	p = plan_build(lab);
+	r = load_lab_text(path, text, len, name, d, ret_lab);
+	if (r)
+		return r;
+	p = plan_build(*ret_lab);
 	if (!p) {
-		lab_free(lab);
+		lab_free(*ret_lab);
+		*ret_lab = NULL;
 		return -ENOMEM;
 	}
-	*ret_lab = lab;
 	*ret_plan = p;
 	return 0;
 }
@@ -453,55 +353,6 @@ out:
 	state_names_free(names, n);
 	state_free(s);
 	plan_free(p);
-	return r;
-}
-
-int labops_find_instance(const char *lab_name, const char *instance,
-			 struct lab_state **ret_state, size_t *ret_index)
-{
-	char **labs = NULL;
-	size_t nlabs = 0, i, j;
-	int r;
-
-	*ret_state = NULL;
-	if (lab_name) {
-		labs = calloc(1, sizeof(*labs));
-		if (!labs || !(labs[0] = strdup(lab_name))) {
-			free(labs);
-			return -ENOMEM;
-		}
-		nlabs = 1;
-	} else {
-		r = state_list(&labs, &nlabs);
-		if (r)
-			return r;
-	}
-	r = -ENOENT;
-	for (i = 0; i < nlabs; i++) {
-		struct lab_state *s;
-
-		if (state_load(labs[i], &s))
-			continue;
-		for (j = 0; j < s->ninstances; j++)
-			if (!strcmp(s->instances[j].name, instance) ||
-			    !strcmp(s->instances[j].id, instance))
-				break;
-		if (j == s->ninstances) {
-			state_free(s);
-			continue;
-		}
-		if (*ret_state) {
-			state_free(s);
-			state_free(*ret_state);
-			*ret_state = NULL;
-			r = -EEXIST;
-			break;
-		}
-		*ret_state = s;
-		*ret_index = j;
-		r = 0;
-	}
-	state_names_free(labs, nlabs);
 	return r;
 }
 

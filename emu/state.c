@@ -498,3 +498,52 @@ void state_free(struct lab_state *s)
 	free(s->digest);
 	free(s);
 }
+
+int state_find_instance(const char *lab_name, const char *instance,
+			struct lab_state **ret_state, size_t *ret_index)
+{
+	char **labs = NULL;
+	size_t nlabs = 0, i, j;
+	int r;
+
+	*ret_state = NULL;
+	if (lab_name) {
+		labs = calloc(1, sizeof(*labs));
+		if (!labs || !(labs[0] = strdup(lab_name))) {
+			free(labs);
+			return -ENOMEM;
+		}
+		nlabs = 1;
+	} else {
+		r = state_list(&labs, &nlabs);
+		if (r)
+			return r;
+	}
+	r = -ENOENT;
+	for (i = 0; i < nlabs; i++) {
+		struct lab_state *s;
+
+		if (state_load(labs[i], &s))
+			continue;
+		for (j = 0; j < s->ninstances; j++)
+			if (!strcmp(s->instances[j].name, instance) ||
+			    !strcmp(s->instances[j].id, instance))
+				break;
+		if (j == s->ninstances) {
+			state_free(s);
+			continue;
+		}
+		if (*ret_state) {
+			state_free(s);
+			state_free(*ret_state);
+			*ret_state = NULL;
+			r = -EEXIST;
+			break;
+		}
+		*ret_state = s;
+		*ret_index = j;
+		r = 0;
+	}
+	state_names_free(labs, nlabs);
+	return r;
+}

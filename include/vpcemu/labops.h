@@ -1,5 +1,5 @@
-/* labops.h - the lab commands as functions: load and check a lab file,
- * bring a lab up, take it down, find an instance of a running lab.
+/* labops.h - the lab commands as functions: bring a lab up, apply a new
+ * content, take it down (loading a file: load.h).
  *
  * The CLI calls these today and vpcemud will tomorrow, so nothing here
  * prints or exits: results and errors come back to the caller.
@@ -17,14 +17,6 @@
 
 struct lab;
 struct plan;
-
-/* Parses, models and checks file, which diagnostics call as (NULL: file;
- * the CLI sends the path as the user wrote it); name overrides the lab
- * name; the model keeps the text it came from (lab->text). *ret_lab is
- * set whenever a model was built (caller lab_free's it). Returns 0 when d
- * holds no error, -EINVAL when it does, -ENOMEM. */
-int labops_load(const char *file, const char *as, const char *name,
-		struct diags *d, struct lab **ret_lab);
 
 enum labops_up_result {
 	LABOPS_CREATED,		/* the lab was not there */
@@ -101,11 +93,5 @@ void labops_apply_result_free(struct labops_apply_result *res);
 int labops_running_lab(const char *name, struct lab **ret_lab,
 		       struct labops_applied *applied,
 		       struct lab_error *err);
-
-/* Finds instance (name or ID) among running labs (only in lab_name when
- * given). Returns 0 with *ret_state (caller state_free's) and *ret_index,
- * -ENOENT when no lab has it, -EEXIST when several labs do (pass a lab). */
-int labops_find_instance(const char *lab_name, const char *instance,
-			 struct lab_state **ret_state, size_t *ret_index);
 
 #endif

@@ -302,7 +302,7 @@ struct expect {
 struct lab {
 	char *name;		/* "lab NAME" or the file name without extension */
 	char *file;
-	/* The file's text as parsed (labops_load keeps it: apply records
+	/* The file's text as parsed (load_lab_file keeps it: apply records
 	 * the exact bytes its plan came from); NULL otherwise. */
 	char *text;
 	size_t text_len;

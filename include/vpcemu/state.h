@@ -90,5 +90,10 @@ int state_commit_next_text(const char *lab);
 int state_list(char ***ret_names, size_t *ret_n);
 void state_names_free(char **names, size_t n);
 void state_free(struct lab_state *s);
+/* Finds instance (name or ID) among running labs (only in lab_name when
+ * given). Returns 0 with *ret_state (caller state_free's) and *ret_index,
+ * -ENOENT when no lab has it, -EEXIST when several labs do (pass a lab). */
+int state_find_instance(const char *lab_name, const char *instance,
+			struct lab_state **ret_state, size_t *ret_index);
 
 #endif

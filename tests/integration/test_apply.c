@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "vpcemu/labops.h"
+#include "vpcemu/load.h"
 #include "vpcemu/model.h"
 #include "vpcemu/probe.h"
 #include "vpcemu/state.h"
@@ -181,7 +182,7 @@ static void expects_hold(const char *file)
 	struct lab *lab = NULL;
 	size_t i, j;
 
-	cr_assert_eq(labops_load(file, NULL, lab_name, &d, &lab), 0, "%s", file);
+	cr_assert_eq(load_lab_file(file, NULL, lab_name, &d, &lab), 0, "%s", file);
 	diags_free(&d);
 	for (i = 0; i < lab->nexpects; i++) {
 		const struct expect *e = &lab->expects[i];
