@@ -115,9 +115,11 @@ int link_ifindex(struct nsh *ns, const char *ifname)
 	r = nsh_ifindex_cached(ns, ifname);
 	if (r > 0)
 		return r;
-	/* The first miss dumps everything; later misses (links created
-	 * since) ask for the one. */
-	if (!nsh_ifindex_dumped(ns, true) && link_dump(ns) == 0) {
+	/* The first miss asks for the one (an apply often needs a single
+	 * port of a router with a thousand); the second dumps everything
+	 * (up needs them all); later misses (links created since) ask for
+	 * the one again. */
+	if (nsh_ifindex_miss(ns) == 1 && link_dump(ns) == 0) {
 		r = nsh_ifindex_cached(ns, ifname);
 		if (r > 0)
 			return r;

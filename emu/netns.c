@@ -62,7 +62,7 @@ struct nsh {
 	struct nft_ctx *nft;
 	struct ifx *ifx;
 	size_t nifx, capifx;	/* used slots (forgotten ones too), size */
-	bool dumped;
+	unsigned misses;	/* lookups the memory could not answer */
 	struct nsh *next_closing;	/* deferred.list */
 };
 
@@ -425,16 +425,12 @@ void nsh_ifindex_forget_all(struct nsh *ns)
 	free(ns->ifx);
 	ns->ifx = NULL;
 	ns->nifx = ns->capifx = 0;
-	ns->dumped = false;
+	ns->misses = 0;
 }
 
-bool nsh_ifindex_dumped(struct nsh *ns, bool set)
+unsigned nsh_ifindex_miss(struct nsh *ns)
 {
-	bool was = ns->dumped;
-
-	if (set)
-		ns->dumped = true;
-	return was;
+	return ns->misses++;
 }
 
 int nsh_rtnl(struct nsh *ns, struct nl_sock **ret)

@@ -79,12 +79,12 @@ int nsh_nft(struct nsh *ns, struct nft_ctx **ret);
  * nsh_ifindex_cached returns the ifindex (> 0) or 0 when unknown;
  * remembering ifindex <= 0 forgets the name; forget_all drops everything
  * (after links may have gone, e.g. other namespaces were deleted).
- * nsh_ifindex_dumped says whether a full dump was taken, and with set true
- * records that one is. */
+ * nsh_ifindex_miss counts a lookup it could not answer and returns how
+ * many came before (since the last forget_all). */
 int nsh_ifindex_cached(struct nsh *ns, const char *ifname);
 void nsh_ifindex_remember(struct nsh *ns, const char *ifname, int ifindex);
 void nsh_ifindex_forget_all(struct nsh *ns);
-bool nsh_ifindex_dumped(struct nsh *ns, bool set);
+unsigned nsh_ifindex_miss(struct nsh *ns);
 
 /* Removes /run/netns/name (unmount, unlink). A missing one is fine. The
  * kernel destroys the namespace asynchronously once nothing pins it; see
