@@ -249,7 +249,7 @@ if m and v and med('floor.up_ms.1000') is not None:
               'Mininet\'s %s ms per host%s; vpcemu is %s × the floor. '
               'Against perf-targets\' Mininet figure, 140 ms per host (100 '
               'hosts in 14.0 s), vpcemu is %s × faster. Mininet\'s own time '
-              'moves a lot between machines of this kind (60 to 175 ms per '
+              'moves a lot between machines of this kind (from 60 to 190 ms per '
               'host seen).'
               % (rfmt(fl), rfmt(m / fl, 1), rfmt(m),
                  ' (below 40 ×: no program could meet the target against it)'
