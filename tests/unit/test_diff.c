@@ -66,22 +66,44 @@ static struct plan *plan_of(const char *text, struct lab **ret_lab)
 	return p;
 }
 
+/* The plans of an old and a new lab text, with their models. */
+struct plans {
+	struct lab *lo, *ln;
+	struct plan *po, *pn;
+};
+
+static void plans_of(const char *old_text, const char *new_text,
+		     struct plans *ps)
+{
+	ps->po = plan_of(old_text, &ps->lo);
+	ps->pn = plan_of(new_text, &ps->ln);
+}
+
+static void plans_free(struct plans *ps)
+{
+	plan_free(ps->po);
+	plan_free(ps->pn);
+	lab_free(ps->lo);
+	lab_free(ps->ln);
+}
+
 /* The dump of diff_compute(plan(old), plan(new)) must be want, and the
  * touched namespaces touched (comma-separated). */
 static void expect_diff(const char *old_text, const char *new_text,
 			const char *want, const char *touched)
 {
-	struct lab *lo, *ln;
-	struct plan *po = plan_of(old_text, &lo), *pn = plan_of(new_text, &ln);
-	struct diff *d = diff_compute(po, pn);
+	struct plans ps;
+	struct diff *d;
 	char *got = NULL, *names = NULL;
 	size_t len = 0, i, n = 0;
 	FILE *f;
 
+	plans_of(old_text, new_text, &ps);
+	d = diff_compute(ps.po, ps.pn);
 	cr_assert_not_null(d);
 	f = open_memstream(&got, &len);
 	cr_assert_not_null(f);
-	diff_dump(d, pn, f);
+	diff_dump(d, ps.pn, f);
 	fclose(f);
 	cr_expect_str_eq(got, want, "got:\n%s\nwant:\n%s", got, want);
 	for (i = 0; i < DIFF_OP__COUNT; i++)
@@ -98,10 +120,7 @@ static void expect_diff(const char *old_text, const char *new_text,
 	free(names);
 	free(got);
 	diff_free(d);
-	plan_free(po);
-	plan_free(pn);
-	lab_free(lo);
-	lab_free(ln);
+	plans_free(&ps);
 }
 
 Test(diff, unchanged_gives_nothing)
@@ -261,19 +280,17 @@ Test(diff, same_hash_namespace_passed_over)
 	char *t = edit(base, "\"a\"; ingress icmp from 10.0.0.0/8 }",
 		       "\"a\"; ingress icmp from 10.0.0.0/8; "
 		       "ingress tcp 22 from 10.1.0.0/16 }");
-	struct lab *l1, *l2;
-	struct plan *p1 = plan_of(base, &l1), *p2 = plan_of(t, &l2);
+	struct plans ps;
 	struct diff *d;
 
-	p2->ns[ns_index(p2, "d-A")].hash = p1->ns[ns_index(p1, "d-A")].hash;
-	d = diff_compute(p1, p2);
+	plans_of(base, t, &ps);
+	ps.pn->ns[ns_index(ps.pn, "d-A")].hash =
+		ps.po->ns[ns_index(ps.po, "d-A")].hash;
+	d = diff_compute(ps.po, ps.pn);
 	cr_assert_not_null(d);
 	cr_expect_eq(d->nops, 0);
 	diff_free(d);
-	plan_free(p1);
-	plan_free(p2);
-	lab_free(l1);
-	lab_free(l2);
+	plans_free(&ps);
 	free(t);
 }
 
@@ -316,11 +333,12 @@ Test(diff, instance_inserted_moves_rules_make_before_break)
 	char *t = edit(base, "instance a2 ",
 		       "instance a3 { subnet A1; private-ip 10.1.1.11; "
 		       "security-groups GA }\ninstance a2 ");
-	struct lab *lo, *ln;
-	struct plan *po = plan_of(base, &lo), *pn = plan_of(t, &ln);
-	struct diff *d = diff_compute(po, pn);
 	size_t i, add = SIZE_MAX, del = SIZE_MAX, other_vpc = 0;
+	struct plans ps;
+	struct diff *d;
 
+	plans_of(base, t, &ps);
+	d = diff_compute(ps.po, ps.pn);
 	cr_assert_not_null(d);
 	for (i = 0; i < d->nops; i++) {
 		const struct diff_op *op = &d->ops[i];
@@ -343,10 +361,7 @@ Test(diff, instance_inserted_moves_rules_make_before_break)
 	cr_expect_eq(d->count[DIFF_NS_ADD], 1);
 	cr_expect_eq(d->count[DIFF_NS_DEL], 0);
 	diff_free(d);
-	plan_free(po);
-	plan_free(pn);
-	lab_free(lo);
-	lab_free(ln);
+	plans_free(&ps);
 	free(t);
 }
 
@@ -431,11 +446,12 @@ Test(diff, instance_removed)
 	char *a = edit(base, "instance a1 { subnet A1; private-ip 10.1.1.10; "
 			     "security-groups GA }\n", "");
 	char *t = edit(a, "route 10.8.0.0/16 via a1", "route 10.8.0.0/16 via a2");
-	struct lab *lo, *ln;
-	struct plan *po = plan_of(base, &lo), *pn = plan_of(t, &ln);
-	struct diff *d = diff_compute(po, pn);
+	struct plans ps;
+	struct diff *d;
 	size_t i;
 
+	plans_of(base, t, &ps);
+	d = diff_compute(ps.po, ps.pn);
 	cr_assert_not_null(d);
 	cr_expect_eq(d->count[DIFF_NS_DEL], 1);
 	cr_expect_eq(d->ops[0].kind, DIFF_NS_DEL);
@@ -444,7 +460,7 @@ Test(diff, instance_removed)
 	cr_expect_eq(d->count[DIFF_ADDR_DEL], 0, "address deleted one by one");
 	cr_expect_eq(d->count[DIFF_FILE_DEL], 0, "file deleted one by one");
 	for (i = 1; i < d->nops; i++)
-		cr_expect(strcmp(pn->ns[d->ops[i].ns].name, "d-a1"),
+		cr_expect(strcmp(ps.pn->ns[d->ops[i].ns].name, "d-a1"),
 			  "op #%zu (%s) inside the removed namespace", i,
 			  diff_op_name(d->ops[i].kind));
 	/* The router keeps no rule or route for the ENI that went. */
@@ -452,10 +468,7 @@ Test(diff, instance_removed)
 		if (d->ops[i].kind == DIFF_RULE_ADD)
 			cr_expect(strcmp(d->ops[i].rule.iif, "eni-9edc0d0a"));
 	diff_free(d);
-	plan_free(po);
-	plan_free(pn);
-	lab_free(lo);
-	lab_free(ln);
+	plans_free(&ps);
 	free(t);
 	free(a);
 }
