@@ -465,7 +465,8 @@ static int cmd_down(int argc, char **argv)
 	arg = argv[optind];
 	/* A running lab's name wins over a file that happens to be called
 	 * the same in the current directory. */
-	if (access(arg, F_OK) == 0 && !(ctl_lab_name_ok(arg) && lab_is_up(arg))) {
+	if (access(arg, F_OK) == 0 &&
+	    !(ctl_lab_name_ok(arg) && lab_is_up(arg))) {
 		/* down FILE: the file names the lab, and its plan names the
 		 * namespaces even when the state file is gone. */
 		args = file_args("down", arg, name);

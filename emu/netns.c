@@ -649,14 +649,14 @@ struct watch {
 	struct mnl_socket *ev;	/* RTNLGRP_NSID and _LINK listener in W */
 	struct mnl_socket *rq;	/* requests and dumps in W */
 	unsigned int seq;
-	bool *pending;		/* by nsid; the last slot: sentinel or barrier */
+	bool *pending;		/* by nsid; the last: sentinel/barrier */
 	size_t npending;	/* ids (and sentinel) still alive */
 	size_t nids;
 	bool sentinel;		/* made: the last slot stands for it */
 };
 
-#define SENTINEL "reap"		/* W's end; W holds nothing else but lo */
-#define LO_IFINDEX 1		/* lo is always the first device of a netns */
+#define SENTINEL "reap"		/* W's end; only lo besides it in W */
+#define LO_IFINDEX 1		/* lo: the first device of every netns */
 
 static int watch_open(struct watch *w, size_t nids)
 {

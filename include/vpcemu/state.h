@@ -34,7 +34,7 @@ struct lab_state {
 	char *file;		/* absolute path of the lab file */
 	char *status;		/* "building", "up", "applying" (an apply not
 				 * finished: namespaces of both plans) */
-	char *digest;		/* the digest of the plan applied (plan.h) */
+	char *digest;		/* digest of the plan applied (plan.h) */
 	char **netns;		/* every namespace of the lab */
 	size_t nnetns;
 	struct state_instance *instances;	/* instances and endpoint ENIs */

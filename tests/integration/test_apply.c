@@ -182,7 +182,8 @@ static void expects_hold(const char *file)
 	struct lab *lab = NULL;
 	size_t i, j;
 
-	cr_assert_eq(load_lab_file(file, NULL, lab_name, &d, &lab), 0, "%s", file);
+	cr_assert_eq(load_lab_file(file, NULL, lab_name, &d, &lab), 0, "%s",
+		     file);
 	diags_free(&d);
 	for (i = 0; i < lab->nexpects; i++) {
 		const struct expect *e = &lab->expects[i];
