@@ -43,7 +43,7 @@ Q := @
 endif
 
 MAINS     := emu/cli.c emu/daemon.c
-LIB_SRCS  := $(filter-out $(MAINS),$(wildcard emu/*.c emu/svc/*.c))
+LIB_SRCS  := $(filter-out $(MAINS),$(wildcard emu/*.c emu/res/*.c emu/svc/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integration/*.c)

@@ -21,6 +21,7 @@
 #include "vpcemu/ec2.h"
 #include "vpcemu/load.h"
 #include "vpcemu/model.h"
+#include "vpcemu/restype.h"
 #include "vpcemu/nsexec.h"
 #include "vpcemu/probe.h"
 #include "vpcemu/state.h"
@@ -101,140 +102,12 @@ static struct lab *load_lab(const char *file, const char *name)
 
 /* ---- validate ---------------------------------------------------------- */
 
-static void cidr_list(struct strbuf *b, const struct cidr *c, size_t n)
-{
-	char buf[20];
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		sb_printf(b, "%s%s", i ? "," : "", cidr_fmt(c[i], buf));
-}
-
-static void sg_list(struct strbuf *b, struct sg *const *sgs, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		sb_printf(b, "%s%s", i ? "," : "", sgs[i]->r.name);
-}
-
 /* One line of details per resource, shared by the table and JSON. */
 static char *details(const struct lab *lab, const struct res *r)
 {
 	struct strbuf b = { 0 };
-	char ip[20];
-	size_t i;
 
-	switch (r->kind) {
-	case RES_VPC: {
-		const struct vpc *v = (const struct vpc *)r;
-
-		cidr_list(&b, v->cidrs, v->ncidrs);
-		sb_printf(&b, " %s dns-support=%s dns-hostnames=%s", v->region,
-			  v->dns_support ? "yes" : "no",
-			  v->dns_hostnames ? "yes" : "no");
-		break;
-	}
-	case RES_SUBNET: {
-		const struct subnet *s = (const struct subnet *)r;
-
-		sb_printf(&b, "%s %s vpc=%s route-table=%s acl=%s",
-			  cidr_fmt(s->cidr, ip), s->az, s->vpc->r.name,
-			  s->rt->r.name, s->nacl->r.name);
-		break;
-	}
-	case RES_ROUTE_TABLE: {
-		const struct route_table *t = (const struct route_table *)r;
-
-		sb_printf(&b, "vpc=%s%s", t->vpc->r.name,
-			  t->main ? " main" : "");
-		for (i = 0; i < t->vpc->ncidrs; i++)
-			sb_printf(&b, " %s->local",
-				  cidr_fmt(t->vpc->cidrs[i], ip));
-		for (i = 0; i < t->nroutes; i++) {
-			const struct route *rt = &t->routes[i];
-			const char *target = "blackhole", *state = "active";
-
-			if (rt->target_kind == TARGET_PEERING) {
-				target = rt->peering->r.id;
-				if (rt->peering->status != PEERING_ACTIVE)
-					state = "blackhole";
-			} else if (rt->target_kind == TARGET_INSTANCE) {
-				target = rt->instance->r.id;
-			} else if (rt->target_kind == TARGET_ENDPOINT) {
-				target = rt->endpoint->r.id;
-			} else {
-				state = "blackhole";
-			}
-			sb_printf(&b, " %s->%s(%s)", cidr_fmt(rt->dst, ip),
-				  target, state);
-		}
-		break;
-	}
-	case RES_PEERING: {
-		const struct peering *p = (const struct peering *)r;
-
-		sb_printf(&b, "%s->%s %s", p->requester->r.name,
-			  p->accepter->r.name, peering_status_name(p->status));
-		break;
-	}
-	case RES_SG: {
-		const struct sg *g = (const struct sg *)r;
-		size_t in = 0;
-
-		for (i = 0; i < g->nrules; i++)
-			in += g->rules[i].dir == DIR_INGRESS;
-		sb_printf(&b, "vpc=%s ingress=%zu egress=%zu", g->vpc->r.name,
-			  in, g->nrules - in);
-		break;
-	}
-	case RES_NACL: {
-		const struct nacl *n = (const struct nacl *)r;
-
-		sb_printf(&b, "vpc=%s%s entries=%zu", n->vpc->r.name,
-			  n->is_default ? " default" : "", n->nentries);
-		break;
-	}
-	case RES_INSTANCE: {
-		const struct instance *in = (const struct instance *)r;
-
-		sb_printf(&b, "%s subnet=%s eni=%s sg=", ip_fmt(in->private_ip, ip),
-			  in->subnet->r.name, in->eni->r.id);
-		sg_list(&b, in->sgs, in->nsgs);
-		if (in->role)
-			sb_printf(&b, " role=%s", in->role->r.name);
-		break;
-	}
-	case RES_IAM_ROLE: {
-		const struct iam_role *ro = (const struct iam_role *)r;
-
-		for (i = 0; i < ro->npolicies; i++)
-			sb_printf(&b, "%s%s", i ? "," : "", ro->policies[i]);
-		break;
-	}
-	case RES_ENDPOINT: {
-		const struct endpoint *e = (const struct endpoint *)r;
-
-		sb_printf(&b, "%s %s vpc=%s", e->service,
-			  e->type == ENDPOINT_INTERFACE ? "interface" : "gateway",
-			  e->vpc->r.name);
-		if (e->type == ENDPOINT_INTERFACE)
-			sb_printf(&b, " private-dns=%s",
-				  e->private_dns ? "yes" : "no");
-		break;
-	}
-	case RES_ENI: {
-		const struct eni *e = (const struct eni *)r;
-
-		sb_printf(&b, "%s subnet=%s if=%s sg=", ip_fmt(e->ip, ip),
-			  e->subnet->r.name, e->ifname);
-		sg_list(&b, e->sgs, e->nsgs);
-		break;
-	}
-	case RES__COUNT:
-		break;
-	}
-	(void)lab;
+	res_types[r->kind]->details(&b, lab, r);
 	return sb_take(&b);
 }
 
@@ -244,22 +117,11 @@ static void for_each_res(const struct lab *lab,
 				    void *),
 			 void *arg)
 {
-	size_t i;
+	size_t k, i;
 
-#define EACH(arr, n)                                                          \
-	for (i = 0; i < lab->n; i++)                                          \
-		fn(lab, &lab->arr[i]->r, arg)
-	EACH(vpcs, nvpcs);
-	EACH(subnets, nsubnets);
-	EACH(route_tables, nroute_tables);
-	EACH(peerings, npeerings);
-	EACH(sgs, nsgs);
-	EACH(nacls, nnacls);
-	EACH(roles, nroles);
-	EACH(instances, ninstances);
-	EACH(endpoints, nendpoints);
-	EACH(enis, nenis);
-#undef EACH
+	for (k = 0; k < RES__COUNT; k++)
+		for (i = 0; i < lab->res[k].n; i++)
+			fn(lab, lab->res[k].v[i], arg);
 }
 
 static void table_row(const struct lab *lab, const struct res *r, void *arg)

@@ -25,7 +25,6 @@
 #include "vpcemu/print.h"
 #include "vpcemu/util.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define NAME_MAX_LEN 48
 #define DEFAULT_AMI "al2023"
 #define DEFAULT_INSTANCE_TYPE "t2.micro"
@@ -55,213 +54,6 @@ static int fail(struct ec2_error *err, int ret, const char *code,
 	fail((ctx)->err, -ENOTSUP, "Vpcemu.Unsupported", __VA_ARGS__)
 #define ENOMEM_FAIL(ctx) \
 	fail((ctx)->err, -ENOMEM, "Vpcemu.NoMemory", "Out of memory")
-
-/* ------------------------------------------------------------------ */
-/* Side table */
-
-void ec2_state_free(struct ec2_state *st)
-{
-	if (!st)
-		return;
-	free(st->v);
-	if (st->d) {
-		diags_free(st->d);
-		free(st->d);
-	}
-	memset(st, 0, sizeof(*st));
-}
-
-const struct ec2_peering_rec *ec2_state_find(const struct ec2_state *st,
-					     const char *id)
-{
-	size_t i;
-
-	for (i = 0; st && id && i < st->n; i++)
-		if (!strcmp(st->v[i].id, id))
-			return &st->v[i];
-	return NULL;
-}
-
-static struct ec2_peering_rec *rec_find(struct ec2_state *st, const char *id)
-{
-	return (struct ec2_peering_rec *)ec2_state_find(st, id);
-}
-
-static struct ec2_peering_rec *rec_add(struct ec2_state *st, const char *id,
-				       time_t now)
-{
-	struct ec2_peering_rec *r = rec_find(st, id);
-
-	if (r)
-		return r;
-	r = VEC_PUSH(st->v, st->n, st->cap);
-	if (!r)
-		return NULL;
-	snprintf(r->id, sizeof(r->id), "%s", id);
-	r->created = r->changed = now;
-	r->status = PEERING_ACTIVE;
-	return r;
-}
-
-enum peering_status ec2_peering_status(const struct ec2_state *st,
-				       const struct peering *p)
-{
-	const struct ec2_peering_rec *r = ec2_state_find(st, p->r.id);
-
-	return r && r->override ? r->status : p->status;
-}
-
-const char *ec2_status_code(enum peering_status s)
-{
-	return peering_status_name(s);
-}
-
-const char *ec2_status_message(enum peering_status s, const char *account,
-			       char *buf, size_t len)
-{
-	switch (s) {
-	case PEERING_ACTIVE:
-		snprintf(buf, len, "Active");
-		break;
-	case PEERING_PENDING_ACCEPTANCE:
-		snprintf(buf, len, "Pending Acceptance by %s",
-			 account ? account : "");
-		break;
-	case PEERING_REJECTED:
-		snprintf(buf, len, "Rejected by %s", account ? account : "");
-		break;
-	case PEERING_FAILED:
-		snprintf(buf, len,
-			 "Failed due to incorrect VPC-ID, Account ID, or overlapping CIDR range");
-		break;
-	case PEERING_DELETED:
-		snprintf(buf, len, "Deleted by %s", account ? account : "");
-		break;
-	case PEERING_EXPIRED:
-		snprintf(buf, len, "Expired");
-		break;
-	default:
-		snprintf(buf, len, "?");
-	}
-	return buf;
-}
-
-json_t *ec2_state_to_json(const struct ec2_state *st)
-{
-	json_t *root = json_object(), *arr = json_array();
-	size_t i;
-
-	if (!root || !arr)
-		goto oom;
-	for (i = 0; st && i < st->n; i++) {
-		const struct ec2_peering_rec *r = &st->v[i];
-		json_t *o = json_pack("{s:s, s:I, s:I}", "id", r->id, "created",
-				      (json_int_t)r->created, "changed",
-				      (json_int_t)r->changed);
-
-		if (!o)
-			goto oom;
-		if (r->override &&
-		    json_object_set_new(o, "status",
-					json_string(ec2_status_code(r->status)))) {
-			json_decref(o);
-			goto oom;
-		}
-		if (json_array_append_new(arr, o))
-			goto oom;
-	}
-	if (json_object_set_new(root, "peerings", arr)) {
-		arr = NULL;
-		goto oom;
-	}
-	return root;
-oom:
-	json_decref(root);
-	json_decref(arr);
-	return NULL;
-}
-
-int ec2_state_from_json(struct ec2_state *st, const json_t *j)
-{
-	const json_t *arr = json_object_get(j, "peerings"), *o;
-	struct ec2_peering_rec *v = NULL;
-	size_t i, n;
-
-	if (!json_is_array(arr))
-		return -EINVAL;
-	n = json_array_size(arr);
-	v = calloc(n + 1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	json_array_foreach(arr, i, o) {
-		const json_t *id = json_object_get(o, "id");
-		const json_t *cr = json_object_get(o, "created");
-		const json_t *ch = json_object_get(o, "changed");
-		const json_t *s = json_object_get(o, "status");
-
-		if (!json_is_string(id) || !json_is_integer(cr) ||
-		    !json_is_integer(ch) || (s && !json_is_string(s)) ||
-		    strlen(json_string_value(id)) >= MODEL_ID_MAX)
-			goto bad;
-		snprintf(v[i].id, sizeof(v[i].id), "%s", json_string_value(id));
-		v[i].created = (time_t)json_integer_value(cr);
-		v[i].changed = (time_t)json_integer_value(ch);
-		v[i].status = PEERING_ACTIVE;
-		if (s) {
-			if (peering_status_parse(json_string_value(s),
-						 &v[i].status))
-				goto bad;
-			v[i].override = true;
-		}
-	}
-	free(st->v);
-	st->v = v;
-	st->n = n;
-	st->cap = n + 1;
-	return 0;
-bad:
-	free(v);
-	return -EINVAL;
-}
-
-static time_t clock_now(const struct ec2_clock *clock)
-{
-	return clock ? clock->now : time(NULL);
-}
-
-static bool status_terminal(enum peering_status s)
-{
-	return s == PEERING_REJECTED || s == PEERING_FAILED ||
-	       s == PEERING_DELETED || s == PEERING_EXPIRED;
-}
-
-int ec2_tick(struct lab *lab, struct ec2_state *st,
-	     const struct ec2_clock *clock)
-{
-	time_t now = clock_now(clock);
-	int changed = 0;
-	size_t i;
-
-	for (i = 0; i < lab->npeerings; i++) {
-		struct peering *p = lab->peerings[i];
-		struct ec2_peering_rec *r = rec_find(st, p->r.id);
-
-		if (!r) {
-			r = rec_add(st, p->r.id, now);
-			if (!r)
-				return -ENOMEM;
-		}
-		if (!r->override && p->status == PEERING_PENDING_ACCEPTANCE &&
-		    now - r->created >= EC2_PEERING_EXPIRY) {
-			p->status = PEERING_REJECTED;	/* stand-in */
-			r->override = true;
-			r->status = PEERING_EXPIRED;
-			r->changed = r->created + EC2_PEERING_EXPIRY;
-			changed = 1;
-		}
-	}
-	return changed;
-}
 
 /* ------------------------------------------------------------------ */
 /* Arguments: "--opt value", "--opt=value", "--flag", lists */
@@ -684,7 +476,7 @@ static int cmd_create_peering(struct ctx *c)
 		if (!((o->requester == rq && o->accepter == ac) ||
 		      (o->requester == ac && o->accepter == rq)))
 			continue;
-		if (!status_terminal(ec2_peering_status(c->st, o)))
+		if (!peering_status_terminal(ec2_peering_status(c->st, o)))
 			return EFAIL(c, "VpcPeeringConnectionAlreadyExists",
 				     "A VPC peering connection already exists between %s and %s: %s",
 				     rq->r.id, ac->r.id, o->r.id);
@@ -725,7 +517,7 @@ static int cmd_create_peering(struct ctx *c)
 
 	/* A record left from an earlier peering of the same name (deleted
 	 * and purged) starts over. */
-	rec = rec_add(c->st, p->r.id, c->now);
+	rec = ec2_state_add(c->st, p->r.id, c->now);
 	if (!rec)
 		return ENOMEM_FAIL(c);
 	rec->created = rec->changed = c->now;
@@ -754,7 +546,7 @@ static int cmd_peering_transition(struct ctx *c, const char *cmd)
 	p = GET_PCX(c, ref, &ret);
 	if (!p)
 		return ret;
-	rec = rec_add(c->st, p->r.id, c->now);
+	rec = ec2_state_add(c->st, p->r.id, c->now);
 	if (!rec)
 		return ENOMEM_FAIL(c);
 	s = ec2_peering_status(c->st, p);
@@ -836,18 +628,18 @@ static int route_target(struct ctx *c, struct route *rt)
 	if (n > 1)
 		return EFAIL(c, "InvalidParameterCombination",
 			     "The request must contain exactly one of gatewayId, instanceId, networkInterfaceId or vpcPeeringConnectionId");
-	rt->peering = NULL;
-	rt->instance = NULL;
-	rt->endpoint = NULL;
+	rt->target = NULL;
 	if (pcx) {
-		rt->target_kind = TARGET_PEERING;
-		rt->peering = GET_PCX(c, pcx, &ret);
-		return rt->peering ? 0 : ret;
+		struct peering *p = GET_PCX(c, pcx, &ret);
+
+		rt->target = p ? &p->r : NULL;
+		return p ? 0 : ret;
 	}
 	if (inst) {
-		rt->target_kind = TARGET_INSTANCE;
-		rt->instance = GET_INSTANCE(c, inst, &ret);
-		return rt->instance ? 0 : ret;
+		struct instance *in = GET_INSTANCE(c, inst, &ret);
+
+		rt->target = in ? &in->r : NULL;
+		return in ? 0 : ret;
 	}
 	if (eni) {
 		struct eni *e = (struct eni *)model_find(c->m, RES_ENI, eni);
@@ -860,12 +652,13 @@ static int route_target(struct ctx *c, struct route *rt)
 			return EUNSUP(c,
 				      "A route to an endpoint's network interface (%s) is not supported",
 				      e->r.id);
-		rt->target_kind = TARGET_INSTANCE;
-		rt->instance = e->instance;
+		rt->target = &e->instance->r;
 		return 0;
 	}
-	rt->endpoint = (struct endpoint *)model_find(c->m, RES_ENDPOINT, gw);
-	if (!rt->endpoint || rt->endpoint->type != ENDPOINT_GATEWAY) {
+	rt->target = model_find(c->m, RES_ENDPOINT, gw);
+	if (!rt->target ||
+	    ((struct endpoint *)rt->target)->type != ENDPOINT_GATEWAY) {
+		rt->target = NULL;
 		if (!strncmp(gw, "igw-", 4) || !strncmp(gw, "vgw-", 4))
 			return EUNSUP(c,
 				      "Internet and virtual private gateways are not supported by vpcemu yet (%s)",
@@ -873,7 +666,6 @@ static int route_target(struct ctx *c, struct route *rt)
 		return EFAIL(c, "InvalidGatewayID.NotFound",
 			     "The gateway ID '%s' does not exist", gw);
 	}
-	rt->target_kind = TARGET_ENDPOINT;
 	return 0;
 }
 
@@ -1869,7 +1661,7 @@ static int cmd_run_instances(struct ctx *c)
 oom:
 	ret = ENOMEM_FAIL(c);
 out:
-	instance_free(in);
+	res_free(&in->r);
 	return ret;
 }
 
@@ -1917,13 +1709,8 @@ static int cmd_terminate(struct ctx *c)
 			struct route_table *t = c->m->route_tables[j];
 
 			for (k = 0; k < t->nroutes; k++)
-				if (t->routes[k].target_kind ==
-					    TARGET_INSTANCE &&
-				    t->routes[k].instance == in) {
-					t->routes[k].target_kind =
-						TARGET_BLACKHOLE;
-					t->routes[k].instance = NULL;
-				}
+				if (t->routes[k].target == &in->r)
+					t->routes[k].target = NULL;
 		}
 		for (j = 0; j < c->m->nenis; j++)
 			if (c->m->enis[j]->instance == in) {
@@ -1943,7 +1730,7 @@ static int cmd_terminate(struct ctx *c)
 					  sizeof(*c->m->instances), j);
 				break;
 			}
-		instance_free(in);
+		res_free(&in->r);
 	}
 	c->out = json_pack("{s:O}", "TerminatingInstances", arr);
 	if (!c->out)
@@ -2111,7 +1898,7 @@ int ec2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 {
 	struct ec2_state work = { 0 };
 	struct args a = { argc, argv, NULL };
-	struct ctx c = { .a = &a, .err = err, .now = clock_now(clock) };
+	struct ctx c = {.a = &a, .err = err, .now = ec2_clock_now(clock)};
 	struct diags *d1 = NULL, *d2 = NULL;
 	struct lab *m1 = NULL, *m2 = NULL, tmp;
 	char *text = NULL;

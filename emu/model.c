@@ -17,7 +17,7 @@
  * model of a wrong file is partial but always safe to lab_free.
  *
  * struct lab owns everything below it (see model.h). Pointer arrays in
- * struct lab have no capacity field: push1() keeps their allocation at the
+ * struct lab have no capacity field: model_push() keeps their allocation at the
  * next power of two of the count so it can be derived.
  */
 #include <errno.h>
@@ -29,94 +29,47 @@
 
 #include "vpcemu/conf.h"
 #include "vpcemu/model.h"
+#include "vpcemu/restype.h"
 #include "vpcemu/util.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define DEFAULT_REGION "us-east-1"
 #define DEFAULT_ACCOUNT "111111111111"
 #define NAME_MAX_LEN 48
 #define SUGGEST_MAX 2		/* str_distance for "did you mean" */
 
-static const struct kind_info {
-	const char *name;	/* block type; also the ID hash input */
-	const char *prefix;	/* ID prefix */
-	const char *noun;	/* in messages */
-	const char *notfound;	/* AWS code for an unknown reference */
-} kinds[RES__COUNT] = {
-	[RES_VPC] = { "vpc", "vpc-", "vpc", "InvalidVpcID.NotFound" },
-	[RES_SUBNET] = { "subnet", "subnet-", "subnet",
-			 "InvalidSubnetID.NotFound" },
-	[RES_ROUTE_TABLE] = { "route-table", "rtb-", "route table",
-			      "InvalidRouteTableID.NotFound" },
-	[RES_PEERING] = { "peering", "pcx-", "peering",
-			  "InvalidVpcPeeringConnectionID.NotFound" },
-	[RES_SG] = { "security-group", "sg-", "security group",
-		     "InvalidGroup.NotFound" },
-	[RES_NACL] = { "network-acl", "acl-", "network ACL",
-		       "InvalidNetworkAclID.NotFound" },
-	[RES_INSTANCE] = { "instance", "i-", "instance",
-			   "InvalidInstanceID.NotFound" },
-	[RES_IAM_ROLE] = { "iam-role", "AROA", "IAM role", "NoSuchEntity" },
-	[RES_ENDPOINT] = { "endpoint", "vpce-", "endpoint",
-			   "InvalidVpcEndpointId.NotFound" },
-	[RES_ENI] = { "eni", "eni-", "network interface",
-		      "InvalidNetworkInterfaceID.NotFound" },
-};
+#define RES_TYPE_ROW_(e, f) [RES_##e] = &res_type_##f,
+const struct res_type *const res_types[RES__COUNT] = {RES_KINDS(RES_TYPE_ROW_)};
+#undef RES_TYPE_ROW_
 
-/* Block types reserved for later issues: a clear error, not "unknown". */
+/* Block types of docs/lab-conf.md that vpcemu does not build yet: a clear
+ * error, not "unknown". */
 static const char *const reserved_types[] = {
-	"internet-gateway", "nat-gateway", "transit-gateway",
-	"transit-gateway-attachment", "transit-gateway-route-table",
-	"load-balancer", "target-group", "endpoint-service", "flow-log",
-	"internet-host", "vpn-connection",
+    "nat-gateway",
+    "transit-gateway",
+    "transit-gateway-attachment",
+    "transit-gateway-route-table",
+    "load-balancer",
+    "target-group",
+    "endpoint-service",
+    "flow-log",
+    "internet-host",
+    "vpn-connection",
 };
 
-/* Prefixes of AWS IDs; a name made of one of these and 8 to 17 hex digits
- * could be taken for an ID, since references accept both. */
-static const char *const id_prefixes[] = {
-	"vpc-", "subnet-", "rtb-", "acl-", "sg-", "sgr-", "eni-", "i-",
-	"pcx-", "igw-", "eigw-", "nat-", "vpce-", "vgw-", "tgw-",
-	"tgw-attach-", "tgw-rtb-", "pl-", "vpce-svc-",
-};
-
-static const char *const short_services[] = {
-	"ssm", "ssmmessages", "ec2messages", "s3", "dynamodb",
-};
-
-/* One lab-wide name, for duplicates and for references to blocks of a
- * type that is not supported yet (already reported once). */
-struct name_ent {
-	const char *name;
-	const char *type;	/* block type word */
-	struct place at;
-	bool implicit;		/* then vpc names the owner */
-	bool unsupported;
-	const char *vpc;
-};
-
-struct pending {
-	struct res *r;
-	const struct conf_block *blk;
-};
-
-struct build {
-	struct lab *lab;
-	struct diags *d;
-	bool oom;
-	struct name_ent *names;
-	size_t nnames, namescap;
-	struct strmap name_index;	/* name -> its first entry in names */
-	struct pending *pend;
-	size_t npend, pendcap;
-	const struct conf_stmt **expects;
-	size_t nexpects, expectscap;
+/* Prefixes of AWS IDs besides those of res_types[]: kinds not built yet
+ * and IDs that are not resources of their own. A name made of a prefix and
+ * 8 to 17 hex digits could be taken for an ID, since references accept
+ * both. */
+static const char *const other_id_prefixes[] = {
+    "sgr-",	   "eigw-",    "nat-", "vgw-",	    "tgw-",
+    "tgw-attach-", "tgw-rtb-", "pl-",  "vpce-svc-",
 };
 
 /* ------------------------------------------------------------------ */
 /* Small helpers */
 
-static void *push1(struct build *b, void **v, size_t *n, size_t sz)
+void *model_push(struct build *b, void **v, size_t *n, size_t sz)
 {
 	size_t cap;
 	void *p;
@@ -136,9 +89,7 @@ static void *push1(struct build *b, void **v, size_t *n, size_t sz)
 	return p;
 }
 
-#define PUSH(b, v, n) push1((b), (void **)&(v), &(n), sizeof(*(v)))
-
-static char *xstrdup(struct build *b, const char *s)
+char *model_strdup(struct build *b, const char *s)
 {
 	char *p = strdup(s ? s : "");
 
@@ -147,10 +98,7 @@ static char *xstrdup(struct build *b, const char *s)
 	return p;
 }
 
-static char *xprintf(struct build *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static char *xprintf(struct build *b, const char *fmt, ...)
+char *model_printf(struct build *b, const char *fmt, ...)
 {
 	struct strbuf sb = { 0 };
 	va_list ap;
@@ -165,11 +113,6 @@ static char *xprintf(struct build *b, const char *fmt, ...)
 	return s;
 }
 
-static bool str_eq(const char *a, const char *b)
-{
-	return a && b && !strcmp(a, b);
-}
-
 static bool is_alnum(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -182,9 +125,9 @@ static bool is_hex_lower(char c)
 }
 
 /* [A-Za-z0-9][A-Za-z0-9._-]{0,47} */
-static bool name_ok(const char *s)
+static bool name_pattern_ok(const char *s)
 {
-	size_t i, n = strlen(s);
+	size_t i, n = s ? strlen(s) : 0;
 
 	if (n < 1 || n > NAME_MAX_LEN || !is_alnum(s[0]))
 		return false;
@@ -195,23 +138,31 @@ static bool name_ok(const char *s)
 	return true;
 }
 
-static bool name_looks_like_id(const char *s)
+/* prefix followed by 8 to 17 lower-case hex digits, and nothing else. */
+static bool is_hex_id(const char *s, const char *prefix)
 {
-	size_t i, j, n;
+	size_t pl = strlen(prefix), n, j;
 
-	for (i = 0; i < ARRAY_SIZE(id_prefixes); i++) {
-		size_t pl = strlen(id_prefixes[i]);
+	if (strncmp(s, prefix, pl))
+		return false;
+	n = strlen(s + pl);
+	if (n < 8 || n > 17)
+		return false;
+	for (j = 0; j < n && is_hex_lower(s[pl + j]); j++)
+		;
+	return j == n;
+}
 
-		if (strncmp(s, id_prefixes[i], pl))
-			continue;
-		n = strlen(s + pl);
-		if (n < 8 || n > 17)
-			continue;
-		for (j = 0; j < n && is_hex_lower(s[pl + j]); j++)
-			;
-		if (j == n)
+bool model_name_looks_like_id(const char *s)
+{
+	size_t i, j;
+
+	for (i = 0; i < RES__COUNT; i++)
+		if (i != RES_IAM_ROLE && is_hex_id(s, res_types[i]->id_prefix))
 			return true;
-	}
+	for (i = 0; i < ARRAY_SIZE(other_id_prefixes); i++)
+		if (is_hex_id(s, other_id_prefixes[i]))
+			return true;
 	/* IAM role IDs: AROA + 17 upper-case alphanumerics. */
 	if (!strncmp(s, "AROA", 4) && strlen(s) == 21) {
 		for (j = 4; j < 21; j++)
@@ -224,15 +175,14 @@ static bool name_looks_like_id(const char *s)
 	return false;
 }
 
+bool model_name_ok(const char *s)
+{
+	return name_pattern_ok(s) && !model_name_looks_like_id(s);
+}
+
 /* "Did you mean": the closest candidate within SUGGEST_MAX edits; a
  * difference in case alone counts as one edit. */
-struct suggest {
-	const char *word;
-	const char *best;
-	size_t dist;
-};
-
-static void suggest_try(struct suggest *s, const char *cand)
+void model_suggest(struct suggest *s, const char *cand)
 {
 	size_t dd;
 
@@ -246,12 +196,8 @@ static void suggest_try(struct suggest *s, const char *cand)
 	}
 }
 
-static void err_suggest(struct build *b, struct place at, const char *code,
-			const struct suggest *s, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static void err_suggest(struct build *b, struct place at, const char *code,
-			const struct suggest *s, const char *fmt, ...)
+void model_err_suggest(struct build *b, struct place at, const char *code,
+		       const struct suggest *s, const char *fmt, ...)
 {
 	struct strbuf sb = { 0 };
 	va_list ap;
@@ -267,8 +213,8 @@ static void err_suggest(struct build *b, struct place at, const char *code,
 	free(m);
 }
 
-static int parse_num(const char *s, size_t len, unsigned long max,
-		     unsigned long *out)
+int model_parse_num(const char *s, size_t len, unsigned long max,
+		    unsigned long *out)
 {
 	unsigned long v = 0;
 	size_t i;
@@ -340,11 +286,23 @@ int cidr_parse(const char *s, struct cidr *c)
 
 	if (!s || parse_octets(&s, &v) || *s++ != '/')
 		return -EINVAL;
-	if ((s[0] == '0' && s[1]) || parse_num(s, strlen(s), 32, &len))
+	if ((s[0] == '0' && s[1]) || model_parse_num(s, strlen(s), 32, &len))
 		return -EINVAL;
 	c->len = (uint8_t)len;
 	c->addr = v & prefix_mask(c->len);
 	return 0;
+}
+
+bool cidr_eq(struct cidr a, struct cidr b)
+{
+	return a.addr == b.addr && a.len == b.len;
+}
+
+uint32_t cidr_last(struct cidr c)
+{
+	uint32_t mask = c.len ? 0xffffffffu << (32 - c.len) : 0;
+
+	return c.addr | ~mask;
 }
 
 bool cidr_overlap(struct cidr a, struct cidr b)
@@ -462,7 +420,7 @@ static void make_role_id(char *out, const char *lab, const char *name)
 	uint64_t h[2];
 	int i;
 
-	id_hash(h, lab, kinds[RES_IAM_ROLE].name, name);
+	id_hash(h, lab, res_types[RES_IAM_ROLE]->keyword, name);
 	memcpy(out, "AROA", 4);
 	for (i = 0; i < 17; i++) {
 		uint64_t *v = i < 12 ? &h[0] : &h[1];
@@ -473,9 +431,42 @@ static void make_role_id(char *out, const char *lab, const char *name)
 	out[21] = '\0';
 }
 
+const char *res_article(enum res_kind k)
+{
+	return strchr("AEIOUaeiou", res_types[k]->noun[0]) ? "an" : "a";
+}
+
+void res_cidr_list(struct strbuf *sb, const struct cidr *c, size_t n)
+{
+	char buf[CIDR_BUF];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sb_printf(sb, "%s%s", i ? "," : "", cidr_fmt(c[i], buf));
+}
+
+void res_sg_list(struct strbuf *sb, struct sg *const *sgs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sb_printf(sb, "%s%s", i ? "," : "", sgs[i]->r.name);
+}
+
+/* The kind whose blocks are written "type NAME { }", or RES__COUNT. */
+static enum res_kind kind_of_block(const char *type)
+{
+	unsigned k;
+
+	for (k = 0; k < RES__COUNT; k++)
+		if (res_types[k]->parse && !strcmp(type, res_types[k]->keyword))
+			return k;
+	return RES__COUNT;
+}
+
 const char *res_kind_name(enum res_kind k)
 {
-	return (unsigned)k < RES__COUNT ? kinds[k].name : "?";
+	return (unsigned)k < RES__COUNT ? res_types[k]->keyword : "?";
 }
 
 int peering_status_parse(const char *name, enum peering_status *ret)
@@ -512,62 +503,6 @@ const char *peering_status_name(enum peering_status s)
 /* ------------------------------------------------------------------ */
 /* Resource arrays by kind */
 
-static size_t kind_count(const struct lab *lab, enum res_kind k)
-{
-	switch (k) {
-	case RES_VPC:
-		return lab->nvpcs;
-	case RES_SUBNET:
-		return lab->nsubnets;
-	case RES_ROUTE_TABLE:
-		return lab->nroute_tables;
-	case RES_PEERING:
-		return lab->npeerings;
-	case RES_SG:
-		return lab->nsgs;
-	case RES_NACL:
-		return lab->nnacls;
-	case RES_INSTANCE:
-		return lab->ninstances;
-	case RES_IAM_ROLE:
-		return lab->nroles;
-	case RES_ENDPOINT:
-		return lab->nendpoints;
-	case RES_ENI:
-		return lab->nenis;
-	default:
-		return 0;
-	}
-}
-
-static struct res *kind_get(const struct lab *lab, enum res_kind k, size_t i)
-{
-	switch (k) {
-	case RES_VPC:
-		return &lab->vpcs[i]->r;
-	case RES_SUBNET:
-		return &lab->subnets[i]->r;
-	case RES_ROUTE_TABLE:
-		return &lab->route_tables[i]->r;
-	case RES_PEERING:
-		return &lab->peerings[i]->r;
-	case RES_SG:
-		return &lab->sgs[i]->r;
-	case RES_NACL:
-		return &lab->nacls[i]->r;
-	case RES_INSTANCE:
-		return &lab->instances[i]->r;
-	case RES_IAM_ROLE:
-		return &lab->roles[i]->r;
-	case RES_ENDPOINT:
-		return &lab->endpoints[i]->r;
-	case RES_ENI:
-		return &lab->enis[i]->r;
-	default:
-		return NULL;
-	}
-}
-
 struct res *model_find(const struct lab *lab, enum res_kind kind,
 		       const char *name_or_id)
 {
@@ -579,8 +514,8 @@ struct res *model_find(const struct lab *lab, enum res_kind kind,
 	for (k = 0; k < RES__COUNT; k++) {
 		if (kind != RES__COUNT && k != kind)
 			continue;
-		for (i = 0; i < kind_count(lab, k); i++) {
-			struct res *r = kind_get(lab, k, i);
+		for (i = 0; i < lab->res[k].n; i++) {
+			struct res *r = lab->res[k].v[i];
 
 			if (str_eq(r->name, name_or_id) ||
 			    !strcmp(r->id, name_or_id))
@@ -590,77 +525,34 @@ struct res *model_find(const struct lab *lab, enum res_kind kind,
 	return NULL;
 }
 
-/* Allocates a resource of kind k, appends it to its lab array and gives it
- * its name, place and ID. NULL on allocation failure (b->oom set). */
-static struct res *res_new(struct build *b, enum res_kind k, const char *name,
-			   struct place at, bool implicit)
+struct res *model_res_new(struct build *b, enum res_kind k, const char *name,
+			  struct place at, bool implicit)
 {
-	struct lab *lab = b->lab;
-	struct res *r = NULL;
+	const struct res_type *t = res_types[k];
+	struct res_list *l = &b->lab->res[k];
+	struct res *r = calloc(1, t->size);
+	struct res **slot = r ? MODEL_PUSH(b, l->v, l->n) : NULL;
 
-#define NEW_IN(arr, n, type)                                                  \
-	do {                                                                  \
-		type *o_ = calloc(1, sizeof(type));                           \
-		type **s_ = o_ ? PUSH(b, arr, n) : NULL;                      \
-		if (!s_) {                                                    \
-			free(o_);                                             \
-			b->oom = true;                                        \
-			return NULL;                                          \
-		}                                                             \
-		*s_ = o_;                                                     \
-		r = &o_->r;                                                   \
-	} while (0)
-
-	switch (k) {
-	case RES_VPC:
-		NEW_IN(lab->vpcs, lab->nvpcs, struct vpc);
-		break;
-	case RES_SUBNET:
-		NEW_IN(lab->subnets, lab->nsubnets, struct subnet);
-		break;
-	case RES_ROUTE_TABLE:
-		NEW_IN(lab->route_tables, lab->nroute_tables,
-		       struct route_table);
-		break;
-	case RES_PEERING:
-		NEW_IN(lab->peerings, lab->npeerings, struct peering);
-		break;
-	case RES_SG:
-		NEW_IN(lab->sgs, lab->nsgs, struct sg);
-		break;
-	case RES_NACL:
-		NEW_IN(lab->nacls, lab->nnacls, struct nacl);
-		break;
-	case RES_INSTANCE:
-		NEW_IN(lab->instances, lab->ninstances, struct instance);
-		break;
-	case RES_IAM_ROLE:
-		NEW_IN(lab->roles, lab->nroles, struct iam_role);
-		break;
-	case RES_ENDPOINT:
-		NEW_IN(lab->endpoints, lab->nendpoints, struct endpoint);
-		break;
-	case RES_ENI:
-		NEW_IN(lab->enis, lab->nenis, struct eni);
-		break;
-	default:
+	if (!slot) {
+		free(r);
+		b->oom = true;
 		return NULL;
 	}
-#undef NEW_IN
+	*slot = r;
 	r->kind = k;
-	r->name = xstrdup(b, name);
+	r->name = model_strdup(b, name);
 	r->at = at;
 	r->implicit = implicit;
 	if (k == RES_IAM_ROLE)
-		make_role_id(r->id, lab->name, name);
+		make_role_id(r->id, b->lab->name, name);
 	else
-		model_make_id(r->id, kinds[k].prefix, lab->name, kinds[k].name,
+		model_make_id(r->id, t->id_prefix, b->lab->name, t->keyword,
 			      name);
 	return r;
 }
 
-static const struct name_ent *name_lookup(const struct build *b,
-					  const char *name)
+const struct name_ent *model_name_lookup(const struct build *b,
+					 const char *name)
 {
 	const size_t *i = name ? strmap_get(&b->name_index, name) : NULL;
 
@@ -694,7 +586,7 @@ static void name_add(struct build *b, const char *name, const char *type,
 		     struct place at, bool implicit, bool unsupported,
 		     const char *vpc)
 {
-	const struct name_ent *old = name_lookup(b, name);
+	const struct name_ent *old = model_name_lookup(b, name);
 	struct name_ent *e;
 
 	if (old) {
@@ -732,13 +624,13 @@ static void name_add(struct build *b, const char *name, const char *type,
 static bool check_name(struct build *b, const char *name, struct place at,
 		       const char *what)
 {
-	if (!name_ok(name)) {
+	if (!name_pattern_ok(name)) {
 		diag_error(b->d, at, "Vpcemu.InvalidName",
 			   "The %s name '%s' is invalid: names are 1 to 48 of A-Z a-z 0-9 . _ - and start with a letter or digit",
 			   what, name);
 		return false;
 	}
-	if (name_looks_like_id(name)) {
+	if (model_name_looks_like_id(name)) {
 		diag_error(b->d, at, "Vpcemu.InvalidName",
 			   "The %s name '%s' looks like a resource ID; references accept IDs, so names must not look like one",
 			   what, name);
@@ -750,18 +642,12 @@ static bool check_name(struct build *b, const char *name, struct place at,
 /* ------------------------------------------------------------------ */
 /* Statements and values */
 
-enum { A_REQ = 1, A_REP = 2 };
-
-struct attr {
-	const char *name;
-	unsigned flags;
-};
 
 /* Finds st's keyword among attrs. Unknown and repeated non-repeatable
  * attributes are reported and give -1. seen[i] keeps the first use. */
-static int attr_find(struct build *b, const char *type, const struct attr *attrs,
-		     size_t nattrs, const struct conf_stmt **seen,
-		     const struct conf_stmt *st)
+int model_attr_find(struct build *b, const char *type, const struct attr *attrs,
+		    size_t nattrs, const struct conf_stmt **seen,
+		    const struct conf_stmt *st)
 {
 	const char *kw = st->w[0].text;
 	struct suggest s = { .word = kw };
@@ -781,28 +667,30 @@ static int attr_find(struct build *b, const char *type, const struct attr *attrs
 		return (int)i;
 	}
 	for (i = 0; i < nattrs; i++)
-		suggest_try(&s, attrs[i].name);
-	err_suggest(b, st->w[0].at, "Vpcemu.UnknownAttribute", &s,
-		    "Unknown %s attribute '%s'", type, kw);
+		model_suggest(&s, attrs[i].name);
+	model_err_suggest(b, st->w[0].at, "Vpcemu.UnknownAttribute", &s,
+			  "Unknown %s attribute '%s'", type, kw);
 	return -1;
 }
 
-static void attrs_required(struct build *b, const struct res *r,
-			   const struct attr *attrs, size_t nattrs,
-			   const struct conf_stmt **seen)
+void model_attrs_required(struct build *b, const struct res *r,
+			  const struct attr *attrs, size_t nattrs,
+			  const struct conf_stmt **seen)
 {
 	size_t i;
 
 	for (i = 0; i < nattrs; i++)
 		if ((attrs[i].flags & A_REQ) && !seen[i])
-			diag_error(b->d, r->at, "MissingParameter",
-				   "The request must contain the parameter %s (%s '%s')",
-				   attrs[i].name, kinds[r->kind].name, r->name);
+			diag_error(
+			    b->d, r->at, "MissingParameter",
+			    "The request must contain the parameter %s (%s '%s')",
+			    attrs[i].name, res_types[r->kind]->keyword,
+			    r->name);
 }
 
 /* Checks the number of values after the keyword; max 0: no limit. */
-static bool want(struct build *b, const struct conf_stmt *st, size_t min,
-		 size_t max)
+bool model_want(struct build *b, const struct conf_stmt *st, size_t min,
+		size_t max)
 {
 	size_t nv = st->n - 1;
 
@@ -826,7 +714,7 @@ static bool want(struct build *b, const struct conf_stmt *st, size_t min,
 	return true;
 }
 
-static bool get_bool(struct build *b, const struct conf_word *w, bool *out)
+bool model_get_bool(struct build *b, const struct conf_word *w, bool *out)
 {
 	if (!strcmp(w->text, "yes")) {
 		*out = true;
@@ -841,8 +729,7 @@ static bool get_bool(struct build *b, const struct conf_word *w, bool *out)
 	return false;
 }
 
-static bool get_cidr(struct build *b, const struct conf_word *w,
-		     struct cidr *c)
+bool model_get_cidr(struct build *b, const struct conf_word *w, struct cidr *c)
 {
 	uint32_t ip;
 
@@ -859,7 +746,7 @@ static bool get_cidr(struct build *b, const struct conf_word *w,
 	return false;
 }
 
-static bool get_ip(struct build *b, const struct conf_word *w, uint32_t *ip)
+bool model_get_ip(struct build *b, const struct conf_word *w, uint32_t *ip)
 {
 	if (!ip_parse(w->text, ip))
 		return true;
@@ -869,9 +756,9 @@ static bool get_ip(struct build *b, const struct conf_word *w, uint32_t *ip)
 }
 
 /* One of two words: *second is set when w is the second. */
-static bool get_choice(struct build *b, const struct conf_word *w,
-		       const char *attr, const char *first, const char *second,
-		       bool *is_second)
+bool model_get_choice(struct build *b, const struct conf_word *w,
+		      const char *attr, const char *first, const char *second,
+		      bool *is_second)
 {
 	if (!strcmp(w->text, first) || !strcmp(w->text, second)) {
 		*is_second = !strcmp(w->text, second);
@@ -883,8 +770,8 @@ static bool get_choice(struct build *b, const struct conf_word *w,
 	return false;
 }
 
-static bool get_hop_limit(struct build *b, const struct conf_word *w,
-			  unsigned *out)
+bool model_get_hop_limit(struct build *b, const struct conf_word *w,
+			 unsigned *out)
 {
 	char *end;
 	unsigned long v = strtoul(w->text, &end, 10);
@@ -899,9 +786,9 @@ static bool get_hop_limit(struct build *b, const struct conf_word *w,
 	return true;
 }
 
-static bool get_str(struct build *b, const struct conf_word *w, char **out)
+bool model_get_str(struct build *b, const struct conf_word *w, char **out)
 {
-	char *s = xstrdup(b, w->text);
+	char *s = model_strdup(b, w->text);
 
 	if (!s)
 		return false;
@@ -911,7 +798,7 @@ static bool get_str(struct build *b, const struct conf_word *w, char **out)
 }
 
 /* Region names look like "ap-northeast-1": lower case, digits, dashes. */
-static bool get_region(struct build *b, const struct conf_word *w, char **out)
+bool model_get_region(struct build *b, const struct conf_word *w, char **out)
 {
 	const char *s = w->text;
 	size_t i;
@@ -926,11 +813,10 @@ static bool get_region(struct build *b, const struct conf_word *w, char **out)
 			   s);
 		return false;
 	}
-	return get_str(b, w, out);
+	return model_get_str(b, w, out);
 }
 
-static bool get_account(struct build *b, const struct conf_word *w,
-			char **out)
+bool model_get_account(struct build *b, const struct conf_word *w, char **out)
 {
 	size_t i, n = strlen(w->text);
 
@@ -942,13 +828,13 @@ static bool get_account(struct build *b, const struct conf_word *w,
 			   w->text);
 		return false;
 	}
-	return get_str(b, w, out);
+	return model_get_str(b, w, out);
 }
 
 /* Resolves a reference by name or ID to a resource of kind k; reports an
  * unknown name or one of another kind with k's AWS code. */
-static struct res *resolve(struct build *b, enum res_kind k,
-			   const struct conf_word *w)
+struct res *model_resolve(struct build *b, enum res_kind k,
+			  const struct conf_word *w)
 {
 	const char *t = w->text;
 	const struct name_ent *ne;
@@ -960,40 +846,36 @@ static struct res *resolve(struct build *b, enum res_kind k,
 	r = model_find(b->lab, k, t);
 	if (r)
 		return r;
-	for (kk = 0; kk < RES_ENI; kk++) {
-		r = model_find(b->lab, kk, t);
+	for (kk = 0; kk < RES__COUNT; kk++) {
+		r = res_types[kk]->parse ? model_find(b->lab, kk, t) : NULL;
 		if (r) {
-			diag_error(b->d, w->at, kinds[k].notfound,
+			diag_error(b->d, w->at, res_types[k]->notfound,
 				   "'%s' is %s %s, not %s %s", t,
-				   kk == RES_IAM_ROLE || kk == RES_ENDPOINT ||
-						   kk == RES_INSTANCE ?
-					   "an" : "a",
-				   kinds[kk].noun,
-				   k == RES_IAM_ROLE || k == RES_ENDPOINT ||
-						   k == RES_INSTANCE ?
-					   "an" : "a",
-				   kinds[k].noun);
+				   res_article(kk), res_types[kk]->noun,
+				   res_article(k), res_types[k]->noun);
 			return NULL;
 		}
 	}
 	/* A block of a type not supported yet was reported already. */
-	ne = name_lookup(b, t);
+	ne = model_name_lookup(b, t);
 	if (ne && ne->unsupported)
 		return NULL;
-	for (i = 0; i < kind_count(b->lab, k); i++)
-		suggest_try(&s, kind_get(b->lab, k, i)->name);
-	err_suggest(b, w->at, kinds[k].notfound, &s,
-		    "The %s %s'%s' does not exist", kinds[k].noun,
-		    !strncmp(t, kinds[k].prefix, strlen(kinds[k].prefix)) ?
-			    "ID " : "",
-		    t);
+	for (i = 0; i < b->lab->res[k].n; i++)
+		model_suggest(&s, b->lab->res[k].v[i]->name);
+	model_err_suggest(b, w->at, res_types[k]->notfound, &s,
+			  "The %s %s'%s' does not exist", res_types[k]->noun,
+			  !strncmp(t, res_types[k]->id_prefix,
+				   strlen(res_types[k]->id_prefix))
+			      ? "ID "
+			      : "",
+			  t);
 	return NULL;
 }
 
 /* ------------------------------------------------------------------ */
 /* Protocol matches (security groups, network ACLs, expect lines) */
 
-static void proto_all(struct proto_match *pm)
+void model_proto_all(struct proto_match *pm)
 {
 	*pm = (struct proto_match){
 		.kind = PROTO_ALL,
@@ -1011,13 +893,13 @@ static bool parse_ports(const char *s, uint16_t *lo, uint16_t *hi,
 	unsigned long a, z;
 
 	if (!dash) {
-		if (parse_num(s, strlen(s), 65535, &a))
+		if (model_parse_num(s, strlen(s), 65535, &a))
 			return false;
 		*lo = *hi = (uint16_t)a;
 		return true;
 	}
-	if (parse_num(s, (size_t)(dash - s), 65535, &a) ||
-	    parse_num(dash + 1, strlen(dash + 1), 65535, &z) || a > z)
+	if (model_parse_num(s, (size_t)(dash - s), 65535, &a) ||
+	    model_parse_num(dash + 1, strlen(dash + 1), 65535, &z) || a > z)
 		return false;
 	*lo = (uint16_t)a;
 	*hi = (uint16_t)z;
@@ -1045,13 +927,13 @@ static bool parse_icmp(const char *s, int *type, int *code)
 		    !strncmp(names[i].name, s, tl))
 			*type = names[i].type;
 	if (*type < 0) {
-		if (parse_num(s, tl, 255, &v))
+		if (model_parse_num(s, tl, 255, &v))
 			return false;
 		*type = (int)v;
 	}
 	*code = -1;
 	if (slash) {
-		if (parse_num(slash + 1, strlen(slash + 1), 255, &v))
+		if (model_parse_num(slash + 1, strlen(slash + 1), 255, &v))
 			return false;
 		*code = (int)v;
 	}
@@ -1070,9 +952,9 @@ static const struct conf_word *rule_arg(const struct conf_stmt *st, size_t i,
 
 /* Parses RULE at st->w[*i], leaving *i past it. In expect mode only
  * "icmp", "tcp PORT" and "udp PORT" are allowed. */
-static bool parse_proto(struct build *b, const struct conf_stmt *st,
-			size_t *i, const char *stop, bool expect_mode,
-			struct proto_match *pm)
+bool model_parse_proto(struct build *b, const struct conf_stmt *st, size_t *i,
+		       const char *stop, bool expect_mode,
+		       struct proto_match *pm)
 {
 	static const char *const protos[] = { "all", "tcp", "udp", "icmp",
 					      "proto" };
@@ -1081,7 +963,7 @@ static bool parse_proto(struct build *b, const struct conf_stmt *st,
 	unsigned long v;
 	size_t k;
 
-	proto_all(pm);
+	model_proto_all(pm);
 	if (*i >= st->n) {
 		diag_error(b->d, st->w[st->n - 1].at, "InvalidParameterValue",
 			   "Expected a rule (%s) after '%s'",
@@ -1152,7 +1034,7 @@ static bool parse_proto(struct build *b, const struct conf_stmt *st,
 			return false;
 		}
 		(*i)++;
-		if (parse_num(arg->text, strlen(arg->text), 255, &v)) {
+		if (model_parse_num(arg->text, strlen(arg->text), 255, &v)) {
 			diag_error(b->d, arg->at, "InvalidParameterValue",
 				   "Invalid protocol number '%s': expected 0 to 255",
 				   arg->text);
@@ -1172,17 +1054,19 @@ static bool parse_proto(struct build *b, const struct conf_stmt *st,
 	s.word = w->text;
 	for (k = 0; k < ARRAY_SIZE(protos); k++)
 		if (!expect_mode || (k != 0 && k != 4))
-			suggest_try(&s, protos[k]);
-	err_suggest(b, w->at, "InvalidParameterValue", &s,
-		    "Invalid rule '%s': expected %s", w->text,
-		    expect_mode ? "icmp, tcp PORT or udp PORT" :
-				  "all, tcp [PORTS], udp [PORTS], icmp [TYPE[/CODE]] or proto N");
+			model_suggest(&s, protos[k]);
+	model_err_suggest(
+	    b, w->at, "InvalidParameterValue", &s,
+	    "Invalid rule '%s': expected %s", w->text,
+	    expect_mode
+		? "icmp, tcp PORT or udp PORT"
+		: "all, tcp [PORTS], udp [PORTS], icmp [TYPE[/CODE]] or proto N");
 	return false;
 }
 
 /* Expects the word at st->w[*i] to be kw; reports where it is missing. */
-static bool expect_word(struct build *b, const struct conf_stmt *st,
-			size_t *i, const char *kw, const char *what)
+bool model_expect_word(struct build *b, const struct conf_stmt *st, size_t *i,
+		       const char *kw, const char *what)
 {
 	if (*i < st->n && !strcmp(st->w[*i].text, kw)) {
 		(*i)++;
@@ -1202,234 +1086,29 @@ static bool expect_word(struct build *b, const struct conf_stmt *st,
 /* ------------------------------------------------------------------ */
 /* Blocks */
 
-static void parse_vpc(struct build *b, struct vpc *v,
-		      const struct conf_block *blk)
-{
-	static const struct attr attrs[] = {
-		{ "cidr", A_REQ | A_REP }, { "dns-support", 0 },
-		{ "dns-hostnames", 0 },	   { "region", 0 },
-		{ "account", 0 },
-	};
-	enum { V_CIDR, V_DNS_SUPPORT, V_DNS_HOSTNAMES, V_REGION, V_ACCOUNT };
-	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = { 0 };
-	size_t i, ncap = 0;
-
-	v->dns_support = true;
-	for (i = 0; i < blk->n; i++) {
-		const struct conf_stmt *st = &blk->stmts[i];
-		struct cidr c;
-
-		switch (attr_find(b, "vpc", attrs, ARRAY_SIZE(attrs), seen, st)) {
-		case V_CIDR:
-			if (!want(b, st, 1, 1) || !get_cidr(b, &st->w[1], &c))
-				break;
-			if (v->ncidrs == ncap) {
-				size_t nc = ncap ? ncap * 2 : 4;
-				struct cidr *a = reallocarray(v->cidrs, nc,
-							      sizeof(*a));
-				struct place *p;
-
-				if (a)
-					v->cidrs = a;
-				p = a ? reallocarray(v->cidrs_at, nc,
-						     sizeof(*p)) : NULL;
-				if (!p) {
-					b->oom = true;
-					break;
-				}
-				v->cidrs_at = p;
-				ncap = nc;
-			}
-			v->cidrs[v->ncidrs] = c;
-			v->cidrs_at[v->ncidrs++] = st->w[1].at;
-			break;
-		case V_DNS_SUPPORT:
-			if (want(b, st, 1, 1))
-				get_bool(b, &st->w[1], &v->dns_support);
-			break;
-		case V_DNS_HOSTNAMES:
-			if (want(b, st, 1, 1))
-				get_bool(b, &st->w[1], &v->dns_hostnames);
-			break;
-		case V_REGION:
-			if (want(b, st, 1, 1))
-				get_region(b, &st->w[1], &v->region);
-			break;
-		case V_ACCOUNT:
-			if (want(b, st, 1, 1))
-				get_account(b, &st->w[1], &v->account);
-			break;
-		}
-	}
-	attrs_required(b, &v->r, attrs, ARRAY_SIZE(attrs), seen);
-	if (!v->region)
-		v->region = xstrdup(b, b->lab->region);
-	if (!v->account)
-		v->account = xstrdup(b, b->lab->account);
-}
-
-static void parse_subnet(struct build *b, struct subnet *s,
-			 const struct conf_block *blk)
-{
-	static const struct attr attrs[] = {
-		{ "vpc", A_REQ }, { "cidr", A_REQ }, { "az", 0 },
-		{ "public-ip-on-launch", 0 },
-	};
-	enum { S_VPC, S_CIDR, S_AZ, S_PUBLIC };
-	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = { 0 };
-	size_t i;
-
-	s->cidr_at = s->az_at = s->r.at;
-	for (i = 0; i < blk->n; i++) {
-		const struct conf_stmt *st = &blk->stmts[i];
-
-		switch (attr_find(b, "subnet", attrs, ARRAY_SIZE(attrs), seen,
-				  st)) {
-		case S_VPC:
-			if (want(b, st, 1, 1))
-				s->vpc = (struct vpc *)resolve(b, RES_VPC,
-							       &st->w[1]);
-			break;
-		case S_CIDR:
-			if (want(b, st, 1, 1) &&
-			    get_cidr(b, &st->w[1], &s->cidr))
-				s->cidr_at = st->w[1].at;
-			break;
-		case S_AZ:
-			if (want(b, st, 1, 1) && get_str(b, &st->w[1], &s->az))
-				s->az_at = st->w[1].at;
-			break;
-		case S_PUBLIC:
-			if (want(b, st, 1, 1))
-				get_bool(b, &st->w[1], &s->public_ip_on_launch);
-			break;
-		}
-	}
-	attrs_required(b, &s->r, attrs, ARRAY_SIZE(attrs), seen);
-	if (!s->az)
-		s->az = xprintf(b, "%sa",
-				s->vpc ? s->vpc->region : b->lab->region);
-}
-
-static void parse_route(struct build *b, struct route_table *t,
-			const struct conf_stmt *st)
-{
-	const struct conf_word *tw;
-	struct suggest s;
-	struct route *r;
-	struct res *res;
-	struct cidr dst;
-	size_t i = 2, k, j;
-
-	if (st->n < 2) {
-		diag_error(b->d, st->w[0].at, "InvalidParameterValue",
-			   "'route' needs a destination and a target: route CIDR via TARGET");
-		return;
-	}
-	if (!get_cidr(b, &st->w[1], &dst))
-		return;
-	if (!expect_word(b, st, &i, "via", "route CIDR via TARGET"))
-		return;
-	if (i >= st->n) {
-		diag_error(b->d, st->w[i - 1].at, "InvalidParameterValue",
-			   "'via' needs a target: a peering, an instance, a gateway endpoint or blackhole");
-		return;
-	}
-	if (i + 1 < st->n) {
-		diag_error(b->d, st->w[i + 1].at, "InvalidParameterValue",
-			   "Unexpected '%s': a route has one target",
-			   st->w[i + 1].text);
-		return;
-	}
-	tw = &st->w[i];
-	r = PUSH(b, t->routes, t->nroutes);
-	if (!r)
-		return;
-	r->dst = dst;
-	r->at = st->w[0].at;
-	r->dst_at = st->w[1].at;
-	r->target_at = tw->at;
-	/* Unresolved targets drop, so a partial model stays harmless. */
-	r->target_kind = TARGET_BLACKHOLE;
-	if (!strcmp(tw->text, "blackhole"))
-		return;
-	if (!strcmp(tw->text, "local")) {
-		diag_error(b->d, tw->at, "InvalidParameterValue",
-			   "The local route of each VPC block is implicit and cannot be written");
-		return;
-	}
-	res = model_find(b->lab, RES__COUNT, tw->text);
-	if (res && res->kind == RES_PEERING) {
-		r->target_kind = TARGET_PEERING;
-		r->peering = (struct peering *)res;
-		return;
-	}
-	if (res && res->kind == RES_INSTANCE) {
-		r->target_kind = TARGET_INSTANCE;
-		r->instance = (struct instance *)res;
-		return;
-	}
-	if (res && res->kind == RES_ENDPOINT) {
-		r->target_kind = TARGET_ENDPOINT;
-		r->endpoint = (struct endpoint *)res;
-		return;
-	}
-	if (res) {
-		diag_error(b->d, tw->at, "Vpcemu.UnknownReference",
-			   "'%s' is a %s, not a route target (a peering, an instance, a gateway endpoint or blackhole)",
-			   tw->text, kinds[res->kind].noun);
-		return;
-	}
-	if (name_lookup(b, tw->text))
-		return;	/* a block of a type not supported yet */
-	s = (struct suggest){ .word = tw->text };
-	suggest_try(&s, "blackhole");
-	for (k = RES_PEERING; k <= RES_ENDPOINT; k++) {
-		if (k != RES_PEERING && k != RES_INSTANCE && k != RES_ENDPOINT)
-			continue;
-		for (j = 0; j < kind_count(b->lab, k); j++)
-			suggest_try(&s, kind_get(b->lab, k, j)->name);
-	}
-	/* An ID says what it should have been; a name does not. */
-	for (k = RES_PEERING; k <= RES_ENDPOINT; k++) {
-		const char *p = kinds[k].prefix;
-
-		if ((k == RES_PEERING || k == RES_INSTANCE ||
-		     k == RES_ENDPOINT) &&
-		    !strncmp(tw->text, p, strlen(p))) {
-			err_suggest(b, tw->at, kinds[k].notfound, &s,
-				    "The %s ID '%s' does not exist",
-				    kinds[k].noun, tw->text);
-			return;
-		}
-	}
-	err_suggest(b, tw->at, "Vpcemu.UnknownReference", &s,
-		    "The route target '%s' does not exist", tw->text);
-}
-
 /* "associate SUBNET..." of route tables and network ACLs. */
-static void parse_assoc(struct build *b, const struct conf_stmt *st,
-			struct subnet ***assoc, size_t *nassoc,
-			struct place **assoc_at)
+void model_parse_assoc(struct build *b, const struct conf_stmt *st,
+		       struct subnet ***assoc, size_t *nassoc,
+		       struct place **assoc_at)
 {
 	size_t i, n;
 
-	if (!want(b, st, 1, 0))
+	if (!model_want(b, st, 1, 0))
 		return;
 	for (i = 1; i < st->n; i++) {
-		struct subnet *s = (struct subnet *)resolve(b, RES_SUBNET,
-							    &st->w[i]);
+		struct subnet *s =
+		    (struct subnet *)model_resolve(b, RES_SUBNET, &st->w[i]);
 		struct subnet **sp;
 		struct place *pp;
 
 		if (!s)
 			continue;
 		n = *nassoc;
-		sp = push1(b, (void **)assoc, &n, sizeof(**assoc));
+		sp = model_push(b, (void **)assoc, &n, sizeof(**assoc));
 		if (!sp)
 			return;
 		n = *nassoc;
-		pp = push1(b, (void **)assoc_at, &n, sizeof(**assoc_at));
+		pp = model_push(b, (void **)assoc_at, &n, sizeof(**assoc_at));
 		if (!pp)
 			return;	/* the extra subnet slot is beyond *nassoc */
 		*sp = s;
@@ -1438,731 +1117,39 @@ static void parse_assoc(struct build *b, const struct conf_stmt *st,
 	}
 }
 
-static void parse_route_table(struct build *b, struct route_table *t,
-			      const struct conf_block *blk)
-{
-	static const struct attr attrs[] = {
-		{ "vpc", A_REQ }, { "main", 0 }, { "associate", A_REP },
-		{ "route", A_REP },
-	};
-	enum { T_VPC, T_MAIN, T_ASSOC, T_ROUTE };
-	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = { 0 };
-	size_t i;
-
-	for (i = 0; i < blk->n; i++) {
-		const struct conf_stmt *st = &blk->stmts[i];
-
-		switch (attr_find(b, "route-table", attrs, ARRAY_SIZE(attrs),
-				  seen, st)) {
-		case T_VPC:
-			if (want(b, st, 1, 1))
-				t->vpc = (struct vpc *)resolve(b, RES_VPC,
-							       &st->w[1]);
-			break;
-		case T_MAIN:
-			if (want(b, st, 1, 1))
-				get_bool(b, &st->w[1], &t->main);
-			break;
-		case T_ASSOC:
-			parse_assoc(b, st, &t->assoc, &t->nassoc, &t->assoc_at);
-			break;
-		case T_ROUTE:
-			parse_route(b, t, st);
-			break;
-		}
-	}
-	attrs_required(b, &t->r, attrs, ARRAY_SIZE(attrs), seen);
-}
-
-static void parse_peering(struct build *b, struct peering *p,
-			  const struct conf_block *blk)
-{
-	static const struct attr attrs[] = {
-		{ "requester", A_REQ },
-		{ "accepter", A_REQ },
-		{ "status", 0 },
-		{ "requester-allows-remote-dns", 0 },
-		{ "accepter-allows-remote-dns", 0 },
-	};
-	enum { P_REQ, P_ACC, P_STATUS, P_REQ_DNS, P_ACC_DNS };
-	static const struct {
-		const char *name;
-		enum peering_status s;
-	} statuses[] = {
-		{ "active", PEERING_ACTIVE },
-		{ "pending-acceptance", PEERING_PENDING_ACCEPTANCE },
-		{ "rejected", PEERING_REJECTED },
-	};
-	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = { 0 };
-	size_t i, k;
-
-	p->status = PEERING_ACTIVE;
-	p->requester_at = p->accepter_at = p->status_at = p->r.at;
-	/* Interface names hold 15 bytes: "pcx-" and 8 digits of the ID. */
-	snprintf(p->ifname, sizeof(p->ifname), "pcx-%.8s", p->r.id + 4);
-	for (i = 0; i < blk->n; i++) {
-		const struct conf_stmt *st = &blk->stmts[i];
-		struct suggest s;
-
-		switch (attr_find(b, "peering", attrs, ARRAY_SIZE(attrs), seen,
-				  st)) {
-		case P_REQ:
-			if (!want(b, st, 1, 1))
-				break;
-			p->requester = (struct vpc *)resolve(b, RES_VPC,
-							     &st->w[1]);
-			p->requester_at = st->w[1].at;
-			break;
-		case P_ACC:
-			if (!want(b, st, 1, 1))
-				break;
-			p->accepter = (struct vpc *)resolve(b, RES_VPC,
-							    &st->w[1]);
-			p->accepter_at = st->w[1].at;
-			break;
-		case P_STATUS:
-			if (!want(b, st, 1, 1))
-				break;
-			p->status_at = st->w[1].at;
-			s = (struct suggest){ .word = st->w[1].text };
-			for (k = 0; k < ARRAY_SIZE(statuses); k++) {
-				if (!strcmp(statuses[k].name, st->w[1].text))
-					break;
-				suggest_try(&s, statuses[k].name);
-			}
-			if (k < ARRAY_SIZE(statuses))
-				p->status = statuses[k].s;
-			else
-				err_suggest(b, st->w[1].at,
-					    "InvalidParameterValue", &s,
-					    "Invalid peering status '%s': expected active, pending-acceptance or rejected",
-					    st->w[1].text);
-			break;
-		case P_REQ_DNS:
-			if (want(b, st, 1, 1))
-				get_bool(b, &st->w[1],
-					 &p->requester_allows_remote_dns);
-			break;
-		case P_ACC_DNS:
-			if (want(b, st, 1, 1))
-				get_bool(b, &st->w[1],
-					 &p->accepter_allows_remote_dns);
-			break;
-		}
-	}
-	attrs_required(b, &p->r, attrs, ARRAY_SIZE(attrs), seen);
-}
-
-/* Parses one SOURCE/DEST word into rule (peer fields only). */
-static bool parse_sg_peer(struct build *b, struct sg *g,
-			  const struct conf_word *w, struct sg_rule *rule)
-{
-	const char *t = w->text;
-	size_t i;
-
-	rule->peer_at = w->at;
-	if (!strcmp(t, "self")) {
-		rule->peer_kind = SG_PEER_SG;
-		rule->peer_sg = g;
-		return true;
-	}
-	/* Names may start with a digit, but never hold '/' and are never
-	 * made of digits and dots alone: such a word is a CIDR. */
-	for (i = 0; t[i] && ((t[i] >= '0' && t[i] <= '9') || t[i] == '.'); i++)
-		;
-	if (strchr(t, '/') || !t[i]) {
-		rule->peer_kind = SG_PEER_CIDR;
-		return get_cidr(b, w, &rule->cidr);
-	}
-	rule->peer_kind = SG_PEER_SG;
-	rule->peer_sg = (struct sg *)resolve(b, RES_SG, w);
-	return rule->peer_sg != NULL;
-}
-
-/* ingress RULE from SOURCE... ["TEXT"] / egress RULE to DEST... ["TEXT"] */
-static void parse_sg_rule(struct build *b, struct sg *g,
-			  const struct conf_stmt *st, enum direction dir)
-{
-	const char *sep = dir == DIR_INGRESS ? "from" : "to";
-	const struct conf_word *desc = NULL;
-	struct proto_match pm;
-	size_t i = 1, end = st->n, j;
-
-	if (!parse_proto(b, st, &i, sep, false, &pm))
-		return;
-	if (!expect_word(b, st, &i, sep,
-			 dir == DIR_INGRESS ? "ingress RULE from SOURCE..." :
-					      "egress RULE to DEST..."))
-		return;
-	if (end > i && st->w[end - 1].quoted)
-		desc = &st->w[--end];
-	if (i >= end) {
-		diag_error(b->d, st->w[i - 1].at, "InvalidParameterValue",
-			   "'%s' needs at least one %s: a CIDR, a security group or self",
-			   sep, dir == DIR_INGRESS ? "source" : "destination");
-		return;
-	}
-	for (j = i; j < end; j++) {
-		struct sg_rule r = { .dir = dir, .proto = pm, .at = st->w[0].at };
-		struct sg_rule *slot;
-
-		if (st->w[j].quoted) {
-			diag_error(b->d, st->w[j].at, "InvalidParameterValue",
-				   "Only the last word of a rule may be a quoted description");
-			continue;
-		}
-		if (!parse_sg_peer(b, g, &st->w[j], &r))
-			continue;
-		if (desc) {
-			r.description = xstrdup(b, desc->text);
-			if (!r.description)
-				return;
-		}
-		slot = PUSH(b, g->rules, g->nrules);
-		if (!slot) {
-			free(r.description);
-			return;
-		}
-		*slot = r;
-	}
-}
-
-static bool push_sg_rule(struct build *b, struct sg *g, enum direction dir,
-			 struct place at)
-{
-	struct sg_rule *r = PUSH(b, g->rules, g->nrules);
-
-	if (!r)
-		return false;
-	r->dir = dir;
-	proto_all(&r->proto);
-	r->at = r->peer_at = at;
-	if (dir == DIR_INGRESS) {
-		r->peer_kind = SG_PEER_SG;
-		r->peer_sg = g;
-	} else {
-		/* all to 0.0.0.0/0 */
-		r->peer_kind = SG_PEER_CIDR;
-	}
-	return true;
-}
-
-static void parse_sg(struct build *b, struct sg *g,
-		     const struct conf_block *blk)
-{
-	static const struct attr attrs[] = {
-		{ "vpc", A_REQ }, { "description", 0 }, { "ingress", A_REP },
-		{ "egress", A_REP },
-	};
-	enum { G_VPC, G_DESC, G_INGRESS, G_EGRESS };
-	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = { 0 };
-	const struct conf_stmt *none = NULL, *rule = NULL;
-	size_t i;
-
-	for (i = 0; i < blk->n; i++) {
-		const struct conf_stmt *st = &blk->stmts[i];
-
-		switch (attr_find(b, "security-group", attrs,
-				  ARRAY_SIZE(attrs), seen, st)) {
-		case G_VPC:
-			if (want(b, st, 1, 1))
-				g->vpc = (struct vpc *)resolve(b, RES_VPC,
-							       &st->w[1]);
-			break;
-		case G_DESC:
-			if (want(b, st, 1, 1))
-				get_str(b, &st->w[1], &g->description);
-			break;
-		case G_INGRESS:
-			parse_sg_rule(b, g, st, DIR_INGRESS);
-			break;
-		case G_EGRESS:
-			if (st->n >= 2 && !strcmp(st->w[1].text, "none")) {
-				if (want(b, st, 1, 1) && !none)
-					none = st;
-				break;
-			}
-			if (!rule)
-				rule = st;
-			parse_sg_rule(b, g, st, DIR_EGRESS);
-			break;
-		}
-	}
-	attrs_required(b, &g->r, attrs, ARRAY_SIZE(attrs), seen);
-	if (!g->description)
-		g->description = xstrdup(b, "");
-	if (none && rule) {
-		diag_error(b->d, none->w[1].at, "InvalidParameterValue",
-			   "'egress none' cannot be combined with egress rules (line %u)",
-			   rule->at.line);
-	}
-	g->egress_none = none != NULL;
-	/* a group with no egress line keeps AWS's default rule. */
-	if (!seen[G_EGRESS])
-		push_sg_rule(b, g, DIR_EGRESS, g->r.at);
-}
-
-/* Keeps entries sorted by direction then number; equal keys keep file
- * order (duplicates are check.c's to report). */
-static struct nacl_entry *nacl_insert(struct build *b, struct nacl *n,
-				      enum direction dir, unsigned number)
-{
-	struct nacl_entry *e = PUSH(b, n->entries, n->nentries);
-	size_t pos;
-
-	if (!e)
-		return NULL;
-	for (pos = n->nentries - 1; pos > 0; pos--) {
-		const struct nacl_entry *p = &n->entries[pos - 1];
-
-		if (p->dir < dir || (p->dir == dir && p->number <= number))
-			break;
-	}
-	memmove(&n->entries[pos + 1], &n->entries[pos],
-		(n->nentries - 1 - pos) * sizeof(*e));
-	e = &n->entries[pos];
-	memset(e, 0, sizeof(*e));
-	e->dir = dir;
-	e->number = number;
-	return e;
-}
-
-/* ingress N allow|deny RULE from CIDR / egress N allow|deny RULE to CIDR */
-static void parse_nacl_entry(struct build *b, struct nacl *n,
-			     const struct conf_stmt *st, enum direction dir)
-{
-	const char *sep = dir == DIR_INGRESS ? "from" : "to";
-	const char *form = dir == DIR_INGRESS ?
-				   "ingress N allow|deny RULE from CIDR" :
-				   "egress N allow|deny RULE to CIDR";
-	struct nacl_entry *e;
-	struct proto_match pm;
-	enum nacl_action action;
-	unsigned long num;
-	struct cidr c;
-	size_t i = 3;
-
-	if (st->n < 3) {
-		diag_error(b->d, st->w[st->n - 1].at, "InvalidParameterValue",
-			   "Incomplete network ACL entry: expected %s", form);
-		return;
-	}
-	if (parse_num(st->w[1].text, strlen(st->w[1].text), 32766, &num) ||
-	    num < 1) {
-		diag_error(b->d, st->w[1].at, "InvalidParameterValue",
-			   "Invalid rule number '%s': expected 1 to 32766",
-			   st->w[1].text);
-		return;
-	}
-	if (!strcmp(st->w[2].text, "allow")) {
-		action = NACL_ALLOW;
-	} else if (!strcmp(st->w[2].text, "deny")) {
-		action = NACL_DENY;
-	} else {
-		diag_error(b->d, st->w[2].at, "InvalidParameterValue",
-			   "Invalid rule action '%s': expected allow or deny",
-			   st->w[2].text);
-		return;
-	}
-	if (!parse_proto(b, st, &i, sep, false, &pm) ||
-	    !expect_word(b, st, &i, sep, form))
-		return;
-	if (i >= st->n) {
-		diag_error(b->d, st->w[i - 1].at, "InvalidParameterValue",
-			   "'%s' needs a CIDR", sep);
-		return;
-	}
-	if (!get_cidr(b, &st->w[i], &c))
-		return;
-	if (i + 1 < st->n) {
-		diag_error(b->d, st->w[i + 1].at, "InvalidParameterValue",
-			   "Unexpected '%s': a network ACL entry has one CIDR",
-			   st->w[i + 1].text);
-		return;
-	}
-	e = nacl_insert(b, n, dir, (unsigned)num);
-	if (!e)
-		return;
-	e->action = action;
-	e->proto = pm;
-	e->cidr = c;
-	e->at = st->w[0].at;
-	e->number_at = st->w[1].at;
-}
-
-static void parse_nacl(struct build *b, struct nacl *n,
-		       const struct conf_block *blk)
-{
-	static const struct attr attrs[] = {
-		{ "vpc", A_REQ }, { "associate", A_REP }, { "ingress", A_REP },
-		{ "egress", A_REP },
-	};
-	enum { N_VPC, N_ASSOC, N_INGRESS, N_EGRESS };
-	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = { 0 };
-	size_t i;
-
-	for (i = 0; i < blk->n; i++) {
-		const struct conf_stmt *st = &blk->stmts[i];
-
-		switch (attr_find(b, "network-acl", attrs, ARRAY_SIZE(attrs),
-				  seen, st)) {
-		case N_VPC:
-			if (want(b, st, 1, 1))
-				n->vpc = (struct vpc *)resolve(b, RES_VPC,
-							       &st->w[1]);
-			break;
-		case N_ASSOC:
-			parse_assoc(b, st, &n->assoc, &n->nassoc, &n->assoc_at);
-			break;
-		case N_INGRESS:
-			parse_nacl_entry(b, n, st, DIR_INGRESS);
-			break;
-		case N_EGRESS:
-			parse_nacl_entry(b, n, st, DIR_EGRESS);
-			break;
-		}
-	}
-	attrs_required(b, &n->r, attrs, ARRAY_SIZE(attrs), seen);
-}
-
 /* "security-groups SG..." of instances and endpoints. */
-static void parse_sg_list(struct build *b, const struct conf_stmt *st,
-			  struct sg ***sgs, size_t *nsgs)
+void model_parse_sg_list(struct build *b, const struct conf_stmt *st,
+			 struct sg ***sgs, size_t *nsgs)
 {
 	size_t i;
 
-	if (!want(b, st, 1, 0))
+	if (!model_want(b, st, 1, 0))
 		return;
 	for (i = 1; i < st->n; i++) {
-		struct sg *g = (struct sg *)resolve(b, RES_SG, &st->w[i]);
+		struct sg *g = (struct sg *)model_resolve(b, RES_SG, &st->w[i]);
 		struct sg **slot;
 
 		if (!g)
 			continue;
-		slot = push1(b, (void **)sgs, nsgs, sizeof(**sgs));
+		slot = model_push(b, (void **)sgs, nsgs, sizeof(**sgs));
 		if (!slot)
 			return;
 		*slot = g;
 	}
 }
 
-static bool set_default_sg(struct build *b, struct vpc *v, struct sg ***sgs,
-			   size_t *nsgs)
+bool model_set_default_sg(struct build *b, struct vpc *v, struct sg ***sgs,
+			  size_t *nsgs)
 {
 	struct sg **slot;
 
 	if (*nsgs || !v || !v->default_sg)
 		return true;
-	slot = push1(b, (void **)sgs, nsgs, sizeof(**sgs));
+	slot = model_push(b, (void **)sgs, nsgs, sizeof(**sgs));
 	if (!slot)
 		return false;
 	*slot = v->default_sg;
 	return true;
-}
-
-static void parse_instance(struct build *b, struct instance *in,
-			   const struct conf_block *blk)
-{
-	static const struct attr attrs[] = {
-		{ "subnet", A_REQ },
-		{ "private-ip", 0 },
-		{ "security-groups", 0 },
-		{ "iam-instance-profile", 0 },
-		{ "public-ip", 0 },
-		{ "ami", 0 },
-		{ "instance-type", 0 },
-		{ "user-data", 0 },
-		{ "user-data-file", 0 },
-		{ "metadata-tokens", 0 },
-		{ "metadata-endpoint", 0 },
-		{ "metadata-hop-limit", 0 },
-	};
-	enum { I_SUBNET, I_IP, I_SGS, I_ROLE, I_PUBLIC, I_AMI, I_TYPE,
-	       I_UDATA, I_UDATA_FILE, I_MD_TOKENS, I_MD_ENDPOINT, I_MD_HOPS };
-	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = { 0 };
-	bool public_given = false;
-	size_t i;
-
-	/* AL2023, vpcemu's default AMI, launches with IMDSv2 required. */
-	in->metadata_tokens_required = true;
-	in->metadata_hop_limit = 1;
-	in->subnet_at = in->ip_at = in->sgs_at = in->role_at = in->r.at;
-	for (i = 0; i < blk->n; i++) {
-		const struct conf_stmt *st = &blk->stmts[i];
-
-		switch (attr_find(b, "instance", attrs, ARRAY_SIZE(attrs), seen,
-				  st)) {
-		case I_SUBNET:
-			if (!want(b, st, 1, 1))
-				break;
-			in->subnet = (struct subnet *)resolve(b, RES_SUBNET,
-							      &st->w[1]);
-			in->subnet_at = st->w[1].at;
-			break;
-		case I_IP:
-			if (want(b, st, 1, 1) &&
-			    get_ip(b, &st->w[1], &in->private_ip)) {
-				in->private_ip_given = true;
-				in->ip_at = st->w[1].at;
-			}
-			break;
-		case I_SGS:
-			in->sgs_at = st->w[0].at;
-			parse_sg_list(b, st, &in->sgs, &in->nsgs);
-			break;
-		case I_ROLE:
-			if (!want(b, st, 1, 1))
-				break;
-			in->role = (struct iam_role *)resolve(b, RES_IAM_ROLE,
-							      &st->w[1]);
-			in->role_at = st->w[1].at;
-			break;
-		case I_PUBLIC:
-			if (want(b, st, 1, 1) &&
-			    get_bool(b, &st->w[1], &in->public_ip))
-				public_given = true;
-			break;
-		case I_AMI:
-			if (want(b, st, 1, 1))
-				get_str(b, &st->w[1], &in->ami);
-			break;
-		case I_TYPE:
-			if (want(b, st, 1, 1))
-				get_str(b, &st->w[1], &in->instance_type);
-			break;
-		case I_UDATA:
-			if (want(b, st, 1, 1))
-				get_str(b, &st->w[1], &in->user_data);
-			break;
-		case I_UDATA_FILE:
-			if (want(b, st, 1, 1))
-				get_str(b, &st->w[1], &in->user_data_file);
-			break;
-		case I_MD_TOKENS:
-			if (want(b, st, 1, 1))
-				get_choice(b, &st->w[1], "metadata-tokens",
-					   "optional", "required",
-					   &in->metadata_tokens_required);
-			break;
-		case I_MD_ENDPOINT:
-			if (want(b, st, 1, 1))
-				get_choice(b, &st->w[1], "metadata-endpoint",
-					   "enabled", "disabled",
-					   &in->metadata_disabled);
-			break;
-		case I_MD_HOPS:
-			if (want(b, st, 1, 1))
-				get_hop_limit(b, &st->w[1],
-					      &in->metadata_hop_limit);
-			break;
-		}
-	}
-	attrs_required(b, &in->r, attrs, ARRAY_SIZE(attrs), seen);
-	if (seen[I_UDATA] && seen[I_UDATA_FILE]) {
-		const struct conf_stmt *later =
-			seen[I_UDATA]->at.line > seen[I_UDATA_FILE]->at.line ||
-					(seen[I_UDATA]->at.line ==
-						 seen[I_UDATA_FILE]->at.line &&
-					 seen[I_UDATA]->at.first_col >
-						 seen[I_UDATA_FILE]->at.first_col) ?
-				seen[I_UDATA] :
-				seen[I_UDATA_FILE];
-
-		diag_error(b->d, later->w[0].at, "InvalidParameterValue",
-			   "'user-data' and 'user-data-file' cannot both be given");
-	}
-	if (!public_given && in->subnet)
-		in->public_ip = in->subnet->public_ip_on_launch;
-	if (!in->ami)
-		in->ami = xstrdup(b, "al2023");
-	if (!in->instance_type)
-		in->instance_type = xstrdup(b, "t2.micro");
-	/* no group given means the VPC's default group. */
-	set_default_sg(b, in->subnet ? in->subnet->vpc : NULL, &in->sgs,
-		       &in->nsgs);
-}
-
-static void parse_role(struct build *b, struct iam_role *role,
-		       const struct conf_block *blk)
-{
-	static const struct attr attrs[] = { { "policies", 0 } };
-	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = { 0 };
-	size_t i, j;
-
-	for (i = 0; i < blk->n; i++) {
-		const struct conf_stmt *st = &blk->stmts[i];
-
-		if (attr_find(b, "iam-role", attrs, ARRAY_SIZE(attrs), seen,
-			      st) != 0 ||
-		    !want(b, st, 1, 0))
-			continue;
-		for (j = 1; j < st->n; j++) {
-			char **slot = PUSH(b, role->policies, role->npolicies);
-
-			if (!slot)
-				return;
-			*slot = xstrdup(b, st->w[j].text);
-		}
-	}
-}
-
-/* service: "com.amazonaws.REGION.NAME" or a short name. */
-static void endpoint_service(struct build *b, struct endpoint *e,
-			     const struct conf_word *w)
-{
-	static const char pfx[] = "com.amazonaws.";
-	const char *t = w->text, *dot;
-	struct suggest s = { .word = t };
-	const struct name_ent *ne;
-	size_t i;
-
-	if (!strncmp(t, pfx, sizeof(pfx) - 1)) {
-		dot = strchr(t + sizeof(pfx) - 1, '.');
-		if (!dot || dot == t + sizeof(pfx) - 1 || !dot[1]) {
-			diag_error(b->d, w->at, "InvalidParameterValue",
-				   "Invalid service name '%s': expected com.amazonaws.REGION.SERVICE",
-				   t);
-			return;
-		}
-		e->service = xstrdup(b, t);
-		e->service_short = xstrdup(b, dot + 1);
-		return;
-	}
-	for (i = 0; i < ARRAY_SIZE(short_services); i++) {
-		if (!strcmp(t, short_services[i])) {
-			e->service = xprintf(b, "%s%s.%s", pfx,
-					     e->vpc ? e->vpc->region :
-						      b->lab->region,
-					     t);
-			e->service_short = xstrdup(b, t);
-			return;
-		}
-		suggest_try(&s, short_services[i]);
-	}
-	ne = name_lookup(b, t);
-	if (ne && ne->unsupported)
-		return;	/* an endpoint-service block, reported already */
-	err_suggest(b, w->at, "InvalidServiceName", &s,
-		    "The Vpc Endpoint Service '%s' does not exist (short names: ssm, ssmmessages, ec2messages, s3, dynamodb)",
-		    t);
-}
-
-static void parse_endpoint(struct build *b, struct endpoint *e,
-			   const struct conf_block *blk)
-{
-	static const struct attr attrs[] = {
-		{ "vpc", A_REQ },	     { "service", A_REQ },
-		{ "type", 0 },		     { "subnets", 0 },
-		{ "security-groups", 0 },    { "private-dns", 0 },
-		{ "route-tables", 0 },
-	};
-	enum { E_VPC, E_SERVICE, E_TYPE, E_SUBNETS, E_SGS, E_DNS, E_RTS };
-	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = { 0 };
-	bool type_given = false, dns_given = false;
-	size_t i, j;
-
-	e->service_at = e->private_dns_at = e->r.at;
-	for (i = 0; i < blk->n; i++) {
-		const struct conf_stmt *st = &blk->stmts[i];
-
-		switch (attr_find(b, "endpoint", attrs, ARRAY_SIZE(attrs), seen,
-				  st)) {
-		case E_VPC:
-			if (want(b, st, 1, 1))
-				e->vpc = (struct vpc *)resolve(b, RES_VPC,
-							       &st->w[1]);
-			break;
-		case E_SERVICE:
-			/* Expanded after the loop: it needs the VPC's region. */
-			if (want(b, st, 1, 1))
-				e->service_at = st->w[1].at;
-			break;
-		case E_TYPE:
-			if (!want(b, st, 1, 1))
-				break;
-			if (!strcmp(st->w[1].text, "interface")) {
-				e->type = ENDPOINT_INTERFACE;
-				type_given = true;
-			} else if (!strcmp(st->w[1].text, "gateway")) {
-				e->type = ENDPOINT_GATEWAY;
-				type_given = true;
-			} else {
-				diag_error(b->d, st->w[1].at,
-					   "InvalidParameterValue",
-					   "Invalid endpoint type '%s': expected interface or gateway",
-					   st->w[1].text);
-			}
-			break;
-		case E_SUBNETS:
-			if (!want(b, st, 1, 0))
-				break;
-			for (j = 1; j < st->n; j++) {
-				struct subnet *s = (struct subnet *)resolve(
-					b, RES_SUBNET, &st->w[j]);
-				struct subnet **sp;
-				struct place *pp;
-				size_t n;
-
-				if (!s)
-					continue;
-				n = e->nsubnets;
-				sp = push1(b, (void **)&e->subnets, &n,
-					   sizeof(*sp));
-				n = e->nsubnets;
-				pp = sp ? push1(b, (void **)&e->subnets_at, &n,
-						sizeof(*pp)) :
-					  NULL;
-				if (!pp)
-					break;
-				*sp = s;
-				*pp = st->w[j].at;
-				e->nsubnets++;
-			}
-			break;
-		case E_SGS:
-			parse_sg_list(b, st, &e->sgs, &e->nsgs);
-			break;
-		case E_DNS:
-			if (want(b, st, 1, 1) &&
-			    get_bool(b, &st->w[1], &e->private_dns)) {
-				dns_given = true;
-				e->private_dns_at = st->w[1].at;
-			}
-			break;
-		case E_RTS:
-			if (!want(b, st, 1, 0))
-				break;
-			for (j = 1; j < st->n; j++) {
-				struct route_table *t =
-					(struct route_table *)resolve(
-						b, RES_ROUTE_TABLE, &st->w[j]);
-				struct route_table **slot;
-
-				if (!t)
-					continue;
-				slot = PUSH(b, e->route_tables,
-					    e->nroute_tables);
-				if (!slot)
-					break;
-				*slot = t;
-			}
-			break;
-		}
-	}
-	attrs_required(b, &e->r, attrs, ARRAY_SIZE(attrs), seen);
-	if (seen[E_SERVICE] && seen[E_SERVICE]->n == 2)
-		endpoint_service(b, e, &seen[E_SERVICE]->w[1]);
-	if (!type_given)
-		e->type = str_eq(e->service_short, "s3") ||
-					  str_eq(e->service_short, "dynamodb") ?
-				  ENDPOINT_GATEWAY :
-				  ENDPOINT_INTERFACE;
-	if (!dns_given)
-		e->private_dns = e->type == ENDPOINT_INTERFACE;
-	/* R-10.2: interface endpoint ENIs get the default group if none;
-	 * a gateway endpoint has no ENI and no group (R-10.7). */
-	if (e->type == ENDPOINT_INTERFACE)
-		set_default_sg(b, e->vpc, &e->sgs, &e->nsgs);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2202,30 +1189,29 @@ static void parse_top(struct build *b, const struct conf_file *f,
 		}
 		if (k < 3) {
 			seen[k] = st;
-			if (!want(b, st, 1, 1))
+			if (!model_want(b, st, 1, 1))
 				continue;
 			if (k == 0)
 				*lab_stmt = st;
 			else if (k == 1)
-				get_region(b, &st->w[1], &b->lab->region);
+				model_get_region(b, &st->w[1], &b->lab->region);
 			else
-				get_account(b, &st->w[1], &b->lab->account);
+				model_get_account(b, &st->w[1],
+						  &b->lab->account);
 			continue;
 		}
-		for (k = 0; k < RES__COUNT; k++)
-			if (k != RES_ENI && !strcmp(kw, kinds[k].name))
-				break;
-		if (k < RES__COUNT) {
+		if (kind_of_block(kw) < RES__COUNT) {
 			diag_error(b->d, st->w[0].at, "Vpcemu.UnknownSetting",
 				   "'%s' is a resource type: write %s NAME { ... }",
 				   kw, kw);
 			continue;
 		}
 		for (k = 0; k < ARRAY_SIZE(settings); k++)
-			suggest_try(&s, settings[k]);
-		err_suggest(b, st->w[0].at, "Vpcemu.UnknownSetting", &s,
-			    "Unknown setting '%s' (top-level settings: lab, region, account, expect)",
-			    kw);
+			model_suggest(&s, settings[k]);
+		model_err_suggest(
+		    b, st->w[0].at, "Vpcemu.UnknownSetting", &s,
+		    "Unknown setting '%s' (top-level settings: lab, region, account, expect)",
+		    kw);
 	}
 }
 
@@ -2254,14 +1240,14 @@ static void lab_name_set(struct build *b, const struct conf_file *f,
 	if (st && check_name(b, st->w[1].text, st->w[1].at, "lab"))
 		check_lab_suffix(b, st->w[1].text, st->w[1].at);
 	if (override) {
-		lab->name = xstrdup(b, override);
+		lab->name = model_strdup(b, override);
 		lab->name_at = none;
 		if (check_name(b, override, none, "lab"))
 			check_lab_suffix(b, override, none);
 		return;
 	}
 	if (st) {
-		lab->name = xstrdup(b, st->w[1].text);
+		lab->name = model_strdup(b, st->w[1].text);
 		lab->name_at = st->w[1].at;
 		return;
 	}
@@ -2275,7 +1261,7 @@ static void lab_name_set(struct build *b, const struct conf_file *f,
 		return;
 	}
 	lab->name_at = none;
-	if (!name_ok(lab->name))
+	if (!name_pattern_ok(lab->name))
 		diag_error(b->d, none, "Vpcemu.InvalidName",
 			   "The lab name '%s' taken from the file name is invalid (names are 1 to 48 of A-Z a-z 0-9 . _ - and start with a letter or digit); add a 'lab NAME' line",
 			   lab->name);
@@ -2308,10 +1294,8 @@ static void create_blocks(struct build *b, const struct conf_file *f)
 		struct pending *p;
 		struct res *r;
 
-		for (k = 0; k < RES_ENI; k++)
-			if (!strcmp(type, kinds[k].name))
-				break;
-		if (k == RES_ENI) {
+		k = kind_of_block(type);
+		if (k == RES__COUNT) {
 			if (is_reserved_type(type)) {
 				diag_error(b->d, blk->type.at, "Vpcemu.NotSupported",
 					   "%s is not supported yet", type);
@@ -2319,21 +1303,24 @@ static void create_blocks(struct build *b, const struct conf_file *f)
 					 true, NULL);
 				continue;
 			}
-			for (k = 0; k < RES_ENI; k++)
-				suggest_try(&s, kinds[k].name);
+			for (k = 0; k < RES__COUNT; k++)
+				if (res_types[k]->parse)
+					model_suggest(&s,
+						      res_types[k]->keyword);
 			for (k = 0; k < ARRAY_SIZE(reserved_types); k++)
-				suggest_try(&s, reserved_types[k]);
-			err_suggest(b, blk->type.at, "Vpcemu.UnknownResource", &s,
-				    "Unknown resource type '%s'", type);
+				model_suggest(&s, reserved_types[k]);
+			model_err_suggest(b, blk->type.at,
+					  "Vpcemu.UnknownResource", &s,
+					  "Unknown resource type '%s'", type);
 			continue;
 		}
-		check_name(b, name, blk->name.at, kinds[k].noun);
+		check_name(b, name, blk->name.at, res_types[k]->noun);
 		/* */
 		if (k == RES_SG && !strcmp(name, "default"))
 			diag_error(b->d, blk->name.at, "InvalidGroup.Reserved",
 				   "The security group 'default' is reserved: every VPC has one, named VPCNAME.default here");
 		name_add(b, name, type, blk->name.at, false, false, NULL);
-		r = res_new(b, k, name, blk->name.at, false);
+		r = model_res_new(b, k, name, blk->name.at, false);
 		if (!r)
 			return;
 		p = VEC_PUSH(b->pend, b->npend, b->pendcap);
@@ -2391,10 +1378,10 @@ static void create_implicit(struct build *b)
 		if (!v->r.name)
 			return;
 		if (!has_written_main(b, v)) {
-			name = xprintf(b, "%s.main", v->r.name);
-			t = name ? (struct route_table *)res_new(
-					   b, RES_ROUTE_TABLE, name, v->r.at, true) :
-				   NULL;
+			name = model_printf(b, "%s.main", v->r.name);
+			t = name ? (struct route_table *)model_res_new(
+				       b, RES_ROUTE_TABLE, name, v->r.at, true)
+				 : NULL;
 			free(name);
 			if (!t)
 				return;
@@ -2405,10 +1392,10 @@ static void create_implicit(struct build *b)
 				 false, v->r.name);
 		}
 
-		name = xprintf(b, "%s.default-acl", v->r.name);
-		n = name ? (struct nacl *)res_new(b, RES_NACL, name, v->r.at,
-						  true) :
-			   NULL;
+		name = model_printf(b, "%s.default-acl", v->r.name);
+		n = name ? (struct nacl *)model_res_new(b, RES_NACL, name,
+							v->r.at, true)
+			 : NULL;
 		free(name);
 		if (!n)
 			return;
@@ -2423,80 +1410,42 @@ static void create_implicit(struct build *b)
 			if (!e)
 				return;
 			e->action = NACL_ALLOW;
-			proto_all(&e->proto);
+			model_proto_all(&e->proto);
 			e->at = e->number_at = v->r.at;
 		}
 
-		name = xprintf(b, "%s.default", v->r.name);
-		g = name ? (struct sg *)res_new(b, RES_SG, name, v->r.at, true) :
-			   NULL;
+		name = model_printf(b, "%s.default", v->r.name);
+		g = name ? (struct sg *)model_res_new(b, RES_SG, name, v->r.at,
+						      true)
+			 : NULL;
 		free(name);
 		if (!g)
 			return;
 		g->vpc = v;
 		g->is_default = true;
 		v->default_sg = g;
-		g->description = xstrdup(b, "default VPC security group");
+		g->description = model_strdup(b, "default VPC security group");
 		name_add(b, g->r.name, "security-group", v->r.at, true, false,
 			 v->r.name);
 		/* all in from itself, all out to 0.0.0.0/0. */
-		if (!push_sg_rule(b, g, DIR_INGRESS, v->r.at) ||
-		    !push_sg_rule(b, g, DIR_EGRESS, v->r.at))
+		if (!sg_push_rule(b, g, DIR_INGRESS, v->r.at) ||
+		    !sg_push_rule(b, g, DIR_EGRESS, v->r.at))
 			return;
 	}
 }
 
-/* Pass 3: attributes, in an order where what a block needs is ready. */
+/* Pass 3: attributes, kind by kind (model.h's order: what a block needs
+ * is ready before it). */
 static void parse_blocks(struct build *b)
 {
-	static const enum res_kind order[] = {
-		RES_VPC,      RES_SUBNET,   RES_ROUTE_TABLE, RES_PEERING,
-		RES_SG,	      RES_NACL,	    RES_IAM_ROLE,    RES_INSTANCE,
-		RES_ENDPOINT,
-	};
-	size_t o, i;
+	unsigned k;
+	size_t i;
 
-	for (o = 0; o < ARRAY_SIZE(order); o++) {
-		for (i = 0; i < b->npend && !b->oom; i++) {
-			struct res *r = b->pend[i].r;
-			const struct conf_block *blk = b->pend[i].blk;
-
-			if (r->kind != order[o])
-				continue;
-			switch (r->kind) {
-			case RES_VPC:
-				parse_vpc(b, (struct vpc *)r, blk);
-				break;
-			case RES_SUBNET:
-				parse_subnet(b, (struct subnet *)r, blk);
-				break;
-			case RES_ROUTE_TABLE:
-				parse_route_table(b, (struct route_table *)r,
-						  blk);
-				break;
-			case RES_PEERING:
-				parse_peering(b, (struct peering *)r, blk);
-				break;
-			case RES_SG:
-				parse_sg(b, (struct sg *)r, blk);
-				break;
-			case RES_NACL:
-				parse_nacl(b, (struct nacl *)r, blk);
-				break;
-			case RES_IAM_ROLE:
-				parse_role(b, (struct iam_role *)r, blk);
-				break;
-			case RES_INSTANCE:
-				parse_instance(b, (struct instance *)r, blk);
-				break;
-			case RES_ENDPOINT:
-				parse_endpoint(b, (struct endpoint *)r, blk);
-				break;
-			default:
-				break;
-			}
-		}
-	}
+	for (k = 0; k < RES__COUNT; k++)
+		for (i = 0; i < b->npend && !b->oom; i++)
+			if (b->pend[i].r->kind == k)
+				res_types[k]->parse(b, b->pend[i].r,
+						    b->pend[i].blk);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2541,13 +1490,13 @@ static struct eni *eni_new(struct build *b, const char *name,
 			   struct place at, struct subnet *s,
 			   struct sg *const *sgs, size_t nsgs)
 {
-	struct eni *e = (struct eni *)res_new(b, RES_ENI, name, at, true);
+	struct eni *e = (struct eni *)model_res_new(b, RES_ENI, name, at, true);
 
 	if (!e)
 		return NULL;
 	e->subnet = s;
 	snprintf(e->ifname, sizeof(e->ifname), "eni-%.8s", e->r.id + 4);
-	e->netns = xprintf(b, "%s-%s", b->lab->name, name);
+	e->netns = model_printf(b, "%s-%s", b->lab->name, name);
 	if (nsgs) {
 		e->sgs = calloc(nsgs, sizeof(*e->sgs));
 		if (!e->sgs) {
@@ -2585,8 +1534,8 @@ static void create_enis(struct build *b)
 			return;
 		}
 		for (j = 0; j < e->nsubnets; j++) {
-			char *name = xprintf(b, "%s-%s", e->r.name,
-					     e->subnets[j]->r.name);
+			char *name = model_printf(b, "%s-%s", e->r.name,
+						  e->subnets[j]->r.name);
 			const struct name_ent *ne;
 			struct eni *x;
 
@@ -2595,7 +1544,7 @@ static void create_enis(struct build *b)
 			/* The ENI's name makes its namespace name: it must
 			 * not meet another one. The same subnet twice is
 			 * check.c's (DuplicateSubnetsInSameZone). */
-			ne = name_lookup(b, name);
+			ne = model_name_lookup(b, name);
 			for (k = 0; !ne && k < lab->nenis; k++) {
 				x = lab->enis[k];
 				if (str_eq(x->r.name, name) &&
@@ -2735,8 +1684,8 @@ static void parse_expect(struct build *b, const struct conf_stmt *st)
 			   "Incomplete expect line: %s", form);
 		return;
 	}
-	x.src = (struct instance *)resolve(b, RES_INSTANCE, &st->w[i++]);
-	if (!expect_word(b, st, &i, "->", form))
+	x.src = (struct instance *)model_resolve(b, RES_INSTANCE, &st->w[i++]);
+	if (!model_expect_word(b, st, &i, "->", form))
 		return;
 	if (i >= st->n) {
 		diag_error(b->d, st->w[i - 1].at, "InvalidParameterValue",
@@ -2747,12 +1696,12 @@ static void parse_expect(struct build *b, const struct conf_stmt *st)
 	if (!ip_parse(w->text, &x.dst_ip)) {
 		dst_ok = true;
 	} else {
-		x.dst = (struct instance *)resolve(b, RES_INSTANCE, w);
+		x.dst = (struct instance *)model_resolve(b, RES_INSTANCE, w);
 		dst_ok = x.dst != NULL;
 		if (x.dst)
 			x.dst_ip = x.dst->private_ip;
 	}
-	if (!parse_proto(b, st, &i, NULL, true, &x.proto))
+	if (!model_parse_proto(b, st, &i, NULL, true, &x.proto))
 		return;
 	if (i >= st->n) {
 		diag_error(b->d, st->w[i - 1].at, "InvalidParameterValue",
@@ -2767,11 +1716,12 @@ static void parse_expect(struct build *b, const struct conf_stmt *st)
 	} else {
 		struct suggest s = { .word = w->text };
 
-		suggest_try(&s, "reachable");
-		suggest_try(&s, "blocked");
-		err_suggest(b, w->at, "InvalidParameterValue", &s,
-			    "Invalid verdict '%s': expected reachable or blocked",
-			    w->text);
+		model_suggest(&s, "reachable");
+		model_suggest(&s, "blocked");
+		model_err_suggest(
+		    b, w->at, "InvalidParameterValue", &s,
+		    "Invalid verdict '%s': expected reachable or blocked",
+		    w->text);
 		return;
 	}
 	if (i < st->n) {
@@ -2795,8 +1745,8 @@ static void parse_expect(struct build *b, const struct conf_stmt *st)
 			  st->w[k].text);
 	x.text = sb_take(&sb);
 	if (i < st->n)
-		x.reason = xstrdup(b, st->w[i].text);
-	slot = x.text ? PUSH(b, b->lab->expects, b->lab->nexpects) : NULL;
+		x.reason = model_strdup(b, st->w[i].text);
+	slot = x.text ? MODEL_PUSH(b, b->lab->expects, b->lab->nexpects) : NULL;
 	if (!slot) {
 		b->oom = true;
 		free(x.text);
@@ -2885,13 +1835,13 @@ struct lab *model_build(const struct conf_file *f, const char *lab_name,
 	if (!lab)
 		return NULL;
 	b->lab = lab;
-	lab->file = xstrdup(b, f->path);
+	lab->file = model_strdup(b, f->path);
 
 	parse_top(b, f, &lab_stmt);
 	if (!lab->region)
-		lab->region = xstrdup(b, DEFAULT_REGION);
+		lab->region = model_strdup(b, DEFAULT_REGION);
 	if (!lab->account)
-		lab->account = xstrdup(b, DEFAULT_ACCOUNT);
+		lab->account = model_strdup(b, DEFAULT_ACCOUNT);
 	lab_name_set(b, f, lab_name, lab_stmt);
 	if (b->oom)
 		goto out;
@@ -2931,18 +1881,13 @@ out:
 
 /* ------------------------------------------------------------------ */
 
-void instance_free(struct instance *in)
+void res_free(struct res *r)
 {
-	if (!in)
+	if (!r)
 		return;
-	free(in->r.name);
-	free(in->sgs);
-	free(in->ami);
-	free(in->instance_type);
-	free(in->user_data);
-	free(in->user_data_file);
-	free(in->user_data_content);
-	free(in);
+	res_types[r->kind]->free(r);
+	free(r->name);
+	free(r);
 }
 
 const char *instance_user_data(const struct instance *in)
@@ -2952,97 +1897,16 @@ const char *instance_user_data(const struct instance *in)
 
 void lab_free(struct lab *lab)
 {
-	size_t i, j;
+	unsigned k;
+	size_t i;
 
 	if (!lab)
 		return;
-	for (i = 0; i < lab->nvpcs; i++) {
-		struct vpc *v = lab->vpcs[i];
-
-		free(v->r.name);
-		free(v->cidrs);
-		free(v->cidrs_at);
-		free(v->region);
-		free(v->account);
-		free(v);
+	for (k = 0; k < RES__COUNT; k++) {
+		for (i = 0; i < lab->res[k].n; i++)
+			res_free(lab->res[k].v[i]);
+		free(lab->res[k].v);
 	}
-	free(lab->vpcs);
-	for (i = 0; i < lab->nsubnets; i++) {
-		free(lab->subnets[i]->r.name);
-		free(lab->subnets[i]->az);
-		free(lab->subnets[i]);
-	}
-	free(lab->subnets);
-	for (i = 0; i < lab->nroute_tables; i++) {
-		struct route_table *t = lab->route_tables[i];
-
-		free(t->r.name);
-		free(t->assoc);
-		free(t->assoc_at);
-		free(t->routes);
-		free(t);
-	}
-	free(lab->route_tables);
-	for (i = 0; i < lab->npeerings; i++) {
-		free(lab->peerings[i]->r.name);
-		free(lab->peerings[i]);
-	}
-	free(lab->peerings);
-	for (i = 0; i < lab->nsgs; i++) {
-		struct sg *g = lab->sgs[i];
-
-		for (j = 0; j < g->nrules; j++)
-			free(g->rules[j].description);
-		free(g->rules);
-		free(g->description);
-		free(g->r.name);
-		free(g);
-	}
-	free(lab->sgs);
-	for (i = 0; i < lab->nnacls; i++) {
-		struct nacl *n = lab->nacls[i];
-
-		free(n->r.name);
-		free(n->assoc);
-		free(n->assoc_at);
-		free(n->entries);
-		free(n);
-	}
-	free(lab->nacls);
-	for (i = 0; i < lab->ninstances; i++)
-		instance_free(lab->instances[i]);
-	free(lab->instances);
-	for (i = 0; i < lab->nroles; i++) {
-		struct iam_role *r = lab->roles[i];
-
-		for (j = 0; j < r->npolicies; j++)
-			free(r->policies[j]);
-		free(r->policies);
-		free(r->r.name);
-		free(r);
-	}
-	free(lab->roles);
-	for (i = 0; i < lab->nendpoints; i++) {
-		struct endpoint *e = lab->endpoints[i];
-
-		free(e->r.name);
-		free(e->service);
-		free(e->service_short);
-		free(e->subnets);
-		free(e->subnets_at);
-		free(e->sgs);
-		free(e->route_tables);
-		free(e->enis);
-		free(e);
-	}
-	free(lab->endpoints);
-	for (i = 0; i < lab->nenis; i++) {
-		free(lab->enis[i]->r.name);
-		free(lab->enis[i]->sgs);
-		free(lab->enis[i]->netns);
-		free(lab->enis[i]);
-	}
-	free(lab->enis);
 	for (i = 0; i < lab->nexpects; i++) {
 		free(lab->expects[i].reason);
 		free(lab->expects[i].text);

@@ -13,6 +13,7 @@
 
 #include "vpcemu/nftgen.h"
 #include "vpcemu/plan.h"
+#include "vpcemu/restype.h"
 #include "vpcemu/util.h"
 
 #define TABLE_MAIN 254u
@@ -335,22 +336,11 @@ static void plan_route_table(struct builder *b, const struct route_table *rt)
 
 	for (i = 0; i < rt->nroutes; i++) {
 		const struct route *r = &rt->routes[i];
-		const char *dev = NULL;
+		const char *dev =
+		    r->target
+			? res_types[r->target->kind]->target->dev(r->target)
+			: NULL;
 
-		switch (r->target_kind) {
-		case TARGET_PEERING:
-			/* A route to a peering that is not active is a
-			 * blackhole (R-3.9, R-6.10). */
-			if (r->peering->status == PEERING_ACTIVE)
-				dev = r->peering->ifname;
-			break;
-		case TARGET_INSTANCE:
-			dev = r->instance->eni->ifname;
-			break;
-		case TARGET_ENDPOINT:	/* gateway endpoints: no service yet */
-		case TARGET_BLACKHOLE:
-			break;
-		}
 		add_route(b, ns, table, r->dst, dev, 0);
 	}
 }

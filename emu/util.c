@@ -119,6 +119,11 @@ void sb_free(struct strbuf *b)
 	*b = (struct strbuf){ 0 };
 }
 
+bool str_eq(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
 size_t str_hash(const char *s)
 {
 	size_t h = 2166136261u;

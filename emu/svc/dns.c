@@ -124,22 +124,18 @@ int dns_public_hostname(const struct instance *in, char *buf, size_t len)
 	return fmt(buf, len, "ec2-%s.%s.compute.amazonaws.com", d, v->region);
 }
 
-/* Region and service of "com.amazonaws.REGION.NAME"; -EINVAL otherwise. */
+/* Region and service of the endpoint's service name; -EINVAL when it has
+ * none (endpoint_service_split). */
 static int service_split(const struct endpoint *e, char *region,
 			 size_t rlen, const char **name)
 {
-	static const char pfx[] = "com.amazonaws.";
-	const char *r, *dot;
+	const char *r;
+	size_t n;
 
-	if (!e->service || strncmp(e->service, pfx, sizeof(pfx) - 1))
+	if (!endpoint_service_split(e->service, &r, &n, name) || n >= rlen)
 		return -EINVAL;
-	r = e->service + sizeof(pfx) - 1;
-	dot = strchr(r, '.');
-	if (!dot || dot == r || !dot[1] || (size_t)(dot - r) >= rlen)
-		return -EINVAL;
-	memcpy(region, r, (size_t)(dot - r));
-	region[dot - r] = '\0';
-	*name = dot + 1;
+	memcpy(region, r, n);
+	region[n] = '\0';
 	return 0;
 }
 

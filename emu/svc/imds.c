@@ -31,7 +31,6 @@
 #include "vpcemu/model.h"
 #include "vpcemu/util.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* "AQAEA" like AWS's tokens, then 51 random base64url characters. */
 #define TOKEN_PREFIX "AQAEA"

@@ -36,18 +36,31 @@ struct cidr {
 	uint8_t len;
 };
 
+/* The resource kinds, one line each, in the order their blocks are parsed
+ * and checked (a kind may depend on those above it: peerings are checked
+ * before the security groups that reference groups across them), which is
+ * also the order `vpcemu validate` lists them in. X(ENUM, file): ENUM names
+ * RES_ENUM, file the kind's emu/res/ file and its struct res_type
+ * res_type_FILE (restype.h). ENI comes last among the kinds with a typed
+ * array in struct lab; kinds after it are reached through lab->res[]. */
+#define RES_KINDS(X)                                                           \
+	X(VPC, vpc)                                                            \
+	X(SUBNET, subnet)                                                      \
+	X(ROUTE_TABLE, route_table)                                            \
+	X(PEERING, peering)                                                    \
+	X(SG, security_group)                                                  \
+	X(NACL, network_acl)                                                   \
+	X(IAM_ROLE, iam_role)                                                  \
+	X(INSTANCE, instance)                                                  \
+	X(ENDPOINT, endpoint)                                                  \
+	X(ENI, eni)                                                            \
+	X(INTERNET_GATEWAY, internet_gateway)
+
 enum res_kind {
-	RES_VPC,
-	RES_SUBNET,
-	RES_ROUTE_TABLE,
-	RES_PEERING,
-	RES_SG,
-	RES_NACL,
-	RES_INSTANCE,
-	RES_IAM_ROLE,
-	RES_ENDPOINT,
-	RES_ENI,		/* never written in a file: instances' and endpoints' */
-	RES__COUNT,
+#define RES_ENUM_(e, f) RES_##e,
+	RES_KINDS(RES_ENUM_)
+#undef RES_ENUM_
+	    RES__COUNT,
 };
 
 /* What every resource starts with. */
@@ -111,19 +124,12 @@ struct subnet {
 	struct place cidr_at, az_at;
 };
 
-enum route_target_kind {
-	TARGET_PEERING,
-	TARGET_INSTANCE,
-	TARGET_ENDPOINT,	/* gateway endpoint */
-	TARGET_BLACKHOLE,	/* vpcemu extension */
-};
-
 struct route {
 	struct cidr dst;
-	enum route_target_kind target_kind;
-	struct peering *peering;	/* TARGET_PEERING */
-	struct instance *instance;	/* TARGET_INSTANCE */
-	struct endpoint *endpoint;	/* TARGET_ENDPOINT */
+	/* A peering, an instance, a gateway endpoint, ... (the kinds whose
+	 * struct res_type has a route target); NULL: blackhole, written or
+	 * left so by a target that did not resolve. */
+	struct res *target;
 	struct place at;	/* the "route" keyword */
 	struct place dst_at, target_at;
 };
@@ -299,6 +305,13 @@ struct expect {
 	struct place at;
 };
 
+/* The resources of one kind: pointers to structs that start with a
+ * struct res. */
+struct res_list {
+	struct res **v;
+	size_t n;
+};
+
 struct lab {
 	char *name;		/* "lab NAME" or the file name without extension */
 	char *file;
@@ -310,29 +323,55 @@ struct lab {
 	char *account;		/* top level, default 111111111111 */
 	struct place name_at;
 
-	struct vpc **vpcs;
-	size_t nvpcs;
-	struct subnet **subnets;
-	size_t nsubnets;
-	struct route_table **route_tables;
-	size_t nroute_tables;
-	struct peering **peerings;
-	size_t npeerings;
-	struct sg **sgs;
-	size_t nsgs;
-	struct nacl **nacls;
-	size_t nnacls;
-	struct instance **instances;
-	size_t ninstances;
-	struct iam_role **roles;
-	size_t nroles;
-	struct endpoint **endpoints;
-	size_t nendpoints;
-	struct eni **enis;	/* instances' first, then endpoints' */
-	size_t nenis;
+	/* Every resource by kind, in file order (model.h's top). The typed
+	 * names below are the same arrays, for the kinds other modules
+	 * read by type. */
+	union {
+		struct res_list res[RES__COUNT];
+		struct {
+			struct vpc **vpcs;
+			size_t nvpcs;
+			struct subnet **subnets;
+			size_t nsubnets;
+			struct route_table **route_tables;
+			size_t nroute_tables;
+			struct peering **peerings;
+			size_t npeerings;
+			struct sg **sgs;
+			size_t nsgs;
+			struct nacl **nacls;
+			size_t nnacls;
+			struct iam_role **roles;
+			size_t nroles;
+			struct instance **instances;
+			size_t ninstances;
+			struct endpoint **endpoints;
+			size_t nendpoints;
+			struct eni **enis; /* instances' first, then
+					      endpoints' */
+			size_t nenis;
+		};
+	};
 	struct expect *expects;
 	size_t nexpects;
 };
+
+/* The typed names alias lab->res[]: same order, same layout. */
+#define MODEL_ALIAS_(arr, k)                                                   \
+	_Static_assert(offsetof(struct lab, arr) ==                            \
+			   offsetof(struct lab, res[k].v),                     \
+		       #arr " is not lab->res[" #k "]")
+MODEL_ALIAS_(vpcs, RES_VPC);
+MODEL_ALIAS_(subnets, RES_SUBNET);
+MODEL_ALIAS_(route_tables, RES_ROUTE_TABLE);
+MODEL_ALIAS_(peerings, RES_PEERING);
+MODEL_ALIAS_(sgs, RES_SG);
+MODEL_ALIAS_(nacls, RES_NACL);
+MODEL_ALIAS_(roles, RES_IAM_ROLE);
+MODEL_ALIAS_(instances, RES_INSTANCE);
+MODEL_ALIAS_(endpoints, RES_ENDPOINT);
+MODEL_ALIAS_(enis, RES_ENI);
+#undef MODEL_ALIAS_
 
 /* Builds the model of a parsed file. lab_name, when not NULL, overrides the
  * file's "lab" line (vpcemu up --name). Queues diagnostics in d; returns
@@ -341,9 +380,9 @@ struct lab {
 struct lab *model_build(const struct conf_file *f, const char *lab_name,
 			struct diags *d);
 void lab_free(struct lab *lab);
-/* Frees an instance not (or no longer) in a lab's arrays; its ENI is
- * separate. Accepts NULL. */
-void instance_free(struct instance *in);
+/* Frees a resource not (or no longer) in a lab's arrays, with what it
+ * owns; the resources it points to are separate. Accepts NULL. */
+void res_free(struct res *r);
 
 /* The instance's user data (inline or from its file), NULL when none. */
 const char *instance_user_data(const struct instance *in);
@@ -362,9 +401,35 @@ void model_make_id(char *out, const char *prefix, const char *lab,
 void sg_rule_text(const struct sg_rule *r, char *buf, size_t len);
 
 const char *res_kind_name(enum res_kind k);	/* "vpc", "subnet", ... */
+
+/* A name a lab or resource may have: [A-Za-z0-9][A-Za-z0-9._-]{0,47},
+ * and not one that a reference would take for an AWS ID. */
+bool model_name_ok(const char *s);
+/* Whether s has the shape of an AWS ID (a known prefix and 8 to 17 hex
+ * digits, or an IAM role ID). */
+bool model_name_looks_like_id(const char *s);
 const char *peering_status_name(enum peering_status s);	/* AWS spelling */
 /* The status named name (AWS spelling); 0 or -EINVAL. */
 int peering_status_parse(const char *name, enum peering_status *ret);
+
+/* An IPv4 block from its four octets and prefix length. */
+#define CIDR(a, b, c, d, l)                                                    \
+	((struct cidr){.addr = ((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | \
+			       ((uint32_t)(c) << 8) | (uint32_t)(d),           \
+		       .len = (l)})
+
+/* Buffer sizes for cidr_fmt / ip_fmt. */
+#define CIDR_BUF 19
+#define IP_BUF 16
+
+bool cidr_eq(struct cidr a, struct cidr b);
+/* The last address of c. */
+uint32_t cidr_last(struct cidr c);
+/* The region of "com.amazonaws.REGION.NAME" or
+ * "com.amazonaws.vpce.REGION.vpce-svc-...": its start and length, and the
+ * service name after it. False for any other shape. */
+bool endpoint_service_split(const char *svc, const char **region, size_t *len,
+			    const char **name);
 
 /* Whether a and b share any address. */
 bool cidr_overlap(struct cidr a, struct cidr b);

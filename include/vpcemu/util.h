@@ -9,6 +9,8 @@
 
 /* Makes room in *v (elements of size sz, capacity *cap) for one more element
  * after the first n; new space is zeroed. Returns 0 or -ENOMEM. */
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 int vec_grow(void **v, size_t *cap, size_t n, size_t sz);
 
 /* Appends a zeroed element to array v (with counters n and cap) and
@@ -46,6 +48,8 @@ struct strmap {
 };
 
 size_t str_hash(const char *s);
+/* Both set and equal. */
+bool str_eq(const char *a, const char *b);
 /* Maps key to val unless key is there already (the first one stays).
  * Returns 0 or -ENOMEM. */
 int strmap_add(struct strmap *m, const char *key, size_t val);

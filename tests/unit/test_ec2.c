@@ -406,8 +406,8 @@ Test(ec2, routes)
 	      "InvalidParameterValue", NULL);
 	ok("create-route --route-table-id RT-A --destination-cidr-block 10.9.0.0/16 --instance-id EC2-A");
 	ok("replace-route --route-table-id RT-A --destination-cidr-block 10.9.0.0/16 --vpc-peering-connection-id P");
-	cr_assert_eq(tl.lab->route_tables[0]->routes[1].target_kind,
-		     TARGET_PEERING);
+	cr_assert_eq(tl.lab->route_tables[0]->routes[1].target->kind,
+		     RES_PEERING);
 	fails("replace-route --route-table-id RT-A --destination-cidr-block 10.8.0.0/16 --vpc-peering-connection-id P",
 	      "InvalidRoute.NotFound", NULL);
 	ok("delete-route --route-table-id RT-A --destination-cidr-block 10.9.0.0/16");

@@ -186,8 +186,7 @@ Test(model, peering_lab_builds)
 	cr_assert_eq(p->status, PEERING_ACTIVE);
 	rt = (struct route_table *)FIND(RES_ROUTE_TABLE, "RT-A");
 	cr_assert_eq(rt->nroutes, 1);
-	cr_assert_eq(rt->routes[0].target_kind, TARGET_PEERING);
-	cr_assert_eq(rt->routes[0].peering, p);
+	cr_assert_eq(rt->routes[0].target, &p->r);
 	cr_assert_eq(rt->routes[0].dst.addr, ipv4("10.2.0.0"));
 	cr_assert_eq(rt->routes[0].dst_at.line, 15);
 	cr_assert_eq(rt->routes[0].target_at.first_col, 27);
@@ -719,11 +718,11 @@ Test(model, endpoints)
 	cr_assert_eq(full->enis[0]->ip, ipv4("10.0.1.5"));
 
 	cr_assert_eq(((struct route_table *)FIND(RES_ROUTE_TABLE, "R2"))
-			     ->routes[0].endpoint,
-		     s3);
+			     ->routes[0].target,
+		     &s3->r);
 	cr_assert_eq(((struct route_table *)FIND(RES_ROUTE_TABLE, "R2"))
-			     ->routes[1].target_kind,
-		     TARGET_BLACKHOLE);
+			     ->routes[1].target,
+		     NULL);
 }
 
 Test(model, peering_status_and_names)
@@ -767,12 +766,10 @@ Test(model, references_by_id_and_forward)
 		 vid, pid);
 	build_ok(text);
 	cr_assert_eq(mlab->subnets[0]->vpc, mlab->vpcs[0]);
-	cr_assert_eq(mlab->route_tables[0]->routes[0].peering,
-		     mlab->peerings[0]);
-	cr_assert_eq(mlab->route_tables[0]->routes[1].target_kind,
-		     TARGET_INSTANCE);
-	cr_assert_eq(mlab->route_tables[0]->routes[1].instance,
-		     mlab->instances[0]);
+	cr_assert_eq(mlab->route_tables[0]->routes[0].target,
+		     &mlab->peerings[0]->r);
+	cr_assert_eq(mlab->route_tables[0]->routes[1].target,
+		     &mlab->instances[0]->r);
 }
 
 Test(model, expect_lines)
@@ -816,9 +813,9 @@ Test(model, unknown_setting_and_resource)
 	build("regoin us-east-1\n"
 	      "lab a\nlab b\n"
 	      "vpx V { cidr 10.0.0.0/16 }\n"
-	      "internet-gateway IGW { vpc V }\n"
+	      "nat-gateway NAT { subnet Q }\n"
 	      "vpc V2 { cidr 10.0.0.0/16 }\n"
-	      "route-table R { vpc V2; route 0.0.0.0/0 via IGW }\n"
+	      "route-table R { vpc V2; route 0.0.0.0/0 via NAT }\n"
 	      "subnet Q { vpc V2; cidr 10.0.0.0/24 }\n"
 	      "foo Bar { }\n");
 	EXPECT_DIAGS({ "Vpcemu.UnknownSetting", 1, 1, "did you mean 'region'?" },
@@ -827,10 +824,10 @@ Test(model, unknown_setting_and_resource)
 		     { "Vpcemu.NotSupported", 5, 1, NULL },
 		     { "Vpcemu.UnknownResource", 9, 1, NULL });
 	cr_assert_str_eq(diag_at("Vpcemu.NotSupported", 5, 1)->message,
-			 "internet-gateway is not supported yet");
+			 "nat-gateway is not supported yet");
 	cr_assert_null(strstr(diag_at("Vpcemu.UnknownResource", 9, 1)->message,
 			      "did you mean"));
-	/* The route to IGW is not reported a second time. */
+	/* The route to NAT is not reported a second time. */
 	cr_assert_eq(ml.d.nerrors, 5);
 	cr_assert_str_eq(mlab->name, "a");
 }

@@ -1,0 +1,465 @@
+/* res/endpoint.c - the VPC endpoint, interface or gateway.
+ *
+ * An interface endpoint is an ENI per subnet served by vpcemud (svc/); a
+ * gateway endpoint is a route target of the tables it names. Here: the
+ * block, the rules of §10, printing.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vpcemu/check.h"
+#include "vpcemu/conf.h"
+#include "vpcemu/describe.h"
+#include "vpcemu/restype.h"
+
+/* The short forms of docs/lab-conf.md, for com.amazonaws.REGION.NAME. */
+static const char *const short_services[] = {
+    "ssm", "ssmmessages", "ec2messages", "s3", "dynamodb",
+};
+
+bool endpoint_service_split(const char *svc, const char **region, size_t *len,
+			    const char **name)
+{
+	static const char pfx[] = "com.amazonaws.";
+	const char *p, *dot;
+
+	if (!svc || strncmp(svc, pfx, sizeof(pfx) - 1) != 0)
+		return false;
+	p = svc + sizeof(pfx) - 1;
+	if (strncmp(p, "vpce.", 5) == 0)
+		p += 5;
+	dot = strchr(p, '.');
+	if (!dot || dot == p || !dot[1])
+		return false;
+	*region = p;
+	*len = (size_t)(dot - p);
+	*name = dot + 1;
+	return true;
+}
+
+/* ---- lab file -------------------------------------------------------- */
+
+/* service: "com.amazonaws.REGION.NAME" or a short name. */
+static void endpoint_service(struct build *b, struct endpoint *e,
+			     const struct conf_word *w)
+{
+	static const char pfx[] = "com.amazonaws.";
+	const char *t = w->text, *dot;
+	struct suggest s = {.word = t};
+	const struct name_ent *ne;
+	size_t i;
+
+	if (!strncmp(t, pfx, sizeof(pfx) - 1)) {
+		dot = strchr(t + sizeof(pfx) - 1, '.');
+		if (!dot || dot == t + sizeof(pfx) - 1 || !dot[1]) {
+			diag_error(
+			    b->d, w->at, "InvalidParameterValue",
+			    "Invalid service name '%s': expected com.amazonaws.REGION.SERVICE",
+			    t);
+			return;
+		}
+		e->service = model_strdup(b, t);
+		e->service_short = model_strdup(b, dot + 1);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(short_services); i++) {
+		if (!strcmp(t, short_services[i])) {
+			e->service = model_printf(
+			    b, "%s%s.%s", pfx,
+			    e->vpc ? e->vpc->region : b->lab->region, t);
+			e->service_short = model_strdup(b, t);
+			return;
+		}
+		model_suggest(&s, short_services[i]);
+	}
+	ne = model_name_lookup(b, t);
+	if (ne && ne->unsupported)
+		return; /* an endpoint-service block, reported already */
+	model_err_suggest(
+	    b, w->at, "InvalidServiceName", &s,
+	    "The Vpc Endpoint Service '%s' does not exist (short names: ssm, ssmmessages, ec2messages, s3, dynamodb)",
+	    t);
+}
+
+static void endpoint_parse(struct build *b, struct res *res,
+			   const struct conf_block *blk)
+{
+	struct endpoint *e = (struct endpoint *)res;
+	static const struct attr attrs[] = {
+	    {"vpc", A_REQ},	 {"service", A_REQ},	 {"type", 0},
+	    {"subnets", 0},	 {"security-groups", 0}, {"private-dns", 0},
+	    {"route-tables", 0},
+	};
+	enum { E_VPC, E_SERVICE, E_TYPE, E_SUBNETS, E_SGS, E_DNS, E_RTS };
+	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = {0};
+	bool type_given = false, dns_given = false;
+	size_t i, j;
+
+	e->service_at = e->private_dns_at = e->r.at;
+	for (i = 0; i < blk->n; i++) {
+		const struct conf_stmt *st = &blk->stmts[i];
+
+		switch (model_attr_find(b, "endpoint", attrs, ARRAY_SIZE(attrs),
+					seen, st)) {
+		case E_VPC:
+			if (model_want(b, st, 1, 1))
+				e->vpc = (struct vpc *)model_resolve(b, RES_VPC,
+								     &st->w[1]);
+			break;
+		case E_SERVICE:
+			/* Expanded after the loop: it needs the VPC's region.
+			 */
+			if (model_want(b, st, 1, 1))
+				e->service_at = st->w[1].at;
+			break;
+		case E_TYPE:
+			if (!model_want(b, st, 1, 1))
+				break;
+			if (!strcmp(st->w[1].text, "interface")) {
+				e->type = ENDPOINT_INTERFACE;
+				type_given = true;
+			} else if (!strcmp(st->w[1].text, "gateway")) {
+				e->type = ENDPOINT_GATEWAY;
+				type_given = true;
+			} else {
+				diag_error(
+				    b->d, st->w[1].at, "InvalidParameterValue",
+				    "Invalid endpoint type '%s': expected interface or gateway",
+				    st->w[1].text);
+			}
+			break;
+		case E_SUBNETS:
+			if (!model_want(b, st, 1, 0))
+				break;
+			for (j = 1; j < st->n; j++) {
+				struct subnet *s =
+				    (struct subnet *)model_resolve(
+					b, RES_SUBNET, &st->w[j]);
+				struct subnet **sp;
+				struct place *pp;
+				size_t n;
+
+				if (!s)
+					continue;
+				n = e->nsubnets;
+				sp = model_push(b, (void **)&e->subnets, &n,
+						sizeof(*sp));
+				n = e->nsubnets;
+				pp = sp ? model_push(b, (void **)&e->subnets_at,
+						     &n, sizeof(*pp))
+					: NULL;
+				if (!pp)
+					break;
+				*sp = s;
+				*pp = st->w[j].at;
+				e->nsubnets++;
+			}
+			break;
+		case E_SGS:
+			model_parse_sg_list(b, st, &e->sgs, &e->nsgs);
+			break;
+		case E_DNS:
+			if (model_want(b, st, 1, 1) &&
+			    model_get_bool(b, &st->w[1], &e->private_dns)) {
+				dns_given = true;
+				e->private_dns_at = st->w[1].at;
+			}
+			break;
+		case E_RTS:
+			if (!model_want(b, st, 1, 0))
+				break;
+			for (j = 1; j < st->n; j++) {
+				struct route_table *t =
+				    (struct route_table *)model_resolve(
+					b, RES_ROUTE_TABLE, &st->w[j]);
+				struct route_table **slot;
+
+				if (!t)
+					continue;
+				slot = MODEL_PUSH(b, e->route_tables,
+						  e->nroute_tables);
+				if (!slot)
+					break;
+				*slot = t;
+			}
+			break;
+		}
+	}
+	model_attrs_required(b, &e->r, attrs, ARRAY_SIZE(attrs), seen);
+	if (seen[E_SERVICE] && seen[E_SERVICE]->n == 2)
+		endpoint_service(b, e, &seen[E_SERVICE]->w[1]);
+	if (!type_given)
+		e->type = str_eq(e->service_short, "s3") ||
+				  str_eq(e->service_short, "dynamodb")
+			      ? ENDPOINT_GATEWAY
+			      : ENDPOINT_INTERFACE;
+	if (!dns_given)
+		e->private_dns = e->type == ENDPOINT_INTERFACE;
+	/* R-10.2: interface endpoint ENIs get the default group if none;
+	 * a gateway endpoint has no ENI and no group (R-10.7). */
+	if (e->type == ENDPOINT_INTERFACE)
+		model_set_default_sg(b, e->vpc, &e->sgs, &e->nsgs);
+}
+
+/* ---- rules ----------------------------------------------------------- */
+
+static void check_endpoints(struct lab *lab, struct diags *d)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < lab->nendpoints; i++) {
+		struct endpoint *e = lab->endpoints[i];
+		struct vpc *v = e->vpc;
+		const char *region = NULL, *name = e->service_short;
+		size_t rlen = 0;
+		bool split;
+
+		if (!v)
+			continue;
+		split =
+		    endpoint_service_split(e->service, &region, &rlen, &name);
+		if (!name)
+			name = "";
+		/* R-10.4, R-13.4: AWS service names are regional
+		 * (com.amazonaws.REGION.ssm); an endpoint reaches only its own
+		 * region's services. */
+		if (split && check_region_valid(v->region) &&
+		    (strlen(v->region) != rlen ||
+		     strncmp(v->region, region, rlen) != 0))
+			diag_error(
+			    d, check_pick(e->service_at, e->r.at),
+			    "InvalidServiceName",
+			    "The Vpc Endpoint Service '%s' does not exist in %s, the region of VPC %s",
+			    e->service, v->region, v->r.name);
+
+		if (e->type == ENDPOINT_GATEWAY) {
+			/* R-10.7: gateway endpoints exist for S3 and
+			 * DynamoDB only, have no subnets, and route through
+			 * tables of their own VPC. */
+			if (strcmp(name, "s3") != 0 &&
+			    strcmp(name, "dynamodb") != 0)
+				diag_error(
+				    d, check_pick(e->service_at, e->r.at),
+				    "InvalidParameterValue",
+				    "The service '%s' does not support gateway endpoints (only s3 and dynamodb do)",
+				    e->service);
+			if (e->nsubnets)
+				diag_error(
+				    d,
+				    check_pick(e->subnets_at
+						   ? e->subnets_at[0]
+						   : (struct place){0},
+					       e->r.at),
+				    "InvalidParameterValue",
+				    "Endpoint %s is a gateway endpoint: subnets apply to interface endpoints only",
+				    e->r.name);
+			for (k = 0; k < e->nroute_tables; k++) {
+				struct route_table *t = e->route_tables[k];
+
+				if (t && t->vpc != v)
+					diag_error(
+					    d, e->r.at, "InvalidParameterValue",
+					    "Route table %s (%s) is not in VPC %s (%s) of endpoint %s",
+					    t->r.name, t->r.id, v->r.name,
+					    v->r.id, e->r.name);
+			}
+			continue;
+		}
+
+		/* route tables belong to gateway endpoints. */
+		if (e->nroute_tables)
+			diag_error(
+			    d, e->r.at, "InvalidParameterValue",
+			    "Endpoint %s is an interface endpoint: route-tables apply to gateway endpoints only",
+			    e->r.name);
+		/* R-10.1: an interface endpoint is its ENIs; with no subnet it
+		 * would have none (vpcemu: AWS's code for this is unknown). */
+		if (!e->nsubnets)
+			diag_error(
+			    d, e->r.at, "MissingParameter",
+			    "Interface endpoint %s needs at least one subnet (subnets SUBNET...)",
+			    e->r.name);
+		for (k = 0; k < e->nsubnets; k++) {
+			struct subnet *s = e->subnets[k];
+			struct place at =
+			    check_pick(e->subnets_at ? e->subnets_at[k]
+						     : (struct place){0},
+				       e->r.at);
+
+			if (!s)
+				continue;
+			/* subnets of the endpoint's VPC. */
+			if (s->vpc != v)
+				diag_error(
+				    d, at, "InvalidParameterValue",
+				    "Endpoint %s (%s) and subnet %s (%s) belong to different networks",
+				    e->r.name, e->r.id, s->r.name, s->r.id);
+			/* one subnet per AZ. */
+			for (j = 0; j < k; j++) {
+				if (!e->subnets[j] ||
+				    !str_eq(e->subnets[j]->az, s->az))
+					continue;
+				diag_error(
+				    d, at, "DuplicateSubnetsInSameZone",
+				    "Found another VPC endpoint subnet in the availability zone of %s (%s: %s is there too). VPC endpoint subnets should be in different availability zones supported by the VPC endpoint service.",
+				    s->r.id, s->az ? s->az : "?",
+				    e->subnets[j]->r.name);
+				break;
+			}
+		}
+		/* private DNS needs both DNS attributes. */
+		if (e->private_dns && !(v->dns_support && v->dns_hostnames))
+			diag_error(
+			    d, check_pick(e->private_dns_at, e->r.at),
+			    "InvalidParameter",
+			    "Enabling private DNS requires both enableDnsSupport and enableDnsHostnames VPC attributes set to true for %s",
+			    v->r.id);
+	}
+}
+
+/* ---- printed back ---------------------------------------------------- */
+
+/* The short form when model_build would expand it to the same service:
+ * a short name in the endpoint's VPC's region. */
+static bool service_is_short(const struct endpoint *e)
+{
+	static const char pfx[] = "com.amazonaws.";
+	const char *rg = e->vpc->region, *sh = e->service_short;
+	size_t i, pl = sizeof(pfx) - 1, rl;
+
+	if (!rg || !sh || strncmp(e->service, pfx, pl))
+		return false;
+	rl = strlen(rg);
+	if (strncmp(e->service + pl, rg, rl) || e->service[pl + rl] != '.' ||
+	    strcmp(e->service + pl + rl + 1, sh))
+		return false;
+	for (i = 0; i < ARRAY_SIZE(short_services); i++)
+		if (!strcmp(sh, short_services[i]))
+			return true;
+	return false;
+}
+
+static void endpoint_print(struct printer *p, const struct res *res)
+{
+	const struct endpoint *e = (const struct endpoint *)res;
+	enum endpoint_type deftype;
+	size_t i;
+
+	if (!print_res_ok(p, &e->r))
+		return;
+	if (!e->vpc || !e->service) {
+		print_fail(p, -EINVAL, &e->r);
+		return;
+	}
+	if (e->type == ENDPOINT_INTERFACE && !e->nsgs) {
+		print_fail(p, -ENOTSUP, &e->r);
+		return;
+	}
+	deftype = str_eq(e->service_short, "s3") ||
+			  str_eq(e->service_short, "dynamodb")
+		      ? ENDPOINT_GATEWAY
+		      : ENDPOINT_INTERFACE;
+	print_block_open(p, &e->r);
+	sb_printf(&p->sb, "\tvpc %s\n\tservice", e->vpc->r.name);
+	print_str(p, service_is_short(e) ? e->service_short : e->service, false,
+		  &e->r);
+	sb_puts(&p->sb, "\n");
+	if (e->type != deftype)
+		sb_printf(&p->sb, "\ttype %s\n",
+			  e->type == ENDPOINT_GATEWAY ? "gateway"
+						      : "interface");
+	print_subnet_list(p, "subnets", e->subnets, e->nsubnets, &e->r);
+	if (e->nsgs && !(e->type == ENDPOINT_INTERFACE &&
+			 print_sgs_default(e->vpc, e->sgs, e->nsgs)))
+		print_sg_list(p, e->sgs, e->nsgs, &e->r);
+	if (e->private_dns != (e->type == ENDPOINT_INTERFACE))
+		sb_printf(&p->sb, "\tprivate-dns %s\n",
+			  e->private_dns ? "yes" : "no");
+	if (e->nroute_tables) {
+		sb_puts(&p->sb, "\troute-tables");
+		for (i = 0; i < e->nroute_tables; i++)
+			print_ref(p,
+				  e->route_tables[i] ? &e->route_tables[i]->r
+						     : NULL,
+				  &e->r);
+		sb_puts(&p->sb, "\n");
+	}
+	print_block_close(p);
+}
+
+static void endpoint_details(struct strbuf *sb, const struct lab *lab,
+			     const struct res *r)
+{
+	const struct endpoint *e = (const struct endpoint *)r;
+
+	sb_printf(sb, "%s %s vpc=%s", e->service,
+		  e->type == ENDPOINT_INTERFACE ? "interface" : "gateway",
+		  e->vpc->r.name);
+	if (e->type == ENDPOINT_INTERFACE)
+		sb_printf(sb, " private-dns=%s", e->private_dns ? "yes" : "no");
+}
+
+/* A gateway endpoint as a route target. */
+static void endpoint_route_check(const struct route_table *t,
+				 const struct route *r, struct place at,
+				 struct diags *d)
+{
+	const struct endpoint *e = (const struct endpoint *)r->target;
+
+	/* a gateway endpoint of the same VPC. */
+	if (e->type != ENDPOINT_GATEWAY || e->vpc != t->vpc)
+		diag_error(
+		    d, at, "InvalidParameterValue",
+		    "Endpoint %s (%s) is not a gateway endpoint of VPC %s; a route can target only those",
+		    e->r.name, e->r.id, t->vpc->r.name);
+}
+
+/* No emulated service behind gateway endpoints yet: the route drops. */
+static const char *endpoint_route_dev(const struct res *target)
+{
+	return NULL;
+}
+
+static bool endpoint_route_active(const struct res *target,
+				  const struct ec2_state *st)
+{
+	return true;
+}
+
+static const struct route_target endpoint_target = {
+    .describe_key = "GatewayId",
+    .check = endpoint_route_check,
+    .dev = endpoint_route_dev,
+    .active = endpoint_route_active,
+};
+
+static void endpoint_free(struct res *r)
+{
+	struct endpoint *e = (struct endpoint *)r;
+
+	free(e->service);
+	free(e->service_short);
+	free(e->subnets);
+	free(e->subnets_at);
+	free(e->sgs);
+	free(e->route_tables);
+	free(e->enis);
+}
+
+const struct res_type res_type_endpoint = {
+    .keyword = "endpoint",
+    .id_prefix = "vpce-",
+    .noun = "endpoint",
+    .notfound = "InvalidVpcEndpointId.NotFound",
+    .size = sizeof(struct endpoint),
+    .target = &endpoint_target,
+    .parse = endpoint_parse,
+    .check = check_endpoints,
+    .print = endpoint_print,
+    .details = endpoint_details,
+    .free = endpoint_free,
+};
