@@ -1,0 +1,421 @@
+/* ctlsrv.c - the daemon's end of the control socket (ctlsrv.h).
+ *
+ * One connection is a client: bytes in, whole frames out of them (ctl.c),
+ * one request at a time, its reply sent before the next frame is read.
+ * Each request is checked against the peer's credentials (peer.c) when it
+ * arrives, then handed to its handler with a reply of memory streams.
+ * Owns the connections and their buffers, not the listening socket
+ * (daemon.c binds it) nor what the handlers do (request.c).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "vpcemu/ctl.h"
+#include "vpcemu/ctlsrv.h"
+#include "vpcemu/dlog.h"
+#include "vpcemu/evloop.h"
+#include "vpcemu/netns.h"
+#include "vpcemu/peer.h"
+
+#define MAX_CLIENTS 64
+#define CLIENT_IDLE_MS (60 * 1000)	/* a connection with no request */
+#define SWEEP_MS (10 * 1000)
+#define READ_CHUNK (64 * 1024)
+
+
+struct client {
+	struct client *next;
+	int fd;
+	char *in;		/* bytes received, not yet a whole frame */
+	size_t inlen, incap;
+	char *out;		/* encoded reply not yet sent */
+	size_t outlen, outoff;
+	bool eof;		/* the peer shut its side down */
+	bool closing;		/* close once out is sent */
+	uint64_t last;		/* evloop_now_ms() of the last activity */
+	pid_t pid;		/* for the logs: SO_PEERCRED at accept */
+	uid_t uid;
+	uint64_t serial;	/* names the client to a deferred reply */
+	bool waiting;		/* a deferred reply is due: read nothing */
+};
+
+
+static struct {
+	struct evloop *el;
+	const struct ctlsrv_op *ops;
+	size_t nops;
+	bool group_set;
+	gid_t group;
+	struct client *clients;
+	unsigned nclients;
+	uint64_t serial;
+} S;
+
+
+static int reply_open(struct reply *r, uint64_t client)
+{
+	*r = (struct reply){ .client = client };
+	r->out = open_memstream(&r->outbuf, &r->outlen);
+	r->err = open_memstream(&r->errbuf, &r->errlen);
+	r->result = json_object();
+	if (!r->out || !r->err || !r->result)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Closes the streams and builds the reply (NULL on ENOMEM). */
+static json_t *reply_close(struct reply *r)
+{
+	json_t *j = NULL;
+	bool ok = true;
+
+	if (r->out && fclose(r->out))
+		ok = false;
+	if (r->err && fclose(r->err))
+		ok = false;
+	if (ok && r->result) {
+		j = ctl_reply_new(r->exit, r->outbuf, r->outlen, r->errbuf,
+				  r->errlen, r->result);
+		r->result = NULL;
+	}
+	json_decref(r->result);
+	free(r->outbuf);
+	free(r->errbuf);
+	return j;
+}
+
+
+static void client_io(struct evloop *el, int fd, unsigned events, void *data);
+
+static void client_close(struct client *c)
+{
+	struct client **pp;
+
+	for (pp = &S.clients; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	S.nclients--;
+	evloop_del_fd(S.el, c->fd);
+	close(c->fd);
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+/* Queues rep (consumed) for sending; a reply too large to frame, or no
+ * memory to frame it, becomes a short error. */
+static void client_queue(struct client *c, json_t *rep)
+{
+	int e = rep ? ctl_frame_encode(rep, &c->out, &c->outlen) : -ENOMEM;
+
+	json_decref(rep);
+	if (e) {
+		rep = ctl_reply_error(CTL_EXIT_FAIL, "vpcemud: cannot send the "
+				      "reply: %s", strerror(-e));
+		if (!rep || ctl_frame_encode(rep, &c->out, &c->outlen))
+			c->closing = true;
+		json_decref(rep);
+	}
+	c->outoff = 0;
+}
+
+/* Drops a connection after telling the client why. */
+static void client_refuse(struct client *c, int exit_status, const char *msg)
+{
+	client_queue(c, ctl_reply_error(exit_status, "%s", msg));
+	c->closing = true;
+}
+
+static void client_bad_request(struct client *c, const char *why)
+{
+	dlog(LOG_WARNING, NULL, "bad request from pid %d uid %u: %s",
+	     (int)c->pid, (unsigned)c->uid, why);
+	client_queue(c, ctl_reply_error(CTL_EXIT_USAGE,
+					"vpcemud: bad request: %s", why));
+	c->closing = true;
+}
+
+static void client_request(struct client *c, json_t *msg)
+{
+	struct peer p;
+	const char *op;
+	struct reply *r;
+	json_t *args, *rep;
+	char err[512];
+	size_t i;
+	int e;
+
+	/* Asked for each request, not trusted from accept: cheap, and the
+	 * rule reads the same wherever a request is handled. */
+	e = peer_get(c->fd, &p);
+	if (e) {
+		dlog(LOG_ERR, NULL, "client pid %d: SO_PEERCRED: %s",
+		     (int)c->pid, strerror(-e));
+		client_refuse(c, CTL_EXIT_FAIL, "vpcemud: cannot identify "
+			      "the client");
+		return;
+	}
+	if (!peer_allowed(&p, S.group_set ? &S.group : NULL)) {
+		dlog(LOG_WARNING, NULL, "refused a request from pid %d uid "
+		     "%u gid %u: permission denied", (int)p.cred.pid,
+		     (unsigned)p.cred.uid, (unsigned)p.cred.gid);
+		client_refuse(c, CTL_EXIT_FAIL, "permission denied");
+		goto out;
+	}
+	e = ctl_request_parse(msg, &op, &args, err, sizeof(err));
+	if (e) {
+		client_bad_request(c, err);
+		goto out;
+	}
+	for (i = 0; i < S.nops; i++)
+		if (!strcmp(S.ops[i].name, op))
+			break;
+	if (i == S.nops) {
+		/* In ctl.c's table but not served here: a build mismatch. */
+		client_refuse(c, CTL_EXIT_FAIL, "vpcemud: op not served");
+		goto out;
+	}
+	/* On the heap: a deferred reply outlives this call, and the memory
+	 * streams hold the addresses of its buffers. */
+	r = malloc(sizeof(*r));
+	if (!r || reply_open(r, c->serial)) {
+		if (r)
+			json_decref(reply_close(r));
+		free(r);
+		client_queue(c, NULL);
+		goto out;
+	}
+	S.ops[i].fn(&p, args, r);
+	if (r->deferred) {
+		c->waiting = true;
+		goto out;
+	}
+	rep = reply_close(r);
+	free(r);
+	client_queue(c, rep);
+out:
+	peer_free(&p);
+}
+
+/* Handles every whole frame received, one at a time: the next is read
+ * only after the previous reply went out. */
+static void client_process(struct client *c)
+{
+	char err[256];
+	json_t *msg;
+	size_t used;
+	int e;
+
+	while (!c->closing && !c->waiting && c->outoff == c->outlen) {
+		e = ctl_frame_decode(c->in, c->inlen, &used, &msg, err,
+				     sizeof(err));
+		if (e < 0) {
+			client_bad_request(c, err);
+			break;
+		}
+		if (e == 0) {
+			if (c->eof && c->inlen) {
+				snprintf(err, sizeof(err), "truncated: the "
+					 "connection closed after %zu bytes",
+					 c->inlen);
+				client_bad_request(c, err);
+			} else if (c->eof) {
+				c->closing = true;
+			}
+			break;
+		}
+		memmove(c->in, c->in + used, c->inlen - used);
+		c->inlen -= used;
+		client_request(c, msg);
+		json_decref(msg);
+	}
+}
+
+/* Sends what is queued. Returns 0, or -errno when the client is gone. */
+static int client_flush(struct client *c)
+{
+	ssize_t k;
+
+	while (c->outoff < c->outlen) {
+		k = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? 0 : -errno;
+		}
+		c->outoff += (size_t)k;
+	}
+	free(c->out);
+	c->out = NULL;
+	c->outlen = c->outoff = 0;
+	return 0;
+}
+
+/* Reads one chunk. Returns 0, or -errno when the client is gone. */
+static int client_read(struct client *c)
+{
+	size_t max = CTL_HDR_LEN + CTL_MSG_MAX;
+	ssize_t k;
+
+	if (c->inlen == c->incap) {
+		size_t cap = c->incap + READ_CHUNK;
+		char *n;
+
+		/* A whole frame always fits in max bytes and is handled
+		 * before more is read, so the buffer never grows past. */
+		if (cap > max)
+			cap = max;
+		if (cap == c->incap)
+			return -ENOBUFS;
+		n = realloc(c->in, cap);
+		if (!n)
+			return -ENOMEM;
+		c->in = n;
+		c->incap = cap;
+	}
+	k = recv(c->fd, c->in + c->inlen, c->incap - c->inlen, MSG_DONTWAIT);
+	if (k < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	if (k == 0)
+		c->eof = true;
+	c->inlen += (size_t)k;
+	return 0;
+}
+
+static void client_io(struct evloop *el, int fd, unsigned events, void *data)
+{
+	struct client *c = data;
+	int e = 0;
+
+	c->last = evloop_now_ms();
+	if (events & EVLOOP_WRITE)
+		e = client_flush(c);
+	if (!e && events & (EVLOOP_READ | EVLOOP_ERROR) && !c->closing &&
+	    !c->waiting && c->outoff == c->outlen)
+		e = client_read(c);
+	/* Requests sent back to back: once a reply is out, the next frame
+	 * may already be buffered, with no new byte coming to wake us. */
+	while (!e) {
+		size_t before = c->inlen;
+
+		client_process(c);
+		e = client_flush(c);
+		/* The reply is out: now the kernel's wait (netns.h). */
+		nsh_close_deferred();
+		if (c->closing || c->waiting || c->outoff < c->outlen ||
+		    c->inlen == before)
+			break;
+	}
+	if (e || (c->closing && c->outoff == c->outlen)) {
+		client_close(c);
+		return;
+	}
+	/* Pending output: wait to write, and read nothing more until it is
+	 * out (one request at a time per client). A client that shut its
+	 * side down has nothing more to say either. */
+	evloop_mod_fd(el, fd, c->outoff < c->outlen ? EVLOOP_WRITE
+			      : c->eof || c->waiting ? 0 : EVLOOP_READ);
+}
+
+void ctlsrv_reply_complete(struct reply *r)
+{
+	json_t *rep = reply_close(r);
+	struct client *c;
+
+	for (c = S.clients; c && c->serial != r->client; c = c->next)
+		;
+	free(r);
+	if (!c) {
+		json_decref(rep);
+		return;
+	}
+	c->waiting = false;
+	client_queue(c, rep);
+	client_io(S.el, c->fd, EVLOOP_WRITE, c);
+}
+
+static void on_accept(struct evloop *el, int fd, unsigned events, void *data)
+{
+	struct ucred cred = { 0 };
+	socklen_t len = sizeof(cred);
+	struct client *c;
+	int cfd;
+
+	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (cfd < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			dlog(LOG_ERR, NULL, "accept: %s", strerror(errno));
+		return;
+	}
+	getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+	if (S.nclients >= MAX_CLIENTS) {
+		dlog(LOG_WARNING, NULL, "%d clients already: dropping pid "
+		     "%d uid %u", MAX_CLIENTS, (int)cred.pid,
+		     (unsigned)cred.uid);
+		close(cfd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c || evloop_add_fd(el, cfd, EVLOOP_READ, client_io, c)) {
+		dlog(LOG_ERR, NULL, "no memory for a client");
+		free(c);
+		close(cfd);
+		return;
+	}
+	c->fd = cfd;
+	c->pid = cred.pid;
+	c->uid = cred.uid;
+	c->serial = ++S.serial;
+	c->last = evloop_now_ms();
+	c->next = S.clients;
+	S.clients = c;
+	S.nclients++;
+}
+
+/* Closes connections that sent no whole request for CLIENT_IDLE_MS, so
+ * that idle clients cannot hold every slot. */
+static void on_sweep(struct evloop *el, uint64_t id, void *data)
+{
+	uint64_t now = evloop_now_ms();
+	struct client *c, *next;
+
+	for (c = S.clients; c; c = next) {
+		next = c->next;
+		if (now - c->last > CLIENT_IDLE_MS) {
+			dlog(LOG_NOTICE, NULL, "closing idle client pid %d",
+			     (int)c->pid);
+			client_close(c);
+		}
+	}
+}
+
+int ctlsrv_start(struct evloop *el, int lfd, const struct ctlsrv_op *ops,
+		 size_t nops, const gid_t *group)
+{
+	int r;
+
+	S.el = el;
+	S.ops = ops;
+	S.nops = nops;
+	S.group_set = group != NULL;
+	if (group)
+		S.group = *group;
+	r = evloop_add_fd(el, lfd, EVLOOP_READ, on_accept, NULL);
+	if (!r && !evloop_add_timer(el, SWEEP_MS, SWEEP_MS, on_sweep, NULL))
+		r = -errno;
+	return r;
+}
+
+void ctlsrv_stop(void)
+{
+	while (S.clients)
+		client_close(S.clients);
+}

@@ -1,0 +1,129 @@
+/* peer.c - the client behind a control-socket request (peer.h).
+ *
+ * The daemon's security rests here: every request is checked (peer uid 0,
+ * or with --group, the peer's gid or a supplementary group equal to the
+ * allowed group), and lab files are read with the peer's file system
+ * identity (setfsuid, setfsgid, its groups), since diagnostics quote
+ * source lines of whatever file root reads. Owns nothing but the peer's
+ * group list.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "vpcemu/dlog.h"
+#include "vpcemu/load.h"
+#include "vpcemu/peer.h"
+
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59
+#endif
+
+void peer_free(struct peer *p)
+{
+	free(p->groups);
+	p->groups = NULL;
+}
+
+int peer_get(int fd, struct peer *p)
+{
+	socklen_t len = sizeof(p->cred);
+	gid_t *g;
+
+	*p = (struct peer){ 0 };
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &p->cred, &len) < 0)
+		return -errno;
+	/* Supplementary groups, so that a member of the allowed group whose
+	 * primary group is another may use the socket. Kernels before 4.13
+	 * lack SO_PEERGROUPS: then only the primary gid counts. */
+	len = 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, NULL, &len) < 0 &&
+	    errno != ERANGE)
+		return 0;
+	if (!len)
+		return 0;
+	g = malloc(len);
+	if (!g)
+		return -ENOMEM;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) < 0) {
+		free(g);
+		return 0;
+	}
+	p->groups = g;
+	p->ngroups = len / sizeof(gid_t);
+	return 0;
+}
+
+bool peer_allowed(const struct peer *p, const gid_t *group)
+{
+	size_t i;
+
+	if (p->cred.uid == 0)
+		return true;
+	if (!group)
+		return false;
+	if (p->cred.gid == *group)
+		return true;
+	for (i = 0; i < p->ngroups; i++)
+		if (p->groups[i] == *group)
+			return true;
+	return false;
+}
+
+/* Reads and checks a lab file as the peer would: with its uid, gid and
+ * groups for file access. setfsuid from 0 drops CAP_DAC_OVERRIDE and
+ * CAP_DAC_READ_SEARCH from our effective set, and back to 0 restores them
+ * (capabilities(7)), so permission checks are the peer's, and only file
+ * access changes: netlink and signals keep our identity. The process is
+ * single-threaded, so setgroups affects nothing else meanwhile. */
+int peer_load_lab(const struct peer *p, const char *file, const char *as,
+		  const char *name, struct diags *d, struct lab **ret,
+		  FILE *err)
+{
+	gid_t egid = getegid(), *saved = NULL;
+	int nsaved, r;
+
+	if (p->cred.uid == 0)
+		return load_lab_file(file, as, name, d, ret);
+	*ret = NULL;
+	nsaved = getgroups(0, NULL);
+	if (nsaved >= 0)
+		saved = calloc((size_t)nsaved + 1, sizeof(*saved));
+	if (!saved || getgroups(nsaved, saved) != nsaved ||
+	    setgroups(p->ngroups, p->groups) < 0) {
+		r = saved ? -errno : -ENOMEM;
+		fprintf(err, "vpcemud: cannot take the identity of uid %u to "
+			"read %s: %s\n", (unsigned)p->cred.uid, file,
+			strerror(-r));
+		free(saved);
+		return r;
+	}
+	setfsgid(p->cred.gid);
+	setfsuid(p->cred.uid);
+	/* setfs*id return the previous value, never an error: ask again. */
+	if ((uid_t)setfsuid(-1) != p->cred.uid ||
+	    (gid_t)setfsgid(-1) != p->cred.gid) {
+		fprintf(err, "vpcemud: cannot take the identity of uid %u to "
+			"read %s\n", (unsigned)p->cred.uid, file);
+		r = -EPERM;
+	} else {
+		r = load_lab_file(file, as, name, d, ret);
+	}
+	setfsuid(0);
+	setfsgid(egid);
+	if (setgroups((size_t)nsaved, saved) < 0 ||
+	    (uid_t)setfsuid(-1) != 0 || (gid_t)setfsgid(-1) != egid) {
+		/* Going on with a borrowed identity would be worse than any
+		 * outage: labs stay up without us. */
+		dlog(LOG_CRIT, NULL, "cannot restore our identity after "
+		     "reading %s: exiting", file);
+		_exit(1);
+	}
+	free(saved);
+	return r;
+}
+

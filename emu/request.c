@@ -1,0 +1,672 @@
+/* request.c - the control requests vpcemud serves (request.h).
+ *
+ * Each handler runs a request through labops.c, the same functions the
+ * CLI once called in its own process, and writes the text the CLI prints
+ * and the exit status it returns into a reply (ctlsrv.h). Owns the
+ * services of running labs (svc.c) and, per lab, the plan last carried
+ * out, so that apply and ec2 diff against it; `vpcemu ssm` is ssmreq.c's.
+ *
+ * Labs live in the kernel and in state files, not in this process: what
+ * is kept here is rebuilt from them at start-up (request_adopt_all).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vpcemu/ctl.h"
+#include "vpcemu/describe.h"
+#include "vpcemu/diff.h"
+#include "vpcemu/dlog.h"
+#include "vpcemu/ec2.h"
+#include "vpcemu/labops.h"
+#include "vpcemu/model.h"
+#include "vpcemu/peer.h"
+#include "vpcemu/print.h"
+#include "vpcemu/request.h"
+#include "vpcemu/ssmreq.h"
+#include "vpcemu/state.h"
+#include "vpcemu/svc.h"
+#include "vpcemu/util.h"
+
+static const char *arg_str(json_t *args, const char *key)
+{
+	return json_string_value(json_object_get(args, key));
+}
+
+/* The plan last carried out per lab (labops_applied): apply and ec2 diff
+ * against it instead of rebuilding it from the kept text, which costs
+ * more than the rest of a small change in a large lab. */
+struct applied {
+	struct applied *next;
+	char *lab;
+	struct labops_applied a;
+};
+
+static struct {
+	struct evloop *el;
+	struct svc *svc;
+	struct applied *applied;
+} R;
+
+/* The record of lab (created empty when missing; NULL when out of
+ * memory, which only costs a rebuild). */
+static struct labops_applied *applied_of(const char *lab)
+{
+	struct applied *ap;
+
+	for (ap = R.applied; ap; ap = ap->next)
+		if (!strcmp(ap->lab, lab))
+			return &ap->a;
+	ap = calloc(1, sizeof(*ap));
+	if (!ap || !(ap->lab = strdup(lab))) {
+		free(ap);
+		return NULL;
+	}
+	ap->next = R.applied;
+	R.applied = ap;
+	return &ap->a;
+}
+
+/* Forgets lab's record (every record when lab is NULL). */
+static void applied_drop(const char *lab)
+{
+	struct applied **pp = &R.applied, *ap;
+
+	while ((ap = *pp)) {
+		if (lab && strcmp(ap->lab, lab)) {
+			pp = &ap->next;
+			continue;
+		}
+		*pp = ap->next;
+		labops_applied_free(&ap->a);
+		free(ap->lab);
+		free(ap);
+	}
+}
+
+static void svc_log(int prio, const char *lab, const char *msg)
+{
+	dlog(prio, lab, "%s", msg);
+}
+
+/* Gives the services the model lab name runs, as last applied (after an
+ * AWS-style command, and for every lab at start-up). */
+static void adopt(const char *name)
+{
+	struct lab_error err = { { 0 } };
+	struct lab *lab;
+
+	if (labops_running_lab(name, &lab, applied_of(name), &err)) {
+		dlog(LOG_WARNING, name, "no services: %s", err.what);
+		return;
+	}
+	svc_lab_set(R.svc, lab);
+}
+
+/* A restarted daemon serves the labs that run. */
+static void adopt_all(void)
+{
+	char **names = NULL;
+	size_t n = 0, i;
+
+	if (state_list(&names, &n))
+		return;
+	for (i = 0; i < n; i++)
+		adopt(names[i]);
+	state_names_free(names, n);
+}
+
+static void op_ping(const struct peer *p, json_t *args, struct reply *r)
+{
+	json_object_set_new(r->result, "version", json_string(VPCEMU_VERSION));
+	json_object_set_new(r->result, "pid", json_integer(getpid()));
+}
+
+/* The lab file of an up or apply request (verb), read as its peer:
+ * prints the file's diagnostics; on error the CLI's words for it. */
+static struct lab *load_lab(const struct peer *p, json_t *args,
+			    const char *verb, struct reply *r)
+{
+	const char *file = arg_str(args, "file"), *name = arg_str(args, "name");
+	const char *as = arg_str(args, "as");
+	bool color = json_is_true(json_object_get(args, "color"));
+	struct diags d = { 0 };
+	struct lab *lab = NULL;
+	int e;
+
+	e = peer_load_lab(p, file, as, name, &d, &lab, r->err);
+	diag_print(&d, r->err, color);
+	if (e) {
+		if (e == -ENOMEM)
+			fprintf(r->err, "vpcemu: out of memory\n");
+		else if (d.nerrors)
+			fprintf(r->err, "%s: %zu error%s, nothing was created\n",
+				as ? as : file, d.nerrors,
+				d.nerrors == 1 ? "" : "s");
+		dlog(LOG_NOTICE, lab ? lab->name : name, "file=%s: %zu error%s "
+		     "in the lab file", file, d.nerrors,
+		     d.nerrors == 1 ? "" : "s");
+		lab_free(lab);
+		lab = NULL;
+	}
+	diags_free(&d);
+	if (lab)
+		dlog(LOG_INFO, lab->name, "%s from %s (uid %u)", verb, file,
+		     (unsigned)p->cred.uid);
+	return lab;
+}
+
+static void op_up(const struct peer *p, json_t *args, struct reply *r)
+{
+	const char *what[] = { "created", "unchanged", "repaired" };
+	struct lab_error err = { { 0 } };
+	enum labops_up_result res;
+	struct lab *lab;
+	double t0 = now_s();
+	int e;
+
+	r->exit = CTL_EXIT_FAIL;
+	lab = load_lab(p, args, "up", r);
+	if (!lab)
+		return;
+	e = labops_up(lab, &res, applied_of(lab->name), &err);
+	if (e) {
+		fprintf(r->err, "vpcemu up: %s\n", err.what);
+		if (e != -EBUSY)
+			fprintf(r->err, "vpcemu up: the lab is half-built; "
+				"`vpcemu up` again or `vpcemu down %s`\n",
+				lab->name);
+		dlog(LOG_ERR, lab->name, "up failed: %s", err.what);
+		goto out;
+	}
+	r->exit = CTL_EXIT_OK;
+	if (res == LABOPS_UNCHANGED)
+		fprintf(r->out, "lab %s is up to date: nothing changed\n",
+			lab->name);
+	else
+		fprintf(r->out, "lab %s %s: %zu VPC%s, %zu instance%s, "
+			"%zu peering%s in %.2f s\n", lab->name,
+			res == LABOPS_CREATED ? "is up" : "repaired",
+			lab->nvpcs, lab->nvpcs == 1 ? "" : "s",
+			lab->ninstances, lab->ninstances == 1 ? "" : "s",
+			lab->npeerings, lab->npeerings == 1 ? "" : "s",
+			now_s() - t0);
+	if (lab->ninstances >= 1)
+		fprintf(r->out, "try: sudo vpcemu exec %s -- ip addr   |   "
+			"sudo vpcemu status %s   |   sudo vpcemu down %s\n",
+			lab->instances[0]->r.name, lab->name, lab->name);
+	json_object_set_new(r->result, "lab", json_string(lab->name));
+	json_object_set_new(r->result, "action", json_string(what[res]));
+	json_object_set_new(r->result, "vpcs", json_integer(lab->nvpcs));
+	json_object_set_new(r->result, "instances",
+			    json_integer(lab->ninstances));
+	json_object_set_new(r->result, "peerings",
+			    json_integer(lab->npeerings));
+	json_object_set_new(r->result, "seconds", json_real(now_s() - t0));
+	dlog(LOG_INFO, lab->name, "up: %s, %zu instance%s in %.2f s",
+	     what[res], lab->ninstances, lab->ninstances == 1 ? "" : "s",
+	     now_s() - t0);
+	svc_lab_set(R.svc, lab);
+	return;
+out:
+	lab_free(lab);
+}
+
+static void op_apply(const struct peer *p, json_t *args, struct reply *r)
+{
+	struct labops_apply_result res = { 0 };
+	struct lab_error err = { { 0 } };
+	struct lab *lab;
+	double t0 = now_s();
+	char *sum = NULL;
+	size_t i;
+	int e;
+
+	r->exit = CTL_EXIT_FAIL;
+	lab = load_lab(p, args, "apply", r);
+	if (!lab)
+		return;
+	svc_lab_prune(R.svc, lab);
+	e = labops_apply(lab, NULL, applied_of(lab->name), &res, &err);
+	if (e) {
+		fprintf(r->err, "vpcemu apply: %s\n", err.what);
+		if (res.changed)
+			fprintf(r->err, "vpcemu apply: the lab is partly "
+				"changed; `vpcemu apply` again, or `vpcemu "
+				"down %s`\n", lab->name);
+		dlog(LOG_ERR, lab->name, "apply failed: %s", err.what);
+		goto out;
+	}
+	r->exit = CTL_EXIT_OK;
+	json_object_set_new(r->result, "lab", json_string(lab->name));
+	json_object_set_new(r->result, "operations", json_integer(res.nops));
+	json_object_set_new(r->result, "namespaces",
+			    json_integer(res.ntouched));
+	/* A file that only moved things around gives another digest and
+	 * no operation. */
+	if (!res.changed || !res.nops) {
+		fprintf(r->out, "lab %s is up to date: nothing changed\n",
+			lab->name);
+		goto out;
+	}
+	sum = diff_summary(res.count);
+	fprintf(r->out, "lab %s: %s", lab->name, sum ? sum : "changed");
+	if (res.ntouched == 1) {
+		fprintf(r->out, " in %s (1 namespace touched",
+			res.touched[0]);
+	} else {
+		fprintf(r->out, " (%zu namespaces touched", res.ntouched);
+		for (i = 0; i < res.ntouched && i < 4; i++)
+			fprintf(r->out, "%s%s", i ? ", " : ": ",
+				res.touched[i]);
+		if (res.ntouched > 4)
+			fprintf(r->out, ", ...");
+	}
+	fprintf(r->out, ", %.1f ms)\n", (now_s() - t0) * 1000);
+	dlog(LOG_INFO, lab->name, "apply: %s, %zu namespace%s in %.0f ms",
+	     sum ? sum : "changed", res.ntouched,
+	     res.ntouched == 1 ? "" : "s", (now_s() - t0) * 1000);
+out:
+	free(sum);
+	labops_apply_result_free(&res);
+	if (!e) {
+		svc_lab_set(R.svc, lab);
+		return;
+	}
+	lab_free(lab);
+}
+
+/* "create-route" -> "CreateRoute", as the AWS CLI names the operation. */
+static void operation_name(const char *cmd, char *out, size_t len)
+{
+	size_t n = 0;
+	bool up = true;
+
+	for (; *cmd && n + 1 < len; cmd++) {
+		if (*cmd == '-') {
+			up = true;
+			continue;
+		}
+		out[n++] = up ? (char)toupper((unsigned char)*cmd) : *cmd;
+		up = false;
+	}
+	out[n] = '\0';
+}
+
+/* The lab a command is for: the one named, or the only one running. */
+static char *ec2_lab_name(json_t *args, struct reply *r)
+{
+	const char *name = arg_str(args, "lab");
+	char **labs = NULL, *one = NULL;
+	size_t n = 0;
+
+	if (name)
+		return strdup(name);
+	if (state_list(&labs, &n) == 0 && n == 1)
+		one = strdup(labs[0]);
+	else
+		fprintf(r->err, "vpcemu ec2: %s; say which with --lab LAB\n",
+			n ? "several labs are up" : "no lab is up");
+	state_names_free(labs, n);
+	return one;
+}
+
+/* The lab's side table of ec2 state (peering lifecycles) as last saved;
+ * a file that does not parse is logged and left out. */
+static void op_ec2_load(const char *name, const char *path,
+			struct ec2_state *st)
+{
+	json_t *js = json_load_file(path, 0, NULL);
+
+	if (js && ec2_state_from_json(st, js))
+		dlog(LOG_WARNING, name, "ignoring a malformed %s", path);
+	json_decref(js);
+}
+
+static void op_ec2_save(const char *name, const char *path,
+			const struct ec2_state *st)
+{
+	json_t *js = ec2_state_to_json(st);
+
+	if (!js || json_dump_file(js, path, JSON_SORT_KEYS) < 0)
+		dlog(LOG_ERR, name, "cannot save %s", path);
+	json_decref(js);
+}
+
+/* Runs the command argv on lab and st (describe only reads them); its
+ * answer goes to *ret_out. Returns 0, or -1 once the failure is written
+ * to r: AWS's own errors as the AWS CLI prints them, exit 254. */
+static int op_ec2_call(struct lab *lab, struct ec2_state *st,
+		       const struct ec2_clock *clock, size_t argc,
+		       char **argv, json_t **ret_out, struct reply *r)
+{
+	struct ec2_error e = { .code = "" };
+	char op[64];
+	int rc;
+
+	if (!strcmp(argv[0], "describe")) {
+		rc = ec2_tick(lab, st, clock);
+		*ret_out = describe_lab_state(lab, st,
+					      argc > 1 ? argv[1] : NULL,
+					      clock->now);
+		if (rc >= 0 && !*ret_out)
+			rc = -ENOMEM;
+	} else {
+		rc = ec2_run(lab, st, (int)argc, argv, clock, ret_out, &e);
+	}
+	if (rc == -EINVAL || rc == -ENOTSUP) {
+		operation_name(argv[0], op, sizeof(op));
+		fprintf(r->err, "\nAn error occurred (%s) when calling the %s "
+			"operation: %s\n", e.code, op, e.message);
+		r->exit = 254;
+		return -1;
+	} else if (rc < 0) {
+		fprintf(r->err, "vpcemu ec2: %s\n", strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* A command's answer as the AWS CLI prints it; nothing when empty. */
+static void print_answer(FILE *f, const json_t *out)
+{
+	char *o;
+
+	if (!json_object_size(out) && !json_array_size(out))
+		return;
+	o = json_dumps(out, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+	if (o)
+		fprintf(f, "%s\n", o);
+	free(o);
+}
+
+/* AWS-style commands on a running lab: the model changes (ec2_run), is
+ * printed as lab text, and goes through the same apply as `vpcemu apply`;
+ * describe reads the model. */
+static void op_ec2(const struct peer *p, json_t *args, struct reply *r)
+{
+	json_t *jargv = json_object_get(args, "argv"), *out = NULL;
+	struct ec2_clock clock = { .now = time(NULL) };
+	struct labops_apply_result res = { 0 };
+	struct ec2_state st = { 0 };
+	struct lab_error err = { { 0 } };
+	char **argv = NULL, *name, *path = NULL, *text = NULL;
+	struct lab *lab = NULL;
+	size_t argc = json_array_size(jargv), i;
+
+	r->exit = CTL_EXIT_FAIL;
+	name = ec2_lab_name(args, r);
+	if (!name)
+		return;
+	argv = calloc(argc + 1, sizeof(*argv));
+	path = state_ec2_path(name);
+	if (!argv || !path) {
+		fprintf(r->err, "vpcemu ec2: out of memory\n");
+		goto out;
+	}
+	for (i = 0; i < argc; i++)
+		argv[i] = (char *)json_string_value(json_array_get(jargv, i));
+	if (labops_running_lab(name, &lab, NULL, &err)) {
+		fprintf(r->err, "vpcemu ec2: %s\n", err.what);
+		goto out;
+	}
+	op_ec2_load(name, path, &st);
+	if (op_ec2_call(lab, &st, &clock, argc, argv, &out, r))
+		goto out;
+
+	/* Persist and apply only what changed (describe-* and failed
+	 * transitions change nothing: apply then says so). */
+	text = print_lab(lab);
+	if (!text) {
+		fprintf(r->err, "vpcemu ec2: lab %s cannot be written back as a "
+			"lab file: %s\n", name, strerror(errno));
+		goto out;
+	}
+	svc_lab_prune(R.svc, lab);
+	if (labops_apply(lab, text, applied_of(name), &res, &err)) {
+		fprintf(r->err, "vpcemu ec2: %s\n", err.what);
+		dlog(LOG_ERR, name, "%s: apply failed: %s", argv[0], err.what);
+		goto out;
+	}
+	op_ec2_save(name, path, &st);
+	if (res.nops)
+		dlog(LOG_INFO, name, "%s: %zu operation%s in %zu namespace%s",
+		     argv[0], res.nops, res.nops == 1 ? "" : "s",
+		     res.ntouched, res.ntouched == 1 ? "" : "s");
+	print_answer(r->out, out);
+	json_object_set_new(r->result, "lab", json_string(name));
+	json_object_set_new(r->result, "operations", json_integer(res.nops));
+	r->exit = CTL_EXIT_OK;
+	if (res.changed)
+		adopt(name);
+out:
+	labops_apply_result_free(&res);
+	json_decref(out);
+	ec2_state_free(&st);
+	lab_free(lab);
+	free(text);
+	free(path);
+	free(argv);
+	free(name);
+}
+
+static void op_down(const struct peer *p, json_t *args, struct reply *r)
+{
+	const char *file = arg_str(args, "file"), *name = arg_str(args, "name");
+	bool color = json_is_true(json_object_get(args, "color"));
+	struct lab_error err = { { 0 } };
+	struct diags d = { 0 };
+	struct lab *lab = NULL;
+	double t0 = now_s();
+	bool found;
+	int e;
+
+	r->exit = CTL_EXIT_FAIL;
+	if (file) {
+		/* down FILE: the file names the lab, and its plan names the
+		 * namespaces even when the state file is gone. A file with
+		 * errors still names its lab if the model could be built. */
+		peer_load_lab(p, file, arg_str(args, "as"), name, &d, &lab,
+			      r->err);
+		if (!lab) {
+			diag_print(&d, r->err, color);
+			goto out;
+		}
+		name = lab->name;
+	}
+	dlog(LOG_INFO, name, "down%s%s (uid %u)", file ? " from " : "",
+	     file ? file : "", (unsigned)p->cred.uid);
+	/* Service sockets pin the namespaces: they go first. */
+	ssmreq_cancel_lab(name);
+	svc_lab_drop(R.svc, name);
+	applied_drop(name);
+	e = labops_down(name, d.nerrors ? NULL : lab, &found, &err);
+	if (e) {
+		fprintf(r->err, "vpcemu down: %s\n", err.what);
+		dlog(LOG_ERR, name, "down failed: %s", err.what);
+		goto out;
+	}
+	r->exit = CTL_EXIT_OK;
+	fprintf(r->out, found ? "lab %s is down (%.2f s)\n"
+			      : "lab %s is not up: nothing to do\n",
+		name, now_s() - t0);
+	json_object_set_new(r->result, "lab", json_string(name));
+	json_object_set_new(r->result, "found", json_boolean(found));
+	json_object_set_new(r->result, "seconds", json_real(now_s() - t0));
+	dlog(LOG_INFO, name, "down: %s in %.2f s",
+	     found ? "removed" : "was not up", now_s() - t0);
+out:
+	lab_free(lab);
+	diags_free(&d);
+}
+
+
+static bool netns_present(const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	return access(path, F_OK) == 0;
+}
+
+/* Where each instance's user data stands ("running", "exit N") and its
+ * log, for the instances that have some. */
+static void status_user_data(const struct lab_state *s, json_t *insts,
+			     struct reply *r)
+{
+	bool first = true;
+	size_t j;
+
+	for (j = 0; j < s->ninstances; j++) {
+		const char *name = s->instances[j].name;
+		char *st = state_userdata_path(s->lab, name, "status");
+		char *log = state_userdata_path(s->lab, name, "log");
+		char *text = NULL;
+		size_t len;
+
+		if (st && log && !read_file(st, 64, &text, &len)) {
+			text[strcspn(text, "\n")] = '\0';
+			if (first)
+				fprintf(r->out, "\n");
+			first = false;
+			fprintf(r->out, "user data of %s: %s, log %s\n", name,
+				text, log);
+			json_object_set_new(json_array_get(insts, j),
+				"user_data", json_pack("{s:s, s:s}", "status",
+						       text, "log", log));
+		}
+		free(text);
+		free(st);
+		free(log);
+	}
+}
+
+static void status_lab(const char *name, struct reply *r)
+{
+	json_t *insts = json_array();
+	struct lab_state *s;
+	char ip[16];
+	size_t j;
+	int e;
+
+	e = state_load(name, &s);
+	if (e) {
+		fprintf(r->err, "vpcemu status: lab %s: %s\n", name,
+			e == -ENOENT ? "not up" : strerror(-e));
+		r->exit = CTL_EXIT_FAIL;
+		json_decref(insts);
+		return;
+	}
+	fprintf(r->out, "lab %s (%s) from %s\n\n", s->lab, s->status, s->file);
+	fprintf(r->out, "%-24s %-21s %-15s %-12s %-28s %s\n", "INSTANCE", "ID",
+		"IP", "VPC", "NAMESPACE", "STATE");
+	for (j = 0; j < s->ninstances; j++) {
+		const struct state_instance *in = &s->instances[j];
+		const char *st = netns_present(in->netns) ? "running"
+							  : "missing";
+
+		fprintf(r->out, "%-24s %-21s %-15s %-12s %-28s %s\n", in->name,
+			in->id, ip_fmt(in->ip, ip), in->vpc, in->netns, st);
+		json_array_append_new(insts,
+			json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+				  "name", in->name, "id", in->id, "ip", ip,
+				  "vpc", in->vpc, "subnet", in->subnet,
+				  "netns", in->netns, "state", st));
+	}
+	status_user_data(s, insts, r);
+	json_object_set_new(r->result, "lab", json_string(s->lab));
+	json_object_set_new(r->result, "status", json_string(s->status));
+	json_object_set_new(r->result, "file", json_string(s->file));
+	json_object_set_new(r->result, "instances", insts);
+	state_free(s);
+}
+
+static void op_status(const struct peer *p, json_t *args, struct reply *r)
+{
+	const char *lab = arg_str(args, "lab");
+	json_t *labs;
+	char **names = NULL;
+	size_t n = 0, i, j;
+	int e;
+
+	if (lab) {
+		status_lab(lab, r);
+		return;
+	}
+	e = state_list(&names, &n);
+	if (e) {
+		fprintf(r->err, "vpcemu status: %s: %s\n", state_dir(),
+			strerror(-e));
+		r->exit = CTL_EXIT_FAIL;
+		return;
+	}
+	labs = json_array();
+	if (!n)
+		fprintf(r->out, "no lab is up\n");
+	else
+		fprintf(r->out, "%-24s %-9s %-11s %s\n", "LAB", "STATUS",
+			"NAMESPACES", "FILE");
+	for (i = 0; i < n; i++) {
+		struct lab_state *s;
+		size_t present = 0;
+
+		if (state_load(names[i], &s))
+			continue;
+		for (j = 0; j < s->nnetns; j++)
+			present += netns_present(s->netns[j]);
+		fprintf(r->out, "%-24s %-9s %4zu/%-6zu %s\n", s->lab, s->status,
+			present, s->nnetns, s->file);
+		json_array_append_new(labs,
+			json_pack("{s:s, s:s, s:s, s:I, s:I}", "lab", s->lab,
+				  "status", s->status, "file", s->file,
+				  "namespaces", (json_int_t)s->nnetns,
+				  "present", (json_int_t)present));
+		state_free(s);
+	}
+	state_names_free(names, n);
+	json_object_set_new(r->result, "labs", labs);
+}
+
+static void op_ssm(const struct peer *p, json_t *args, struct reply *r)
+{
+	ssmreq_run(R.el, R.svc, args, r);
+}
+
+const struct ctlsrv_op request_ops[] = {
+	{ "ping", op_ping },
+	{ "up", op_up },
+	{ "apply", op_apply },
+	{ "down", op_down },
+	{ "status", op_status },
+	{ "ec2", op_ec2 },
+	{ "ssm", op_ssm },
+};
+
+const size_t request_nops = sizeof(request_ops) / sizeof(request_ops[0]);
+
+int request_start(struct evloop *el)
+{
+	R.el = el;
+	R.svc = svc_new(el);
+	return R.svc ? 0 : -ENOMEM;
+}
+
+void request_adopt_all(void)
+{
+	svc_set_log(R.svc, svc_log);
+	adopt_all();
+}
+
+void request_stop(void)
+{
+	svc_free(R.svc);
+	R.svc = NULL;
+	applied_drop(NULL);
+}

@@ -1,0 +1,36 @@
+/* nftsg.h - security groups in a VPC router's ruleset (pure): the part of
+ * nftgen_router's text (nftgen.h, steps 3 and 4) that judges packets by
+ * the ENIs' groups. Each function appends its blocks to the caller's
+ * buffers, for the ENIs of vpc in lab, and returns 0 or -ENOMEM.
+ */
+#ifndef VPCEMU_NFTSG_H
+#define VPCEMU_NFTSG_H
+
+#include <stdbool.h>
+
+struct lab;
+struct strbuf;
+struct vpc;
+
+/* sg_<group hex>: one set per group that a rule of the router's groups
+ * references, holding the private IPs of the group's members, or left
+ * empty when the reference is stale in this router. */
+int nftsg_member_sets(struct strbuf *b, const struct lab *lab,
+		      const struct vpc *vpc);
+
+/* The rules of each group an ENI of vpc carries, written once per router:
+ * their CIDR rules as named interval sets (to sets) and one chain per
+ * direction, sgout_/sgin_<group hex> (to chains). */
+int nftsg_group_chains(struct strbuf *sets, struct strbuf *chains,
+		       const struct lab *lab, const struct vpc *vpc);
+
+/* sg_egress (out) or sg_ingress: ENI ifname -> its gate chain. */
+int nftsg_gate_map(struct strbuf *b, const struct lab *lab,
+		   const struct vpc *vpc, bool out);
+
+/* The gate chains: one pair per distinct list of groups on the ENIs,
+ * jumping to each group's chain, then dropping. */
+int nftsg_gate_chains(struct strbuf *b, const struct lab *lab,
+		      const struct vpc *vpc);
+
+#endif
