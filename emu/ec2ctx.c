@@ -1,0 +1,280 @@
+/* ec2ctx.c - the parts every ec2 command module shares: argument reading,
+ * AWS-shaped errors, lookups by ID or lab name, new-name choice, the
+ * model-array helpers and the Name tag of --tag-specifications.
+ *
+ * Owns nothing; the working copy these act on belongs to ec2_run (ec2.c).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vpcemu/ec2ctx.h"
+#include "vpcemu/model.h"
+#include "vpcemu/util.h"
+
+int ec2ctx_fail(struct ec2_error *err, int ret, const char *code,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		snprintf(err->code, sizeof(err->code), "%s", code);
+		va_start(ap, fmt);
+		vsnprintf(err->message, sizeof(err->message), fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+static bool is_opt(const char *s)
+{
+	return s[0] == '-' && s[1] == '-';
+}
+
+/* Index of option opt, or -1. */
+int ec2ctx_arg_index(struct ec2ctx_args *a, const char *opt)
+{
+	size_t ol = strlen(opt);
+	int i;
+
+	for (i = 1; i < a->argc; i++)
+		if (!strncmp(a->argv[i], opt, ol) &&
+		    (a->argv[i][ol] == '\0' || a->argv[i][ol] == '='))
+			return i;
+	return -1;
+}
+
+/* The value of --opt, or NULL when absent; *missing_value when present
+ * without one. */
+const char *ec2ctx_arg_get(struct ec2ctx_args *a, const char *opt,
+			   bool *missing_value)
+{
+	int i = ec2ctx_arg_index(a, opt);
+	const char *eq;
+
+	if (missing_value)
+		*missing_value = false;
+	if (i < 0)
+		return NULL;
+	a->used[i] = true;
+	eq = strchr(a->argv[i], '=');
+	if (eq)
+		return eq + 1;
+	if (i + 1 < a->argc && !is_opt(a->argv[i + 1])) {
+		a->used[i + 1] = true;
+		return a->argv[i + 1];
+	}
+	if (missing_value)
+		*missing_value = true;
+	return NULL;
+}
+
+bool ec2ctx_arg_flag(struct ec2ctx_args *a, const char *opt)
+{
+	int i = ec2ctx_arg_index(a, opt);
+
+	if (i < 0)
+		return false;
+	a->used[i] = true;
+	return true;
+}
+
+/* The words after --opt up to the next option ("a b c" or "a,b"
+ * is left to the caller); *n of them from *first. */
+int ec2ctx_arg_list(struct ec2ctx_args *a, const char *opt, int *first)
+{
+	int i = ec2ctx_arg_index(a, opt), n = 0;
+
+	if (i < 0)
+		return -1;
+	a->used[i] = true;
+	*first = i + 1;
+	while (i + 1 + n < a->argc && !is_opt(a->argv[i + 1 + n])) {
+		a->used[i + 1 + n] = true;
+		n++;
+	}
+	return n;
+}
+const char *ec2ctx_opt_req(struct ec2ctx *c, const char *opt, const char *param,
+			   int *ret)
+{
+	bool missing;
+	const char *v = ec2ctx_arg_get(c->a, opt, &missing);
+
+	if (!v)
+		*ret = EFAIL(c, "MissingParameter",
+			     "The request must contain the parameter %s",
+			     param);
+	return v;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lookups */
+
+void *ec2ctx_get_res(struct ec2ctx *c, enum res_kind k, const char *ref,
+		     const char *code, const char *what, int *ret)
+{
+	struct res *r = ref ? model_find(c->m, k, ref) : NULL;
+
+	if (!r)
+		*ret = EFAIL(c, code, "The %s ID '%s' does not exist", what,
+			     ref ? ref : "");
+	return r;
+}
+struct sg *ec2ctx_get_sg(struct ec2ctx *c, const char *ref, int *ret)
+{
+	struct sg *g = ref ? (struct sg *)model_find(c->m, RES_SG, ref) : NULL;
+
+	if (!g)
+		*ret = EFAIL(c, "InvalidGroup.NotFound",
+			     "The security group '%s' does not exist",
+			     ref ? ref : "");
+	return g;
+}
+
+int ec2ctx_get_cidr(struct ec2ctx *c, const char *s, const char *param,
+		    struct cidr *out)
+{
+	if (!s || cidr_parse(s, out))
+		return EFAIL(c, "InvalidParameterValue",
+			     "Value (%s) for parameter %s is invalid. This is not a valid CIDR block.",
+			     s ? s : "", param);
+	return 0;
+}
+
+bool ec2ctx_parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool ec2ctx_name_ok(const char *s)
+{
+	static const char *const id_like[] = {
+		"vpc-", "subnet-", "rtb-", "acl-", "sg-", "sgr-", "eni-", "i-",
+		"pcx-", "igw-", "eigw-", "nat-", "vpce-", "vgw-", "tgw-", "pl-",
+	};
+	size_t i, n = strlen(s);
+
+	if (!n || n > EC2CTX_NAME_MAX || !isalnum((unsigned char)s[0]))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return false;
+	for (i = 0; i < ARRAY_SIZE(id_like); i++)
+		if (!strncmp(s, id_like[i], strlen(id_like[i])))
+			return false;
+	return true;
+}
+
+/* A name for a new resource: base, else base-2, base-3, ... */
+char *ec2ctx_unique_name(const struct lab *m, const char *base)
+{
+	char buf[EC2CTX_NAME_MAX + 1];
+	unsigned k;
+
+	for (k = 1; k < 100000; k++) {
+		if (k == 1)
+			snprintf(buf, sizeof(buf), "%s", base);
+		else
+			snprintf(buf, sizeof(buf), "%.*s-%u",
+				 EC2CTX_NAME_MAX - 7, base, k);
+		if (ec2ctx_name_ok(buf) && !model_find(m, RES__COUNT, buf))
+			return strdup(buf);
+	}
+	return NULL;
+}
+
+/* Array helpers: the model's arrays are plain malloc'd memory. */
+int ec2ctx_grow(void **v, size_t n, size_t sz)
+{
+	void *p = reallocarray(*v, n + 1, sz);
+
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	memset((char *)p + n * sz, 0, sz);
+	return 0;
+}
+
+void ec2ctx_remove_at(void *v, size_t *n, size_t sz, size_t i)
+{
+	char *b = v;
+
+	memmove(b + i * sz, b + (i + 1) * sz, (*n - i - 1) * sz);
+	(*n)--;
+}
+
+/* ------------------------------------------------------------------ */
+/* Tags: "ResourceType=instance,Tags=[{Key=Name,Value=X}]" or the JSON
+ * form; returns the Name tag's value (malloc'd) or NULL in *ret_name. */
+
+int ec2ctx_tag_name(struct ec2ctx *c, const char *spec, const char *rtype,
+		    char **ret_name)
+{
+	json_t *j, *o, *t, *tags;
+	size_t i, k;
+	const char *p;
+
+	*ret_name = NULL;
+	if (!spec)
+		return 0;
+	j = json_loads(spec, JSON_DECODE_ANY, NULL);
+	if (j) {
+		if (json_is_object(j)) {
+			json_t *arr = json_array();
+
+			if (!arr || json_array_append(arr, j)) {
+				json_decref(arr);
+				json_decref(j);
+				return ENOMEM_FAIL(c);
+			}
+			json_decref(j);
+			j = arr;
+		}
+		json_array_foreach(j, i, o) {
+			const char *rt = json_string_value(
+				json_object_get(o, "ResourceType"));
+
+			if (rt && strcmp(rt, rtype))
+				continue;
+			tags = json_object_get(o, "Tags");
+			json_array_foreach(tags, k, t) {
+				const char *key = json_string_value(
+					json_object_get(t, "Key"));
+				const char *val = json_string_value(
+					json_object_get(t, "Value"));
+
+				if (key && val && !strcmp(key, "Name")) {
+					*ret_name = strdup(val);
+					json_decref(j);
+					return *ret_name ? 0 : ENOMEM_FAIL(c);
+				}
+			}
+		}
+		json_decref(j);
+		return 0;
+	}
+	/* Shorthand: find "Key=Name,Value=" and read up to '}' or ','. */
+	if (strstr(spec, "ResourceType=") &&
+	    !strstr(spec, rtype))
+		return 0;
+	p = strstr(spec, "Key=Name,Value=");
+	if (!p)
+		return 0;
+	p += strlen("Key=Name,Value=");
+	*ret_name = strndup(p, strcspn(p, "},]"));
+	return *ret_name ? 0 : ENOMEM_FAIL(c);
+}

@@ -1,0 +1,253 @@
+/* ec2inst.c - the instance commands: run-instances (one instance, its
+ * address, groups, role and user data) and terminate-instances.
+ *
+ * Changes only the working copy's instances, ENIs and routes (ec2ctx.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vpcemu/ec2ctx.h"
+#include "vpcemu/ec2inst.h"
+#include "vpcemu/model.h"
+#include "vpcemu/util.h"
+
+#define DEFAULT_AMI "al2023"
+#define DEFAULT_INSTANCE_TYPE "t2.micro"
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* R-2.6 (vpcemu): the lowest free address from base+4. */
+static int free_ip(struct ec2ctx *c, const struct subnet *s, uint32_t *ip)
+{
+	uint32_t *used = calloc(c->m->nenis + 1, sizeof(*used));
+	uint64_t next = (uint64_t)s->cidr.addr + 4;
+	uint64_t last = (uint64_t)s->cidr.addr +
+			((uint64_t)1 << (32 - s->cidr.len)) - 1;
+	size_t i, n = 0;
+
+	if (!used)
+		return ENOMEM_FAIL(c);
+	for (i = 0; i < c->m->nenis; i++)
+		if (c->m->enis[i]->subnet == s)
+			used[n++] = c->m->enis[i]->ip;
+	qsort(used, n, sizeof(*used), cmp_u32);
+	while (next < last && bsearch(&(uint32_t){ (uint32_t)next }, used, n,
+				      sizeof(*used), cmp_u32))
+		next++;
+	free(used);
+	if (next >= last)
+		return EFAIL(c, "InsufficientFreeAddressesInSubnet",
+			     "There are not enough free addresses in subnet '%s' to satisfy the requested number of instances.",
+			     s->r.id);
+	*ip = (uint32_t)next;
+	return 0;
+}
+
+int ec2inst_run(struct ec2ctx *c)
+{
+	const char *sref, *ip, *ami, *type, *count, *tags, *role, *ud;
+	struct instance *in = NULL;
+	struct subnet *s;
+	char *name = NULL;
+	int first = 0, n, i, ret = 0;
+
+	sref = ec2ctx_arg_get(c->a, "--subnet-id", NULL);
+	if (!sref)
+		return EFAIL(c, "MissingParameter",
+			     "No subnet given: vpcemu labs have no default VPC; pass --subnet-id");
+	s = GET_SUBNET(c, sref, &ret);
+	if (!s)
+		return ret;
+	count = ec2ctx_arg_get(c->a, "--count", NULL);
+	if (count && strcmp(count, "1") && strcmp(count, "1:1"))
+		return EUNSUP(c, "vpcemu launches one instance per call (--count 1)");
+	ip = ec2ctx_arg_get(c->a, "--private-ip-address", NULL);
+	ami = ec2ctx_arg_get(c->a, "--image-id", NULL);
+	type = ec2ctx_arg_get(c->a, "--instance-type", NULL);
+	tags = ec2ctx_arg_get(c->a, "--tag-specifications", NULL);
+	role = ec2ctx_arg_get(c->a, "--iam-instance-profile", NULL);
+	ud = ec2ctx_arg_get(c->a, "--user-data", NULL);
+	ec2ctx_arg_get(c->a, "--key-name", NULL);
+
+	ret = ec2ctx_tag_name(c, tags, "instance", &name);
+	if (ret)
+		return ret;
+	if (name && (!ec2ctx_name_ok(name) ||
+		     model_find(c->m, RES__COUNT, name))) {
+		ret = EFAIL(c, "InvalidParameterValue",
+			    "Name tag '%s' is not a valid or free lab name ([A-Za-z0-9][A-Za-z0-9._-]{0,47}, not ID-like, unique in the lab)",
+			    name);
+		free(name);
+		return ret;
+	}
+	if (!name) {
+		name = ec2ctx_unique_name(c->m, "instance");
+		if (!name)
+			return ENOMEM_FAIL(c);
+	}
+	in = calloc(1, sizeof(*in));
+	if (!in) {
+		free(name);
+		return ENOMEM_FAIL(c);
+	}
+	in->r.kind = RES_INSTANCE;
+	in->r.name = name;
+	model_make_id(in->r.id, "i-", c->m->name, res_kind_name(RES_INSTANCE),
+		      name);
+	in->subnet = s;
+	in->private_ip_given = true;
+	in->public_ip = s->public_ip_on_launch;
+	in->metadata_tokens_required = true;
+	in->metadata_hop_limit = 1;
+	in->ami = strdup(ami ? ami : DEFAULT_AMI);
+	in->instance_type = strdup(type ? type : DEFAULT_INSTANCE_TYPE);
+	if (!in->ami || !in->instance_type)
+		goto oom;
+	if (ud) {
+		in->user_data = strdup(ud);
+		if (!in->user_data)
+			goto oom;
+	}
+	if (ip) {
+		if (ip_parse(ip, &in->private_ip)) {
+			ret = EFAIL(c, "InvalidParameterValue",
+				    "Invalid value '%s' for privateIpAddress",
+				    ip);
+			goto out;
+		}
+	} else {
+		ret = free_ip(c, s, &in->private_ip);
+		if (ret)
+			goto out;
+	}
+	if (role) {
+		const char *rn = !strncmp(role, "Name=", 5) ? role + 5 : role;
+
+		in->role = (struct iam_role *)model_find(c->m, RES_IAM_ROLE, rn);
+		if (!in->role) {
+			ret = EFAIL(c, "InvalidParameterValue",
+				    "Value (%s) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name",
+				    rn);
+			goto out;
+		}
+	}
+	n = ec2ctx_arg_list(c->a, "--security-group-ids", &first);
+	if (n == 0) {
+		ret = EFAIL(c, "MissingParameter",
+			    "--security-group-ids needs at least one group");
+		goto out;
+	}
+	if (n < 0) {
+		n = 1;
+		in->sgs = calloc(1, sizeof(*in->sgs));
+		if (!in->sgs)
+			goto oom;
+		in->sgs[0] = s->vpc->default_sg;
+	} else {
+		in->sgs = calloc((size_t)n, sizeof(*in->sgs));
+		if (!in->sgs)
+			goto oom;
+		for (i = 0; i < n; i++) {
+			in->sgs[i] = ec2ctx_get_sg(c, c->a->argv[first + i],
+						   &ret);
+			if (!in->sgs[i])
+				goto out;
+		}
+	}
+	in->nsgs = (size_t)n;
+	if (ec2ctx_grow((void **)&c->m->instances, c->m->ninstances,
+			sizeof(*c->m->instances)))
+		goto oom;
+	c->m->instances[c->m->ninstances++] = in;
+	c->post = POST_RUN;
+	snprintf(c->post_id, sizeof(c->post_id), "%s", in->r.id);
+	return 0;
+oom:
+	ret = ENOMEM_FAIL(c);
+out:
+	res_free(&in->r);
+	return ret;
+}
+
+int ec2inst_terminate(struct ec2ctx *c)
+{
+	json_t *arr = json_array();
+	int first = 0, n, i, ret = 0;
+	size_t j, k;
+
+	if (!arr)
+		return ENOMEM_FAIL(c);
+	n = ec2ctx_arg_list(c->a, "--instance-ids", &first);
+	if (n <= 0) {
+		json_decref(arr);
+		return EFAIL(c, "MissingParameter",
+			     "The request must contain the parameter instanceIds");
+	}
+	for (i = 0; i < n; i++) {
+		struct instance *in = GET_INSTANCE(c, c->a->argv[first + i],
+						   &ret);
+		json_t *o;
+
+		if (!in)
+			goto out;
+		for (j = 0; j < c->m->nexpects; j++)
+			if (c->m->expects[j].src == in ||
+			    c->m->expects[j].dst == in) {
+				ret = EUNSUP(c,
+					     "Instance %s (%s) is named by the lab's expect line '%s'; remove that line first",
+					     in->r.name, in->r.id,
+					     c->m->expects[j].text ?
+						     c->m->expects[j].text : "");
+				goto out;
+			}
+		o = json_pack("{s:{s:i, s:s}, s:s, s:{s:i, s:s}}",
+			      "CurrentState", "Code", 32, "Name",
+			      "shutting-down", "InstanceId", in->r.id,
+			      "PreviousState", "Code", 16, "Name", "running");
+		if (!o || json_array_append_new(arr, o)) {
+			ret = ENOMEM_FAIL(c);
+			goto out;
+		}
+		/* routes to it stay, as blackhole. */
+		for (j = 0; j < c->m->nroute_tables; j++) {
+			struct route_table *t = c->m->route_tables[j];
+
+			for (k = 0; k < t->nroutes; k++)
+				if (t->routes[k].target == &in->r)
+					t->routes[k].target = NULL;
+		}
+		for (j = 0; j < c->m->nenis; j++)
+			if (c->m->enis[j]->instance == in) {
+				struct eni *e = c->m->enis[j];
+
+				free(e->r.name);
+				free(e->sgs);
+				free(e->netns);
+				free(e);
+				ec2ctx_remove_at(c->m->enis, &c->m->nenis,
+						 sizeof(*c->m->enis), j);
+				break;
+			}
+		for (j = 0; j < c->m->ninstances; j++)
+			if (c->m->instances[j] == in) {
+				ec2ctx_remove_at(c->m->instances,
+						 &c->m->ninstances,
+						 sizeof(*c->m->instances), j);
+				break;
+			}
+		res_free(&in->r);
+	}
+	c->out = json_pack("{s:O}", "TerminatingInstances", arr);
+	if (!c->out)
+		ret = ENOMEM_FAIL(c);
+out:
+	json_decref(arr);
+	return ret;
+}
+

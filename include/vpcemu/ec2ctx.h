@@ -1,0 +1,126 @@
+/* ec2ctx.h - what every ec2 command module shares: the command context
+ * (the working copy a command changes), its argument reader, AWS-shaped
+ * errors, lookups by ID or name, and the model-array helpers.
+ *
+ * Internal to the ec2 modules (ec2.c, ec2rules.c, ec2inst.c); the public
+ * interface is ec2.h.
+ */
+#ifndef VPCEMU_EC2CTX_H
+#define VPCEMU_EC2CTX_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "vpcemu/ec2.h"
+#include "vpcemu/model.h"
+
+/* Fills err (when not NULL) and returns ret. */
+int ec2ctx_fail(struct ec2_error *err, int ret, const char *code,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#define EFAIL(ctx, code, ...) \
+	ec2ctx_fail((ctx)->err, -EINVAL, code, __VA_ARGS__)
+#define EUNSUP(ctx, ...) \
+	ec2ctx_fail((ctx)->err, -ENOTSUP, "Vpcemu.Unsupported", __VA_ARGS__)
+#define EC2CTX_NOMEM(err) \
+	ec2ctx_fail(err, -ENOMEM, "Vpcemu.NoMemory", "Out of memory")
+#define ENOMEM_FAIL(ctx) EC2CTX_NOMEM((ctx)->err)
+
+/* Arguments: "--opt value", "--opt=value", "--flag", lists. Each reader
+ * marks the words it consumed in used, so that ec2_run can reject the rest. */
+struct ec2ctx_args {
+	int argc;
+	char **argv;
+	bool *used;
+};
+
+/* Index of option opt, or -1. */
+int ec2ctx_arg_index(struct ec2ctx_args *a, const char *opt);
+/* The value of --opt, or NULL when absent; *missing_value when present
+ * without one. */
+const char *ec2ctx_arg_get(struct ec2ctx_args *a, const char *opt,
+			   bool *missing_value);
+bool ec2ctx_arg_flag(struct ec2ctx_args *a, const char *opt);
+/* The words after --opt up to the next option; returns how many (-1 when
+ * --opt is absent), the first at *first. */
+int ec2ctx_arg_list(struct ec2ctx_args *a, const char *opt, int *first);
+
+/* One command's view of the working copy. */
+struct ec2ctx {
+	struct lab *m;			/* working copy */
+	struct ec2_state *st;		/* working records */
+	struct ec2ctx_args *a;
+	time_t now;
+	struct ec2_error *err;
+	json_t *out;			/* output built before commit */
+	/* output built after commit, from the final model */
+	enum { POST_NONE, POST_PEERING, POST_RUN } post;
+	char post_id[MODEL_ID_MAX];
+	const char *post_code;		/* peering output status */
+	const char *post_msg;
+};
+
+/* The value of a required option; NULL with *ret a MissingParameter
+ * error naming param when absent. */
+const char *ec2ctx_opt_req(struct ec2ctx *c, const char *opt,
+			   const char *param, int *ret);
+
+/* Lookups: the resource, or NULL with *ret the AWS NotFound error. */
+void *ec2ctx_get_res(struct ec2ctx *c, enum res_kind k, const char *ref,
+		     const char *code, const char *what, int *ret);
+
+#define GET_VPC(c, ref, ret)                                             \
+	((struct vpc *)ec2ctx_get_res(c, RES_VPC, ref,                   \
+				      "InvalidVpcID.NotFound", "vpc", ret))
+#define GET_SUBNET(c, ref, ret)                                          \
+	((struct subnet *)ec2ctx_get_res(c, RES_SUBNET, ref,             \
+					 "InvalidSubnetID.NotFound",     \
+					 "subnet", ret))
+#define GET_RTB(c, ref, ret)                                             \
+	((struct route_table *)ec2ctx_get_res(c, RES_ROUTE_TABLE, ref,   \
+					      "InvalidRouteTableID.NotFound", \
+					      "routeTable", ret))
+#define GET_PCX(c, ref, ret)                                             \
+	((struct peering *)ec2ctx_get_res(                               \
+		c, RES_PEERING, ref,                                     \
+		"InvalidVpcPeeringConnectionID.NotFound",                \
+		"vpcPeeringConnection", ret))
+#define GET_ACL(c, ref, ret)                                             \
+	((struct nacl *)ec2ctx_get_res(c, RES_NACL, ref,                 \
+				       "InvalidNetworkAclID.NotFound",   \
+				       "networkAcl", ret))
+#define GET_INSTANCE(c, ref, ret)                                        \
+	((struct instance *)ec2ctx_get_res(c, RES_INSTANCE, ref,         \
+					   "InvalidInstanceID.NotFound", \
+					   "instance", ret))
+
+struct sg *ec2ctx_get_sg(struct ec2ctx *c, const char *ref, int *ret);
+/* Parses s into *out; an InvalidParameterValue error naming param. */
+int ec2ctx_get_cidr(struct ec2ctx *c, const char *s, const char *param,
+		    struct cidr *out);
+
+/* Whether s is a decimal from lo to hi; then *out. */
+bool ec2ctx_parse_long(const char *s, long lo, long hi, long *out);
+/* The longest lab name ec2 commands accept or make. */
+#define EC2CTX_NAME_MAX 48
+
+/* Whether s can name a lab resource (not ID-like, short, plain). */
+bool ec2ctx_name_ok(const char *s);
+/* A name for a new resource: base, else base-2, base-3, ... (malloc'd). */
+char *ec2ctx_unique_name(const struct lab *m, const char *base);
+
+/* Array helpers: the model's arrays are plain malloc'd memory. grow adds
+ * one zeroed element at index n; remove_at closes the gap at i. */
+int ec2ctx_grow(void **v, size_t n, size_t sz);
+void ec2ctx_remove_at(void *v, size_t *n, size_t sz, size_t i);
+
+/* The Name tag for rtype in a --tag-specifications value (shorthand or
+ * JSON) into *ret_name (malloc'd; NULL when there is none). */
+int ec2ctx_tag_name(struct ec2ctx *c, const char *spec, const char *rtype,
+		    char **ret_name);
+
+#endif
