@@ -157,26 +157,11 @@ static int cmd_create_peering(struct ec2ctx *c)
 				     "A VPC peering connection already exists between %s and %s: %s",
 				     rq->r.id, ac->r.id, o->r.id);
 	}
-	ret = ec2ctx_tag_name(c, tags, "vpc-peering-connection", &name);
+	snprintf(base, sizeof(base), "%.21s-to-%.21s", rq->r.name, ac->r.name);
+	ret = ec2ctx_new_name(c, tags, "vpc-peering-connection",
+			      ec2ctx_name_ok(base) ? base : "peering", &name);
 	if (ret)
 		return ret;
-	if (name) {
-		if (!ec2ctx_name_ok(name) ||
-		    model_find(c->m, RES__COUNT, name)) {
-			ret = EFAIL(c, "InvalidParameterValue",
-				    "Name tag '%s' is not a valid or free lab name ([A-Za-z0-9][A-Za-z0-9._-]{0,47}, not ID-like, unique in the lab)",
-				    name);
-			free(name);
-			return ret;
-		}
-	} else {
-		snprintf(base, sizeof(base), "%.21s-to-%.21s", rq->r.name,
-			 ac->r.name);
-		name = ec2ctx_unique_name(c->m, ec2ctx_name_ok(base) ? base :
-								       "peering");
-		if (!name)
-			return ENOMEM_FAIL(c);
-	}
 	p = calloc(1, sizeof(*p));
 	if (!p || ec2ctx_grow((void **)&c->m->peerings, c->m->npeerings,
 			      sizeof(*c->m->peerings))) {
@@ -763,6 +748,53 @@ static void drop(struct lab *m, struct diags *d)
 	}
 }
 
+/* The working records: a copy of st's, with room for one more. */
+static int state_copy(const struct ec2_state *st, struct ec2_state *work)
+{
+	work->v = calloc(st->n + 1, sizeof(*work->v));
+	if (!work->v)
+		return -ENOMEM;
+	if (st->n)
+		memcpy(work->v, st->v, st->n * sizeof(*work->v));
+	work->n = st->n;
+	work->cap = st->n + 1;
+	return 0;
+}
+
+/* AWS rejects the call when a word is left that no option took. */
+static int check_all_used(const struct ec2ctx_args *a, struct ec2_error *err)
+{
+	int k;
+
+	for (k = 1; k < a->argc; k++)
+		if (!a->used[k])
+			return ec2ctx_fail(err, -EINVAL, "InvalidParameter",
+					   "Unknown option or extra word '%s' for %s",
+					   a->argv[k], a->argv[0]);
+	return 0;
+}
+
+/* *lab becomes m2 (m2 gets the old model, for the caller to free), st
+ * takes the working records and the diagnostics d. */
+static void commit(struct lab *lab, struct ec2_state *st, struct lab *m2,
+		   struct ec2_state *work, struct diags *d)
+{
+	struct lab tmp = *lab;
+
+	*lab = *m2;
+	*m2 = tmp;
+	free(st->v);
+	st->v = work->v;
+	st->n = work->n;
+	st->cap = work->cap;
+	work->v = NULL;
+	if (st->d) {
+		diags_free(st->d);
+		free(st->d);
+	}
+	st->d = d;
+}
+
 int ec2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 	    const struct ec2_clock *clock, json_t **ret_output,
 	    struct ec2_error *err)
@@ -771,10 +803,10 @@ int ec2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 	struct ec2ctx_args a = { argc, argv, NULL };
 	struct ec2ctx c = {.a = &a, .err = err, .now = ec2_clock_now(clock)};
 	struct diags *d1 = NULL, *d2 = NULL;
-	struct lab *m1 = NULL, *m2 = NULL, tmp;
+	struct lab *m1 = NULL, *m2 = NULL;
 	char *text = NULL;
 	size_t i;
-	int ret, k;
+	int ret;
 
 	*ret_output = NULL;
 	if (err)
@@ -803,15 +835,10 @@ int ec2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 				   argv[0]);
 
 	a.used = calloc((size_t)argc + 1, sizeof(*a.used));
-	work.v = calloc(st->n + 1, sizeof(*work.v));
-	if (!a.used || !work.v) {
+	if (!a.used || state_copy(st, &work)) {
 		ret = EC2CTX_NOMEM(err);
 		goto out;
 	}
-	if (st->n)
-		memcpy(work.v, st->v, st->n * sizeof(*work.v));
-	work.n = st->n;
-	work.cap = st->n + 1;
 
 	/* The working copy, checked so that derived statuses (failed) are
 	 * there for the command to read. */
@@ -828,13 +855,9 @@ int ec2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 	ret = dispatch(&c, commands[i].id, argv[0]);
 	if (ret)
 		goto out;
-	for (k = 1; k < argc; k++)
-		if (!a.used[k]) {
-			ret = ec2ctx_fail(err, -EINVAL, "InvalidParameter",
-					  "Unknown option or extra word '%s' for %s",
-					  argv[k], argv[0]);
-			goto out;
-		}
+	ret = check_all_used(&a, err);
+	if (ret)
+		goto out;
 
 	/* Persistable, rebuilt and checked. */
 	ret = print_err(m1, &text, err);
@@ -852,22 +875,8 @@ int ec2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 		c.out = NULL;
 	}
 
-	/* Commit: *lab becomes m2, st gets the working records. */
-	tmp = *lab;
-	*lab = *m2;
-	*m2 = tmp;
-	free(st->v);
-	st->v = work.v;
-	st->n = work.n;
-	st->cap = work.cap;
-	work.v = NULL;
-	if (st->d) {
-		diags_free(st->d);
-		free(st->d);
-	}
-	st->d = d2;
+	commit(lab, st, m2, &work, d2);
 	d2 = NULL;
-	ret = 0;
 out:
 	json_decref(c.out);
 	if (ret) {

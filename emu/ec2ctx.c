@@ -180,7 +180,7 @@ bool ec2ctx_name_ok(const char *s)
 }
 
 /* A name for a new resource: base, else base-2, base-3, ... */
-char *ec2ctx_unique_name(const struct lab *m, const char *base)
+static char *unique_name(const struct lab *m, const char *base)
 {
 	char buf[EC2CTX_NAME_MAX + 1];
 	unsigned k;
@@ -221,7 +221,7 @@ void ec2ctx_remove_at(void *v, size_t *n, size_t sz, size_t i)
 /* Tags: "ResourceType=instance,Tags=[{Key=Name,Value=X}]" or the JSON
  * form; returns the Name tag's value (malloc'd) or NULL in *ret_name. */
 
-int ec2ctx_tag_name(struct ec2ctx *c, const char *spec, const char *rtype,
+static int tag_name(struct ec2ctx *c, const char *spec, const char *rtype,
 		    char **ret_name)
 {
 	json_t *j, *o, *t, *tags;
@@ -277,4 +277,30 @@ int ec2ctx_tag_name(struct ec2ctx *c, const char *spec, const char *rtype,
 	p += strlen("Key=Name,Value=");
 	*ret_name = strndup(p, strcspn(p, "},]"));
 	return *ret_name ? 0 : ENOMEM_FAIL(c);
+}
+
+int ec2ctx_new_name(struct ec2ctx *c, const char *tags, const char *rtype,
+		    const char *base, char **ret_name)
+{
+	char *name;
+	int ret;
+
+	ret = tag_name(c, tags, rtype, &name);
+	if (ret)
+		return ret;
+	if (name && (!ec2ctx_name_ok(name) ||
+		     model_find(c->m, RES__COUNT, name))) {
+		ret = EFAIL(c, "InvalidParameterValue",
+			    "Name tag '%s' is not a valid or free lab name ([A-Za-z0-9][A-Za-z0-9._-]{0,47}, not ID-like, unique in the lab)",
+			    name);
+		free(name);
+		return ret;
+	}
+	if (!name) {
+		name = unique_name(c->m, base);
+		if (!name)
+			return ENOMEM_FAIL(c);
+	}
+	*ret_name = name;
+	return 0;
 }

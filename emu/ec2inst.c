@@ -49,13 +49,55 @@ static int free_ip(struct ec2ctx *c, const struct subnet *s, uint32_t *ip)
 	return 0;
 }
 
+/* --iam-instance-profile: "Name=ROLE" or "ROLE", a role of the lab. */
+static int run_role(struct ec2ctx *c, struct instance *in, const char *role)
+{
+	const char *rn = !strncmp(role, "Name=", 5) ? role + 5 : role;
+
+	in->role = (struct iam_role *)model_find(c->m, RES_IAM_ROLE, rn);
+	if (!in->role)
+		return EFAIL(c, "InvalidParameterValue",
+			     "Value (%s) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name",
+			     rn);
+	return 0;
+}
+
+/* --security-group-ids, else the VPC's default group as AWS does. */
+static int run_sgs(struct ec2ctx *c, struct instance *in)
+{
+	int first = 0, n, i, ret = 0;
+
+	n = ec2ctx_arg_list(c->a, "--security-group-ids", &first);
+	if (n == 0)
+		return EFAIL(c, "MissingParameter",
+			     "--security-group-ids needs at least one group");
+	if (n < 0) {
+		in->sgs = calloc(1, sizeof(*in->sgs));
+		if (!in->sgs)
+			return ENOMEM_FAIL(c);
+		in->sgs[0] = in->subnet->vpc->default_sg;
+		in->nsgs = 1;
+		return 0;
+	}
+	in->sgs = calloc((size_t)n, sizeof(*in->sgs));
+	if (!in->sgs)
+		return ENOMEM_FAIL(c);
+	for (i = 0; i < n; i++) {
+		in->sgs[i] = ec2ctx_get_sg(c, c->a->argv[first + i], &ret);
+		if (!in->sgs[i])
+			return ret;
+	}
+	in->nsgs = (size_t)n;
+	return 0;
+}
+
 int ec2inst_run(struct ec2ctx *c)
 {
 	const char *sref, *ip, *ami, *type, *count, *tags, *role, *ud;
 	struct instance *in = NULL;
 	struct subnet *s;
 	char *name = NULL;
-	int first = 0, n, i, ret = 0;
+	int ret = 0;
 
 	sref = ec2ctx_arg_get(c->a, "--subnet-id", NULL);
 	if (!sref)
@@ -75,22 +117,9 @@ int ec2inst_run(struct ec2ctx *c)
 	ud = ec2ctx_arg_get(c->a, "--user-data", NULL);
 	ec2ctx_arg_get(c->a, "--key-name", NULL);
 
-	ret = ec2ctx_tag_name(c, tags, "instance", &name);
+	ret = ec2ctx_new_name(c, tags, "instance", "instance", &name);
 	if (ret)
 		return ret;
-	if (name && (!ec2ctx_name_ok(name) ||
-		     model_find(c->m, RES__COUNT, name))) {
-		ret = EFAIL(c, "InvalidParameterValue",
-			    "Name tag '%s' is not a valid or free lab name ([A-Za-z0-9][A-Za-z0-9._-]{0,47}, not ID-like, unique in the lab)",
-			    name);
-		free(name);
-		return ret;
-	}
-	if (!name) {
-		name = ec2ctx_unique_name(c->m, "instance");
-		if (!name)
-			return ENOMEM_FAIL(c);
-	}
 	in = calloc(1, sizeof(*in));
 	if (!in) {
 		free(name);
@@ -127,40 +156,13 @@ int ec2inst_run(struct ec2ctx *c)
 			goto out;
 	}
 	if (role) {
-		const char *rn = !strncmp(role, "Name=", 5) ? role + 5 : role;
-
-		in->role = (struct iam_role *)model_find(c->m, RES_IAM_ROLE, rn);
-		if (!in->role) {
-			ret = EFAIL(c, "InvalidParameterValue",
-				    "Value (%s) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name",
-				    rn);
+		ret = run_role(c, in, role);
+		if (ret)
 			goto out;
-		}
 	}
-	n = ec2ctx_arg_list(c->a, "--security-group-ids", &first);
-	if (n == 0) {
-		ret = EFAIL(c, "MissingParameter",
-			    "--security-group-ids needs at least one group");
+	ret = run_sgs(c, in);
+	if (ret)
 		goto out;
-	}
-	if (n < 0) {
-		n = 1;
-		in->sgs = calloc(1, sizeof(*in->sgs));
-		if (!in->sgs)
-			goto oom;
-		in->sgs[0] = s->vpc->default_sg;
-	} else {
-		in->sgs = calloc((size_t)n, sizeof(*in->sgs));
-		if (!in->sgs)
-			goto oom;
-		for (i = 0; i < n; i++) {
-			in->sgs[i] = ec2ctx_get_sg(c, c->a->argv[first + i],
-						   &ret);
-			if (!in->sgs[i])
-				goto out;
-		}
-	}
-	in->nsgs = (size_t)n;
 	if (ec2ctx_grow((void **)&c->m->instances, c->m->ninstances,
 			sizeof(*c->m->instances)))
 		goto oom;

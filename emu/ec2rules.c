@@ -305,6 +305,107 @@ static int sg_perms(struct ec2ctx *c, enum direction dir, struct rule_list *l)
 	}
 }
 
+/* Removes each rule of l from g; every one must be there. */
+static int sg_revoke(struct ec2ctx *c, struct sg *g, const struct rule_list *l)
+{
+	size_t i, j;
+
+	for (i = 0; i < l->n; i++) {
+		for (j = 0; j < g->nrules; j++)
+			if (rule_same(&g->rules[j], &l->v[i]))
+				break;
+		if (j == g->nrules)
+			return EFAIL(c, "InvalidPermission.NotFound",
+				     "The specified rule does not exist in this security group.");
+		free(g->rules[j].description);
+		ec2ctx_remove_at(g->rules, &g->nrules, sizeof(*g->rules), j);
+	}
+	for (j = 0; j < g->nrules; j++)
+		if (g->rules[j].dir == DIR_EGRESS)
+			break;
+	g->egress_none = j == g->nrules;
+	c->out = json_pack("{s:b}", "Return", 1);
+	return c->out ? 0 : ENOMEM_FAIL(c);
+}
+
+/* AWS refuses the whole call when any rule of l is already in g, or is
+ * given twice. */
+static int sg_check_duplicates(struct ec2ctx *c, const struct sg *g,
+			       const struct rule_list *l)
+{
+	char text[160];
+	size_t i, j;
+	bool dup;
+
+	for (i = 0; i < l->n; i++) {
+		dup = false;
+		for (j = 0; j < g->nrules && !dup; j++)
+			dup = rule_same(&g->rules[j], &l->v[i]);
+		for (j = 0; j < i && !dup; j++)
+			dup = rule_same(&l->v[j], &l->v[i]);
+		if (dup) {
+			sg_rule_text(&l->v[i], text, sizeof(text));
+			return EFAIL(c, "InvalidPermission.Duplicate",
+				     "the specified rule \"%s\" already exists",
+				     text);
+		}
+	}
+	return 0;
+}
+
+/* Moves rule r into g and appends its description to rules. */
+static int sg_insert(struct ec2ctx *c, struct sg *g, struct sg_rule *r,
+		     json_t *rules)
+{
+	size_t j, at;
+	json_t *o;
+
+	/* After the last rule of the same direction, so that a group's
+	 * default egress rule stays last (print.c). */
+	at = r->dir == DIR_INGRESS ? 0 : g->nrules;
+	for (j = 0; j < g->nrules; j++)
+		if (g->rules[j].dir == r->dir)
+			at = j + 1;
+	if (ec2ctx_grow((void **)&g->rules, g->nrules, sizeof(*g->rules)))
+		return ENOMEM_FAIL(c);
+	memmove(&g->rules[at + 1], &g->rules[at],
+		(g->nrules - at) * sizeof(*g->rules));
+	g->rules[at] = *r;
+	r->description = NULL;
+	g->nrules++;
+	o = describe_sg_rule(c->m, g, &g->rules[at]);
+	if (!o || json_array_append_new(rules, o))
+		return ENOMEM_FAIL(c);
+	return 0;
+}
+
+/* Adds the rules of l to g; the output lists them as AWS describes them. */
+static int sg_authorize(struct ec2ctx *c, struct sg *g, enum direction dir,
+			struct rule_list *l)
+{
+	json_t *rules;
+	size_t i;
+	int ret;
+
+	ret = sg_check_duplicates(c, g, l);
+	if (ret)
+		return ret;
+	rules = json_array();
+	if (!rules)
+		return ENOMEM_FAIL(c);
+	for (i = 0; i < l->n && !ret; i++)
+		ret = sg_insert(c, g, &l->v[i], rules);
+	if (!ret) {
+		if (dir == DIR_EGRESS)
+			g->egress_none = false;
+		c->out = json_pack("{s:b, s:O}", "Return", 1,
+				   "SecurityGroupRules", rules);
+		ret = c->out ? 0 : ENOMEM_FAIL(c);
+	}
+	json_decref(rules);
+	return ret;
+}
+
 int ec2rules_sg(struct ec2ctx *c, const char *cmd)
 {
 	bool authorize = !strncmp(cmd, "authorize", 9);
@@ -312,9 +413,6 @@ int ec2rules_sg(struct ec2ctx *c, const char *cmd)
 	struct rule_list l = { 0 };
 	const char *gref;
 	struct sg *g;
-	size_t i, j, at;
-	json_t *rules = NULL;
-	char text[160];
 	int ret = 0;
 
 	gref = ec2ctx_arg_get(c->a, "--group-id", NULL);
@@ -327,88 +425,13 @@ int ec2rules_sg(struct ec2ctx *c, const char *cmd)
 	if (!g)
 		return ret;
 	ret = sg_perms(c, dir, &l);
-	if (ret)
-		goto out;
-	if (g->r.implicit) {
+	if (!ret && g->r.implicit)
 		ret = EUNSUP(c,
 			     "Rules of the default security group %s (%s) cannot be kept in the lab file yet; change a group written in the lab",
 			     g->r.name, g->r.id);
-		goto out;
-	}
-	if (!authorize) {
-		for (i = 0; i < l.n; i++) {
-			for (j = 0; j < g->nrules; j++)
-				if (rule_same(&g->rules[j], &l.v[i]))
-					break;
-			if (j == g->nrules) {
-				ret = EFAIL(c, "InvalidPermission.NotFound",
-					    "The specified rule does not exist in this security group.");
-				goto out;
-			}
-			free(g->rules[j].description);
-			ec2ctx_remove_at(g->rules, &g->nrules,
-					 sizeof(*g->rules), j);
-		}
-		for (j = 0; j < g->nrules; j++)
-			if (g->rules[j].dir == DIR_EGRESS)
-				break;
-		g->egress_none = j == g->nrules;
-		c->out = json_pack("{s:b}", "Return", 1);
-		ret = c->out ? 0 : ENOMEM_FAIL(c);
-		goto out;
-	}
-	for (i = 0; i < l.n; i++) {
-		bool dup = false;
-
-		for (j = 0; j < g->nrules && !dup; j++)
-			dup = rule_same(&g->rules[j], &l.v[i]);
-		for (j = 0; j < i && !dup; j++)
-			dup = rule_same(&l.v[j], &l.v[i]);
-		if (dup) {
-			sg_rule_text(&l.v[i], text, sizeof(text));
-			ret = EFAIL(c, "InvalidPermission.Duplicate",
-				    "the specified rule \"%s\" already exists",
-				    text);
-			goto out;
-		}
-	}
-	rules = json_array();
-	if (!rules) {
-		ret = ENOMEM_FAIL(c);
-		goto out;
-	}
-	for (i = 0; i < l.n; i++) {
-		json_t *o;
-
-		/* After the last rule of the same direction, so that a
-		 * group's default egress rule stays last (print.c). */
-		at = dir == DIR_INGRESS ? 0 : g->nrules;
-		for (j = 0; j < g->nrules; j++)
-			if (g->rules[j].dir == dir)
-				at = j + 1;
-		if (ec2ctx_grow((void **)&g->rules, g->nrules,
-				sizeof(*g->rules))) {
-			ret = ENOMEM_FAIL(c);
-			goto out;
-		}
-		memmove(&g->rules[at + 1], &g->rules[at],
-			(g->nrules - at) * sizeof(*g->rules));
-		g->rules[at] = l.v[i];
-		l.v[i].description = NULL;
-		g->nrules++;
-		o = describe_sg_rule(c->m, g, &g->rules[at]);
-		if (!o || json_array_append_new(rules, o)) {
-			ret = ENOMEM_FAIL(c);
-			goto out;
-		}
-	}
-	if (dir == DIR_EGRESS)
-		g->egress_none = false;
-	c->out = json_pack("{s:b, s:O}", "Return", 1, "SecurityGroupRules",
-			   rules);
-	ret = c->out ? 0 : ENOMEM_FAIL(c);
-out:
-	json_decref(rules);
+	if (!ret)
+		ret = authorize ? sg_authorize(c, g, dir, &l) :
+				  sg_revoke(c, g, &l);
 	rule_list_free(&l);
 	return ret;
 }
@@ -472,18 +495,92 @@ bad:
 		     "Invalid value '%s': expected %s=N,%s=M", s, k1, k2);
 }
 
+/* The entry create- and replace-network-acl-entry describe, into *e. */
+static int nacl_entry_parse(struct ec2ctx *c, struct nacl_entry *e)
+{
+	const char *proto, *action, *cidr, *ports, *icmp;
+	long v1 = 0, v2 = 0;
+	bool h1, h2, tcp_udp;
+	int ret = 0;
+
+	proto = ec2ctx_opt_req(c, "--protocol", "protocol", &ret);
+	if (!proto)
+		return ret;
+	action = ec2ctx_opt_req(c, "--rule-action", "ruleAction", &ret);
+	if (!action)
+		return ret;
+	cidr = ec2ctx_arg_get(c->a, "--cidr-block", NULL);
+	if (!cidr) {
+		if (ec2ctx_arg_index(c->a, "--ipv6-cidr-block") >= 0)
+			return EUNSUP(c, "IPv6 network ACL entries are not supported by vpcemu yet");
+		return EFAIL(c, "MissingParameter",
+			     "The request must contain the parameter cidrBlock");
+	}
+	ports = ec2ctx_arg_get(c->a, "--port-range", NULL);
+	icmp = ec2ctx_arg_get(c->a, "--icmp-type-code", NULL);
+	if (!strcmp(action, "allow"))
+		e->action = NACL_ALLOW;
+	else if (!strcmp(action, "deny"))
+		e->action = NACL_DENY;
+	else
+		return EFAIL(c, "InvalidParameterValue",
+			     "Invalid value '%s' for ruleAction: expected allow or deny",
+			     action);
+	ret = parse_protocol(c, proto, &e->proto);
+	if (!ret)
+		ret = ec2ctx_get_cidr(c, cidr, "cidrBlock", &e->cidr);
+	if (ret)
+		return ret;
+	tcp_udp = e->proto.kind == PROTO_TCP || e->proto.kind == PROTO_UDP;
+	if (ports && tcp_udp) {
+		ret = kv_pair(c, ports, "From", "To", &v1, &v2, &h1, &h2);
+		if (!ret)
+			ret = set_ports(c, &e->proto, h1, v1, h2, v2);
+	} else if (tcp_udp) {
+		ret = EFAIL(c, "InvalidParameterValue",
+			    "TCP and UDP entries need --port-range From=N,To=M");
+	}
+	if (!ret && icmp && e->proto.kind == PROTO_ICMP) {
+		ret = kv_pair(c, icmp, "Type", "Code", &v1, &v2, &h1, &h2);
+		if (!ret)
+			ret = set_ports(c, &e->proto, h1, v1, h2, v2);
+	}
+	return ret;
+}
+
+/* Adds e to n, keeping entries sorted by direction, then number
+ * (model.h). */
+static int nacl_insert(struct ec2ctx *c, struct nacl *n,
+		       const struct nacl_entry *e)
+{
+	size_t at;
+
+	for (at = 0; at < n->nentries; at++)
+		if (n->entries[at].dir > e->dir ||
+		    (n->entries[at].dir == e->dir &&
+		     n->entries[at].number > e->number))
+			break;
+	if (ec2ctx_grow((void **)&n->entries, n->nentries,
+			sizeof(*n->entries)))
+		return ENOMEM_FAIL(c);
+	memmove(&n->entries[at + 1], &n->entries[at],
+		(n->nentries - at) * sizeof(*n->entries));
+	n->entries[at] = *e;
+	n->nentries++;
+	return 0;
+}
+
 int ec2rules_nacl_entry(struct ec2ctx *c, const char *cmd)
 {
-	const char *aref, *num, *proto, *action, *cidr, *ports, *icmp;
+	const char *aref, *num;
 	bool egress = ec2ctx_arg_flag(c->a, "--egress");
 	bool create = !strncmp(cmd, "create", 6);
 	bool replace = !strncmp(cmd, "replace", 7);
 	enum direction dir = egress ? DIR_EGRESS : DIR_INGRESS;
 	struct nacl_entry e = { 0 }, *x = NULL;
 	struct nacl *n;
-	long number, v1 = 0, v2 = 0;
-	bool h1, h2;
-	size_t i, at;
+	long number;
+	size_t i;
 	int ret = 0;
 
 	if (ec2ctx_arg_flag(c->a, "--ingress") && egress)
@@ -522,70 +619,18 @@ int ec2rules_nacl_entry(struct ec2ctx *c, const char *cmd)
 	if (!create && !replace) {
 		ec2ctx_remove_at(n->entries, &n->nentries, sizeof(*n->entries),
 				 (size_t)(x - n->entries));
-		c->out = json_object();
-		return c->out ? 0 : ENOMEM_FAIL(c);
-	}
-	proto = ec2ctx_opt_req(c, "--protocol", "protocol", &ret);
-	if (!proto)
-		return ret;
-	action = ec2ctx_opt_req(c, "--rule-action", "ruleAction", &ret);
-	if (!action)
-		return ret;
-	cidr = ec2ctx_arg_get(c->a, "--cidr-block", NULL);
-	if (!cidr) {
-		if (ec2ctx_arg_index(c->a, "--ipv6-cidr-block") >= 0)
-			return EUNSUP(c, "IPv6 network ACL entries are not supported by vpcemu yet");
-		return EFAIL(c, "MissingParameter",
-			     "The request must contain the parameter cidrBlock");
-	}
-	ports = ec2ctx_arg_get(c->a, "--port-range", NULL);
-	icmp = ec2ctx_arg_get(c->a, "--icmp-type-code", NULL);
-	e.dir = dir;
-	e.number = (unsigned)number;
-	if (!strcmp(action, "allow"))
-		e.action = NACL_ALLOW;
-	else if (!strcmp(action, "deny"))
-		e.action = NACL_DENY;
-	else
-		return EFAIL(c, "InvalidParameterValue",
-			     "Invalid value '%s' for ruleAction: expected allow or deny",
-			     action);
-	ret = parse_protocol(c, proto, &e.proto);
-	if (!ret)
-		ret = ec2ctx_get_cidr(c, cidr, "cidrBlock", &e.cidr);
-	if (ret)
-		return ret;
-	if (ports && (e.proto.kind == PROTO_TCP || e.proto.kind == PROTO_UDP)) {
-		ret = kv_pair(c, ports, "From", "To", &v1, &v2, &h1, &h2);
-		if (!ret)
-			ret = set_ports(c, &e.proto, h1, v1, h2, v2);
-	} else if (e.proto.kind == PROTO_TCP || e.proto.kind == PROTO_UDP) {
-		ret = EFAIL(c, "InvalidParameterValue",
-			    "TCP and UDP entries need --port-range From=N,To=M");
-	}
-	if (!ret && icmp && e.proto.kind == PROTO_ICMP) {
-		ret = kv_pair(c, icmp, "Type", "Code", &v1, &v2, &h1, &h2);
-		if (!ret)
-			ret = set_ports(c, &e.proto, h1, v1, h2, v2);
-	}
-	if (ret)
-		return ret;
-	if (replace) {
-		*x = e;
 	} else {
-		/* Sorted by direction, then number (model.h). */
-		for (at = 0; at < n->nentries; at++)
-			if (n->entries[at].dir > dir ||
-			    (n->entries[at].dir == dir &&
-			     n->entries[at].number > e.number))
-				break;
-		if (ec2ctx_grow((void **)&n->entries, n->nentries,
-				sizeof(*n->entries)))
-			return ENOMEM_FAIL(c);
-		memmove(&n->entries[at + 1], &n->entries[at],
-			(n->nentries - at) * sizeof(*n->entries));
-		n->entries[at] = e;
-		n->nentries++;
+		e.dir = dir;
+		e.number = (unsigned)number;
+		ret = nacl_entry_parse(c, &e);
+		if (ret)
+			return ret;
+		if (replace)
+			*x = e;
+		else
+			ret = nacl_insert(c, n, &e);
+		if (ret)
+			return ret;
 	}
 	c->out = json_object();
 	return c->out ? 0 : ENOMEM_FAIL(c);

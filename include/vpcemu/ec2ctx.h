@@ -110,17 +110,16 @@ bool ec2ctx_parse_long(const char *s, long lo, long hi, long *out);
 
 /* Whether s can name a lab resource (not ID-like, short, plain). */
 bool ec2ctx_name_ok(const char *s);
-/* A name for a new resource: base, else base-2, base-3, ... (malloc'd). */
-char *ec2ctx_unique_name(const struct lab *m, const char *base);
 
 /* Array helpers: the model's arrays are plain malloc'd memory. grow adds
  * one zeroed element at index n; remove_at closes the gap at i. */
 int ec2ctx_grow(void **v, size_t n, size_t sz);
 void ec2ctx_remove_at(void *v, size_t *n, size_t sz, size_t i);
 
-/* The Name tag for rtype in a --tag-specifications value (shorthand or
- * JSON) into *ret_name (malloc'd; NULL when there is none). */
-int ec2ctx_tag_name(struct ec2ctx *c, const char *spec, const char *rtype,
-		    char **ret_name);
+/* The name of a new rtype resource: its Name tag in tags (the value of
+ * --tag-specifications, shorthand or JSON), which must be a free lab name,
+ * else base, base-2, ... (*ret_name malloc'd). */
+int ec2ctx_new_name(struct ec2ctx *c, const char *tags, const char *rtype,
+		    const char *base, char **ret_name);
 
 #endif
