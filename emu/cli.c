@@ -629,6 +629,71 @@ static void xml_escape(FILE *f, const char *s)
 	}
 }
 
+/* Probes expect line i, prints PASS or FAIL and records what it got. */
+static void test_expect(const struct lab *lab, size_t i, unsigned timeout_ms,
+			bool *passed, char **got)
+{
+	const struct expect *e = &lab->expects[i];
+	const char *dst_ns = e->dst ? e->dst->eni->netns
+				    : eni_netns_of_ip(lab, e->dst_ip);
+	bool reachable = false;
+	int r;
+
+	r = probe_run(e->src->eni->netns, dst_ns, e->dst_ip, &e->proto,
+		      timeout_ms, &reachable);
+	if (r && r != -ECONNREFUSED) {
+		got[i] = str_printf("probe failed: %s", strerror(-r));
+	} else {
+		got[i] = str_printf("%s", r == -ECONNREFUSED ? "refused"
+					  : reachable ? "reachable"
+						      : "blocked");
+		passed[i] = reachable == e->reachable;
+	}
+	printf("%s  %s", passed[i] ? "PASS" : "FAIL", e->text);
+	if (!passed[i])
+		printf("   (got %s; %s:%u)", got[i] ? got[i] : "?", lab->file,
+		       e->at.line);
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* The results as a JUnit testsuite for CI; 0 or -1 (reported). */
+static int test_junit(const char *path, const struct lab *lab,
+		      const bool *passed, char *const *got, size_t npass,
+		      double elapsed)
+{
+	FILE *f = fopen(path, "w");
+	size_t i;
+
+	if (!f) {
+		fprintf(stderr, "vpcemu test: %s: %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<testsuite name=\"");
+	xml_escape(f, lab->name);
+	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" "
+		"time=\"%.3f\">\n", lab->nexpects,
+		lab->nexpects - npass, elapsed);
+	for (i = 0; i < lab->nexpects; i++) {
+		fprintf(f, "  <testcase classname=\"");
+		xml_escape(f, lab->name);
+		fprintf(f, "\" name=\"");
+		xml_escape(f, lab->expects[i].text);
+		if (passed[i]) {
+			fprintf(f, "\"/>\n");
+			continue;
+		}
+		fprintf(f, "\">\n    <failure message=\"got ");
+		xml_escape(f, got[i] ? got[i] : "not run");
+		fprintf(f, "\"/>\n  </testcase>\n");
+	}
+	fprintf(f, "</testsuite>\n");
+	fclose(f);
+	return 0;
+}
+
 static int cmd_test(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -695,27 +760,7 @@ static int cmd_test(int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < lab->nexpects && !interrupted; i++) {
-		const struct expect *e = &lab->expects[i];
-		const char *dst_ns = e->dst ? e->dst->eni->netns
-					    : eni_netns_of_ip(lab, e->dst_ip);
-		bool reachable = false;
-
-		r = probe_run(e->src->eni->netns, dst_ns, e->dst_ip, &e->proto,
-			      timeout_ms, &reachable);
-		if (r && r != -ECONNREFUSED) {
-			got[i] = str_printf("probe failed: %s", strerror(-r));
-		} else {
-			got[i] = str_printf("%s", r == -ECONNREFUSED ? "refused"
-						  : reachable ? "reachable"
-							      : "blocked");
-			passed[i] = reachable == e->reachable;
-		}
-		printf("%s  %s", passed[i] ? "PASS" : "FAIL", e->text);
-		if (!passed[i])
-			printf("   (got %s; %s:%u)", got[i] ? got[i] : "?",
-			       lab->file, e->at.line);
-		putchar('\n');
-		fflush(stdout);
+		test_expect(lab, i, timeout_ms, passed, got);
 		passed[i] ? npass++ : nfail++;
 	}
 	if (interrupted)
@@ -725,37 +770,9 @@ static int cmd_test(int argc, char **argv)
 				 true))
 		nfail++;
 	printf("%zu passed, %zu failed\n", npass, nfail);
-	if (junit) {
-		FILE *f = fopen(junit, "w");
-
-		if (!f) {
-			fprintf(stderr, "vpcemu test: %s: %s\n", junit,
-				strerror(errno));
-			nfail++;
-		} else {
-			fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-				"<testsuite name=\"");
-			xml_escape(f, lab->name);
-			fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" "
-				"time=\"%.3f\">\n", lab->nexpects,
-				lab->nexpects - npass, now_s() - t0);
-			for (i = 0; i < lab->nexpects; i++) {
-				fprintf(f, "  <testcase classname=\"");
-				xml_escape(f, lab->name);
-				fprintf(f, "\" name=\"");
-				xml_escape(f, lab->expects[i].text);
-				if (passed[i]) {
-					fprintf(f, "\"/>\n");
-					continue;
-				}
-				fprintf(f, "\">\n    <failure message=\"got ");
-				xml_escape(f, got[i] ? got[i] : "not run");
-				fprintf(f, "\"/>\n  </testcase>\n");
-			}
-			fprintf(f, "</testsuite>\n");
-			fclose(f);
-		}
-	}
+	if (junit && test_junit(junit, lab, passed, got, npass,
+				now_s() - t0))
+		nfail++;
 	r = nfail || npass != lab->nexpects || interrupted ? 1 : 0;
 out:
 	for (i = 0; got && i < lab->nexpects; i++)

@@ -369,11 +369,93 @@ static void port_text(const json_t *o, char *buf, size_t len)
 			 (long long)json_integer_value(t));
 }
 
+/* A route table row with its associations and routes. */
+static void table_route_table(struct strbuf *sb, const json_t *o)
+{
+	const json_t *x;
+	size_t j;
+
+	sb_printf(sb, "  %-24s %-22s %s\n", tag_name(o),
+		  jstr(o, "RouteTableId"), jstr(o, "VpcId"));
+	json_array_foreach(json_object_get(o, "Associations"), j, x)
+		sb_printf(sb, "    assoc   %s\n",
+			  json_is_true(json_object_get(x, "Main")) ?
+				  "main" : jstr(x, "SubnetId"));
+	json_array_foreach(json_object_get(o, "Routes"), j, x) {
+		const char *tg = jstr(x, "GatewayId");
+		const char *dst = jstr(x, "DestinationCidrBlock");
+
+		if (!*tg)
+			tg = jstr(x, "VpcPeeringConnectionId");
+		if (!*tg)
+			tg = jstr(x, "InstanceId");
+		if (!*tg)
+			tg = "blackhole";
+		if (!*dst)
+			dst = jstr(x, "DestinationPrefixListId");
+		sb_printf(sb, "    route   %-18s -> %-24s %s\n", dst, tg,
+			  jstr(x, "State"));
+	}
+}
+
+/* A security group row with one line per rule and peer. */
+static void table_security_group(struct strbuf *sb, const json_t *o)
+{
+	static const char *const dirs[][2] = {
+		{ "IpPermissions", "in " },
+		{ "IpPermissionsEgress", "out" },
+	};
+	const json_t *x, *p;
+	size_t d, j, k;
+	char pbuf[32];
+
+	sb_printf(sb, "  %-24s %-21s %s\n", tag_name(o), jstr(o, "GroupId"),
+		  jstr(o, "VpcId"));
+	for (d = 0; d < 2; d++)
+		json_array_foreach(json_object_get(o, dirs[d][0]), j, x) {
+			port_text(x, pbuf, sizeof(pbuf));
+			json_array_foreach(json_object_get(x, "IpRanges"), k, p)
+				sb_printf(sb, "    %s %-5s %-11s %s\n",
+					  dirs[d][1], jstr(x, "IpProtocol"),
+					  pbuf, jstr(p, "CidrIp"));
+			json_array_foreach(json_object_get(x, "UserIdGroupPairs"), k, p)
+				sb_printf(sb, "    %s %-5s %-11s %s\n",
+					  dirs[d][1], jstr(x, "IpProtocol"),
+					  pbuf, jstr(p, "GroupId"));
+		}
+}
+
+/* A network ACL row with its entries, "*" for the catch-all 32767. */
+static void table_network_acl(struct strbuf *sb, const json_t *o)
+{
+	const json_t *x;
+	size_t j;
+	char nbuf[32];
+
+	sb_printf(sb, "  %-24s %-22s %s%s\n", tag_name(o),
+		  jstr(o, "NetworkAclId"), jstr(o, "VpcId"),
+		  json_is_true(json_object_get(o, "IsDefault")) ?
+			  " (default)" : "");
+	json_array_foreach(json_object_get(o, "Entries"), j, x) {
+		long long n =
+		    json_integer_value(json_object_get(x, "RuleNumber"));
+
+		if (n == 32767)
+			snprintf(nbuf, sizeof(nbuf), "*");
+		else
+			snprintf(nbuf, sizeof(nbuf), "%lld", n);
+		sb_printf(sb, "    %-3s %-5s %-5s proto %-3s %s\n",
+			  json_is_true(json_object_get(x, "Egress")) ?
+				  "out" : "in",
+			  nbuf, jstr(x, "RuleAction"), jstr(x, "Protocol"),
+			  jstr(x, "CidrBlock"));
+	}
+}
+
 static void table_section(struct strbuf *sb, const char *key, json_t *a)
 {
 	const json_t *o, *x, *y;
-	size_t i, j, k;
-	char pbuf[32];
+	size_t i, j;
 
 	sb_printf(sb, "%s\n", key);
 	json_array_foreach(a, i, o) {
@@ -388,28 +470,7 @@ static void table_section(struct strbuf *sb, const char *key, json_t *a)
 				  jstr(o, "AvailabilityZone"),
 				  jstr(o, "VpcId"));
 		} else if (!strcmp(key, "RouteTables")) {
-			sb_printf(sb, "  %-24s %-22s %s\n", tag_name(o),
-				  jstr(o, "RouteTableId"), jstr(o, "VpcId"));
-			json_array_foreach(json_object_get(o, "Associations"),
-					   j, x)
-				sb_printf(sb, "    assoc   %s\n",
-					  json_is_true(json_object_get(x, "Main")) ?
-						  "main" : jstr(x, "SubnetId"));
-			json_array_foreach(json_object_get(o, "Routes"), j, x) {
-				const char *tg = jstr(x, "GatewayId");
-				const char *dst = jstr(x, "DestinationCidrBlock");
-
-				if (!*tg)
-					tg = jstr(x, "VpcPeeringConnectionId");
-				if (!*tg)
-					tg = jstr(x, "InstanceId");
-				if (!*tg)
-					tg = "blackhole";
-				if (!*dst)
-					dst = jstr(x, "DestinationPrefixListId");
-				sb_printf(sb, "    route   %-18s -> %-24s %s\n",
-					  dst, tg, jstr(x, "State"));
-			}
+			table_route_table(sb, o);
 		} else if (!strcmp(key, "VpcPeeringConnections")) {
 			x = json_object_get(o, "RequesterVpcInfo");
 			y = json_object_get(o, "AccepterVpcInfo");
@@ -418,51 +479,9 @@ static void table_section(struct strbuf *sb, const char *key, json_t *a)
 				  jstr(x, "VpcId"), jstr(y, "VpcId"),
 				  jstr(json_object_get(o, "Status"), "Code"));
 		} else if (!strcmp(key, "SecurityGroups")) {
-			static const char *const dirs[][2] = {
-				{ "IpPermissions", "in " },
-				{ "IpPermissionsEgress", "out" },
-			};
-			size_t d;
-
-			sb_printf(sb, "  %-24s %-21s %s\n", tag_name(o),
-				  jstr(o, "GroupId"), jstr(o, "VpcId"));
-			for (d = 0; d < 2; d++)
-				json_array_foreach(json_object_get(o, dirs[d][0]),
-						   j, x) {
-					const json_t *p;
-
-					port_text(x, pbuf, sizeof(pbuf));
-					json_array_foreach(json_object_get(x, "IpRanges"), k, p)
-						sb_printf(sb, "    %s %-5s %-11s %s\n",
-							  dirs[d][1],
-							  jstr(x, "IpProtocol"),
-							  pbuf, jstr(p, "CidrIp"));
-					json_array_foreach(json_object_get(x, "UserIdGroupPairs"), k, p)
-						sb_printf(sb, "    %s %-5s %-11s %s\n",
-							  dirs[d][1],
-							  jstr(x, "IpProtocol"),
-							  pbuf, jstr(p, "GroupId"));
-				}
+			table_security_group(sb, o);
 		} else if (!strcmp(key, "NetworkAcls")) {
-			sb_printf(sb, "  %-24s %-22s %s%s\n", tag_name(o),
-				  jstr(o, "NetworkAclId"), jstr(o, "VpcId"),
-				  json_is_true(json_object_get(o, "IsDefault")) ?
-					  " (default)" : "");
-			json_array_foreach(json_object_get(o, "Entries"), j, x) {
-				long long n = json_integer_value(
-					json_object_get(x, "RuleNumber"));
-
-				if (n == 32767)
-					snprintf(pbuf, sizeof(pbuf), "*");
-				else
-					snprintf(pbuf, sizeof(pbuf), "%lld", n);
-				sb_printf(sb, "    %-3s %-5s %-5s proto %-3s %s\n",
-					  json_is_true(json_object_get(x, "Egress")) ?
-						  "out" : "in",
-					  pbuf, jstr(x, "RuleAction"),
-					  jstr(x, "Protocol"),
-					  jstr(x, "CidrBlock"));
-			}
+			table_network_acl(sb, o);
 		} else if (!strcmp(key, "Reservations")) {
 			json_array_foreach(json_object_get(o, "Instances"), j,
 					   x)

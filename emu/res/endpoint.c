@@ -85,6 +85,79 @@ static void endpoint_service(struct build *b, struct endpoint *e,
 	    t);
 }
 
+/* "type interface|gateway"; false when absent or invalid. */
+static bool endpoint_type(struct build *b, struct endpoint *e,
+			  const struct conf_stmt *st)
+{
+	if (!model_want(b, st, 1, 1))
+		return false;
+	if (!strcmp(st->w[1].text, "interface")) {
+		e->type = ENDPOINT_INTERFACE;
+		return true;
+	}
+	if (!strcmp(st->w[1].text, "gateway")) {
+		e->type = ENDPOINT_GATEWAY;
+		return true;
+	}
+	diag_error(b->d, st->w[1].at, "InvalidParameterValue",
+		   "Invalid endpoint type '%s': expected interface or gateway",
+		   st->w[1].text);
+	return false;
+}
+
+/* "subnets SUBNET...", each with its place for the checks. */
+static void endpoint_subnets(struct build *b, struct endpoint *e,
+			     const struct conf_stmt *st)
+{
+	size_t j;
+
+	if (!model_want(b, st, 1, 0))
+		return;
+	for (j = 1; j < st->n; j++) {
+		struct subnet *s = (struct subnet *)model_resolve(
+		    b, RES_SUBNET, &st->w[j]);
+		struct subnet **sp;
+		struct place *pp;
+		size_t n;
+
+		if (!s)
+			continue;
+		n = e->nsubnets;
+		sp = model_push(b, (void **)&e->subnets, &n, sizeof(*sp));
+		n = e->nsubnets;
+		pp = sp ? model_push(b, (void **)&e->subnets_at, &n,
+				     sizeof(*pp))
+			: NULL;
+		if (!pp)
+			break;
+		*sp = s;
+		*pp = st->w[j].at;
+		e->nsubnets++;
+	}
+}
+
+/* "route-tables TABLE..." of a gateway endpoint. */
+static void endpoint_route_tables(struct build *b, struct endpoint *e,
+				  const struct conf_stmt *st)
+{
+	size_t j;
+
+	if (!model_want(b, st, 1, 0))
+		return;
+	for (j = 1; j < st->n; j++) {
+		struct route_table *t = (struct route_table *)model_resolve(
+		    b, RES_ROUTE_TABLE, &st->w[j]);
+		struct route_table **slot;
+
+		if (!t)
+			continue;
+		slot = MODEL_PUSH(b, e->route_tables, e->nroute_tables);
+		if (!slot)
+			break;
+		*slot = t;
+	}
+}
+
 static void endpoint_parse(struct build *b, struct res *res,
 			   const struct conf_block *blk)
 {
@@ -97,7 +170,7 @@ static void endpoint_parse(struct build *b, struct res *res,
 	enum { E_VPC, E_SERVICE, E_TYPE, E_SUBNETS, E_SGS, E_DNS, E_RTS };
 	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = {0};
 	bool type_given = false, dns_given = false;
-	size_t i, j;
+	size_t i;
 
 	e->service_at = e->private_dns_at = e->r.at;
 	for (i = 0; i < blk->n; i++) {
@@ -117,47 +190,11 @@ static void endpoint_parse(struct build *b, struct res *res,
 				e->service_at = st->w[1].at;
 			break;
 		case E_TYPE:
-			if (!model_want(b, st, 1, 1))
-				break;
-			if (!strcmp(st->w[1].text, "interface")) {
-				e->type = ENDPOINT_INTERFACE;
+			if (endpoint_type(b, e, st))
 				type_given = true;
-			} else if (!strcmp(st->w[1].text, "gateway")) {
-				e->type = ENDPOINT_GATEWAY;
-				type_given = true;
-			} else {
-				diag_error(
-				    b->d, st->w[1].at, "InvalidParameterValue",
-				    "Invalid endpoint type '%s': expected interface or gateway",
-				    st->w[1].text);
-			}
 			break;
 		case E_SUBNETS:
-			if (!model_want(b, st, 1, 0))
-				break;
-			for (j = 1; j < st->n; j++) {
-				struct subnet *s =
-				    (struct subnet *)model_resolve(
-					b, RES_SUBNET, &st->w[j]);
-				struct subnet **sp;
-				struct place *pp;
-				size_t n;
-
-				if (!s)
-					continue;
-				n = e->nsubnets;
-				sp = model_push(b, (void **)&e->subnets, &n,
-						sizeof(*sp));
-				n = e->nsubnets;
-				pp = sp ? model_push(b, (void **)&e->subnets_at,
-						     &n, sizeof(*pp))
-					: NULL;
-				if (!pp)
-					break;
-				*sp = s;
-				*pp = st->w[j].at;
-				e->nsubnets++;
-			}
+			endpoint_subnets(b, e, st);
 			break;
 		case E_SGS:
 			model_parse_sg_list(b, st, &e->sgs, &e->nsgs);
@@ -170,22 +207,7 @@ static void endpoint_parse(struct build *b, struct res *res,
 			}
 			break;
 		case E_RTS:
-			if (!model_want(b, st, 1, 0))
-				break;
-			for (j = 1; j < st->n; j++) {
-				struct route_table *t =
-				    (struct route_table *)model_resolve(
-					b, RES_ROUTE_TABLE, &st->w[j]);
-				struct route_table **slot;
-
-				if (!t)
-					continue;
-				slot = MODEL_PUSH(b, e->route_tables,
-						  e->nroute_tables);
-				if (!slot)
-					break;
-				*slot = t;
-			}
+			endpoint_route_tables(b, e, st);
 			break;
 		}
 	}
@@ -207,9 +229,103 @@ static void endpoint_parse(struct build *b, struct res *res,
 
 /* ---- rules ----------------------------------------------------------- */
 
+/* R-10.7: gateway endpoints exist for S3 and DynamoDB only, have no
+ * subnets, and route through tables of their own VPC. */
+static void check_gateway_endpoint(const struct endpoint *e,
+				   const struct vpc *v, const char *name,
+				   struct diags *d)
+{
+	size_t k;
+
+	if (strcmp(name, "s3") != 0 && strcmp(name, "dynamodb") != 0)
+		diag_error(
+		    d, check_pick(e->service_at, e->r.at),
+		    "InvalidParameterValue",
+		    "The service '%s' does not support gateway endpoints (only s3 and dynamodb do)",
+		    e->service);
+	if (e->nsubnets)
+		diag_error(
+		    d,
+		    check_pick(e->subnets_at ? e->subnets_at[0]
+					     : (struct place){0},
+			       e->r.at),
+		    "InvalidParameterValue",
+		    "Endpoint %s is a gateway endpoint: subnets apply to interface endpoints only",
+		    e->r.name);
+	for (k = 0; k < e->nroute_tables; k++) {
+		struct route_table *t = e->route_tables[k];
+
+		if (t && t->vpc != v)
+			diag_error(
+			    d, e->r.at, "InvalidParameterValue",
+			    "Route table %s (%s) is not in VPC %s (%s) of endpoint %s",
+			    t->r.name, t->r.id, v->r.name, v->r.id,
+			    e->r.name);
+	}
+}
+
+/* the subnets of an interface endpoint: in its VPC, one per AZ. */
+static void check_endpoint_subnets(const struct endpoint *e,
+				   const struct vpc *v, struct diags *d)
+{
+	size_t j, k;
+
+	for (k = 0; k < e->nsubnets; k++) {
+		struct subnet *s = e->subnets[k];
+		struct place at = check_pick(
+		    e->subnets_at ? e->subnets_at[k] : (struct place){0},
+		    e->r.at);
+
+		if (!s)
+			continue;
+		if (s->vpc != v)
+			diag_error(
+			    d, at, "InvalidParameterValue",
+			    "Endpoint %s (%s) and subnet %s (%s) belong to different networks",
+			    e->r.name, e->r.id, s->r.name, s->r.id);
+		for (j = 0; j < k; j++) {
+			if (!e->subnets[j] ||
+			    !str_eq(e->subnets[j]->az, s->az))
+				continue;
+			diag_error(
+			    d, at, "DuplicateSubnetsInSameZone",
+			    "Found another VPC endpoint subnet in the availability zone of %s (%s: %s is there too). VPC endpoint subnets should be in different availability zones supported by the VPC endpoint service.",
+			    s->r.id, s->az ? s->az : "?",
+			    e->subnets[j]->r.name);
+			break;
+		}
+	}
+}
+
+static void check_interface_endpoint(const struct endpoint *e,
+				     const struct vpc *v, struct diags *d)
+{
+	/* route tables belong to gateway endpoints. */
+	if (e->nroute_tables)
+		diag_error(
+		    d, e->r.at, "InvalidParameterValue",
+		    "Endpoint %s is an interface endpoint: route-tables apply to gateway endpoints only",
+		    e->r.name);
+	/* R-10.1: an interface endpoint is its ENIs; with no subnet it would
+	 * have none (vpcemu: AWS's code for this is unknown). */
+	if (!e->nsubnets)
+		diag_error(
+		    d, e->r.at, "MissingParameter",
+		    "Interface endpoint %s needs at least one subnet (subnets SUBNET...)",
+		    e->r.name);
+	check_endpoint_subnets(e, v, d);
+	/* private DNS needs both DNS attributes. */
+	if (e->private_dns && !(v->dns_support && v->dns_hostnames))
+		diag_error(
+		    d, check_pick(e->private_dns_at, e->r.at),
+		    "InvalidParameter",
+		    "Enabling private DNS requires both enableDnsSupport and enableDnsHostnames VPC attributes set to true for %s",
+		    v->r.id);
+}
+
 static void check_endpoints(struct lab *lab, struct diags *d)
 {
-	size_t i, j, k;
+	size_t i;
 
 	for (i = 0; i < lab->nendpoints; i++) {
 		struct endpoint *e = lab->endpoints[i];
@@ -235,89 +351,10 @@ static void check_endpoints(struct lab *lab, struct diags *d)
 			    "InvalidServiceName",
 			    "The Vpc Endpoint Service '%s' does not exist in %s, the region of VPC %s",
 			    e->service, v->region, v->r.name);
-
-		if (e->type == ENDPOINT_GATEWAY) {
-			/* R-10.7: gateway endpoints exist for S3 and
-			 * DynamoDB only, have no subnets, and route through
-			 * tables of their own VPC. */
-			if (strcmp(name, "s3") != 0 &&
-			    strcmp(name, "dynamodb") != 0)
-				diag_error(
-				    d, check_pick(e->service_at, e->r.at),
-				    "InvalidParameterValue",
-				    "The service '%s' does not support gateway endpoints (only s3 and dynamodb do)",
-				    e->service);
-			if (e->nsubnets)
-				diag_error(
-				    d,
-				    check_pick(e->subnets_at
-						   ? e->subnets_at[0]
-						   : (struct place){0},
-					       e->r.at),
-				    "InvalidParameterValue",
-				    "Endpoint %s is a gateway endpoint: subnets apply to interface endpoints only",
-				    e->r.name);
-			for (k = 0; k < e->nroute_tables; k++) {
-				struct route_table *t = e->route_tables[k];
-
-				if (t && t->vpc != v)
-					diag_error(
-					    d, e->r.at, "InvalidParameterValue",
-					    "Route table %s (%s) is not in VPC %s (%s) of endpoint %s",
-					    t->r.name, t->r.id, v->r.name,
-					    v->r.id, e->r.name);
-			}
-			continue;
-		}
-
-		/* route tables belong to gateway endpoints. */
-		if (e->nroute_tables)
-			diag_error(
-			    d, e->r.at, "InvalidParameterValue",
-			    "Endpoint %s is an interface endpoint: route-tables apply to gateway endpoints only",
-			    e->r.name);
-		/* R-10.1: an interface endpoint is its ENIs; with no subnet it
-		 * would have none (vpcemu: AWS's code for this is unknown). */
-		if (!e->nsubnets)
-			diag_error(
-			    d, e->r.at, "MissingParameter",
-			    "Interface endpoint %s needs at least one subnet (subnets SUBNET...)",
-			    e->r.name);
-		for (k = 0; k < e->nsubnets; k++) {
-			struct subnet *s = e->subnets[k];
-			struct place at =
-			    check_pick(e->subnets_at ? e->subnets_at[k]
-						     : (struct place){0},
-				       e->r.at);
-
-			if (!s)
-				continue;
-			/* subnets of the endpoint's VPC. */
-			if (s->vpc != v)
-				diag_error(
-				    d, at, "InvalidParameterValue",
-				    "Endpoint %s (%s) and subnet %s (%s) belong to different networks",
-				    e->r.name, e->r.id, s->r.name, s->r.id);
-			/* one subnet per AZ. */
-			for (j = 0; j < k; j++) {
-				if (!e->subnets[j] ||
-				    !str_eq(e->subnets[j]->az, s->az))
-					continue;
-				diag_error(
-				    d, at, "DuplicateSubnetsInSameZone",
-				    "Found another VPC endpoint subnet in the availability zone of %s (%s: %s is there too). VPC endpoint subnets should be in different availability zones supported by the VPC endpoint service.",
-				    s->r.id, s->az ? s->az : "?",
-				    e->subnets[j]->r.name);
-				break;
-			}
-		}
-		/* private DNS needs both DNS attributes. */
-		if (e->private_dns && !(v->dns_support && v->dns_hostnames))
-			diag_error(
-			    d, check_pick(e->private_dns_at, e->r.at),
-			    "InvalidParameter",
-			    "Enabling private DNS requires both enableDnsSupport and enableDnsHostnames VPC attributes set to true for %s",
-			    v->r.id);
+		if (e->type == ENDPOINT_GATEWAY)
+			check_gateway_endpoint(e, v, name, d);
+		else
+			check_interface_endpoint(e, v, d);
 	}
 }
 

@@ -21,33 +21,124 @@
 
 /* ---- lab file -------------------------------------------------------- */
 
+/* Block attributes, indexed by the enum below. */
+static const struct attr instance_attrs[] = {
+    {"subnet", A_REQ},	      {"private-ip", 0},
+    {"security-groups", 0},   {"iam-instance-profile", 0},
+    {"public-ip", 0},	      {"ami", 0},
+    {"instance-type", 0},     {"user-data", 0},
+    {"user-data-file", 0},    {"metadata-tokens", 0},
+    {"metadata-endpoint", 0}, {"metadata-hop-limit", 0},
+};
+enum {
+	I_SUBNET,
+	I_IP,
+	I_SGS,
+	I_ROLE,
+	I_PUBLIC,
+	I_AMI,
+	I_TYPE,
+	I_UDATA,
+	I_UDATA_FILE,
+	I_MD_TOKENS,
+	I_MD_ENDPOINT,
+	I_MD_HOPS
+};
+
+/* One statement of the block; idx is its index in instance_attrs[] (or
+ * negative when model_attr_find reported it). */
+static void instance_attr(struct build *b, struct instance *in, int idx,
+			  const struct conf_stmt *st, bool *public_given)
+{
+	switch (idx) {
+	case I_SUBNET:
+		if (!model_want(b, st, 1, 1))
+			break;
+		in->subnet = (struct subnet *)model_resolve(
+		    b, RES_SUBNET, &st->w[1]);
+		in->subnet_at = st->w[1].at;
+		break;
+	case I_IP:
+		if (model_want(b, st, 1, 1) &&
+		    model_get_ip(b, &st->w[1], &in->private_ip)) {
+			in->private_ip_given = true;
+			in->ip_at = st->w[1].at;
+		}
+		break;
+	case I_SGS:
+		in->sgs_at = st->w[0].at;
+		model_parse_sg_list(b, st, &in->sgs, &in->nsgs);
+		break;
+	case I_ROLE:
+		if (!model_want(b, st, 1, 1))
+			break;
+		in->role = (struct iam_role *)model_resolve(
+		    b, RES_IAM_ROLE, &st->w[1]);
+		in->role_at = st->w[1].at;
+		break;
+	case I_PUBLIC:
+		if (model_want(b, st, 1, 1) &&
+		    model_get_bool(b, &st->w[1], &in->public_ip))
+			*public_given = true;
+		break;
+	case I_AMI:
+		if (model_want(b, st, 1, 1))
+			model_get_str(b, &st->w[1], &in->ami);
+		break;
+	case I_TYPE:
+		if (model_want(b, st, 1, 1))
+			model_get_str(b, &st->w[1], &in->instance_type);
+		break;
+	case I_UDATA:
+		if (model_want(b, st, 1, 1))
+			model_get_str(b, &st->w[1], &in->user_data);
+		break;
+	case I_UDATA_FILE:
+		if (model_want(b, st, 1, 1))
+			model_get_str(b, &st->w[1],
+				      &in->user_data_file);
+		break;
+	case I_MD_TOKENS:
+		if (model_want(b, st, 1, 1))
+			model_get_choice(
+			    b, &st->w[1], "metadata-tokens", "optional",
+			    "required", &in->metadata_tokens_required);
+		break;
+	case I_MD_ENDPOINT:
+		if (model_want(b, st, 1, 1))
+			model_get_choice(b, &st->w[1],
+					 "metadata-endpoint", "enabled",
+					 "disabled",
+					 &in->metadata_disabled);
+		break;
+	case I_MD_HOPS:
+		if (model_want(b, st, 1, 1))
+			model_get_hop_limit(b, &st->w[1],
+					    &in->metadata_hop_limit);
+		break;
+	}
+}
+
+/* The later of the two user-data statements is the one reported. */
+static void user_data_conflict(struct build *b, const struct conf_stmt *ud,
+			       const struct conf_stmt *file)
+{
+	const struct conf_stmt *later =
+	    ud->at.line > file->at.line ||
+		    (ud->at.line == file->at.line &&
+		     ud->at.first_col > file->at.first_col)
+		? ud
+		: file;
+
+	diag_error(b->d, later->w[0].at, "InvalidParameterValue",
+		   "'user-data' and 'user-data-file' cannot both be given");
+}
+
 static void instance_parse(struct build *b, struct res *res,
 			   const struct conf_block *blk)
 {
 	struct instance *in = (struct instance *)res;
-	static const struct attr attrs[] = {
-	    {"subnet", A_REQ},	      {"private-ip", 0},
-	    {"security-groups", 0},   {"iam-instance-profile", 0},
-	    {"public-ip", 0},	      {"ami", 0},
-	    {"instance-type", 0},     {"user-data", 0},
-	    {"user-data-file", 0},    {"metadata-tokens", 0},
-	    {"metadata-endpoint", 0}, {"metadata-hop-limit", 0},
-	};
-	enum {
-		I_SUBNET,
-		I_IP,
-		I_SGS,
-		I_ROLE,
-		I_PUBLIC,
-		I_AMI,
-		I_TYPE,
-		I_UDATA,
-		I_UDATA_FILE,
-		I_MD_TOKENS,
-		I_MD_ENDPOINT,
-		I_MD_HOPS
-	};
-	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = {0};
+	const struct conf_stmt *seen[ARRAY_SIZE(instance_attrs)] = {0};
 	bool public_given = false;
 	size_t i;
 
@@ -57,91 +148,15 @@ static void instance_parse(struct build *b, struct res *res,
 	in->subnet_at = in->ip_at = in->sgs_at = in->role_at = in->r.at;
 	for (i = 0; i < blk->n; i++) {
 		const struct conf_stmt *st = &blk->stmts[i];
+		int idx = model_attr_find(b, "instance", instance_attrs,
+					  ARRAY_SIZE(instance_attrs), seen, st);
 
-		switch (model_attr_find(b, "instance", attrs, ARRAY_SIZE(attrs),
-					seen, st)) {
-		case I_SUBNET:
-			if (!model_want(b, st, 1, 1))
-				break;
-			in->subnet = (struct subnet *)model_resolve(
-			    b, RES_SUBNET, &st->w[1]);
-			in->subnet_at = st->w[1].at;
-			break;
-		case I_IP:
-			if (model_want(b, st, 1, 1) &&
-			    model_get_ip(b, &st->w[1], &in->private_ip)) {
-				in->private_ip_given = true;
-				in->ip_at = st->w[1].at;
-			}
-			break;
-		case I_SGS:
-			in->sgs_at = st->w[0].at;
-			model_parse_sg_list(b, st, &in->sgs, &in->nsgs);
-			break;
-		case I_ROLE:
-			if (!model_want(b, st, 1, 1))
-				break;
-			in->role = (struct iam_role *)model_resolve(
-			    b, RES_IAM_ROLE, &st->w[1]);
-			in->role_at = st->w[1].at;
-			break;
-		case I_PUBLIC:
-			if (model_want(b, st, 1, 1) &&
-			    model_get_bool(b, &st->w[1], &in->public_ip))
-				public_given = true;
-			break;
-		case I_AMI:
-			if (model_want(b, st, 1, 1))
-				model_get_str(b, &st->w[1], &in->ami);
-			break;
-		case I_TYPE:
-			if (model_want(b, st, 1, 1))
-				model_get_str(b, &st->w[1], &in->instance_type);
-			break;
-		case I_UDATA:
-			if (model_want(b, st, 1, 1))
-				model_get_str(b, &st->w[1], &in->user_data);
-			break;
-		case I_UDATA_FILE:
-			if (model_want(b, st, 1, 1))
-				model_get_str(b, &st->w[1],
-					      &in->user_data_file);
-			break;
-		case I_MD_TOKENS:
-			if (model_want(b, st, 1, 1))
-				model_get_choice(
-				    b, &st->w[1], "metadata-tokens", "optional",
-				    "required", &in->metadata_tokens_required);
-			break;
-		case I_MD_ENDPOINT:
-			if (model_want(b, st, 1, 1))
-				model_get_choice(b, &st->w[1],
-						 "metadata-endpoint", "enabled",
-						 "disabled",
-						 &in->metadata_disabled);
-			break;
-		case I_MD_HOPS:
-			if (model_want(b, st, 1, 1))
-				model_get_hop_limit(b, &st->w[1],
-						    &in->metadata_hop_limit);
-			break;
-		}
+		instance_attr(b, in, idx, st, &public_given);
 	}
-	model_attrs_required(b, &in->r, attrs, ARRAY_SIZE(attrs), seen);
-	if (seen[I_UDATA] && seen[I_UDATA_FILE]) {
-		const struct conf_stmt *later =
-		    seen[I_UDATA]->at.line > seen[I_UDATA_FILE]->at.line ||
-			    (seen[I_UDATA]->at.line ==
-				 seen[I_UDATA_FILE]->at.line &&
-			     seen[I_UDATA]->at.first_col >
-				 seen[I_UDATA_FILE]->at.first_col)
-			? seen[I_UDATA]
-			: seen[I_UDATA_FILE];
-
-		diag_error(
-		    b->d, later->w[0].at, "InvalidParameterValue",
-		    "'user-data' and 'user-data-file' cannot both be given");
-	}
+	model_attrs_required(b, &in->r, instance_attrs,
+			     ARRAY_SIZE(instance_attrs), seen);
+	if (seen[I_UDATA] && seen[I_UDATA_FILE])
+		user_data_conflict(b, seen[I_UDATA], seen[I_UDATA_FILE]);
 	if (!public_given && in->subnet)
 		in->public_ip = in->subnet->public_ip_on_launch;
 	if (!in->ami)

@@ -134,130 +134,155 @@ static void peering_parse(struct build *b, struct res *res,
 
 /* ---- rules ----------------------------------------------------------- */
 
+/* R-6.5, §6.1: any overlap between any two blocks: the peering is created
+ * and fails. */
+static void check_peering_overlap(struct peering *p, struct diags *d)
+{
+	struct vpc *rq = p->requester, *ac = p->accepter;
+	char abuf[CIDR_BUF], bbuf[CIDR_BUF];
+	size_t a, b;
+
+	for (a = 0; a < rq->ncidrs; a++)
+		for (b = 0; b < ac->ncidrs; b++) {
+			if (!cidr_overlap(rq->cidrs[a], ac->cidrs[b]))
+				continue;
+			p->status = PEERING_FAILED;
+			diag_warning(
+			    d, p->r.at, "Vpcemu.PeeringFailed",
+			    "Peering %s (%s) status failed: Failed due to incorrect VPC-ID, Account ID, or overlapping CIDR range (%s of %s overlaps %s of %s); routes to it are blackhole",
+			    p->r.name, p->r.id, cidr_fmt(rq->cidrs[a], abuf),
+			    rq->r.name, cidr_fmt(ac->cidrs[b], bbuf),
+			    ac->r.name);
+			return;
+		}
+}
+
+/* R-6.6: one peering per pair, either way round, at a time. Terminal ones
+ * (rejected, failed) no longer count, as in AWS where they linger only to
+ * be seen (R-6.3). */
+static void check_peering_unique(const struct lab *lab, size_t i,
+				 struct diags *d)
+{
+	const struct peering *p = lab->peerings[i];
+	size_t j;
+
+	if (peering_status_terminal(p->status))
+		return;
+	for (j = 0; j < i; j++) {
+		const struct peering *o = lab->peerings[j];
+
+		if (!peering_joins(o, p->requester, p->accepter) ||
+		    peering_status_terminal(o->status))
+			continue;
+		diag_error(d, p->r.at, "VpcPeeringConnectionAlreadyExists",
+			   "VPCs %s and %s already have peering %s (%s)",
+			   p->requester->r.name, p->accepter->r.name,
+			   o->r.name, o->r.id);
+		break;
+	}
+}
+
+/* R-6.15: DNS options need an active peering, then both VPCs' DNS support
+ * and host names. */
+static void check_peering_dns(const struct peering *p, struct diags *d)
+{
+	const struct vpc *rq = p->requester, *ac = p->accepter, *off = NULL;
+
+	if (!p->requester_allows_remote_dns && !p->accepter_allows_remote_dns)
+		return;
+	if (!(rq->dns_support && rq->dns_hostnames))
+		off = rq;
+	else if (!(ac->dns_support && ac->dns_hostnames))
+		off = ac;
+	if (p->status != PEERING_ACTIVE)
+		diag_error(
+		    d, p->r.at, "InvalidVpcPeeringConnectionState",
+		    "Peering %s (%s) has status %s; remote DNS resolution can be allowed only on an active peering",
+		    p->r.name, p->r.id, peering_status_name(p->status));
+	else if (off)
+		diag_error(
+		    d, p->r.at,
+		    "InvalidVpcPeeringConnectionState.DnsHostnamesDisabled",
+		    "Remote DNS resolution needs dns-support and dns-hostnames on both VPCs; %s (%s) lacks %s",
+		    off->r.name, off->r.id,
+		    off->dns_support ? "dns-hostnames" : "dns-support");
+}
+
+/* Active peerings before peerings[i] with v at either end. */
+static size_t active_peerings_before(const struct lab *lab, size_t i,
+				     const struct vpc *v)
+{
+	size_t j, n = 0;
+
+	for (j = 0; j < i; j++) {
+		const struct peering *o = lab->peerings[j];
+
+		if (o->status == PEERING_ACTIVE &&
+		    o->requester != o->accepter &&
+		    (o->requester == v || o->accepter == v))
+			n++;
+	}
+	return n;
+}
+
+/* 50 active peerings per VPC; the 51st is refused. */
+static void check_peering_limit(const struct lab *lab, size_t i,
+				struct diags *d)
+{
+	const struct peering *p = lab->peerings[i];
+	const struct vpc *ends[2] = {p->requester, p->accepter};
+	size_t e;
+
+	if (p->status != PEERING_ACTIVE || ends[0] == ends[1])
+		return;
+	for (e = 0; e < 2; e++) {
+		if (!ends[e] || active_peerings_before(lab, i, ends[e]) !=
+				    ACTIVE_PEERINGS_PER_VPC_MAX)
+			continue;
+		diag_error(
+		    d, p->r.at,
+		    "ActiveVpcPeeringConnectionPerVpcLimitExceeded",
+		    "VPC %s (%s) already has %d active peerings, the maximum",
+		    ends[e]->r.name, ends[e]->r.id,
+		    ACTIVE_PEERINGS_PER_VPC_MAX);
+		break;
+	}
+}
+
+/* In passes: a failed peering (overlap) no longer counts as a duplicate
+ * or an active one. */
 static void check_peerings(struct lab *lab, struct diags *d)
 {
-	char abuf[CIDR_BUF], bbuf[CIDR_BUF];
-	size_t i, j, a, b;
+	size_t i;
 
 	for (i = 0; i < lab->npeerings; i++) {
 		struct peering *p = lab->peerings[i];
-		struct vpc *rq = p->requester, *ac = p->accepter;
-		bool overlap = false;
 
-		if (!rq || !ac)
+		if (!p->requester || !p->accepter)
 			continue;
 		/* R-6.6: no peering of a VPC with itself. The error code is
 		 * unverified; AWS documents only that it is refused. */
-		if (rq == ac) {
+		if (p->requester == p->accepter) {
 			diag_error(
 			    d, check_pick(p->accepter_at, p->r.at),
 			    "InvalidParameterValue",
 			    "Peering %s: a VPC cannot be peered with itself (%s)",
-			    p->r.name, rq->r.name);
+			    p->r.name, p->requester->r.name);
 			continue;
 		}
-		/* R-6.5, §6.1: any overlap between any two blocks: the
-		 * peering is created and fails. */
-		for (a = 0; a < rq->ncidrs && !overlap; a++)
-			for (b = 0; b < ac->ncidrs && !overlap; b++) {
-				if (!cidr_overlap(rq->cidrs[a], ac->cidrs[b]))
-					continue;
-				overlap = true;
-				p->status = PEERING_FAILED;
-				diag_warning(
-				    d, p->r.at, "Vpcemu.PeeringFailed",
-				    "Peering %s (%s) status failed: Failed due to incorrect VPC-ID, Account ID, or overlapping CIDR range (%s of %s overlaps %s of %s); routes to it are blackhole",
-				    p->r.name, p->r.id,
-				    cidr_fmt(rq->cidrs[a], abuf), rq->r.name,
-				    cidr_fmt(ac->cidrs[b], bbuf), ac->r.name);
-			}
+		check_peering_overlap(p, d);
 	}
-
 	for (i = 0; i < lab->npeerings; i++) {
 		struct peering *p = lab->peerings[i];
-		struct vpc *rq = p->requester, *ac = p->accepter;
 
-		if (!rq || !ac || rq == ac)
+		if (!p->requester || !p->accepter ||
+		    p->requester == p->accepter)
 			continue;
-		/* R-6.6: one peering per pair, either way round, at a time.
-		 * Terminal ones (rejected, failed) no longer count, as in
-		 * AWS where they linger only to be seen (R-6.3). */
-		if (!peering_status_terminal(p->status))
-			for (j = 0; j < i; j++) {
-				struct peering *o = lab->peerings[j];
-
-				if (!peering_joins(o, rq, ac) ||
-				    peering_status_terminal(o->status))
-					continue;
-				diag_error(
-				    d, p->r.at,
-				    "VpcPeeringConnectionAlreadyExists",
-				    "VPCs %s and %s already have peering %s (%s)",
-				    rq->r.name, ac->r.name, o->r.name, o->r.id);
-				break;
-			}
-
-		/* R-6.15: DNS options need an active peering, then both
-		 * VPCs' DNS support and host names. */
-		if (p->requester_allows_remote_dns ||
-		    p->accepter_allows_remote_dns) {
-			struct vpc *off = NULL;
-
-			if (!(rq->dns_support && rq->dns_hostnames))
-				off = rq;
-			else if (!(ac->dns_support && ac->dns_hostnames))
-				off = ac;
-			if (p->status != PEERING_ACTIVE)
-				diag_error(
-				    d, p->r.at,
-				    "InvalidVpcPeeringConnectionState",
-				    "Peering %s (%s) has status %s; remote DNS resolution can be allowed only on an active peering",
-				    p->r.name, p->r.id,
-				    peering_status_name(p->status));
-			else if (off)
-				diag_error(
-				    d, p->r.at,
-				    "InvalidVpcPeeringConnectionState.DnsHostnamesDisabled",
-				    "Remote DNS resolution needs dns-support and dns-hostnames on both VPCs; %s (%s) lacks %s",
-				    off->r.name, off->r.id,
-				    off->dns_support ? "dns-hostnames"
-						     : "dns-support");
-		}
+		check_peering_unique(lab, i, d);
+		check_peering_dns(p, d);
 	}
-
-	/* 50 active peerings per VPC; the 51st is refused. */
-	for (i = 0; i < lab->npeerings; i++) {
-		struct peering *p = lab->peerings[i];
-		struct vpc *ends[2] = {p->requester, p->accepter};
-		size_t e;
-
-		if (p->status != PEERING_ACTIVE || ends[0] == ends[1])
-			continue;
-		for (e = 0; e < 2; e++) {
-			size_t n = 0;
-
-			if (!ends[e])
-				continue;
-			for (j = 0; j < i; j++) {
-				struct peering *o = lab->peerings[j];
-
-				if (o->status == PEERING_ACTIVE &&
-				    o->requester != o->accepter &&
-				    (o->requester == ends[e] ||
-				     o->accepter == ends[e]))
-					n++;
-			}
-			if (n == ACTIVE_PEERINGS_PER_VPC_MAX) {
-				diag_error(
-				    d, p->r.at,
-				    "ActiveVpcPeeringConnectionPerVpcLimitExceeded",
-				    "VPC %s (%s) already has %d active peerings, the maximum",
-				    ends[e]->r.name, ends[e]->r.id,
-				    ACTIVE_PEERINGS_PER_VPC_MAX);
-				break;
-			}
-		}
-	}
+	for (i = 0; i < lab->npeerings; i++)
+		check_peering_limit(lab, i, d);
 }
 
 /* ---- printed back ---------------------------------------------------- */

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vpcemu/addr.h"
 #include "vpcemu/diag.h"
 
 struct conf_file;
@@ -30,11 +31,6 @@ struct conf_file;
 #define MODEL_ID_MAX 40		/* "tgw-attach-" + 17 hex + NUL fits */
 #define MODEL_IFNAME_MAX 16	/* IFNAMSIZ */
 #define MODEL_MAX_SGS_PER_ENI 5
-
-struct cidr {
-	uint32_t addr;		/* network address (host bits cleared, R-1.2) */
-	uint8_t len;
-};
 
 /* The resource kinds, one line each, in the order their blocks are parsed
  * and checked (a kind may depend on those above it: peerings are checked
@@ -412,35 +408,10 @@ const char *peering_status_name(enum peering_status s);	/* AWS spelling */
 /* The status named name (AWS spelling); 0 or -EINVAL. */
 int peering_status_parse(const char *name, enum peering_status *ret);
 
-/* An IPv4 block from its four octets and prefix length. */
-#define CIDR(a, b, c, d, l)                                                    \
-	((struct cidr){.addr = ((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | \
-			       ((uint32_t)(c) << 8) | (uint32_t)(d),           \
-		       .len = (l)})
-
-/* Buffer sizes for cidr_fmt / ip_fmt. */
-#define CIDR_BUF 19
-#define IP_BUF 16
-
-bool cidr_eq(struct cidr a, struct cidr b);
-/* The last address of c. */
-uint32_t cidr_last(struct cidr c);
 /* The region of "com.amazonaws.REGION.NAME" or
  * "com.amazonaws.vpce.REGION.vpce-svc-...": its start and length, and the
  * service name after it. False for any other shape. */
 bool endpoint_service_split(const char *svc, const char **region, size_t *len,
 			    const char **name);
-
-/* Whether a and b share any address. */
-bool cidr_overlap(struct cidr a, struct cidr b);
-/* Whether inner lies inside outer (or equals it). */
-bool cidr_contains(struct cidr outer, struct cidr inner);
-bool cidr_has_ip(struct cidr c, uint32_t ip);
-/* "10.1.0.0/16" into c (host bits cleared, R-1.2); 0 or -EINVAL. */
-int cidr_parse(const char *s, struct cidr *c);
-int ip_parse(const char *s, uint32_t *ip);
-/* Formats into buf (>= 19 bytes) and returns buf. */
-char *cidr_fmt(struct cidr c, char *buf);
-char *ip_fmt(uint32_t ip, char *buf);	/* buf >= 16 bytes */
 
 #endif

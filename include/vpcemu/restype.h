@@ -203,6 +203,15 @@ bool model_parse_proto(struct build *b, const struct conf_stmt *st,
 		       struct proto_match *pm);
 bool model_expect_word(struct build *b, const struct conf_stmt *st,
 		       size_t *i, const char *kw, const char *what);
+/* Two independent 64-bit hashes of (lab, kind, name) (modelid.c): the
+ * stable source of IDs and automatic public addresses. */
+void model_id_hash(uint64_t h[2], const char *lab, const char *kind,
+		   const char *name);
+/* An IAM role's unique ID ("AROA" + 17 of [A-Z0-9]); writes 22 bytes. */
+void model_make_role_id(char *out, const char *lab, const char *name);
+/* One expect line into lab->expects (modelexpect.c); pass 4 runs it, when
+ * every instance has its address. */
+void model_parse_expect(struct build *b, const struct conf_stmt *st);
 /* "associate SUBNET..." of route tables and network ACLs. */
 void model_parse_assoc(struct build *b, const struct conf_stmt *st,
 		       struct subnet ***assoc, size_t *nassoc,

@@ -1,0 +1,99 @@
+/* modelexpect.c - the expect lines of a lab file (pass 4 of model.c): what
+ * `vpcemu test` probes, with its source, destination, rule and verdict.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vpcemu/conf.h"
+#include "vpcemu/restype.h"
+#include "vpcemu/util.h"
+
+/* expect SRC -> DST RULE reachable|blocked [REASON] */
+void model_parse_expect(struct build *b, const struct conf_stmt *st)
+{
+	static const char form[] = "expect SRC -> DST RULE reachable|blocked [REASON]";
+	struct expect x = { .at = st->w[0].at };
+	struct strbuf sb = { 0 };
+	struct expect *slot;
+	const struct conf_word *w;
+	bool dst_ok;
+	size_t i = 1, k;
+
+	if (st->n < 2) {
+		diag_error(b->d, st->w[0].at, "InvalidParameterValue",
+			   "Incomplete expect line: %s", form);
+		return;
+	}
+	x.src = (struct instance *)model_resolve(b, RES_INSTANCE, &st->w[i++]);
+	if (!model_expect_word(b, st, &i, "->", form))
+		return;
+	if (i >= st->n) {
+		diag_error(b->d, st->w[i - 1].at, "InvalidParameterValue",
+			   "Expected a destination (an instance or an IP) after '->'");
+		return;
+	}
+	w = &st->w[i++];
+	if (!ip_parse(w->text, &x.dst_ip)) {
+		dst_ok = true;
+	} else {
+		x.dst = (struct instance *)model_resolve(b, RES_INSTANCE, w);
+		dst_ok = x.dst != NULL;
+		if (x.dst)
+			x.dst_ip = x.dst->private_ip;
+	}
+	if (!model_parse_proto(b, st, &i, NULL, true, &x.proto))
+		return;
+	if (i >= st->n) {
+		diag_error(b->d, st->w[i - 1].at, "InvalidParameterValue",
+			   "Expected reachable or blocked after the rule");
+		return;
+	}
+	w = &st->w[i++];
+	if (!strcmp(w->text, "reachable")) {
+		x.reachable = true;
+	} else if (!strcmp(w->text, "blocked")) {
+		x.reachable = false;
+	} else {
+		struct suggest s = { .word = w->text };
+
+		model_suggest(&s, "reachable");
+		model_suggest(&s, "blocked");
+		model_err_suggest(
+		    b, w->at, "InvalidParameterValue", &s,
+		    "Invalid verdict '%s': expected reachable or blocked",
+		    w->text);
+		return;
+	}
+	if (i < st->n) {
+		if (x.reachable) {
+			diag_error(b->d, st->w[i].at, "InvalidParameterValue",
+				   "A reason names what blocks: it goes only with 'blocked'");
+			return;
+		}
+		if (i + 1 < st->n) {
+			diag_error(b->d, st->w[i + 1].at,
+				   "InvalidParameterValue",
+				   "Unexpected '%s' after the reason",
+				   st->w[i + 1].text);
+			return;
+		}
+	}
+	if (!x.src || !dst_ok)
+		return;
+	for (k = 0; k < st->n; k++)
+		sb_printf(&sb, k ? st->w[k].quoted ? " \"%s\"" : " %s" : "%s",
+			  st->w[k].text);
+	x.text = sb_take(&sb);
+	if (i < st->n)
+		x.reason = model_strdup(b, st->w[i].text);
+	slot = x.text ? MODEL_PUSH(b, b->lab->expects, b->lab->nexpects) : NULL;
+	if (!slot) {
+		b->oom = true;
+		free(x.text);
+		free(x.reason);
+		return;
+	}
+	*slot = x;
+}
