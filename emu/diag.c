@@ -114,6 +114,16 @@ const struct diag *diag_find(const struct diags *d, const char *code)
 	return NULL;
 }
 
+const struct diag *diag_first_error(const struct diags *d)
+{
+	size_t i;
+
+	for (i = 0; d && i < d->n; i++)
+		if (d->v[i].severity == DIAG_ERROR)
+			return &d->v[i];
+	return NULL;
+}
+
 /* Index of the source a place refers to, or nsrc. Places normally carry the
  * pointer diag_add_source returned; a caller's own copy of the name works
  * too. */

@@ -30,15 +30,16 @@
 #include "vpcemu/print.h"
 #include "vpcemu/util.h"
 
-/* Parses text into a model; the first error becomes err. */
+/* Parses text into a model; the first error it queues becomes the
+ * command's error in err. */
 static int rebuild(const struct lab *from, const char *text,
 		   struct diags **ret_d, struct lab **ret, bool check,
-		   struct ec2_error *err)
+		   struct diags *err)
 {
 	struct diags *d = calloc(1, sizeof(*d));
 	struct conf_file *f;
 	struct lab *lab = NULL;
-	size_t i;
+	const struct diag *first;
 	int r = 0;
 
 	*ret = NULL;
@@ -56,12 +57,10 @@ static int rebuild(const struct lab *from, const char *text,
 	}
 	if (check && lab && !d->nerrors)
 		check_lab(lab, d);
-	for (i = 0; i < d->n; i++)
-		if (d->v[i].severity == DIAG_ERROR) {
-			r = ec2ctx_fail(err, -EINVAL, d->v[i].code, "%s",
-					d->v[i].message);
-			goto out;
-		}
+	first = diag_first_error(d);
+	if (first)
+		r = ec2ctx_fail(err, -EINVAL, first->code, "%s",
+				first->message);
 out:
 	if (r) {
 		lab_free(lab);
@@ -74,21 +73,12 @@ out:
 	return 0;
 }
 
-static int print_err(const struct lab *lab, char **text,
-		     struct ec2_error *err)
+/* The lab as text, or its printing error in d. */
+static int print_err(const struct lab *lab, char **text, struct diags *d)
 {
-	const struct res *bad = NULL;
-	int r = print_lab_to(lab, text, &bad);
+	int r = print_lab_to(lab, text, d);
 
-	if (r == -ENOMEM)
-		return EC2CTX_NOMEM(err);
-	if (r)
-		return ec2ctx_fail(err, -ENOTSUP, "Vpcemu.Unsupported",
-				   "The lab file format cannot hold this change%s%s%s%s",
-				   bad ? " (" : "",
-				   bad ? res_kind_name(bad->kind) : "",
-				   bad ? " " : "", bad ? bad->name : "");
-	return 0;
+	return r == -ENOMEM ? EC2CTX_NOMEM(d) : r;
 }
 
 
@@ -713,7 +703,7 @@ static int post_output(struct ec2ctx *c, const struct lab *lab,
 	json_t *o;
 
 	if (!r)
-		return ec2ctx_fail(c->err, -EINVAL, "Vpcemu.Internal",
+		return ec2ctx_fail(c->d, -EINVAL, "Vpcemu.Internal",
 				   "%s vanished from the rebuilt lab",
 				   c->post_id);
 	if (c->post == POST_RUN) {
@@ -762,7 +752,7 @@ static int state_copy(const struct ec2_state *st, struct ec2_state *work)
 }
 
 /* AWS rejects the call when a word is left that no option took. */
-static int check_all_used(const struct ec2ctx_args *a, struct ec2_error *err)
+static int check_all_used(const struct ec2ctx_args *a, struct diags *err)
 {
 	int k;
 
@@ -797,11 +787,11 @@ static void commit(struct lab *lab, struct ec2_state *st, struct lab *m2,
 
 int ec2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 	    const struct ec2_clock *clock, json_t **ret_output,
-	    struct ec2_error *err)
+	    struct diags *err)
 {
 	struct ec2_state work = { 0 };
 	struct ec2ctx_args a = { argc, argv, NULL };
-	struct ec2ctx c = {.a = &a, .err = err, .now = ec2_clock_now(clock)};
+	struct ec2ctx c = {.a = &a, .d = err, .now = ec2_clock_now(clock)};
 	struct diags *d1 = NULL, *d2 = NULL;
 	struct lab *m1 = NULL, *m2 = NULL;
 	char *text = NULL;
@@ -809,8 +799,6 @@ int ec2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 	int ret;
 
 	*ret_output = NULL;
-	if (err)
-		err->code[0] = err->message[0] = '\0';
 	if (argc < 1 || !argv[0])
 		return ec2ctx_fail(err, -EINVAL, "MissingParameter",
 				   "No command given");

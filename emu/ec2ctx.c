@@ -15,15 +15,14 @@
 #include "vpcemu/model.h"
 #include "vpcemu/util.h"
 
-int ec2ctx_fail(struct ec2_error *err, int ret, const char *code,
+int ec2ctx_fail(struct diags *d, int ret, const char *code,
 		const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err) {
-		snprintf(err->code, sizeof(err->code), "%s", code);
+	if (d) {
 		va_start(ap, fmt);
-		vsnprintf(err->message, sizeof(err->message), fmt, ap);
+		diag_vadd(d, DIAG_ERROR, (struct place){ 0 }, code, fmt, ap);
 		va_end(ap);
 	}
 	return ret;

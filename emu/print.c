@@ -476,15 +476,12 @@ static void check_order(struct printer *p, const struct res *const *res,
 
 /* ------------------------------------------------------------------ */
 
-int print_lab_to(const struct lab *lab, char **ret_text,
-		 const struct res **ret_bad)
+int print_lab_to(const struct lab *lab, char **ret_text, struct diags *d)
 {
 	struct printer pp = { .lab = lab }, *p = &pp;
 	size_t k, i;
 
 	*ret_text = NULL;
-	if (ret_bad)
-		*ret_bad = NULL;
 	if (!lab || !model_name_ok(lab->name))
 		return -EINVAL;
 
@@ -526,8 +523,13 @@ int print_lab_to(const struct lab *lab, char **ret_text,
 		p->err = -ENOMEM;
 	if (p->err) {
 		sb_free(&p->sb);
-		if (ret_bad)
-			*ret_bad = p->bad;
+		if (p->err != -ENOMEM && d)
+			diag_error(d, (struct place){ 0 }, "Vpcemu.Unsupported",
+				   "The lab file format cannot hold this change%s%s%s%s%s",
+				   p->bad ? " (" : "",
+				   p->bad ? res_kind_name(p->bad->kind) : "",
+				   p->bad ? " " : "",
+				   p->bad ? p->bad->name : "", p->bad ? ")" : "");
 		return p->err;
 	}
 	*ret_text = sb_take(&p->sb);

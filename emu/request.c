@@ -347,7 +347,8 @@ static int op_ec2_call(struct lab *lab, struct ec2_state *st,
 		       const struct ec2_clock *clock, size_t argc,
 		       char **argv, json_t **ret_out, struct reply *r)
 {
-	struct ec2_error e = { .code = "" };
+	struct diags e = { 0 };
+	const struct diag *first;
 	char op[64];
 	int rc;
 
@@ -361,17 +362,19 @@ static int op_ec2_call(struct lab *lab, struct ec2_state *st,
 	} else {
 		rc = ec2_run(lab, st, (int)argc, argv, clock, ret_out, &e);
 	}
-	if (rc == -EINVAL || rc == -ENOTSUP) {
+	first = diag_first_error(&e);
+	if ((rc == -EINVAL || rc == -ENOTSUP) && first) {
 		operation_name(argv[0], op, sizeof(op));
 		fprintf(r->err, "\nAn error occurred (%s) when calling the %s "
-			"operation: %s\n", e.code, op, e.message);
+			"operation: %s\n", first->code, op, first->message);
 		r->exit = 254;
-		return -1;
+		rc = -1;
 	} else if (rc < 0) {
 		fprintf(r->err, "vpcemu ec2: %s\n", strerror(-rc));
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	diags_free(&e);
+	return rc < 0 ? -1 : 0;
 }
 
 /* A command's answer as the AWS CLI prints it; nothing when empty. */

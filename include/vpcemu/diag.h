@@ -80,6 +80,8 @@ void diag_print(const struct diags *d, FILE *out, int color);
 
 /* Finds a diagnostic by code (first in queue order) or NULL; for tests. */
 const struct diag *diag_find(const struct diags *d, const char *code);
+/* The first error queued, or NULL. */
+const struct diag *diag_first_error(const struct diags *d);
 
 void diags_free(struct diags *d);
 

@@ -40,20 +40,15 @@
 #include "vpcemu/model.h"
 #include "vpcemu/peering.h"
 
-struct ec2_error {
-	char code[64];		/* "InvalidStateTransition" */
-	char message[512];
-};
-
 struct lab;
 
 /* Runs one command; argv[0] is the command name ("create-route"). On
  * success returns 0 with *ret_output the AWS CLI's JSON (an empty object
- * for commands that print nothing); else -EINVAL (AWS error in err),
- * -ENOMEM, or -ENOTSUP (err->code "Vpcemu.Unsupported"). */
+ * for commands that print nothing); else -EINVAL (the AWS error queued in
+ * err, with no place), -ENOMEM, or -ENOTSUP (code "Vpcemu.Unsupported"). */
 int ec2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 	    const struct ec2_clock *clock, json_t **ret_output,
-	    struct ec2_error *err);
+	    struct diags *err);
 
 /* Whether name is a command ec2_run knows. */
 bool ec2_is_command(const char *name);

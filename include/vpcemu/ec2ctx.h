@@ -18,17 +18,18 @@
 #include "vpcemu/ec2.h"
 #include "vpcemu/model.h"
 
-/* Fills err (when not NULL) and returns ret. */
-int ec2ctx_fail(struct ec2_error *err, int ret, const char *code,
+/* Queues the command's error in d (when not NULL), with no place: a
+ * command has no file position. Returns ret. */
+int ec2ctx_fail(struct diags *d, int ret, const char *code,
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #define EFAIL(ctx, code, ...) \
-	ec2ctx_fail((ctx)->err, -EINVAL, code, __VA_ARGS__)
+	ec2ctx_fail((ctx)->d, -EINVAL, code, __VA_ARGS__)
 #define EUNSUP(ctx, ...) \
-	ec2ctx_fail((ctx)->err, -ENOTSUP, "Vpcemu.Unsupported", __VA_ARGS__)
-#define EC2CTX_NOMEM(err) \
-	ec2ctx_fail(err, -ENOMEM, "Vpcemu.NoMemory", "Out of memory")
-#define ENOMEM_FAIL(ctx) EC2CTX_NOMEM((ctx)->err)
+	ec2ctx_fail((ctx)->d, -ENOTSUP, "Vpcemu.Unsupported", __VA_ARGS__)
+#define EC2CTX_NOMEM(d) \
+	ec2ctx_fail(d, -ENOMEM, "Vpcemu.NoMemory", "Out of memory")
+#define ENOMEM_FAIL(ctx) EC2CTX_NOMEM((ctx)->d)
 
 /* Arguments: "--opt value", "--opt=value", "--flag", lists. Each reader
  * marks the words it consumed in used, so that ec2_run can reject the rest. */
@@ -55,7 +56,7 @@ struct ec2ctx {
 	struct ec2_state *st;		/* working records */
 	struct ec2ctx_args *a;
 	time_t now;
-	struct ec2_error *err;
+	struct diags *d;		/* where the command's error goes */
 	json_t *out;			/* output built before commit */
 	/* output built after commit, from the final model */
 	enum { POST_NONE, POST_PEERING, POST_RUN } post;

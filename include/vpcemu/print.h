@@ -41,18 +41,17 @@
 #ifndef VPCEMU_PRINT_H
 #define VPCEMU_PRINT_H
 
+struct diags;
 struct lab;
-struct res;
 
 /* Returns the lab as lab-file text, owned by the caller (free()), or NULL
  * with errno ENOMEM, ENOTSUP or EINVAL (see above). Prints nothing. */
 char *print_lab(const struct lab *lab);
 
 /* The same, as 0 or -errno; on success *ret_text is the caller's. On
- * -ENOTSUP / -EINVAL, *ret_bad (when ret_bad is not NULL) points to the
- * resource that cannot be written, or is NULL when the fault is not one
- * resource's (an expect line). */
-int print_lab_to(const struct lab *lab, char **ret_text,
-		 const struct res **ret_bad);
+ * -ENOTSUP / -EINVAL the error goes to d (when not NULL) as
+ * Vpcemu.Unsupported, naming the resource that cannot be written when the
+ * fault is one resource's (not an expect line's). */
+int print_lab_to(const struct lab *lab, char **ret_text, struct diags *d);
 
 #endif

@@ -45,7 +45,24 @@ static struct test_lab tl;
 static struct ec2_state st;
 static struct ec2_clock clk = { T0 };
 static json_t *out;
-static struct ec2_error err;
+/* The last command's error: ec2_run queues it in errs. */
+static struct diags errs;
+static struct {
+	const char *code, *message;
+} err;
+
+static int run_ec2(int argc, char **argv)
+{
+	const struct diag *first;
+	int r;
+
+	diags_free(&errs);
+	r = ec2_run(tl.lab, &st, argc, argv, &clk, &out, &errs);
+	first = diag_first_error(&errs);
+	err.code = first ? first->code : "";
+	err.message = first ? first->message : "";
+	return r;
+}
 
 static void setup(void)
 {
@@ -58,6 +75,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+	diags_free(&errs);
 	json_decref(out);
 	out = NULL;
 	test_lab_free(&tl);
@@ -107,7 +125,7 @@ static int runs(const char *line)
 	argv[argc] = NULL;
 	json_decref(out);
 	out = NULL;
-	r = ec2_run(tl.lab, &st, argc, argv, &clk, &out, &err);
+	r = run_ec2(argc, argv);
 	if (!r) {
 		cr_assert(out, "%s: no output", line);
 		assert_sound(tl.lab);
@@ -132,7 +150,7 @@ static int runv(const char *first, ...)
 	argv[argc] = NULL;
 	json_decref(out);
 	out = NULL;
-	r = ec2_run(tl.lab, &st, argc, argv, &clk, &out, &err);
+	r = run_ec2(argc, argv);
 	if (!r)
 		assert_sound(tl.lab);
 	return r;

@@ -14,6 +14,7 @@
 #include "vpcemu/model.h"
 #include "vpcemu/plan.h"
 #include "vpcemu/print.h"
+#include "vpcemu/util.h"
 
 /* Parses and builds text (or the file path when text is NULL); runs
  * check_lab too when check is set. Returns NULL when the lab does not
@@ -56,12 +57,15 @@ static struct lab *load_ok(const char *path, const char *text)
 
 static char *print_ok(const struct lab *lab)
 {
-	const struct res *bad = NULL;
+	struct diags d = { 0 };
+	const struct diag *g;
 	char *text = NULL;
-	int r = print_lab_to(lab, &text, &bad);
+	int r = print_lab_to(lab, &text, &d);
 
-	cr_assert_eq(r, 0, "print_lab: %s (at %s)", strerror(-r),
-		     bad ? bad->name : "-");
+	g = diag_first_error(&d);
+	cr_assert_eq(r, 0, "print_lab: %s (%s)", strerror(-r),
+		     g ? g->message : "-");
+	diags_free(&d);
 	cr_assert_not_null(text);
 	return text;
 }
@@ -741,15 +745,18 @@ Test(print, not_utf8_is_einval)
 {
 	struct lab *lab = load_ok("small.conf", small);
 	struct sg *g = (struct sg *)model_find(lab, RES_SG, "No-Egress");
-	const struct res *bad = NULL;
+	struct diags d = { 0 };
 	char *out = (char *)1;
 
 	free(g->description);
 	g->description = strdup("bad \xff byte");
 	cr_assert_not_null(g->description);
-	cr_expect_eq(print_lab_to(lab, &out, &bad), -EINVAL);
+	cr_expect_eq(print_lab_to(lab, &out, &d), -EINVAL);
 	cr_expect_null(out);
-	cr_expect_eq(bad, &g->r);
+	cr_assert_eq(d.nerrors, 1);
+	cr_expect(strstr(d.v[0].message, "(security-group No-Egress)"), "%s",
+		  d.v[0].message);
+	diags_free(&d);
 	lab_free(lab);
 }
 
@@ -860,16 +867,28 @@ Test(print, mutated_sg_rules)
 /* Expects print_lab to refuse lab with err, naming the resource. */
 static void expect_refused(const struct lab *lab, int err, const char *name)
 {
-	const struct res *bad = NULL;
-	char *out = NULL;
-	int r = print_lab_to(lab, &out, &bad);
+	struct diags d = { 0 };
+	const struct diag *g;
+	char *out = NULL, *tail;
+	int r = print_lab_to(lab, &out, &d);
 
 	cr_expect_eq(r, err, "print_lab_to gave %d, not %d", r, err);
 	cr_expect_null(out);
+	g = diag_first_error(&d);
+	cr_assert_not_null(g);
+	cr_expect_str_eq(g->code, "Vpcemu.Unsupported");
 	if (name) {
-		cr_assert_not_null(bad);
-		cr_expect_str_eq(bad->name, name);
+		/* The message ends "(KIND NAME)". */
+		tail = str_printf(" %s)", name);
+		cr_assert_not_null(tail);
+		cr_expect(strlen(g->message) > strlen(tail) &&
+				  !strcmp(g->message + strlen(g->message) -
+						  strlen(tail),
+					  tail),
+			  "%s", g->message);
+		free(tail);
 	}
+	diags_free(&d);
 	errno = 0;
 	cr_expect_null(print_lab(lab));
 	cr_expect_eq(errno, -err);
