@@ -39,31 +39,31 @@
 #define SUGGEST_MAX 2		/* str_distance for "did you mean" */
 
 #define RES_TYPE_ROW_(e, f) [RES_##e] = &res_type_##f,
-const struct res_type *const res_types[RES__COUNT] = {RES_KINDS(RES_TYPE_ROW_)};
+const struct res_type *const res_types[RES__COUNT] = {
+	RES_KINDS(RES_TYPE_ROW_)
+};
 #undef RES_TYPE_ROW_
 
 /* Block types of docs/lab-conf.md that vpcemu does not build yet: a clear
  * error, not "unknown". */
 static const char *const reserved_types[] = {
-    "nat-gateway",
-    "transit-gateway",
-    "transit-gateway-attachment",
-    "transit-gateway-route-table",
-    "load-balancer",
-    "target-group",
-    "endpoint-service",
-    "flow-log",
-    "internet-host",
-    "vpn-connection",
+	"elastic-ip", "nat-gateway", "internet-host", "load-balancer",
+	"target-group", "listener", "endpoint-service", "transit-gateway",
+	"transit-gateway-attachment", "transit-gateway-route-table",
+	"customer-gateway", "onprem-host", "vpn-gateway", "vpn-connection",
+	"flow-log", "vpc-lattice-service", "egress-only-internet-gateway",
 };
+
+/* Top-level settings of docs/lab-conf.md not built yet. */
+static const char *const reserved_settings[] = { "public-ip-pool" };
 
 /* Prefixes of AWS IDs besides those of res_types[]: kinds not built yet
  * and IDs that are not resources of their own. A name made of a prefix and
  * 8 to 17 hex digits could be taken for an ID, since references accept
  * both. */
 static const char *const other_id_prefixes[] = {
-    "sgr-",	   "eigw-",    "nat-", "vgw-",	    "tgw-",
-    "tgw-attach-", "tgw-rtb-", "pl-",  "vpce-svc-",
+	"sgr-", "eigw-", "nat-", "vgw-", "tgw-",
+	"tgw-attach-", "tgw-rtb-", "pl-", "vpce-svc-",
 };
 
 /* ------------------------------------------------------------------ */
@@ -797,6 +797,14 @@ static void parse_top(struct build *b, const struct conf_file *f,
 			diag_error(b->d, st->w[0].at, "Vpcemu.UnknownSetting",
 				   "'%s' is a resource type: write %s NAME { ... }",
 				   kw, kw);
+			continue;
+		}
+		for (k = 0; k < ARRAY_SIZE(reserved_settings); k++)
+			if (!strcmp(kw, reserved_settings[k]))
+				break;
+		if (k < ARRAY_SIZE(reserved_settings)) {
+			diag_error(b->d, st->w[0].at, "Vpcemu.NotSupported",
+				   "%s is not supported yet", kw);
 			continue;
 		}
 		for (k = 0; k < ARRAY_SIZE(settings); k++)

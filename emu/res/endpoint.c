@@ -18,7 +18,7 @@
 
 /* The short forms of docs/lab-conf.md, for com.amazonaws.REGION.NAME. */
 static const char *const short_services[] = {
-    "ssm", "ssmmessages", "ec2messages", "s3", "dynamodb",
+	"ssm", "ssmmessages", "ec2messages", "s3", "dynamodb",
 };
 
 bool endpoint_service_split(const char *svc, const char **region, size_t *len,
@@ -468,10 +468,10 @@ static bool endpoint_route_active(const struct res *target,
 }
 
 static const struct route_target endpoint_target = {
-    .describe_key = "GatewayId",
-    .check = endpoint_route_check,
-    .dev = endpoint_route_dev,
-    .active = endpoint_route_active,
+	.describe_key = "GatewayId",
+	.check = endpoint_route_check,
+	.dev = endpoint_route_dev,
+	.active = endpoint_route_active,
 };
 
 static void endpoint_free(struct res *r)
@@ -488,15 +488,15 @@ static void endpoint_free(struct res *r)
 }
 
 const struct res_type res_type_endpoint = {
-    .keyword = "endpoint",
-    .id_prefix = "vpce-",
-    .noun = "endpoint",
-    .notfound = "InvalidVpcEndpointId.NotFound",
-    .size = sizeof(struct endpoint),
-    .target = &endpoint_target,
-    .parse = endpoint_parse,
-    .check = check_endpoints,
-    .print = endpoint_print,
-    .details = endpoint_details,
-    .free = endpoint_free,
+	.keyword = "endpoint",
+	.id_prefix = "vpce-",
+	.noun = "endpoint",
+	.notfound = "InvalidVpcEndpointId.NotFound",
+	.size = sizeof(struct endpoint),
+	.target = &endpoint_target,
+	.parse = endpoint_parse,
+	.check = check_endpoints,
+	.print = endpoint_print,
+	.details = endpoint_details,
+	.free = endpoint_free,
 };

@@ -35,11 +35,11 @@ static void eni_free(struct res *r)
 }
 
 const struct res_type res_type_eni = {
-    .keyword = "eni",
-    .id_prefix = "eni-",
-    .noun = "network interface",
-    .notfound = "InvalidNetworkInterfaceID.NotFound",
-    .size = sizeof(struct eni),
-    .details = eni_details,
-    .free = eni_free,
+	.keyword = "eni",
+	.id_prefix = "eni-",
+	.noun = "network interface",
+	.notfound = "InvalidNetworkInterfaceID.NotFound",
+	.size = sizeof(struct eni),
+	.details = eni_details,
+	.free = eni_free,
 };

@@ -82,13 +82,13 @@ static void role_free(struct res *r)
 }
 
 const struct res_type res_type_iam_role = {
-    .keyword = "iam-role",
-    .id_prefix = "AROA",
-    .noun = "IAM role",
-    .notfound = "NoSuchEntity",
-    .size = sizeof(struct iam_role),
-    .parse = role_parse,
-    .print = role_print,
-    .details = role_details,
-    .free = role_free,
+	.keyword = "iam-role",
+	.id_prefix = "AROA",
+	.noun = "IAM role",
+	.notfound = "NoSuchEntity",
+	.size = sizeof(struct iam_role),
+	.parse = role_parse,
+	.print = role_print,
+	.details = role_details,
+	.free = role_free,
 };

@@ -23,12 +23,12 @@
 
 /* Block attributes, indexed by the enum below. */
 static const struct attr instance_attrs[] = {
-    {"subnet", A_REQ},	      {"private-ip", 0},
-    {"security-groups", 0},   {"iam-instance-profile", 0},
-    {"public-ip", 0},	      {"ami", 0},
-    {"instance-type", 0},     {"user-data", 0},
-    {"user-data-file", 0},    {"metadata-tokens", 0},
-    {"metadata-endpoint", 0}, {"metadata-hop-limit", 0},
+	{"subnet", A_REQ},	      {"private-ip", 0},
+	{"security-groups", 0},   {"iam-instance-profile", 0},
+	{"public-ip", 0},	      {"ami", 0},
+	{"instance-type", 0},     {"user-data", 0},
+	{"user-data-file", 0},    {"metadata-tokens", 0},
+	{"metadata-endpoint", 0}, {"metadata-hop-limit", 0},
 };
 enum {
 	I_SUBNET,
@@ -390,11 +390,11 @@ static void instance_route_describe(struct jb *b, json_t *o,
 }
 
 static const struct route_target instance_target = {
-    .describe_key = "InstanceId",
-    .check = instance_route_check,
-    .dev = instance_route_dev,
-    .active = instance_route_active,
-    .describe = instance_route_describe,
+	.describe_key = "InstanceId",
+	.check = instance_route_check,
+	.dev = instance_route_dev,
+	.active = instance_route_active,
+	.describe = instance_route_describe,
 };
 
 static void instance_res_free(struct res *r)
@@ -410,17 +410,17 @@ static void instance_res_free(struct res *r)
 }
 
 const struct res_type res_type_instance = {
-    .keyword = "instance",
-    .id_prefix = "i-",
-    .noun = "instance",
-    .notfound = "InvalidInstanceID.NotFound",
-    .size = sizeof(struct instance),
-    .describe_what = "instances",
-    .describe_key = "Reservations",
-    .target = &instance_target,
-    .parse = instance_parse,
-    .print = instance_print,
-    .describe = instance_describe,
-    .details = instance_details,
-    .free = instance_res_free,
+	.keyword = "instance",
+	.id_prefix = "i-",
+	.noun = "instance",
+	.notfound = "InvalidInstanceID.NotFound",
+	.size = sizeof(struct instance),
+	.describe_what = "instances",
+	.describe_key = "Reservations",
+	.target = &instance_target,
+	.parse = instance_parse,
+	.print = instance_print,
+	.describe = instance_describe,
+	.details = instance_details,
+	.free = instance_res_free,
 };

@@ -128,10 +128,10 @@ static bool igw_route_active(const struct res *target,
 }
 
 static const struct route_target igw_target = {
-    .describe_key = "GatewayId",
-    .check = igw_route_check,
-    .dev = igw_route_dev,
-    .active = igw_route_active,
+	.describe_key = "GatewayId",
+	.check = igw_route_check,
+	.dev = igw_route_dev,
+	.active = igw_route_active,
 };
 
 static void igw_free(struct res *r)
@@ -140,15 +140,15 @@ static void igw_free(struct res *r)
 }
 
 const struct res_type res_type_internet_gateway = {
-    .keyword = "internet-gateway",
-    .id_prefix = "igw-",
-    .noun = "internet gateway",
-    .notfound = "InvalidInternetGatewayID.NotFound",
-    .size = sizeof(struct internet_gateway),
-    .target = &igw_target,
-    .parse = igw_parse,
-    .check = igw_check,
-    .print = igw_print,
-    .details = igw_details,
-    .free = igw_free,
+	.keyword = "internet-gateway",
+	.id_prefix = "igw-",
+	.noun = "internet gateway",
+	.notfound = "InvalidInternetGatewayID.NotFound",
+	.size = sizeof(struct internet_gateway),
+	.target = &igw_target,
+	.parse = igw_parse,
+	.check = igw_check,
+	.print = igw_print,
+	.details = igw_details,
+	.free = igw_free,
 };

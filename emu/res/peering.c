@@ -676,10 +676,10 @@ static bool peering_route_active(const struct res *target,
 }
 
 static const struct route_target peering_target = {
-    .describe_key = "VpcPeeringConnectionId",
-    .check = peering_route_check,
-    .dev = peering_route_dev,
-    .active = peering_route_active,
+	.describe_key = "VpcPeeringConnectionId",
+	.check = peering_route_check,
+	.dev = peering_route_dev,
+	.active = peering_route_active,
 };
 
 static void peering_free(struct res *r)
@@ -688,18 +688,18 @@ static void peering_free(struct res *r)
 }
 
 const struct res_type res_type_peering = {
-    .keyword = "peering",
-    .id_prefix = "pcx-",
-    .noun = "peering",
-    .notfound = "InvalidVpcPeeringConnectionID.NotFound",
-    .size = sizeof(struct peering),
-    .describe_what = "vpc-peering-connections",
-    .describe_key = "VpcPeeringConnections",
-    .target = &peering_target,
-    .parse = peering_parse,
-    .check = check_peerings,
-    .print = peering_print,
-    .describe = peering_describe,
-    .details = peering_details,
-    .free = peering_free,
+	.keyword = "peering",
+	.id_prefix = "pcx-",
+	.noun = "peering",
+	.notfound = "InvalidVpcPeeringConnectionID.NotFound",
+	.size = sizeof(struct peering),
+	.describe_what = "vpc-peering-connections",
+	.describe_key = "VpcPeeringConnections",
+	.target = &peering_target,
+	.parse = peering_parse,
+	.check = check_peerings,
+	.print = peering_print,
+	.describe = peering_describe,
+	.details = peering_details,
+	.free = peering_free,
 };

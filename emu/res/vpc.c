@@ -97,10 +97,10 @@ static void vpc_parse(struct build *b, struct res *res,
 
 /* the private families whose mixing AWS restricts. */
 static const struct cidr vpc_families[] = {
-    CIDR(10, 0, 0, 0, 8),
-    CIDR(172, 16, 0, 0, 12),
-    CIDR(192, 168, 0, 0, 16),
-    CIDR(198, 19, 0, 0, 16),
+	CIDR(10, 0, 0, 0, 8),
+	CIDR(172, 16, 0, 0, 12),
+	CIDR(192, 168, 0, 0, 16),
+	CIDR(198, 19, 0, 0, 16),
 };
 #define NFAMILIES (sizeof(vpc_families) / sizeof(vpc_families[0]))
 
@@ -146,10 +146,10 @@ static const struct {
 	struct cidr c;
 	const char *what;
 } vpc_special[] = {
-    {CIDR(169, 254, 0, 0, 16), "Link-local addresses (169.254.0.0/16)"},
-    {CIDR(0, 0, 0, 0, 8), "Addresses in 0.0.0.0/8"},
-    {CIDR(127, 0, 0, 0, 8), "Loopback addresses (127.0.0.0/8)"},
-    {CIDR(224, 0, 0, 0, 3), "Multicast and reserved addresses (224.0.0.0/3)"},
+	{CIDR(169, 254, 0, 0, 16), "Link-local addresses (169.254.0.0/16)"},
+	{CIDR(0, 0, 0, 0, 8), "Addresses in 0.0.0.0/8"},
+	{CIDR(127, 0, 0, 0, 8), "Loopback addresses (127.0.0.0/8)"},
+	{CIDR(224, 0, 0, 0, 3), "Multicast and reserved addresses (224.0.0.0/3)"},
 };
 
 static void check_vpc_cidrs(struct vpc *v, struct diags *d)
@@ -347,17 +347,17 @@ static void vpc_free(struct res *r)
 }
 
 const struct res_type res_type_vpc = {
-    .keyword = "vpc",
-    .id_prefix = "vpc-",
-    .noun = "vpc",
-    .notfound = "InvalidVpcID.NotFound",
-    .size = sizeof(struct vpc),
-    .describe_what = "vpcs",
-    .describe_key = "Vpcs",
-    .parse = vpc_parse,
-    .check = check_vpcs,
-    .print = vpc_print,
-    .describe = vpc_describe,
-    .details = vpc_details,
-    .free = vpc_free,
+	.keyword = "vpc",
+	.id_prefix = "vpc-",
+	.noun = "vpc",
+	.notfound = "InvalidVpcID.NotFound",
+	.size = sizeof(struct vpc),
+	.describe_what = "vpcs",
+	.describe_key = "Vpcs",
+	.parse = vpc_parse,
+	.check = check_vpcs,
+	.print = vpc_print,
+	.describe = vpc_describe,
+	.details = vpc_details,
+	.free = vpc_free,
 };
