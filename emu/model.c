@@ -1398,7 +1398,8 @@ void res_free(struct res *r)
 {
 	if (!r)
 		return;
-	res_types[r->kind]->free(r);
+	if (res_types[r->kind]->free)
+		res_types[r->kind]->free(r);
 	free(r->name);
 	free(r);
 }

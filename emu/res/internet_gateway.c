@@ -134,11 +134,6 @@ static const struct route_target igw_target = {
 	.active = igw_route_active,
 };
 
-static void igw_free(struct res *r)
-{
-	(void)r;
-}
-
 const struct res_type res_type_internet_gateway = {
 	.keyword = "internet-gateway",
 	.id_prefix = "igw-",
@@ -150,5 +145,4 @@ const struct res_type res_type_internet_gateway = {
 	.check = igw_check,
 	.print = igw_print,
 	.details = igw_details,
-	.free = igw_free,
 };

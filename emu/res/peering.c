@@ -682,11 +682,6 @@ static const struct route_target peering_target = {
 	.active = peering_route_active,
 };
 
-static void peering_free(struct res *r)
-{
-	(void)r;
-}
-
 const struct res_type res_type_peering = {
 	.keyword = "peering",
 	.id_prefix = "pcx-",
@@ -701,5 +696,4 @@ const struct res_type res_type_peering = {
 	.print = peering_print,
 	.describe = peering_describe,
 	.details = peering_details,
-	.free = peering_free,
 };

@@ -83,7 +83,7 @@ struct res_type {
 	/* One line of details for `vpcemu validate` (cli.c). */
 	void (*details)(struct strbuf *sb, const struct lab *lab,
 			const struct res *r);
-	/* Frees what r owns, then r. */
+	/* Frees what r owns besides its name (NULL: nothing). */
 	void (*free)(struct res *r);
 };
 
