@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vpcemu/check.h"
 #include "vpcemu/conf.h"
 #include "vpcemu/describe.h"
 #include "vpcemu/restype.h"

@@ -9,10 +9,19 @@
 #ifndef VPCEMU_CHECK_H
 #define VPCEMU_CHECK_H
 
+#include <stdbool.h>
+
 #include "vpcemu/diag.h"
 
 struct lab;
 
 void check_lab(struct lab *lab, struct diags *d);
+
+/* For the kinds' check functions (emu/res/): */
+/* precise when it is a place, else fallback. */
+struct place check_pick(struct place precise, struct place fallback);
+bool check_place_before(struct place a, struct place b);
+bool check_region_valid(const char *region);
+bool check_az_valid(const char *az, const char *region);
 
 #endif

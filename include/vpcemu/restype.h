@@ -230,15 +230,6 @@ bool sg_push_rule(struct build *b, struct sg *g, enum direction dir,
 		  struct place at);
 
 /* ------------------------------------------------------------------ */
-/* Checks (check.c) */
-
-/* precise when it is a place, else fallback. */
-struct place check_pick(struct place precise, struct place fallback);
-bool check_place_before(struct place a, struct place b);
-bool check_region_valid(const char *region);
-bool check_az_valid(const char *az, const char *region);
-
-/* ------------------------------------------------------------------ */
 /* The printer (print.c) */
 
 struct printer {
