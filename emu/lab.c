@@ -917,7 +917,7 @@ static int run_ns_del(struct diff_run *x, size_t from, size_t to)
 	 * remember of links may be stale. */
 	for (i = 0; i < x->p->nns; i++)
 		if (x->h[i])
-			nsh_ifindex_forget_all(x->h[i]);
+			link_forget_all(x->h[i]);
 	return r;
 }
 

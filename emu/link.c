@@ -1,15 +1,19 @@
 /* link.c - veth pairs, link state and addresses inside a namespace.
  *
- * Works through the handle's rtnetlink socket (netns.c), which lives in the
- * namespace; the calling thread stays where it is. Everything is created
+ * Works through an rtnetlink socket kept in the handle's slot (netns.h),
+ * opened inside the namespace on first use; the calling thread stays where
+ * it is. Everything is created
  * in place: a veth end moved after creation costs 16-24 ms, created in its
  * namespace 0.5 ms (docs/perf-targets.md).
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
@@ -21,9 +25,11 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/socket.h>
 
 #include "vpcemu/link.h"
 #include "vpcemu/netns.h"
+#include "vpcemu/util.h"
 
 int link_errno(int nlerr)
 {
@@ -58,13 +64,183 @@ int link_errno(int nlerr)
 	return -EIO;
 }
 
+/* name -> ifindex of the namespace's links, filled by one dump: open
+ * addressing, power-of-two size. */
+struct ifx {
+	char name[IFNAMSIZ];
+	int ifindex;		/* 0: free slot, -1: forgotten */
+};
+
+/* What this module keeps per namespace (the handle's NSH_SLOT_LINK). */
+struct link_ns {
+	struct nl_sock *sk;
+	struct ifx *ifx;
+	size_t nifx, capifx;	/* used slots (forgotten ones too), size */
+	unsigned misses;	/* lookups the memory could not answer */
+};
+
+static void link_ns_free(void *obj)
+{
+	struct link_ns *ln = obj;
+
+	free(ln->ifx);
+	if (ln->sk)
+		nl_socket_free(ln->sk);
+	free(ln);
+}
+
+static int socket_fn(void *data)
+{
+	int *fd = data;
+
+	*fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	return *fd < 0 ? -errno : 0;
+}
+
+/* The handle's state, with its socket: created on first use. */
+static int link_ns_get(struct nsh *ns, struct link_ns **ret)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct link_ns *ln;
+	int fd = -1, r;
+
+	*ret = nsh_slot_get(ns, NSH_SLOT_LINK);
+	if (*ret)
+		return 0;
+	ln = calloc(1, sizeof(*ln));
+	if (!ln)
+		return -ENOMEM;
+	ln->sk = nl_socket_alloc();
+	if (!ln->sk) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	/* socket() binds the socket to the current namespace for good. We
+	 * open it ourselves rather than with nl_connect to place its fd
+	 * high (fd_move_high). */
+	r = netns_run(ns, socket_fn, &fd);
+	if (r < 0)
+		goto fail;
+	/* port 0: the kernel picks a free one (libnl's own allocator holds
+	 * 1024 ports per process; a big lab has more sockets). */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	fd = fd_move_high(fd);
+	r = link_errno(nl_socket_set_fd(ln->sk, NETLINK_ROUTE, fd));
+	if (r < 0)
+		goto fail;
+	nsh_slot_set(ns, NSH_SLOT_LINK, ln, link_ns_free, false);
+	*ret = ln;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	link_ns_free(ln);
+	return r;
+}
+
+int link_rtnl(struct nsh *ns, struct nl_sock **ret)
+{
+	struct link_ns *ln;
+	int r;
+
+	r = link_ns_get(ns, &ln);
+	if (r < 0)
+		return r;
+	*ret = ln->sk;
+	return 0;
+}
+
+/* The slot of name, or the free slot where it would go. */
+static struct ifx *ifx_slot(struct ifx *tab, size_t cap, const char *name)
+{
+	size_t i = str_hash(name) & (cap - 1);
+
+	while (tab[i].ifindex && strcmp(tab[i].name, name))
+		i = (i + 1) & (cap - 1);
+	return &tab[i];
+}
+
+/* The remembered ifindex of ifname (> 0), or 0 when unknown. */
+static int ifx_cached(const struct link_ns *ln, const char *ifname)
+{
+	struct ifx *e;
+
+	if (!ln->capifx)
+		return 0;
+	e = ifx_slot(ln->ifx, ln->capifx, ifname);
+	return e->ifindex > 0 ? e->ifindex : 0;
+}
+
+/* Remembers ifname's ifindex; ifindex <= 0 forgets the name. */
+static void ifx_remember(struct link_ns *ln, const char *ifname, int ifindex)
+{
+	struct ifx *e, *tab;
+	size_t cap, i;
+
+	if (strlen(ifname) >= IFNAMSIZ)
+		return;
+	if (ifindex <= 0) {
+		if (ln->capifx) {
+			e = ifx_slot(ln->ifx, ln->capifx, ifname);
+			if (e->ifindex)
+				e->ifindex = -1;	/* keeps probe chains */
+		}
+		return;
+	}
+	/* Keep at most half full; a failed allocation only costs lookups. */
+	if ((ln->nifx + 1) * 2 > ln->capifx) {
+		cap = ln->capifx ? ln->capifx * 2 : 16;
+		tab = calloc(cap, sizeof(*tab));
+		if (!tab)
+			return;
+		for (i = 0; i < ln->capifx; i++)
+			if (ln->ifx[i].ifindex > 0)
+				*ifx_slot(tab, cap, ln->ifx[i].name) = ln->ifx[i];
+		free(ln->ifx);
+		ln->ifx = tab;
+		ln->capifx = cap;
+		for (ln->nifx = 0, i = 0; i < cap; i++)
+			ln->nifx += tab[i].ifindex != 0;
+	}
+	e = ifx_slot(ln->ifx, ln->capifx, ifname);
+	if (!e->ifindex) {
+		ln->nifx++;
+		snprintf(e->name, sizeof(e->name), "%s", ifname);
+	}
+	e->ifindex = ifindex;
+}
+
+/* Forgets ifname in ns, if ns has a memory at all. */
+static void ifx_forget(struct nsh *ns, const char *ifname)
+{
+	struct link_ns *ln = nsh_slot_get(ns, NSH_SLOT_LINK);
+
+	if (ln)
+		ifx_remember(ln, ifname, 0);
+}
+
+void link_forget_all(struct nsh *ns)
+{
+	struct link_ns *ln = nsh_slot_get(ns, NSH_SLOT_LINK);
+
+	if (!ln)
+		return;
+	free(ln->ifx);
+	ln->ifx = NULL;
+	ln->nifx = ln->capifx = 0;
+	ln->misses = 0;
+}
+
 /* Fetches ifname from the kernel; *ret is the caller's (rtnl_link_put). */
 static int link_get(struct nsh *ns, const char *ifname, struct rtnl_link **ret)
 {
 	struct nl_sock *sk;
 	int r;
 
-	r = nsh_rtnl(ns, &sk);
+	r = link_rtnl(ns, &sk);
 	if (r < 0)
 		return r;
 	r = rtnl_link_get_kernel(sk, 0, ifname, ret);
@@ -81,25 +257,21 @@ static void remember_cb(struct nl_object *obj, void *data)
 	const char *name = rtnl_link_get_name(l);
 
 	if (name)
-		nsh_ifindex_remember(data, name, rtnl_link_get_ifindex(l));
+		ifx_remember(data, name, rtnl_link_get_ifindex(l));
 }
 
 /* One dump of the namespace's links into the handle's memory: a router
  * looks up every port once or twice per apply, one request each
  * otherwise. */
-static int link_dump(struct nsh *ns)
+static int link_dump(struct link_ns *ln)
 {
 	struct nl_cache *cache = NULL;
-	struct nl_sock *sk;
 	int r;
 
-	r = nsh_rtnl(ns, &sk);
+	r = link_errno(rtnl_link_alloc_cache(ln->sk, AF_UNSPEC, &cache));
 	if (r < 0)
 		return r;
-	r = link_errno(rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache));
-	if (r < 0)
-		return r;
-	nl_cache_foreach(cache, remember_cb, ns);
+	nl_cache_foreach(cache, remember_cb, ln);
 	nl_cache_free(cache);
 	return 0;
 }
@@ -107,20 +279,24 @@ static int link_dump(struct nsh *ns)
 int link_ifindex(struct nsh *ns, const char *ifname)
 {
 	struct rtnl_link *l = NULL;
+	struct link_ns *ln;
 	int r;
 
 	/* lo is ifindex 1 in every namespace (LOOPBACK_IFINDEX). */
 	if (!strcmp(ifname, "lo"))
 		return 1;
-	r = nsh_ifindex_cached(ns, ifname);
+	r = link_ns_get(ns, &ln);
+	if (r < 0)
+		return r;
+	r = ifx_cached(ln, ifname);
 	if (r > 0)
 		return r;
 	/* The first miss asks for the one (an apply often needs a single
 	 * port of a router with a thousand); the second dumps everything
 	 * (up needs them all); later misses (links created since) ask for
 	 * the one again. */
-	if (nsh_ifindex_miss(ns) == 1 && link_dump(ns) == 0) {
-		r = nsh_ifindex_cached(ns, ifname);
+	if (ln->misses++ == 1 && link_dump(ln) == 0) {
+		r = ifx_cached(ln, ifname);
 		if (r > 0)
 			return r;
 	}
@@ -131,7 +307,7 @@ int link_ifindex(struct nsh *ns, const char *ifname)
 	rtnl_link_put(l);
 	if (r <= 0)
 		return -ENODEV;
-	nsh_ifindex_remember(ns, ifname, r);
+	ifx_remember(ln, ifname, r);
 	return r;
 }
 
@@ -166,13 +342,13 @@ int link_del(struct nsh *ns, const char *ifname)
 	struct nl_sock *sk;
 	int r;
 
-	r = nsh_rtnl(ns, &sk);
+	r = link_rtnl(ns, &sk);
 	if (r < 0)
 		return r;
 	link = rtnl_link_alloc();
 	if (!link)
 		return -ENOMEM;
-	nsh_ifindex_remember(ns, ifname, 0);
+	ifx_forget(ns, ifname);
 	rtnl_link_set_name(link, ifname);
 	r = link_errno(rtnl_link_delete(sk, link));
 	rtnl_link_put(link);
@@ -188,15 +364,15 @@ int link_veth_add(struct nsh *a, const char *name_a, struct nsh *b,
 
 	if (strlen(name_a) >= IFNAMSIZ || strlen(name_b) >= IFNAMSIZ)
 		return -ENAMETOOLONG;
-	r = nsh_rtnl(a, &sk);
+	r = link_rtnl(a, &sk);
 	if (r < 0)
 		return r;
 	link = rtnl_link_veth_alloc();
 	if (!link)
 		return -ENOMEM;
 	/* Whatever held these names before is not what will. */
-	nsh_ifindex_remember(a, name_a, 0);
-	nsh_ifindex_remember(b, name_b, 0);
+	ifx_forget(a, name_a);
+	ifx_forget(b, name_b);
 	rtnl_link_set_name(link, name_a);
 	peer = rtnl_link_veth_get_peer(link);
 	rtnl_link_set_name(peer, name_b);
@@ -238,7 +414,7 @@ static int link_set_flags(struct nsh *ns, const char *ifname, bool up)
 
 	if (strlen(ifname) >= IFNAMSIZ)
 		return -ENAMETOOLONG;
-	r = nsh_rtnl(ns, &sk);
+	r = link_rtnl(ns, &sk);
 	if (r < 0)
 		return r;
 	msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
@@ -274,7 +450,7 @@ int link_proxy_delay(struct nsh *ns, const char *ifname, uint64_t ms)
 	struct nl_sock *sk;
 	int ifindex, r;
 
-	r = nsh_rtnl(ns, &sk);
+	r = link_rtnl(ns, &sk);
 	if (r < 0)
 		return r;
 	ifindex = link_ifindex(ns, ifname);
@@ -341,7 +517,7 @@ static int addr_change(struct nsh *ns, const char *ifname, uint32_t addr,
 
 	if (prefix > 32)
 		return -EINVAL;
-	r = nsh_rtnl(ns, &sk);
+	r = link_rtnl(ns, &sk);
 	if (r < 0)
 		return r;
 	ifindex = link_ifindex(ns, ifname);

@@ -70,7 +70,7 @@ int route_add(struct nsh *ns, const struct plan_route *r)
 
 	if (r->dst.len > 32)
 		return -EINVAL;
-	err = nsh_rtnl(ns, &sk);
+	err = link_rtnl(ns, &sk);
 	if (err < 0)
 		return err;
 	err = route_key(r, &rt);
@@ -132,7 +132,7 @@ int route_del(struct nsh *ns, const struct plan_route *r)
 
 	if (r->dst.len > 32)
 		return -EINVAL;
-	err = nsh_rtnl(ns, &sk);
+	err = link_rtnl(ns, &sk);
 	if (err < 0)
 		return err;
 	err = route_key(r, &rt);
@@ -209,7 +209,7 @@ int rule_add(struct nsh *ns, const struct plan_rule *r)
 	struct nl_sock *sk;
 	int err;
 
-	err = nsh_rtnl(ns, &sk);
+	err = link_rtnl(ns, &sk);
 	if (err < 0)
 		return err;
 	err = rule_build(r, &rule);
@@ -228,7 +228,7 @@ int rule_del(struct nsh *ns, const struct plan_rule *r)
 	struct nl_sock *sk;
 	int err;
 
-	err = nsh_rtnl(ns, &sk);
+	err = link_rtnl(ns, &sk);
 	if (err < 0)
 		return err;
 	err = rule_build(r, &rule);

@@ -3,7 +3,7 @@
  * Every function takes the namespace handle first and works through its
  * rtnetlink socket; the calling thread never changes namespace. libnl's
  * -NLE_* codes are translated to -errno here, once (link_errno), for this
- * module, route.c and netns.c. libnl 3.7 loses the kernel's error text, so
+ * module and route.c. libnl 3.7 loses the kernel's error text, so
  * callers name the operation that failed.
  */
 #ifndef VPCEMU_LINK_H
@@ -12,9 +12,19 @@
 #include <stdint.h>
 
 struct nsh;
+struct nl_sock;
 
 /* -NLE_* (or 0) to -errno (or 0). */
 int link_errno(int nlerr);
+
+/* The handle's rtnetlink socket (for route.c), opened inside the
+ * namespace on first use and kept in the handle's slot. Owned by the
+ * handle. Returns 0 or -errno. */
+int link_rtnl(struct nsh *ns, struct nl_sock **ret);
+
+/* Forgets every ifindex remembered for ns: links may have gone (other
+ * namespaces, holding their peers, were deleted). */
+void link_forget_all(struct nsh *ns);
 
 /* Creates veth name_a in a with its peer name_b created directly in b (a
  * and b may be the same handle). Neither end is brought up: IFF_UP on a
