@@ -606,6 +606,11 @@ struct diff_run {
 	const struct diff *d;
 	struct nsh **h;
 	struct lab_error *err;
+	/* up: a directory this run makes takes all its files directly (no
+	 * one sees it before its link). apply writes file by file, each
+	 * but a new directory's first atomically (temporary file, rename),
+	 * so that a crash test can stop it between two files. */
+	bool whole_dirs;
 };
 
 static int run_nsh(struct diff_run *x, size_t ns, struct nsh **ret)
@@ -758,7 +763,7 @@ static int run_veth(struct diff_run *x, const struct diff_op *op)
 }
 
 /* ops [from, to), all FILE_WRITE: the /etc/netns directories opened
- * once, and per namespace one store directory and one link. */
+ * once, and for up per namespace one store directory and one link. */
 static int run_files(struct diff_run *x, size_t from, size_t to)
 {
 	const struct plan *p = x->p;
@@ -771,8 +776,9 @@ static int run_files(struct diff_run *x, size_t from, size_t to)
 		return lab_fail(x->err, -ENOMEM, "write files");
 	r = etc_dirs_open(&dirs, x->err);
 	for (i = from; r >= 0 && i < to; i = j) {
-		for (j = i; j < to && p->files[x->d->ops[j].index].ns ==
-				      p->files[x->d->ops[i].index].ns; j++)
+		for (j = i; j < to && (j == i || x->whole_dirs) &&
+		     p->files[x->d->ops[j].index].ns ==
+		     p->files[x->d->ops[i].index].ns; j++)
 			idx[j - i] = x->d->ops[j].index;
 		r = lab_files_ns(p, idx, j - i, &dirs, x->err);
 	}
@@ -960,11 +966,12 @@ static int run_ops(struct diff_run *x, size_t from, size_t to)
 	}
 }
 
-int lab_apply_diff(const struct plan *p, const struct diff *d,
-		   struct lab_error *err)
+static int execute(const struct plan *p, const struct diff *d,
+		   bool whole_dirs, struct lab_error *err)
 {
 	static const struct plan empty;
-	struct diff_run x = { .p = p ? p : &empty, .d = d, .err = err };
+	struct diff_run x = { .p = p ? p : &empty, .d = d, .err = err,
+			      .whole_dirs = whole_dirs };
 	size_t i, j;
 	int r = 0;
 
@@ -990,6 +997,12 @@ int lab_apply_diff(const struct plan *p, const struct diff *d,
 		nsh_close(x.h[i]);
 	free(x.h);
 	return r < 0 ? r : 0;
+}
+
+int lab_apply_diff(const struct plan *p, const struct diff *d,
+		   struct lab_error *err)
+{
+	return execute(p, d, false, err);
 }
 
 /* Every object's namespace index must name a namespace of the plan (the
@@ -1033,7 +1046,7 @@ int lab_apply(const struct plan *p, struct lab_error *err)
 	d = diff_compute(NULL, p);
 	if (!d)
 		return lab_fail(err, -errno, "apply lab %s", p->lab);
-	r = lab_apply_diff(p, d, err);
+	r = execute(p, d, true, err);
 	diff_free(d);
 	return r;
 }
