@@ -611,6 +611,15 @@ struct diff_run {
 	 * but a new directory's first atomically (temporary file, rename),
 	 * so that a crash test can stop it between two files. */
 	bool whole_dirs;
+	/* Netlink requests are queued (link.h) until a step that is not
+	 * netlink, or the end: then every queue goes (barrier). sync: a
+	 * queued request failed, and from it on every operation waits for
+	 * its answers, as it comes. */
+	bool sync;
+	bool *queued;		/* per namespace: its handle queues */
+	size_t *dirty;		/* namespaces with requests since the barrier */
+	size_t ndirty;
+	bool *isdirty;
 };
 
 static int run_nsh(struct diff_run *x, size_t ns, struct nsh **ret)
@@ -627,6 +636,31 @@ static int run_nsh(struct diff_run *x, size_t ns, struct nsh **ret)
 					x->p->ns[ns].name);
 	}
 	*ret = x->h[ns];
+	return 0;
+}
+
+/* The handle of ns, its netlink requests queued under tag (the index of
+ * the operation they belong to) unless the run waits for each. */
+static int run_nshq(struct diff_run *x, size_t ns, size_t tag,
+		    struct nsh **ret)
+{
+	int r;
+
+	r = run_nsh(x, ns, ret);
+	if (r < 0 || x->sync)
+		return r;
+	if (!x->queued[ns]) {
+		r = link_queue_start(*ret);
+		if (r < 0)
+			return lab_fail(x->err, r, "open rtnetlink in %s",
+					x->p->ns[ns].name);
+		x->queued[ns] = true;
+	}
+	if (!x->isdirty[ns]) {
+		x->isdirty[ns] = true;
+		x->dirty[x->ndirty++] = ns;
+	}
+	link_queue_tag(*ret, tag);
 	return 0;
 }
 
@@ -676,7 +710,7 @@ static int run_ns_add(struct diff_run *x, size_t from, size_t to)
 		return lab_fail(x->err, r, "create namespace %s", name);
 	for (i = from; i < to; i++) {
 		name = x->p->ns[x->d->ops[i].index].name;
-		r = run_nsh(x, x->d->ops[i].index, &h);
+		r = run_nshq(x, x->d->ops[i].index, i, &h);
 		if (r < 0)
 			return r;
 		r = link_set_up(h, "lo");
@@ -693,7 +727,7 @@ static int run_sysctls(struct diff_run *x, size_t from, size_t to)
 	size_t *idx, i;
 	int r;
 
-	r = run_nsh(x, x->d->ops[from].ns, &h);
+	r = run_nshq(x, x->d->ops[from].ns, from, &h);
 	if (r < 0)
 		return r;
 	idx = calloc(to - from, sizeof(*idx));
@@ -734,9 +768,15 @@ static int run_veth(struct diff_run *x, const struct diff_op *op)
 	struct nsh *a, *b;
 	int r;
 
-	r = run_nsh(x, v->ns_a, &a);
-	if (r >= 0)
-		r = run_nsh(x, v->ns_b, &b);
+	if (op->kind == DIFF_VETH_UP || op->kind == DIFF_VETH_DOWN) {
+		r = run_nshq(x, v->ns_a, op - x->d->ops, &a);
+		if (r >= 0)
+			r = run_nshq(x, v->ns_b, op - x->d->ops, &b);
+	} else {
+		r = run_nsh(x, v->ns_a, &a);
+		if (r >= 0)
+			r = run_nsh(x, v->ns_b, &b);
+	}
 	if (r < 0)
 		return r;
 	switch (op->kind) {
@@ -884,7 +924,8 @@ static int run_op(struct diff_run *x, const struct diff_op *op)
 	default:
 		break;
 	}
-	r = run_nsh(x, op->ns, &h);
+	r = op->kind == DIFF_NFT_APPLY ? run_nsh(x, op->ns, &h) :
+		run_nshq(x, op->ns, op - x->d->ops, &h);
 	if (r < 0)
 		return r;
 	switch (op->kind) {
@@ -950,6 +991,58 @@ static size_t run_end(const struct diff *d, size_t i)
 	return j;
 }
 
+/* Kinds whose whole work is netlink requests that can wait in a queue. */
+static bool op_queued(enum diff_op_kind kind)
+{
+	switch (kind) {
+	case DIFF_VETH_UP:
+	case DIFF_VETH_DOWN:
+	case DIFF_ADDR_ADD:
+	case DIFF_ADDR_DEL:
+	case DIFF_ROUTE_ADD:
+	case DIFF_ROUTE_REPLACE:
+	case DIFF_ROUTE_DEL:
+	case DIFF_RULE_ADD:
+	case DIFF_RULE_DEL:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int run_ops(struct diff_run *x, size_t from, size_t to);
+
+/* Sends every queue; before ops[upto] runs, so that it finds done what
+ * comes before it. When a queued request failed (other than "already
+ * so"), the operations from its own on to upto run again, each waiting
+ * for its answers, and so does the rest of the list: all are idempotent,
+ * and the one that failed then fails (or recovers, e.g. a stale veth
+ * replaced) exactly as it would have without queues, with its message. */
+static int barrier(struct diff_run *x, size_t upto)
+{
+	size_t i, j, tag, first = SIZE_MAX;
+	int r;
+
+	for (i = 0; i < x->ndirty; i++) {
+		r = link_queue_flush(x->h[x->dirty[i]], &tag);
+		if (r < 0 && tag < first)
+			first = tag;
+		x->isdirty[x->dirty[i]] = false;
+	}
+	x->ndirty = 0;
+	if (first == SIZE_MAX)
+		return 0;
+	x->sync = true;
+	for (i = 0; i < x->p->nns; i++)
+		if (x->queued[i])
+			link_queue_stop(x->h[i]);
+	for (r = 0, i = first; r >= 0 && i < upto; i = j) {
+		j = run_end(x->d, i);
+		r = run_ops(x, i, j < upto ? j : upto);
+	}
+	return r;
+}
+
 static int run_ops(struct diff_run *x, size_t from, size_t to)
 {
 	switch (x->d->ops[from].kind) {
@@ -972,8 +1065,8 @@ static int execute(const struct plan *p, const struct diff *d,
 	static const struct plan empty;
 	struct diff_run x = { .p = p ? p : &empty, .d = d, .err = err,
 			      .whole_dirs = whole_dirs };
-	size_t i, j;
-	int r = 0;
+	size_t i, j, n;
+	int r = 0, r2;
 
 	if (err)
 		err->what[0] = '\0';
@@ -982,20 +1075,40 @@ static int execute(const struct plan *p, const struct diff *d,
 			return lab_fail(err, -EINVAL,
 					"diff: operation #%zu (%s) does not fit the plan",
 					i, diff_op_name(d->ops[i].kind));
-	x.h = calloc(x.p->nns ? x.p->nns : 1, sizeof(*x.h));
-	if (!x.h)
-		return lab_fail(err, -ENOMEM, "apply changes to lab %s",
-				x.p->lab ? x.p->lab : "");
+	n = x.p->nns ? x.p->nns : 1;
+	x.h = calloc(n, sizeof(*x.h));
+	x.queued = calloc(n, sizeof(*x.queued));
+	x.isdirty = calloc(n, sizeof(*x.isdirty));
+	x.dirty = calloc(n, sizeof(*x.dirty));
+	if (!x.h || !x.queued || !x.isdirty || !x.dirty) {
+		r = lab_fail(err, -ENOMEM, "apply changes to lab %s",
+			     x.p->lab ? x.p->lab : "");
+		goto out;
+	}
 	lab_fd_headroom(d->ntouched);
 
-	for (i = 0; r >= 0 && i < d->nops; i = j) {
+	for (i = 0; i < d->nops; i = j) {
 		j = run_end(d, i);
-		r = run_ops(&x, i, j);
+		if (!op_queued(d->ops[i].kind))
+			r = barrier(&x, i);
+		if (r >= 0)
+			r = run_ops(&x, i, j);
+		if (r < 0)
+			break;
 	}
-
-	for (i = 0; i < x.p->nns; i++)
+	/* What is queued goes, on failure too: the operations before the
+	 * one that failed stay done. An earlier queued failure is the one
+	 * to report. */
+	r2 = barrier(&x, i < d->nops ? i : d->nops);
+	if (r2 < 0 || r >= 0)
+		r = r2;
+out:
+	for (i = 0; x.h && i < x.p->nns; i++)
 		nsh_close(x.h[i]);
 	free(x.h);
+	free(x.queued);
+	free(x.isdirty);
+	free(x.dirty);
 	return r < 0 ? r : 0;
 }
 

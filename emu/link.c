@@ -71,18 +71,41 @@ struct ifx {
 	int ifindex;		/* 0: free slot, -1: forgotten */
 };
 
+/* A queued request: its sequence number, the caller's tag and the two
+ * errnos that mean "already so" (0: none). */
+struct qreq {
+	uint32_t seq;
+	size_t tag;
+	int ok[2];
+};
+
+/* Requests wait here (link_queue_start) until one sendmsg takes them all;
+ * past this many bytes they go at once. */
+#define LINK_QUEUE_BYTES 32768
+
 /* What this module keeps per namespace (the handle's NSH_SLOT_LINK). */
 struct link_ns {
 	struct nl_sock *sk;
 	struct ifx *ifx;
 	size_t nifx, capifx;	/* used slots (forgotten ones too), size */
 	unsigned misses;	/* lookups the memory could not answer */
+	bool queuing;
+	char *qbuf;		/* requests laid end to end */
+	size_t qlen, qcap;
+	struct qreq *qreq;
+	size_t nq, capq;
+	uint32_t seq;
+	size_t tag;		/* link_queue_tag's, for the next requests */
+	int qerr;		/* first failure since the last flush, -errno */
+	size_t qerr_tag;
 };
 
 static void link_ns_free(void *obj)
 {
 	struct link_ns *ln = obj;
 
+	free(ln->qbuf);
+	free(ln->qreq);
 	free(ln->ifx);
 	if (ln->sk)
 		nl_socket_free(ln->sk);
@@ -141,6 +164,81 @@ fail:
 	return r;
 }
 
+/* Records a queued request's failure: the one with the smallest tag
+ * (the earliest operation) wins. */
+static void queue_failed(struct link_ns *ln, size_t tag, int err)
+{
+	if (!ln->qerr || tag < ln->qerr_tag) {
+		ln->qerr = err;
+		ln->qerr_tag = tag;
+	}
+}
+
+/* The answers to the batch just sent. Without NLM_F_ACK the kernel
+ * answers only failures, and it has answered all of them when sendmsg
+ * returns (rtnetlink handles a request in the sender's context), so
+ * what is not queued now never comes. */
+static void queue_drain(struct link_ns *ln, uint32_t first)
+{
+	char buf[8192];
+	struct nlmsghdr *h;
+	struct nlmsgerr *e;
+	ssize_t n;
+	size_t i;
+	int len, err;
+
+	for (;;) {
+		n = recv(nl_socket_get_fd(ln->sk), buf, sizeof(buf),
+			 MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n < 0) {
+			/* ENOBUFS: answers were lost; blame the first. */
+			queue_failed(ln, ln->qreq[0].tag, -errno);
+			if (errno != ENOBUFS)
+				return;
+			continue;
+		}
+		len = (int)n;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
+		     h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_type != NLMSG_ERROR)
+				continue;
+			e = NLMSG_DATA(h);
+			err = e->error;
+			i = h->nlmsg_seq - first;
+			if (!err || i >= ln->nq)
+				continue;
+			if (-err == ln->qreq[i].ok[0] ||
+			    -err == ln->qreq[i].ok[1])
+				continue;
+			queue_failed(ln, ln->qreq[i].tag, err);
+		}
+	}
+}
+
+/* Sends what is queued in one sendmsg and reads the failures. */
+static void queue_send(struct link_ns *ln)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	ssize_t n;
+
+	if (!ln->nq)
+		return;
+	do {
+		n = sendto(nl_socket_get_fd(ln->sk), ln->qbuf, ln->qlen, 0,
+			   (struct sockaddr *)&kernel, sizeof(kernel));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		queue_failed(ln, ln->qreq[0].tag, -errno);
+	else
+		queue_drain(ln, ln->qreq[0].seq);
+	ln->qlen = 0;
+	ln->nq = 0;
+}
+
 int link_rtnl(struct nsh *ns, struct nl_sock **ret)
 {
 	struct link_ns *ln;
@@ -149,8 +247,109 @@ int link_rtnl(struct nsh *ns, struct nl_sock **ret)
 	r = link_ns_get(ns, &ln);
 	if (r < 0)
 		return r;
+	/* Whoever takes the socket asks and waits: what was queued before
+	 * goes first. */
+	queue_send(ln);
 	*ret = ln->sk;
 	return 0;
+}
+
+/* Appends msg (freed here) to the queue. Returns 0 or -NLE_NOMEM. */
+static int queue_add(struct link_ns *ln, struct nl_msg *msg, int ok1, int ok2)
+{
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	size_t len = NLMSG_ALIGN(h->nlmsg_len);
+	struct qreq *q;
+	char *buf;
+
+	if (ln->qlen + len > ln->qcap) {
+		size_t cap = ln->qcap ? ln->qcap * 2 : 4096;
+
+		while (cap < ln->qlen + len)
+			cap *= 2;
+		buf = realloc(ln->qbuf, cap);
+		if (!buf)
+			goto nomem;
+		ln->qbuf = buf;
+		ln->qcap = cap;
+	}
+	q = VEC_PUSH(ln->qreq, ln->nq, ln->capq);
+	if (!q)
+		goto nomem;
+	*q = (struct qreq){ .seq = ++ln->seq, .tag = ln->tag,
+			    .ok = { ok1, ok2 } };
+	h->nlmsg_seq = q->seq;
+	h->nlmsg_pid = 0;
+	h->nlmsg_flags |= NLM_F_REQUEST;
+	h->nlmsg_flags &= ~NLM_F_ACK;
+	memcpy(ln->qbuf + ln->qlen, h, h->nlmsg_len);
+	memset(ln->qbuf + ln->qlen + h->nlmsg_len, 0, len - h->nlmsg_len);
+	ln->qlen += len;
+	nlmsg_free(msg);
+	if (ln->qlen >= LINK_QUEUE_BYTES)
+		queue_send(ln);
+	return 0;
+nomem:
+	nlmsg_free(msg);
+	return -NLE_NOMEM;
+}
+
+int link_request(struct nsh *ns, struct nl_msg *msg, int ok1, int ok2)
+{
+	struct link_ns *ln;
+	int r;
+
+	r = link_ns_get(ns, &ln);
+	if (r < 0) {
+		nlmsg_free(msg);
+		return r == -ENOMEM ? -NLE_NOMEM : -NLE_FAILURE;
+	}
+	if (ln->queuing)
+		return queue_add(ln, msg, ok1, ok2);
+	/* nl_send_sync frees msg and waits for the ack. */
+	return nl_send_sync(ln->sk, msg);
+}
+
+int link_queue_start(struct nsh *ns)
+{
+	struct link_ns *ln;
+	int r;
+
+	r = link_ns_get(ns, &ln);
+	if (r < 0)
+		return r;
+	ln->queuing = true;
+	return 0;
+}
+
+void link_queue_tag(struct nsh *ns, size_t tag)
+{
+	struct link_ns *ln = nsh_slot_get(ns, NSH_SLOT_LINK);
+
+	if (ln)
+		ln->tag = tag;
+}
+
+int link_queue_flush(struct nsh *ns, size_t *ret_tag)
+{
+	struct link_ns *ln = nsh_slot_get(ns, NSH_SLOT_LINK);
+	int r;
+
+	if (!ln)
+		return 0;
+	queue_send(ln);
+	r = ln->qerr;
+	*ret_tag = ln->qerr_tag;
+	ln->qerr = 0;
+	return r;
+}
+
+void link_queue_stop(struct nsh *ns)
+{
+	struct link_ns *ln = nsh_slot_get(ns, NSH_SLOT_LINK);
+
+	if (ln)
+		ln->queuing = false;
 }
 
 /* The slot of name, or the free slot where it would go. */
@@ -409,14 +608,10 @@ static int link_set_flags(struct nsh *ns, const char *ifname, bool up)
 		.ifi_flags = up ? IFF_UP : 0,
 	};
 	struct nl_msg *msg;
-	struct nl_sock *sk;
 	int r;
 
 	if (strlen(ifname) >= IFNAMSIZ)
 		return -ENAMETOOLONG;
-	r = link_rtnl(ns, &sk);
-	if (r < 0)
-		return r;
 	msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
 	if (!msg)
 		return -ENOMEM;
@@ -425,8 +620,7 @@ static int link_set_flags(struct nsh *ns, const char *ifname, bool up)
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
-	/* nl_send_sync frees msg and waits for the ack. */
-	r = nl_send_sync(sk, msg);
+	r = link_request(ns, msg, 0, 0);
 	if (r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV)
 		return -ENODEV;
 	return link_errno(r);
@@ -447,12 +641,8 @@ int link_proxy_delay(struct nsh *ns, const char *ifname, uint64_t ms)
 	struct ndtmsg ndt = { .ndtm_family = AF_INET };
 	struct nlattr *parms;
 	struct nl_msg *msg;
-	struct nl_sock *sk;
 	int ifindex, r;
 
-	r = link_rtnl(ns, &sk);
-	if (r < 0)
-		return r;
 	ifindex = link_ifindex(ns, ifname);
 	if (ifindex < 0)
 		return ifindex;
@@ -470,7 +660,7 @@ int link_proxy_delay(struct nsh *ns, const char *ifname, uint64_t ms)
 		return -ENOMEM;
 	}
 	nla_nest_end(msg, parms);
-	r = nl_send_sync(sk, msg);
+	r = link_request(ns, msg, 0, 0);
 	if (r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV)
 		return -ENODEV;
 	return link_errno(r);
@@ -512,14 +702,11 @@ static int addr_change(struct nsh *ns, const char *ifname, uint32_t addr,
 		       uint8_t prefix, bool add)
 {
 	struct rtnl_addr *a;
-	struct nl_sock *sk;
+	struct nl_msg *msg;
 	int ifindex, r;
 
 	if (prefix > 32)
 		return -EINVAL;
-	r = link_rtnl(ns, &sk);
-	if (r < 0)
-		return r;
 	ifindex = link_ifindex(ns, ifname);
 	if (ifindex == -ENODEV && !add)
 		return 0;	/* the device, and its addresses, are gone */
@@ -528,18 +715,18 @@ static int addr_change(struct nsh *ns, const char *ifname, uint32_t addr,
 	r = addr_object(ifindex, addr, prefix, &a);
 	if (r)
 		return r;
-	if (add) {
-		/* EEXIST comes only for the same local address and prefix
-		 * on this device: exactly what we wanted. */
-		r = link_errno(rtnl_addr_add(sk, a, NLM_F_EXCL));
-		if (r == -EEXIST)
-			r = 0;
-	} else {
-		/* EADDRNOTAVAIL: an address the kernel does not hold. */
-		r = link_errno(rtnl_addr_delete(sk, a, 0));
-		if (r == -EADDRNOTAVAIL || r == -ENOENT)
-			r = 0;
-	}
+	/* add: EEXIST comes only for the same local address and prefix on
+	 * this device, exactly what we wanted. delete: EADDRNOTAVAIL, an
+	 * address the kernel does not hold. */
+	r = link_errno(add ? rtnl_addr_build_add_request(a, NLM_F_EXCL, &msg) :
+			     rtnl_addr_build_delete_request(a, 0, &msg));
+	if (!r)
+		r = link_errno(link_request(ns, msg, add ? EEXIST : EADDRNOTAVAIL,
+					    add ? 0 : ENOENT));
+	if (add && r == -EEXIST)
+		r = 0;
+	if (!add && (r == -EADDRNOTAVAIL || r == -ENOENT))
+		r = 0;
 	rtnl_addr_put(a);
 	return r;
 }
