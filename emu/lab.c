@@ -768,15 +768,11 @@ static int run_veth(struct diff_run *x, const struct diff_op *op)
 	struct nsh *a, *b;
 	int r;
 
-	if (op->kind == DIFF_VETH_UP || op->kind == DIFF_VETH_DOWN) {
-		r = run_nshq(x, v->ns_a, op - x->d->ops, &a);
-		if (r >= 0)
-			r = run_nshq(x, v->ns_b, op - x->d->ops, &b);
-	} else {
-		r = run_nsh(x, v->ns_a, &a);
-		if (r >= 0)
-			r = run_nsh(x, v->ns_b, &b);
-	}
+	/* Creating and deleting wait for their answers (link.h); the link
+	 * state changes, here or after a creation, are queued. */
+	r = run_nshq(x, v->ns_a, op - x->d->ops, &a);
+	if (r >= 0)
+		r = run_nshq(x, v->ns_b, op - x->d->ops, &b);
 	if (r < 0)
 		return r;
 	switch (op->kind) {

@@ -100,10 +100,16 @@ struct link_ns {
 	size_t qerr_tag;
 };
 
+static void queue_send(struct link_ns *ln);
+
 static void link_ns_free(void *obj)
 {
 	struct link_ns *ln = obj;
 
+	/* The executor sends its queues before closing; should a request
+	 * still wait, it goes rather than vanish. */
+	if (ln->sk)
+		queue_send(ln);
 	free(ln->qbuf);
 	free(ln->qreq);
 	free(ln->ifx);
