@@ -10,6 +10,7 @@
  * changes nothing.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -606,11 +607,13 @@ struct diff_run {
 	const struct diff *d;
 	struct nsh **h;
 	struct lab_error *err;
-	/* up: a directory this run makes takes all its files directly (no
-	 * one sees it before its link). apply writes file by file, each
-	 * but a new directory's first atomically (temporary file, rename),
-	 * so that a crash test can stop it between two files. */
-	bool whole_dirs;
+	/* up (the diff from nothing): a directory this run makes takes all
+	 * its files directly (no one sees it before its link), and rulesets
+	 * and files go on a second thread (struct side). apply writes file
+	 * by file, each but a new directory's first atomically (temporary
+	 * file, rename), so that a crash test can stop it between two
+	 * files. */
+	bool up;
 	/* Netlink requests are queued (link.h) until a step that is not
 	 * netlink, or the end: then every queue goes (barrier). sync: a
 	 * queued request failed, and from it on every operation waits for
@@ -620,6 +623,9 @@ struct diff_run {
 	size_t *dirty;		/* namespaces with requests since the barrier */
 	size_t ndirty;
 	bool *isdirty;
+	/* up: the rulesets and files go on a second thread (struct side);
+	 * this run passes over them. */
+	bool side;
 };
 
 static int run_nsh(struct diff_run *x, size_t ns, struct nsh **ret)
@@ -812,7 +818,7 @@ static int run_files(struct diff_run *x, size_t from, size_t to)
 		return lab_fail(x->err, -ENOMEM, "write files");
 	r = etc_dirs_open(&dirs, x->err);
 	for (i = from; r >= 0 && i < to; i = j) {
-		for (j = i; j < to && (j == i || x->whole_dirs) &&
+		for (j = i; j < to && (j == i || x->up) &&
 		     p->files[x->d->ops[j].index].ns ==
 		     p->files[x->d->ops[i].index].ns; j++)
 			idx[j - i] = x->d->ops[j].index;
@@ -1008,6 +1014,19 @@ static bool op_queued(enum diff_op_kind kind)
 
 static int run_ops(struct diff_run *x, size_t from, size_t to);
 
+/* Kinds that need no link and no other kind's work but namespaces made:
+ * nftables rulesets (they match interfaces by name) and /etc/netns
+ * files. */
+static bool side_kind(enum diff_op_kind kind)
+{
+	return kind == DIFF_NFT_APPLY || kind == DIFF_FILE_WRITE;
+}
+
+static bool on_side(const struct diff_run *x, enum diff_op_kind kind)
+{
+	return x->side && side_kind(kind);
+}
+
 /* Sends every queue; before ops[upto] runs, so that it finds done what
  * comes before it. When a queued request failed (other than "already
  * so"), the operations from its own on to upto run again, each waiting
@@ -1034,7 +1053,8 @@ static int barrier(struct diff_run *x, size_t upto)
 			link_queue_stop(x->h[i]);
 	for (r = 0, i = first; r >= 0 && i < upto; i = j) {
 		j = run_end(x->d, i);
-		r = run_ops(x, i, j < upto ? j : upto);
+		if (!on_side(x, x->d->ops[i].kind))
+			r = run_ops(x, i, j < upto ? j : upto);
 	}
 	return r;
 }
@@ -1055,13 +1075,84 @@ static int run_ops(struct diff_run *x, size_t from, size_t to)
 	}
 }
 
-static int execute(const struct plan *p, const struct diff *d,
-		   bool whole_dirs, struct lab_error *err)
+/* up builds from nothing, and its namespaces are nobody's yet: once they
+ * exist, the side kinds run on a second thread, in their order, while
+ * this one does the netlink work (which the kernel serializes under one
+ * lock; a ruleset is mostly libnftables parsing, files are files): about
+ * a fifth of up on this machine, in parallel. The side has its own
+ * handles and error, and stops at its first failure, as the list would.
+ * Never for apply: there a ruleset must not come before the routes and
+ * rules it was made to follow. */
+struct side {
+	struct diff_run x;
+	struct lab_error err;
+	size_t failed;		/* index of the op that failed */
+	int r;
+	pthread_t thread;
+	bool started;
+};
+
+static void *side_main(void *data)
+{
+	struct side *sd = data;
+	const struct diff *d = sd->x.d;
+	size_t i, j;
+
+	for (i = 0; sd->r >= 0 && i < d->nops; i = j) {
+		j = run_end(d, i);
+		if (side_kind(d->ops[i].kind)) {
+			sd->r = run_ops(&sd->x, i, j);
+			sd->failed = i;
+		}
+	}
+	return NULL;
+}
+
+static int side_start(struct side *sd, const struct diff_run *x)
+{
+	int r;
+
+	sd->x = (struct diff_run){ .p = x->p, .d = x->d, .err = &sd->err,
+				   .up = x->up, .sync = true };
+	sd->x.h = calloc(x->p->nns ? x->p->nns : 1, sizeof(*sd->x.h));
+	if (!sd->x.h)
+		return -ENOMEM;
+	r = -pthread_create(&sd->thread, NULL, side_main, sd);
+	if (r < 0) {
+		free(sd->x.h);
+		sd->x.h = NULL;
+		return r;
+	}
+	sd->started = true;
+	return 0;
+}
+
+/* Waits for the side and closes its handles (here: nsh_close's deferred
+ * list is this thread's). Returns the side's result, with the index of
+ * its failure. */
+static int side_join(struct side *sd, size_t *ret_failed)
+{
+	size_t i;
+
+	if (!sd->started)
+		return 0;
+	pthread_join(sd->thread, NULL);
+	for (i = 0; i < sd->x.p->nns; i++)
+		nsh_close(sd->x.h[i]);
+	free(sd->x.h);
+	sd->started = false;
+	*ret_failed = sd->failed;
+	return sd->r;
+}
+
+static int execute(const struct plan *p, const struct diff *d, bool up,
+		   struct lab_error *err)
 {
 	static const struct plan empty;
 	struct diff_run x = { .p = p ? p : &empty, .d = d, .err = err,
-			      .whole_dirs = whole_dirs };
-	size_t i, j, n;
+			      .up = up };
+	struct side sd = { 0 };
+	size_t i, j, n, failed;
 	int r = 0, r2;
 
 	if (err)
@@ -1085,12 +1176,16 @@ static int execute(const struct plan *p, const struct diff *d,
 
 	for (i = 0; i < d->nops; i = j) {
 		j = run_end(d, i);
+		if (on_side(&x, d->ops[i].kind))
+			continue;
 		if (!op_queued(d->ops[i].kind))
 			r = barrier(&x, i);
 		if (r >= 0)
 			r = run_ops(&x, i, j);
 		if (r < 0)
 			break;
+		if (up && d->ops[i].kind == DIFF_NS_ADD && !sd.started)
+			x.side = side_start(&sd, &x) == 0;
 	}
 	/* What is queued goes, on failure too: the operations before the
 	 * one that failed stay done. An earlier queued failure is the one
@@ -1098,6 +1193,13 @@ static int execute(const struct plan *p, const struct diff *d,
 	r2 = barrier(&x, i < d->nops ? i : d->nops);
 	if (r2 < 0 || r >= 0)
 		r = r2;
+	/* The side's failure counts when it comes first in the list. */
+	r2 = side_join(&sd, &failed);
+	if (r2 < 0 && (r >= 0 || failed < i)) {
+		r = r2;
+		if (err)
+			*err = sd.err;
+	}
 out:
 	for (i = 0; x.h && i < x.p->nns; i++)
 		nsh_close(x.h[i]);
