@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -1259,6 +1260,10 @@ int lab_apply(const struct plan *p, struct lab_error *err)
 		return lab_fail(err, -errno, "apply lab %s", p->lab);
 	r = execute(p, d, true, err);
 	diff_free(d);
+	/* The operation list of a whole lab (a copy of every object) is the
+	 * peak of up; give its pages back rather than keep them resident
+	 * in vpcemud until the next up. */
+	malloc_trim(0);
 	return r;
 }
 
