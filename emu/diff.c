@@ -649,6 +649,41 @@ out:
 	return d;
 }
 
+struct diff *diff_removal(char *const *names, size_t n)
+{
+	static const struct plan empty;
+	struct diff *d = calloc(1, sizeof(*d));
+	size_t i;
+	int r = 0;
+
+	if (d)
+		d->ops = calloc(n + 1, sizeof(*d->ops));
+	if (!d || !d->ops) {
+		diff_free(d);
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		d->ops[i] = (struct diff_op){ .kind = DIFF_NS_DEL,
+					      .ns = SIZE_MAX,
+					      .name = strdup(names[i]) };
+		if (!d->ops[i].name) {
+			r = -ENOMEM;
+			break;
+		}
+		d->nops++;
+		d->count[DIFF_NS_DEL]++;
+	}
+	if (!r)
+		r = collect_touched(d, &empty);
+	if (r) {
+		diff_free(d);
+		errno = -r;
+		return NULL;
+	}
+	return d;
+}
+
 void diff_free(struct diff *d)
 {
 	size_t i;

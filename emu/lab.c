@@ -1,16 +1,21 @@
-/* lab.c - carrying a plan out in the kernel, and taking a lab down.
+/* lab.c - the kernel executor: one operation list (diff.h) carried out,
+ * whichever command made it (up: the diff from nothing; apply; down: the
+ * namespaces removed whole).
  *
- * The only module that orders kernel work (lab.h gives the order). Each
- * namespace gets one handle, opened once and used for all its objects,
- * closed at the end whatever happened: an open handle would pin the
- * namespace past teardown. Every step tolerates what already exists, so
- * lab_apply of the same plan twice changes nothing.
+ * The only module that orders kernel work (lab.h). Each namespace gets
+ * one handle, opened when an operation first needs it and used for all
+ * its objects, closed at the end whatever happened: an open handle would
+ * pin the namespace past teardown. Every operation tolerates what already
+ * exists (or is already gone), so carrying out the same list twice
+ * changes nothing.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -180,130 +185,6 @@ static int sysctls_in_ns(const struct plan *p, struct nsh *h, size_t *idx,
 	return 0;
 }
 
-/* Writes the namespace-wide or the device sysctls, entering each
- * namespace at most once per run of consecutive entries. */
-static int lab_sysctls(const struct plan *p, struct nsh **h, bool device,
-		       struct lab_error *err)
-{
-	size_t i, j, n, *idx;
-	int r = 0;
-
-	idx = calloc(p->nsysctls ? p->nsysctls : 1, sizeof(*idx));
-	if (!idx)
-		return lab_fail(err, -ENOMEM, "set sysctls");
-	for (i = 0; r >= 0 && i < p->nsysctls; i = j) {
-		n = 0;
-		for (j = i; j < p->nsysctls && p->sysctls[j].ns == p->sysctls[i].ns;
-		     j++)
-			if (diff_sysctl_is_device(p->sysctls[j].path) == device)
-				idx[n++] = j;
-		if (n)
-			r = sysctls_in_ns(p, h[p->sysctls[i].ns], idx, n, err);
-	}
-	free(idx);
-	return r;
-}
-
-static int lab_namespaces(const struct plan *p, struct nsh **h,
-			  struct lab_error *err)
-{
-	struct netns_dir *d;
-	size_t i;
-	int r;
-
-	/* /run/netns prepared and locked once for the lab. */
-	r = netns_dir_lock(&d);
-	if (r < 0)
-		return lab_fail(err, r, "prepare %s", NETNS_RUN_DIR);
-	for (i = 0; i < p->nns; i++) {
-		r = netns_dir_create(d, p->ns[i].name, true);
-		if (r < 0) {
-			netns_dir_unlock(d);
-			return lab_fail(err, r, "create namespace %s",
-					p->ns[i].name);
-		}
-	}
-	netns_dir_unlock(d);
-	for (i = 0; i < p->nns; i++) {
-		r = netns_open(p->ns[i].name, &h[i]);
-		if (r < 0)
-			return lab_fail(err, r, "open namespace %s",
-					p->ns[i].name);
-	}
-	return 0;
-}
-
-static int lab_veths(const struct plan *p, struct nsh **h,
-		     struct lab_error *err)
-{
-	const struct plan_veth *v;
-	size_t i;
-	int r;
-
-	for (i = 0; i < p->nveths; i++) {
-		v = &p->veths[i];
-		r = link_veth_add(h[v->ns_a], v->name_a, h[v->ns_b], v->name_b);
-		if (r < 0)
-			return lab_fail(err, r, "create veth %s in %s (peer %s in %s)",
-					v->name_a, p->ns[v->ns_a].name,
-					v->name_b, p->ns[v->ns_b].name);
-	}
-	return 0;
-}
-
-static int lab_links(const struct plan *p, struct nsh **h,
-		     struct lab_error *err)
-{
-	const struct plan_veth *v;
-	const char *name;
-	size_t i, end, ns;
-	int r;
-
-	/* lo starts down in a new namespace; the router's addresses live
-	 * there. */
-	for (i = 0; i < p->nns; i++) {
-		r = link_set_up(h[i], "lo");
-		if (r < 0)
-			return lab_fail(err, r, "set link lo up in %s",
-					p->ns[i].name);
-	}
-	for (i = 0; i < p->nveths; i++) {
-		v = &p->veths[i];
-		for (end = 0; end < 2; end++) {
-			ns = end ? v->ns_b : v->ns_a;
-			name = end ? v->name_b : v->name_a;
-			/* Down too, explicitly: a peering that stopped being
-			 * active must stop carrying traffic on re-apply. */
-			r = v->up ? link_set_up(h[ns], name) :
-				    link_set_down(h[ns], name);
-			if (r < 0)
-				return lab_fail(err, r, "set link %s %s in %s",
-						name, v->up ? "up" : "down",
-						p->ns[ns].name);
-		}
-	}
-	return 0;
-}
-
-static int lab_addrs(const struct plan *p, struct nsh **h,
-		     struct lab_error *err)
-{
-	const struct plan_addr *a;
-	char ip[INET_ADDRSTRLEN];
-	size_t i;
-	int r;
-
-	for (i = 0; i < p->naddrs; i++) {
-		a = &p->addrs[i];
-		r = link_addr_add(h[a->ns], a->dev, a->addr, a->prefix);
-		if (r < 0)
-			return lab_fail(err, r, "add address %s/%u on %s in %s",
-					ip_str(a->addr, ip), a->prefix, a->dev,
-					p->ns[a->ns].name);
-	}
-	return 0;
-}
-
 static void table_str(uint32_t table, char *buf, size_t len)
 {
 	if (table == 254)
@@ -354,40 +235,6 @@ static const char *rule_text(const struct plan *p, const struct plan_rule *ru,
 	return buf;
 }
 
-static int lab_routes(const struct plan *p, struct nsh **h,
-		      struct lab_error *err)
-{
-	char what[256];
-	size_t i;
-	int r;
-
-	for (i = 0; i < p->nroutes; i++) {
-		r = route_add(h[p->routes[i].ns], &p->routes[i]);
-		if (r < 0)
-			return lab_fail(err, r, "add %s",
-					route_text(p, &p->routes[i], what,
-						   sizeof(what)));
-	}
-	return 0;
-}
-
-static int lab_rules(const struct plan *p, struct nsh **h,
-		     struct lab_error *err)
-{
-	char what[256];
-	size_t i;
-	int r;
-
-	for (i = 0; i < p->nrules; i++) {
-		r = rule_add(h[p->rules[i].ns], &p->rules[i]);
-		if (r < 0)
-			return lab_fail(err, r, "add %s",
-					rule_text(p, &p->rules[i], what,
-						  sizeof(what)));
-	}
-	return 0;
-}
-
 /* Applies ruleset n of p with handle h. */
 static int lab_nft_one(const struct plan *p, const struct plan_nft *n,
 		       struct nsh *h, struct lab_error *err)
@@ -411,20 +258,6 @@ static int lab_nft_one(const struct plan *p, const struct plan_nft *n,
 	}
 	free(text);
 	return r;
-}
-
-static int lab_nfts(const struct plan *p, struct nsh **h,
-		    struct lab_error *err)
-{
-	size_t i;
-	int r;
-
-	for (i = 0; i < p->nnfts; i++) {
-		r = lab_nft_one(p, &p->nfts[i], h[p->nfts[i].ns], err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
 }
 
 /* /etc/netns/NS is a symlink to LAB_ETC_STORE/NS, a directory on a tmpfs:
@@ -564,7 +397,7 @@ static int file_write(int dfd, const char *name, const char *content,
 static int rm_tree_at(int dfd, const char *name);
 
 /* Makes etcfd/name the symlink to LAB_ETC_STORE/name, replacing whatever
- * else holds the name (a directory of an older vpcemu). */
+ * else holds the name (a directory or file left there by hand). */
 static int etc_link(int etcfd, const char *name)
 {
 	char target[PATH_MAX], cur[PATH_MAX];
@@ -622,13 +455,13 @@ fail:
 	return lab_fail(err, -errno, "open %s", NETNS_ETC_DIR);
 }
 
-/* Writes files [0, n) of p, all of one namespace, under /etc/netns/NS/:
- * its store directory first, the symlink last. */
-static int lab_files_ns(const struct plan *p, const struct plan_file *f,
-			size_t n, const struct etc_dirs *d,
-			struct lab_error *err)
+/* Writes the files idx[0, n) of p, all of one namespace, under
+ * /etc/netns/NS/: its store directory first, the symlink last. */
+static int lab_files_ns(const struct plan *p, const size_t *idx, size_t n,
+			const struct etc_dirs *d, struct lab_error *err)
 {
-	const char *ns = p->ns[f->ns].name;
+	const char *ns = p->ns[p->files[idx[0]].ns].name;
+	const struct plan_file *f;
 	bool fresh;
 	size_t i;
 	int dfd, r = 0;
@@ -643,10 +476,11 @@ static int lab_files_ns(const struct plan *p, const struct plan_file *f,
 	if (dfd < 0)
 		return lab_fail(err, -errno, "open %s/%s", LAB_ETC_STORE, ns);
 	for (i = 0; !r && i < n; i++) {
-		r = file_write(dfd, f[i].name, f[i].content, fresh);
+		f = &p->files[idx[i]];
+		r = file_write(dfd, f->name, f->content, fresh);
 		if (r < 0)
 			lab_fail(err, r, "write %s/%s/%s", NETNS_ETC_DIR, ns,
-				 f[i].name);
+				 f->name);
 	}
 	close(dfd);
 	if (!r) {
@@ -656,112 +490,6 @@ static int lab_files_ns(const struct plan *p, const struct plan_file *f,
 				 ns, LAB_ETC_STORE, ns);
 	}
 	return r;
-}
-
-/* Writes file f of p under /etc/netns/NS/. */
-static int lab_file_one(const struct plan *p, const struct plan_file *f,
-			struct lab_error *err)
-{
-	struct etc_dirs d;
-	int r;
-
-	r = etc_dirs_open(&d, err);
-	if (r < 0)
-		return r;
-	r = lab_files_ns(p, f, 1, &d, err);
-	etc_dirs_close(&d);
-	return r;
-}
-
-static int lab_files(const struct plan *p, struct lab_error *err)
-{
-	struct etc_dirs d;
-	size_t i, j;
-	int r = 0;
-
-	if (!p->nfiles)
-		return 0;
-	r = etc_dirs_open(&d, err);
-	if (r < 0)
-		return r;
-	/* Runs of files of one namespace: one directory, one link. */
-	for (i = 0; r >= 0 && i < p->nfiles; i = j) {
-		for (j = i + 1; j < p->nfiles && p->files[j].ns == p->files[i].ns;
-		     j++)
-			;
-		r = lab_files_ns(p, &p->files[i], j - i, &d, err);
-	}
-	etc_dirs_close(&d);
-	return r;
-}
-
-/* Every object's namespace index must name a namespace of the plan. */
-static int lab_check_indexes(const struct plan *p, struct lab_error *err)
-{
-	size_t i, bad = SIZE_MAX;
-	const char *what = NULL;
-
-#define CHECK(arr, n, field, kind)                                            \
-	for (i = 0; i < (n) && !what; i++)                                    \
-		if ((arr)[i].field >= p->nns) {                               \
-			what = kind;                                          \
-			bad = i;                                              \
-		}
-	CHECK(p->sysctls, p->nsysctls, ns, "sysctl");
-	CHECK(p->veths, p->nveths, ns_a, "veth");
-	CHECK(p->veths, p->nveths, ns_b, "veth");
-	CHECK(p->addrs, p->naddrs, ns, "address");
-	CHECK(p->routes, p->nroutes, ns, "route");
-	CHECK(p->rules, p->nrules, ns, "rule");
-	CHECK(p->nfts, p->nnfts, ns, "nftables ruleset");
-	CHECK(p->files, p->nfiles, ns, "file");
-#undef CHECK
-	if (what)
-		return lab_fail(err, -EINVAL, "plan: %s #%zu names no namespace",
-				what, bad);
-	return 0;
-}
-
-int lab_apply(const struct plan *p, struct lab_error *err)
-{
-	struct nsh **h = NULL;
-	size_t i;
-	int r;
-
-	if (err)
-		err->what[0] = '\0';
-	r = lab_check_indexes(p, err);
-	if (r < 0)
-		return r;
-	h = calloc(p->nns ? p->nns : 1, sizeof(*h));
-	if (!h)
-		return lab_fail(err, -ENOMEM, "apply lab %s", p->lab);
-	lab_fd_headroom(p->nns);
-
-	r = lab_namespaces(p, h, err);
-	if (r >= 0)
-		r = lab_sysctls(p, h, false, err);
-	if (r >= 0)
-		r = lab_veths(p, h, err);
-	if (r >= 0)
-		r = lab_sysctls(p, h, true, err);
-	if (r >= 0)
-		r = lab_links(p, h, err);
-	if (r >= 0)
-		r = lab_addrs(p, h, err);
-	if (r >= 0)
-		r = lab_routes(p, h, err);
-	if (r >= 0)
-		r = lab_rules(p, h, err);
-	if (r >= 0)
-		r = lab_nfts(p, h, err);
-	if (r >= 0)
-		r = lab_files(p, err);
-
-	for (i = 0; i < p->nns; i++)
-		nsh_close(h[i]);
-	free(h);
-	return r < 0 ? r : 0;
 }
 
 /* rm -r of entry name in directory dfd, never following symlinks; dir:
@@ -807,8 +535,8 @@ static int rm_tree_at(int dfd, const char *name)
 	return rm_at(dfd, name, false);
 }
 
-/* Removes /etc/netns/name (the symlink, or a directory of an older
- * vpcemu) and its store directory. etc and store: directory fds, < 0 when
+/* Removes /etc/netns/name (the symlink, or whatever else holds the name)
+ * and its store directory. etc and store: directory fds, < 0 when
  * absent. */
 static int lab_remove_etc(int etc, int store, const char *name)
 {
@@ -825,15 +553,16 @@ static int lab_remove_etc(int etc, int store, const char *name)
 	return r;
 }
 
-int lab_teardown(char *const *netns, size_t n, struct lab_error *err)
+/* Removes the namespaces netns[0, n) and their /etc/netns entries, and
+ * waits until the kernel has destroyed their devices: DIFF_NS_DEL, one
+ * run of them at once. */
+static int ns_teardown(char *const *netns, size_t n, struct lab_error *err)
 {
 	struct netns_reap *rp = NULL;
 	const char *alive = NULL;
 	int r, r2, etc, store;
 	size_t i;
 
-	if (err)
-		err->what[0] = '\0';
 	/* Unmount all in a tight loop; the kernel destroys namespaces
 	 * asynchronously, in batches (netns.c explains how we wait). */
 	r = netns_reap_begin(netns, n, &rp);
@@ -870,15 +599,34 @@ int lab_teardown(char *const *netns, size_t n, struct lab_error *err)
 	return r < 0 ? r : 0;
 }
 
-/* ---- apply a diff ------------------------------------------------------- */
+/* ---- the executor: one operation list, whatever the command ------------ */
 
-/* A diff being carried out: the handles of the new plan's namespaces,
- * opened when an operation first needs one. */
+/* A diff being carried out: the handles of the plan's namespaces, opened
+ * when an operation first needs one. */
 struct diff_run {
 	const struct plan *p;
 	const struct diff *d;
 	struct nsh **h;
 	struct lab_error *err;
+	/* up (the diff from nothing): a directory this run makes takes all
+	 * its files directly (no one sees it before its link), and rulesets
+	 * and files go on a second thread (struct side). apply writes file
+	 * by file, each but a new directory's first atomically (temporary
+	 * file, rename), so that a crash test can stop it between two
+	 * files. */
+	bool up;
+	/* Netlink requests are queued (link.h) until a step that is not
+	 * netlink, or the end: then every queue goes (barrier). sync: a
+	 * queued request failed, and from it on every operation waits for
+	 * its answers, as it comes. */
+	bool sync;
+	bool *queued;		/* per namespace: its handle queues */
+	size_t *dirty;		/* namespaces with requests since the barrier */
+	size_t ndirty;
+	bool *isdirty;
+	/* up: the rulesets and files go on a second thread (struct side);
+	 * this run passes over them. */
+	bool side;
 };
 
 static int run_nsh(struct diff_run *x, size_t ns, struct nsh **ret)
@@ -898,9 +646,34 @@ static int run_nsh(struct diff_run *x, size_t ns, struct nsh **ret)
 	return 0;
 }
 
-/* Removes the namespaces of ops [from, to) (all NS_DEL) at once:
- * lab_teardown waits until the kernel has destroyed them, so that their
- * veth ends in surviving namespaces are gone and their names free. */
+/* The handle of ns, its netlink requests queued under tag (the index of
+ * the operation they belong to) unless the run waits for each. */
+static int run_nshq(struct diff_run *x, size_t ns, size_t tag,
+		    struct nsh **ret)
+{
+	int r;
+
+	r = run_nsh(x, ns, ret);
+	if (r < 0 || x->sync)
+		return r;
+	if (!x->queued[ns]) {
+		r = link_queue_start(*ret);
+		if (r < 0)
+			return lab_fail(x->err, r, "open rtnetlink in %s",
+					x->p->ns[ns].name);
+		x->queued[ns] = true;
+	}
+	if (!x->isdirty[ns]) {
+		x->isdirty[ns] = true;
+		x->dirty[x->ndirty++] = ns;
+	}
+	link_queue_tag(*ret, tag);
+	return 0;
+}
+
+/* ops [from, to), all NS_DEL, at once: ns_teardown waits until the
+ * kernel has destroyed them, so that their veth ends in surviving
+ * namespaces are gone and their names free. */
 static int run_ns_del(struct diff_run *x, size_t from, size_t to)
 {
 	char **names = calloc(to - from + 1, sizeof(*names));
@@ -911,32 +684,46 @@ static int run_ns_del(struct diff_run *x, size_t from, size_t to)
 		return lab_fail(x->err, -ENOMEM, "remove namespaces");
 	for (i = from; i < to; i++)
 		names[i - from] = x->d->ops[i].name;
-	r = lab_teardown(names, to - from, x->err);
+	r = ns_teardown(names, to - from, x->err);
 	free(names);
 	/* Their veth ends elsewhere went too: what the open handles
 	 * remember of links may be stale. */
 	for (i = 0; i < x->p->nns; i++)
 		if (x->h[i])
-			nsh_ifindex_forget_all(x->h[i]);
+			link_forget_all(x->h[i]);
 	return r;
 }
 
-static int run_ns_add(struct diff_run *x, size_t ns)
+/* ops [from, to), all NS_ADD: /run/netns prepared and locked once for the
+ * run, then lo up in each (it starts down; routers hold addresses on
+ * it). */
+static int run_ns_add(struct diff_run *x, size_t from, size_t to)
 {
-	const char *name = x->p->ns[ns].name;
+	const char *name = NULL;
+	struct netns_dir *dir;
 	struct nsh *h;
+	size_t i;
 	int r;
 
-	r = netns_create(name, true);
+	r = netns_dir_lock(&dir);
+	if (r < 0)
+		return lab_fail(x->err, r, "prepare %s", NETNS_RUN_DIR);
+	for (i = from; r >= 0 && i < to; i++) {
+		name = x->p->ns[x->d->ops[i].index].name;
+		r = netns_dir_create(dir, name, true);
+	}
+	netns_dir_unlock(dir);
 	if (r < 0)
 		return lab_fail(x->err, r, "create namespace %s", name);
-	r = run_nsh(x, ns, &h);
-	if (r < 0)
-		return r;
-	/* lo starts down in a new namespace; routers hold addresses on it. */
-	r = link_set_up(h, "lo");
-	if (r < 0)
-		return lab_fail(x->err, r, "set link lo up in %s", name);
+	for (i = from; i < to; i++) {
+		name = x->p->ns[x->d->ops[i].index].name;
+		r = run_nshq(x, x->d->ops[i].index, i, &h);
+		if (r < 0)
+			return r;
+		r = link_set_up(h, "lo");
+		if (r < 0)
+			return lab_fail(x->err, r, "set link lo up in %s", name);
+	}
 	return 0;
 }
 
@@ -947,7 +734,7 @@ static int run_sysctls(struct diff_run *x, size_t from, size_t to)
 	size_t *idx, i;
 	int r;
 
-	r = run_nsh(x, x->d->ops[from].ns, &h);
+	r = run_nshq(x, x->d->ops[from].ns, from, &h);
 	if (r < 0)
 		return r;
 	idx = calloc(to - from, sizeof(*idx));
@@ -960,16 +747,39 @@ static int run_sysctls(struct diff_run *x, size_t from, size_t to)
 	return r;
 }
 
+/* Both ends of v up (or down). */
+static int run_veth_state(struct diff_run *x, const struct plan_veth *v,
+			  struct nsh *a, struct nsh *b, bool up)
+{
+	const char *name;
+	size_t end, ns;
+	int r;
+
+	for (end = 0; end < 2; end++) {
+		name = end ? v->name_b : v->name_a;
+		ns = end ? v->ns_b : v->ns_a;
+		r = up ? link_set_up(end ? b : a, name) :
+			 link_set_down(end ? b : a, name);
+		if (r < 0)
+			return lab_fail(x->err, r, "set link %s %s in %s", name,
+					up ? "up" : "down",
+					x->p->ns[ns].name);
+	}
+	return 0;
+}
+
 static int run_veth(struct diff_run *x, const struct diff_op *op)
 {
 	const struct plan_veth *v = &op->veth;
 	const struct plan *p = x->p;
 	struct nsh *a, *b;
-	int r, end;
+	int r;
 
-	r = run_nsh(x, v->ns_a, &a);
+	/* Creating and deleting wait for their answers (link.h); the link
+	 * state changes, here or after a creation, are queued. */
+	r = run_nshq(x, v->ns_a, op - x->d->ops, &a);
 	if (r >= 0)
-		r = run_nsh(x, v->ns_b, &b);
+		r = run_nshq(x, v->ns_b, op - x->d->ops, &b);
 	if (r < 0)
 		return r;
 	switch (op->kind) {
@@ -986,22 +796,38 @@ static int run_veth(struct diff_run *x, const struct diff_op *op)
 					"create veth %s in %s (peer %s in %s)",
 					v->name_a, p->ns[v->ns_a].name,
 					v->name_b, p->ns[v->ns_b].name);
-		return 0;
+		/* A new pair starts down; one found in place (up repairing
+		 * a lab) may have been set up by hand: a peering that is
+		 * not active must not carry traffic. */
+		return v->up ? 0 : run_veth_state(x, v, a, b, false);
 	default:
-		break;
+		return run_veth_state(x, v, a, b, op->kind == DIFF_VETH_UP);
 	}
-	for (end = 0; end < 2; end++) {
-		const char *name = end ? v->name_b : v->name_a;
-		size_t ns = end ? v->ns_b : v->ns_a;
-		bool up = op->kind == DIFF_VETH_UP;
+}
 
-		r = up ? link_set_up(end ? b : a, name) :
-			 link_set_down(end ? b : a, name);
-		if (r < 0)
-			return lab_fail(x->err, r, "set link %s %s in %s", name,
-					up ? "up" : "down", p->ns[ns].name);
+/* ops [from, to), all FILE_WRITE: the /etc/netns directories opened
+ * once, and for up per namespace one store directory and one link. */
+static int run_files(struct diff_run *x, size_t from, size_t to)
+{
+	const struct plan *p = x->p;
+	struct etc_dirs dirs;
+	size_t *idx, i, j;
+	int r;
+
+	idx = calloc(to - from, sizeof(*idx));
+	if (!idx)
+		return lab_fail(x->err, -ENOMEM, "write files");
+	r = etc_dirs_open(&dirs, x->err);
+	for (i = from; r >= 0 && i < to; i = j) {
+		for (j = i; j < to && (j == i || x->up) &&
+		     p->files[x->d->ops[j].index].ns ==
+		     p->files[x->d->ops[i].index].ns; j++)
+			idx[j - i] = x->d->ops[j].index;
+		r = lab_files_ns(p, idx, j - i, &dirs, x->err);
 	}
-	return 0;
+	etc_dirs_close(&dirs);	/* closed already on failure: harmless */
+	free(idx);
+	return r;
 }
 
 static int run_file_del(struct diff_run *x, const struct diff_op *op)
@@ -1021,89 +847,107 @@ static int run_file_del(struct diff_run *x, const struct diff_op *op)
 	return 0;
 }
 
-/* One operation other than NS_DEL and SYSCTL_SET (batched by the caller). */
+static int run_addr(struct diff_run *x, const struct diff_op *op,
+		    struct nsh *h)
+{
+	bool add = op->kind == DIFF_ADDR_ADD;
+	char ip[INET_ADDRSTRLEN];
+	int r;
+
+	r = add ? link_addr_add(h, op->addr.dev, op->addr.addr,
+				op->addr.prefix) :
+		  link_addr_del(h, op->addr.dev, op->addr.addr,
+				op->addr.prefix);
+	if (r < 0)
+		return lab_fail(x->err, r, "%s address %s/%u on %s in %s",
+				add ? "add" : "delete",
+				ip_str(op->addr.addr, ip), op->addr.prefix,
+				op->addr.dev, x->p->ns[op->ns].name);
+	return 0;
+}
+
+static int run_route(struct diff_run *x, const struct diff_op *op,
+		     struct nsh *h)
+{
+	static const char *const verb[] = {
+		[DIFF_ROUTE_ADD] = "add", [DIFF_ROUTE_REPLACE] = "replace",
+		[DIFF_ROUTE_DEL] = "delete",
+	};
+	char what[256];
+	int r;
+
+	r = op->kind == DIFF_ROUTE_DEL ? route_del(h, &op->route) :
+					 route_add(h, &op->route);
+	if (r < 0)
+		return lab_fail(x->err, r, "%s %s", verb[op->kind],
+				route_text(x->p, &op->route, what,
+					   sizeof(what)));
+	return 0;
+}
+
+static int run_rule(struct diff_run *x, const struct diff_op *op,
+		    struct nsh *h)
+{
+	bool add = op->kind == DIFF_RULE_ADD;
+	char what[256];
+	int r;
+
+	r = add ? rule_add(h, &op->rule) : rule_del(h, &op->rule);
+	if (r < 0)
+		return lab_fail(x->err, r, "%s %s", add ? "add" : "delete",
+				rule_text(x->p, &op->rule, what,
+					  sizeof(what)));
+	return 0;
+}
+
+static int run_nft(struct diff_run *x, const struct diff_op *op,
+		   struct nsh *h)
+{
+	if (op->delta && nftk_apply(h, op->delta, NULL) >= 0)
+		return 0;
+	/* No delta, or the router did not hold the old ruleset (an apply
+	 * that stopped half-way): the whole new one. */
+	return lab_nft_one(x->p, &x->p->nfts[op->index], h, x->err);
+}
+
+/* One operation that works in the one namespace op->ns. */
 static int run_op(struct diff_run *x, const struct diff_op *op)
 {
-	const struct plan *p = x->p;
-	char ip[INET_ADDRSTRLEN], what[256];
 	struct nsh *h;
 	int r;
 
 	switch (op->kind) {
-	case DIFF_NS_ADD:
-		return run_ns_add(x, op->index);
 	case DIFF_VETH_DEL:
 	case DIFF_VETH_ADD:
 	case DIFF_VETH_UP:
 	case DIFF_VETH_DOWN:
 		return run_veth(x, op);
-	case DIFF_FILE_WRITE:
-		if (op->index >= p->nfiles)
-			break;
-		return lab_file_one(p, &p->files[op->index], x->err);
 	case DIFF_FILE_DEL:
 		return run_file_del(x, op);
 	default:
 		break;
 	}
-
-	r = run_nsh(x, op->ns, &h);
+	r = op->kind == DIFF_NFT_APPLY ? run_nsh(x, op->ns, &h) :
+		run_nshq(x, op->ns, op - x->d->ops, &h);
 	if (r < 0)
 		return r;
 	switch (op->kind) {
 	case DIFF_ADDR_ADD:
 	case DIFF_ADDR_DEL:
-		r = op->kind == DIFF_ADDR_ADD ?
-		    link_addr_add(h, op->addr.dev, op->addr.addr,
-				  op->addr.prefix) :
-		    link_addr_del(h, op->addr.dev, op->addr.addr,
-				  op->addr.prefix);
-		if (r < 0)
-			return lab_fail(x->err, r, "%s address %s/%u on %s in %s",
-					op->kind == DIFF_ADDR_ADD ? "add" :
-					"delete", ip_str(op->addr.addr, ip),
-					op->addr.prefix, op->addr.dev,
-					p->ns[op->ns].name);
-		return 0;
+		return run_addr(x, op, h);
 	case DIFF_ROUTE_ADD:
 	case DIFF_ROUTE_REPLACE:
-		r = route_add(h, &op->route);
-		if (r < 0)
-			return lab_fail(x->err, r, "%s %s",
-					op->kind == DIFF_ROUTE_ADD ? "add" :
-					"replace", route_text(p, &op->route,
-							      what, sizeof(what)));
-		return 0;
 	case DIFF_ROUTE_DEL:
-		r = route_del(h, &op->route);
-		if (r < 0)
-			return lab_fail(x->err, r, "delete %s",
-					route_text(p, &op->route, what,
-						   sizeof(what)));
-		return 0;
+		return run_route(x, op, h);
 	case DIFF_RULE_ADD:
 	case DIFF_RULE_DEL:
-		r = op->kind == DIFF_RULE_ADD ? rule_add(h, &op->rule) :
-						rule_del(h, &op->rule);
-		if (r < 0)
-			return lab_fail(x->err, r, "%s %s",
-					op->kind == DIFF_RULE_ADD ? "add" :
-					"delete", rule_text(p, &op->rule, what,
-							    sizeof(what)));
-		return 0;
+		return run_rule(x, op, h);
 	case DIFF_NFT_APPLY:
-		if (op->index >= p->nnfts)
-			break;
-		if (op->delta && nftk_apply(h, op->delta, NULL) >= 0)
-			return 0;
-		/* No delta, or the router did not hold the old ruleset (an
-		 * apply that stopped half-way): the whole new one. */
-		return lab_nft_one(p, &p->nfts[op->index], h, x->err);
+		return run_nft(x, op, h);
 	default:
-		break;
+		return lab_fail(x->err, -EINVAL, "diff: bad operation %s",
+				diff_op_name(op->kind));
 	}
-	return lab_fail(x->err, -EINVAL, "diff: bad operation %s",
-			diff_op_name(op->kind));
 }
 
 /* Index checks of the operations' copies: every namespace index names a
@@ -1123,6 +967,10 @@ static bool op_valid(const struct plan *p, const struct diff_op *op)
 	case DIFF_VETH_UP:
 	case DIFF_VETH_DOWN:
 		return op->veth.ns_a < p->nns && op->veth.ns_b < p->nns;
+	case DIFF_FILE_WRITE:
+		return op->index < p->nfiles && p->files[op->index].ns < p->nns;
+	case DIFF_NFT_APPLY:
+		return op->index < p->nnfts && op->ns < p->nns;
 	case DIFF_FILE_DEL:
 		return op->name != NULL && op->ns < p->nns;
 	default:
@@ -1130,46 +978,306 @@ static bool op_valid(const struct plan *p, const struct diff_op *op)
 	}
 }
 
-int lab_apply_diff(const struct plan *p, const struct diff *d,
+/* The end of the run of operations that starts at i and goes in one step:
+ * namespace creations and removals, file writes, sysctls of one
+ * namespace. */
+static size_t run_end(const struct diff *d, size_t i)
+{
+	const struct diff_op *op = &d->ops[i];
+	size_t j;
+
+	for (j = i + 1; j < d->nops && d->ops[j].kind == op->kind; j++)
+		if (op->kind != DIFF_NS_DEL && op->kind != DIFF_NS_ADD &&
+		    op->kind != DIFF_FILE_WRITE &&
+		    (op->kind != DIFF_SYSCTL_SET || d->ops[j].ns != op->ns))
+			break;
+	return j;
+}
+
+/* Kinds whose whole work is netlink requests that can wait in a queue. */
+static bool op_queued(enum diff_op_kind kind)
+{
+	switch (kind) {
+	case DIFF_VETH_UP:
+	case DIFF_VETH_DOWN:
+	case DIFF_ADDR_ADD:
+	case DIFF_ADDR_DEL:
+	case DIFF_ROUTE_ADD:
+	case DIFF_ROUTE_REPLACE:
+	case DIFF_ROUTE_DEL:
+	case DIFF_RULE_ADD:
+	case DIFF_RULE_DEL:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int run_ops(struct diff_run *x, size_t from, size_t to);
+
+/* Kinds that need no link and no other kind's work but namespaces made:
+ * nftables rulesets (they match interfaces by name) and /etc/netns
+ * files. */
+static bool side_kind(enum diff_op_kind kind)
+{
+	return kind == DIFF_NFT_APPLY || kind == DIFF_FILE_WRITE;
+}
+
+static bool on_side(const struct diff_run *x, enum diff_op_kind kind)
+{
+	return x->side && side_kind(kind);
+}
+
+/* Sends every queue; before ops[upto] runs, so that it finds done what
+ * comes before it. When a queued request failed (other than "already
+ * so"), the operations from its own on to upto run again, each waiting
+ * for its answers, and so does the rest of the list: all are idempotent,
+ * and the one that failed then fails (or recovers, e.g. a stale veth
+ * replaced) exactly as it would have without queues, with its message. */
+static int barrier(struct diff_run *x, size_t upto)
+{
+	size_t i, j, tag, first = SIZE_MAX;
+	int r;
+
+	for (i = 0; i < x->ndirty; i++) {
+		r = link_queue_flush(x->h[x->dirty[i]], &tag);
+		if (r < 0 && tag < first)
+			first = tag;
+		x->isdirty[x->dirty[i]] = false;
+	}
+	x->ndirty = 0;
+	if (first == SIZE_MAX)
+		return 0;
+	x->sync = true;
+	for (i = 0; i < x->p->nns; i++)
+		if (x->queued[i])
+			link_queue_stop(x->h[i]);
+	for (r = 0, i = first; r >= 0 && i < upto; i = j) {
+		j = run_end(x->d, i);
+		if (!on_side(x, x->d->ops[i].kind))
+			r = run_ops(x, i, j < upto ? j : upto);
+	}
+	return r;
+}
+
+static int run_ops(struct diff_run *x, size_t from, size_t to)
+{
+	switch (x->d->ops[from].kind) {
+	case DIFF_NS_DEL:
+		return run_ns_del(x, from, to);
+	case DIFF_NS_ADD:
+		return run_ns_add(x, from, to);
+	case DIFF_SYSCTL_SET:
+		return run_sysctls(x, from, to);
+	case DIFF_FILE_WRITE:
+		return run_files(x, from, to);
+	default:
+		return run_op(x, &x->d->ops[from]);
+	}
+}
+
+/* up builds from nothing, and its namespaces are nobody's yet: once they
+ * exist, the side kinds run on a second thread, in their order, while
+ * this one does the netlink work (which the kernel serializes under one
+ * lock; a ruleset is mostly libnftables parsing, files are files): about
+ * a fifth of up on this machine, in parallel. The side has its own
+ * handles and error, and stops at its first failure, as the list would.
+ * Never for apply: there a ruleset must not come before the routes and
+ * rules it was made to follow. */
+struct side {
+	struct diff_run x;
+	struct lab_error err;
+	size_t failed;		/* index of the op that failed */
+	int r;
+	pthread_t thread;
+	bool started;
+};
+
+static void *side_main(void *data)
+{
+	struct side *sd = data;
+	const struct diff *d = sd->x.d;
+	size_t i, j;
+
+	for (i = 0; sd->r >= 0 && i < d->nops; i = j) {
+		j = run_end(d, i);
+		if (side_kind(d->ops[i].kind)) {
+			sd->r = run_ops(&sd->x, i, j);
+			sd->failed = i;
+		}
+	}
+	return NULL;
+}
+
+static int side_start(struct side *sd, const struct diff_run *x)
+{
+	int r;
+
+	sd->x = (struct diff_run){ .p = x->p, .d = x->d, .err = &sd->err,
+				   .up = x->up, .sync = true };
+	sd->x.h = calloc(x->p->nns ? x->p->nns : 1, sizeof(*sd->x.h));
+	if (!sd->x.h)
+		return -ENOMEM;
+	r = -pthread_create(&sd->thread, NULL, side_main, sd);
+	if (r < 0) {
+		free(sd->x.h);
+		sd->x.h = NULL;
+		return r;
+	}
+	sd->started = true;
+	return 0;
+}
+
+/* Waits for the side and closes its handles (here: nsh_close's deferred
+ * list is this thread's). Returns the side's result, with the index of
+ * its failure. */
+static int side_join(struct side *sd, size_t *ret_failed)
+{
+	size_t i;
+
+	if (!sd->started)
+		return 0;
+	pthread_join(sd->thread, NULL);
+	for (i = 0; i < sd->x.p->nns; i++)
+		nsh_close(sd->x.h[i]);
+	free(sd->x.h);
+	sd->started = false;
+	*ret_failed = sd->failed;
+	return sd->r;
+}
+
+static int execute(const struct plan *p, const struct diff *d, bool up,
 		   struct lab_error *err)
 {
-	struct diff_run x = { .p = p, .d = d, .err = err };
-	size_t i, j;
-	int r = 0;
+	static const struct plan empty;
+	struct diff_run x = { .p = p ? p : &empty, .d = d, .err = err,
+			      .up = up };
+	struct side sd = { 0 };
+	size_t i, j, n, failed;
+	int r = 0, r2;
 
 	if (err)
 		err->what[0] = '\0';
 	for (i = 0; i < d->nops; i++)
-		if (!op_valid(p, &d->ops[i]))
+		if (!op_valid(x.p, &d->ops[i]))
 			return lab_fail(err, -EINVAL,
 					"diff: operation #%zu (%s) does not fit the plan",
 					i, diff_op_name(d->ops[i].kind));
-	x.h = calloc(p->nns ? p->nns : 1, sizeof(*x.h));
-	if (!x.h)
-		return lab_fail(err, -ENOMEM, "apply changes to lab %s",
-				p->lab);
+	n = x.p->nns ? x.p->nns : 1;
+	x.h = calloc(n, sizeof(*x.h));
+	x.queued = calloc(n, sizeof(*x.queued));
+	x.isdirty = calloc(n, sizeof(*x.isdirty));
+	x.dirty = calloc(n, sizeof(*x.dirty));
+	if (!x.h || !x.queued || !x.isdirty || !x.dirty) {
+		r = lab_fail(err, -ENOMEM, "apply changes to lab %s",
+			     x.p->lab ? x.p->lab : "");
+		goto out;
+	}
 	lab_fd_headroom(d->ntouched);
 
-	for (i = 0; r >= 0 && i < d->nops; i = j) {
-		const struct diff_op *op = &d->ops[i];
-
-		/* Runs of namespace removals, and of sysctls of one
-		 * namespace, go in one step each. */
-		for (j = i + 1; j < d->nops && d->ops[j].kind == op->kind &&
-		     (op->kind == DIFF_NS_DEL ||
-		      (op->kind == DIFF_SYSCTL_SET && d->ops[j].ns == op->ns));
-		     j++)
-			;
-		if (op->kind == DIFF_NS_DEL)
-			r = run_ns_del(&x, i, j);
-		else if (op->kind == DIFF_SYSCTL_SET)
-			r = run_sysctls(&x, i, j);
-		else
-			r = run_op(&x, op);
+	for (i = 0; i < d->nops; i = j) {
+		j = run_end(d, i);
+		if (on_side(&x, d->ops[i].kind))
+			continue;
+		if (!op_queued(d->ops[i].kind))
+			r = barrier(&x, i);
+		if (r >= 0)
+			r = run_ops(&x, i, j);
+		if (r < 0)
+			break;
+		if (up && d->ops[i].kind == DIFF_NS_ADD && !sd.started)
+			x.side = side_start(&sd, &x) == 0;
 	}
-
-	for (i = 0; i < p->nns; i++)
+	/* What is queued goes, on failure too: the operations before the
+	 * one that failed stay done. An earlier queued failure is the one
+	 * to report. */
+	r2 = barrier(&x, i < d->nops ? i : d->nops);
+	if (r2 < 0 || r >= 0)
+		r = r2;
+	/* The side's failure counts when it comes first in the list. */
+	r2 = side_join(&sd, &failed);
+	if (r2 < 0 && (r >= 0 || failed < i)) {
+		r = r2;
+		if (err)
+			*err = sd.err;
+	}
+out:
+	for (i = 0; x.h && i < x.p->nns; i++)
 		nsh_close(x.h[i]);
 	free(x.h);
+	free(x.queued);
+	free(x.isdirty);
+	free(x.dirty);
 	return r < 0 ? r : 0;
+}
+
+int lab_apply_diff(const struct plan *p, const struct diff *d,
+		   struct lab_error *err)
+{
+	return execute(p, d, false, err);
+}
+
+/* Every object's namespace index must name a namespace of the plan (the
+ * diff reads them before the executor's own checks). */
+static int lab_check_indexes(const struct plan *p, struct lab_error *err)
+{
+	size_t i, bad = SIZE_MAX;
+	const char *what = NULL;
+
+#define CHECK(arr, n, field, kind)                                            \
+	for (i = 0; i < (n) && !what; i++)                                    \
+		if ((arr)[i].field >= p->nns) {                               \
+			what = kind;                                          \
+			bad = i;                                              \
+		}
+	CHECK(p->sysctls, p->nsysctls, ns, "sysctl");
+	CHECK(p->veths, p->nveths, ns_a, "veth");
+	CHECK(p->veths, p->nveths, ns_b, "veth");
+	CHECK(p->addrs, p->naddrs, ns, "address");
+	CHECK(p->routes, p->nroutes, ns, "route");
+	CHECK(p->rules, p->nrules, ns, "rule");
+	CHECK(p->nfts, p->nnfts, ns, "nftables ruleset");
+	CHECK(p->files, p->nfiles, ns, "file");
+#undef CHECK
+	if (what)
+		return lab_fail(err, -EINVAL, "plan: %s #%zu names no namespace",
+				what, bad);
+	return 0;
+}
+
+int lab_apply(const struct plan *p, struct lab_error *err)
+{
+	struct diff *d;
+	int r;
+
+	if (err)
+		err->what[0] = '\0';
+	r = lab_check_indexes(p, err);
+	if (r < 0)
+		return r;
+	d = diff_compute(NULL, p);
+	if (!d)
+		return lab_fail(err, -errno, "apply lab %s", p->lab);
+	r = execute(p, d, true, err);
+	diff_free(d);
+	/* The operation list of a whole lab (a copy of every object) is the
+	 * peak of up; give its pages back rather than keep them resident
+	 * in vpcemud until the next up. */
+	malloc_trim(0);
+	return r;
+}
+
+int lab_teardown(char *const *netns, size_t n, struct lab_error *err)
+{
+	struct diff *d;
+	int r;
+
+	if (err)
+		err->what[0] = '\0';
+	d = diff_removal(netns, n);
+	if (!d)
+		return lab_fail(err, -errno, "remove namespaces");
+	r = lab_apply_diff(NULL, d, err);
+	diff_free(d);
+	return r;
 }

@@ -159,8 +159,6 @@ int labops_up(const struct lab *lab, enum labops_up_result *ret,
 {
 	struct lab_state *old = NULL, s;
 	char path[PATH_MAX];
-	char *text = NULL;
-	size_t len = 0;
 	struct plan *p;
 	int r;
 
@@ -196,10 +194,6 @@ int labops_up(const struct lab *lab, enum labops_up_result *ret,
 		}
 		if (!strcmp(old->status, "up") && all_netns_exist(p)) {
 			*ret = LABOPS_UNCHANGED;
-			/* A lab brought up before texts were kept gets one
-			 * now, so that apply can work on it. */
-			if (state_load_text(lab->name, &text, &len) == -ENOENT)
-				r = up_store_text(lab, err);
 			goto out;
 		}
 		*ret = LABOPS_REPAIRED;
@@ -237,7 +231,6 @@ int labops_up(const struct lab *lab, enum labops_up_result *ret,
 out:
 	if (!r)
 		applied_set(applied, &p, true);
-	free(text);
 	state_free(old);
 	plan_free(p);
 	return r;
@@ -470,9 +463,8 @@ static int old_plan(const struct lab_state *st, struct lab **ret_lab,
 	if (r == -ENOENT) {
 		snprintf(err->what, sizeof(err->what),
 			 "lab %s has no record of the file it was brought up "
-			 "from (up by an older vpcemu, or the file changed "
-			 "during up); take it down and up again: vpcemu down "
-			 "%s", st->lab, st->lab);
+			 "from; take it down and up again: vpcemu down %s",
+			 st->lab, st->lab);
 		r = -ENODATA;
 	} else if (r == -EINVAL || r == -ESTALE) {
 		snprintf(err->what, sizeof(err->what),
@@ -493,8 +485,8 @@ static int old_plan(const struct lab_state *st, struct lab **ret_lab,
  * bringing, whose text is LAB.conf.next. Takes that part back (the diff
  * from that plan to old, whose additions exist already and whose
  * removals may not), so that what comes next starts from old. Nothing to
- * do when there is no next text (an older vpcemu) or when it is old's or
- * the plan wanted now (digest): going on from old converges then. */
+ * do when there is no next text or when it is old's or the plan wanted
+ * now (digest): going on from old converges then. */
 static int roll_back(const struct lab_state *st, const struct plan *old,
 		     const char *digest, struct lab_error *err)
 {
@@ -529,153 +521,207 @@ out:
 	return r;
 }
 
+/* One apply in progress: what labops_apply reads, builds and records. */
+struct apply_ctx {
+	const struct lab *lab;
+	struct labops_applied *applied;
+	struct lab_error *err;
+	struct lab_state *st, cached;	/* st: the file's, or cached */
+	struct lab *old_lab;		/* rebuilt's model */
+	struct plan *rebuilt, *p;
+	const struct plan *old;		/* applied's plan, or rebuilt */
+	struct diff *d;
+	struct lab_state s;		/* the state being recorded */
+	char **extra;			/* namespaces of an unfinished apply */
+	size_t nextra;
+	char path[PATH_MAX];
+};
+
+/* The lab's state: from applied when it still stands for the file, else
+ * read. It must be "up" or "applying" (an apply that did not finish: the
+ * kernel holds part of another plan; diffing from the old one and
+ * applying again converges on everything that plan and this one share). */
+static int apply_state(struct apply_ctx *c)
+{
+	const struct lab *lab = c->lab;
+	int r = 0;
+
+	if (applied_state(c->applied, lab->name, &c->cached))
+		c->st = &c->cached;
+	else
+		r = state_load(lab->name, &c->st);
+	if (r == -ENOENT) {
+		snprintf(c->err->what, sizeof(c->err->what),
+			 "lab %s is not up; bring it up first: vpcemu up %s",
+			 lab->name, lab->file);
+		return r;
+	} else if (r) {
+		snprintf(c->err->what, sizeof(c->err->what),
+			 "read state of lab %s in %s: %s", lab->name,
+			 state_dir(), strerror(-r));
+		return r;
+	}
+	if (strcmp(c->st->status, "up") && strcmp(c->st->status, "applying")) {
+		snprintf(c->err->what, sizeof(c->err->what),
+			 "lab %s is half-built (%s); finish it first: vpcemu "
+			 "up FILE, or vpcemu down %s", lab->name,
+			 c->st->status, lab->name);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* The old plan and the new one. The plan remembered is the old one only
+ * if it is what the state file says was applied (another vpcemud, or
+ * none, may have worked since). */
+static int apply_plans(struct apply_ctx *c)
+{
+	int r;
+
+	if (c->applied && c->applied->plan &&
+	    !strcmp(c->applied->plan->digest, c->st->digest)) {
+		c->old = c->applied->plan;
+	} else {
+		r = old_plan(c->st, &c->old_lab, &c->rebuilt, c->err);
+		if (r)
+			return r;
+		c->old = c->rebuilt;
+	}
+	c->p = plan_build(c->lab);
+	if (!c->p) {
+		r = -errno;
+		snprintf(c->err->what, sizeof(c->err->what),
+			 "plan lab %s: %s", c->lab->name, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/* Recorded before the kernel is touched: the new text (roll_back's,
+ * should this apply not finish; alone, it marks the apply in flight,
+ * state.h) and, when namespaces come or an earlier apply did not finish,
+ * every namespace of either plan (and of that apply), so that down finds
+ * them all whatever happens next. The digest stays the applied one until
+ * the new plan is in. A state "up" lists exactly the old plan's
+ * namespaces. */
+static int apply_record(struct apply_ctx *c, const char *text, size_t len)
+{
+	int r;
+
+	r = state_save_next_text(c->lab->name, text, len);
+	if (!r && (c->d->count[DIFF_NS_ADD] || strcmp(c->st->status, "up"))) {
+		r = state_of_plan(c->lab, c->p, c->st->digest, "applying",
+				  c->path, &c->s);
+		if (!r)
+			r = applying_netns(&c->s, c->old, c->st, &c->extra,
+					   &c->nextra);
+		if (!r)
+			r = state_save(&c->s);
+	}
+	if (r)
+		snprintf(c->err->what, sizeof(c->err->what),
+			 "write state of lab %s in %s: %s", c->lab->name,
+			 state_dir(), strerror(-r));
+	return r;
+}
+
+/* The new plan is in: the state file first, so that an apply killed
+ * before the text moves is finished by old_plan (the next text gives the
+ * digest), then the text. */
+static int apply_commit(struct apply_ctx *c, struct labops_apply_result *res)
+{
+	int r;
+
+	state_of_plan_free(&c->s);
+	r = state_of_plan(c->lab, c->p, c->p->digest, "up", c->path, &c->s);
+	if (!r)
+		r = state_save(&c->s);
+	if (!r)
+		r = state_commit_next_text(c->lab->name);
+	if (r) {
+		snprintf(c->err->what, sizeof(c->err->what),
+			 "write state of lab %s in %s: %s", c->lab->name,
+			 state_dir(), strerror(-r));
+		return r;
+	}
+	res->nops = c->d->nops;
+	memcpy(res->count, c->d->count, sizeof(res->count));
+	res->touched = c->d->touched;
+	res->ntouched = c->d->ntouched;
+	c->d->touched = NULL;
+	c->d->ntouched = 0;
+	return 0;
+}
+
+/* The diff from old to new, recorded, then carried out. */
+static int apply_diff(struct apply_ctx *c, const char *text, size_t len,
+		      struct labops_apply_result *res)
+{
+	int r;
+
+	c->d = diff_compute(c->old, c->p);
+	if (!c->d) {
+		r = -errno;
+		snprintf(c->err->what, sizeof(c->err->what),
+			 "diff lab %s: %s", c->lab->name, strerror(-r));
+		return r;
+	}
+	r = apply_record(c, text, len);
+	if (r)
+		return r;
+	res->changed = true;	/* from here on, even on failure */
+	r = lab_apply_diff(c->p, c->d, c->err);
+	if (!r && c->nextra)
+		r = lab_teardown(c->extra, c->nextra, c->err);
+	if (!r)
+		r = apply_commit(c, res);
+	return r;
+}
+
 int labops_apply(const struct lab *lab, const char *given_text,
 		 struct labops_applied *applied,
 		 struct labops_apply_result *res, struct lab_error *err)
 {
-	struct lab_state *st = NULL, cached, s = { 0 };
-	struct lab *old_lab = NULL;
-	struct plan *rebuilt = NULL, *p = NULL;
-	const struct plan *old;
-	struct diff *d = NULL;
+	struct apply_ctx c = { .lab = lab, .applied = applied, .err = err };
 	const char *text = given_text ? given_text : lab->text;
 	size_t len = given_text ? strlen(given_text) : lab->text_len;
-	char **extra = NULL;
-	size_t nextra = 0;
-	char path[PATH_MAX];
-	int r = 0;
+	int r;
 
 	*res = (struct labops_apply_result){ 0 };
 	err->what[0] = '\0';
-	if (applied_state(applied, lab->name, &cached))
-		st = &cached;
-	else
-		r = state_load(lab->name, &st);
-	if (r == -ENOENT) {
-		snprintf(err->what, sizeof(err->what),
-			 "lab %s is not up; bring it up first: vpcemu up %s",
-			 lab->name, lab->file);
+	r = apply_state(&c);
+	if (r)
 		goto out;
-	} else if (r) {
-		snprintf(err->what, sizeof(err->what),
-			 "read state of lab %s in %s: %s", lab->name,
-			 state_dir(), strerror(-r));
-		goto out;
-	}
-	/* "applying": an apply that did not finish. The kernel holds part
-	 * of another plan; diffing from the old one and applying again
-	 * converges on everything that plan and this one share. */
-	if (strcmp(st->status, "up") && strcmp(st->status, "applying")) {
-		snprintf(err->what, sizeof(err->what),
-			 "lab %s is half-built (%s); finish it first: vpcemu "
-			 "up FILE, or vpcemu down %s", lab->name, st->status,
-			 lab->name);
-		r = -EBUSY;
-		goto out;
-	}
 	if (!text) {
 		snprintf(err->what, sizeof(err->what), "lab %s comes with no "
 			 "text to keep for the next apply", lab->name);
 		r = -ENODATA;
 		goto out;
 	}
-	/* The plan remembered is the old one only if it is what the state
-	 * file says was applied (another vpcemud, or none, may have
-	 * worked since). */
-	if (applied && applied->plan &&
-	    !strcmp(applied->plan->digest, st->digest)) {
-		old = applied->plan;
-	} else {
-		r = old_plan(st, &old_lab, &rebuilt, err);
-		if (r)
-			goto out;
-		old = rebuilt;
-	}
-	p = plan_build(lab);
-	if (!p) {
-		r = -errno;
-		snprintf(err->what, sizeof(err->what), "plan lab %s: %s",
-			 lab->name, strerror(-r));
-		goto out;
-	}
-	if (!strcmp(p->digest, st->digest) && !strcmp(st->status, "up"))
-		goto out;	/* nothing changed */
-	if (!strcmp(st->status, "applying")) {
-		res->changed = true;
-		r = roll_back(st, old, p->digest, err);
-		if (r)
-			goto out;
-	}
-
-	d = diff_compute(old, p);
-	if (!d) {
-		r = -errno;
-		snprintf(err->what, sizeof(err->what), "diff lab %s: %s",
-			 lab->name, strerror(-r));
-		goto out;
-	}
-
-	/* Recorded before the kernel is touched: the new text (roll_back's,
-	 * should this apply not finish; alone, it marks the apply in flight,
-	 * state.h) and, when namespaces come or an earlier apply did not
-	 * finish, every namespace of either plan (and of that apply), so
-	 * that down finds them all whatever happens next. The digest stays
-	 * the applied one until the new plan is in. A state "up" lists
-	 * exactly the old plan's namespaces. */
-	r = state_save_next_text(lab->name, text, len);
-	if (!r && (d->count[DIFF_NS_ADD] || strcmp(st->status, "up"))) {
-		r = state_of_plan(lab, p, st->digest, "applying", path, &s);
-		if (!r)
-			r = applying_netns(&s, old, st, &extra, &nextra);
-		if (!r)
-			r = state_save(&s);
-	}
-	if (r) {
-		snprintf(err->what, sizeof(err->what),
-			 "write state of lab %s in %s: %s", lab->name,
-			 state_dir(), strerror(-r));
-		goto out;
-	}
-
-	res->changed = true;	/* from here on, even on failure */
-	r = lab_apply_diff(p, d, err);
-	if (!r && nextra)
-		r = lab_teardown(extra, nextra, err);
+	r = apply_plans(&c);
 	if (r)
 		goto out;
-
-	/* The state file first: killed before the text moves, old_plan
-	 * finds the next text giving the digest and finishes the move. */
-	state_of_plan_free(&s);
-	r = state_of_plan(lab, p, p->digest, "up", path, &s);
-	if (!r)
-		r = state_save(&s);
-	if (!r)
-		r = state_commit_next_text(lab->name);
-	if (r) {
-		snprintf(err->what, sizeof(err->what),
-			 "write state of lab %s in %s: %s", lab->name,
-			 state_dir(), strerror(-r));
-		goto out;
+	if (!strcmp(c.p->digest, c.st->digest) && !strcmp(c.st->status, "up"))
+		goto out;	/* nothing changed */
+	if (!strcmp(c.st->status, "applying")) {
+		res->changed = true;
+		r = roll_back(c.st, c.old, c.p->digest, err);
+		if (r)
+			goto out;
 	}
-	res->nops = d->nops;
-	memcpy(res->count, d->count, sizeof(res->count));
-	res->touched = d->touched;
-	res->ntouched = d->ntouched;
-	d->touched = NULL;
-	d->ntouched = 0;
+	r = apply_diff(&c, text, len, res);
 out:
-	state_of_plan_free(&s);
-	free(extra);
-	diff_free(d);
+	state_of_plan_free(&c.s);
+	free(c.extra);
+	diff_free(c.d);
 	/* old may be applied's plan: replaced only now. */
 	if (!r)
-		applied_set(applied, &p, true);
-	plan_free(p);
-	plan_free(rebuilt);
-	lab_free(old_lab);
-	if (st != &cached)
-		state_free(st);
+		applied_set(applied, &c.p, true);
+	plan_free(c.p);
+	plan_free(c.rebuilt);
+	lab_free(c.old_lab);
+	if (c.st != &c.cached)
+		state_free(c.st);
 	return r;
 }
 

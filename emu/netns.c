@@ -35,34 +35,24 @@
 #include <linux/nsfs.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
-#include <netlink/netlink.h>
-#include <netlink/socket.h>
-#include <nftables/libnftables.h>
 
-#include "vpcemu/link.h"
 #include "vpcemu/netns.h"
 #include "vpcemu/util.h"
-#include "vpcemu/nft.h"
 
 #define SELF_NETNS "/proc/thread-self/ns/net"
 /* NL_DUMP_BUF is newer than our libmnl: same value. */
 #define NL_DUMP_BUF 32768
 
-/* name -> ifindex of the namespace's links, filled by one dump (link.c):
- * open addressing, power-of-two size. */
-struct ifx {
-	char name[IFNAMSIZ];
-	int ifindex;		/* 0: free slot, -1: forgotten */
+struct nsh_slot_entry {
+	void *obj;
+	void (*release)(void *obj);
+	bool lingering;
 };
 
 struct nsh {
 	char *name;
 	int fd;
-	struct nl_sock *rtnl;
-	struct nft_ctx *nft;
-	struct ifx *ifx;
-	size_t nifx, capifx;	/* used slots (forgotten ones too), size */
-	unsigned misses;	/* lookups the memory could not answer */
+	struct nsh_slot_entry slot[NSH_SLOT__COUNT];
 	struct nsh *next_closing;	/* deferred.list */
 };
 
@@ -311,23 +301,36 @@ fail:
 	return r;
 }
 
+/* Slots go in reverse order (nftables before the rtnetlink socket, as
+ * they were made), the namespace fd last. */
 static void nsh_close_now(struct nsh *ns)
 {
-	nftk_ctx_free(ns->nft);
-	free(ns->ifx);
-	if (ns->rtnl)
-		nl_socket_free(ns->rtnl);
+	int i;
+
+	for (i = NSH_SLOT__COUNT - 1; i >= 0; i--)
+		if (ns->slot[i].obj && ns->slot[i].release)
+			ns->slot[i].release(ns->slot[i].obj);
 	if (ns->fd >= 0)
 		close(ns->fd);
 	free(ns->name);
 	free(ns);
 }
 
+static bool nsh_lingering(const struct nsh *ns)
+{
+	int i;
+
+	for (i = 0; i < NSH_SLOT__COUNT; i++)
+		if (ns->slot[i].obj && ns->slot[i].lingering)
+			return true;
+	return false;
+}
+
 void nsh_close(struct nsh *ns)
 {
 	if (!ns)
 		return;
-	if (!deferred.on || !ns->nft) {
+	if (!deferred.on || !nsh_lingering(ns)) {
 		nsh_close_now(ns);
 		return;
 	}
@@ -362,172 +365,24 @@ int nsh_fd(const struct nsh *ns)
 	return ns->fd;
 }
 
-/* The slot of name, or the free slot where it would go. */
-static struct ifx *ifx_slot(struct ifx *tab, size_t cap, const char *name)
+void *nsh_slot_get(const struct nsh *ns, enum nsh_slot slot)
 {
-	size_t i = str_hash(name) & (cap - 1);
-
-	while (tab[i].ifindex && strcmp(tab[i].name, name))
-		i = (i + 1) & (cap - 1);
-	return &tab[i];
+	return slot < NSH_SLOT__COUNT ? ns->slot[slot].obj : NULL;
 }
 
-int nsh_ifindex_cached(struct nsh *ns, const char *ifname)
+void nsh_slot_set(struct nsh *ns, enum nsh_slot slot, void *obj,
+		  void (*release)(void *obj), bool lingering)
 {
-	struct ifx *e;
-
-	if (!ns->capifx)
-		return 0;
-	e = ifx_slot(ns->ifx, ns->capifx, ifname);
-	return e->ifindex > 0 ? e->ifindex : 0;
-}
-
-void nsh_ifindex_remember(struct nsh *ns, const char *ifname, int ifindex)
-{
-	struct ifx *e, *tab;
-	size_t cap, i;
-
-	if (strlen(ifname) >= IFNAMSIZ)
+	if (slot >= NSH_SLOT__COUNT)
 		return;
-	if (ifindex <= 0) {
-		if (ns->capifx) {
-			e = ifx_slot(ns->ifx, ns->capifx, ifname);
-			if (e->ifindex)
-				e->ifindex = -1;	/* keeps probe chains */
-		}
-		return;
-	}
-	/* Keep at most half full; a failed allocation only costs lookups. */
-	if ((ns->nifx + 1) * 2 > ns->capifx) {
-		cap = ns->capifx ? ns->capifx * 2 : 16;
-		tab = calloc(cap, sizeof(*tab));
-		if (!tab)
-			return;
-		for (i = 0; i < ns->capifx; i++)
-			if (ns->ifx[i].ifindex > 0)
-				*ifx_slot(tab, cap, ns->ifx[i].name) = ns->ifx[i];
-		free(ns->ifx);
-		ns->ifx = tab;
-		ns->capifx = cap;
-		for (ns->nifx = 0, i = 0; i < cap; i++)
-			ns->nifx += tab[i].ifindex != 0;
-	}
-	e = ifx_slot(ns->ifx, ns->capifx, ifname);
-	if (!e->ifindex) {
-		ns->nifx++;
-		snprintf(e->name, sizeof(e->name), "%s", ifname);
-	}
-	e->ifindex = ifindex;
-}
-
-void nsh_ifindex_forget_all(struct nsh *ns)
-{
-	free(ns->ifx);
-	ns->ifx = NULL;
-	ns->nifx = ns->capifx = 0;
-	ns->misses = 0;
-}
-
-unsigned nsh_ifindex_miss(struct nsh *ns)
-{
-	return ns->misses++;
-}
-
-int nsh_rtnl(struct nsh *ns, struct nl_sock **ret)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	struct nl_sock *sk;
-	int home, fd = -1, r;
-
-	if (ns->rtnl) {
-		*ret = ns->rtnl;
-		return 0;
-	}
-	sk = nl_socket_alloc();
-	if (!sk)
-		return -ENOMEM;
-	r = ns_enter(ns->fd, &home);
-	if (r < 0)
-		goto out;
-	/* socket() binds the socket to the current namespace for good. We
-	 * open it ourselves rather than with nl_connect to place its fd
-	 * high (fd_move_high). */
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		r = -errno;
-	if (ns_leave(home) < 0 && !r)
-		r = -EIO;
-	if (r < 0)
-		goto out;
-	/* port 0: the kernel picks a free one (libnl's own allocator holds
-	 * 1024 ports per process; a big lab has more sockets). */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		r = -errno;
-		goto out;
-	}
-	fd = fd_move_high(fd);
-	r = link_errno(nl_socket_set_fd(sk, NETLINK_ROUTE, fd));
-	if (r < 0)
-		goto out;
-	fd = -1;		/* sk owns it now */
-	ns->rtnl = sk;
-	sk = NULL;
-	*ret = ns->rtnl;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (sk)
-		nl_socket_free(sk);
-	return r;
-}
-
-int nsh_nft(struct nsh *ns, struct nft_ctx **ret)
-{
-	struct nft_ctx *ctx = NULL;
-	int home, probe, r;
-
-	if (ns->nft) {
-		*ret = ns->nft;
-		return 0;
-	}
-	r = ns_enter(ns->fd, &home);
-	if (r < 0)
-		return r;
-	/* nft_ctx_new() opens its netlink socket at once and exit()s when
-	 * it cannot, and libnftables select()s on it, which aborts above
-	 * FD_SETSIZE: make sure a low fd is free first. */
-	probe = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-	if (probe < 0) {
-		r = -errno;
-	} else if (probe >= FD_SETSIZE) {
-		close(probe);
-		r = -EMFILE;
-	} else {
-		close(probe);
-		ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-		if (!ctx)
-			r = -ENOMEM;
-	}
-	if (ns_leave(home) < 0 && !r)
-		r = -EIO;
-	if (r < 0)
-		goto out;
-	if (nft_ctx_buffer_error(ctx) || nft_ctx_buffer_output(ctx)) {
-		r = -ENOMEM;
-		goto out;
-	}
-	ns->nft = ctx;
-	ctx = NULL;
-	*ret = ns->nft;
-out:
-	if (ctx)
-		nft_ctx_free(ctx);
-	return r;
+	ns->slot[slot] = (struct nsh_slot_entry){
+		.obj = obj, .release = release, .lingering = lingering,
+	};
 }
 
 int netns_run(struct nsh *ns, int (*fn)(void *data), void *data)
 {
-	int home, r, r2;
+	int home = -1, r, r2;
 
 	r = ns_enter(ns->fd, &home);
 	if (r < 0)

@@ -1,7 +1,7 @@
 /* nft.c - one nftables transaction per namespace.
  *
- * The context comes from the handle (created inside the namespace, errors
- * buffered). The command itself also runs with the thread inside the
+ * The context lives in the handle's slot (created inside the namespace on
+ * first use, errors buffered). The command itself also runs with the thread inside the
  * namespace: libnftables looks interfaces up through a process-global
  * cache filled from the current namespace, and may reopen its socket; both
  * must see the namespace, never the host.
@@ -10,6 +10,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/netlink.h>
 
 #include <nftables/libnftables.h>
 
@@ -22,6 +27,59 @@ struct nftk_run {
 	struct nft_ctx *ctx;
 	const char *ruleset;
 };
+
+/* Frees a context under the lock (nft_ctx_free touches library globals
+ * too): the slot's release. */
+static void nftk_ctx_free(void *obj)
+{
+	pthread_mutex_lock(&nftk_lock);
+	nft_ctx_free(obj);
+	pthread_mutex_unlock(&nftk_lock);
+}
+
+/* Inside the namespace: nft_ctx_new() opens its netlink socket at once
+ * and exit()s when it cannot, and libnftables select()s on it, which
+ * aborts above FD_SETSIZE: make sure a low fd is free first. */
+static int nftk_ctx_new_fn(void *data)
+{
+	struct nft_ctx **ret = data;
+	int probe;
+
+	probe = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	if (probe < 0)
+		return -errno;
+	close(probe);
+	if (probe >= FD_SETSIZE)
+		return -EMFILE;
+	*ret = nft_ctx_new(NFT_CTX_DEFAULT);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* The handle's context, created on first use. Called with the lock held
+ * (nft_ctx_free in the slot's release takes it). */
+static int nftk_ctx(struct nsh *ns, struct nft_ctx **ret)
+{
+	struct nft_ctx *ctx = NULL;
+	int r;
+
+	*ret = nsh_slot_get(ns, NSH_SLOT_NFT);
+	if (*ret)
+		return 0;
+	r = netns_run(ns, nftk_ctx_new_fn, &ctx);
+	if (r < 0) {
+		if (ctx)
+			nft_ctx_free(ctx);
+		return r;
+	}
+	if (nft_ctx_buffer_error(ctx) || nft_ctx_buffer_output(ctx)) {
+		nft_ctx_free(ctx);
+		return -ENOMEM;
+	}
+	/* Closing it after a commit waits for nf_tables (netns.h). */
+	nsh_slot_set(ns, NSH_SLOT_NFT, ctx, nftk_ctx_free, true);
+	*ret = ctx;
+	return 0;
+}
 
 static int nftk_run_fn(void *data)
 {
@@ -39,7 +97,7 @@ int nftk_apply(struct nsh *ns, const char *ruleset, char **ret_err)
 	if (ret_err)
 		*ret_err = NULL;
 	pthread_mutex_lock(&nftk_lock);
-	r = nsh_nft(ns, &run.ctx);
+	r = nftk_ctx(ns, &run.ctx);
 	if (r < 0)
 		goto out;
 	r = netns_run(ns, nftk_run_fn, &run);
@@ -52,13 +110,4 @@ int nftk_apply(struct nsh *ns, const char *ruleset, char **ret_err)
 out:
 	pthread_mutex_unlock(&nftk_lock);
 	return r;
-}
-
-void nftk_ctx_free(struct nft_ctx *ctx)
-{
-	if (!ctx)
-		return;
-	pthread_mutex_lock(&nftk_lock);
-	nft_ctx_free(ctx);
-	pthread_mutex_unlock(&nftk_lock);
 }

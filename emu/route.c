@@ -1,6 +1,7 @@
 /* route.c - routes and policy rules inside a namespace.
  *
- * One request per object through the handle's rtnetlink socket. Tables
+ * One request per object through the handle's rtnetlink socket (queued
+ * when the executor asks for it: link_request). Tables
  * above 255 travel as RTA_TABLE / FRA_TABLE (u32); libnl fills both the
  * 8-bit header field and the attribute, and the kernel prefers the
  * attribute.
@@ -65,14 +66,11 @@ int route_add(struct nsh *ns, const struct plan_route *r)
 	struct rtnl_route *rt = NULL;
 	struct rtnl_nexthop *nh = NULL;
 	struct nl_addr *gw = NULL;
-	struct nl_sock *sk;
+	struct nl_msg *msg;
 	int ifindex, err;
 
 	if (r->dst.len > 32)
 		return -EINVAL;
-	err = nsh_rtnl(ns, &sk);
-	if (err < 0)
-		return err;
 	err = route_key(r, &rt);
 	if (err < 0)
 		goto out;
@@ -113,7 +111,9 @@ int route_add(struct nsh *ns, const struct plan_route *r)
 	}
 	/* NLM_F_REPLACE: create, or replace the route with the same key
 	 * whatever its next hop or type, so the kernel ends as planned. */
-	err = link_errno(rtnl_route_add(sk, rt, NLM_F_REPLACE));
+	err = link_errno(rtnl_route_build_add_request(rt, NLM_F_REPLACE, &msg));
+	if (!err)
+		err = link_errno(link_request(ns, msg, 0, 0));
 out:
 	if (nh)
 		rtnl_route_nh_free(nh);
@@ -127,14 +127,11 @@ out:
 int route_del(struct nsh *ns, const struct plan_route *r)
 {
 	struct rtnl_route *rt = NULL;
-	struct nl_sock *sk;
+	struct nl_msg *msg;
 	int err;
 
 	if (r->dst.len > 32)
 		return -EINVAL;
-	err = nsh_rtnl(ns, &sk);
-	if (err < 0)
-		return err;
 	err = route_key(r, &rt);
 	if (err < 0)
 		goto out;
@@ -145,7 +142,9 @@ int route_del(struct nsh *ns, const struct plan_route *r)
 	err = link_errno(rtnl_route_set_type(rt, RTN_UNSPEC));
 	if (err < 0)
 		goto out;
-	err = link_errno(rtnl_route_delete(sk, rt, 0));
+	err = link_errno(rtnl_route_build_del_request(rt, 0, &msg));
+	if (!err)
+		err = link_errno(link_request(ns, msg, ENOENT, ESRCH));
 	/* ESRCH: not there (its device went, or it never was). */
 	if (err == -ENOENT || err == -ESRCH)
 		err = 0;
@@ -206,16 +205,15 @@ out:
 int rule_add(struct nsh *ns, const struct plan_rule *r)
 {
 	struct rtnl_rule *rule;
-	struct nl_sock *sk;
+	struct nl_msg *msg;
 	int err;
 
-	err = nsh_rtnl(ns, &sk);
-	if (err < 0)
-		return err;
 	err = rule_build(r, &rule);
 	if (err < 0)
 		return err;
-	err = link_errno(rtnl_rule_add(sk, rule, NLM_F_EXCL));
+	err = link_errno(rtnl_rule_build_add_request(rule, NLM_F_EXCL, &msg));
+	if (!err)
+		err = link_errno(link_request(ns, msg, EEXIST, 0));
 	if (err == -EEXIST)
 		err = 0;
 	rtnl_rule_put(rule);
@@ -225,19 +223,18 @@ int rule_add(struct nsh *ns, const struct plan_rule *r)
 int rule_del(struct nsh *ns, const struct plan_rule *r)
 {
 	struct rtnl_rule *rule;
-	struct nl_sock *sk;
+	struct nl_msg *msg;
 	int err;
 
-	err = nsh_rtnl(ns, &sk);
-	if (err < 0)
-		return err;
 	err = rule_build(r, &rule);
 	if (err < 0)
 		return err;
 	/* fib_nl_delrule deletes the first rule that matches every
 	 * attribute given: the table too, so a rule being replaced by one
 	 * with the same pref, iif and destination is told apart. */
-	err = link_errno(rtnl_rule_delete(sk, rule, 0));
+	err = link_errno(rtnl_rule_build_delete_request(rule, 0, &msg));
+	if (!err)
+		err = link_errno(link_request(ns, msg, ENOENT, 0));
 	if (err == -ENOENT)
 		err = 0;
 	rtnl_rule_put(rule);

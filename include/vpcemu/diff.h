@@ -102,6 +102,12 @@ struct diff {
 struct diff *diff_compute(const struct plan *old, const struct plan *new);
 void diff_free(struct diff *d);
 
+/* The operations that take the namespaces names[0, n) away whole (down:
+ * the diff to nothing, without reading a plan), one NS_DEL each; the
+ * executor runs them with no plan (lab_apply_diff). Returns NULL with
+ * errno set (ENOMEM). Free with diff_free. */
+struct diff *diff_removal(char *const *names, size_t n);
+
 /* "route-add", "ns-del", ... */
 const char *diff_op_name(enum diff_op_kind kind);
 

@@ -1,13 +1,16 @@
-/* lab.h - carrying a plan out in the kernel, and taking a lab down.
+/* lab.h - the kernel executor: carries out an operation list (diff.h),
+ * and the commands expressed as one: bring a plan up, take namespaces down.
  *
- * This is the only place that orders kernel work; it does not care which
- * process runs it (the CLI today, vpcemud later). Order of lab_apply():
- * namespaces, namespace-wide sysctls (before links, so new devices inherit
- * the defaults), veth pairs, device sysctls, links up, addresses, routes,
+ * lab_apply_diff is the only place that orders kernel work. up is the diff
+ * from nothing to the plan, apply the diff from the plan last applied,
+ * down a list of namespace removals (diff_removal): the same function
+ * carries out all three. The list's order (diff.h): namespaces,
+ * namespace-wide sysctls (before links, so new devices inherit the
+ * defaults), veth pairs, device sysctls, links up, addresses, routes,
  * rules, nftables rulesets, /etc/netns files (kept on a tmpfs mounted once
  * per host at /run/vpcemu/etc unless /run is one; /etc/netns/NAME is a
- * symlink to /run/vpcemu/etc/NAME). Existing objects are fine
- * (-EEXIST is success), so applying the same plan twice is harmless.
+ * symlink to /run/vpcemu/etc/NAME). Existing objects are fine (-EEXIST is
+ * success), so applying the same plan twice is harmless.
  */
 #ifndef VPCEMU_LAB_H
 #define VPCEMU_LAB_H
@@ -23,11 +26,13 @@ struct lab_error {
 	char what[512];
 };
 
-/* Returns 0, or -errno with err->what naming the object and operation. */
+/* Brings p up: lab_apply_diff of diff_compute(NULL, p). Returns 0, or
+ * -errno with err->what naming the object and operation. */
 int lab_apply(const struct plan *p, struct lab_error *err);
 
 /* Carries out the operations of d (diff_compute(old, p)) in their order,
- * opening only the namespaces they touch. Each operation tolerates what is
+ * opening only the namespaces they touch (p may be NULL for a list of
+ * namespace removals only). Each operation tolerates what is
  * already done (an object there, or gone), so applying the same diff twice,
  * or after an interrupted run, is harmless. Returns 0, or -errno with err
  * naming the object and operation that failed; the operations before it
@@ -37,9 +42,11 @@ int lab_apply_diff(const struct plan *p, const struct diff *d,
 
 /* Removes the named namespaces (/run/netns entries), waits (with a
  * deadline) until the kernel has destroyed their devices, and removes
- * /etc/netns/NAME (a symlink to /run/vpcemu/etc/NAME on a tmpfs, or the
- * directory an older vpcemu made) and its target. Missing ones are fine. Returns 0 or -errno
- * (err filled) when something could not be removed. */
+ * /etc/netns/NAME (a symlink to /run/vpcemu/etc/NAME on a tmpfs) and its
+ * target: lab_apply_diff of diff_removal(netns, n), the fast path of
+ * down (namespaces go whole, with everything in them). Missing ones are
+ * fine. Returns 0 or -errno (err filled) when something could not be
+ * removed. */
 int lab_teardown(char *const *netns, size_t n, struct lab_error *err);
 
 #endif

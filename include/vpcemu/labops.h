@@ -1,8 +1,9 @@
 /* labops.h - the lab commands as functions: bring a lab up, apply a new
  * content, take it down (loading a file: load.h).
  *
- * The CLI calls these today and vpcemud will tomorrow, so nothing here
- * prints or exits: results and errors come back to the caller.
+ * vpcemud calls these; nothing here prints or exits: results and errors
+ * come back to the caller. The kernel work of all three is lab.c's one
+ * executor (lab.h).
  */
 #ifndef VPCEMU_LABOPS_H
 #define VPCEMU_LABOPS_H

@@ -3,11 +3,13 @@
  *
  * A namespace NAME is a bind mount of an nsfs inode on /run/netns/NAME, so
  * `ip netns exec NAME` and `ip -n NAME` work on it. A struct nsh holds an
- * open fd of the namespace plus, created lazily inside it, an rtnetlink
- * socket (link.c, route.c) and an nftables context (nft.c). Sockets stay
- * bound to the namespace they were created in, so the calling thread never
- * has to stay inside: every function that enters a namespace leaves it
- * again before returning, on every path.
+ * open fd of the namespace and one slot per module that works inside it:
+ * link.c keeps its rtnetlink socket there (route.c borrows it), nft.c its
+ * nftables context. This module knows namespaces only, never what the
+ * slots hold, so that the modules above depend on it and not the other
+ * way round. Sockets stay bound to the namespace they were created in, so
+ * the calling thread never has to stay inside: every function that enters
+ * a namespace leaves it again before returning, on every path.
  *
  * Every handle pins its namespace: close it (nsh_close) before deleting the
  * namespace or the kernel cannot destroy it.
@@ -25,8 +27,6 @@
 #define NETNS_ETC_DIR "/etc/netns"
 
 struct nsh;
-struct nl_sock;
-struct nft_ctx;
 
 /* Creates namespace name (a valid file name, no '/'). An existing one is
  * an error (-EEXIST) unless exist_ok; a mount point left empty by a crash
@@ -46,15 +46,15 @@ void netns_dir_unlock(struct netns_dir *d);
  * Returns 0, -ENOENT when it does not exist, or -errno. */
 int netns_open(const char *name, struct nsh **ret);
 
-/* Closes the handle, its socket and nftables context. NULL is fine. */
+/* Closes the handle and releases its slots. NULL is fine. */
 void nsh_close(struct nsh *ns);
 /* Closing a handle whose nftables context has just committed a change
  * waits until the kernel frees the replaced rules (the socket's release
  * flushes nf_tables' destroy work, an RCU grace period: 15-20 ms here),
  * although the new rules are in force already. A long-running process
  * (vpcemud) takes that wait off its replies: with nsh_defer_close(true),
- * nsh_close only queues handles with an nftables context, and nsh_close_deferred closes the queue
- * (after the reply went). Deleting namespaces (netns_delete,
+ * nsh_close only queues handles with a lingering slot (nftables), and
+ * nsh_close_deferred closes the queue (after the reply went). Deleting namespaces (netns_delete,
  * netns_reap_begin) closes the queue first, since handles pin them.
  * Turning it off closes the queue. Not thread-safe. */
 void nsh_defer_close(bool on);
@@ -66,25 +66,19 @@ const char *nsh_name(const struct nsh *ns);
 /* The namespace's fd (owned by the handle), e.g. for IFLA_NET_NS_FD. */
 int nsh_fd(const struct nsh *ns);
 
-/* The handle's rtnetlink socket, connected inside the namespace on first
- * use. Owned by the handle. Returns 0 or -errno. */
-int nsh_rtnl(struct nsh *ns, struct nl_sock **ret);
-
-/* The handle's nftables context (errors and output buffered), created
- * inside the namespace on first use. Owned by the handle. Only nft.c calls
- * this, with its lock held. Returns 0 or -errno. */
-int nsh_nft(struct nsh *ns, struct nft_ctx **ret);
-
-/* The handle's memory of its namespace's ifindexes (link.c fills it):
- * nsh_ifindex_cached returns the ifindex (> 0) or 0 when unknown;
- * remembering ifindex <= 0 forgets the name; forget_all drops everything
- * (after links may have gone, e.g. other namespaces were deleted).
- * nsh_ifindex_miss counts a lookup it could not answer and returns how
- * many came before (since the last forget_all). */
-int nsh_ifindex_cached(struct nsh *ns, const char *ifname);
-void nsh_ifindex_remember(struct nsh *ns, const char *ifname, int ifindex);
-void nsh_ifindex_forget_all(struct nsh *ns);
-unsigned nsh_ifindex_miss(struct nsh *ns);
+/* A module's per-namespace object. nsh_slot_get returns it (NULL until
+ * set); nsh_slot_set hands obj to the handle, which calls release(obj)
+ * when it closes (later slots first). lingering: releasing it is slow
+ * (an nftables socket after a commit, see nsh_defer_close), so a deferred
+ * close queues the handle. */
+enum nsh_slot {
+	NSH_SLOT_LINK,		/* link.c: rtnetlink socket, ifindexes */
+	NSH_SLOT_NFT,		/* nft.c: nftables context */
+	NSH_SLOT__COUNT,
+};
+void *nsh_slot_get(const struct nsh *ns, enum nsh_slot slot);
+void nsh_slot_set(struct nsh *ns, enum nsh_slot slot, void *obj,
+		  void (*release)(void *obj), bool lingering);
 
 /* Removes /run/netns/name (unmount, unlink). A missing one is fine. The
  * kernel destroys the namespace asynchronously once nothing pins it; see

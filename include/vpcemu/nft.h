@@ -8,7 +8,6 @@
 #define VPCEMU_NFT_H
 
 struct nsh;
-struct nft_ctx;
 
 /* Runs ruleset (the whole text: one kernel transaction, all or nothing)
  * inside ns. On failure returns -errno and, when ret_err is given, sets
@@ -16,9 +15,5 @@ struct nft_ctx;
  * on allocation failure). Returns 0 or -errno (-EINVAL for a ruleset nft
  * rejected). */
 int nftk_apply(struct nsh *ns, const char *ruleset, char **ret_err);
-
-/* Frees a handle's context under the lock (nft_ctx_free touches library
- * globals too). For netns.c; NULL is fine. */
-void nftk_ctx_free(struct nft_ctx *ctx);
 
 #endif

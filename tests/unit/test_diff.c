@@ -491,6 +491,41 @@ Test(diff, summary_text)
 	free(s);
 }
 
+/* down: the namespaces go whole, in the order given, and the touched list
+ * is sorted and without repeats. */
+Test(diff, removal_lists_namespaces)
+{
+	char *names[] = { "d-b1", "d-A", "d-a1", "d-A" };
+	static const struct plan empty;
+	struct diff *d;
+	char *text;
+	size_t len;
+	FILE *f;
+
+	d = diff_removal(names, 4);
+	cr_assert_not_null(d);
+	cr_expect_eq(d->nops, 4);
+	cr_expect_eq(d->count[DIFF_NS_DEL], 4);
+	cr_assert_eq(d->ntouched, 3);
+	cr_expect_str_eq(d->touched[0], "d-A");
+	cr_expect_str_eq(d->touched[1], "d-a1");
+	cr_expect_str_eq(d->touched[2], "d-b1");
+	f = open_memstream(&text, &len);
+	cr_assert_not_null(f);
+	diff_dump(d, &empty, f);
+	fclose(f);
+	cr_expect_str_eq(text, "ns-del d-b1\nns-del d-A\nns-del d-a1\n"
+			       "ns-del d-A\n");
+	free(text);
+	diff_free(d);
+
+	d = diff_removal(NULL, 0);
+	cr_assert_not_null(d);
+	cr_expect_eq(d->nops, 0);
+	cr_expect_eq(d->ntouched, 0);
+	diff_free(d);
+}
+
 Test(diff, device_sysctls)
 {
 	cr_expect(diff_sysctl_is_device("net/ipv4/neigh/eni-1/proxy_delay"));
