@@ -124,6 +124,21 @@ const struct diag *diag_first_error(const struct diags *d)
 	return NULL;
 }
 
+const char *diag_first_message(const struct diags *d)
+{
+	const struct diag *g = diag_first_error(d);
+
+	return g ? g->message : "";
+}
+
+void diag_copy_first(struct diags *to, const struct diags *from)
+{
+	const struct diag *g = diag_first_error(from);
+
+	if (g)
+		diag_add(to, DIAG_ERROR, g->at, g->code, "%s", g->message);
+}
+
 /* Index of the source a place refers to, or nsrc. Places normally carry the
  * pointer diag_add_source returned; a caller's own copy of the name works
  * too. */

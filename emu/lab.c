@@ -39,24 +39,28 @@
 #include "vpcemu/nft.h"
 #include "vpcemu/plan.h"
 #include "vpcemu/route.h"
+#include "vpcemu/util.h"
 
 #define LAB_TEARDOWN_TIMEOUT_MS 5000
 
 /* Fills err with "WHAT: strerror" and returns r (a -errno). */
 static int __attribute__((format(printf, 3, 4)))
-lab_fail(struct lab_error *err, int r, const char *fmt, ...)
+lab_fail(struct diags *err, int r, const char *fmt, ...)
 {
-	size_t len;
+	struct strbuf sb = { 0 };
 	va_list ap;
+	char *m;
 
 	if (!err)
 		return r;
 	va_start(ap, fmt);
-	vsnprintf(err->what, sizeof(err->what), fmt, ap);
+	sb_vprintf(&sb, fmt, ap);
 	va_end(ap);
-	len = strlen(err->what);
-	snprintf(err->what + len, sizeof(err->what) - len, ": %s",
-		 strerror(-r));
+	sb_printf(&sb, ": %s", strerror(-r));
+	m = sb_take(&sb);
+	diag_error(err, (struct place){ 0 }, "Vpcemu.Kernel", "%s",
+		   m ? m : strerror(-r));
+	free(m);
 	return r;
 }
 
@@ -158,7 +162,7 @@ static int sysctl_batch_fn(void *data)
  * carry first, then the others in one visit of the namespace. idx is
  * reordered. */
 static int sysctls_in_ns(const struct plan *p, struct nsh *h, size_t *idx,
-			 size_t n, struct lab_error *err)
+			 size_t n, struct diags *err)
 {
 	struct sysctl_batch b = { .p = p, .idx = idx };
 	const struct plan_sysctl *s;
@@ -237,7 +241,7 @@ static const char *rule_text(const struct plan *p, const struct plan_rule *ru,
 
 /* Applies ruleset n of p with handle h. */
 static int lab_nft_one(const struct plan *p, const struct plan_nft *n,
-		       struct nsh *h, struct lab_error *err)
+		       struct nsh *h, struct diags *err)
 {
 	char *text = NULL;
 	size_t len;
@@ -434,7 +438,7 @@ static void etc_dirs_close(struct etc_dirs *d)
 	d->store = d->etc = -1;
 }
 
-static int etc_dirs_open(struct etc_dirs *d, struct lab_error *err)
+static int etc_dirs_open(struct etc_dirs *d, struct diags *err)
 {
 	d->etc = -1;
 	d->store = etc_store_open();
@@ -458,7 +462,7 @@ fail:
 /* Writes the files idx[0, n) of p, all of one namespace, under
  * /etc/netns/NS/: its store directory first, the symlink last. */
 static int lab_files_ns(const struct plan *p, const size_t *idx, size_t n,
-			const struct etc_dirs *d, struct lab_error *err)
+			const struct etc_dirs *d, struct diags *err)
 {
 	const char *ns = p->ns[p->files[idx[0]].ns].name;
 	const struct plan_file *f;
@@ -556,7 +560,7 @@ static int lab_remove_etc(int etc, int store, const char *name)
 /* Removes the namespaces netns[0, n) and their /etc/netns entries, and
  * waits until the kernel has destroyed their devices: DIFF_NS_DEL, one
  * run of them at once. */
-static int ns_teardown(char *const *netns, size_t n, struct lab_error *err)
+static int ns_teardown(char *const *netns, size_t n, struct diags *err)
 {
 	struct netns_reap *rp = NULL;
 	const char *alive = NULL;
@@ -607,7 +611,7 @@ struct diff_run {
 	const struct plan *p;
 	const struct diff *d;
 	struct nsh **h;
-	struct lab_error *err;
+	struct diags *err;
 	/* up (the diff from nothing): a directory this run makes takes all
 	 * its files directly (no one sees it before its link), and rulesets
 	 * and files go on a second thread (struct side). apply writes file
@@ -1086,7 +1090,7 @@ static int run_ops(struct diff_run *x, size_t from, size_t to)
  * rules it was made to follow. */
 struct side {
 	struct diff_run x;
-	struct lab_error err;
+	struct diags err;
 	size_t failed;		/* index of the op that failed */
 	int r;
 	pthread_t thread;
@@ -1147,17 +1151,19 @@ static int side_join(struct side *sd, size_t *ret_failed)
 }
 
 static int execute(const struct plan *p, const struct diff *d, bool up,
-		   struct lab_error *err)
+		   struct diags *err)
 {
 	static const struct plan empty;
-	struct diff_run x = { .p = p ? p : &empty, .d = d, .err = err,
+	/* This thread's errors and the side's are kept apart until the
+	 * end: the one reported is the first in the list. */
+	struct diags mine = { 0 };
+	struct diff_run x = { .p = p ? p : &empty, .d = d, .err = &mine,
 			      .up = up };
 	struct side sd = { 0 };
 	size_t i, j, n, failed;
+	bool side_first;
 	int r = 0, r2;
 
-	if (err)
-		err->what[0] = '\0';
 	for (i = 0; i < d->nops; i++)
 		if (!op_valid(x.p, &d->ops[i]))
 			return lab_fail(err, -EINVAL,
@@ -1196,12 +1202,14 @@ static int execute(const struct plan *p, const struct diff *d, bool up,
 		r = r2;
 	/* The side's failure counts when it comes first in the list. */
 	r2 = side_join(&sd, &failed);
-	if (r2 < 0 && (r >= 0 || failed < i)) {
+	side_first = r2 < 0 && (r >= 0 || failed < i);
+	if (side_first)
 		r = r2;
-		if (err)
-			*err = sd.err;
-	}
+	if (err)
+		diag_copy_first(err, side_first ? &sd.err : &mine);
+	diags_free(&sd.err);
 out:
+	diags_free(&mine);
 	for (i = 0; x.h && i < x.p->nns; i++)
 		nsh_close(x.h[i]);
 	free(x.h);
@@ -1212,14 +1220,14 @@ out:
 }
 
 int lab_apply_diff(const struct plan *p, const struct diff *d,
-		   struct lab_error *err)
+		   struct diags *err)
 {
 	return execute(p, d, false, err);
 }
 
 /* Every object's namespace index must name a namespace of the plan (the
  * diff reads them before the executor's own checks). */
-static int lab_check_indexes(const struct plan *p, struct lab_error *err)
+static int lab_check_indexes(const struct plan *p, struct diags *err)
 {
 	size_t i, bad = SIZE_MAX;
 	const char *what = NULL;
@@ -1245,13 +1253,11 @@ static int lab_check_indexes(const struct plan *p, struct lab_error *err)
 	return 0;
 }
 
-int lab_apply(const struct plan *p, struct lab_error *err)
+int lab_apply(const struct plan *p, struct diags *err)
 {
 	struct diff *d;
 	int r;
 
-	if (err)
-		err->what[0] = '\0';
 	r = lab_check_indexes(p, err);
 	if (r < 0)
 		return r;
@@ -1267,13 +1273,11 @@ int lab_apply(const struct plan *p, struct lab_error *err)
 	return r;
 }
 
-int lab_teardown(char *const *netns, size_t n, struct lab_error *err)
+int lab_teardown(char *const *netns, size_t n, struct diags *err)
 {
 	struct diff *d;
 	int r;
 
-	if (err)
-		err->what[0] = '\0';
 	d = diff_removal(netns, n);
 	if (!d)
 		return lab_fail(err, -errno, "remove namespaces");

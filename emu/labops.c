@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +16,22 @@
 #include "vpcemu/model.h"
 #include "vpcemu/plan.h"
 #include "vpcemu/util.h"
+
+/* Queues a failure of the lab's state or plan (not the kernel's: lab.c
+ * queues those as Vpcemu.Kernel). */
+static void labops_fail(struct diags *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void labops_fail(struct diags *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return;
+	va_start(ap, fmt);
+	diag_vadd(err, DIAG_ERROR, (struct place){ 0 }, "Vpcemu.Lab", fmt, ap);
+	va_end(ap);
+}
 
 /* Lab file text (registered as path) -> checked model and its plan, with
  * name as the lab's name. Returns 0, -EINVAL when the text has errors (d
@@ -96,7 +113,7 @@ static bool all_netns_exist(const struct plan *p)
 
 /* Keeps the text lab was built from, for apply. Returns 0 or -errno
  * (err set). */
-static int up_store_text(const struct lab *lab, struct lab_error *err)
+static int up_store_text(const struct lab *lab, struct diags *err)
 {
 	int r;
 
@@ -104,8 +121,7 @@ static int up_store_text(const struct lab *lab, struct lab_error *err)
 		return 0;
 	r = state_save_text(lab->name, lab->text, lab->text_len);
 	if (r)
-		snprintf(err->what, sizeof(err->what),
-			 "keep the text of lab %s in %s: %s", lab->name,
+		labops_fail(err, "keep the text of lab %s in %s: %s", lab->name,
 			 state_dir(), strerror(-r));
 	return r;
 }
@@ -155,7 +171,7 @@ static bool applied_state(const struct labops_applied *applied,
 }
 
 int labops_up(const struct lab *lab, enum labops_up_result *ret,
-	      struct labops_applied *applied, struct lab_error *err)
+	      struct labops_applied *applied, struct diags *err)
 {
 	struct lab_state *old = NULL, s;
 	char path[PATH_MAX];
@@ -165,15 +181,14 @@ int labops_up(const struct lab *lab, enum labops_up_result *ret,
 	*ret = LABOPS_CREATED;
 	p = plan_build(lab);
 	if (!p) {
-		snprintf(err->what, sizeof(err->what), "plan lab %s: %s",
+		labops_fail(err, "plan lab %s: %s",
 			 lab->name, strerror(errno));
 		return -errno;
 	}
 	r = state_load(lab->name, &old);
 	if (r == 0) {
 		if (strcmp(old->digest, p->digest)) {
-			snprintf(err->what, sizeof(err->what),
-				 "lab %s is up with other content (from %s); "
+			labops_fail(err, "lab %s is up with other content (from %s); "
 				 "change it with: vpcemu apply %s --name %s, "
 				 "or take it down first: vpcemu down %s",
 				 lab->name, old->file, lab->file, lab->name,
@@ -198,8 +213,7 @@ int labops_up(const struct lab *lab, enum labops_up_result *ret,
 		}
 		*ret = LABOPS_REPAIRED;
 	} else if (r != -ENOENT) {
-		snprintf(err->what, sizeof(err->what),
-			 "read state of lab %s in %s: %s", lab->name,
+		labops_fail(err, "read state of lab %s in %s: %s", lab->name,
 			 state_dir(), strerror(-r));
 		goto out;
 	}
@@ -210,8 +224,7 @@ int labops_up(const struct lab *lab, enum labops_up_result *ret,
 	if (!r)
 		r = state_save(&s);
 	if (r) {
-		snprintf(err->what, sizeof(err->what),
-			 "write state of lab %s in %s: %s", lab->name,
+		labops_fail(err, "write state of lab %s in %s: %s", lab->name,
 			 state_dir(), strerror(-r));
 		state_of_plan_free(&s);
 		goto out;
@@ -223,8 +236,7 @@ int labops_up(const struct lab *lab, enum labops_up_result *ret,
 		s.status = "up";
 		r = state_save(&s);
 		if (r)
-			snprintf(err->what, sizeof(err->what),
-				 "write state of lab %s: %s", lab->name,
+			labops_fail(err, "write state of lab %s: %s", lab->name,
 				 strerror(-r));
 	}
 	state_of_plan_free(&s);
@@ -294,7 +306,7 @@ static int sweep_names(const char *lab_name, char ***v, size_t *n,
 }
 
 int labops_down(const char *lab_name, const struct lab *lab, bool *ret_found,
-		struct lab_error *err)
+		struct diags *err)
 {
 	struct lab_state *s = NULL;
 	struct plan *p = NULL;
@@ -305,8 +317,7 @@ int labops_down(const char *lab_name, const struct lab *lab, bool *ret_found,
 	*ret_found = false;
 	r = state_load(lab_name, &s);
 	if (r && r != -ENOENT) {
-		snprintf(err->what, sizeof(err->what),
-			 "read state of lab %s: %s", lab_name, strerror(-r));
+		labops_fail(err, "read state of lab %s: %s", lab_name, strerror(-r));
 		goto out;
 	}
 	r = 0;
@@ -322,8 +333,7 @@ int labops_down(const char *lab_name, const struct lab *lab, bool *ret_found,
 	if (!s && !lab && !r)
 		r = sweep_names(lab_name, &names, &n, &cap);
 	if (r) {
-		snprintf(err->what, sizeof(err->what),
-			 "list namespaces of lab %s: %s", lab_name,
+		labops_fail(err, "list namespaces of lab %s: %s", lab_name,
 			 strerror(-r));
 		goto out;
 	}
@@ -338,8 +348,7 @@ int labops_down(const char *lab_name, const struct lab *lab, bool *ret_found,
 	if (!r) {
 		r = state_remove(lab_name);
 		if (r)
-			snprintf(err->what, sizeof(err->what),
-				 "remove state of lab %s: %s", lab_name,
+			labops_fail(err, "remove state of lab %s: %s", lab_name,
 				 strerror(-r));
 	}
 out:
@@ -435,7 +444,7 @@ static int kept_plan(const struct lab_state *st, bool next,
  * name; its plan must give the digest that was applied, or the text does
  * not describe the kernel (written by another vpcemu version). */
 static int old_plan(const struct lab_state *st, struct lab **ret_lab,
-		    struct plan **ret_plan, struct lab_error *err)
+		    struct plan **ret_plan, struct diags *err)
 {
 	int r;
 
@@ -461,20 +470,17 @@ static int old_plan(const struct lab_state *st, struct lab **ret_lab,
 		*ret_lab = NULL;
 	}
 	if (r == -ENOENT) {
-		snprintf(err->what, sizeof(err->what),
-			 "lab %s has no record of the file it was brought up "
+		labops_fail(err, "lab %s has no record of the file it was brought up "
 			 "from; take it down and up again: vpcemu down %s",
 			 st->lab, st->lab);
 		r = -ENODATA;
 	} else if (r == -EINVAL || r == -ESTALE) {
-		snprintf(err->what, sizeof(err->what),
-			 "the kept text of lab %s no longer gives what was "
+		labops_fail(err, "the kept text of lab %s no longer gives what was "
 			 "applied (another vpcemu version?); take it down and "
 			 "up again: vpcemu down %s", st->lab, st->lab);
 		r = -ESTALE;
 	} else if (r) {
-		snprintf(err->what, sizeof(err->what),
-			 "read the text of lab %s in %s: %s", st->lab,
+		labops_fail(err, "read the text of lab %s in %s: %s", st->lab,
 			 state_dir(), strerror(-r));
 	}
 	return r;
@@ -488,7 +494,7 @@ static int old_plan(const struct lab_state *st, struct lab **ret_lab,
  * do when there is no next text or when it is old's or the plan wanted
  * now (digest): going on from old converges then. */
 static int roll_back(const struct lab_state *st, const struct plan *old,
-		     const char *digest, struct lab_error *err)
+		     const char *digest, struct diags *err)
 {
 	struct lab *next_lab = NULL;
 	struct plan *next = NULL;
@@ -499,8 +505,7 @@ static int roll_back(const struct lab_state *st, const struct plan *old,
 	if (r == -ENOENT || r == -EINVAL)
 		return 0;
 	if (r) {
-		snprintf(err->what, sizeof(err->what),
-			 "read the next text of lab %s in %s: %s", st->lab,
+		labops_fail(err, "read the next text of lab %s in %s: %s", st->lab,
 			 state_dir(), strerror(-r));
 		return r;
 	}
@@ -509,7 +514,7 @@ static int roll_back(const struct lab_state *st, const struct plan *old,
 	d = diff_compute(next, old);
 	if (!d) {
 		r = -errno;
-		snprintf(err->what, sizeof(err->what), "diff lab %s: %s",
+		labops_fail(err, "diff lab %s: %s",
 			 st->lab, strerror(-r));
 		goto out;
 	}
@@ -525,7 +530,7 @@ out:
 struct apply_ctx {
 	const struct lab *lab;
 	struct labops_applied *applied;
-	struct lab_error *err;
+	struct diags *err;
 	struct lab_state *st, cached;	/* st: the file's, or cached */
 	struct lab *old_lab;		/* rebuilt's model */
 	struct plan *rebuilt, *p;
@@ -551,19 +556,16 @@ static int apply_state(struct apply_ctx *c)
 	else
 		r = state_load(lab->name, &c->st);
 	if (r == -ENOENT) {
-		snprintf(c->err->what, sizeof(c->err->what),
-			 "lab %s is not up; bring it up first: vpcemu up %s",
+		labops_fail(c->err, "lab %s is not up; bring it up first: vpcemu up %s",
 			 lab->name, lab->file);
 		return r;
 	} else if (r) {
-		snprintf(c->err->what, sizeof(c->err->what),
-			 "read state of lab %s in %s: %s", lab->name,
+		labops_fail(c->err, "read state of lab %s in %s: %s", lab->name,
 			 state_dir(), strerror(-r));
 		return r;
 	}
 	if (strcmp(c->st->status, "up") && strcmp(c->st->status, "applying")) {
-		snprintf(c->err->what, sizeof(c->err->what),
-			 "lab %s is half-built (%s); finish it first: vpcemu "
+		labops_fail(c->err, "lab %s is half-built (%s); finish it first: vpcemu "
 			 "up FILE, or vpcemu down %s", lab->name,
 			 c->st->status, lab->name);
 		return -EBUSY;
@@ -590,8 +592,7 @@ static int apply_plans(struct apply_ctx *c)
 	c->p = plan_build(c->lab);
 	if (!c->p) {
 		r = -errno;
-		snprintf(c->err->what, sizeof(c->err->what),
-			 "plan lab %s: %s", c->lab->name, strerror(-r));
+		labops_fail(c->err, "plan lab %s: %s", c->lab->name, strerror(-r));
 		return r;
 	}
 	return 0;
@@ -619,8 +620,7 @@ static int apply_record(struct apply_ctx *c, const char *text, size_t len)
 			r = state_save(&c->s);
 	}
 	if (r)
-		snprintf(c->err->what, sizeof(c->err->what),
-			 "write state of lab %s in %s: %s", c->lab->name,
+		labops_fail(c->err, "write state of lab %s in %s: %s", c->lab->name,
 			 state_dir(), strerror(-r));
 	return r;
 }
@@ -639,8 +639,7 @@ static int apply_commit(struct apply_ctx *c, struct labops_apply_result *res)
 	if (!r)
 		r = state_commit_next_text(c->lab->name);
 	if (r) {
-		snprintf(c->err->what, sizeof(c->err->what),
-			 "write state of lab %s in %s: %s", c->lab->name,
+		labops_fail(c->err, "write state of lab %s in %s: %s", c->lab->name,
 			 state_dir(), strerror(-r));
 		return r;
 	}
@@ -662,8 +661,7 @@ static int apply_diff(struct apply_ctx *c, const char *text, size_t len,
 	c->d = diff_compute(c->old, c->p);
 	if (!c->d) {
 		r = -errno;
-		snprintf(c->err->what, sizeof(c->err->what),
-			 "diff lab %s: %s", c->lab->name, strerror(-r));
+		labops_fail(c->err, "diff lab %s: %s", c->lab->name, strerror(-r));
 		return r;
 	}
 	r = apply_record(c, text, len);
@@ -680,7 +678,7 @@ static int apply_diff(struct apply_ctx *c, const char *text, size_t len,
 
 int labops_apply(const struct lab *lab, const char *given_text,
 		 struct labops_applied *applied,
-		 struct labops_apply_result *res, struct lab_error *err)
+		 struct labops_apply_result *res, struct diags *err)
 {
 	struct apply_ctx c = { .lab = lab, .applied = applied, .err = err };
 	const char *text = given_text ? given_text : lab->text;
@@ -688,12 +686,11 @@ int labops_apply(const struct lab *lab, const char *given_text,
 	int r;
 
 	*res = (struct labops_apply_result){ 0 };
-	err->what[0] = '\0';
 	r = apply_state(&c);
 	if (r)
 		goto out;
 	if (!text) {
-		snprintf(err->what, sizeof(err->what), "lab %s comes with no "
+		labops_fail(err, "lab %s comes with no "
 			 "text to keep for the next apply", lab->name);
 		r = -ENODATA;
 		goto out;
@@ -727,7 +724,7 @@ out:
 
 int labops_running_lab(const char *name, struct lab **ret_lab,
 		       struct labops_applied *applied,
-		       struct lab_error *err)
+		       struct diags *err)
 {
 	struct lab_state *st = NULL;
 	struct plan *p = NULL;
@@ -736,7 +733,7 @@ int labops_running_lab(const char *name, struct lab **ret_lab,
 	*ret_lab = NULL;
 	r = state_load(name, &st);
 	if (r) {
-		snprintf(err->what, sizeof(err->what), r == -ENOENT
+		labops_fail(err, r == -ENOENT
 			 ? "lab %s is not up" : "read state of lab %s: %s",
 			 name, strerror(-r));
 		return r;

@@ -100,11 +100,13 @@ static void svc_log(int prio, const char *lab, const char *msg)
  * AWS-style command, and for every lab at start-up). */
 static void adopt(const char *name)
 {
-	struct lab_error err = { { 0 } };
+	struct diags err = { 0 };
 	struct lab *lab;
 
 	if (labops_running_lab(name, &lab, applied_of(name), &err)) {
-		dlog(LOG_WARNING, name, "no services: %s", err.what);
+		dlog(LOG_WARNING, name, "no services: %s",
+		     diag_first_message(&err));
+		diags_free(&err);
 		return;
 	}
 	svc_lab_set(R.svc, lab);
@@ -166,7 +168,7 @@ static struct lab *load_lab(const struct peer *p, json_t *args,
 static void op_up(const struct peer *p, json_t *args, struct reply *r)
 {
 	const char *what[] = { "created", "unchanged", "repaired" };
-	struct lab_error err = { { 0 } };
+	struct diags err = { 0 };
 	enum labops_up_result res;
 	struct lab *lab;
 	double t0 = now_s();
@@ -178,12 +180,14 @@ static void op_up(const struct peer *p, json_t *args, struct reply *r)
 		return;
 	e = labops_up(lab, &res, applied_of(lab->name), &err);
 	if (e) {
-		fprintf(r->err, "vpcemu up: %s\n", err.what);
+		fprintf(r->err, "vpcemu up: %s\n", diag_first_message(&err));
 		if (e != -EBUSY)
 			fprintf(r->err, "vpcemu up: the lab is half-built; "
 				"`vpcemu up` again or `vpcemu down %s`\n",
 				lab->name);
-		dlog(LOG_ERR, lab->name, "up failed: %s", err.what);
+		dlog(LOG_ERR, lab->name, "up failed: %s",
+		     diag_first_message(&err));
+		diags_free(&err);
 		goto out;
 	}
 	r->exit = CTL_EXIT_OK;
@@ -222,7 +226,7 @@ out:
 static void op_apply(const struct peer *p, json_t *args, struct reply *r)
 {
 	struct labops_apply_result res = { 0 };
-	struct lab_error err = { { 0 } };
+	struct diags err = { 0 };
 	struct lab *lab;
 	double t0 = now_s();
 	char *sum = NULL;
@@ -236,12 +240,14 @@ static void op_apply(const struct peer *p, json_t *args, struct reply *r)
 	svc_lab_prune(R.svc, lab);
 	e = labops_apply(lab, NULL, applied_of(lab->name), &res, &err);
 	if (e) {
-		fprintf(r->err, "vpcemu apply: %s\n", err.what);
+		fprintf(r->err, "vpcemu apply: %s\n", diag_first_message(&err));
 		if (res.changed)
 			fprintf(r->err, "vpcemu apply: the lab is partly "
 				"changed; `vpcemu apply` again, or `vpcemu "
 				"down %s`\n", lab->name);
-		dlog(LOG_ERR, lab->name, "apply failed: %s", err.what);
+		dlog(LOG_ERR, lab->name, "apply failed: %s",
+		     diag_first_message(&err));
+		diags_free(&err);
 		goto out;
 	}
 	r->exit = CTL_EXIT_OK;
@@ -399,7 +405,7 @@ static void op_ec2(const struct peer *p, json_t *args, struct reply *r)
 	struct ec2_clock clock = { .now = time(NULL) };
 	struct labops_apply_result res = { 0 };
 	struct ec2_state st = { 0 };
-	struct lab_error err = { { 0 } };
+	struct diags err = { 0 };
 	char **argv = NULL, *name, *path = NULL, *text = NULL;
 	struct lab *lab = NULL;
 	size_t argc = json_array_size(jargv), i;
@@ -417,7 +423,8 @@ static void op_ec2(const struct peer *p, json_t *args, struct reply *r)
 	for (i = 0; i < argc; i++)
 		argv[i] = (char *)json_string_value(json_array_get(jargv, i));
 	if (labops_running_lab(name, &lab, NULL, &err)) {
-		fprintf(r->err, "vpcemu ec2: %s\n", err.what);
+		fprintf(r->err, "vpcemu ec2: %s\n", diag_first_message(&err));
+		diags_free(&err);
 		goto out;
 	}
 	op_ec2_load(name, path, &st);
@@ -434,8 +441,10 @@ static void op_ec2(const struct peer *p, json_t *args, struct reply *r)
 	}
 	svc_lab_prune(R.svc, lab);
 	if (labops_apply(lab, text, applied_of(name), &res, &err)) {
-		fprintf(r->err, "vpcemu ec2: %s\n", err.what);
-		dlog(LOG_ERR, name, "%s: apply failed: %s", argv[0], err.what);
+		fprintf(r->err, "vpcemu ec2: %s\n", diag_first_message(&err));
+		dlog(LOG_ERR, name, "%s: apply failed: %s", argv[0],
+		     diag_first_message(&err));
+		diags_free(&err);
 		goto out;
 	}
 	op_ec2_save(name, path, &st);
@@ -464,7 +473,7 @@ static void op_down(const struct peer *p, json_t *args, struct reply *r)
 {
 	const char *file = arg_str(args, "file"), *name = arg_str(args, "name");
 	bool color = json_is_true(json_object_get(args, "color"));
-	struct lab_error err = { { 0 } };
+	struct diags err = { 0 };
 	struct diags d = { 0 };
 	struct lab *lab = NULL;
 	double t0 = now_s();
@@ -492,8 +501,10 @@ static void op_down(const struct peer *p, json_t *args, struct reply *r)
 	applied_drop(name);
 	e = labops_down(name, d.nerrors ? NULL : lab, &found, &err);
 	if (e) {
-		fprintf(r->err, "vpcemu down: %s\n", err.what);
-		dlog(LOG_ERR, name, "down failed: %s", err.what);
+		fprintf(r->err, "vpcemu down: %s\n", diag_first_message(&err));
+		dlog(LOG_ERR, name, "down failed: %s",
+		     diag_first_message(&err));
+		diags_free(&err);
 		goto out;
 	}
 	r->exit = CTL_EXIT_OK;

@@ -82,6 +82,10 @@ void diag_print(const struct diags *d, FILE *out, int color);
 const struct diag *diag_find(const struct diags *d, const char *code);
 /* The first error queued, or NULL. */
 const struct diag *diag_first_error(const struct diags *d);
+/* Its message, or "" when there is none. */
+const char *diag_first_message(const struct diags *d);
+/* Queues the first error of from (when there is one) in to. */
+void diag_copy_first(struct diags *to, const struct diags *from);
 
 void diags_free(struct diags *d);
 

@@ -11,7 +11,7 @@
 void dlog_set_foreground(bool foreground);
 
 /* Logs one event at syslog priority prio, with the lab when there is one
- * ("lab=NAME "); the message names the resource (lab_error texts do).
+ * ("lab=NAME "); the message names the resource (the lab errors do).
  * Control characters become '?': names and paths come from clients. */
 void dlog(int prio, const char *lab, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

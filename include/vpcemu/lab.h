@@ -15,6 +15,8 @@
 #ifndef VPCEMU_LAB_H
 #define VPCEMU_LAB_H
 
+#include "vpcemu/diag.h"
+
 #include <stddef.h>
 
 struct diff;
@@ -22,13 +24,10 @@ struct plan;
 
 /* What failed, for the user: "create veth eni-1a2b3c4d in lab-VPC-A: File
  * exists". */
-struct lab_error {
-	char what[512];
-};
-
 /* Brings p up: lab_apply_diff of diff_compute(NULL, p). Returns 0, or
- * -errno with err->what naming the object and operation. */
-int lab_apply(const struct plan *p, struct lab_error *err);
+ * -errno with the error (Vpcemu.Kernel) queued in err, naming the
+ * object and operation. */
+int lab_apply(const struct plan *p, struct diags *err);
 
 /* Carries out the operations of d (diff_compute(old, p)) in their order,
  * opening only the namespaces they touch (p may be NULL for a list of
@@ -38,7 +37,7 @@ int lab_apply(const struct plan *p, struct lab_error *err);
  * naming the object and operation that failed; the operations before it
  * stay done. */
 int lab_apply_diff(const struct plan *p, const struct diff *d,
-		   struct lab_error *err);
+		   struct diags *err);
 
 /* Removes the named namespaces (/run/netns entries), waits (with a
  * deadline) until the kernel has destroyed their devices, and removes
@@ -47,6 +46,6 @@ int lab_apply_diff(const struct plan *p, const struct diff *d,
  * down (namespaces go whole, with everything in them). Missing ones are
  * fine. Returns 0 or -errno (err filled) when something could not be
  * removed. */
-int lab_teardown(char *const *netns, size_t n, struct lab_error *err);
+int lab_teardown(char *const *netns, size_t n, struct diags *err);
 
 #endif

@@ -46,14 +46,14 @@ void labops_applied_free(struct labops_applied *a);
  * namespace so that labops_down removes what was built. On success,
  * applied (when given) becomes the lab's plan. */
 int labops_up(const struct lab *lab, enum labops_up_result *ret,
-	      struct labops_applied *applied, struct lab_error *err);
+	      struct labops_applied *applied, struct diags *err);
 
 /* Takes lab_name down: every namespace in its state file and, when lab is
  * given (down FILE), every namespace its plan names, then its /etc/netns
  * entries and state file. A lab that is not there is fine (*ret_found
  * false). */
 int labops_down(const char *lab_name, const struct lab *lab, bool *ret_found,
-		struct lab_error *err);
+		struct diags *err);
 
 /* What labops_apply did. */
 struct labops_apply_result {
@@ -84,7 +84,7 @@ struct labops_apply_result {
  * passes print_lab's text. */
 int labops_apply(const struct lab *lab, const char *text,
 		 struct labops_applied *applied,
-		 struct labops_apply_result *res, struct lab_error *err);
+		 struct labops_apply_result *res, struct diags *err);
 void labops_apply_result_free(struct labops_apply_result *res);
 
 /* The running lab name as last applied, rebuilt from its kept text (what
@@ -93,6 +93,6 @@ void labops_apply_result_free(struct labops_apply_result *res);
  * (-ENOENT: not up). */
 int labops_running_lab(const char *name, struct lab **ret_lab,
 		       struct labops_applied *applied,
-		       struct lab_error *err);
+		       struct diags *err);
 
 #endif

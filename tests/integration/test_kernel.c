@@ -56,7 +56,7 @@ static void sweep(void)
 	const char *dirs[] = { NETNS_RUN_DIR, NETNS_ETC_DIR };
 	char *found[256];
 	struct dirent *de;
-	struct lab_error err;
+	struct diags err = { 0 };
 	size_t n = 0, i, k;
 	DIR *d;
 
@@ -75,6 +75,7 @@ static void sweep(void)
 			n = 0;	/* out of memory: lab_teardown below does */
 	lab_teardown(found, n, &err);
 	lab_teardown(lab_names, NNS, &err);
+	diags_free(&err);
 	for (i = 0; i < n; i++)
 		free(found[i]);
 }
@@ -335,7 +336,7 @@ Test(kernel, apply_ping_idempotent_teardown, .init = setup, .fini = cleanup,
 		{ R1, "ip netns exec %s nft list ruleset", "table inet vpcemu" },
 		{ E1, "cat /etc/netns/%s/resolv.conf", "nameserver 10.1.0.2" },
 	};
-	struct lab_error err = { { 0 } };
+	struct diags err = { 0 };
 	struct nsh *obs;
 	struct plan p;
 	char *before, *after, *out;
@@ -351,7 +352,7 @@ Test(kernel, apply_ping_idempotent_teardown, .init = setup, .fini = cleanup,
 	home = self_netns();
 
 	r = lab_apply(&p, &err);
-	cr_assert_eq(r, 0, "lab_apply: %d %s", r, err.what);
+	cr_assert_eq(r, 0, "lab_apply: %d %s", r, diag_first_message(&err));
 	cr_assert_eq(self_netns(), home, "lab_apply left the thread elsewhere");
 	for (i = 0; i < NNS; i++)
 		cr_assert(netns_exists(names[i]), "%s missing", names[i]);
@@ -372,7 +373,8 @@ Test(kernel, apply_ping_idempotent_teardown, .init = setup, .fini = cleanup,
 
 	before = snapshot();
 	r = lab_apply(&p, &err);
-	cr_assert_eq(r, 0, "second lab_apply: %d %s", r, err.what);
+	cr_assert_eq(r, 0, "second lab_apply: %d %s", r,
+		     diag_first_message(&err));
 	after = snapshot();
 	cr_expect_str_eq(after, before, "second apply changed the kernel");
 	free(before);
@@ -386,7 +388,7 @@ Test(kernel, apply_ping_idempotent_teardown, .init = setup, .fini = cleanup,
 	cr_assert_gt(link_ifindex(obs, "obs0"), 0, "obs0 missing before");
 	nsh_close(obs);		/* a handle remembers ifindexes */
 	r = lab_teardown(lab_names, E2 + 1, &err);
-	cr_assert_eq(r, 0, "lab_teardown: %d %s", r, err.what);
+	cr_assert_eq(r, 0, "lab_teardown: %d %s", r, diag_first_message(&err));
 	cr_assert_eq(netns_open(names[OBS], &obs), 0);
 	cr_expect_eq(link_ifindex(obs, "obs0"), -ENODEV,
 		     "obs0 survived teardown");
@@ -395,7 +397,7 @@ Test(kernel, apply_ping_idempotent_teardown, .init = setup, .fini = cleanup,
 	cr_expect_null(strstr(out, "obs0"), "obs0 survived teardown:\n%s", out);
 	free(out);
 	r = lab_teardown(&lab_names[OBS], 1, &err);
-	cr_assert_eq(r, 0, "lab_teardown: %d %s", r, err.what);
+	cr_assert_eq(r, 0, "lab_teardown: %d %s", r, diag_first_message(&err));
 	cr_expect_eq(self_netns(), home, "lab_teardown left the thread elsewhere");
 
 	for (i = 0; i < NNS; i++) {
@@ -418,8 +420,9 @@ Test(kernel, apply_ping_idempotent_teardown, .init = setup, .fini = cleanup,
 Test(kernel, errors_name_the_object, .init = setup, .fini = cleanup,
      .timeout = 30)
 {
-	struct lab_error err = { { 0 } };
+	struct diags err = { 0 };
 	struct plan_route bad;
+	const char *w;
 	struct plan p;
 	unsigned long home;
 	int r;
@@ -440,26 +443,33 @@ Test(kernel, errors_name_the_object, .init = setup, .fini = cleanup,
 	p.routes = &bad;
 	p.nroutes = 1;
 	r = lab_apply(&p, &err);
-	cr_expect_eq(r, -ENODEV, "lab_apply: %d %s", r, err.what);
-	cr_expect(strstr(err.what, "add route 10.2.0.0/16 dev nosuch0 table 1000 in ") &&
-		  strstr(err.what, names[R1]) && strstr(err.what, "No such device"),
-		  "err: %s", err.what);
+	cr_expect_eq(r, -ENODEV, "lab_apply: %d %s", r,
+		     diag_first_message(&err));
+	w = diag_first_message(&err);
+	cr_expect(strstr(w, "add route 10.2.0.0/16 dev nosuch0 table 1000 in ") &&
+		  strstr(w, names[R1]) && strstr(w, "No such device"),
+		  "err: %s", w);
 
 	/* a broken ruleset: nft's own message is passed on */
+	diags_free(&err);
 	p.nroutes = 0;
 	p.nnfts = 1;
 	pnft[0].ruleset = "table inet vpcemu { chain x { bogus } }\n";
 	r = lab_apply(&p, &err);
 	pnft[0].ruleset = (char *)ruleset;
-	cr_expect_eq(r, -EINVAL, "lab_apply: %d %s", r, err.what);
-	cr_expect(strstr(err.what, "apply nftables ruleset in ") &&
-		  strstr(err.what, "Error"), "err: %s", err.what);
+	cr_expect_eq(r, -EINVAL, "lab_apply: %d %s", r,
+		     diag_first_message(&err));
+	w = diag_first_message(&err);
+	cr_expect(strstr(w, "apply nftables ruleset in ") && strstr(w, "Error"),
+		  "err: %s", w);
 	cr_expect_eq(self_netns(), home, "an error left the thread elsewhere");
 
 	/* a half-built lab tears down: R1 exists, the others never did */
+	diags_free(&err);
 	r = lab_teardown(lab_names, NNS, &err);
-	cr_expect_eq(r, 0, "lab_teardown: %d %s", r, err.what);
+	cr_expect_eq(r, 0, "lab_teardown: %d %s", r, diag_first_message(&err));
 	cr_expect(!netns_exists(names[R1]));
+	diags_free(&err);
 }
 
 /* lab_teardown returns once the kernel has unregistered the devices of the
@@ -476,7 +486,7 @@ Test(kernel, teardown_waits_for_the_devices, .init = setup, .fini = cleanup,
 	static char doomed[N][64];
 	char *list[N];
 	const size_t ends[] = { 0, N - 1 };
-	struct lab_error err = { { 0 } };
+	struct diags err = { 0 };
 	struct nsh *obs, *d;
 	char name[16];
 	size_t i;
@@ -497,7 +507,8 @@ Test(kernel, teardown_waits_for_the_devices, .init = setup, .fini = cleanup,
 		nsh_close(d);
 	}
 	nsh_close(obs);		/* a handle remembers ifindexes */
-	cr_assert_eq(lab_teardown(list, N, &err), 0, "%s", err.what);
+	cr_assert_eq(lab_teardown(list, N, &err), 0, "%s",
+		     diag_first_message(&err));
 	cr_assert_eq(netns_open(names[OBS], &obs), 0);
 	cr_expect_eq(link_ifindex(obs, "obs0"), -ENODEV,
 		     "the first namespace's device survived teardown");
