@@ -72,7 +72,8 @@ static int state_of_plan(const struct lab *lab, const struct plan *p,
 	s->status = (char *)status;
 	s->digest = (char *)digest;
 	s->netns = calloc(p->nns + 1, sizeof(*s->netns));
-	s->instances = calloc(lab->nenis + 1, sizeof(*s->instances));
+	s->instances = calloc(lab->nenis + lab->res[RES_INTERNET_HOST].n + 1,
+			      sizeof(*s->instances));
 	if (!s->netns || !s->instances)
 		return -ENOMEM;
 	for (i = 0; i < p->nns; i++)
@@ -87,6 +88,20 @@ static int state_of_plan(const struct lab *lab, const struct plan *p,
 		in->vpc = e->subnet->vpc->r.name;
 		in->subnet = e->subnet->r.name;
 		in->ip = e->ip;
+	}
+	/* Internet hosts too, so that `vpcemu exec` finds them. */
+	for (i = 0; i < lab->res[RES_INTERNET_HOST].n; i++) {
+		const struct internet_host *h =
+			(const struct internet_host *)lab->res[RES_INTERNET_HOST]
+				.v[i];
+		struct state_instance *in = &s->instances[s->ninstances++];
+
+		in->name = h->r.name;
+		in->id = (char *)h->r.id;
+		in->netns = h->netns;
+		in->vpc = "internet";
+		in->subnet = "-";
+		in->ip = h->ip;
 	}
 	return 0;
 }

@@ -47,7 +47,7 @@ const struct res_type *const res_types[RES__COUNT] = {
 /* Block types of docs/lab-conf.md that vpcemu does not build yet: a clear
  * error, not "unknown". */
 static const char *const reserved_types[] = {
-	"elastic-ip", "nat-gateway", "internet-host", "load-balancer",
+	"elastic-ip", "nat-gateway", "load-balancer",
 	"target-group", "listener", "endpoint-service", "transit-gateway",
 	"transit-gateway-attachment", "transit-gateway-route-table",
 	"customer-gateway", "onprem-host", "vpn-gateway", "vpn-connection",

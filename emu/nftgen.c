@@ -61,9 +61,94 @@
 struct gen {
 	const struct lab *lab;
 	const struct vpc *vpc;
+	/* The VPC's attached internet gateway, or NULL: the rules for it
+	 * are written only where there is one. */
+	const struct internet_gateway *igw;
 	struct strbuf b;
 	bool oom;
 };
+
+static const struct internet_gateway *igw_of(const struct lab *lab,
+					     const struct vpc *vpc)
+{
+	const struct res_list *l = &lab->res[RES_INTERNET_GATEWAY];
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (((const struct internet_gateway *)l->v[i])->vpc == vpc)
+			return (const struct internet_gateway *)l->v[i];
+	return NULL;
+}
+
+/* "\t\telements = {" ... "}" of the instances of the VPC with a public
+ * IP: their private IPs, or "public : private" (in) / "private :
+ * public" (out) pairs. */
+static void put_public(struct gen *g, int pairs)
+{
+	const struct lab *lab = g->lab;
+	char a[IP_BUF], c[IP_BUF];
+	size_t i, n = 0;
+
+	for (i = 0; i < lab->ninstances; i++) {
+		const struct instance *in = lab->instances[i];
+
+		if (!in->public_ipv4 || in->subnet->vpc != g->vpc)
+			continue;
+		if (!n++)
+			sb_puts(&g->b, "\t\telements = {\n");
+		ip_fmt(in->private_ip, a);
+		ip_fmt(in->public_ipv4, c);
+		if (pairs > 0)
+			sb_printf(&g->b, "\t\t\t%s : %s,\n", c, a);
+		else if (pairs < 0)
+			sb_printf(&g->b, "\t\t\t%s : %s,\n", a, c);
+		else
+			sb_printf(&g->b, "\t\t\t%s,\n", a);
+	}
+	if (n)
+		sb_puts(&g->b, "\t\t}\n");
+}
+
+/* The internet gateway's 1:1 NAT (R-9.2): each public IP to its
+ * instance's private IP on the way in, back on the way out; the instance
+ * never sees its public IP. */
+static void gen_public_sets(struct gen *g)
+{
+	sb_puts(&g->b, "\tset public_src {\n"
+		       "\t\ttype ipv4_addr\n"
+		       "\t\tcomment \"private IPs that have a public IP: only "
+		       "they reach the internet (R-9.1)\"\n");
+	put_public(g, 0);
+	sb_puts(&g->b, "\t}\n\n"
+		       "\tmap public_in {\n"
+		       "\t\ttype ipv4_addr : ipv4_addr\n"
+		       "\t\tcomment \"public IP -> private IP\"\n");
+	put_public(g, 1);
+	sb_puts(&g->b, "\t}\n\n"
+		       "\tmap public_out {\n"
+		       "\t\ttype ipv4_addr : ipv4_addr\n"
+		       "\t\tcomment \"private IP -> public IP\"\n");
+	put_public(g, -1);
+	sb_puts(&g->b, "\t}\n\n");
+}
+
+static void gen_nat(struct gen *g)
+{
+	const char *ifn = g->igw->ifname;
+
+	sb_printf(&g->b,
+		  "\tchain nat_in {\n"
+		  "\t\ttype nat hook prerouting priority dstnat; "
+		  "policy accept;\n"
+		  "\t\tiifname \"%s\" dnat ip to ip daddr map @public_in\n"
+		  "\t}\n\n"
+		  "\tchain nat_out {\n"
+		  "\t\ttype nat hook postrouting priority srcnat; "
+		  "policy accept;\n"
+		  "\t\toifname \"%s\" snat ip to ip saddr map @public_out\n"
+		  "\t}\n\n",
+		  ifn, ifn);
+}
 
 /* "ip saddr 10.0.0.0/8 " (nothing for 0.0.0.0/0, which matches all). */
 static void put_cidr_match(struct strbuf *b, const char *what,
@@ -279,6 +364,15 @@ static void gen_map(struct gen *g, const char *name, const char *comment,
 
 /* chains -------------------------------------------------------------- */
 
+/* "iifname != @enis iifname != @peerings [iifname != "igw-x"] drop" */
+static void gen_known_ports(struct gen *g, const char *dir)
+{
+	sb_printf(&g->b, "\t\t%s != @enis %s != @peerings ", dir, dir);
+	if (g->igw)
+		sb_printf(&g->b, "%s != \"%s\" ", dir, g->igw->ifname);
+	sb_puts(&g->b, "drop\n");
+}
+
 static void gen_forward(struct gen *g)
 {
 	const struct lab *lab = g->lab;
@@ -292,10 +386,19 @@ static void gen_forward(struct gen *g)
 		"\t\t# 1. Only IPv4 is emulated; only known ports; an ENI\n"
 		"\t\t# sends from its own IP; a peering carries only peer\n"
 		"\t\t# blocks <-> our blocks (R-6.7, R-6.8).\n"
-		"\t\tmeta nfproto ipv6 drop\n"
-		"\t\tiifname != @enis iifname != @peerings drop\n"
-		"\t\toifname != @enis oifname != @peerings drop\n"
+		"\t\tmeta nfproto ipv6 drop\n");
+	gen_known_ports(g, "iifname");
+	gen_known_ports(g, "oifname");
+	sb_puts(&g->b,
 		"\t\tiifname @enis iifname . ip saddr != @eni_addr drop\n");
+	/* The internet gateway: what comes in was translated to one of our
+	 * instances (R-9.2), what goes out has a public IP (R-9.1); neither
+	 * continues to or comes from a peering (R-6.8). */
+	if (g->igw)
+		sb_printf(&g->b,
+			  "\t\tiifname \"%s\" ip daddr != @vpc_blocks drop\n"
+			  "\t\toifname \"%s\" ip saddr != @public_src drop\n",
+			  g->igw->ifname, g->igw->ifname);
 	for (i = 0; i < lab->npeerings; i++) {
 		const struct peering *p = lab->peerings[i];
 		const char *ifn = p->ifname;
@@ -349,7 +452,12 @@ static void gen_forward(struct gen *g)
 		"\tchain ingress_gate {\n"
 		"\t\tcomment \"after the egress gate; a peer's router holds "
 		"the gate of its ENIs\"\n"
-		"\t\toifname @peerings accept\n"
+		"\t\toifname @peerings accept\n");
+	/* The internet has no security group. */
+	if (g->igw)
+		sb_printf(&g->b, "\t\toifname \"%s\" accept\n",
+			  g->igw->ifname);
+	sb_puts(&g->b,
 		"\t\tct state established ct direction original "
 		"ct mark & 0x2 == 0 accept\n"
 		"\t\tct state established ct direction reply "
@@ -428,7 +536,7 @@ static void gen_acl_chain(struct gen *g, const struct subnet *sn,
 
 char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 {
-	struct gen g = { .lab = lab, .vpc = vpc };
+	struct gen g = { .lab = lab, .vpc = vpc, .igw = igw_of(lab, vpc) };
 	struct strbuf chains = { 0 };
 	size_t i;
 	char *text;
@@ -446,6 +554,8 @@ char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 	gen_untracked_set(&g, DIR_EGRESS);
 	gen_untracked_set(&g, DIR_INGRESS);
 	gen_block_sets(&g);
+	if (g.igw)
+		gen_public_sets(&g);
 	g.oom |= nftsg_member_sets(&g.b, lab, vpc) < 0;
 	/* Group chains go to chains, their rule sets here, before any
 	 * chain that names them. */
@@ -457,6 +567,8 @@ char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 	g.oom |= nftsg_gate_map(&g.b, lab, vpc, false) < 0;
 	gen_forward(&g);
 	gen_input(&g);
+	if (g.igw)
+		gen_nat(&g);
 
 	for (i = 0; i < lab->nsubnets; i++) {
 		const struct subnet *sn = lab->subnets[i];

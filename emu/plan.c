@@ -482,6 +482,104 @@ static void plan_hash(struct plan *p)
 		 (unsigned long long)h);
 }
 
+/* A host: eth0 with its address alone, everything through the internet
+ * namespace, which routes the address back and answers ARP. */
+static void plan_host(struct builder *b, size_t inet,
+		      const struct internet_host *h)
+{
+	size_t ns = add_ns(b, h->netns, PLAN_NS_HOST);
+
+	if (b->err)
+		return;
+	add_sysctl(b, ns, "0", "net/ipv4/conf/all/accept_redirects");
+	add_sysctl(b, ns, "0", "net/ipv4/conf/default/accept_redirects");
+	add_sysctl(b, ns, "1", "net/ipv6/conf/all/disable_ipv6");
+	add_sysctl(b, ns, "1", "net/ipv6/conf/default/disable_ipv6");
+	add_veth(b, ns, "eth0", inet, h->ifname, true);
+	add_proxy_delay(b, inet, h->ifname);
+	add_addr(b, ns, "eth0", h->ip, 32);
+	add_route(b, ns, TABLE_MAIN, (struct cidr){ 0 }, "eth0", 0);
+	add_route(b, inet, TABLE_MAIN, (struct cidr){ h->ip, 32 }, h->ifname,
+		  0);
+}
+
+/* Whether the lab needs an internet: an attached gateway or a host. */
+static bool has_internet(const struct lab *lab)
+{
+	const struct res_list *g = &lab->res[RES_INTERNET_GATEWAY];
+	size_t i;
+
+	for (i = 0; i < g->n; i++)
+		if (((const struct internet_gateway *)g->v[i])->vpc)
+			return true;
+	return lab->res[RES_INTERNET_HOST].n > 0;
+}
+
+/* The lab's internet: a namespace that forwards between the gateways of
+ * the VPCs and the hosts, and answers ARP for what it routes elsewhere
+ * (proxy ARP), as VPC routers do. Public IPs are routed to the gateway of
+ * their instance's VPC; the router translates them (nftgen.c). */
+static void plan_internet(struct builder *b)
+{
+	const struct lab *lab = b->lab;
+	const struct res_list *gl = &lab->res[RES_INTERNET_GATEWAY];
+	char *name = str_printf("%s-%s", lab->name, PLAN_INTERNET_NS);
+	size_t inet, i, j;
+
+	if (!name) {
+		fail(b);
+		return;
+	}
+	inet = add_ns(b, name, PLAN_NS_INTERNET);
+	free(name);
+	if (b->err)
+		return;
+	add_sysctl(b, inet, "1", "net/ipv4/ip_forward");
+	add_sysctl(b, inet, "0", "net/ipv4/conf/all/rp_filter");
+	add_sysctl(b, inet, "0", "net/ipv4/conf/default/rp_filter");
+	add_sysctl(b, inet, "0", "net/ipv4/conf/all/send_redirects");
+	add_sysctl(b, inet, "0", "net/ipv4/conf/default/send_redirects");
+	add_sysctl(b, inet, "1", "net/ipv4/conf/default/proxy_arp");
+	add_sysctl(b, inet, "1", "net/ipv6/conf/all/disable_ipv6");
+	add_sysctl(b, inet, "1", "net/ipv6/conf/default/disable_ipv6");
+	add_addr(b, inet, "lo", PLAN_ADDR_INTERNET, 32);
+
+	for (i = 0; i < gl->n; i++) {
+		const struct internet_gateway *g =
+			(const struct internet_gateway *)gl->v[i];
+		size_t router;
+
+		if (!g->vpc)
+			continue;
+		router = b->router_of_vpc[vpc_index(lab, g->vpc)];
+		add_veth(b, router, g->ifname, inet, g->ifname, true);
+		add_proxy_delay(b, router, g->ifname);
+		add_proxy_delay(b, inet, g->ifname);
+		/* From the internet, the router answers ARP for the public
+		 * IPs it translates: a route for each through the
+		 * instance's ENI, looked up for what enters by the gateway
+		 * (the rule), found after translation for the packets. */
+		add_rule(b, router, PLAN_PREF_GATEWAY, g->ifname,
+			 (struct cidr){ 0 }, PLAN_RULE_LOOKUP, TABLE_MAIN);
+		for (j = 0; j < lab->ninstances; j++) {
+			const struct instance *in = lab->instances[j];
+
+			if (!in->public_ipv4 || in->subnet->vpc != g->vpc)
+				continue;
+			add_route(b, inet, TABLE_MAIN,
+				  (struct cidr){ in->public_ipv4, 32 },
+				  g->ifname, 0);
+			add_route(b, router, TABLE_MAIN,
+				  (struct cidr){ in->public_ipv4, 32 },
+				  in->eni->ifname, 0);
+		}
+	}
+	for (i = 0; i < lab->res[RES_INTERNET_HOST].n; i++)
+		plan_host(b, inet,
+			  (const struct internet_host *)
+				  lab->res[RES_INTERNET_HOST].v[i]);
+}
+
 struct plan *plan_build(const struct lab *lab)
 {
 	struct builder b = { .lab = lab };
@@ -500,6 +598,8 @@ struct plan *plan_build(const struct lab *lab)
 		plan_eni(&b, lab->enis[i]);
 	for (i = 0; !b.err && i < lab->npeerings; i++)
 		plan_peering(&b, lab->peerings[i]);
+	if (!b.err && has_internet(lab))
+		plan_internet(&b);
 	for (i = 0; !b.err && i < lab->nroute_tables; i++)
 		plan_route_table(&b, lab->route_tables[i]);
 	for (i = 0; !b.err && i < lab->nvpcs; i++) {
@@ -553,14 +653,20 @@ void plan_free(struct plan *p)
 	free(p);
 }
 
+static const char *const ns_kind_name[] = {
+	[PLAN_NS_ROUTER] = "router",
+	[PLAN_NS_ENI] = "eni",
+	[PLAN_NS_INTERNET] = "internet",
+	[PLAN_NS_HOST] = "host",
+};
+
 void plan_dump(const struct plan *p, FILE *out)
 {
 	char c[20], g[16];
 	size_t i;
 
 	for (i = 0; i < p->nns; i++)
-		fprintf(out, "ns %s %s\n",
-			p->ns[i].kind == PLAN_NS_ROUTER ? "router" : "eni",
+		fprintf(out, "ns %s %s\n", ns_kind_name[p->ns[i].kind],
 			p->ns[i].name);
 	for (i = 0; i < p->nsysctls; i++)
 		fprintf(out, "sysctl %s %s=%s\n", p->ns[p->sysctls[i].ns].name,

@@ -49,7 +49,7 @@ static void endpoint_service(struct build *b, struct endpoint *e,
 {
 	static const char pfx[] = "com.amazonaws.";
 	const char *t = w->text, *dot;
-	struct suggest s = {.word = t};
+	struct suggest s = { .word = t };
 	const struct name_ent *ne;
 	size_t i;
 
@@ -168,7 +168,7 @@ static void endpoint_parse(struct build *b, struct res *res,
 	    {"route-tables", 0},
 	};
 	enum { E_VPC, E_SERVICE, E_TYPE, E_SUBNETS, E_SGS, E_DNS, E_RTS };
-	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = {0};
+	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = { 0 };
 	bool type_given = false, dns_given = false;
 	size_t i;
 
@@ -247,7 +247,7 @@ static void check_gateway_endpoint(const struct endpoint *e,
 		diag_error(
 		    d,
 		    check_pick(e->subnets_at ? e->subnets_at[0]
-					     : (struct place){0},
+					     : (struct place){ 0 },
 			       e->r.at),
 		    "InvalidParameterValue",
 		    "Endpoint %s is a gateway endpoint: subnets apply to interface endpoints only",
@@ -273,7 +273,7 @@ static void check_endpoint_subnets(const struct endpoint *e,
 	for (k = 0; k < e->nsubnets; k++) {
 		struct subnet *s = e->subnets[k];
 		struct place at = check_pick(
-		    e->subnets_at ? e->subnets_at[k] : (struct place){0},
+		    e->subnets_at ? e->subnets_at[k] : (struct place){ 0 },
 		    e->r.at);
 
 		if (!s)

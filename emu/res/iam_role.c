@@ -20,8 +20,8 @@ static void role_parse(struct build *b, struct res *res,
 		       const struct conf_block *blk)
 {
 	struct iam_role *role = (struct iam_role *)res;
-	static const struct attr attrs[] = {{"policies", 0}};
-	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = {0};
+	static const struct attr attrs[] = { { "policies", 0 } };
+	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = { 0 };
 	size_t i, j;
 
 	for (i = 0; i < blk->n; i++) {

@@ -138,7 +138,7 @@ static void instance_parse(struct build *b, struct res *res,
 			   const struct conf_block *blk)
 {
 	struct instance *in = (struct instance *)res;
-	const struct conf_stmt *seen[ARRAY_SIZE(instance_attrs)] = {0};
+	const struct conf_stmt *seen[ARRAY_SIZE(instance_attrs)] = { 0 };
 	bool public_given = false;
 	size_t i;
 

@@ -1,13 +1,14 @@
 /* res/internet_gateway.c - the internet gateway and its VPC attachment.
  *
- * Parsed and checked, a route target, printed back; not described yet
- * (describe-internet-gateways comes with its data plane) and it carries no
- * traffic yet: a route to it is planned as a drop until the emulated
- * internet exists (the internet-edge work adds its plan.c part). At most
- * one gateway per VPC (R-12: Resource.AlreadyAssociated); a gateway
- * written without a VPC is detached, as one created and never attached.
+ * An attached gateway is a veth between its VPC's router and the lab's
+ * internet namespace (plan.c), where the router translates each public IP
+ * to its instance's private IP and back (nftgen.c, R-9.2). At most one
+ * gateway per VPC (R-9.1: Resource.AlreadyAssociated); a gateway written
+ * without a VPC is detached, as one created and never attached. Not in
+ * `vpcemu describe` yet.
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,22 +17,17 @@
 #include "vpcemu/describe.h"
 #include "vpcemu/restype.h"
 
-struct internet_gateway {
-	struct res r;
-	struct vpc *vpc; /* attached VPC, NULL: detached */
-	struct place vpc_at;
-};
-
 /* ---- lab file -------------------------------------------------------- */
 
 static void igw_parse(struct build *b, struct res *res,
 		      const struct conf_block *blk)
 {
-	static const struct attr attrs[] = {{"vpc", 0}};
+	static const struct attr attrs[] = { { "vpc", 0 } };
 	struct internet_gateway *g = (struct internet_gateway *)res;
-	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = {0};
+	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = { 0 };
 	size_t i;
 
+	snprintf(g->ifname, sizeof(g->ifname), "igw-%.8s", g->r.id + 4);
 	for (i = 0; i < blk->n; i++) {
 		const struct conf_stmt *st = &blk->stmts[i];
 
@@ -116,10 +112,14 @@ static void igw_route_check(const struct route_table *t, const struct route *r,
 		    t->r.id, g->r.id);
 }
 
-/* No emulated internet yet: the route drops. */
+/* The veth to the lab's internet namespace; a detached gateway (which
+ * check refuses as a target) would drop. */
 static const char *igw_route_dev(const struct res *target)
 {
-	return NULL;
+	const struct internet_gateway *g =
+		(const struct internet_gateway *)target;
+
+	return g->vpc ? g->ifname : NULL;
 }
 
 static bool igw_route_active(const struct res *target,

@@ -122,7 +122,7 @@ static void nacl_parse(struct build *b, struct res *res,
 	    {"egress", A_REP},
 	};
 	enum { N_VPC, N_ASSOC, N_INGRESS, N_EGRESS };
-	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = {0};
+	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = { 0 };
 	size_t i;
 
 	for (i = 0; i < blk->n; i++) {
@@ -221,7 +221,7 @@ static void check_nacls(struct lab *lab, struct diags *d)
 		for (k = 0; k < n->nassoc; k++) {
 			struct subnet *s = n->assoc[k];
 			struct place at = check_pick(
-			    n->assoc_at ? n->assoc_at[k] : (struct place){0},
+			    n->assoc_at ? n->assoc_at[k] : (struct place){ 0 },
 			    n->r.at);
 			bool dup = false;
 
@@ -345,13 +345,11 @@ static json_t *acl_json(struct jb *b, const struct lab *lab,
 	 * each ending with the catch-all '*' (32767, R-5.4). */
 	for (dir = DIR_EGRESS; dir >= DIR_INGRESS; dir--) {
 		struct nacl_entry star = {
-		    .dir = (enum direction)dir,
-		    .number = 32767,
-		    .action = NACL_DENY,
-		    .proto = {.kind = PROTO_ALL,
-			      .port_hi = 65535,
-			      .icmp_type = -1,
-			      .icmp_code = -1},
+			.dir = (enum direction)dir,
+			.number = 32767,
+			.action = NACL_DENY,
+			.proto = { .kind = PROTO_ALL, .port_hi = 65535,
+				   .icmp_type = -1, .icmp_code = -1 },
 		};
 
 		for (i = 0; i < n->nentries; i++)

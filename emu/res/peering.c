@@ -72,7 +72,7 @@ static void peering_parse(struct build *b, struct res *res,
 	    {"pending-acceptance", PEERING_PENDING_ACCEPTANCE},
 	    {"rejected", PEERING_REJECTED},
 	};
-	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = {0};
+	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = { 0 };
 	size_t i, k;
 
 	p->status = PEERING_ACTIVE;
@@ -103,7 +103,7 @@ static void peering_parse(struct build *b, struct res *res,
 			if (!model_want(b, st, 1, 1))
 				break;
 			p->status_at = st->w[1].at;
-			s = (struct suggest){.word = st->w[1].text};
+			s = (struct suggest){ .word = st->w[1].text };
 			for (k = 0; k < ARRAY_SIZE(statuses); k++) {
 				if (!strcmp(statuses[k].name, st->w[1].text))
 					break;
@@ -230,7 +230,7 @@ static void check_peering_limit(const struct lab *lab, size_t i,
 				struct diags *d)
 {
 	const struct peering *p = lab->peerings[i];
-	const struct vpc *ends[2] = {p->requester, p->accepter};
+	const struct vpc *ends[2] = { p->requester, p->accepter };
 	size_t e;
 
 	if (p->status != PEERING_ACTIVE || ends[0] == ends[1])

@@ -85,7 +85,7 @@ static void parse_route(struct build *b, struct route_table *t,
 	}
 	if (model_name_lookup(b, tw->text))
 		return; /* a block of a type not supported yet */
-	s = (struct suggest){.word = tw->text};
+	s = (struct suggest){ .word = tw->text };
 	model_suggest(&s, "blackhole");
 	for (k = 0; k < RES__COUNT; k++) {
 		if (!res_types[k]->target)
@@ -119,7 +119,7 @@ static void route_table_parse(struct build *b, struct res *res,
 	    {"route", A_REP},
 	};
 	enum { T_VPC, T_MAIN, T_ASSOC, T_ROUTE };
-	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = {0};
+	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = { 0 };
 	size_t i;
 
 	for (i = 0; i < blk->n; i++) {
@@ -160,7 +160,7 @@ static void check_rt_assocs(struct lab *lab, struct diags *d)
 		for (k = 0; k < t->nassoc; k++) {
 			struct subnet *s = t->assoc[k];
 			struct place at = check_pick(
-			    t->assoc_at ? t->assoc_at[k] : (struct place){0},
+			    t->assoc_at ? t->assoc_at[k] : (struct place){ 0 },
 			    t->r.at);
 			bool dup = false;
 

@@ -73,7 +73,7 @@ static void parse_sg_rule(struct build *b, struct sg *g,
 		return;
 	}
 	for (j = i; j < end; j++) {
-		struct sg_rule r = {.dir = dir, .proto = pm, .at = st->w[0].at};
+		struct sg_rule r = { .dir = dir, .proto = pm, .at = st->w[0].at };
 		struct sg_rule *slot;
 
 		if (st->w[j].quoted) {
@@ -129,7 +129,7 @@ static void sg_parse(struct build *b, struct res *res,
 	    {"egress", A_REP},
 	};
 	enum { G_VPC, G_DESC, G_INGRESS, G_EGRESS };
-	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = {0};
+	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = { 0 };
 	const struct conf_stmt *none = NULL, *rule = NULL;
 	size_t i;
 
@@ -258,7 +258,7 @@ static void check_sgs(struct lab *lab, struct diags *d)
 
 	for (i = 0; i < lab->nsgs; i++) {
 		struct sg *g = lab->sgs[i];
-		size_t count[2] = {0, 0};
+		size_t count[2] = { 0, 0 };
 
 		for (j = 0; j < g->nrules; j++) {
 			struct sg_rule *r = &g->rules[j];

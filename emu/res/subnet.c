@@ -33,7 +33,7 @@ static void subnet_parse(struct build *b, struct res *res,
 	    {"public-ip-on-launch", 0},
 	};
 	enum { S_VPC, S_CIDR, S_AZ, S_PUBLIC };
-	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = {0};
+	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = { 0 };
 	size_t i;
 
 	s->cidr_at = s->az_at = s->r.at;

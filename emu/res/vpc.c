@@ -33,7 +33,7 @@ static void vpc_parse(struct build *b, struct res *res,
 	    {"region", 0},	     {"account", 0},
 	};
 	enum { V_CIDR, V_DNS_SUPPORT, V_DNS_HOSTNAMES, V_REGION, V_ACCOUNT };
-	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = {0};
+	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = { 0 };
 	size_t i, ncap = 0;
 
 	v->dns_support = true;
@@ -160,7 +160,7 @@ static void check_vpc_cidrs(struct vpc *v, struct diags *d)
 	for (i = 0; i < v->ncidrs; i++) {
 		struct cidr c = v->cidrs[i];
 		struct place at = check_pick(
-		    v->cidrs_at ? v->cidrs_at[i] : (struct place){0}, v->r.at);
+		    v->cidrs_at ? v->cidrs_at[i] : (struct place){ 0 }, v->r.at);
 		bool bad = false;
 
 		cidr_fmt(c, buf);

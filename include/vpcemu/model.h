@@ -50,7 +50,8 @@ struct conf_file;
 	X(INSTANCE, instance)                                                  \
 	X(ENDPOINT, endpoint)                                                  \
 	X(ENI, eni)                                                            \
-	X(INTERNET_GATEWAY, internet_gateway)
+	X(INTERNET_GATEWAY, internet_gateway)                                  \
+	X(INTERNET_HOST, internet_host)
 
 enum res_kind {
 #define RES_ENUM_(e, f) RES_##e,
@@ -288,6 +289,30 @@ struct endpoint {
 	size_t nenis;
 	struct place service_at, private_dns_at;
 };
+
+/* The VPC's door to the emulated internet: a veth between its router and
+ * the lab's internet namespace, with 1:1 NAT of public IPs (R-9.2). */
+struct internet_gateway {
+	struct res r;
+	struct vpc *vpc;	/* attached VPC, NULL: detached */
+	char ifname[MODEL_IFNAME_MAX];	/* "igw-1a2b3c4d", both ends */
+	struct place vpc_at;
+};
+
+/* A machine on the emulated internet: namespace "LAB-NAME", eth0 with
+ * its address, reached through the lab's internet namespace. */
+struct internet_host {
+	struct res r;
+	uint32_t ip;
+	char ifname[MODEL_IFNAME_MAX];	/* "host-1a2b3c4d", internet side */
+	char *netns;		/* "LAB-NAME" */
+	struct place ip_at;
+};
+
+/* The public IPv4 pool (docs/lab-conf.md's default): RFC 5737 blocks,
+ * which can never reach a real host. */
+#define MODEL_PUBLIC_POOL_1 CIDR(198, 51, 100, 0, 24)
+#define MODEL_PUBLIC_POOL_2 CIDR(203, 0, 113, 0, 24)
 
 /* expect SRC -> DST RULE reachable|blocked [REASON] */
 struct expect {

@@ -38,14 +38,24 @@
 #define PLAN_TABLE_BASE 1000u	/* kernel table of a VPC's first route table */
 #define PLAN_PREF_LOCAL 100u	/* "to VPC-BLOCK lookup main" */
 #define PLAN_PREF_ENI 1000u	/* "iif ENI lookup T": + place in its VPC */
+#define PLAN_PREF_GATEWAY 31000u	/* "iif IGW lookup main" (public IPs) */
 #define PLAN_PREF_LAST 32000u	/* blackhole: nothing falls through to main */
 #define PLAN_ADDR_DNS 0xa9fea9fdu	/* 169.254.169.253, on every router */
 #define PLAN_ADDR_IMDS 0xa9fea9feu	/* 169.254.169.254, on every router */
+/* 169.254.0.1 on the internet namespace's lo: the sender of its ARP
+ * requests (one with no address is a probe, which no proxy answers). */
+#define PLAN_ADDR_INTERNET 0xa9fe0001u
 
 enum plan_ns_kind {
 	PLAN_NS_ROUTER,
 	PLAN_NS_ENI,
+	PLAN_NS_INTERNET,	/* the lab's internet: one per lab with one */
+	PLAN_NS_HOST,		/* an internet host */
 };
+
+/* The namespace of the lab's internet is "LAB-" PLAN_INTERNET_NS: no
+ * resource name can start with '_'. */
+#define PLAN_INTERNET_NS "_internet"
 
 struct plan_ns {
 	char *name;		/* "LAB-VPC-A"; the /run/netns entry */

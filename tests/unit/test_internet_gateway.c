@@ -4,6 +4,7 @@
  * accepted case has a refused twin.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,7 @@ TestSuite(internet_gateway, .fini = igw_fini);
 
 static void run(const char *text)
 {
+	test_lab_free(&tl);
 	test_lab_text(&tl, "igw.conf", text, NULL, TEST_LAB_CHECK);
 }
 
@@ -88,6 +90,7 @@ Test(internet_gateway, second_on_a_vpc_is_already_associated)
 
 Test(internet_gateway, vpc_must_exist)
 {
+	test_lab_free(&tl);
 	test_lab_text(&tl, "igw.conf",
 		      TWO_VPCS "internet-gateway A { vpc X }\n", NULL,
 		      TEST_LAB_ANY);
@@ -133,21 +136,40 @@ Test(internet_gateway, prints_back)
 	free(text);
 }
 
-/* No emulated internet yet: the route exists and drops. */
-Test(internet_gateway, route_planned_as_drop)
+/* The route leaves by the gateway's veth to the lab's internet; a table
+ * without the route has no way there (its twin). */
+static size_t default_routes(const struct plan *p, const char *dev)
 {
-	struct plan *p;
 	size_t i, n = 0;
+
+	for (i = 0; i < p->nroutes; i++)
+		if (p->routes[i].dst.len == 0 && p->routes[i].dst.addr == 0 &&
+		    p->routes[i].type == PLAN_ROUTE_UNICAST &&
+		    !strcmp(p->routes[i].dev, dev))
+			n++;
+	return n;
+}
+
+Test(internet_gateway, route_planned_through_the_gateway)
+{
+	char ifname[MODEL_IFNAME_MAX];
+	struct plan *p;
 
 	run(TWO_VPCS "internet-gateway A { vpc V }\n"
 		     "route-table R { vpc V; route 0.0.0.0/0 via A }\n");
+	snprintf(ifname, sizeof(ifname), "%s",
+		 ((const struct internet_gateway *)
+			  tl.lab->res[RES_INTERNET_GATEWAY].v[0])->ifname);
+	cr_expect_eq(strncmp(ifname, "igw-", 4), 0, "%s", ifname);
 	p = plan_build(tl.lab);
 	cr_assert_not_null(p);
-	for (i = 0; i < p->nroutes; i++)
-		if (p->routes[i].dst.len == 0 && p->routes[i].dst.addr == 0) {
-			cr_expect_eq(p->routes[i].type, PLAN_ROUTE_BLACKHOLE);
-			n++;
-		}
-	cr_expect_eq(n, 1);
+	cr_expect_eq(default_routes(p, ifname), 1);
+	plan_free(p);
+
+	run(TWO_VPCS "internet-gateway A { vpc V }\n"
+		     "route-table R { vpc V }\n");
+	p = plan_build(tl.lab);
+	cr_assert_not_null(p);
+	cr_expect_eq(default_routes(p, ifname), 0);
 	plan_free(p);
 }
