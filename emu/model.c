@@ -47,7 +47,7 @@ const struct res_type *const res_types[RES__COUNT] = {
 /* Block types of docs/lab-conf.md that vpcemu does not build yet: a clear
  * error, not "unknown". */
 static const char *const reserved_types[] = {
-	"elastic-ip", "nat-gateway", "load-balancer",
+	"nat-gateway", "load-balancer",
 	"target-group", "listener", "endpoint-service", "transit-gateway",
 	"transit-gateway-attachment", "transit-gateway-route-table",
 	"customer-gateway", "onprem-host", "vpn-gateway", "vpn-connection",
@@ -1239,31 +1239,89 @@ static void assign_ips(struct build *b)
 			lab->enis[j]->ip = lab->enis[j]->instance->private_ip;
 }
 
-/* Public IPv4s come from the two RFC 5737 blocks (508 addresses), at a
- * place derived from the instance ID, the next free one on a clash; a lab
- * with more public instances than that leaves the rest without one. */
-static void assign_public_ips(struct build *b)
+/* The public pool: the two RFC 5737 blocks' .1 to .254, 508 slots. */
+#define POOL_SLOTS (2 * 254)
+
+static uint32_t pool_address(size_t slot)
 {
 	static const uint32_t blocks[2] = { 0xc6336400, 0xcb007100 };
-	struct lab *lab = b->lab;
-	bool used[2 * 254] = { false };
-	size_t i, k;
 
+	return blocks[slot / 254] + (uint32_t)(slot % 254) + 1;
+}
+
+/* The slot of address a, or POOL_SLOTS when a is not in the pool. */
+static size_t pool_slot(uint32_t a)
+{
+	size_t slot;
+
+	for (slot = 0; slot < POOL_SLOTS; slot += 254)
+		if (a > pool_address(slot) - 1 && a < pool_address(slot) + 254)
+			return slot + (a - pool_address(slot));
+	return POOL_SLOTS;
+}
+
+/* The Elastic IP associated with in, or NULL (two are check's to
+ * report: the first wins). */
+static const struct elastic_ip *eip_of(const struct lab *lab,
+				       const struct instance *in)
+{
+	const struct res_list *l = &lab->res[RES_ELASTIC_IP];
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (((const struct elastic_ip *)l->v[i])->instance == in)
+			return (const struct elastic_ip *)l->v[i];
+	return NULL;
+}
+
+/* Public IPv4s come from the pool. Elastic IPs first: the given addresses,
+ * then the first free slot for each of the others. An instance with an
+ * Elastic IP takes its address; any other public instance gets a slot
+ * derived from its ID, the next free one on a clash; a lab with more than
+ * the pool holds leaves the rest without one. */
+static void assign_public_ips(struct build *b)
+{
+	const struct res_list *eips = &b->lab->res[RES_ELASTIC_IP];
+	struct lab *lab = b->lab;
+	bool used[POOL_SLOTS] = { false };
+	size_t i, k, slot;
+
+	for (i = 0; i < eips->n; i++) {
+		const struct elastic_ip *e =
+			(const struct elastic_ip *)eips->v[i];
+
+		slot = e->address_given ? pool_slot(e->address) : POOL_SLOTS;
+		if (slot < POOL_SLOTS)
+			used[slot] = true;
+	}
+	for (i = 0; i < eips->n; i++) {
+		struct elastic_ip *e = (struct elastic_ip *)eips->v[i];
+
+		for (slot = 0; !e->address_given && slot < POOL_SLOTS; slot++)
+			if (!used[slot]) {
+				used[slot] = true;
+				e->address = pool_address(slot);
+				break;
+			}
+	}
 	for (i = 0; i < lab->ninstances; i++) {
 		struct instance *in = lab->instances[i];
+		const struct elastic_ip *e = eip_of(lab, in);
 		uint64_t h[2];
 
+		if (e) {
+			in->public_ipv4 = e->address;
+			continue;
+		}
 		if (!in->public_ip)
 			continue;
 		model_id_hash(h, lab->name, "public-ip", in->r.name);
-		for (k = 0; k < 2 * 254; k++) {
-			size_t slot = (size_t)((h[0] + k) % (2 * 254));
-
+		for (k = 0; k < POOL_SLOTS; k++) {
+			slot = (size_t)((h[0] + k) % POOL_SLOTS);
 			if (used[slot])
 				continue;
 			used[slot] = true;
-			in->public_ipv4 = blocks[slot / 254] +
-					  (uint32_t)(slot % 254) + 1;
+			in->public_ipv4 = pool_address(slot);
 			break;
 		}
 	}

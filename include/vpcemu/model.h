@@ -51,7 +51,8 @@ struct conf_file;
 	X(ENDPOINT, endpoint)                                                  \
 	X(ENI, eni)                                                            \
 	X(INTERNET_GATEWAY, internet_gateway)                                  \
-	X(INTERNET_HOST, internet_host)
+	X(INTERNET_HOST, internet_host)                                        \
+	X(ELASTIC_IP, elastic_ip)
 
 enum res_kind {
 #define RES_ENUM_(e, f) RES_##e,
@@ -307,6 +308,17 @@ struct internet_host {
 	char ifname[MODEL_IFNAME_MAX];	/* "host-1a2b3c4d", internet side */
 	char *netns;		/* "LAB-NAME" */
 	struct place ip_at;
+};
+
+/* An Elastic IP: an address of the public pool that the lab keeps; it
+ * replaces the public IP of the instance it is associated with. */
+struct elastic_ip {
+	struct res r;
+	uint32_t address;	/* given, or the pool's first free one; 0:
+				   none left (check reports it) */
+	bool address_given;
+	struct instance *instance;	/* NULL: unassociated */
+	struct place address_at, instance_at;
 };
 
 /* The public IPv4 pool (docs/lab-conf.md's default): RFC 5737 blocks,

@@ -46,6 +46,10 @@ static const char lab_text[] =
 	"  security-groups Web }\n"
 	"instance PeerI { subnet PS; private-ip 10.8.1.10\n"
 	"  security-groups PAll }\n"
+	"instance Eip1 { subnet Pub; private-ip 10.9.1.13; public-ip no\n"
+	"  security-groups Web }\n"
+	"elastic-ip E1 { address 203.0.113.10; instance Eip1 }\n"
+	"elastic-ip Spare { address 203.0.113.11 }\n"
 	"internet-host H { ip 192.0.2.10 }\n";
 
 static char lab_name[64], file[128], ns_h[128];
@@ -230,6 +234,17 @@ Test(internet, tcp_sees_the_public_source)
 	stop(on_8080);
 	stop(on_8081);
 	unlink_peer();
+}
+
+/* An Elastic IP is its instance's public IP, even one launched without a
+ * public IP; an unassociated one answers nothing. */
+Test(internet, elastic_ip)
+{
+	up();
+	cr_expect_eq(ping(ns_h, "203.0.113.10"), 0, "H -> E1");
+	cr_expect_eq(ping_from("Eip1", "192.0.2.10"), 0, "Eip1 -> H");
+	cr_expect_neq(ping(ns_h, "203.0.113.11"), 0,
+		      "an unassociated Elastic IP answered");
 }
 
 /* R-6.8: a peered VPC cannot use this VPC's internet gateway, even with

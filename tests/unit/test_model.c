@@ -837,7 +837,7 @@ Test(model, unknown_setting_and_resource)
 Test(model, contract_kinds_not_built_yet)
 {
 	static const char *const kinds[] = {
-		"elastic-ip", "nat-gateway", "load-balancer",
+		"nat-gateway", "load-balancer",
 		"target-group", "listener", "endpoint-service",
 		"transit-gateway", "transit-gateway-attachment",
 		"transit-gateway-route-table", "customer-gateway",

@@ -1,0 +1,146 @@
+/* res/elastic_ip.c - the Elastic IP: a public address the lab keeps.
+ *
+ * An address of the public pool, given or the pool's first free one
+ * (model.c assigns it with the instances' public IPs), optionally
+ * associated with an instance, whose public IP it becomes: the internet
+ * gateway's 1:1 NAT then carries it (nftgen.c). No kernel object of its
+ * own.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vpcemu/check.h"
+#include "vpcemu/conf.h"
+#include "vpcemu/restype.h"
+
+/* ---- lab file -------------------------------------------------------- */
+
+enum { E_ADDRESS, E_INSTANCE };
+
+static const struct attr eip_attrs[] = {
+	[E_ADDRESS] = { "address", 0 },
+	[E_INSTANCE] = { "instance", 0 },
+};
+
+static void eip_parse(struct build *b, struct res *res,
+		      const struct conf_block *blk)
+{
+	struct elastic_ip *e = (struct elastic_ip *)res;
+	const struct conf_stmt *seen[ARRAY_SIZE(eip_attrs)] = { 0 };
+	size_t i;
+	int a;
+
+	e->address_at = e->instance_at = e->r.at;
+	for (i = 0; i < blk->n; i++) {
+		const struct conf_stmt *st = &blk->stmts[i];
+
+		a = model_attr_find(b, "elastic-ip", eip_attrs,
+				    ARRAY_SIZE(eip_attrs), seen, st);
+		if (a < 0 || !model_want(b, st, 1, 1))
+			continue;
+		if (a == E_ADDRESS) {
+			e->address_given =
+				model_get_ip(b, &st->w[1], &e->address);
+			e->address_at = st->w[1].at;
+		} else {
+			e->instance = (struct instance *)model_resolve(
+				b, RES_INSTANCE, &st->w[1]);
+			e->instance_at = st->w[1].at;
+		}
+	}
+}
+
+/* ---- rules ----------------------------------------------------------- */
+
+static bool in_pool(uint32_t a)
+{
+	return (cidr_has_ip(MODEL_PUBLIC_POOL_1, a) ||
+		cidr_has_ip(MODEL_PUBLIC_POOL_2, a)) &&
+	       (a & 0xff) != 0 && (a & 0xff) != 0xff;
+}
+
+static void eip_check_one(const struct res_list *l, size_t i,
+			  struct diags *d)
+{
+	const struct elastic_ip *e = (const struct elastic_ip *)l->v[i];
+	char ip[IP_BUF];
+	size_t j;
+
+	if (e->address_given && !in_pool(e->address))
+		diag_error(d, e->address_at, "InvalidParameterValue",
+			   "Address %s is not in the public IP pool (198.51.100.0/24, 203.0.113.0/24)",
+			   ip_fmt(e->address, ip));
+	else if (!e->address)
+		diag_error(d, e->r.at, "AddressLimitExceeded",
+			   "The maximum number of addresses has been reached: the public IP pool has no free address for %s",
+			   e->r.name);
+	for (j = 0; j < i; j++) {
+		const struct elastic_ip *o = (const struct elastic_ip *)l->v[j];
+
+		if (e->address_given && o->address == e->address)
+			diag_error(d, e->address_at, "InvalidIPAddress.InUse",
+				   "Address %s is already Elastic IP %s",
+				   ip_fmt(e->address, ip), o->r.name);
+		/* AssociateAddress without reassociation. */
+		if (e->instance && o->instance == e->instance)
+			diag_error(d, e->instance_at,
+				   "Resource.AlreadyAssociated",
+				   "Instance %s (%s) is already associated with Elastic IP %s",
+				   e->instance->r.name, e->instance->r.id,
+				   o->r.name);
+	}
+}
+
+static void eip_check(struct lab *lab, struct diags *d)
+{
+	const struct res_list *l = &lab->res[RES_ELASTIC_IP];
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		eip_check_one(l, i, d);
+}
+
+/* ---- printed back ---------------------------------------------------- */
+
+static void eip_print(struct printer *p, const struct res *res)
+{
+	const struct elastic_ip *e = (const struct elastic_ip *)res;
+	char ip[IP_BUF];
+
+	if (!print_res_ok(p, res))
+		return;
+	print_block_open(p, res);
+	if (e->address_given)
+		sb_printf(&p->sb, "\taddress %s\n", ip_fmt(e->address, ip));
+	if (e->instance) {
+		sb_puts(&p->sb, "\tinstance");
+		print_ref(p, &e->instance->r, res);
+		sb_puts(&p->sb, "\n");
+	}
+	print_block_close(p);
+}
+
+static void eip_details(struct strbuf *sb, const struct lab *lab,
+			const struct res *res)
+{
+	const struct elastic_ip *e = (const struct elastic_ip *)res;
+	char ip[IP_BUF];
+
+	sb_printf(sb, "%s %s%s", ip_fmt(e->address, ip),
+		  e->instance ? "instance=" : "unassociated",
+		  e->instance ? e->instance->r.name : "");
+}
+
+const struct res_type res_type_elastic_ip = {
+	.keyword = "elastic-ip",
+	.id_prefix = "eipalloc-",
+	.noun = "Elastic IP",
+	.notfound = "InvalidAllocationID.NotFound",
+	.size = sizeof(struct elastic_ip),
+	.parse = eip_parse,
+	.check = eip_check,
+	.print = eip_print,
+	.details = eip_details,
+};
