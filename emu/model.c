@@ -47,7 +47,7 @@ const struct res_type *const res_types[RES__COUNT] = {
 /* Block types of docs/lab-conf.md that vpcemu does not build yet: a clear
  * error, not "unknown". */
 static const char *const reserved_types[] = {
-	"nat-gateway", "load-balancer",
+	"load-balancer",
 	"target-group", "listener", "endpoint-service", "transit-gateway",
 	"transit-gateway-attachment", "transit-gateway-route-table",
 	"customer-gateway", "onprem-host", "vpn-gateway", "vpn-connection",
@@ -62,7 +62,7 @@ static const char *const reserved_settings[] = { "public-ip-pool" };
  * 8 to 17 hex digits could be taken for an ID, since references accept
  * both. */
 static const char *const other_id_prefixes[] = {
-	"sgr-", "eigw-", "nat-", "vgw-", "tgw-",
+	"sgr-", "eigw-", "vgw-", "tgw-",
 	"tgw-attach-", "tgw-rtb-", "pl-", "vpce-svc-",
 };
 
@@ -1174,6 +1174,18 @@ static void create_enis(struct build *b)
 			e->enis[e->nenis++] = x;
 		}
 	}
+	for (i = 0; i < lab->res[RES_NAT_GATEWAY].n; i++) {
+		struct nat_gateway *n =
+			(struct nat_gateway *)lab->res[RES_NAT_GATEWAY].v[i];
+
+		if (!n->subnet)
+			continue;
+		/* No security group. */
+		n->eni = eni_new(b, n->r.name, n->r.at, n->subnet, NULL, 0);
+		if (!n->eni)
+			return;
+		n->eni->nat = n;
+	}
 }
 
 static int cmp_u32(const void *a, const void *c)
@@ -1186,6 +1198,35 @@ static int cmp_u32(const void *a, const void *c)
 /* R-2.6 (vpcemu): given addresses first; then, in file order, instances
  * and endpoint ENIs without one get the lowest free address from base+4
  * (the last address is reserved, R-2.4). */
+/* Whether e's address is written in the file (an instance's or a NAT
+ * gateway's private-ip), and which. */
+static bool eni_ip_given(const struct eni *e)
+{
+	return (e->instance && e->instance->private_ip_given) ||
+	       (e->nat && e->nat->private_ip_given);
+}
+
+static uint32_t eni_given_ip(const struct eni *e)
+{
+	return e->instance ? e->instance->private_ip : e->nat->private_ip;
+}
+
+/* What the ENI belongs to, for messages. */
+static const struct res *eni_owner(const struct eni *e)
+{
+	if (e->instance)
+		return &e->instance->r;
+	if (e->endpoint)
+		return &e->endpoint->r;
+	return &e->nat->r;
+}
+
+static const char *eni_owner_noun(const struct eni *e)
+{
+	return e->instance ? "instance" : e->endpoint ? "endpoint"
+						      : "nat-gateway";
+}
+
 static void assign_ips(struct build *b)
 {
 	struct lab *lab = b->lab;
@@ -1193,7 +1234,7 @@ static void assign_ips(struct build *b)
 	size_t i, j, nused;
 
 	/* One more than needed: qsort and bsearch want a real array. */
-	used = calloc(lab->ninstances + 1, sizeof(*used));
+	used = calloc(lab->nenis + 1, sizeof(*used));
 	if (!used) {
 		b->oom = true;
 		return;
@@ -1205,16 +1246,16 @@ static void assign_ips(struct build *b)
 				((uint64_t)1 << (32 - s->cidr.len)) - 1;
 
 		nused = 0;
-		for (j = 0; j < lab->ninstances; j++)
-			if (lab->instances[j]->subnet == s &&
-			    lab->instances[j]->private_ip_given)
-				used[nused++] = lab->instances[j]->private_ip;
+		for (j = 0; j < lab->nenis; j++)
+			if (lab->enis[j]->subnet == s &&
+			    eni_ip_given(lab->enis[j]))
+				used[nused++] = eni_given_ip(lab->enis[j]);
 		qsort(used, nused, sizeof(*used), cmp_u32);
 		for (j = 0; j < lab->nenis; j++) {
 			struct eni *e = lab->enis[j];
 			struct instance *in = e->instance;
 
-			if (e->subnet != s || (in && in->private_ip_given))
+			if (e->subnet != s || eni_ip_given(e))
 				continue;
 			while (next < last &&
 			       bsearch(&(uint32_t){ (uint32_t)next }, used,
@@ -1224,8 +1265,8 @@ static void assign_ips(struct build *b)
 				diag_error(b->d, in ? in->r.at : e->r.at,
 					   "InsufficientFreeAddressesInSubnet",
 					   "There are not enough free addresses in subnet '%s' to satisfy the requested number of instances (%s '%s')",
-					   s->r.name, in ? "instance" : "endpoint",
-					   in ? in->r.name : e->endpoint->r.name);
+					   s->r.name, eni_owner_noun(e),
+					   eni_owner(e)->name);
 				continue;
 			}
 			e->ip = (uint32_t)next++;
@@ -1234,9 +1275,16 @@ static void assign_ips(struct build *b)
 		}
 	}
 	free(used);
-	for (j = 0; j < lab->nenis; j++)
-		if (lab->enis[j]->instance)
-			lab->enis[j]->ip = lab->enis[j]->instance->private_ip;
+	for (j = 0; j < lab->nenis; j++) {
+		struct eni *e = lab->enis[j];
+
+		if (eni_ip_given(e))
+			e->ip = eni_given_ip(e);
+		if (e->instance)
+			e->instance->private_ip = e->ip;
+		if (e->nat)
+			e->nat->private_ip = e->ip;
+	}
 }
 
 /* The public pool: the two RFC 5737 blocks' .1 to .254, 508 slots. */
@@ -1460,6 +1508,15 @@ void res_free(struct res *r)
 		res_types[r->kind]->free(r);
 	free(r->name);
 	free(r);
+}
+
+uint32_t model_eni_public_ip(const struct eni *e)
+{
+	if (e->instance)
+		return e->instance->public_ipv4;
+	if (e->nat && e->nat->eip)
+		return e->nat->eip->address;
+	return 0;
 }
 
 const char *instance_user_data(const struct instance *in)

@@ -64,6 +64,7 @@ struct gen {
 	/* The VPC's attached internet gateway, or NULL: the rules for it
 	 * are written only where there is one. */
 	const struct internet_gateway *igw;
+	bool nats;		/* the VPC has NAT gateways */
 	struct strbuf b;
 	bool oom;
 };
@@ -80,7 +81,34 @@ static const struct internet_gateway *igw_of(const struct lab *lab,
 	return NULL;
 }
 
-/* "\t\telements = {" ... "}" of the instances of the VPC with a public
+static bool has_nats(const struct lab *lab, const struct vpc *vpc)
+{
+	size_t i;
+
+	for (i = 0; i < lab->nenis; i++)
+		if (lab->enis[i]->nat && lab->enis[i]->subnet->vpc == vpc)
+			return true;
+	return false;
+}
+
+static void gen_nat_enis(struct gen *g)
+{
+	const struct lab *lab = g->lab;
+	size_t i;
+
+	sb_puts(&g->b, "\tset nat_enis {\n"
+		       "\t\ttype ifname\n"
+		       "\t\tcomment \"ENIs of NAT gateways: no group, no "
+		       "source check\"\n"
+		       "\t\telements = {\n");
+	for (i = 0; i < lab->nenis; i++)
+		if (lab->enis[i]->nat && lab->enis[i]->subnet->vpc == g->vpc)
+			nftutil_element(&g->b, lab->enis[i]->ifname, ",\n");
+	sb_puts(&g->b, "\t\t}\n\t}\n\n");
+}
+
+
+/* "\t\telements = {" ... "}" of the ENIs of the VPC with a public
  * IP: their private IPs, or "public : private" (in) / "private :
  * public" (out) pairs. */
 static void put_public(struct gen *g, int pairs)
@@ -89,15 +117,16 @@ static void put_public(struct gen *g, int pairs)
 	char a[IP_BUF], c[IP_BUF];
 	size_t i, n = 0;
 
-	for (i = 0; i < lab->ninstances; i++) {
-		const struct instance *in = lab->instances[i];
+	for (i = 0; i < lab->nenis; i++) {
+		const struct eni *e = lab->enis[i];
+		uint32_t pub = model_eni_public_ip(e);
 
-		if (!in->public_ipv4 || in->subnet->vpc != g->vpc)
+		if (!pub || e->subnet->vpc != g->vpc)
 			continue;
 		if (!n++)
 			sb_puts(&g->b, "\t\telements = {\n");
-		ip_fmt(in->private_ip, a);
-		ip_fmt(in->public_ipv4, c);
+		ip_fmt(e->ip, a);
+		ip_fmt(pub, c);
 		if (pairs > 0)
 			sb_printf(&g->b, "\t\t\t%s : %s,\n", c, a);
 		else if (pairs < 0)
@@ -389,8 +418,10 @@ static void gen_forward(struct gen *g)
 		"\t\tmeta nfproto ipv6 drop\n");
 	gen_known_ports(g, "iifname");
 	gen_known_ports(g, "oifname");
-	sb_puts(&g->b,
-		"\t\tiifname @enis iifname . ip saddr != @eni_addr drop\n");
+	/* A NAT gateway forwards for others: no source check (R-9.4). */
+	sb_printf(&g->b, "\t\tiifname @enis %siifname . ip saddr != "
+			 "@eni_addr drop\n",
+		  g->nats ? "iifname != @nat_enis " : "");
 	/* The internet gateway: what comes in was translated to one of our
 	 * instances (R-9.2), what goes out has a public IP (R-9.1); neither
 	 * continues to or comes from a peering (R-6.8). */
@@ -453,10 +484,12 @@ static void gen_forward(struct gen *g)
 		"\t\tcomment \"after the egress gate; a peer's router holds "
 		"the gate of its ENIs\"\n"
 		"\t\toifname @peerings accept\n");
-	/* The internet has no security group. */
+	/* The internet and NAT gateways have no security group. */
 	if (g->igw)
 		sb_printf(&g->b, "\t\toifname \"%s\" accept\n",
 			  g->igw->ifname);
+	if (g->nats)
+		sb_puts(&g->b, "\t\toifname @nat_enis accept\n");
 	sb_puts(&g->b,
 		"\t\tct state established ct direction original "
 		"ct mark & 0x2 == 0 accept\n"
@@ -536,7 +569,8 @@ static void gen_acl_chain(struct gen *g, const struct subnet *sn,
 
 char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 {
-	struct gen g = { .lab = lab, .vpc = vpc, .igw = igw_of(lab, vpc) };
+	struct gen g = { .lab = lab, .vpc = vpc, .igw = igw_of(lab, vpc),
+			 .nats = has_nats(lab, vpc) };
 	struct strbuf chains = { 0 };
 	size_t i;
 	char *text;
@@ -556,6 +590,8 @@ char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 	gen_block_sets(&g);
 	if (g.igw)
 		gen_public_sets(&g);
+	if (g.nats)
+		gen_nat_enis(&g);
 	g.oom |= nftsg_member_sets(&g.b, lab, vpc) < 0;
 	/* Group chains go to chains, their rule sets here, before any
 	 * chain that names them. */

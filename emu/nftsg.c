@@ -757,7 +757,9 @@ static struct gate *collect_gates(struct gen *g, size_t *n)
 	for (i = 0; i < lab->nenis; i++) {
 		struct gate *slot;
 
-		if (!nftutil_eni_here(lab->enis[i], g->vpc))
+		/* NAT gateways have no group (nftgen.c lets them by). */
+		if (!nftutil_eni_here(lab->enis[i], g->vpc) ||
+		    lab->enis[i]->nat)
 			continue;
 		eni_gate(lab, lab->enis[i], &gt);
 		for (j = 0; j < *n && !gate_same(&v[j], &gt); j++)
@@ -789,7 +791,7 @@ static void gen_gate_map(struct gen *g, bool out)
 	for (i = n = 0; i < lab->nenis; i++) {
 		const struct eni *e = lab->enis[i];
 
-		if (!nftutil_eni_here(e, g->vpc))
+		if (!nftutil_eni_here(e, g->vpc) || e->nat)
 			continue;
 		if (!n++)
 			sb_puts(g->b, "\t\telements = {\n");

@@ -262,6 +262,40 @@ static void plan_router(struct builder *b, const struct vpc *vpc)
 		 PLAN_RULE_BLACKHOLE, 0);
 }
 
+/* A NAT gateway's namespace forwards what the router sends it and gives
+ * it its own address as the source (R-9.4), out of eth0 where it came in:
+ * no redirects. Idle TCP flows end after 350 s (R-9.6). */
+static void plan_nat(struct builder *b, size_t ns, const struct eni *eni)
+{
+	struct plan_nft *n = VEC_PUSH(b->p->nfts, b->p->nnfts, b->cap.nfts);
+	char ip[IP_BUF];
+
+	add_sysctl(b, ns, "1", "net/ipv4/ip_forward");
+	add_sysctl(b, ns, "0", "net/ipv4/conf/all/send_redirects");
+	add_sysctl(b, ns, "0", "net/ipv4/conf/default/send_redirects");
+	add_sysctl(b, ns, "350",
+		   "net/netfilter/nf_conntrack_tcp_timeout_established");
+	if (!n) {
+		fail(b);
+		return;
+	}
+	ip_fmt(eni->ip, ip);
+	n->ns = ns;
+	n->ruleset = str_printf(
+		"flush ruleset\n\n"
+		"table inet vpcemu {\n"
+		"\tcomment \"NAT gateway %s %s\"\n\n"
+		"\tchain nat_out {\n"
+		"\t\ttype nat hook postrouting priority srcnat; "
+		"policy accept;\n"
+		"\t\toifname \"eth0\" ip saddr != %s snat ip to %s\n"
+		"\t}\n"
+		"}\n",
+		eni->nat->r.id, eni->nat->r.name, ip, ip);
+	if (!n->ruleset)
+		fail(b);
+}
+
 static void plan_eni(struct builder *b, const struct eni *eni)
 {
 	const struct subnet *sn = eni->subnet;
@@ -313,6 +347,8 @@ static void plan_eni(struct builder *b, const struct eni *eni)
 	sb_puts(&f, eni->r.name);
 	sb_puts(&f, "\n");
 	add_file(b, ns, "hosts", sb_take(&f));
+	if (eni->nat)
+		plan_nat(b, ns, eni);
 }
 
 static void plan_peering(struct builder *b, const struct peering *pc)
@@ -336,12 +372,12 @@ static void plan_route_table(struct builder *b, const struct route_table *rt)
 
 	for (i = 0; i < rt->nroutes; i++) {
 		const struct route *r = &rt->routes[i];
-		const char *dev =
-		    r->target
-			? res_types[r->target->kind]->target->dev(r->target)
-			: NULL;
+		const struct route_target *t =
+			r->target ? res_types[r->target->kind]->target : NULL;
+		const char *dev = t ? t->dev(r->target) : NULL;
 
-		add_route(b, ns, table, r->dst, dev, 0);
+		add_route(b, ns, table, r->dst, dev,
+			  dev && t->gateway ? t->gateway(r->target) : 0);
 	}
 }
 
@@ -561,17 +597,16 @@ static void plan_internet(struct builder *b)
 		 * (the rule), found after translation for the packets. */
 		add_rule(b, router, PLAN_PREF_GATEWAY, g->ifname,
 			 (struct cidr){ 0 }, PLAN_RULE_LOOKUP, TABLE_MAIN);
-		for (j = 0; j < lab->ninstances; j++) {
-			const struct instance *in = lab->instances[j];
+		for (j = 0; j < lab->nenis; j++) {
+			const struct eni *e = lab->enis[j];
+			uint32_t pub = model_eni_public_ip(e);
 
-			if (!in->public_ipv4 || in->subnet->vpc != g->vpc)
+			if (!pub || e->subnet->vpc != g->vpc)
 				continue;
-			add_route(b, inet, TABLE_MAIN,
-				  (struct cidr){ in->public_ipv4, 32 },
+			add_route(b, inet, TABLE_MAIN, (struct cidr){ pub, 32 },
 				  g->ifname, 0);
 			add_route(b, router, TABLE_MAIN,
-				  (struct cidr){ in->public_ipv4, 32 },
-				  in->eni->ifname, 0);
+				  (struct cidr){ pub, 32 }, e->ifname, 0);
 		}
 	}
 	for (i = 0; i < lab->res[RES_INTERNET_HOST].n; i++)

@@ -52,7 +52,8 @@ struct conf_file;
 	X(ENI, eni)                                                            \
 	X(INTERNET_GATEWAY, internet_gateway)                                  \
 	X(INTERNET_HOST, internet_host)                                        \
-	X(ELASTIC_IP, elastic_ip)
+	X(ELASTIC_IP, elastic_ip)                                              \
+	X(NAT_GATEWAY, nat_gateway)
 
 enum res_kind {
 #define RES_ENUM_(e, f) RES_##e,
@@ -97,6 +98,8 @@ struct instance;
 struct iam_role;
 struct endpoint;
 struct eni;
+struct nat_gateway;
+struct elastic_ip;
 
 struct vpc {
 	struct res r;
@@ -230,8 +233,10 @@ struct eni {
 	uint32_t ip;
 	struct sg **sgs;
 	size_t nsgs;
-	struct instance *instance;	/* exactly one of instance/endpoint */
+	/* Exactly one of instance, endpoint, nat. */
+	struct instance *instance;
 	struct endpoint *endpoint;
+	struct nat_gateway *nat;
 	char ifname[MODEL_IFNAME_MAX];	/* "eni-1a2b3c4d", router side */
 	char *netns;		/* "LAB-NAME": the namespace that holds eth0 */
 };
@@ -319,6 +324,20 @@ struct elastic_ip {
 	bool address_given;
 	struct instance *instance;	/* NULL: unassociated */
 	struct place address_at, instance_at;
+};
+
+/* A NAT gateway: an ENI in its subnet whose namespace forwards and
+ * translates sources to its private IP (R-9.4); a public one's private IP
+ * has its Elastic IP at the internet gateway, like an instance's. */
+struct nat_gateway {
+	struct res r;
+	struct subnet *subnet;
+	bool private_conn;	/* connectivity private: no Elastic IP */
+	struct elastic_ip *eip;
+	uint32_t private_ip;	/* given, or lowest free from base+4 */
+	bool private_ip_given;
+	struct eni *eni;
+	struct place subnet_at, eip_at, ip_at;
 };
 
 /* The public IPv4 pool (docs/lab-conf.md's default): RFC 5737 blocks,
@@ -416,6 +435,10 @@ void lab_free(struct lab *lab);
 /* Frees a resource not (or no longer) in a lab's arrays, with what it
  * owns; the resources it points to are separate. Accepts NULL. */
 void res_free(struct res *r);
+
+/* The public IP of e's owner: an instance's public IP or Elastic IP, a
+ * public NAT gateway's Elastic IP; 0 when none. */
+uint32_t model_eni_public_ip(const struct eni *e);
 
 /* The instance's user data (inline or from its file), NULL when none. */
 const char *instance_user_data(const struct instance *in);

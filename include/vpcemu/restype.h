@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -45,6 +46,9 @@ struct route_target {
 	/* The router device the route leaves by, or NULL while the route
 	 * drops (R-3.9: a peering that is not active). */
 	const char *(*dev)(const struct res *target);
+	/* The next hop on that device, 0 for none (the far end answers ARP
+	 * for everything it routes). May be NULL. */
+	uint32_t (*gateway)(const struct res *target);
 	/* Whether DescribeRouteTables says "active", with the lifecycle of
 	 * st (may be NULL) where the kind has one. */
 	bool (*active)(const struct res *target, const struct ec2_state *st);

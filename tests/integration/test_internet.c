@@ -50,6 +50,13 @@ static const char lab_text[] =
 	"  security-groups Web }\n"
 	"elastic-ip E1 { address 203.0.113.10; instance Eip1 }\n"
 	"elastic-ip Spare { address 203.0.113.11 }\n"
+	"subnet Priv2 { vpc V; cidr 10.9.3.0/24 }\n"
+	"route-table RPriv2 { vpc V; associate Priv2\n"
+	"  route 0.0.0.0/0 via NGW }\n"
+	"elastic-ip ENat { address 203.0.113.20 }\n"
+	"nat-gateway NGW { subnet Pub; elastic-ip ENat; private-ip 10.9.1.50 }\n"
+	"instance Behind { subnet Priv2; private-ip 10.9.3.10\n"
+	"  security-groups Web }\n"
 	"internet-host H { ip 192.0.2.10 }\n";
 
 static char lab_name[64], file[128], ns_h[128];
@@ -245,6 +252,37 @@ Test(internet, elastic_ip)
 	cr_expect_eq(ping_from("Eip1", "192.0.2.10"), 0, "Eip1 -> H");
 	cr_expect_neq(ping(ns_h, "203.0.113.11"), 0,
 		      "an unassociated Elastic IP answered");
+}
+
+/* A private instance reaches the internet through the NAT gateway, seen as
+ * the gateway's Elastic IP; nothing from the internet reaches it, through
+ * the gateway or otherwise (R-9.4). */
+Test(internet, nat_gateway)
+{
+	char ns_b[160];
+	pid_t on_h, on_b;
+	char *got;
+
+	up();
+	snprintf(ns_b, sizeof(ns_b), "%s-Behind", lab_name);
+	cr_expect_eq(ping_from("Behind", "192.0.2.10"), 0, "Behind -> H");
+	on_h = listen_in(ns_h, "192.0.2.10", 9001);
+	cr_expect_eq(connect_from(ns_b, "192.0.2.10", 9001), 0,
+		     "Behind -> H:9001");
+	got = test_sh_output("cat /tmp/%s.peer; rm -f /tmp/%s.peer", lab_name,
+			     lab_name);
+	cr_expect_str_eq(got, "203.0.113.20", "the host saw %s", got);
+	free(got);
+	stop(on_h);
+
+	/* Unsolicited inbound: the NAT gateway's address leads nowhere
+	 * inside, and Behind has no address of its own outside. */
+	on_b = listen_in(ns_b, "0.0.0.0", 8080);
+	cr_expect_neq(connect_from(ns_h, "203.0.113.20", 8080), 0,
+		      "H reached Behind through the NAT gateway");
+	cr_expect_neq(ping(ns_h, "10.9.3.10"), 0, "H -> Behind's private IP");
+	stop(on_b);
+	unlink_peer();
 }
 
 /* R-6.8: a peered VPC cannot use this VPC's internet gateway, even with

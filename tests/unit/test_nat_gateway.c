@@ -1,0 +1,158 @@
+/* test_nat_gateway.c - the nat-gateway kind (res/nat_gateway.c): its
+ * rules, its ENI and namespace in the plan, and how routers treat it. Each
+ * accepted form has a refused twin.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vpcemu/diag.h"
+#include "vpcemu/model.h"
+#include "vpcemu/nftgen.h"
+#include "vpcemu/plan.h"
+#include "vpcemu/print.h"
+#include "vpcemu/restype.h"
+
+#include "helpers.h"
+
+#define LAB                                                                   \
+	"vpc V { cidr 10.0.0.0/16 }\n"                                        \
+	"vpc W { cidr 10.1.0.0/16 }\n"                                        \
+	"subnet Pub { vpc V; cidr 10.0.1.0/24 }\n"                            \
+	"subnet Priv { vpc V; cidr 10.0.2.0/24 }\n"                           \
+	"subnet WS { vpc W; cidr 10.1.1.0/24 }\n"                             \
+	"internet-gateway G { vpc V }\n"                                      \
+	"elastic-ip E { address 203.0.113.20 }\n"
+
+static struct test_lab tl;
+
+static void nat_fini(void)
+{
+	test_lab_free(&tl);
+}
+
+TestSuite(nat_gateway, .fini = nat_fini);
+
+static void run(const char *text)
+{
+	test_lab_free(&tl);
+	test_lab_text(&tl, "nat.conf", text, NULL, TEST_LAB_CHECK);
+}
+
+static void expect_only(const char *code, unsigned line)
+{
+	char *s = test_diags_text(&tl.d);
+
+	cr_expect_eq(tl.d.n, 1, "want one %s, got:\n%s", code, s);
+	if (tl.d.n)
+		cr_expect(!strcmp(tl.d.v[0].code, code) &&
+				  tl.d.v[0].at.line == line,
+			  "want %s on line %u, got:\n%s", code, line, s);
+	free(s);
+}
+
+static const struct nat_gateway *nat(void)
+{
+	return (const struct nat_gateway *)tl.lab->res[RES_NAT_GATEWAY].v[0];
+}
+
+Test(nat_gateway, public_with_its_elastic_ip)
+{
+	const struct plan_route *r = NULL;
+	struct plan *p;
+	size_t i;
+	char *text;
+
+	run(LAB "nat-gateway N { subnet Pub; elastic-ip E; private-ip 10.0.1.50 }\n"
+		"route-table R { vpc V; associate Priv; route 0.0.0.0/0 via N }\n");
+	cr_assert_eq(tl.d.n, 0);
+	cr_expect_eq(nat()->private_ip, 0x0a000132);
+	cr_expect_eq(nat()->eni->ip, 0x0a000132);
+	cr_expect_eq(model_eni_public_ip(nat()->eni), 0xcb007114);
+
+	/* The router sends to the gateway's own address. */
+	p = plan_build(tl.lab);
+	cr_assert_not_null(p);
+	for (i = 0; i < p->nroutes; i++)
+		if (!p->routes[i].dst.len &&
+		    !strcmp(p->routes[i].dev, nat()->eni->ifname))
+			r = &p->routes[i];
+	cr_assert_not_null(r);
+	cr_expect_eq(r->gateway, 0x0a000132);
+	/* Its namespace translates sources to its address. */
+	for (i = 0; i < p->nnfts; i++)
+		if (strstr(p->nfts[i].ruleset, "snat ip to 10.0.1.50"))
+			break;
+	cr_expect_lt(i, p->nnfts, "no NAT ruleset");
+	plan_free(p);
+
+	text = print_lab(tl.lab);
+	cr_assert_not_null(text);
+	cr_expect_not_null(strstr(text, "\nnat-gateway N {\n\tsubnet Pub\n"
+					"\telastic-ip E\n"
+					"\tprivate-ip 10.0.1.50\n}\n"),
+			   "%s", text);
+	free(text);
+}
+
+Test(nat_gateway, public_without_elastic_ip_refused)
+{
+	run(LAB "nat-gateway N { subnet Pub }\n");
+	expect_only("MissingParameter", 8);
+}
+
+Test(nat_gateway, private_takes_no_elastic_ip)
+{
+	char *rs;
+
+	run(LAB "nat-gateway N { subnet Pub; connectivity private }\n");
+	cr_assert_eq(tl.d.n, 0);
+	/* Its address has no public IP: the internet gateway drops what
+	 * it sends there (R-9.7). */
+	rs = nftgen_router(tl.lab, tl.lab->vpcs[0]);
+	cr_assert_not_null(rs);
+	cr_expect_null(strstr(rs, ": 10.0.1.4,"), "%s", rs);
+	free(rs);
+
+	run(LAB "nat-gateway N { subnet Pub; connectivity private; elastic-ip E }\n");
+	expect_only("InvalidParameterCombination", 8);
+}
+
+Test(nat_gateway, elastic_ip_used_twice_refused)
+{
+	run(LAB "instance I { subnet Pub }\n"
+		"nat-gateway N { subnet Pub; elastic-ip E }\n");
+	cr_assert_eq(tl.d.n, 0);
+	run(LAB "instance I { subnet Pub }\n"
+		"elastic-ip F { address 203.0.113.21; instance I }\n"
+		"nat-gateway N { subnet Pub; elastic-ip F }\n");
+	expect_only("Resource.AlreadyAssociated", 10);
+}
+
+Test(nat_gateway, route_from_another_vpc_refused)
+{
+	run(LAB "nat-gateway N { subnet Pub; elastic-ip E }\n"
+		"route-table R { vpc W; route 0.0.0.0/0 via N }\n");
+	expect_only("InvalidParameterValue", 9);
+}
+
+/* No group and no source check for its ENI; instances keep both. */
+Test(nat_gateway, router_lets_it_forward)
+{
+	char *rs, want[64];
+
+	run(LAB "nat-gateway N { subnet Pub; elastic-ip E }\n"
+		"instance I { subnet Priv }\n");
+	rs = nftgen_router(tl.lab, tl.lab->vpcs[0]);
+	cr_assert_not_null(rs);
+	cr_expect_not_null(strstr(rs, "iifname != @nat_enis iifname . ip saddr"),
+			   "%s", rs);
+	snprintf(want, sizeof(want), "\"%s\" : jump egress",
+		 nat()->eni->ifname);
+	cr_expect_null(strstr(rs, want), "the NAT ENI has a gate:\n%s", rs);
+	snprintf(want, sizeof(want), "\"%s\" : jump egress",
+		 tl.lab->instances[0]->eni->ifname);
+	cr_expect_not_null(strstr(rs, want), "the instance has no gate:\n%s",
+			   rs);
+	free(rs);
+}
