@@ -204,6 +204,22 @@ static uint32_t table_id(const struct lab *lab, const struct route_table *rt)
 	return PLAN_TABLE_BASE + rank;
 }
 
+/* A namespace that forwards between its ports and answers ARP for what it
+ * routes elsewhere (VPC routers, the lab's internet). A new namespace
+ * inherits these from the host (kernel-notes): set each one. Devices
+ * created afterwards copy conf/default. */
+static void add_forwarder_sysctls(struct builder *b, size_t ns)
+{
+	add_sysctl(b, ns, "1", "net/ipv4/ip_forward");
+	add_sysctl(b, ns, "0", "net/ipv4/conf/all/rp_filter");
+	add_sysctl(b, ns, "0", "net/ipv4/conf/default/rp_filter");
+	add_sysctl(b, ns, "0", "net/ipv4/conf/all/send_redirects");
+	add_sysctl(b, ns, "0", "net/ipv4/conf/default/send_redirects");
+	add_sysctl(b, ns, "1", "net/ipv4/conf/default/proxy_arp");
+	add_sysctl(b, ns, "1", "net/ipv6/conf/all/disable_ipv6");
+	add_sysctl(b, ns, "1", "net/ipv6/conf/default/disable_ipv6");
+}
+
 char *plan_router_netns(const struct lab *lab, const struct vpc *vpc)
 {
 	return str_printf("%s-%s", lab->name, vpc->r.name);
@@ -225,16 +241,7 @@ static void plan_router(struct builder *b, const struct vpc *vpc)
 		return;
 	b->router_of_vpc[vpc_index(lab, vpc)] = ns;
 
-	/* A new namespace inherits these from the host (kernel-notes): set
-	 * each one. Devices created afterwards copy conf/default. */
-	add_sysctl(b, ns, "1", "net/ipv4/ip_forward");
-	add_sysctl(b, ns, "0", "net/ipv4/conf/all/rp_filter");
-	add_sysctl(b, ns, "0", "net/ipv4/conf/default/rp_filter");
-	add_sysctl(b, ns, "0", "net/ipv4/conf/all/send_redirects");
-	add_sysctl(b, ns, "0", "net/ipv4/conf/default/send_redirects");
-	add_sysctl(b, ns, "1", "net/ipv4/conf/default/proxy_arp");
-	add_sysctl(b, ns, "1", "net/ipv6/conf/all/disable_ipv6");
-	add_sysctl(b, ns, "1", "net/ipv6/conf/default/disable_ipv6");
+	add_forwarder_sysctls(b, ns);
 
 	/* The VPC router answers at base+1 of every subnet (R-2.4); the
 	 * daemon's services listen on the router too: Amazon DNS at the
@@ -570,14 +577,7 @@ static void plan_internet(struct builder *b)
 	free(name);
 	if (b->err)
 		return;
-	add_sysctl(b, inet, "1", "net/ipv4/ip_forward");
-	add_sysctl(b, inet, "0", "net/ipv4/conf/all/rp_filter");
-	add_sysctl(b, inet, "0", "net/ipv4/conf/default/rp_filter");
-	add_sysctl(b, inet, "0", "net/ipv4/conf/all/send_redirects");
-	add_sysctl(b, inet, "0", "net/ipv4/conf/default/send_redirects");
-	add_sysctl(b, inet, "1", "net/ipv4/conf/default/proxy_arp");
-	add_sysctl(b, inet, "1", "net/ipv6/conf/all/disable_ipv6");
-	add_sysctl(b, inet, "1", "net/ipv6/conf/default/disable_ipv6");
+	add_forwarder_sysctls(b, inet);
 	add_addr(b, inet, "lo", PLAN_ADDR_INTERNET, 32);
 
 	for (i = 0; i < gl->n; i++) {

@@ -227,6 +227,10 @@ void model_parse_sg_list(struct build *b, const struct conf_stmt *st,
 bool model_set_default_sg(struct build *b, struct vpc *v, struct sg ***sgs,
 			  size_t *nsgs);
 
+/* Pass 4 (modeleni.c): ENIs, then private, then public addresses. */
+void model_create_enis(struct build *b);
+void model_assign_ips(struct build *b);
+void model_assign_public_ips(struct build *b);
 /* Kind helpers the implicit resources need (model.c's create_implicit). */
 struct nacl_entry *nacl_insert(struct build *b, struct nacl *n,
 			       enum direction dir, unsigned number);

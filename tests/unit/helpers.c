@@ -129,3 +129,17 @@ void test_lab_free(struct test_lab *t)
 	diags_free(&t->d);
 	*t = (struct test_lab){ 0 };
 }
+
+void test_expect_one(const struct diags *d, const char *code, unsigned line,
+		     unsigned col)
+{
+	char *s = test_diags_text(d);
+
+	cr_expect_eq(d->n, 1, "want one %s, got:\n%s", code, s);
+	if (d->n)
+		cr_expect(!strcmp(d->v[0].code, code) &&
+				  d->v[0].at.line == line &&
+				  (!col || d->v[0].at.first_col == col),
+			  "want %s at %u:%u, got:\n%s", code, line, col, s);
+	free(s);
+}

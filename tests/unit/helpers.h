@@ -29,6 +29,11 @@ void test_golden(const char *gold_path, const char *got);
  * messages; caller frees. */
 char *test_diags_text(const struct diags *d);
 
+/* Asserts that d holds exactly one diagnostic: code on line (any column
+ * when col is 0). */
+void test_expect_one(const struct diags *d, const char *code, unsigned line,
+		     unsigned col);
+
 /* A lab loaded for a test: the parsed file, its model and every diagnostic
  * queued on the way. Owns all three; free with test_lab_free. */
 struct test_lab {

@@ -37,18 +37,6 @@ static void run(const char *text)
 	test_lab_text(&tl, "eip.conf", text, NULL, TEST_LAB_CHECK);
 }
 
-static void expect_only(const char *code, unsigned line)
-{
-	char *s = test_diags_text(&tl.d);
-
-	cr_expect_eq(tl.d.n, 1, "want one %s, got:\n%s", code, s);
-	if (tl.d.n)
-		cr_expect(!strcmp(tl.d.v[0].code, code) &&
-				  tl.d.v[0].at.line == line,
-			  "want %s on line %u, got:\n%s", code, line, s);
-	free(s);
-}
-
 static const struct instance *inst(const char *name)
 {
 	return (const struct instance *)model_find(tl.lab, RES_INSTANCE, name);
@@ -85,21 +73,21 @@ Test(elastic_ip, first_free_address_replaces_the_automatic_one)
 Test(elastic_ip, address_outside_the_pool_refused)
 {
 	run(LAB "elastic-ip E { address 192.0.2.5; instance A }\n");
-	expect_only("InvalidParameterValue", 6);
+	test_expect_one(&tl.d, "InvalidParameterValue", 6, 0);
 }
 
 Test(elastic_ip, one_address_twice_refused)
 {
 	run(LAB "elastic-ip E { address 203.0.113.10 }\n"
 		"elastic-ip F { address 203.0.113.10 }\n");
-	expect_only("InvalidIPAddress.InUse", 7);
+	test_expect_one(&tl.d, "InvalidIPAddress.InUse", 7, 0);
 }
 
 Test(elastic_ip, instance_associated_twice_refused)
 {
 	run(LAB "elastic-ip E { instance A }\n"
 		"elastic-ip F { instance A }\n");
-	expect_only("Resource.AlreadyAssociated", 7);
+	test_expect_one(&tl.d, "Resource.AlreadyAssociated", 7, 0);
 }
 
 Test(elastic_ip, prints_back)

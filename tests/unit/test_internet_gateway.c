@@ -36,20 +36,6 @@ static void run(const char *text)
 	test_lab_text(&tl, "igw.conf", text, NULL, TEST_LAB_CHECK);
 }
 
-/* Exactly one diagnostic, code at line:col. */
-static void expect_only(const char *code, unsigned line, unsigned col)
-{
-	char *s = test_diags_text(&tl.d);
-
-	cr_expect_eq(tl.d.n, 1, "want one %s, got:\n%s", code, s);
-	if (tl.d.n)
-		cr_expect(!strcmp(tl.d.v[0].code, code) &&
-				  tl.d.v[0].at.line == line &&
-				  tl.d.v[0].at.first_col == col,
-			  "want %s at %u:%u, got:\n%s", code, line, col, s);
-	free(s);
-}
-
 static void expect_clean(void)
 {
 	char *s = test_diags_text(&tl.d);
@@ -85,7 +71,7 @@ Test(internet_gateway, second_on_a_vpc_is_already_associated)
 {
 	run(TWO_VPCS "internet-gateway A { vpc V }\n"
 		     "internet-gateway B { vpc V }\n");
-	expect_only("Resource.AlreadyAssociated", 4, 26);
+	test_expect_one(&tl.d, "Resource.AlreadyAssociated", 4, 26);
 }
 
 Test(internet_gateway, vpc_must_exist)
@@ -111,14 +97,14 @@ Test(internet_gateway, route_via_another_vpcs_gateway)
 {
 	run(TWO_VPCS "internet-gateway A { vpc W }\n"
 		     "route-table R { vpc V; route 0.0.0.0/0 via A }\n");
-	expect_only("InvalidParameterValue", 4, 44);
+	test_expect_one(&tl.d, "InvalidParameterValue", 4, 44);
 }
 
 Test(internet_gateway, route_via_detached_gateway)
 {
 	run(TWO_VPCS "internet-gateway A { }\n"
 		     "route-table R { vpc V; route 0.0.0.0/0 via A }\n");
-	expect_only("InvalidParameterValue", 4, 44);
+	test_expect_one(&tl.d, "InvalidParameterValue", 4, 44);
 }
 
 Test(internet_gateway, prints_back)

@@ -34,18 +34,6 @@ static void run(const char *text)
 	test_lab_text(&tl, "host.conf", text, NULL, TEST_LAB_CHECK);
 }
 
-static void expect_only(const char *code, unsigned line)
-{
-	char *s = test_diags_text(&tl.d);
-
-	cr_expect_eq(tl.d.n, 1, "want one %s, got:\n%s", code, s);
-	if (tl.d.n)
-		cr_expect(!strcmp(tl.d.v[0].code, code) &&
-				  tl.d.v[0].at.line == line,
-			  "want %s on line %u, got:\n%s", code, line, s);
-	free(s);
-}
-
 Test(internet_host, address_outside_every_vpc)
 {
 	const struct internet_host *h;
@@ -67,26 +55,26 @@ Test(internet_host, address_outside_every_vpc)
 Test(internet_host, address_in_a_vpc_refused)
 {
 	run(VPC "internet-host H { ip 10.0.5.5 }\n");
-	expect_only("InvalidParameterValue", 3);
+	test_expect_one(&tl.d, "InvalidParameterValue", 3, 0);
 }
 
 Test(internet_host, address_in_the_public_pool_refused)
 {
 	run(VPC "internet-host H { ip 203.0.113.7 }\n");
-	expect_only("InvalidParameterValue", 3);
+	test_expect_one(&tl.d, "InvalidParameterValue", 3, 0);
 }
 
 Test(internet_host, address_not_unicast_refused)
 {
 	run(VPC "internet-host H { ip 127.0.0.9 }\n");
-	expect_only("InvalidParameterValue", 3);
+	test_expect_one(&tl.d, "InvalidParameterValue", 3, 0);
 }
 
 Test(internet_host, two_hosts_one_address_refused)
 {
 	run(VPC "internet-host H { ip 192.0.2.10 }\n"
 		"internet-host G { ip 192.0.2.10 }\n");
-	expect_only("InvalidIPAddress.InUse", 4);
+	test_expect_one(&tl.d, "InvalidIPAddress.InUse", 4, 0);
 }
 
 Test(internet_host, user_data_not_yet)

@@ -39,18 +39,6 @@ static void run(const char *text)
 	test_lab_text(&tl, "nat.conf", text, NULL, TEST_LAB_CHECK);
 }
 
-static void expect_only(const char *code, unsigned line)
-{
-	char *s = test_diags_text(&tl.d);
-
-	cr_expect_eq(tl.d.n, 1, "want one %s, got:\n%s", code, s);
-	if (tl.d.n)
-		cr_expect(!strcmp(tl.d.v[0].code, code) &&
-				  tl.d.v[0].at.line == line,
-			  "want %s on line %u, got:\n%s", code, line, s);
-	free(s);
-}
-
 static const struct nat_gateway *nat(void)
 {
 	return (const struct nat_gateway *)tl.lab->res[RES_NAT_GATEWAY].v[0];
@@ -98,7 +86,7 @@ Test(nat_gateway, public_with_its_elastic_ip)
 Test(nat_gateway, public_without_elastic_ip_refused)
 {
 	run(LAB "nat-gateway N { subnet Pub }\n");
-	expect_only("MissingParameter", 8);
+	test_expect_one(&tl.d, "MissingParameter", 8, 0);
 }
 
 Test(nat_gateway, private_takes_no_elastic_ip)
@@ -115,7 +103,7 @@ Test(nat_gateway, private_takes_no_elastic_ip)
 	free(rs);
 
 	run(LAB "nat-gateway N { subnet Pub; connectivity private; elastic-ip E }\n");
-	expect_only("InvalidParameterCombination", 8);
+	test_expect_one(&tl.d, "InvalidParameterCombination", 8, 0);
 }
 
 Test(nat_gateway, elastic_ip_used_twice_refused)
@@ -126,14 +114,14 @@ Test(nat_gateway, elastic_ip_used_twice_refused)
 	run(LAB "instance I { subnet Pub }\n"
 		"elastic-ip F { address 203.0.113.21; instance I }\n"
 		"nat-gateway N { subnet Pub; elastic-ip F }\n");
-	expect_only("Resource.AlreadyAssociated", 10);
+	test_expect_one(&tl.d, "Resource.AlreadyAssociated", 10, 0);
 }
 
 Test(nat_gateway, route_from_another_vpc_refused)
 {
 	run(LAB "nat-gateway N { subnet Pub; elastic-ip E }\n"
 		"route-table R { vpc W; route 0.0.0.0/0 via N }\n");
-	expect_only("InvalidParameterValue", 9);
+	test_expect_one(&tl.d, "InvalidParameterValue", 9, 0);
 }
 
 /* No group and no source check for its ENI; instances keep both. */

@@ -1,0 +1,304 @@
+/* modeleni.c - pass 4 of model.c: network interfaces and addresses.
+ *
+ * Every instance, interface endpoint (one per subnet) and NAT gateway gets
+ * an ENI, named and numbered like every ID; then each ENI its private
+ * address (given, or the lowest free one), and the public pool its
+ * Elastic IPs and the public IPs of the instances that have one. Runs
+ * after every block is parsed: addresses depend on all of them.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vpcemu/restype.h"
+#include "vpcemu/util.h"
+
+static struct eni *eni_new(struct build *b, const char *name,
+			   struct place at, struct subnet *s,
+			   struct sg *const *sgs, size_t nsgs)
+{
+	struct eni *e = (struct eni *)model_res_new(b, RES_ENI, name, at, true);
+
+	if (!e)
+		return NULL;
+	e->subnet = s;
+	snprintf(e->ifname, sizeof(e->ifname), "eni-%.8s", e->r.id + 4);
+	e->netns = model_printf(b, "%s-%s", b->lab->name, name);
+	if (nsgs) {
+		e->sgs = calloc(nsgs, sizeof(*e->sgs));
+		if (!e->sgs) {
+			b->oom = true;
+			return NULL;
+		}
+		memcpy(e->sgs, sgs, nsgs * sizeof(*e->sgs));
+		e->nsgs = nsgs;
+	}
+	return e;
+}
+
+void model_create_enis(struct build *b)
+{
+	struct lab *lab = b->lab;
+	size_t i, j, k;
+
+	for (i = 0; i < lab->ninstances; i++) {
+		struct instance *in = lab->instances[i];
+
+		in->eni = eni_new(b, in->r.name, in->r.at, in->subnet, in->sgs,
+				  in->nsgs);
+		if (!in->eni)
+			return;
+		in->eni->instance = in;
+	}
+	for (i = 0; i < lab->nendpoints; i++) {
+		struct endpoint *e = lab->endpoints[i];
+
+		if (e->type != ENDPOINT_INTERFACE || !e->nsubnets)
+			continue;
+		e->enis = calloc(e->nsubnets, sizeof(*e->enis));
+		if (!e->enis) {
+			b->oom = true;
+			return;
+		}
+		for (j = 0; j < e->nsubnets; j++) {
+			char *name = model_printf(b, "%s-%s", e->r.name,
+						  e->subnets[j]->r.name);
+			const struct name_ent *ne;
+			struct eni *x;
+
+			if (!name)
+				return;
+			/* The ENI's name makes its namespace name: it must
+			 * not meet another one. The same subnet twice is
+			 * check.c's (DuplicateSubnetsInSameZone). */
+			ne = model_name_lookup(b, name);
+			for (k = 0; !ne && k < lab->nenis; k++) {
+				x = lab->enis[k];
+				if (str_eq(x->r.name, name) &&
+				    !(x->endpoint == e &&
+				      x->subnet == e->subnets[j])) {
+					diag_error(b->d, e->subnets_at[j],
+						   "Vpcemu.DuplicateName",
+						   "The network interface of endpoint '%s' in subnet '%s' would be named '%s', like the one of endpoint '%s'; rename one",
+						   e->r.name, e->subnets[j]->r.name,
+						   name, x->endpoint ? x->endpoint->r.name : "?");
+					break;
+				}
+			}
+			if (ne)
+				diag_error(b->d, e->subnets_at[j],
+					   "Vpcemu.DuplicateName",
+					   "The network interface of endpoint '%s' in subnet '%s' would be named '%s', which is the name of the %s on line %u; rename one",
+					   e->r.name, e->subnets[j]->r.name, name,
+					   ne->type, ne->at.line);
+			x = eni_new(b, name, e->r.at, e->subnets[j], e->sgs,
+				    e->nsgs);
+			free(name);
+			if (!x)
+				return;
+			x->endpoint = e;
+			e->enis[e->nenis++] = x;
+		}
+	}
+	for (i = 0; i < lab->res[RES_NAT_GATEWAY].n; i++) {
+		struct nat_gateway *n =
+			(struct nat_gateway *)lab->res[RES_NAT_GATEWAY].v[i];
+
+		if (!n->subnet)
+			continue;
+		/* No security group. */
+		n->eni = eni_new(b, n->r.name, n->r.at, n->subnet, NULL, 0);
+		if (!n->eni)
+			return;
+		n->eni->nat = n;
+	}
+}
+
+static int cmp_u32(const void *a, const void *c)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)c;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Whether e's address is written in the file (an instance's or a NAT
+ * gateway's private-ip), and which. */
+static bool eni_ip_given(const struct eni *e)
+{
+	return (e->instance && e->instance->private_ip_given) ||
+	       (e->nat && e->nat->private_ip_given);
+}
+
+static uint32_t eni_given_ip(const struct eni *e)
+{
+	return e->instance ? e->instance->private_ip : e->nat->private_ip;
+}
+
+/* What the ENI belongs to, for messages. */
+static const struct res *eni_owner(const struct eni *e)
+{
+	if (e->instance)
+		return &e->instance->r;
+	if (e->endpoint)
+		return &e->endpoint->r;
+	return &e->nat->r;
+}
+
+static const char *eni_owner_noun(const struct eni *e)
+{
+	return e->instance ? "instance" : e->endpoint ? "endpoint"
+						      : "nat-gateway";
+}
+
+/* R-2.6 (vpcemu): given addresses first; then, in file order, the ENIs
+ * without one (instances', interface endpoints', NAT gateways') get the
+ * lowest free address from base+4 (the last address is reserved, R-2.4). */
+void model_assign_ips(struct build *b)
+{
+	struct lab *lab = b->lab;
+	uint32_t *used;
+	size_t i, j, nused;
+
+	/* One more than needed: qsort and bsearch want a real array. */
+	used = calloc(lab->nenis + 1, sizeof(*used));
+	if (!used) {
+		b->oom = true;
+		return;
+	}
+	for (i = 0; i < lab->nsubnets; i++) {
+		struct subnet *s = lab->subnets[i];
+		uint64_t next = (uint64_t)s->cidr.addr + 4;
+		uint64_t last = (uint64_t)s->cidr.addr +
+				((uint64_t)1 << (32 - s->cidr.len)) - 1;
+
+		nused = 0;
+		for (j = 0; j < lab->nenis; j++)
+			if (lab->enis[j]->subnet == s &&
+			    eni_ip_given(lab->enis[j]))
+				used[nused++] = eni_given_ip(lab->enis[j]);
+		qsort(used, nused, sizeof(*used), cmp_u32);
+		for (j = 0; j < lab->nenis; j++) {
+			struct eni *e = lab->enis[j];
+			struct instance *in = e->instance;
+
+			if (e->subnet != s || eni_ip_given(e))
+				continue;
+			while (next < last &&
+			       bsearch(&(uint32_t){ (uint32_t)next }, used,
+				       nused, sizeof(*used), cmp_u32))
+				next++;
+			if (next >= last) {
+				diag_error(b->d, in ? in->r.at : e->r.at,
+					   "InsufficientFreeAddressesInSubnet",
+					   "There are not enough free addresses in subnet '%s' to satisfy the requested number of instances (%s '%s')",
+					   s->r.name, eni_owner_noun(e),
+					   eni_owner(e)->name);
+				continue;
+			}
+			e->ip = (uint32_t)next++;
+			if (in)
+				in->private_ip = e->ip;
+		}
+	}
+	free(used);
+	for (j = 0; j < lab->nenis; j++) {
+		struct eni *e = lab->enis[j];
+
+		if (eni_ip_given(e))
+			e->ip = eni_given_ip(e);
+		if (e->instance)
+			e->instance->private_ip = e->ip;
+		if (e->nat)
+			e->nat->private_ip = e->ip;
+	}
+}
+
+/* The public pool: the two RFC 5737 blocks' .1 to .254, 508 slots. */
+#define POOL_SLOTS (2 * 254)
+
+static uint32_t pool_address(size_t slot)
+{
+	static const uint32_t blocks[2] = { 0xc6336400, 0xcb007100 };
+
+	return blocks[slot / 254] + (uint32_t)(slot % 254) + 1;
+}
+
+/* The slot of address a, or POOL_SLOTS when a is not in the pool. */
+static size_t pool_slot(uint32_t a)
+{
+	size_t slot;
+
+	for (slot = 0; slot < POOL_SLOTS; slot += 254)
+		if (a > pool_address(slot) - 1 && a < pool_address(slot) + 254)
+			return slot + (a - pool_address(slot));
+	return POOL_SLOTS;
+}
+
+/* The Elastic IP associated with in, or NULL (two are check's to
+ * report: the first wins). */
+static const struct elastic_ip *eip_of(const struct lab *lab,
+				       const struct instance *in)
+{
+	const struct res_list *l = &lab->res[RES_ELASTIC_IP];
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (((const struct elastic_ip *)l->v[i])->instance == in)
+			return (const struct elastic_ip *)l->v[i];
+	return NULL;
+}
+
+/* Public IPv4s come from the pool. Elastic IPs first: the given addresses,
+ * then the first free slot for each of the others. An instance with an
+ * Elastic IP takes its address; any other public instance gets a slot
+ * derived from its ID, the next free one on a clash; a lab with more than
+ * the pool holds leaves the rest without one. */
+void model_assign_public_ips(struct build *b)
+{
+	const struct res_list *eips = &b->lab->res[RES_ELASTIC_IP];
+	struct lab *lab = b->lab;
+	bool used[POOL_SLOTS] = { false };
+	size_t i, k, slot;
+
+	for (i = 0; i < eips->n; i++) {
+		const struct elastic_ip *e =
+			(const struct elastic_ip *)eips->v[i];
+
+		slot = e->address_given ? pool_slot(e->address) : POOL_SLOTS;
+		if (slot < POOL_SLOTS)
+			used[slot] = true;
+	}
+	for (i = 0; i < eips->n; i++) {
+		struct elastic_ip *e = (struct elastic_ip *)eips->v[i];
+
+		for (slot = 0; !e->address_given && slot < POOL_SLOTS; slot++)
+			if (!used[slot]) {
+				used[slot] = true;
+				e->address = pool_address(slot);
+				break;
+			}
+	}
+	for (i = 0; i < lab->ninstances; i++) {
+		struct instance *in = lab->instances[i];
+		const struct elastic_ip *e = eip_of(lab, in);
+		uint64_t h[2];
+
+		if (e) {
+			in->public_ipv4 = e->address;
+			continue;
+		}
+		if (!in->public_ip)
+			continue;
+		model_id_hash(h, lab->name, "public-ip", in->r.name);
+		for (k = 0; k < POOL_SLOTS; k++) {
+			slot = (size_t)((h[0] + k) % POOL_SLOTS);
+			if (used[slot])
+				continue;
+			used[slot] = true;
+			in->public_ipv4 = pool_address(slot);
+			break;
+		}
+	}
+}
