@@ -603,13 +603,26 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
-static const char *eni_netns_of_ip(const struct lab *lab, uint32_t ip)
+/* The namespace that holds ip, where a listener can answer a probe to it:
+ * an ENI's (private IPs), an instance's (its public IP: the gateway
+ * translates it to the private one) or an internet host's; NULL when none
+ * of the lab's does. */
+static const char *netns_of_ip(const struct lab *lab, uint32_t ip)
 {
+	const struct res_list *hosts = &lab->res[RES_INTERNET_HOST];
 	size_t i;
 
+	if (!ip)	/* 0.0.0.0 is nobody's; public_ipv4 0 means none */
+		return NULL;
 	for (i = 0; i < lab->nenis; i++)
 		if (lab->enis[i]->ip == ip)
 			return lab->enis[i]->netns;
+	for (i = 0; i < lab->ninstances; i++)
+		if (lab->instances[i]->public_ipv4 == ip)
+			return lab->instances[i]->eni->netns;
+	for (i = 0; i < hosts->n; i++)
+		if (((const struct internet_host *)hosts->v[i])->ip == ip)
+			return ((const struct internet_host *)hosts->v[i])->netns;
 	return NULL;
 }
 
@@ -634,12 +647,11 @@ static void test_expect(const struct lab *lab, size_t i, unsigned timeout_ms,
 			bool *passed, char **got)
 {
 	const struct expect *e = &lab->expects[i];
-	const char *dst_ns = e->dst ? e->dst->eni->netns
-				    : eni_netns_of_ip(lab, e->dst_ip);
+	const char *dst_ns = e->dst ? e->dst_netns : netns_of_ip(lab, e->dst_ip);
 	bool reachable = false;
 	int r;
 
-	r = probe_run(e->src->eni->netns, dst_ns, e->dst_ip, &e->proto,
+	r = probe_run(e->src_netns, dst_ns, e->dst_ip, &e->proto,
 		      timeout_ms, &reachable);
 	if (r && r != -ECONNREFUSED) {
 		got[i] = str_printf("probe failed: %s", strerror(-r));

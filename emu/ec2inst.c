@@ -199,8 +199,8 @@ int ec2inst_terminate(struct ec2ctx *c)
 		if (!in)
 			goto out;
 		for (j = 0; j < c->m->nexpects; j++)
-			if (c->m->expects[j].src == in ||
-			    c->m->expects[j].dst == in) {
+			if (c->m->expects[j].src == &in->r ||
+			    c->m->expects[j].dst == &in->r) {
 				ret = EUNSUP(c,
 					     "Instance %s (%s) is named by the lab's expect line '%s'; remove that line first",
 					     in->r.name, in->r.id,

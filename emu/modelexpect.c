@@ -10,6 +10,24 @@
 #include "vpcemu/restype.h"
 #include "vpcemu/util.h"
 
+/* An end of an expect line by name: an instance or an internet host, with
+ * its namespace. Any other name gets the instance diagnostics, as when
+ * instances were the only ends. */
+static struct res *expect_end(struct build *b, const struct conf_word *w,
+			      const char **netns)
+{
+	struct res *r = model_find(b->lab, RES_INTERNET_HOST, w->text);
+
+	if (r) {
+		*netns = ((struct internet_host *)r)->netns;
+		return r;
+	}
+	r = model_resolve(b, RES_INSTANCE, w);
+	if (r)
+		*netns = ((struct instance *)r)->eni->netns;
+	return r;
+}
+
 /* expect SRC -> DST RULE reachable|blocked [REASON] */
 void model_parse_expect(struct build *b, const struct conf_stmt *st)
 {
@@ -26,22 +44,24 @@ void model_parse_expect(struct build *b, const struct conf_stmt *st)
 			   "Incomplete expect line: %s", form);
 		return;
 	}
-	x.src = (struct instance *)model_resolve(b, RES_INSTANCE, &st->w[i++]);
+	x.src = expect_end(b, &st->w[i++], &x.src_netns);
 	if (!model_expect_word(b, st, &i, "->", form))
 		return;
 	if (i >= st->n) {
 		diag_error(b->d, st->w[i - 1].at, "InvalidParameterValue",
-			   "Expected a destination (an instance or an IP) after '->'");
+			   "Expected a destination (an instance, a host or an IP) after '->'");
 		return;
 	}
 	w = &st->w[i++];
 	if (!ip_parse(w->text, &x.dst_ip)) {
 		dst_ok = true;
 	} else {
-		x.dst = (struct instance *)model_resolve(b, RES_INSTANCE, w);
+		x.dst = expect_end(b, w, &x.dst_netns);
 		dst_ok = x.dst != NULL;
-		if (x.dst)
-			x.dst_ip = x.dst->private_ip;
+		if (dst_ok)
+			x.dst_ip = x.dst->kind == RES_INSTANCE
+				       ? ((struct instance *)x.dst)->private_ip
+				       : ((struct internet_host *)x.dst)->ip;
 	}
 	if (!model_parse_proto(b, st, &i, NULL, true, &x.proto))
 		return;

@@ -347,9 +347,14 @@ struct nat_gateway {
 
 /* expect SRC -> DST RULE reachable|blocked [REASON] */
 struct expect {
-	struct instance *src;
-	struct instance *dst;	/* NULL when the destination is an IP */
-	uint32_t dst_ip;	/* always set */
+	struct res *src;	/* an instance or an internet host */
+	struct res *dst;	/* likewise; NULL when the destination is an IP */
+	uint32_t dst_ip;	/* always set: an instance's is its private IP */
+	/* Where the probe's ends run (`vpcemu test`), borrowed from src's
+	 * and dst's ENI or host; dst_netns is NULL when DST is an IP (the
+	 * test looks up who holds it: an IP names no resource, and the
+	 * resource may go meanwhile, as an instance can be terminated). */
+	const char *src_netns, *dst_netns;
 	struct proto_match proto;	/* icmp, tcp PORT or udp PORT */
 	bool reachable;
 	char *reason;		/* may be NULL */

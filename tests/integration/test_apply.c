@@ -187,14 +187,14 @@ static void expects_hold(const char *file)
 	diags_free(&d);
 	for (i = 0; i < lab->nexpects; i++) {
 		const struct expect *e = &lab->expects[i];
-		const char *dst_ns = e->dst ? e->dst->eni->netns : NULL;
+		const char *dst_ns = e->dst_netns;
 		bool reachable = false;
 		int r;
 
 		for (j = 0; !dst_ns && j < lab->nenis; j++)
 			if (lab->enis[j]->ip == e->dst_ip)
 				dst_ns = lab->enis[j]->netns;
-		r = probe_run(e->src->eni->netns, dst_ns, e->dst_ip, &e->proto,
+		r = probe_run(e->src_netns, dst_ns, e->dst_ip, &e->proto,
 			      1000, &reachable);
 		cr_expect(r == 0 || r == -ECONNREFUSED, "%s: probe: %s",
 			  e->text, strerror(-r));

@@ -15,6 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "vpcemu/load.h"
+#include "vpcemu/model.h"
+
 #include "helpers.h"
 
 static char lab_name[128];
@@ -56,6 +59,45 @@ TestSuite(labs, .init = setup, .fini = teardown, .timeout = 300);
 Test(labs, hands_on) { lab_test("../topologies/vpc-peering.conf", "handson", 0); }
 Test(labs, three_tier) { lab_test("../topologies/three-tier.conf", "tier", 0); }
 Test(labs, transitive) { lab_test("../topologies/transitive.conf", "trans", 0); }
+
+/* Instance inst's public IP in file's model under lab name (NULL: the
+ * file's own), dotted into buf. */
+static void public_ip(const char *file, const char *name, const char *inst,
+		      char *buf)
+{
+	struct diags d = { 0 };
+	struct lab *lab = NULL;
+	const struct instance *in;
+
+	cr_assert_eq(load_lab_file(file, NULL, name, &d, &lab), 0, "%s", file);
+	diags_free(&d);
+	in = (const struct instance *)model_find(lab, RES_INSTANCE, inst);
+	cr_assert(in && in->public_ipv4, "%s: no public IP for %s", file, inst);
+	ip_fmt(in->public_ipv4, buf);
+	lab_free(lab);
+}
+
+/* public-web.conf writes Web's public IP, which derives from the lab name:
+ * under the test's own name (unique, so runs never meet) Web has another
+ * one. The file must hold the IP of its own name; a copy with the IP of
+ * the test's name is what runs. */
+Test(labs, public_web)
+{
+	static const char file[] = "../topologies/public-web.conf";
+	char own[IP_BUF], ours[IP_BUF], copy[192];
+
+	name_lab("pubweb");
+	public_ip(file, NULL, "Web", own);
+	public_ip(file, lab_name, "Web", ours);
+	cr_assert_eq(test_sh("grep -qF -- '-> %s tcp 80 reachable' %s", own,
+			     file), 0, "%s does not probe Web's public IP %s",
+		     file, own);
+	snprintf(copy, sizeof(copy), "/tmp/%s.conf", lab_name);
+	cr_assert_eq(test_sh("sed 's/-> %s /-> %s /' %s > %s", own, ours, file,
+			     copy), 0);
+	lab_test(copy, "pubweb", 0);
+	unlink(copy);
+}
 
 /* A wrong expectation must fail the run: the harness can say no. */
 Test(labs, wrong_expectation_fails)

@@ -778,9 +778,11 @@ Test(model, expect_lines)
 
 	build_ok(peering_lab());
 	x = &mlab->expects[0];
-	cr_assert_eq(x->src, mlab->instances[0]);
-	cr_assert_eq(x->dst, mlab->instances[1]);
+	cr_assert_eq(x->src, &mlab->instances[0]->r);
+	cr_assert_eq(x->dst, &mlab->instances[1]->r);
 	cr_assert_eq(x->dst_ip, ipv4("10.2.1.10"));
+	cr_assert_str_eq(x->src_netns, mlab->instances[0]->eni->netns);
+	cr_assert_str_eq(x->dst_netns, mlab->instances[1]->eni->netns);
 	cr_assert_eq(x->proto.kind, PROTO_ICMP);
 	cr_assert(x->reachable);
 	cr_assert_null(x->reason);
@@ -788,6 +790,7 @@ Test(model, expect_lines)
 	cr_assert_eq(x->at.line, 34);
 	x = &mlab->expects[1];
 	cr_assert_null(x->dst);
+	cr_assert_null(x->dst_netns);
 	cr_assert_eq(x->dst_ip, ipv4("10.1.1.10"));
 	cr_assert_eq(x->proto.kind, PROTO_TCP);
 	cr_assert_eq(x->proto.port_lo, 22);
@@ -803,6 +806,62 @@ Test(model, expect_dst_gets_automatic_ip)
 		 "instance A { subnet S }\ninstance B { subnet S }\n");
 	cr_assert_eq(mlab->expects[0].dst_ip, ipv4("10.0.1.5"));
 	cr_assert_eq(mlab->expects[0].proto.kind, PROTO_UDP);
+}
+
+#define INTERNET_LAB                                                          \
+	"lab net\n"                                                          \
+	"vpc V { cidr 10.0.0.0/16 }\nsubnet S { vpc V; cidr 10.0.1.0/24 }\n" \
+	"internet-gateway G { vpc V }\n"                                     \
+	"instance A { subnet S; public-ip yes }\n"                           \
+	"internet-host H { ip 192.0.2.10 }\n"
+
+/* A host is an end by name: its address, its namespace. */
+Test(model, expect_host_as_source_and_destination)
+{
+	struct expect *x;
+
+	build_ok(INTERNET_LAB "expect H -> A icmp blocked\n"
+			      "expect A -> H tcp 80 reachable\n"
+			      "expect H -> 203.0.113.7 udp 53 blocked\n");
+	cr_assert_eq(mlab->nexpects, 3);
+	x = &mlab->expects[0];
+	cr_assert_eq(x->src, FIND(RES_INTERNET_HOST, "H"));
+	cr_assert_str_eq(x->src_netns, "net-H");
+	cr_assert_eq(x->dst, FIND(RES_INSTANCE, "A"));
+	cr_assert_eq(x->dst_ip, ipv4("10.0.1.4"),
+		     "an instance is its private IP, even from a host");
+	cr_assert_str_eq(x->dst_netns, "net-A");
+	x = &mlab->expects[1];
+	cr_assert_eq(x->src, FIND(RES_INSTANCE, "A"));
+	cr_assert_str_eq(x->src_netns, "net-A");
+	cr_assert_eq(x->dst, FIND(RES_INTERNET_HOST, "H"));
+	cr_assert_eq(x->dst_ip, ipv4("192.0.2.10"));
+	cr_assert_str_eq(x->dst_netns, "net-H");
+	x = &mlab->expects[2];
+	cr_assert_str_eq(x->src_netns, "net-H");
+	cr_assert_null(x->dst);
+	cr_assert_null(x->dst_netns);
+	cr_assert_eq(x->dst_ip, ipv4("203.0.113.7"));
+}
+
+/* A name that is neither an instance nor a host, at either end, is an
+ * instance that does not exist; a name of another kind says which it is. */
+Test(model, expect_unknown_end)
+{
+	build(INTERNET_LAB "expect Hx -> A icmp reachable\n"
+			   "expect H -> Z icmp reachable\n"
+			   "expect G -> H icmp reachable\n"
+			   "expect A -> S icmp reachable\n");
+	EXPECT_DIAGS({ "InvalidInstanceID.NotFound", 7, 8,
+		       "The instance 'Hx' does not exist" },
+		     { "InvalidInstanceID.NotFound", 8, 13,
+		       "The instance 'Z' does not exist" },
+		     { "InvalidInstanceID.NotFound", 9, 8,
+		       "'G' is an internet gateway, not an instance" },
+		     { "InvalidInstanceID.NotFound", 10, 13,
+		       "'S' is a subnet, not an instance" });
+	cr_assert_eq(ml.d.nerrors, 4);
+	cr_assert_eq(mlab->nexpects, 0);
 }
 
 /* ------------------------------------------------------------------ */

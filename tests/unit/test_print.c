@@ -146,6 +146,8 @@ static bool cidr_same(struct cidr a, struct cidr b)
 /* A reference in the reparsed model points to the resource of the same
  * name (the models are distinct, pointers are not comparable). */
 #define REF_SAME(x, y) ((!(x) && !(y)) || ((x) && (y) && str_same((x)->r.name, (y)->r.name)))
+/* The same for a plain struct res (an expect's ends). */
+#define RES_SAME(x, y) ((!(x) && !(y)) || ((x) && (y) && str_same((x)->name, (y)->name)))
 
 /* What the plan does not show: every attribute the file can hold. Same
  * counts and order are checked by same_resources first. */
@@ -303,7 +305,9 @@ static void same_attributes(const struct lab *a, const struct lab *b,
 	for (i = 0; i < a->nexpects; i++) {
 		const struct expect *x = &a->expects[i], *y = &b->expects[i];
 
-		cr_expect(REF_SAME(x->src, y->src) && REF_SAME(x->dst, y->dst) &&
+		cr_expect(RES_SAME(x->src, y->src) && RES_SAME(x->dst, y->dst) &&
+			  str_same(x->src_netns, y->src_netns) &&
+			  str_same(x->dst_netns, y->dst_netns) &&
 			  x->dst_ip == y->dst_ip && proto_same(&x->proto, &y->proto) &&
 			  x->reachable == y->reachable &&
 			  str_same(x->reason, y->reason) && str_same(x->text, y->text),
