@@ -829,8 +829,9 @@ static const struct cmd cmds[] = {
 	{ "describe", cmd_describe,
 	  "describe [TYPE] [--lab LAB] [--output json|table]",
 	  "Resources of a running lab, AWS-shaped: vpcs, subnets, route-tables,\n"
-	  "vpc-peering-connections, security-groups, network-acls, instances\n"
-	  "(all when no TYPE). A table on a terminal, JSON otherwise." },
+	  "vpc-peering-connections, security-groups, network-acls, instances,\n"
+	  "internet-gateways, addresses, nat-gateways (all when no TYPE). A\n"
+	  "table on a terminal, JSON otherwise." },
 	{ "ssm", cmd_ssm,
 	  "ssm start-session --target ID|NAME | describe-instance-information\n"
 	  "    [--lab LAB]",

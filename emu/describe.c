@@ -336,25 +336,25 @@ json_t *describe_lab(const struct lab *lab, const char *what)
 /* ------------------------------------------------------------------ */
 /* Table */
 
-static const char *jstr(const json_t *o, const char *k)
+const char *describe_jstr(const json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
 
 	return s ? s : "";
 }
 
-static const char *tag_name(const json_t *o)
+const char *describe_tag_name(const json_t *o)
 {
 	const json_t *t;
 	size_t i;
 
 	json_array_foreach(json_object_get(o, "Tags"), i, t)
-		if (!strcmp(jstr(t, "Key"), "Name"))
-			return jstr(t, "Value");
+		if (!strcmp(describe_jstr(t, "Key"), "Name"))
+			return describe_jstr(t, "Value");
 	return "";
 }
 
-static void port_text(const json_t *o, char *buf, size_t len)
+void describe_port_text(const json_t *o, char *buf, size_t len)
 {
 	const json_t *f = json_object_get(o, "FromPort");
 	const json_t *t = json_object_get(o, "ToPort");
@@ -369,130 +369,16 @@ static void port_text(const json_t *o, char *buf, size_t len)
 			 (long long)json_integer_value(t));
 }
 
-/* A route table row with its associations and routes. */
-static void table_route_table(struct strbuf *sb, const json_t *o)
+static void table_section(struct strbuf *sb, const struct res_type *t,
+			  json_t *a)
 {
-	const json_t *x;
-	size_t j;
+	const json_t *o;
+	size_t i;
 
-	sb_printf(sb, "  %-24s %-22s %s\n", tag_name(o),
-		  jstr(o, "RouteTableId"), jstr(o, "VpcId"));
-	json_array_foreach(json_object_get(o, "Associations"), j, x)
-		sb_printf(sb, "    assoc   %s\n",
-			  json_is_true(json_object_get(x, "Main")) ?
-				  "main" : jstr(x, "SubnetId"));
-	json_array_foreach(json_object_get(o, "Routes"), j, x) {
-		const char *tg = jstr(x, "GatewayId");
-		const char *dst = jstr(x, "DestinationCidrBlock");
-
-		if (!*tg)
-			tg = jstr(x, "VpcPeeringConnectionId");
-		if (!*tg)
-			tg = jstr(x, "InstanceId");
-		if (!*tg)
-			tg = "blackhole";
-		if (!*dst)
-			dst = jstr(x, "DestinationPrefixListId");
-		sb_printf(sb, "    route   %-18s -> %-24s %s\n", dst, tg,
-			  jstr(x, "State"));
-	}
-}
-
-/* A security group row with one line per rule and peer. */
-static void table_security_group(struct strbuf *sb, const json_t *o)
-{
-	static const char *const dirs[][2] = {
-		{ "IpPermissions", "in " },
-		{ "IpPermissionsEgress", "out" },
-	};
-	const json_t *x, *p;
-	size_t d, j, k;
-	char pbuf[32];
-
-	sb_printf(sb, "  %-24s %-21s %s\n", tag_name(o), jstr(o, "GroupId"),
-		  jstr(o, "VpcId"));
-	for (d = 0; d < 2; d++)
-		json_array_foreach(json_object_get(o, dirs[d][0]), j, x) {
-			port_text(x, pbuf, sizeof(pbuf));
-			json_array_foreach(json_object_get(x, "IpRanges"), k, p)
-				sb_printf(sb, "    %s %-5s %-11s %s\n",
-					  dirs[d][1], jstr(x, "IpProtocol"),
-					  pbuf, jstr(p, "CidrIp"));
-			json_array_foreach(json_object_get(x, "UserIdGroupPairs"), k, p)
-				sb_printf(sb, "    %s %-5s %-11s %s\n",
-					  dirs[d][1], jstr(x, "IpProtocol"),
-					  pbuf, jstr(p, "GroupId"));
-		}
-}
-
-/* A network ACL row with its entries, "*" for the catch-all 32767. */
-static void table_network_acl(struct strbuf *sb, const json_t *o)
-{
-	const json_t *x;
-	size_t j;
-	char nbuf[32];
-
-	sb_printf(sb, "  %-24s %-22s %s%s\n", tag_name(o),
-		  jstr(o, "NetworkAclId"), jstr(o, "VpcId"),
-		  json_is_true(json_object_get(o, "IsDefault")) ?
-			  " (default)" : "");
-	json_array_foreach(json_object_get(o, "Entries"), j, x) {
-		long long n =
-		    json_integer_value(json_object_get(x, "RuleNumber"));
-
-		if (n == 32767)
-			snprintf(nbuf, sizeof(nbuf), "*");
-		else
-			snprintf(nbuf, sizeof(nbuf), "%lld", n);
-		sb_printf(sb, "    %-3s %-5s %-5s proto %-3s %s\n",
-			  json_is_true(json_object_get(x, "Egress")) ?
-				  "out" : "in",
-			  nbuf, jstr(x, "RuleAction"), jstr(x, "Protocol"),
-			  jstr(x, "CidrBlock"));
-	}
-}
-
-static void table_section(struct strbuf *sb, const char *key, json_t *a)
-{
-	const json_t *o, *x, *y;
-	size_t i, j;
-
-	sb_printf(sb, "%s\n", key);
-	json_array_foreach(a, i, o) {
-		if (!strcmp(key, "Vpcs")) {
-			sb_printf(sb, "  %-24s %-22s %-18s %s\n", tag_name(o),
-				  jstr(o, "VpcId"), jstr(o, "CidrBlock"),
-				  jstr(o, "State"));
-		} else if (!strcmp(key, "Subnets")) {
-			sb_printf(sb, "  %-24s %-25s %-18s %-16s %s\n",
-				  tag_name(o), jstr(o, "SubnetId"),
-				  jstr(o, "CidrBlock"),
-				  jstr(o, "AvailabilityZone"),
-				  jstr(o, "VpcId"));
-		} else if (!strcmp(key, "RouteTables")) {
-			table_route_table(sb, o);
-		} else if (!strcmp(key, "VpcPeeringConnections")) {
-			x = json_object_get(o, "RequesterVpcInfo");
-			y = json_object_get(o, "AccepterVpcInfo");
-			sb_printf(sb, "  %-24s %-22s %s -> %s  %s\n",
-				  tag_name(o), jstr(o, "VpcPeeringConnectionId"),
-				  jstr(x, "VpcId"), jstr(y, "VpcId"),
-				  jstr(json_object_get(o, "Status"), "Code"));
-		} else if (!strcmp(key, "SecurityGroups")) {
-			table_security_group(sb, o);
-		} else if (!strcmp(key, "NetworkAcls")) {
-			table_network_acl(sb, o);
-		} else if (!strcmp(key, "Reservations")) {
-			json_array_foreach(json_object_get(o, "Instances"), j,
-					   x)
-				sb_printf(sb, "  %-24s %-20s %-15s %-25s %s\n",
-					  tag_name(x), jstr(x, "InstanceId"),
-					  jstr(x, "PrivateIpAddress"),
-					  jstr(x, "SubnetId"),
-					  jstr(json_object_get(x, "State"),
-					       "Name"));
-		}
-	}
+	sb_printf(sb, "%s\n", t->describe_key);
+	json_array_foreach(a, i, o)
+		if (t->table)
+			t->table(sb, o);
 }
 
 char *describe_table(json_t *j)
@@ -509,7 +395,7 @@ char *describe_table(json_t *j)
 		if (json_is_array(a)) {
 			if (sb.len)
 				sb_puts(&sb, "\n");
-			table_section(&sb, key, a);
+			table_section(&sb, res_types[k], a);
 		}
 	}
 	return sb_take(&sb);

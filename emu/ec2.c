@@ -28,6 +28,7 @@
 #include "vpcemu/ec2rules.h"
 #include "vpcemu/model.h"
 #include "vpcemu/print.h"
+#include "vpcemu/restype.h"
 #include "vpcemu/util.h"
 
 /* Parses text into a model; the first error it queues becomes the
@@ -635,15 +636,20 @@ static const struct {
 	{ "terminate-instances", C_TERMINATE },
 };
 
-static const char *const describes[][2] = {
-	{ "describe-vpcs", "vpcs" },
-	{ "describe-subnets", "subnets" },
-	{ "describe-route-tables", "route-tables" },
-	{ "describe-vpc-peering-connections", "vpc-peering-connections" },
-	{ "describe-security-groups", "security-groups" },
-	{ "describe-network-acls", "network-acls" },
-	{ "describe-instances", "instances" },
-};
+/* "describe-vpcs" and the like: the `vpcemu describe` type of the kind
+ * it names (res_types[]), or NULL. */
+static const char *describe_what_of(const char *name)
+{
+	size_t k;
+
+	if (!name || strncmp(name, "describe-", 9))
+		return NULL;
+	for (k = 0; k < RES__COUNT; k++)
+		if (res_types[k]->describe_what &&
+		    !strcmp(res_types[k]->describe_what, name + 9))
+			return res_types[k]->describe_what;
+	return NULL;
+}
 
 bool ec2_is_command(const char *name)
 {
@@ -652,10 +658,7 @@ bool ec2_is_command(const char *name)
 	for (i = 0; name && i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(commands[i].name, name))
 			return true;
-	for (i = 0; name && i < ARRAY_SIZE(describes); i++)
-		if (!strcmp(describes[i][0], name))
-			return true;
-	return false;
+	return describe_what_of(name) != NULL;
 }
 
 static int dispatch(struct ec2ctx *c, enum cmd_id id, const char *name)
@@ -807,13 +810,12 @@ int ec2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 		return ec2ctx_fail(err, ret, "Vpcemu.NoMemory",
 				   "Out of memory");
 
-	for (i = 0; i < ARRAY_SIZE(describes); i++)
-		if (!strcmp(argv[0], describes[i][0])) {
-			*ret_output = describe_lab_state(lab, st,
-							 describes[i][1],
-							 c.now);
-			return *ret_output ? 0 : EC2CTX_NOMEM(err);
-		}
+	if (describe_what_of(argv[0])) {
+		*ret_output = describe_lab_state(lab, st,
+						 describe_what_of(argv[0]),
+						 c.now);
+		return *ret_output ? 0 : EC2CTX_NOMEM(err);
+	}
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[0], commands[i].name))
 			break;

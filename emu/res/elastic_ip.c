@@ -13,6 +13,7 @@
 
 #include "vpcemu/check.h"
 #include "vpcemu/conf.h"
+#include "vpcemu/describe.h"
 #include "vpcemu/restype.h"
 
 /* ---- lab file -------------------------------------------------------- */
@@ -122,6 +123,42 @@ static void eip_print(struct printer *p, const struct res *res)
 	print_block_close(p);
 }
 
+/* ---- EC2 API --------------------------------------------------------- */
+
+static void eip_describe(struct jb *b, json_t *a, const struct lab *lab,
+			 const struct ec2_state *st, time_t now,
+			 const struct res *res)
+{
+	const struct elastic_ip *e = (const struct elastic_ip *)res;
+	json_t *o = jb_add(b, a, jb_obj(b));
+	char ip[IP_BUF], id[MODEL_ID_MAX];
+
+	jb_put_s(b, o, "AllocationId", e->r.id);
+	jb_put_s(b, o, "Domain", "vpc");
+	if (e->instance && e->instance->eni) {
+		model_make_id(id, "eipassoc-", lab->name, "eip-association",
+			      e->r.name);
+		jb_put_s(b, o, "AssociationId", id);
+		jb_put_s(b, o, "InstanceId", e->instance->r.id);
+		jb_put_s(b, o, "NetworkInterfaceId", e->instance->eni->r.id);
+		jb_put_s(b, o, "NetworkInterfaceOwnerId", lab->account);
+		jb_put_s(b, o, "PrivateIpAddress",
+			 ip_fmt(e->instance->private_ip, ip));
+	}
+	jb_put_s(b, o, "NetworkBorderGroup", lab->region);
+	jb_put_s(b, o, "PublicIp", ip_fmt(e->address, ip));
+	jb_put_s(b, o, "PublicIpv4Pool", "amazon");
+	jb_put_tags(b, o, res);
+}
+
+static void eip_table(struct strbuf *sb, const json_t *o)
+{
+	sb_printf(sb, "  %-24s %-28s %-15s %s\n", describe_tag_name(o),
+		  describe_jstr(o, "AllocationId"), describe_jstr(o, "PublicIp"),
+		  json_object_get(o, "InstanceId") ?
+			  describe_jstr(o, "InstanceId") : "unassociated");
+}
+
 static void eip_details(struct strbuf *sb, const struct lab *lab,
 			const struct res *res)
 {
@@ -139,8 +176,12 @@ const struct res_type res_type_elastic_ip = {
 	.noun = "Elastic IP",
 	.notfound = "InvalidAllocationID.NotFound",
 	.size = sizeof(struct elastic_ip),
+	.describe_what = "addresses",
+	.describe_key = "Addresses",
 	.parse = eip_parse,
 	.check = eip_check,
 	.print = eip_print,
+	.describe = eip_describe,
+	.table = eip_table,
 	.details = eip_details,
 };

@@ -254,7 +254,7 @@ json_t *instance_json(struct jb *b, const struct lab *lab,
 	const struct subnet *s = in->subnet;
 	const struct vpc *v = s ? s->vpc : NULL;
 	json_t *o = jb_obj(b), *nis, *ni, *x;
-	char ip[16], dns[96], arn[160];
+	char ip[16], dns[96], arn[160], pub[IP_BUF];
 	size_t i;
 
 	ip_fmt(in->private_ip, ip);
@@ -278,6 +278,9 @@ json_t *instance_json(struct jb *b, const struct lab *lab,
 	jb_put_s(b, x, "Tenancy", "default");
 	jb_put_s(b, o, "PrivateDnsName", dns);
 	jb_put_s(b, o, "PrivateIpAddress", ip);
+	/* Its own or its Elastic IP: what the internet sees. */
+	if (in->public_ipv4)
+		jb_put_s(b, o, "PublicIpAddress", ip_fmt(in->public_ipv4, pub));
 	x = jb_put(b, o, "State", jb_obj(b));
 	jb_put_i(b, x, "Code", 16);
 	jb_put_s(b, x, "Name", "running");
@@ -328,6 +331,19 @@ json_t *reservation_json(struct jb *b, const struct lab *lab,
 		 describe_owner(lab, in->subnet ? in->subnet->vpc : NULL));
 	jb_put_s(b, o, "ReservationId", rid);
 	return o;
+}
+
+static void instance_table(struct strbuf *sb, const json_t *o)
+{
+	const json_t *x;
+	size_t j;
+
+	json_array_foreach(json_object_get(o, "Instances"), j, x)
+		sb_printf(sb, "  %-24s %-20s %-15s %-25s %s\n",
+			  describe_tag_name(x), describe_jstr(x, "InstanceId"),
+			  describe_jstr(x, "PrivateIpAddress"),
+			  describe_jstr(x, "SubnetId"),
+			  describe_jstr(json_object_get(x, "State"), "Name"));
 }
 
 static void instance_details(struct strbuf *sb, const struct lab *lab,
@@ -421,6 +437,7 @@ const struct res_type res_type_instance = {
 	.parse = instance_parse,
 	.print = instance_print,
 	.describe = instance_describe,
+	.table = instance_table,
 	.details = instance_details,
 	.free = instance_res_free,
 };

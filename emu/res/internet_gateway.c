@@ -4,8 +4,7 @@
  * internet namespace (plan.c), where the router translates each public IP
  * to its instance's private IP and back (nftgen.c, R-9.2). At most one
  * gateway per VPC (R-9.1: Resource.AlreadyAssociated); a gateway written
- * without a VPC is detached, as one created and never attached. Not in
- * `vpcemu describe` yet.
+ * without a VPC is detached, as one created and never attached.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -85,6 +84,37 @@ static void igw_print(struct printer *p, const struct res *res)
 	print_block_close(p);
 }
 
+/* ---- EC2 API --------------------------------------------------------- */
+
+static void igw_describe(struct jb *b, json_t *a, const struct lab *lab,
+			 const struct ec2_state *st, time_t now,
+			 const struct res *res)
+{
+	const struct internet_gateway *g = (const struct internet_gateway *)res;
+	json_t *o = jb_add(b, a, jb_obj(b));
+	json_t *att = jb_put(b, o, "Attachments", jb_arr(b));
+
+	if (g->vpc) {
+		json_t *x = jb_add(b, att, jb_obj(b));
+
+		jb_put_s(b, x, "State", "available");
+		jb_put_s(b, x, "VpcId", g->vpc->r.id);
+	}
+	jb_put_s(b, o, "InternetGatewayId", g->r.id);
+	jb_put_s(b, o, "OwnerId", g->vpc ? describe_owner(lab, g->vpc) :
+					   lab->account);
+	jb_put_tags(b, o, res);
+}
+
+static void igw_table(struct strbuf *sb, const json_t *o)
+{
+	const json_t *x = json_array_get(json_object_get(o, "Attachments"), 0);
+
+	sb_printf(sb, "  %-24s %-22s %s\n", describe_tag_name(o),
+		  describe_jstr(o, "InternetGatewayId"),
+		  x ? describe_jstr(x, "VpcId") : "detached");
+}
+
 static void igw_details(struct strbuf *sb, const struct lab *lab,
 			const struct res *res)
 {
@@ -141,9 +171,13 @@ const struct res_type res_type_internet_gateway = {
 	.noun = "internet gateway",
 	.notfound = "InvalidInternetGatewayID.NotFound",
 	.size = sizeof(struct internet_gateway),
+	.describe_what = "internet-gateways",
+	.describe_key = "InternetGateways",
 	.target = &igw_target,
 	.parse = igw_parse,
 	.check = igw_check,
 	.print = igw_print,
+	.describe = igw_describe,
+	.table = igw_table,
 	.details = igw_details,
 };

@@ -15,6 +15,7 @@
 
 #include "vpcemu/check.h"
 #include "vpcemu/conf.h"
+#include "vpcemu/describe.h"
 #include "vpcemu/restype.h"
 
 /* ---- lab file -------------------------------------------------------- */
@@ -144,6 +145,49 @@ static void nat_print(struct printer *p, const struct res *res)
 	print_block_close(p);
 }
 
+/* ---- EC2 API --------------------------------------------------------- */
+
+static void nat_describe(struct jb *b, json_t *a, const struct lab *lab,
+			 const struct ec2_state *st, time_t now,
+			 const struct res *res)
+{
+	const struct nat_gateway *n = (const struct nat_gateway *)res;
+	json_t *o = jb_add(b, a, jb_obj(b));
+	json_t *x = jb_add(b, jb_put(b, o, "NatGatewayAddresses", jb_arr(b)),
+			   jb_obj(b));
+	char ip[IP_BUF];
+
+	jb_put_s(b, o, "ConnectivityType",
+		 n->private_conn ? "private" : "public");
+	if (n->eip) {
+		jb_put_s(b, x, "AllocationId", n->eip->r.id);
+		jb_put_s(b, x, "PublicIp", ip_fmt(n->eip->address, ip));
+	}
+	jb_put_b(b, x, "IsPrimary", true);
+	if (n->eni)
+		jb_put_s(b, x, "NetworkInterfaceId", n->eni->r.id);
+	jb_put_s(b, x, "PrivateIp", ip_fmt(n->private_ip, ip));
+	jb_put_s(b, x, "Status", "succeeded");
+	jb_put_s(b, o, "NatGatewayId", n->r.id);
+	jb_put_s(b, o, "State", "available");
+	jb_put_s(b, o, "SubnetId", n->subnet->r.id);
+	jb_put_s(b, o, "VpcId", n->subnet->vpc->r.id);
+	jb_put_tags(b, o, res);
+}
+
+static void nat_table(struct strbuf *sb, const json_t *o)
+{
+	const json_t *x =
+		json_array_get(json_object_get(o, "NatGatewayAddresses"), 0);
+
+	sb_printf(sb, "  %-24s %-22s %-8s %-15s %s\n", describe_tag_name(o),
+		  describe_jstr(o, "NatGatewayId"),
+		  describe_jstr(o, "ConnectivityType"),
+		  describe_jstr(x, "PrivateIp"),
+		  json_object_get(x, "PublicIp") ? describe_jstr(x, "PublicIp")
+						 : "-");
+}
+
 static void nat_details(struct strbuf *sb, const struct lab *lab,
 			const struct res *res)
 {
@@ -204,9 +248,13 @@ const struct res_type res_type_nat_gateway = {
 	.noun = "NAT gateway",
 	.notfound = "NatGatewayNotFound",
 	.size = sizeof(struct nat_gateway),
+	.describe_what = "nat-gateways",
+	.describe_key = "NatGateways",
 	.target = &nat_target,
 	.parse = nat_parse,
 	.check = nat_check,
 	.print = nat_print,
+	.describe = nat_describe,
+	.table = nat_table,
 	.details = nat_details,
 };

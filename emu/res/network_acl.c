@@ -365,6 +365,33 @@ static json_t *acl_json(struct jb *b, const struct lab *lab,
 	return o;
 }
 
+/* A network ACL row with its entries, "*" for the catch-all 32767. */
+static void nacl_table(struct strbuf *sb, const json_t *o)
+{
+	const json_t *x;
+	size_t j;
+	char nbuf[32];
+
+	sb_printf(sb, "  %-24s %-22s %s%s\n", describe_tag_name(o),
+		  describe_jstr(o, "NetworkAclId"), describe_jstr(o, "VpcId"),
+		  json_is_true(json_object_get(o, "IsDefault")) ?
+			  " (default)" : "");
+	json_array_foreach(json_object_get(o, "Entries"), j, x) {
+		long long n =
+		    json_integer_value(json_object_get(x, "RuleNumber"));
+
+		if (n == 32767)
+			snprintf(nbuf, sizeof(nbuf), "*");
+		else
+			snprintf(nbuf, sizeof(nbuf), "%lld", n);
+		sb_printf(sb, "    %-3s %-5s %-5s proto %-3s %s\n",
+			  json_is_true(json_object_get(x, "Egress")) ?
+				  "out" : "in",
+			  nbuf, describe_jstr(x, "RuleAction"), describe_jstr(x, "Protocol"),
+			  describe_jstr(x, "CidrBlock"));
+	}
+}
+
 static void nacl_details(struct strbuf *sb, const struct lab *lab,
 			 const struct res *r)
 {
@@ -402,6 +429,7 @@ const struct res_type res_type_network_acl = {
 	.check = check_nacls,
 	.print = nacl_print,
 	.describe = nacl_describe,
+	.table = nacl_table,
 	.details = nacl_details,
 	.free = nacl_free,
 };

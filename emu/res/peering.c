@@ -415,6 +415,17 @@ static bool pcx_visible(const struct ec2_state *st, const struct peering *p,
 	return now - rec->changed < keep;
 }
 
+static void peering_table(struct strbuf *sb, const json_t *o)
+{
+	const json_t *x = json_object_get(o, "RequesterVpcInfo");
+	const json_t *y = json_object_get(o, "AccepterVpcInfo");
+
+	sb_printf(sb, "  %-24s %-22s %s -> %s  %s\n", describe_tag_name(o),
+		  describe_jstr(o, "VpcPeeringConnectionId"),
+		  describe_jstr(x, "VpcId"), describe_jstr(y, "VpcId"),
+		  describe_jstr(json_object_get(o, "Status"), "Code"));
+}
+
 static void peering_details(struct strbuf *sb, const struct lab *lab,
 			    const struct res *r)
 {
@@ -695,5 +706,6 @@ const struct res_type res_type_peering = {
 	.check = check_peerings,
 	.print = peering_print,
 	.describe = peering_describe,
+	.table = peering_table,
 	.details = peering_details,
 };

@@ -446,6 +446,35 @@ static json_t *rt_json(struct jb *b, const struct lab *lab,
 	return o;
 }
 
+/* A route table row with its associations and routes. */
+static void route_table_table(struct strbuf *sb, const json_t *o)
+{
+	const json_t *x;
+	size_t j;
+
+	sb_printf(sb, "  %-24s %-22s %s\n", describe_tag_name(o),
+		  describe_jstr(o, "RouteTableId"), describe_jstr(o, "VpcId"));
+	json_array_foreach(json_object_get(o, "Associations"), j, x)
+		sb_printf(sb, "    assoc   %s\n",
+			  json_is_true(json_object_get(x, "Main")) ?
+				  "main" : describe_jstr(x, "SubnetId"));
+	json_array_foreach(json_object_get(o, "Routes"), j, x) {
+		const char *tg = describe_jstr(x, "GatewayId");
+		const char *dst = describe_jstr(x, "DestinationCidrBlock");
+
+		if (!*tg)
+			tg = describe_jstr(x, "VpcPeeringConnectionId");
+		if (!*tg)
+			tg = describe_jstr(x, "InstanceId");
+		if (!*tg)
+			tg = "blackhole";
+		if (!*dst)
+			dst = describe_jstr(x, "DestinationPrefixListId");
+		sb_printf(sb, "    route   %-18s -> %-24s %s\n", dst, tg,
+			  describe_jstr(x, "State"));
+	}
+}
+
 static void route_table_details(struct strbuf *sb, const struct lab *lab,
 				const struct res *r)
 {
@@ -501,6 +530,7 @@ const struct res_type res_type_route_table = {
 	.check = check_route_tables,
 	.print = route_table_print,
 	.describe = route_table_describe,
+	.table = route_table_table,
 	.details = route_table_details,
 	.free = route_table_free,
 };

@@ -368,6 +368,33 @@ static json_t *sg_json(struct jb *b, const struct lab *lab, const struct sg *g)
 	return o;
 }
 
+/* A security group row with one line per rule and peer. */
+static void sg_table(struct strbuf *sb, const json_t *o)
+{
+	static const char *const dirs[][2] = {
+		{ "IpPermissions", "in " },
+		{ "IpPermissionsEgress", "out" },
+	};
+	const json_t *x, *p;
+	size_t d, j, k;
+	char pbuf[32];
+
+	sb_printf(sb, "  %-24s %-21s %s\n", describe_tag_name(o), describe_jstr(o, "GroupId"),
+		  describe_jstr(o, "VpcId"));
+	for (d = 0; d < 2; d++)
+		json_array_foreach(json_object_get(o, dirs[d][0]), j, x) {
+			describe_port_text(x, pbuf, sizeof(pbuf));
+			json_array_foreach(json_object_get(x, "IpRanges"), k, p)
+				sb_printf(sb, "    %s %-5s %-11s %s\n",
+					  dirs[d][1], describe_jstr(x, "IpProtocol"),
+					  pbuf, describe_jstr(p, "CidrIp"));
+			json_array_foreach(json_object_get(x, "UserIdGroupPairs"), k, p)
+				sb_printf(sb, "    %s %-5s %-11s %s\n",
+					  dirs[d][1], describe_jstr(x, "IpProtocol"),
+					  pbuf, describe_jstr(p, "GroupId"));
+		}
+}
+
 static void sg_details(struct strbuf *sb, const struct lab *lab,
 		       const struct res *r)
 {
@@ -411,6 +438,7 @@ const struct res_type res_type_security_group = {
 	.check = check_sgs,
 	.print = sg_print,
 	.describe = sg_describe,
+	.table = sg_table,
 	.details = sg_details,
 	.free = sg_free,
 };

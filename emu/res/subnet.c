@@ -202,6 +202,14 @@ static json_t *subnet_json(struct jb *b, const struct lab *lab,
 	return o;
 }
 
+static void subnet_table(struct strbuf *sb, const json_t *o)
+{
+	sb_printf(sb, "  %-24s %-25s %-18s %-16s %s\n", describe_tag_name(o),
+		  describe_jstr(o, "SubnetId"), describe_jstr(o, "CidrBlock"),
+		  describe_jstr(o, "AvailabilityZone"),
+		  describe_jstr(o, "VpcId"));
+}
+
 static void subnet_details(struct strbuf *sb, const struct lab *lab,
 			   const struct res *r)
 {
@@ -237,6 +245,7 @@ const struct res_type res_type_subnet = {
 	.check = check_subnets,
 	.print = subnet_print,
 	.describe = subnet_describe,
+	.table = subnet_table,
 	.details = subnet_details,
 	.free = subnet_free,
 };

@@ -318,6 +318,13 @@ static json_t *vpc_json(struct jb *b, const struct lab *lab,
 	return o;
 }
 
+static void vpc_table(struct strbuf *sb, const json_t *o)
+{
+	sb_printf(sb, "  %-24s %-22s %-18s %s\n", describe_tag_name(o),
+		  describe_jstr(o, "VpcId"), describe_jstr(o, "CidrBlock"),
+		  describe_jstr(o, "State"));
+}
+
 static void vpc_details(struct strbuf *sb, const struct lab *lab,
 			const struct res *r)
 {
@@ -358,6 +365,7 @@ const struct res_type res_type_vpc = {
 	.check = check_vpcs,
 	.print = vpc_print,
 	.describe = vpc_describe,
+	.table = vpc_table,
 	.details = vpc_details,
 	.free = vpc_free,
 };

@@ -84,6 +84,9 @@ struct res_type {
 	void (*describe)(struct jb *b, json_t *a, const struct lab *lab,
 			 const struct ec2_state *st, time_t now,
 			 const struct res *r);
+	/* The row(s) of one of its JSON objects in `vpcemu describe
+	 * --output table` (describe.c); set with describe. */
+	void (*table)(struct strbuf *sb, const json_t *o);
 	/* One line of details for `vpcemu validate` (cli.c). */
 	void (*details)(struct strbuf *sb, const struct lab *lab,
 			const struct res *r);
@@ -297,6 +300,11 @@ void jb_put_i(struct jb *b, json_t *o, const char *k, long long v);
 void jb_put_cidr(struct jb *b, json_t *o, const char *k, struct cidr c);
 /* "Tags": [{"Key": "Name", "Value": r's name}]. */
 void jb_put_tags(struct jb *b, json_t *o, const struct res *r);
+/* Text of member k of o ("" when absent); o's Name tag ("-" when none);
+ * an IpPermission's or ACL entry's ports as "80", "1024-2048", "all". */
+const char *describe_jstr(const json_t *o, const char *k);
+const char *describe_tag_name(const json_t *o);
+void describe_port_text(const json_t *o, char *buf, size_t len);
 /* The owner account of v's resources. */
 const char *describe_owner(const struct lab *lab, const struct vpc *v);
 /* IpPermissions of one direction, grouped as AWS groups them. */

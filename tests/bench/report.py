@@ -152,8 +152,10 @@ labels = {
     'rules_one': 'same path, 1 SG rule on the server ENI, 1 NACL entry per direction (genrules one)',
     'rules_max': 'same path, server ENI with %s SG rules (5 groups × 60 in + 60 out), NACLs at 19 + `*` per direction (genrules max)'
                  % facts.get('rules_max_eni', '?'),
+    'igw': 'instance → router (1:1 NAT at the internet gateway) → internet → internet host',
+    'nat': 'instance → router → NAT gateway → router → internet gateway → internet → internet host',
 }
-for p in ('direct', 'peering', 'rules_one', 'rules_max'):
+for p in ('direct', 'peering', 'rules_one', 'rules_max', 'igw', 'nat'):
     md.append('| %s | %s | %s | %s | %s |'
               % (labels[p], fmt('dp.rtt_us.' + p, 1), rfmt(ratio(med('dp.rtt_us.' + p), rd)),
                  fmt('dp.gbps.' + p), rfmt(ratio(med('dp.gbps.' + p), bd))))
@@ -174,8 +176,15 @@ rules_max = int(facts.get('rules_max_eni', '0') or 0)
 sets_ok = rules_max > 0 and sgin * 10 <= rules_max
 v4 = verdict('SG group-member and CIDR matches as sets', sgin, 'a few set lookups',
              sets_ok, '%d rules walked for %d SG rules' % (sgin, rules_max))
+bi, bn = ratio(med('dp.gbps.igw'), bd), ratio(med('dp.gbps.nat'), bd)
+v5 = verdict('internet gateway path throughput', bi, 0.7,
+             bi is not None and bi >= 0.7, '%s × direct' % rfmt(bi))
+v6 = verdict('NAT gateway path throughput', bn, 0.7,
+             bn is not None and bn >= 0.7, '%s × direct' % rfmt(bn))
 md.append('| target | figure | verdict |')
 md.append('| --- | --- | --- |')
+md.append('| instance → internet gateway → host: ≥ 0.7 × direct throughput | %s | %s |' % (rfmt(bi), v5))
+md.append('| instance → NAT gateway → host: ≥ 0.7 × direct throughput | %s | %s |' % (rfmt(bn), v6))
 md.append('| peering path with SGs + NACLs: ≥ 0.7 × direct throughput | %s | %s |' % (rfmt(bp), v1))
 md.append('| peering path: RTT ≤ 2.5 × direct | %s | %s |' % (rfmt(rp), v2))
 md.append('| max-rule ENI vs 1 rule: throughput within 10%% | %s (RTT %s ×) | %s |' % (rfmt(bm), rfmt(rm), v3))
@@ -263,8 +272,15 @@ md.append('')
 # verdicts
 md.append('## Targets (../shared/docs/perf-targets.md)')
 md.append('')
+bi, bn = ratio(med('dp.gbps.igw'), bd), ratio(med('dp.gbps.nat'), bd)
+v5 = verdict('internet gateway path throughput', bi, 0.7,
+             bi is not None and bi >= 0.7, '%s × direct' % rfmt(bi))
+v6 = verdict('NAT gateway path throughput', bn, 0.7,
+             bn is not None and bn >= 0.7, '%s × direct' % rfmt(bn))
 md.append('| target | figure | verdict |')
 md.append('| --- | --- | --- |')
+md.append('| instance → internet gateway → host: ≥ 0.7 × direct throughput | %s | %s |' % (rfmt(bi), v5))
+md.append('| instance → NAT gateway → host: ≥ 0.7 × direct throughput | %s | %s |' % (rfmt(bn), v6))
 for t in targets:
     md.append('| %s | %s | %s |' % (t['target'], t['figure'], t['verdict']))
 md.append('')

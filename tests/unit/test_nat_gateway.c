@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vpcemu/describe.h"
 #include "vpcemu/diag.h"
 #include "vpcemu/model.h"
 #include "vpcemu/nftgen.h"
@@ -143,4 +144,59 @@ Test(nat_gateway, router_lets_it_forward)
 	cr_expect_not_null(strstr(rs, want), "the instance has no gate:\n%s",
 			   rs);
 	free(rs);
+}
+
+/* describe-nat-gateways, describe-addresses, describe-internet-gateways and
+ * the public IP in describe-instances, in the EC2 API's shapes. */
+Test(nat_gateway, described)
+{
+	json_t *j, *x;
+
+	run(LAB "nat-gateway N { subnet Pub; elastic-ip E; private-ip 10.0.1.50 }\n"
+		"elastic-ip F { address 203.0.113.21; instance I }\n"
+		"instance I { subnet Pub; private-ip 10.0.1.10 }\n");
+	cr_assert_eq(tl.d.n, 0);
+	j = describe_lab(tl.lab, "nat-gateways");
+	cr_assert_not_null(j);
+	x = json_array_get(json_object_get(j, "NatGateways"), 0);
+	cr_expect_str_eq(json_string_value(json_object_get(x, "ConnectivityType")),
+			 "public");
+	x = json_array_get(json_object_get(x, "NatGatewayAddresses"), 0);
+	cr_expect_str_eq(json_string_value(json_object_get(x, "PublicIp")),
+			 "203.0.113.20");
+	cr_expect_str_eq(json_string_value(json_object_get(x, "PrivateIp")),
+			 "10.0.1.50");
+	json_decref(j);
+
+	j = describe_lab(tl.lab, "addresses");
+	cr_assert_not_null(j);
+	cr_expect_eq(json_array_size(json_object_get(j, "Addresses")), 2);
+	x = json_array_get(json_object_get(j, "Addresses"), 1);
+	cr_expect_str_eq(json_string_value(json_object_get(x, "PublicIp")),
+			 "203.0.113.21");
+	cr_expect_str_eq(json_string_value(json_object_get(x, "InstanceId")),
+			 tl.lab->instances[0]->r.id);
+	json_decref(j);
+
+	j = describe_lab(tl.lab, "instances");
+	cr_assert_not_null(j);
+	x = json_array_get(json_object_get(
+				   json_array_get(json_object_get(j, "Reservations"),
+						  0),
+				   "Instances"),
+			   0);
+	cr_expect_str_eq(json_string_value(json_object_get(x, "PublicIpAddress")),
+			 "203.0.113.21");
+	json_decref(j);
+
+	j = describe_lab(tl.lab, "internet-gateways");
+	cr_assert_not_null(j);
+	x = json_array_get(json_object_get(
+				   json_array_get(json_object_get(j, "InternetGateways"),
+						  0),
+				   "Attachments"),
+			   0);
+	cr_expect_str_eq(json_string_value(json_object_get(x, "VpcId")),
+			 tl.lab->vpcs[0]->r.id);
+	json_decref(j);
 }
