@@ -577,7 +577,9 @@ static int cmd_exec(int argc, char **argv)
 		return 1;
 	}
 	fflush(NULL);
-	r = nsexec_run(s->instances[idx].netns, argv + i, &status);
+	/* In place, as `ip netns exec`: a signal for `vpcemu exec` is the
+	 * command's, and its status is ours. Returns only on failure. */
+	r = nsexec_exec(s->instances[idx].netns, -1, argv + i, &status);
 	if (r && status >= 0) {
 		/* The namespace was entered; the command could not run. */
 		fprintf(stderr, "vpcemu exec: %s: %s\n", argv[i],

@@ -3,9 +3,10 @@
  * The child side repeats iproute2's netns_switch (lib/namespace.c): join the
  * network namespace, take a private mount namespace whose mounts do not
  * propagate back, mount a sysfs that describes the new network namespace and
- * bind /etc/netns/NAME/ files over /etc. The parent behaves like system(3)
- * while it waits. Used by `vpcemu exec` and `ssm start-session`; probe.c uses
- * nsexec_enter only.
+ * bind /etc/netns/NAME/ files over /etc. nsexec_run's parent behaves like
+ * system(3) while it waits (`ssm start-session`, user data); nsexec_exec
+ * does it all in the calling process and execs, as `ip netns exec` does
+ * (`vpcemu exec`). probe.c uses nsexec_enter only.
  *
  * The caller may be multithreaded (the daemon, Criterion workers), so the
  * child runs only async-signal-safe calls between fork and exec: no stdio,
@@ -195,6 +196,37 @@ exec_child(int nsfd, const char *netns, char *const argv[], int errfd,
 	r = errno;
 	write_failure(errfd, r, true);
 	_exit(r == ENOENT ? 127 : 126);
+}
+
+int nsexec_exec(const char *netns, int cgroup_fd, char *const argv[],
+		int *ret_status)
+{
+	int nsfd, r;
+
+	*ret_status = -1;
+	if (!argv || !argv[0])
+		return -EINVAL;
+	nsfd = netns_open(netns);
+	if (nsfd < 0)
+		return nsfd;
+	/* Into the instance's group before anything else, so that the
+	 * command and all it forks belong to the instance. */
+	if (cgroup_fd >= 0 && write(cgroup_fd, "0", 1) < 0) {
+		r = -errno;
+		close(nsfd);
+		return r;
+	}
+	r = setns(nsfd, CLONE_NEWNET) < 0 ? -errno : 0;
+	close(nsfd);
+	if (r < 0)
+		return r;
+	r = enter_mounts(netns);
+	if (r < 0)
+		return r;
+	execvp(argv[0], argv);
+	r = -errno;
+	*ret_status = r == -ENOENT ? 127 : 126;
+	return r;
 }
 
 int nsexec_run(const char *netns, char *const argv[], int *ret_status)
