@@ -830,6 +830,8 @@ static const struct cmd cmds[] = {
 	  "AmazonSSMManagedInstanceCore, and ssm, ssmmessages and ec2messages\n"
 	  "resolving through the VPC's DNS and reachable on TCP 443, tried for\n"
 	  "real from the instance. Else AWS's TargetNotConnected, exit 254.\n"
+	  "A target that names an instance in several labs is a usage error\n"
+	  "(exit 2): say which with --lab.\n"
 	  "describe-instance-information: PingStatus of every instance with\n"
 	  "such a role. Needs root." },
 	{ "status", cmd_status, "status [LAB]",
