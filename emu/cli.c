@@ -24,6 +24,7 @@
 #include "vpcemu/restype.h"
 #include "vpcemu/nsexec.h"
 #include "vpcemu/probe.h"
+#include "vpcemu/procs.h"
 #include "vpcemu/state.h"
 #include "vpcemu/util.h"
 
@@ -471,7 +472,7 @@ static int ssm_session(const char *netns, const char *instance)
 							     NULL };
 	FILE *banner = tty ? stdout : stderr;
 	char session[64];
-	int r, status;
+	int r, status, cg;
 
 	snprintf(session, sizeof(session), "vpcemu-%s", instance);
 	fprintf(banner, "\nStarting session with SessionId: %s\n\n", session);
@@ -480,7 +481,13 @@ static int ssm_session(const char *netns, const char *instance)
 	setenv("PS1", "sh-5.2$ ", 1);
 	if (chdir("/") < 0) {
 	}
-	r = nsexec_run(netns, tty ? sh_i : sh_s, &status);
+	/* The shell and what it starts belong to the instance: down and
+	 * terminate-instances stop them (procs.h). Best effort: without a
+	 * group, the scan of down still finds them. */
+	cg = procs_group_open(netns);
+	r = nsexec_run_in(netns, cg, tty ? sh_i : sh_s, &status);
+	if (cg >= 0)
+		close(cg);
 	if (r) {
 		fprintf(stderr, "vpcemu ssm: namespace %s: %s\n", netns,
 			strerror(-r));
@@ -547,7 +554,7 @@ static int cmd_exec(int argc, char **argv)
 	const char *lab = NULL, *instance;
 	struct lab_state *s;
 	size_t idx;
-	int i = 1, r, status;
+	int i = 1, r, status, cg;
 
 	if (i + 1 < argc && !strcmp(argv[i], "--lab")) {
 		lab = argv[i + 1];
@@ -579,7 +586,8 @@ static int cmd_exec(int argc, char **argv)
 	fflush(NULL);
 	/* In place, as `ip netns exec`: a signal for `vpcemu exec` is the
 	 * command's, and its status is ours. Returns only on failure. */
-	r = nsexec_exec(s->instances[idx].netns, -1, argv + i, &status);
+	cg = procs_group_open(s->instances[idx].netns);
+	r = nsexec_exec(s->instances[idx].netns, cg, argv + i, &status);
 	if (r && status >= 0) {
 		/* The namespace was entered; the command could not run. */
 		fprintf(stderr, "vpcemu exec: %s: %s\n", argv[i],

@@ -171,7 +171,8 @@ static void write_failure(int fd, int err, bool at_exec)
 }
 
 static void __attribute__((noreturn))
-exec_child(int nsfd, const char *netns, char *const argv[], int errfd,
+exec_child(int nsfd, int cgroup_fd, const char *netns, char *const argv[],
+	   int errfd,
 	   const struct sigaction *old_int, const struct sigaction *old_quit,
 	   const sigset_t *old_mask)
 {
@@ -182,6 +183,12 @@ exec_child(int nsfd, const char *netns, char *const argv[], int errfd,
 	sigaction(SIGQUIT, old_quit, NULL);
 	sigprocmask(SIG_SETMASK, old_mask, NULL);
 
+	/* Into the instance's group first: all the command forks is the
+	 * instance's, and down finds it there. */
+	if (cgroup_fd >= 0 && write(cgroup_fd, "0", 1) < 0) {
+		write_failure(errfd, errno, false);
+		_exit(255);
+	}
 	if (setns(nsfd, CLONE_NEWNET) < 0) {
 		write_failure(errfd, errno, false);
 		_exit(255);
@@ -231,6 +238,12 @@ int nsexec_exec(const char *netns, int cgroup_fd, char *const argv[],
 
 int nsexec_run(const char *netns, char *const argv[], int *ret_status)
 {
+	return nsexec_run_in(netns, -1, argv, ret_status);
+}
+
+int nsexec_run_in(const char *netns, int cgroup_fd, char *const argv[],
+		  int *ret_status)
+{
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
 	struct exec_failure f = { 0 };
 	sigset_t chld, old_mask;
@@ -270,8 +283,8 @@ int nsexec_run(const char *netns, char *const argv[], int *ret_status)
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		exec_child(nsfd, netns, argv, pipefd[1], &old_int, &old_quit,
-			   &old_mask);
+		exec_child(nsfd, cgroup_fd, netns, argv, pipefd[1], &old_int,
+			   &old_quit, &old_mask);
 	}
 	close(pipefd[1]);
 

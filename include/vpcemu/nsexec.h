@@ -31,6 +31,11 @@
  * ret_status may be NULL. */
 int nsexec_run(const char *netns, char *const argv[], int *ret_status);
 
+/* nsexec_run, the child first moving into a cgroup: cgroup_fd is an open
+ * cgroup.procs (procs_group_open), or -1 for none. */
+int nsexec_run_in(const char *netns, int cgroup_fd, char *const argv[],
+		  int *ret_status);
+
 /* What `ip netns exec` itself does, in the calling process: enters
  * network namespace netns and a private mount namespace, mounts /sys,
  * binds /etc/netns/NAME files, and execs argv in place, so that signals,
