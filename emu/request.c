@@ -172,6 +172,7 @@ static void op_up(const struct peer *p, json_t *args, struct reply *r)
 	enum labops_up_result res;
 	struct lab *lab;
 	double t0 = now_s();
+	char *note;
 	int e;
 
 	r->exit = CTL_EXIT_FAIL;
@@ -202,6 +203,10 @@ static void op_up(const struct peer *p, json_t *args, struct reply *r)
 			lab->ninstances, lab->ninstances == 1 ? "" : "s",
 			lab->npeerings, lab->npeerings == 1 ? "" : "s",
 			now_s() - t0);
+	note = labops_limits(lab);
+	if (note)
+		fputs(note, r->out);
+	free(note);
 	if (lab->ninstances >= 1)
 		fprintf(r->out, "try: sudo vpcemu exec %s -- ip addr   |   "
 			"sudo vpcemu status %s   |   sudo vpcemu down %s\n",
@@ -251,6 +256,9 @@ static void op_apply(const struct peer *p, json_t *args, struct reply *r)
 		goto out;
 	}
 	r->exit = CTL_EXIT_OK;
+	/* New instances get their groups and limits (quietly: up said
+	 * once what this machine cannot limit). */
+	free(labops_limits(lab));
 	json_object_set_new(r->result, "lab", json_string(lab->name));
 	json_object_set_new(r->result, "operations", json_integer(res.nops));
 	json_object_set_new(r->result, "namespaces",
