@@ -347,6 +347,19 @@ int labops_down(const char *lab_name, const struct lab *lab, bool *ret_found,
 	}
 	r = lab_teardown(names, n, err);
 	if (!r) {
+		size_t left;
+		int r2;
+
+		/* Groups whose namespace went before (a crash, an older
+		 * down): the last trace of the lab's processes. */
+		r2 = procs_sweep(lab_name, &left);
+		if (r2 < 0 || left)
+			labops_fail(err, "remove cgroups of lab %s: %s",
+				    lab_name, r2 < 0 ? strerror(-r2)
+				    : "a process outside the lab is in one");
+		r = r2 < 0 ? r2 : left ? -EBUSY : 0;
+	}
+	if (!r) {
 		r = state_remove(lab_name);
 		if (r)
 			labops_fail(err, "remove state of lab %s: %s", lab_name,

@@ -290,6 +290,8 @@ int procs_group_limit(const char *netns, const struct procs_limits *lim,
 
 /* ---- stopping ---------------------------------------------------------- */
 
+static bool netns_known(const struct stat *self, const char *proc_ns);
+
 struct nsid {
 	dev_t dev;
 	ino_t ino;
@@ -302,6 +304,7 @@ struct stop {
 	struct nsid *ids;
 	char (*groups)[PATH_MAX];	/* "" when the netns has none */
 	pid_t self;
+	struct stat self_ns;		/* the caller's network namespace */
 	pid_t left;			/* one process still there */
 	size_t left_ns;
 };
@@ -323,9 +326,22 @@ static ssize_t pid_netns(const struct stop *s, pid_t pid)
 	return -1;
 }
 
+/* A member of one of our groups in a network namespace nobody names: the
+ * instance's own, unmounted while the process held it (a namespace
+ * removed by hand, a down before processes were ours). Not the caller's,
+ * not one under /run/netns. */
+static bool orphan_of_lab(const struct stop *s, pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	return !netns_known(&s->self_ns, path);
+}
+
 /* Signals pid if, checked through a pidfd, it is inside one of the lab's
- * namespaces. Returns true when it was there to signal. */
-static bool signal_one(struct stop *s, pid_t pid, int sig)
+ * namespaces, or (group >= 0: a member of the group of netns[group]) an
+ * orphan of the lab. Returns true when it was there to signal. */
+static bool signal_one(struct stop *s, pid_t pid, int sig, ssize_t group)
 {
 	ssize_t in;
 	int pfd;
@@ -340,6 +356,8 @@ static bool signal_one(struct stop *s, pid_t pid, int sig)
 	 * before, the check sees the new process and the signal, through
 	 * the pidfd, can only reach the one that was checked. */
 	in = pid_netns(s, pid);
+	if (in < 0 && group >= 0 && orphan_of_lab(s, pid))
+		in = group;
 	if (in >= 0 && syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) == 0) {
 		hit = true;
 		s->left = pid;
@@ -368,7 +386,7 @@ static size_t signal_group(struct stop *s, size_t i, int sig,
 	if (!f)
 		return 0;
 	while (fscanf(f, "%d", &pid) == 1) {
-		if (signal_one(s, pid, sig))
+		if (signal_one(s, pid, sig, (ssize_t)i))
 			hits++;
 		else if (pid != s->self && kill(pid, 0) == 0)
 			(*ret_outside)++;
@@ -392,7 +410,7 @@ static size_t signal_scan(struct stop *s, int sig)
 		if (*end || pid <= 1 || pid == s->self)
 			continue;
 		if (pid_netns(s, (pid_t)pid) >= 0)
-			hits += signal_one(s, (pid_t)pid, sig);
+			hits += signal_one(s, (pid_t)pid, sig, -1);
 	}
 	closedir(d);
 	return hits;
@@ -449,6 +467,10 @@ int procs_stop(char *const *netns, size_t n, unsigned grace_ms,
 		r = -ENOMEM;
 		goto out;
 	}
+	if (stat("/proc/self/ns/net", &s.self_ns) < 0) {
+		r = -errno;
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "/run/netns/%s", netns[i]);
 		fd = name_ok(netns[i]) ? open(path, O_RDONLY | O_CLOEXEC) : -1;
@@ -503,5 +525,98 @@ int procs_group_del(const char *netns)
 			return -errno;
 		pause_ms(PROCS_POLL_MS);
 	}
+	return 0;
+}
+
+/* Whether pid's network namespace is ours (the caller's: the host's) or
+ * one mounted under /run/netns: then it is no orphan of a lab. */
+static bool netns_known(const struct stat *self, const char *proc_ns)
+{
+	char path[PATH_MAX];
+	struct stat st, m;
+	struct dirent *e;
+	bool known = false;
+	DIR *d;
+
+	if (stat(proc_ns, &st) < 0)
+		return true;	/* gone: nothing to signal */
+	if (st.st_dev == self->st_dev && st.st_ino == self->st_ino)
+		return true;
+	d = opendir("/run/netns");
+	if (!d)
+		return false;
+	while (!known && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/run/netns/%s", e->d_name);
+		known = stat(path, &m) == 0 && m.st_dev == st.st_dev &&
+			m.st_ino == st.st_ino;
+	}
+	closedir(d);
+	return known;
+}
+
+/* Kills the members of orphan group dir that sit in a namespace no one
+ * names any more (the instance's, unmounted while they held it); a
+ * member in the host's namespace or another lab's is left alone. */
+static void kill_orphans(const char *dir, const struct stat *self)
+{
+	char path[PATH_MAX + 32], ns[64];
+	int pid, pfd;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fscanf(f, "%d", &pid) == 1) {
+		if (pid <= 1 || pid == getpid())
+			continue;
+		pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		if (pfd < 0)
+			continue;
+		snprintf(ns, sizeof(ns), "/proc/%d/ns/net", pid);
+		if (!netns_known(self, ns))
+			syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+		close(pfd);
+	}
+	fclose(f);
+}
+
+int procs_sweep(const char *lab, size_t *ret_left)
+{
+	char root[PATH_MAX], dir[PATH_MAX], ns[PATH_MAX];
+	size_t plen = strlen(lab);
+	struct stat self;
+	struct dirent *e;
+	DIR *d;
+	int r;
+
+	*ret_left = 0;
+	if (!is_cgroup2(PROCS_MOUNT) && !host_cgroup2(root, sizeof(root)))
+		return 0;
+	r = procs_root(root, sizeof(root));
+	if (r < 0)
+		return r;
+	if (stat("/proc/self/ns/net", &self) < 0)
+		return -errno;
+	d = opendir(root);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		if (e->d_type != DT_DIR || strncmp(e->d_name, lab, plen) ||
+		    e->d_name[plen] != '-')
+			continue;
+		snprintf(ns, sizeof(ns), "/run/netns/%s", e->d_name);
+		if (access(ns, F_OK) == 0)
+			continue;	/* a namespace: teardown's business */
+		if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", root,
+				     e->d_name) >= sizeof(dir))
+			continue;
+		kill_orphans(dir, &self);
+		if (procs_group_del(e->d_name) < 0)
+			(*ret_left)++;
+	}
+	closedir(d);
 	return 0;
 }

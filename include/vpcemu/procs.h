@@ -9,7 +9,10 @@
  * another way (`ip netns exec` by hand) are found by their network
  * namespace, /proc/PID/ns/net, which is also all that is ever signalled:
  * a process whose network namespace is not one of the lab's is never
- * touched.
+ * touched. One exception, by evidence: a member of an instance's group in
+ * a namespace nobody names any more (not the caller's, not under
+ * /run/netns) is that instance's, left in its namespace after the name
+ * went (`ip netns del` by hand, a crash), and is stopped too.
  */
 #ifndef VPCEMU_PROCS_H
 #define VPCEMU_PROCS_H
@@ -66,5 +69,13 @@ int procs_stop(char *const *netns, size_t n, unsigned grace_ms,
  * little: a killed process leaves its group as it exits). Missing is
  * fine. Returns 0 or -errno (-EBUSY: still populated). */
 int procs_group_del(const char *netns);
+
+/* Removes the groups of lab ("LAB-...") whose namespace is gone: left by a
+ * down that removed the namespace while a process held it, or a crash.
+ * Their members still inside that unmounted namespace are killed; members
+ * in the caller's namespace or in a namespace under /run/netns are left
+ * alone (and keep their group). *ret_left counts the groups that stay.
+ * Returns 0 or -errno. */
+int procs_sweep(const char *lab, size_t *ret_left);
 
 #endif

@@ -326,3 +326,46 @@ Test(procs, ssm_ambiguous_target_is_usage_error)
 	down_clean(lab_name, NULL, 0);
 	down_clean(lab2_name, NULL, 0);
 }
+
+/* A namespace removed by hand while a process of the instance holds it:
+ * status says degraded and names it (never up), up repairs it, and down
+ * still kills the process in the orphaned namespace (found through the
+ * instance's group) and leaves nothing. */
+Test(procs, degraded_status_repair_and_orphan)
+{
+	static char out[16384];
+	char ns[192];
+	pid_t pid;
+
+	name_lab(lab_name, "orph");
+	up(lab_name);
+	snprintf(ns, sizeof(ns), "%s-EC2-B", lab_name);
+	pid = exec_background(lab_name, "EC2-B", "sleep 1000");
+	cr_assert_eq(RUN(out, "ip", "netns", "del", ns), 0, "%s", out);
+	cr_expect_eq(RUN(out, (char *)vpcemu(), "status"), 0);
+	cr_expect(strstr(out, "degraded") && strstr(out, ns),
+		  "status of a lab without %s: %s", ns, out);
+	cr_expect_eq(RUN(out, (char *)vpcemu(), "status", lab_name), 0);
+	cr_expect(strstr(out, "(degraded: 1 of "), "%s", out);
+	cr_expect(!test_process_gone(pid), "the orphan died too early");
+	up(lab_name);
+	cr_expect_eq(RUN(out, (char *)vpcemu(), "status", lab_name), 0);
+	cr_expect(strstr(out, "(up)"), "after repair: %s", out);
+	down_clean(lab_name, &pid, 1);
+}
+
+/* The same without the repair: down kills the process that holds the
+ * namespace removed by hand (its name is gone, its group is not). */
+Test(procs, orphan_without_repair)
+{
+	static char out[16384];
+	char ns[192];
+	pid_t pid;
+
+	name_lab(lab_name, "orph2");
+	up(lab_name);
+	snprintf(ns, sizeof(ns), "%s-EC2-B", lab_name);
+	pid = exec_background(lab_name, "EC2-B", "sleep 1000");
+	cr_assert_eq(RUN(out, "ip", "netns", "del", ns), 0, "%s", out);
+	down_clean(lab_name, &pid, 1);
+}
