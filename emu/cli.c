@@ -846,8 +846,9 @@ static const struct cmd cmds[] = {
 	  "List running labs, or one lab's instances with their namespaces." },
 	{ "exec", cmd_exec, "exec [--lab LAB] INSTANCE -- CMD...",
 	  "Run CMD inside the instance's namespace, like `ip netns exec`, with\n"
-	  "/etc/netns/LAB-INSTANCE/ files bound over /etc. Exits with CMD's\n"
-	  "status. Needs root." },
+	  "/etc/netns/LAB-INSTANCE/ files bound over /etc: exec replaces itself\n"
+	  "with CMD, which belongs to the instance (down stops it). Exits with\n"
+	  "CMD's status. Needs root." },
 	{ "test", cmd_test,
 	  "test FILE [--name LAB] [--junit PATH] [--timeout MS] [--keep]",
 	  "Bring the lab up, check every `expect` line with real traffic (a\n"
