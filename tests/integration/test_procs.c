@@ -331,17 +331,27 @@ Test(procs, ssm_ambiguous_target_is_usage_error)
  * status says degraded and names it (never up), up repairs it, and down
  * still kills the process in the orphaned namespace (found through the
  * instance's group) and leaves nothing. */
+/* Lab suffix up, a sleep started in EC2-B, then EC2-B's namespace
+ * removed by hand (into ns): the sleep holds it. Returns the sleep's PID. */
+static pid_t orphan_lab(const char *suffix, char *ns, size_t len)
+{
+	char out[1024];
+	pid_t pid;
+
+	name_lab(lab_name, suffix);
+	up(lab_name);
+	snprintf(ns, len, "%s-EC2-B", lab_name);
+	pid = exec_background(lab_name, "EC2-B", "sleep 1000");
+	cr_assert_eq(RUN(out, "ip", "netns", "del", ns), 0, "%s", out);
+	return pid;
+}
+
 Test(procs, degraded_status_repair_and_orphan)
 {
 	static char out[16384];
 	char ns[192];
-	pid_t pid;
+	pid_t pid = orphan_lab("orph", ns, sizeof(ns));
 
-	name_lab(lab_name, "orph");
-	up(lab_name);
-	snprintf(ns, sizeof(ns), "%s-EC2-B", lab_name);
-	pid = exec_background(lab_name, "EC2-B", "sleep 1000");
-	cr_assert_eq(RUN(out, "ip", "netns", "del", ns), 0, "%s", out);
 	cr_expect_eq(RUN(out, (char *)vpcemu(), "status"), 0);
 	cr_expect(strstr(out, "degraded") && strstr(out, ns),
 		  "status of a lab without %s: %s", ns, out);
@@ -358,14 +368,8 @@ Test(procs, degraded_status_repair_and_orphan)
  * namespace removed by hand (its name is gone, its group is not). */
 Test(procs, orphan_without_repair)
 {
-	static char out[16384];
 	char ns[192];
-	pid_t pid;
+	pid_t pid = orphan_lab("orph2", ns, sizeof(ns));
 
-	name_lab(lab_name, "orph2");
-	up(lab_name);
-	snprintf(ns, sizeof(ns), "%s-EC2-B", lab_name);
-	pid = exec_background(lab_name, "EC2-B", "sleep 1000");
-	cr_assert_eq(RUN(out, "ip", "netns", "del", ns), 0, "%s", out);
 	down_clean(lab_name, &pid, 1);
 }
