@@ -8,6 +8,7 @@
 #   make fuzz [FUZZ=dns] libFuzzer target: conf (parser+checker) or dns
 #   make install         honours PREFIX and DESTDIR
 #   make V=1             show commands
+#   sudo make soak       process-ownership soak (SOAK_N rounds, not in check)
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
@@ -145,5 +146,14 @@ bench-full: all $(B)/bench/floor
 	$(Q)tests/bench/run --full --build $(B)
 
 .PHONY: bench bench-full
+
+# Instances own their processes, under crashes: SOAK_N rounds of up,
+# servers, kill -9 of vpcemud or `vpcemu up`, down; fails on any leak.
+# Root; not part of check.
+SOAK_N ?= 50
+soak: all
+	$(Q)B=$(B) tests/soak/procs $(SOAK_N)
+
+.PHONY: soak
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -24,6 +24,7 @@
 #include "vpcemu/restype.h"
 #include "vpcemu/nsexec.h"
 #include "vpcemu/probe.h"
+#include "vpcemu/procs.h"
 #include "vpcemu/state.h"
 #include "vpcemu/util.h"
 
@@ -471,7 +472,7 @@ static int ssm_session(const char *netns, const char *instance)
 							     NULL };
 	FILE *banner = tty ? stdout : stderr;
 	char session[64];
-	int r, status;
+	int r, status, cg;
 
 	snprintf(session, sizeof(session), "vpcemu-%s", instance);
 	fprintf(banner, "\nStarting session with SessionId: %s\n\n", session);
@@ -480,7 +481,13 @@ static int ssm_session(const char *netns, const char *instance)
 	setenv("PS1", "sh-5.2$ ", 1);
 	if (chdir("/") < 0) {
 	}
-	r = nsexec_run(netns, tty ? sh_i : sh_s, &status);
+	/* The shell and what it starts belong to the instance: down and
+	 * terminate-instances stop them (procs.h). Best effort: without a
+	 * group, the scan of down still finds them. */
+	cg = procs_group_open(netns);
+	r = nsexec_run_in(netns, cg, tty ? sh_i : sh_s, &status);
+	if (cg >= 0)
+		close(cg);
 	if (r) {
 		fprintf(stderr, "vpcemu ssm: namespace %s: %s\n", netns,
 			strerror(-r));
@@ -547,7 +554,7 @@ static int cmd_exec(int argc, char **argv)
 	const char *lab = NULL, *instance;
 	struct lab_state *s;
 	size_t idx;
-	int i = 1, r, status;
+	int i = 1, r, status, cg;
 
 	if (i + 1 < argc && !strcmp(argv[i], "--lab")) {
 		lab = argv[i + 1];
@@ -577,7 +584,10 @@ static int cmd_exec(int argc, char **argv)
 		return 1;
 	}
 	fflush(NULL);
-	r = nsexec_run(s->instances[idx].netns, argv + i, &status);
+	/* In place, as `ip netns exec`: a signal for `vpcemu exec` is the
+	 * command's, and its status is ours. Returns only on failure. */
+	cg = procs_group_open(s->instances[idx].netns);
+	r = nsexec_exec(s->instances[idx].netns, cg, argv + i, &status);
 	if (r && status >= 0) {
 		/* The namespace was entered; the command could not run. */
 		fprintf(stderr, "vpcemu exec: %s: %s\n", argv[i],
@@ -841,14 +851,17 @@ static const struct cmd cmds[] = {
 	  "AmazonSSMManagedInstanceCore, and ssm, ssmmessages and ec2messages\n"
 	  "resolving through the VPC's DNS and reachable on TCP 443, tried for\n"
 	  "real from the instance. Else AWS's TargetNotConnected, exit 254.\n"
+	  "A target that names an instance in several labs is a usage error\n"
+	  "(exit 2): say which with --lab.\n"
 	  "describe-instance-information: PingStatus of every instance with\n"
 	  "such a role. Needs root." },
 	{ "status", cmd_status, "status [LAB]",
 	  "List running labs, or one lab's instances with their namespaces." },
 	{ "exec", cmd_exec, "exec [--lab LAB] INSTANCE -- CMD...",
 	  "Run CMD inside the instance's namespace, like `ip netns exec`, with\n"
-	  "/etc/netns/LAB-INSTANCE/ files bound over /etc. Exits with CMD's\n"
-	  "status. Needs root." },
+	  "/etc/netns/LAB-INSTANCE/ files bound over /etc: exec replaces itself\n"
+	  "with CMD, which belongs to the instance (down stops it). Exits with\n"
+	  "CMD's status. Needs root." },
 	{ "test", cmd_test,
 	  "test FILE [--name LAB] [--junit PATH] [--timeout MS] [--keep]",
 	  "Bring the lab up, check every `expect` line with real traffic (a\n"

@@ -38,6 +38,7 @@
 #include "vpcemu/netns.h"
 #include "vpcemu/nft.h"
 #include "vpcemu/plan.h"
+#include "vpcemu/procs.h"
 #include "vpcemu/route.h"
 #include "vpcemu/util.h"
 
@@ -563,15 +564,25 @@ static int lab_remove_etc(int etc, int store, const char *name)
 static int ns_teardown(char *const *netns, size_t n, struct diags *err)
 {
 	struct netns_reap *rp = NULL;
-	const char *alive = NULL;
+	const char *alive = NULL, *held = NULL;
 	int r, r2, etc, store;
+	pid_t pid;
 	size_t i;
 
+	/* A process inside would keep its namespace alive after the
+	 * unmount (and a server would outlive its instance): stop them all
+	 * first, as terminating an instance does. */
+	r = procs_stop(netns, n, PROCS_GRACE_MS, &pid, &held);
+	if (r == -EBUSY)
+		lab_fail(err, r, "process %d in namespace %s survived SIGKILL",
+			 (int)pid, held);
+	else if (r < 0)
+		lab_fail(err, r, "stop the processes of the namespaces");
 	/* Unmount all in a tight loop; the kernel destroys namespaces
 	 * asynchronously, in batches (netns.c explains how we wait). */
-	r = netns_reap_begin(netns, n, &rp);
-	if (r < 0)
-		lab_fail(err, r, "remove namespaces");
+	r2 = netns_reap_begin(netns, n, &rp);
+	if (r2 < 0)
+		r = lab_fail(err, r2, "remove namespaces");
 	/* The files go whatever happened to the namespaces, and meanwhile
 	 * the kernel works on the namespaces on another CPU. The store is
 	 * only opened, never mounted, here. */
@@ -600,6 +611,15 @@ static int ns_teardown(char *const *netns, size_t n, struct diags *err)
 			r = r2;
 	}
 	netns_reap_free(rp);
+	/* Their groups go last: a killed process leaves its group only as
+	 * it exits. */
+	for (i = 0; i < n; i++) {
+		r2 = procs_group_del(netns[i]);
+		if (r2 < 0 && r >= 0)
+			r = lab_fail(err, r2, "remove cgroup of %s%s", netns[i],
+				     r2 == -EBUSY ? " (a process that left the "
+				     "lab's namespaces is still in it)" : "");
+	}
 	return r < 0 ? r : 0;
 }
 

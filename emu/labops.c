@@ -15,6 +15,7 @@
 #include "vpcemu/load.h"
 #include "vpcemu/model.h"
 #include "vpcemu/plan.h"
+#include "vpcemu/procs.h"
 #include "vpcemu/util.h"
 
 /* Queues a failure of the lab's state or plan (not the kernel's: lab.c
@@ -360,6 +361,19 @@ int labops_down(const char *lab_name, const struct lab *lab, bool *ret_found,
 		*ret_found = access(path, F_OK) == 0;
 	}
 	r = lab_teardown(names, n, err);
+	if (!r) {
+		size_t left;
+		int r2;
+
+		/* Groups whose namespace went before (a crash, an older
+		 * down): the last trace of the lab's processes. */
+		r2 = procs_sweep(lab_name, &left);
+		if (r2 < 0 || left)
+			labops_fail(err, "remove cgroups of lab %s: %s",
+				    lab_name, r2 < 0 ? strerror(-r2)
+				    : "a process outside the lab is in one");
+		r = r2 < 0 ? r2 : left ? -EBUSY : 0;
+	}
 	if (!r) {
 		r = state_remove(lab_name);
 		if (r)
@@ -759,4 +773,46 @@ int labops_running_lab(const char *name, struct lab **ret_lab,
 	plan_free(p);
 	state_free(st);
 	return r;
+}
+
+char *labops_limits(const struct lab *lab)
+{
+	struct strbuf sb = { 0 };
+	const char *missing, *gone = NULL, *unknown = NULL;
+	struct procs_limits lim;
+	size_t i, nunknown = 0;
+	int r, failed = 0;
+
+	for (i = 0; i < lab->ninstances; i++) {
+		const struct instance *in = lab->instances[i];
+
+		if (procs_type_limits(in->instance_type, &lim) < 0 &&
+		    in->instance_type) {
+			unknown = in->instance_type;
+			nunknown++;
+		}
+		r = procs_group_limit(in->eni->netns, &lim, &missing);
+		if (r < 0)
+			failed = r;
+		else if (*missing)
+			gone = missing;
+	}
+	if (gone)
+		sb_printf(&sb, "note: instance types set no %s limit: "
+			  "this machine's cgroup v2 does not offer the %s "
+			  "controller%s (cgroup v1 holds %s)\n",
+			  !strcmp(gone, "cpu memory") ? "vCPU or memory"
+			  : !strcmp(gone, "cpu") ? "vCPU" : "memory",
+			  !strcmp(gone, "cpu memory") ? "cpu and memory" : gone,
+			  strchr(gone, ' ') ? "s" : "",
+			  strchr(gone, ' ') ? "them" : "it");
+	if (nunknown)
+		sb_printf(&sb, "note: instance type %s%s is not in vpcemu's "
+			  "table: no vCPU or memory limit\n", unknown,
+			  nunknown > 1 ? " (and others)" : "");
+	if (failed)
+		sb_printf(&sb, "note: no cgroup for the instances' processes "
+			  "(%s): down finds them by namespace only\n",
+			  strerror(-failed));
+	return sb_take(&sb);
 }

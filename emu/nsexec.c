@@ -3,9 +3,10 @@
  * The child side repeats iproute2's netns_switch (lib/namespace.c): join the
  * network namespace, take a private mount namespace whose mounts do not
  * propagate back, mount a sysfs that describes the new network namespace and
- * bind /etc/netns/NAME/ files over /etc. The parent behaves like system(3)
- * while it waits. Used by `vpcemu exec` and `ssm start-session`; probe.c uses
- * nsexec_enter only.
+ * bind /etc/netns/NAME/ files over /etc. nsexec_run's parent behaves like
+ * system(3) while it waits (`ssm start-session`, user data); nsexec_exec
+ * does it all in the calling process and execs, as `ip netns exec` does
+ * (`vpcemu exec`). probe.c uses nsexec_enter only.
  *
  * The caller may be multithreaded (the daemon, Criterion workers), so the
  * child runs only async-signal-safe calls between fork and exec: no stdio,
@@ -170,7 +171,8 @@ static void write_failure(int fd, int err, bool at_exec)
 }
 
 static void __attribute__((noreturn))
-exec_child(int nsfd, const char *netns, char *const argv[], int errfd,
+exec_child(int nsfd, int cgroup_fd, const char *netns, char *const argv[],
+	   int errfd,
 	   const struct sigaction *old_int, const struct sigaction *old_quit,
 	   const sigset_t *old_mask)
 {
@@ -181,6 +183,12 @@ exec_child(int nsfd, const char *netns, char *const argv[], int errfd,
 	sigaction(SIGQUIT, old_quit, NULL);
 	sigprocmask(SIG_SETMASK, old_mask, NULL);
 
+	/* Into the instance's group first: all the command forks is the
+	 * instance's, and down finds it there. */
+	if (cgroup_fd >= 0 && write(cgroup_fd, "0", 1) < 0) {
+		write_failure(errfd, errno, false);
+		_exit(255);
+	}
 	if (setns(nsfd, CLONE_NEWNET) < 0) {
 		write_failure(errfd, errno, false);
 		_exit(255);
@@ -197,7 +205,44 @@ exec_child(int nsfd, const char *netns, char *const argv[], int errfd,
 	_exit(r == ENOENT ? 127 : 126);
 }
 
+int nsexec_exec(const char *netns, int cgroup_fd, char *const argv[],
+		int *ret_status)
+{
+	int nsfd, r;
+
+	*ret_status = -1;
+	if (!argv || !argv[0])
+		return -EINVAL;
+	nsfd = netns_open(netns);
+	if (nsfd < 0)
+		return nsfd;
+	/* Into the instance's group before anything else, so that the
+	 * command and all it forks belong to the instance. */
+	if (cgroup_fd >= 0 && write(cgroup_fd, "0", 1) < 0) {
+		r = -errno;
+		close(nsfd);
+		return r;
+	}
+	r = setns(nsfd, CLONE_NEWNET) < 0 ? -errno : 0;
+	close(nsfd);
+	if (r < 0)
+		return r;
+	r = enter_mounts(netns);
+	if (r < 0)
+		return r;
+	execvp(argv[0], argv);
+	r = -errno;
+	*ret_status = r == -ENOENT ? 127 : 126;
+	return r;
+}
+
 int nsexec_run(const char *netns, char *const argv[], int *ret_status)
+{
+	return nsexec_run_in(netns, -1, argv, ret_status);
+}
+
+int nsexec_run_in(const char *netns, int cgroup_fd, char *const argv[],
+		  int *ret_status)
 {
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
 	struct exec_failure f = { 0 };
@@ -238,8 +283,8 @@ int nsexec_run(const char *netns, char *const argv[], int *ret_status)
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		exec_child(nsfd, netns, argv, pipefd[1], &old_int, &old_quit,
-			   &old_mask);
+		exec_child(nsfd, cgroup_fd, netns, argv, pipefd[1], &old_int,
+			   &old_quit, &old_mask);
 	}
 	close(pipefd[1]);
 

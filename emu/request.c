@@ -172,6 +172,7 @@ static void op_up(const struct peer *p, json_t *args, struct reply *r)
 	enum labops_up_result res;
 	struct lab *lab;
 	double t0 = now_s();
+	char *note;
 	int e;
 
 	r->exit = CTL_EXIT_FAIL;
@@ -202,6 +203,10 @@ static void op_up(const struct peer *p, json_t *args, struct reply *r)
 			lab->ninstances, lab->ninstances == 1 ? "" : "s",
 			lab->npeerings, lab->npeerings == 1 ? "" : "s",
 			now_s() - t0);
+	note = labops_limits(lab);
+	if (note)
+		fputs(note, r->out);
+	free(note);
 	if (lab->ninstances >= 1)
 		fprintf(r->out, "try: sudo vpcemu exec %s -- ip addr   |   "
 			"sudo vpcemu status %s   |   sudo vpcemu down %s\n",
@@ -251,6 +256,9 @@ static void op_apply(const struct peer *p, json_t *args, struct reply *r)
 		goto out;
 	}
 	r->exit = CTL_EXIT_OK;
+	/* New instances get their groups and limits (quietly: up said
+	 * once what this machine cannot limit). */
+	free(labops_limits(lab));
 	json_object_set_new(r->result, "lab", json_string(lab->name));
 	json_object_set_new(r->result, "operations", json_integer(res.nops));
 	json_object_set_new(r->result, "namespaces",
@@ -530,6 +538,34 @@ static bool netns_present(const char *name)
 	return access(path, F_OK) == 0;
 }
 
+/* The status to show: "up" only while every namespace is there; an up
+ * lab with some gone (removed by hand, a down that failed) is "degraded",
+ * with the missing ones in *ret_missing (a JSON array, caller's) and, for
+ * people, in miss (the first few, comma-separated). */
+static const char *status_shown(const struct lab_state *s, size_t *ret_present,
+				json_t **ret_missing, char *miss, size_t len)
+{
+	size_t j, present = 0, at = 0;
+	json_t *missing = json_array();
+
+	miss[0] = '\0';
+	for (j = 0; j < s->nnetns; j++) {
+		if (netns_present(s->netns[j])) {
+			present++;
+			continue;
+		}
+		json_array_append_new(missing, json_string(s->netns[j]));
+		if (at < len)
+			at += (size_t)snprintf(miss + at, len - at, "%s%s",
+					       at ? ", " : "", s->netns[j]);
+	}
+	*ret_present = present;
+	*ret_missing = missing;
+	if (present < s->nnetns && !strcmp(s->status, "up"))
+		return "degraded";
+	return s->status;
+}
+
 /* Where each instance's user data stands ("running", "exit N") and its
  * log, for the instances that have some. */
 static void status_user_data(const struct lab_state *s, json_t *insts,
@@ -564,10 +600,11 @@ static void status_user_data(const struct lab_state *s, json_t *insts,
 
 static void status_lab(const char *name, struct reply *r)
 {
-	json_t *insts = json_array();
+	json_t *insts = json_array(), *missing;
 	struct lab_state *s;
-	char ip[16];
-	size_t j;
+	const char *shown;
+	char ip[16], miss[512];
+	size_t j, present;
 	int e;
 
 	e = state_load(name, &s);
@@ -578,7 +615,14 @@ static void status_lab(const char *name, struct reply *r)
 		json_decref(insts);
 		return;
 	}
-	fprintf(r->out, "lab %s (%s) from %s\n\n", s->lab, s->status, s->file);
+	shown = status_shown(s, &present, &missing, miss, sizeof(miss));
+	if (strcmp(shown, s->status))
+		fprintf(r->out, "lab %s (%s: %zu of %zu namespaces missing: %s;"
+			" vpcemu up repairs it) from %s\n\n", s->lab, shown,
+			s->nnetns - present, s->nnetns, miss, s->file);
+	else
+		fprintf(r->out, "lab %s (%s) from %s\n\n", s->lab, shown,
+			s->file);
 	fprintf(r->out, "%-24s %-21s %-15s %-12s %-28s %s\n", "INSTANCE", "ID",
 		"IP", "VPC", "NAMESPACE", "STATE");
 	for (j = 0; j < s->ninstances; j++) {
@@ -596,7 +640,8 @@ static void status_lab(const char *name, struct reply *r)
 	}
 	status_user_data(s, insts, r);
 	json_object_set_new(r->result, "lab", json_string(s->lab));
-	json_object_set_new(r->result, "status", json_string(s->status));
+	json_object_set_new(r->result, "status", json_string(shown));
+	json_object_set_new(r->result, "missing", missing);
 	json_object_set_new(r->result, "file", json_string(s->file));
 	json_object_set_new(r->result, "instances", insts);
 	state_free(s);
@@ -607,7 +652,7 @@ static void op_status(const struct peer *p, json_t *args, struct reply *r)
 	const char *lab = arg_str(args, "lab");
 	json_t *labs;
 	char **names = NULL;
-	size_t n = 0, i, j;
+	size_t n = 0, i;
 	int e;
 
 	if (lab) {
@@ -629,19 +674,26 @@ static void op_status(const struct peer *p, json_t *args, struct reply *r)
 			"NAMESPACES", "FILE");
 	for (i = 0; i < n; i++) {
 		struct lab_state *s;
-		size_t present = 0;
+		const char *shown;
+		json_t *missing;
+		size_t present;
+		char miss[512];
 
 		if (state_load(names[i], &s))
 			continue;
-		for (j = 0; j < s->nnetns; j++)
-			present += netns_present(s->netns[j]);
-		fprintf(r->out, "%-24s %-9s %4zu/%-6zu %s\n", s->lab, s->status,
+		shown = status_shown(s, &present, &missing, miss,
+				     sizeof(miss));
+		fprintf(r->out, "%-24s %-9s %4zu/%-6zu %s\n", s->lab, shown,
 			present, s->nnetns, s->file);
+		if (strcmp(shown, s->status))
+			fprintf(r->out, "  missing: %s (vpcemu up repairs it)\n",
+				miss);
 		json_array_append_new(labs,
-			json_pack("{s:s, s:s, s:s, s:I, s:I}", "lab", s->lab,
-				  "status", s->status, "file", s->file,
+			json_pack("{s:s, s:s, s:s, s:I, s:I, s:o}", "lab",
+				  s->lab, "status", shown, "file", s->file,
 				  "namespaces", (json_int_t)s->nnetns,
-				  "present", (json_int_t)present));
+				  "present", (json_int_t)present,
+				  "missing", missing));
 		state_free(s);
 	}
 	state_names_free(names, n);

@@ -237,15 +237,24 @@ void ssmreq_run(struct evloop *el, const struct svc *svc, json_t *args,
 				ssm_add(a, labs[i], in);
 		}
 	}
-	if (a->start && a->n != 1) {
+	if (a->start && a->n > 1) {
+		/* Not a connectivity verdict: the command line does not say
+		 * which instance it means. */
+		fprintf(r->err, "vpcemu ssm start-session: %s names an "
+			"instance in several labs (", target);
+		for (i = 0; i < a->n; i++)
+			fprintf(r->err, "%s%s", i ? ", " : "", a->agents[i].lab);
+		fprintf(r->err, "): say which with --lab LAB\n");
+		r->exit = CTL_EXIT_USAGE;
+		free(a->agents);
+		free(a);
+		return;
+	}
+	if (a->start && a->n == 0) {
 		/* AWS says the same of an instance it does not know. */
 		fprintf(r->err, "\nAn error occurred (TargetNotConnected) when "
 			"calling the StartSession operation: %s is not "
 			"connected.\n", target);
-		if (a->n > 1)
-			fprintf(r->err, "vpcemu: %s names an instance in "
-				"several labs: say which with --lab LAB\n",
-				target);
 		r->exit = 254;
 		free(a->agents);
 		free(a);

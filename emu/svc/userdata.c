@@ -39,6 +39,7 @@
 #include "vpcemu/evloop.h"
 #include "vpcemu/netns.h"
 #include "vpcemu/nsexec.h"
+#include "vpcemu/procs.h"
 #include "vpcemu/userdata.h"
 #include "vpcemu/util.h"
 
@@ -50,7 +51,8 @@
  * at 4 (close-on-exec: only the waiting child writes it). */
 #define FD_SCRIPT 3
 #define FD_RESULT 4
-#define FD_FIRST_FREE 5
+#define FD_CGROUP 5	/* the instance's cgroup.procs (close-on-exec) */
+#define FD_FIRST_FREE 6
 
 struct userdata_run {
 	struct evloop *el;
@@ -65,6 +67,8 @@ struct userdata_run {
 struct child_args {
 	const char *netns;
 	int devnull, log, script, result;
+	int cgroup;	/* procs_group_open, or -1: then only the scan of
+			 * down finds what the script starts */
 };
 
 extern char **environ;
@@ -121,8 +125,10 @@ static void __attribute__((noreturn)) child_main(const struct child_args *a)
 		NULL,
 	};
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	/* Without a group, /dev/null holds the place of its descriptor. */
 	int src[FD_FIRST_FREE] = { a->devnull, a->log, a->log, a->script,
-				   a->result };
+				   a->result,
+				   a->cgroup >= 0 ? a->cgroup : a->devnull };
 	int tmp[FD_FIRST_FREE];
 	int i, r, status = -1, res;
 	sigset_t none;
@@ -147,7 +153,8 @@ static void __attribute__((noreturn)) child_main(const struct child_args *a)
 			_exit(255);
 	}
 	for (i = 0; i < FD_FIRST_FREE; i++)
-		if (dup3(tmp[i], i, i == FD_RESULT ? O_CLOEXEC : 0) < 0)
+		if (dup3(tmp[i], i,
+			 i >= FD_RESULT ? O_CLOEXEC : 0) < 0)
 			_exit(255);
 	close_from(FD_FIRST_FREE);
 
@@ -156,7 +163,9 @@ static void __attribute__((noreturn)) child_main(const struct child_args *a)
 	umask(022);
 	environ = (char **)envp;
 
-	r = nsexec_run(a->netns, argv, &status);
+	/* The shell and all it starts belong to the instance (procs.h). */
+	r = nsexec_run_in(a->netns, a->cgroup >= 0 ? FD_CGROUP : -1, argv,
+			  &status);
 	if (r == 0 || status == 126 || status == 127)
 		res = status;	/* the shell's own convention */
 	else
@@ -259,7 +268,7 @@ struct userdata_run *userdata_start(struct evloop *el, const char *netns,
 				    userdata_done_fn done, void *data)
 {
 	struct child_args a = { .netns = netns, .devnull = -1, .log = -1,
-				.script = -1, .result = -1 };
+				.script = -1, .result = -1, .cgroup = -1 };
 	struct userdata_run *r = NULL;
 	int pipefd[2] = { -1, -1 }, e;
 	pid_t pid;
@@ -296,6 +305,7 @@ struct userdata_run *userdata_start(struct evloop *el, const char *netns,
 		errno = -a.script;
 		goto fail;
 	}
+	a.cgroup = procs_group_open(netns);
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		goto fail;
 	a.result = pipefd[1];
@@ -327,6 +337,8 @@ struct userdata_run *userdata_start(struct evloop *el, const char *netns,
 	close(a.devnull);
 	close(a.script);
 	close(a.result);
+	if (a.cgroup >= 0)
+		close(a.cgroup);
 	return r;
 
 fail_child:
@@ -345,6 +357,8 @@ fail:
 		close(a.script);
 	if (a.result >= 0)
 		close(a.result);
+	if (a.cgroup >= 0)
+		close(a.cgroup);
 	if (pipefd[0] >= 0)
 		close(pipefd[0]);
 	run_free(r);

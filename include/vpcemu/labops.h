@@ -95,4 +95,11 @@ int labops_running_lab(const char *name, struct lab **ret_lab,
 		       struct labops_applied *applied,
 		       struct diags *err);
 
+/* Gives each instance of lab its process group (procs.h) with the vCPU
+ * and memory of its instance type as limits where this machine's cgroup v2
+ * offers the controllers. Returns what the user should know, one line
+ * each (a controller missing, a type not in the table, no cgroup at all),
+ * malloc'd, or NULL when nothing. Never fails: the lab works without. */
+char *labops_limits(const struct lab *lab);
+
 #endif

@@ -31,6 +31,24 @@
  * ret_status may be NULL. */
 int nsexec_run(const char *netns, char *const argv[], int *ret_status);
 
+/* nsexec_run, the child first moving into a cgroup: cgroup_fd is an open
+ * cgroup.procs (procs_group_open), or -1 for none. */
+int nsexec_run_in(const char *netns, int cgroup_fd, char *const argv[],
+		  int *ret_status);
+
+/* What `ip netns exec` itself does, in the calling process: enters
+ * network namespace netns and a private mount namespace, mounts /sys,
+ * binds /etc/netns/NAME files, and execs argv in place, so that signals,
+ * `timeout`, job control and the exit status are the command's own. With
+ * cgroup_fd >= 0 (an open cgroup.procs, procs.h) the process first moves
+ * into that group. The caller must be single-threaded (setns of a mount
+ * namespace, unshare). Returns only on failure: -EINVAL, -ENOENT (no such
+ * namespace; nothing changed), or -errno, with *ret_status -1 when the
+ * namespace could not be entered and 127 / 126 when the command could not
+ * be executed (then the process is already inside the namespace). */
+int nsexec_exec(const char *netns, int cgroup_fd, char *const argv[],
+		int *ret_status);
+
 /* Moves the calling thread into network namespace netns (setns only; the
  * mount namespace and /sys are left alone). Meant for a freshly forked
  * child: sockets it opens afterwards belong to netns. Only async-signal-safe
