@@ -9,7 +9,8 @@
  *
  * This module holds that pipeline, the command table, and the peering,
  * route, route-table association and VPC attribute commands; the rule
- * commands are in ec2rules.c, the instance commands in ec2inst.c, and what
+ * commands are in ec2rules.c, the instance commands in ec2inst.c, the
+ * internet gateway, address and NAT gateway commands in ec2edge.c, and what
  * they all share (arguments, errors, lookups) in ec2ctx.c.
  *
  * Owns nothing beyond struct ec2_state; never prints.
@@ -24,6 +25,7 @@
 #include "vpcemu/describe.h"
 #include "vpcemu/ec2.h"
 #include "vpcemu/ec2ctx.h"
+#include "vpcemu/ec2edge.h"
 #include "vpcemu/ec2inst.h"
 #include "vpcemu/ec2rules.h"
 #include "vpcemu/model.h"
@@ -256,6 +258,26 @@ static bool is_local(const struct route_table *t, struct cidr dst)
 	return false;
 }
 
+/* --gateway-id: an internet gateway or a gateway endpoint. Whether it
+ * may serve the table (attached, same VPC) is check's (R-3.7). */
+static int gateway_target(struct ec2ctx *c, const char *gw, struct route *rt)
+{
+	rt->target = model_find(c->m, RES_INTERNET_GATEWAY, gw);
+	if (rt->target)
+		return 0;
+	rt->target = model_find(c->m, RES_ENDPOINT, gw);
+	if (rt->target &&
+	    ((struct endpoint *)rt->target)->type == ENDPOINT_GATEWAY)
+		return 0;
+	rt->target = NULL;
+	if (!strncmp(gw, "vgw-", 4))
+		return EUNSUP(c,
+			      "Virtual private gateways are not supported by vpcemu yet (%s)",
+			      gw);
+	return EFAIL(c, "InvalidGatewayID.NotFound",
+		     "The gateway ID '%s' does not exist", gw);
+}
+
 /* The one target of create-route / replace-route, into rt. */
 static int route_target(struct ec2ctx *c, struct route *rt)
 {
@@ -264,13 +286,14 @@ static int route_target(struct ec2ctx *c, struct route *rt)
 	const char *inst = ec2ctx_arg_get(c->a, "--instance-id", NULL);
 	const char *gw = ec2ctx_arg_get(c->a, "--gateway-id", NULL);
 	const char *eni = ec2ctx_arg_get(c->a, "--network-interface-id", NULL);
+	const char *nat = ec2ctx_arg_get(c->a, "--nat-gateway-id", NULL);
 	static const char *const others[] = {
-		"--nat-gateway-id", "--transit-gateway-id",
+		"--transit-gateway-id",
 		"--egress-only-internet-gateway-id", "--local-gateway-id",
 		"--carrier-gateway-id", "--vpc-endpoint-id", "--core-network-arn",
 		"--destination-prefix-list-id",
 	};
-	int n = !!pcx + !!inst + !!gw + !!eni, ret = 0;
+	int n = !!pcx + !!inst + !!gw + !!eni + !!nat, ret = 0;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(others); i++)
@@ -279,10 +302,10 @@ static int route_target(struct ec2ctx *c, struct route *rt)
 				      others[i]);
 	if (n == 0)
 		return EFAIL(c, "MissingParameter",
-			     "The request must contain exactly one of gatewayId, instanceId, networkInterfaceId or vpcPeeringConnectionId");
+			     "The request must contain exactly one of gatewayId, instanceId, natGatewayId, networkInterfaceId or vpcPeeringConnectionId");
 	if (n > 1)
 		return EFAIL(c, "InvalidParameterCombination",
-			     "The request must contain exactly one of gatewayId, instanceId, networkInterfaceId or vpcPeeringConnectionId");
+			     "The request must contain exactly one of gatewayId, instanceId, natGatewayId, networkInterfaceId or vpcPeeringConnectionId");
 	rt->target = NULL;
 	if (pcx) {
 		struct peering *p = GET_PCX(c, pcx, &ret);
@@ -310,18 +333,13 @@ static int route_target(struct ec2ctx *c, struct route *rt)
 		rt->target = &e->instance->r;
 		return 0;
 	}
-	rt->target = model_find(c->m, RES_ENDPOINT, gw);
-	if (!rt->target ||
-	    ((struct endpoint *)rt->target)->type != ENDPOINT_GATEWAY) {
-		rt->target = NULL;
-		if (!strncmp(gw, "igw-", 4) || !strncmp(gw, "vgw-", 4))
-			return EUNSUP(c,
-				      "Internet and virtual private gateways are not supported by vpcemu yet (%s)",
-				      gw);
-		return EFAIL(c, "InvalidGatewayID.NotFound",
-			     "The gateway ID '%s' does not exist", gw);
+	if (nat) {
+		rt->target = model_find(c->m, RES_NAT_GATEWAY, nat);
+		return rt->target ? 0 :
+			EFAIL(c, "InvalidNatGatewayID.NotFound",
+			      "The natGateway ID '%s' does not exist", nat);
 	}
-	return 0;
+	return gateway_target(c, gw, rt);
 }
 
 static int cmd_route(struct ec2ctx *c, const char *cmd)
@@ -609,6 +627,10 @@ enum cmd_id {
 	C_MODIFY_VPC_ATTR,
 	C_RUN,
 	C_TERMINATE,
+	C_IGW,
+	C_ADDRESS,
+	C_CREATE_NAT,
+	C_DELETE_NAT,
 };
 
 static const struct {
@@ -634,6 +656,16 @@ static const struct {
 	{ "modify-vpc-attribute", C_MODIFY_VPC_ATTR },
 	{ "run-instances", C_RUN },
 	{ "terminate-instances", C_TERMINATE },
+	{ "create-internet-gateway", C_IGW },
+	{ "attach-internet-gateway", C_IGW },
+	{ "detach-internet-gateway", C_IGW },
+	{ "delete-internet-gateway", C_IGW },
+	{ "allocate-address", C_ADDRESS },
+	{ "associate-address", C_ADDRESS },
+	{ "disassociate-address", C_ADDRESS },
+	{ "release-address", C_ADDRESS },
+	{ "create-nat-gateway", C_CREATE_NAT },
+	{ "delete-nat-gateway", C_DELETE_NAT },
 };
 
 /* "describe-vpcs" and the like: the `vpcemu describe` type of the kind
@@ -693,6 +725,14 @@ static int dispatch(struct ec2ctx *c, enum cmd_id id, const char *name)
 		return ec2inst_run(c);
 	case C_TERMINATE:
 		return ec2inst_terminate(c);
+	case C_IGW:
+		return ec2edge_igw(c, name);
+	case C_ADDRESS:
+		return ec2edge_address(c, name);
+	case C_CREATE_NAT:
+		return ec2edge_create_nat(c);
+	case C_DELETE_NAT:
+		return ec2edge_delete_nat(c);
 	}
 	return -EINVAL;
 }
@@ -711,6 +751,10 @@ static int post_output(struct ec2ctx *c, const struct lab *lab,
 				   c->post_id);
 	if (c->post == POST_RUN) {
 		*out = describe_reservation(lab, (const struct instance *)r);
+		return *out ? 0 : ENOMEM_FAIL(c);
+	}
+	if (c->post == POST_RES) {
+		*out = ec2edge_post(lab, st, c->now, c->post_key, r);
 		return *out ? 0 : ENOMEM_FAIL(c);
 	}
 	o = describe_peering(lab, st, (const struct peering *)r);

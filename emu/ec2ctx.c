@@ -164,6 +164,7 @@ bool ec2ctx_name_ok(const char *s)
 	static const char *const id_like[] = {
 		"vpc-", "subnet-", "rtb-", "acl-", "sg-", "sgr-", "eni-", "i-",
 		"pcx-", "igw-", "eigw-", "nat-", "vpce-", "vgw-", "tgw-", "pl-",
+		"eipalloc-", "eipassoc-",
 	};
 	size_t i, n = strlen(s);
 

@@ -2,8 +2,8 @@
  * (the working copy a command changes), its argument reader, AWS-shaped
  * errors, lookups by ID or name, and the model-array helpers.
  *
- * Internal to the ec2 modules (ec2.c, ec2rules.c, ec2inst.c); the public
- * interface is ec2.h.
+ * Internal to the ec2 modules (ec2.c, ec2rules.c, ec2inst.c, ec2edge.c);
+ * the public interface is ec2.h.
  */
 #ifndef VPCEMU_EC2CTX_H
 #define VPCEMU_EC2CTX_H
@@ -59,8 +59,9 @@ struct ec2ctx {
 	struct diags *d;		/* where the command's error goes */
 	json_t *out;			/* output built before commit */
 	/* output built after commit, from the final model */
-	enum { POST_NONE, POST_PEERING, POST_RUN } post;
+	enum { POST_NONE, POST_PEERING, POST_RUN, POST_RES } post;
 	char post_id[MODEL_ID_MAX];
+	const char *post_key;		/* POST_RES: {post_key: object} */
 	const char *post_code;		/* peering output status */
 	const char *post_msg;
 };

@@ -666,7 +666,7 @@ Test(ec2, terminate_route_target_blackhole)
 
 Test(ec2, unknown_and_describe)
 {
-	fails("create-internet-gateway", "InvalidAction", NULL);
+	fails("create-vpn-gateway", "InvalidAction", NULL);
 	ok("describe-vpcs");
 	cr_assert_eq(json_array_size(json_object_get(out, "Vpcs")), 4);
 	cr_assert(ec2_is_command("create-route"));
@@ -731,4 +731,248 @@ Test(ec2, hands_on_walkthrough)
 	cr_assert(r, "no route to 10.1.0.0/16 via %s", ifname);
 	cr_assert_eq(r->type, PLAN_ROUTE_UNICAST);
 	plan_free(p);
+}
+
+/* ---- Internet gateways, Elastic IPs, NAT gateways (R-9) --------------- */
+
+static struct res *res_of(enum res_kind k, const char *name)
+{
+	struct res *r = model_find(tl.lab, k, name);
+
+	cr_assert(r, "no %s %s", res_kind_name(k), name);
+	return r;
+}
+
+static const char *igw_vpc(const char *name)
+{
+	const struct internet_gateway *g = (const struct internet_gateway *)
+		res_of(RES_INTERNET_GATEWAY, name);
+
+	return g->vpc ? g->vpc->r.name : NULL;
+}
+
+static const struct route *rt_route(const char *table, const char *dst)
+{
+	const struct route_table *t = (const struct route_table *)
+		res_of(RES_ROUTE_TABLE, table);
+	struct cidr c;
+	size_t i;
+
+	cr_assert_eq(cidr_parse(dst, &c), 0);
+	for (i = 0; i < t->nroutes; i++)
+		if (t->routes[i].dst.addr == c.addr &&
+		    t->routes[i].dst.len == c.len)
+			return &t->routes[i];
+	cr_assert_fail("no route %s in %s", dst, table);
+	return NULL;
+}
+
+/* An attached gateway and an Elastic IP on EC2-A; returns the
+ * association ID (static). */
+static const char *eip_on_ec2a(void)
+{
+	static char id[MODEL_ID_MAX];
+
+	ok("create-internet-gateway");
+	ok("attach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-A");
+	ok("allocate-address --domain vpc");
+	ok("associate-address --allocation-id eip --instance-id EC2-A");
+	snprintf(id, sizeof(id), "%s", jpath(out, "AssociationId"));
+	return id;
+}
+
+Test(ec2, igw_create_attach_twice)
+{
+	ok("create-internet-gateway");
+	cr_assert_str_eq(jpath(out, "InternetGateway.InternetGatewayId"),
+			 res_of(RES_INTERNET_GATEWAY, "internet-gateway")->id);
+	cr_assert_eq(json_array_size(json_object_get(
+			     json_object_get(out, "InternetGateway"),
+			     "Attachments")), 0);
+	cr_assert_null(igw_vpc("internet-gateway"));
+	ok("attach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-A");
+	cr_assert_str_eq(igw_vpc("internet-gateway"), "VPC-A");
+	fails("attach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-B",
+	      "Resource.AlreadyAssociated", NULL);
+	cr_assert(runv("create-internet-gateway", "--tag-specifications",
+		       "ResourceType=internet-gateway,Tags=[{Key=Name,Value=IGW-2}]",
+		       NULL) == 0, "%s", err.message);
+	fails("attach-internet-gateway --internet-gateway-id IGW-2 --vpc-id VPC-A",
+	      "Resource.AlreadyAssociated", NULL);
+	ok("attach-internet-gateway --internet-gateway-id IGW-2 --vpc-id VPC-B");
+	cr_assert_str_eq(igw_vpc("IGW-2"), "VPC-B");
+	fails("attach-internet-gateway --internet-gateway-id igw-0000000000000000a --vpc-id VPC-D",
+	      "InvalidInternetGatewayID.NotFound",
+	      "The internetGateway ID 'igw-0000000000000000a' does not exist");
+	ok("describe-internet-gateways");
+	cr_assert_eq(json_array_size(json_object_get(out, "InternetGateways")),
+		     2);
+}
+
+Test(ec2, igw_detach_held_then_free_and_delete)
+{
+	const char *assoc = eip_on_ec2a();
+	char line[160];
+
+	fails("delete-internet-gateway --internet-gateway-id internet-gateway",
+	      "DependencyViolation", NULL);
+	fails("detach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-B",
+	      "Gateway.NotAttached", NULL);
+	/* not while EC2-A holds the Elastic IP. */
+	fails("detach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-A",
+	      "DependencyViolation", NULL);
+	cr_assert_str_eq(igw_vpc("internet-gateway"), "VPC-A");
+	snprintf(line, sizeof(line), "disassociate-address --association-id %s",
+		 assoc);
+	ok(line);
+	ok("create-route --route-table-id RT-A --destination-cidr-block 0.0.0.0/0 --gateway-id internet-gateway");
+	cr_assert_eq(rt_route("RT-A", "0.0.0.0/0")->target,
+		     res_of(RES_INTERNET_GATEWAY, "internet-gateway"));
+	ok("detach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-A");
+	cr_assert_null(igw_vpc("internet-gateway"));
+	/* Its route stays, as blackhole. */
+	cr_assert_null(rt_route("RT-A", "0.0.0.0/0")->target);
+	ok("delete-internet-gateway --internet-gateway-id internet-gateway");
+	cr_assert_null(model_find(tl.lab, RES_INTERNET_GATEWAY,
+				  "internet-gateway"));
+}
+
+/* A public IP of the subnet's launch setting holds the gateway too. */
+Test(ec2, igw_detach_public_ip)
+{
+	ok("create-internet-gateway");
+	ok("attach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-B");
+	((struct instance *)res_of(RES_INSTANCE, "EC2-B"))->public_ip = true;
+	fails("detach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-B",
+	      "DependencyViolation", NULL);
+	ok("terminate-instances --instance-ids EC2-B");
+	ok("detach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-B");
+}
+
+Test(ec2, route_to_detached_igw_refused)
+{
+	ok("create-internet-gateway");
+	fails("create-route --route-table-id RT-A --destination-cidr-block 0.0.0.0/0 --gateway-id internet-gateway",
+	      "InvalidParameterValue", NULL);
+	fails("create-route --route-table-id RT-A --destination-cidr-block 0.0.0.0/0 --gateway-id igw-0000000000000000a",
+	      "InvalidGatewayID.NotFound", NULL);
+}
+
+Test(ec2, address_allocate_associate)
+{
+	const struct elastic_ip *e;
+	const char *assoc;
+
+	ok("allocate-address");
+	cr_assert_str_eq(jpath(out, "PublicIp"), "198.51.100.1");
+	cr_assert_str_eq(jpath(out, "Domain"), "vpc");
+	cr_assert_str_eq(jpath(out, "PublicIpv4Pool"), "amazon");
+	cr_assert_str_eq(jpath(out, "NetworkBorderGroup"), "ap-northeast-1");
+	cr_assert_str_eq(jpath(out, "AllocationId"),
+			 res_of(RES_ELASTIC_IP, "eip")->id);
+	fails("allocate-address --domain standard", "InvalidParameterValue",
+	      NULL);
+	/* No internet gateway on VPC-A yet. */
+	fails("associate-address --allocation-id eip --instance-id EC2-A",
+	      "Gateway.NotAttached", NULL);
+	ok("release-address --allocation-id eip");
+	assoc = eip_on_ec2a();
+	e = (const struct elastic_ip *)res_of(RES_ELASTIC_IP, "eip");
+	cr_assert_eq(e->instance, (void *)res_of(RES_INSTANCE, "EC2-A"));
+	ok("describe-addresses");
+	cr_assert_str_eq(jpath(out, "Addresses.0.AssociationId"), assoc);
+	cr_assert_str_eq(jpath(out, "Addresses.0.PublicIp"), "198.51.100.1");
+	/* Associating again with the same instance is a no-op. */
+	ok("associate-address --allocation-id eip --instance-id EC2-A");
+	cr_assert_str_eq(jpath(out, "AssociationId"), assoc);
+}
+
+Test(ec2, address_reassociation)
+{
+	eip_on_ec2a();
+	ok("run-instances --subnet-id SA --tag-specifications ResourceType=instance,Tags=[{Key=Name,Value=EC2-A2}]");
+	fails("associate-address --allocation-id eip --instance-id EC2-A2",
+	      "Resource.AlreadyAssociated", NULL);
+	ok("associate-address --allocation-id eip --instance-id EC2-A2 --allow-reassociation");
+	cr_assert_eq(((struct elastic_ip *)res_of(RES_ELASTIC_IP, "eip"))->instance,
+		     (void *)res_of(RES_INSTANCE, "EC2-A2"));
+	/* A second address replaces the instance's first. */
+	ok("allocate-address");
+	ok("associate-address --allocation-id eip-2 --instance-id EC2-A2");
+	cr_assert_null(((struct elastic_ip *)res_of(RES_ELASTIC_IP, "eip"))->instance);
+}
+
+Test(ec2, address_release_in_use)
+{
+	const char *assoc = eip_on_ec2a();
+	char line[160];
+
+	fails("release-address --allocation-id eip", "InvalidIPAddress.InUse",
+	      NULL);
+	fails("disassociate-address --association-id eipassoc-0000000000000000a",
+	      "InvalidAssociationID.NotFound", NULL);
+	snprintf(line, sizeof(line), "disassociate-address --association-id %s",
+		 assoc);
+	ok(line);
+	fails(line, "InvalidAssociationID.NotFound", NULL);
+	ok("release-address --allocation-id eip");
+	fails("release-address --allocation-id eip",
+	      "InvalidAllocationID.NotFound", NULL);
+}
+
+/* A released address is not handed out while another one is held; the
+ * one held keeps its address. */
+Test(ec2, address_stays_put)
+{
+	ok("allocate-address");
+	ok("allocate-address");
+	cr_assert_str_eq(jpath(out, "PublicIp"), "198.51.100.2");
+	ok("release-address --allocation-id eip");
+	cr_assert_eq(((struct elastic_ip *)res_of(RES_ELASTIC_IP, "eip-2"))->address,
+		     0xc6336402);
+}
+
+Test(ec2, nat_create_and_rules)
+{
+	fails("create-nat-gateway --subnet-id SA", "MissingParameter", NULL);
+	fails("create-nat-gateway --subnet-id SA --connectivity-type sideways",
+	      "InvalidParameterValue", NULL);
+	ok("allocate-address");
+	fails("create-nat-gateway --subnet-id SA --allocation-id eip --connectivity-type private",
+	      "InvalidParameterCombination", NULL);
+	ok("create-nat-gateway --subnet-id SA --allocation-id eip");
+	cr_assert_str_eq(jpath(out, "NatGateway.NatGatewayId"),
+			 res_of(RES_NAT_GATEWAY, "SA-nat")->id);
+	cr_assert_str_eq(jpath(out, "NatGateway.NatGatewayAddresses.0.PublicIp"),
+			 "198.51.100.1");
+	cr_assert(jpath(out, "NatGateway.NatGatewayAddresses.0.NetworkInterfaceId"));
+	cr_assert_str_eq(jpath(out, "NatGateway.ConnectivityType"), "public");
+	/* Its Elastic IP is taken. */
+	fails("release-address --allocation-id eip", "InvalidIPAddress.InUse",
+	      NULL);
+	ok("create-internet-gateway");
+	ok("attach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-A");
+	fails("associate-address --allocation-id eip --instance-id EC2-A --allow-reassociation",
+	      "Resource.AlreadyAssociated", NULL);
+	ok("create-nat-gateway --subnet-id SA2 --connectivity-type private --private-ip-address 10.1.2.50");
+	cr_assert_str_eq(jpath(out, "NatGateway.NatGatewayAddresses.0.PrivateIp"),
+			 "10.1.2.50");
+	cr_assert_str_eq(jpath(out, "NatGateway.ConnectivityType"), "private");
+}
+
+Test(ec2, nat_delete_blackholes_routes)
+{
+	ok("create-nat-gateway --subnet-id SA --connectivity-type private");
+	ok("create-route --route-table-id RT-A2 --destination-cidr-block 0.0.0.0/0 --nat-gateway-id SA-nat");
+	cr_assert_eq(rt_route("RT-A2", "0.0.0.0/0")->target,
+		     res_of(RES_NAT_GATEWAY, "SA-nat"));
+	fails("create-route --route-table-id RT-B --destination-cidr-block 0.0.0.0/0 --nat-gateway-id SA-nat",
+	      "InvalidParameterValue", NULL);
+	ok("delete-nat-gateway --nat-gateway-id SA-nat");
+	cr_assert(!strncmp(jpath(out, "NatGatewayId"), "nat-", 4));
+	cr_assert_null(model_find(tl.lab, RES_NAT_GATEWAY, "SA-nat"));
+	/* the route stays, as blackhole. */
+	cr_assert_null(rt_route("RT-A2", "0.0.0.0/0")->target);
+	fails("delete-nat-gateway --nat-gateway-id SA-nat", "NatGatewayNotFound",
+	      NULL);
 }
