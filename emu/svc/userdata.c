@@ -263,6 +263,42 @@ static int script_file(const char *script)
 	return fd;
 }
 
+/* What the child inherits: the log, /dev/null, the script and the
+ * instance's group (-1 when it has none). -1 with errno on failure. */
+static int child_args_open(struct child_args *a, const char *script,
+			   const char *log_path)
+{
+	a->log = open(log_path,
+		      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY,
+		      0600);
+	if (a->log < 0)
+		return -1;
+	a->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (a->devnull < 0)
+		return -1;
+	a->script = script_file(script);
+	if (a->script < 0) {
+		errno = -a->script;
+		return -1;
+	}
+	a->cgroup = procs_group_open(a->netns);
+	return 0;
+}
+
+/* Closes the parent's copies; each may be -1. */
+static void child_args_close(struct child_args *a)
+{
+	int *fds[] = { &a->log, &a->devnull, &a->script, &a->result,
+		       &a->cgroup };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(fds); i++)
+		if (*fds[i] >= 0) {
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
+}
+
 struct userdata_run *userdata_start(struct evloop *el, const char *netns,
 				    const char *script, const char *log_path,
 				    userdata_done_fn done, void *data)
@@ -292,21 +328,8 @@ struct userdata_run *userdata_start(struct evloop *el, const char *netns,
 	r->data = data;
 	r->pidfd = r->result = -1;
 
-	a.log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
-				       O_NOCTTY,
-		     0600);
-	if (a.log < 0)
-		goto fail;
-	a.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (a.devnull < 0)
-		goto fail;
-	a.script = script_file(script);
-	if (a.script < 0) {
-		errno = -a.script;
-		goto fail;
-	}
-	a.cgroup = procs_group_open(netns);
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
+	if (child_args_open(&a, script, log_path) < 0 ||
+	    pipe2(pipefd, O_CLOEXEC) < 0)
 		goto fail;
 	a.result = pipefd[1];
 	r->result = fd_move_high(pipefd[0]);
@@ -333,12 +356,7 @@ struct userdata_run *userdata_start(struct evloop *el, const char *netns,
 		errno = -e;
 		goto fail_child;
 	}
-	close(a.log);
-	close(a.devnull);
-	close(a.script);
-	close(a.result);
-	if (a.cgroup >= 0)
-		close(a.cgroup);
+	child_args_close(&a);
 	return r;
 
 fail_child:
@@ -349,16 +367,7 @@ fail_child:
 	errno = e;
 fail:
 	e = errno;
-	if (a.log >= 0)
-		close(a.log);
-	if (a.devnull >= 0)
-		close(a.devnull);
-	if (a.script >= 0)
-		close(a.script);
-	if (a.result >= 0)
-		close(a.result);
-	if (a.cgroup >= 0)
-		close(a.cgroup);
+	child_args_close(&a);
 	if (pipefd[0] >= 0)
 		close(pipefd[0]);
 	run_free(r);
