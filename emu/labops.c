@@ -775,7 +775,12 @@ int labops_running_lab(const char *name, struct lab **ret_lab,
 	return r;
 }
 
-char *labops_limits(const struct lab *lab)
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *labops_limits(const struct lab *lab, char *const *only, size_t n)
 {
 	struct strbuf sb = { 0 };
 	const char *missing, *gone = NULL, *unknown = NULL;
@@ -785,7 +790,12 @@ char *labops_limits(const struct lab *lab)
 
 	for (i = 0; i < lab->ninstances; i++) {
 		const struct instance *in = lab->instances[i];
+		const char *ns = in->eni->netns;
 
+		/* An apply in a 1,000-instance lab touches a namespace or
+		 * two: the others keep what up gave them. */
+		if (only && !bsearch(&ns, only, n, sizeof(*only), cmp_name))
+			continue;
 		if (procs_type_limits(in->instance_type, &lim) < 0 &&
 		    in->instance_type) {
 			unknown = in->instance_type;

@@ -203,7 +203,7 @@ static void op_up(const struct peer *p, json_t *args, struct reply *r)
 			lab->ninstances, lab->ninstances == 1 ? "" : "s",
 			lab->npeerings, lab->npeerings == 1 ? "" : "s",
 			now_s() - t0);
-	note = labops_limits(lab);
+	note = labops_limits(lab, NULL, 0);
 	if (note)
 		fputs(note, r->out);
 	free(note);
@@ -258,7 +258,7 @@ static void op_apply(const struct peer *p, json_t *args, struct reply *r)
 	r->exit = CTL_EXIT_OK;
 	/* New instances get their groups and limits (quietly: up said
 	 * once what this machine cannot limit). */
-	free(labops_limits(lab));
+	free(labops_limits(lab, res.touched, res.ntouched));
 	json_object_set_new(r->result, "lab", json_string(lab->name));
 	json_object_set_new(r->result, "operations", json_integer(res.nops));
 	json_object_set_new(r->result, "namespaces",

@@ -97,9 +97,11 @@ int labops_running_lab(const char *name, struct lab **ret_lab,
 
 /* Gives each instance of lab its process group (procs.h) with the vCPU
  * and memory of its instance type as limits where this machine's cgroup v2
- * offers the controllers. Returns what the user should know, one line
- * each (a controller missing, a type not in the table, no cgroup at all),
- * malloc'd, or NULL when nothing. Never fails: the lab works without. */
-char *labops_limits(const struct lab *lab);
+ * offers the controllers; only those whose namespace is in only (sorted,
+ * n names: what an apply touched) unless only is NULL. Returns what the
+ * user should know, one line each (a controller missing, a type not in
+ * the table, no cgroup at all), malloc'd, or NULL when nothing. Never
+ * fails: the lab works without. */
+char *labops_limits(const struct lab *lab, char *const *only, size_t n);
 
 #endif

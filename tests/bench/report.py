@@ -272,15 +272,8 @@ md.append('')
 # verdicts
 md.append('## Targets (../shared/docs/perf-targets.md)')
 md.append('')
-bi, bn = ratio(med('dp.gbps.igw'), bd), ratio(med('dp.gbps.nat'), bd)
-v5 = verdict('internet gateway path throughput', bi, 0.7,
-             bi is not None and bi >= 0.7, '%s × direct' % rfmt(bi))
-v6 = verdict('NAT gateway path throughput', bn, 0.7,
-             bn is not None and bn >= 0.7, '%s × direct' % rfmt(bn))
 md.append('| target | figure | verdict |')
 md.append('| --- | --- | --- |')
-md.append('| instance → internet gateway → host: ≥ 0.7 × direct throughput | %s | %s |' % (rfmt(bi), v5))
-md.append('| instance → NAT gateway → host: ≥ 0.7 × direct throughput | %s | %s |' % (rfmt(bn), v6))
 for t in targets:
     md.append('| %s | %s | %s |' % (t['target'], t['figure'], t['verdict']))
 md.append('')
