@@ -88,6 +88,66 @@ bool check_az_valid(const char *az, const char *region)
 
 /* ---- Rules across kinds ------------------------------------------------ */
 
+/* Whether subnet s is associated by an owner before owner i's k-th
+ * association; reports it against the first one found. */
+static bool assoc_taken(struct lab *lab, enum res_kind kind,
+			void (*view)(const struct res *, struct check_assoc *),
+			size_t i, size_t k, const struct check_assoc *me,
+			struct place at, struct diags *d)
+{
+	const char *noun = res_types[kind]->noun;
+	struct check_assoc o;
+	size_t j, l;
+
+	for (j = 0; j <= i; j++) {
+		view(lab->res[kind].v[j], &o);
+		for (l = 0; l < (j == i ? k : o.nassoc); l++) {
+			if (o.assoc[l] != me->assoc[k])
+				continue;
+			diag_error(d, at, "Resource.AlreadyAssociated",
+				   "Subnet %s (%s) is already associated with %s %s (%s); it cannot also be associated with %s (%s)",
+				   me->assoc[k]->r.name, me->assoc[k]->r.id,
+				   noun, o.owner->name, o.owner->id,
+				   me->owner->name, me->owner->id);
+			return true;
+		}
+	}
+	return false;
+}
+
+void check_assocs(struct lab *lab, enum res_kind kind,
+		  void (*view)(const struct res *r, struct check_assoc *ret),
+		  struct diags *d)
+{
+	const char *noun = res_types[kind]->noun;
+	struct check_assoc v;
+	size_t i, k;
+
+	for (i = 0; i < lab->res[kind].n; i++) {
+		view(lab->res[kind].v[i], &v);
+		for (k = 0; v.vpc && k < v.nassoc; k++) {
+			const struct subnet *s = v.assoc[k];
+			struct place at = check_pick(
+				v.assoc_at ? v.assoc_at[k] : (struct place){ 0 },
+				v.owner->at);
+
+			if (!s)
+				continue;
+			/* A table (ACL) serves subnets of its own VPC. */
+			if (s->vpc != v.vpc)
+				diag_error(d, at, "InvalidParameterValue",
+					   "%c%s %s (%s) and subnet %s (%s) belong to different networks",
+					   noun[0] - 'a' + 'A', noun + 1,
+					   v.owner->name, v.owner->id,
+					   s->r.name, s->r.id);
+			/* One explicit association per subnet (AWS would
+			 * replace it, R-3.2; a file that says both is
+			 * ambiguous: vpcemu). */
+			assoc_taken(lab, kind, view, i, k, &v, at, d);
+		}
+	}
+}
+
 /* An ENI's user-facing place: a given private IP, else its owner's name. */
 static struct place eni_place(const struct eni *e)
 {

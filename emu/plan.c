@@ -220,6 +220,16 @@ static void add_forwarder_sysctls(struct builder *b, size_t ns)
 	add_sysctl(b, ns, "1", "net/ipv6/conf/default/disable_ipv6");
 }
 
+/* A namespace at the end of a link (an ENI's, an internet host's): it
+ * takes no redirect and has no IPv6. */
+static void add_end_host_sysctls(struct builder *b, size_t ns)
+{
+	add_sysctl(b, ns, "0", "net/ipv4/conf/all/accept_redirects");
+	add_sysctl(b, ns, "0", "net/ipv4/conf/default/accept_redirects");
+	add_sysctl(b, ns, "1", "net/ipv6/conf/all/disable_ipv6");
+	add_sysctl(b, ns, "1", "net/ipv6/conf/default/disable_ipv6");
+}
+
 char *plan_router_netns(const struct lab *lab, const struct vpc *vpc)
 {
 	return str_printf("%s-%s", lab->name, vpc->r.name);
@@ -316,10 +326,7 @@ static void plan_eni(struct builder *b, const struct eni *eni)
 	ns = add_ns(b, eni->netns, PLAN_NS_ENI);
 	if (b->err)
 		return;
-	add_sysctl(b, ns, "0", "net/ipv4/conf/all/accept_redirects");
-	add_sysctl(b, ns, "0", "net/ipv4/conf/default/accept_redirects");
-	add_sysctl(b, ns, "1", "net/ipv6/conf/all/disable_ipv6");
-	add_sysctl(b, ns, "1", "net/ipv6/conf/default/disable_ipv6");
+	add_end_host_sysctls(b, ns);
 
 	add_veth(b, ns, "eth0", router, eni->ifname, true);
 	add_proxy_delay(b, router, eni->ifname);
@@ -534,10 +541,7 @@ static void plan_host(struct builder *b, size_t inet,
 
 	if (b->err)
 		return;
-	add_sysctl(b, ns, "0", "net/ipv4/conf/all/accept_redirects");
-	add_sysctl(b, ns, "0", "net/ipv4/conf/default/accept_redirects");
-	add_sysctl(b, ns, "1", "net/ipv6/conf/all/disable_ipv6");
-	add_sysctl(b, ns, "1", "net/ipv6/conf/default/disable_ipv6");
+	add_end_host_sysctls(b, ns);
 	add_veth(b, ns, "eth0", inet, h->ifname, true);
 	add_proxy_delay(b, inet, h->ifname);
 	add_addr(b, ns, "eth0", h->ip, 32);

@@ -168,9 +168,17 @@ static size_t nacl_quota_rank(const struct lab *lab, size_t i)
 	return rank;
 }
 
+static void nacl_assoc_view(const struct res *r, struct check_assoc *ret)
+{
+	const struct nacl *n = (const struct nacl *)r;
+
+	*ret = (struct check_assoc){ r, n->vpc, n->assoc, n->nassoc,
+				     n->assoc_at };
+}
+
 static void check_nacls(struct lab *lab, struct diags *d)
 {
-	size_t i, j, k, l;
+	size_t i, j, k;
 
 	for (i = 0; i < lab->nnacls; i++) {
 		struct nacl *n = lab->nacls[i];
@@ -217,41 +225,8 @@ static void check_nacls(struct lab *lab, struct diags *d)
 				    e->dir == DIR_EGRESS ? "egress" : "ingress",
 				    n->r.name);
 		}
-
-		for (k = 0; k < n->nassoc; k++) {
-			struct subnet *s = n->assoc[k];
-			struct place at = check_pick(
-			    n->assoc_at ? n->assoc_at[k] : (struct place){ 0 },
-			    n->r.at);
-			bool dup = false;
-
-			if (!s)
-				continue;
-			/* an ACL serves subnets of its own VPC. */
-			if (s->vpc != n->vpc)
-				diag_error(
-				    d, at, "InvalidParameterValue",
-				    "Network ACL %s (%s) and subnet %s (%s) belong to different networks",
-				    n->r.name, n->r.id, s->r.name, s->r.id);
-			/* R-5.2: one ACL per subnet (vpcemu: a second
-			 * association is ambiguous in a file). */
-			for (j = 0; j <= i && !dup; j++) {
-				struct nacl *o = lab->nacls[j];
-				size_t end = j == i ? k : o->nassoc;
-
-				for (l = 0; l < end && !dup; l++) {
-					if (o->assoc[l] != s)
-						continue;
-					diag_error(
-					    d, at, "Resource.AlreadyAssociated",
-					    "Subnet %s (%s) is already associated with network ACL %s (%s); it cannot also be associated with %s (%s)",
-					    s->r.name, s->r.id, o->r.name,
-					    o->r.id, n->r.name, n->r.id);
-					dup = true;
-				}
-			}
-		}
 	}
+	check_assocs(lab, RES_NACL, nacl_assoc_view, d);
 }
 
 /* ---- printed back ---------------------------------------------------- */

@@ -150,49 +150,12 @@ static void route_table_parse(struct build *b, struct res *res,
 
 /* ---- rules ----------------------------------------------------------- */
 
-static void check_rt_assocs(struct lab *lab, struct diags *d)
+static void rt_assoc_view(const struct res *r, struct check_assoc *ret)
 {
-	size_t i, k, j, l;
+	const struct route_table *t = (const struct route_table *)r;
 
-	for (i = 0; i < lab->nroute_tables; i++) {
-		struct route_table *t = lab->route_tables[i];
-
-		for (k = 0; k < t->nassoc; k++) {
-			struct subnet *s = t->assoc[k];
-			struct place at = check_pick(
-			    t->assoc_at ? t->assoc_at[k] : (struct place){ 0 },
-			    t->r.at);
-			bool dup = false;
-
-			if (!s)
-				continue;
-			/* a table serves subnets of its own VPC. */
-			if (s->vpc != t->vpc)
-				diag_error(
-				    d, at, "InvalidParameterValue",
-				    "Route table %s (%s) and subnet %s (%s) belong to different networks",
-				    t->r.name, t->r.id, s->r.name, s->r.id);
-
-			/* R-3.1: one explicit association per subnet
-			 * (AWS would replace it, R-3.2; a file that says
-			 * both is ambiguous: vpcemu). */
-			for (j = 0; j <= i && !dup; j++) {
-				struct route_table *o = lab->route_tables[j];
-				size_t end = j == i ? k : o->nassoc;
-
-				for (l = 0; l < end && !dup; l++) {
-					if (o->assoc[l] != s)
-						continue;
-					diag_error(
-					    d, at, "Resource.AlreadyAssociated",
-					    "Subnet %s (%s) is already associated with route table %s (%s); it cannot also be associated with %s (%s)",
-					    s->r.name, s->r.id, o->r.name,
-					    o->r.id, t->r.name, t->r.id);
-					dup = true;
-				}
-			}
-		}
-	}
+	*ret = (struct check_assoc){ r, t->vpc, t->assoc, t->nassoc,
+				     t->assoc_at };
 }
 
 static void check_route(struct route_table *t, size_t n, struct lab *lab,
@@ -322,7 +285,7 @@ static void check_route_tables(struct lab *lab, struct diags *d)
 		for (k = 0; k < t->nroutes; k++)
 			check_route(t, k, lab, d);
 	}
-	check_rt_assocs(lab, d);
+	check_assocs(lab, RES_ROUTE_TABLE, rt_assoc_view, d);
 }
 
 /* ---- printed back ---------------------------------------------------- */

@@ -11,7 +11,10 @@
 
 #include <stdbool.h>
 
+#include <stddef.h>
+
 #include "vpcemu/diag.h"
+#include "vpcemu/model.h"
 
 struct lab;
 
@@ -23,5 +26,22 @@ struct place check_pick(struct place precise, struct place fallback);
 bool check_place_before(struct place a, struct place b);
 bool check_region_valid(const char *region);
 bool check_az_valid(const char *az, const char *region);
+
+/* The explicit subnet associations of a route table or network ACL, which
+ * the two kinds keep alike. */
+struct check_assoc {
+	const struct res *owner;
+	const struct vpc *vpc;
+	struct subnet *const *assoc;
+	size_t nassoc;
+	const struct place *assoc_at;	/* may be NULL */
+};
+
+/* R-3.1, R-5.2: every resource of kind (route tables or network ACLs,
+ * read through view) associates only subnets of its own VPC, and a subnet
+ * at most once across them all. */
+void check_assocs(struct lab *lab, enum res_kind kind,
+		  void (*view)(const struct res *r, struct check_assoc *ret),
+		  struct diags *d);
 
 #endif

@@ -846,6 +846,50 @@ Test(check, nacl_entry_limit)
 	expect_clean_gen(gen_nacl_entries(19));
 }
 
+/* The association messages name the kind (check_assocs serves both). */
+Test(check, association_messages_name_the_kind)
+{
+	static const struct {
+		const char *kind, *code, *head;
+	} cases[] = {
+		{ "route-table", "Resource.AlreadyAssociated",
+		  "Subnet a (" },
+		{ "network-acl", "Resource.AlreadyAssociated",
+		  "Subnet a (" },
+	};
+	static const char *const tail[] = {
+		") is already associated with route table t1 (",
+		") is already associated with network ACL t1 (",
+	};
+	char text[512];
+	struct test_lab r;
+	const struct diag *g;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(text, sizeof(text),
+			 VPC_V SUBNET_A "vpc w { cidr 10.9.0.0/16 }\n"
+			 "%s t1 { vpc v; associate a }\n"
+			 "%s t2 { vpc v; associate a }\n"
+			 "%s t3 { vpc w; associate a }\n",
+			 cases[i].kind, cases[i].kind, cases[i].kind);
+		run_lab(&r, text);
+		g = find(&r.d, cases[i].code, 5, 35);
+		cr_assert_not_null(g, "%s", cases[i].kind);
+		cr_expect(!strncmp(g->message, cases[i].head,
+				   strlen(cases[i].head)) &&
+				  strstr(g->message, tail[i]),
+			  "%s", g->message);
+		g = find(&r.d, "InvalidParameterValue", 6, 35);
+		cr_assert_not_null(g, "%s", cases[i].kind);
+		cr_expect(!strncmp(g->message, i ? "Network ACL t3 (" :
+						   "Route table t3 (", 16) &&
+				  strstr(g->message, "belong to different networks"),
+			  "%s", g->message);
+		test_lab_free(&r);
+	}
+}
+
 /* one ACL per subnet, of the ACL's VPC. */
 Test(check, nacl_subnet_twice)
 {
