@@ -220,7 +220,8 @@ void model_assign_ips(struct build *b)
 
 static uint32_t pool_address(size_t slot)
 {
-	static const uint32_t blocks[2] = { 0xc6336400, 0xcb007100 };
+	const uint32_t blocks[2] = { MODEL_PUBLIC_POOL_1.addr,
+				     MODEL_PUBLIC_POOL_2.addr };
 
 	return blocks[slot / 254] + (uint32_t)(slot % 254) + 1;
 }
@@ -234,6 +235,11 @@ static size_t pool_slot(uint32_t a)
 		if (a > pool_address(slot) - 1 && a < pool_address(slot) + 254)
 			return slot + (a - pool_address(slot));
 	return POOL_SLOTS;
+}
+
+bool model_public_pool_has(uint32_t a)
+{
+	return pool_slot(a) < POOL_SLOTS;
 }
 
 /* The Elastic IP associated with in, or NULL (two are check's to

@@ -55,13 +55,6 @@ static void eip_parse(struct build *b, struct res *res,
 
 /* ---- rules ----------------------------------------------------------- */
 
-static bool in_pool(uint32_t a)
-{
-	return (cidr_has_ip(MODEL_PUBLIC_POOL_1, a) ||
-		cidr_has_ip(MODEL_PUBLIC_POOL_2, a)) &&
-	       (a & 0xff) != 0 && (a & 0xff) != 0xff;
-}
-
 static void eip_check_one(const struct res_list *l, size_t i,
 			  struct diags *d)
 {
@@ -69,7 +62,7 @@ static void eip_check_one(const struct res_list *l, size_t i,
 	char ip[IP_BUF];
 	size_t j;
 
-	if (e->address_given && !in_pool(e->address))
+	if (e->address_given && !model_public_pool_has(e->address))
 		diag_error(d, e->address_at, "InvalidParameterValue",
 			   "Address %s is not in the public IP pool (198.51.100.0/24, 203.0.113.0/24)",
 			   ip_fmt(e->address, ip));

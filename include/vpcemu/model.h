@@ -345,6 +345,9 @@ struct nat_gateway {
 #define MODEL_PUBLIC_POOL_1 CIDR(198, 51, 100, 0, 24)
 #define MODEL_PUBLIC_POOL_2 CIDR(203, 0, 113, 0, 24)
 
+/* Whether a is one of the pool's addresses (.1 to .254 of its blocks). */
+bool model_public_pool_has(uint32_t a);
+
 /* expect SRC -> DST RULE reachable|blocked [REASON] */
 struct expect {
 	struct res *src;	/* an instance or an internet host */
