@@ -270,15 +270,12 @@ static bool public_used(const struct lab *m, uint32_t a)
  * it is released or take an instance's public IP. */
 static uint32_t pool_free(const struct lab *m)
 {
-	static const struct cidr pool[] = { MODEL_PUBLIC_POOL_1,
-					    MODEL_PUBLIC_POOL_2 };
 	uint32_t a;
-	size_t i;
+	size_t slot;
 
-	for (i = 0; i < ARRAY_SIZE(pool); i++)
-		for (a = pool[i].addr + 1; a < pool[i].addr + 255; a++)
-			if (!public_used(m, a))
-				return a;
+	for (slot = 0; (a = model_public_pool_at(slot)); slot++)
+		if (!public_used(m, a))
+			return a;
 	return 0;
 }
 

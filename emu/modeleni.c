@@ -237,6 +237,11 @@ static size_t pool_slot(uint32_t a)
 	return POOL_SLOTS;
 }
 
+uint32_t model_public_pool_at(size_t slot)
+{
+	return slot < POOL_SLOTS ? pool_address(slot) : 0;
+}
+
 bool model_public_pool_has(uint32_t a)
 {
 	return pool_slot(a) < POOL_SLOTS;

@@ -347,6 +347,8 @@ struct nat_gateway {
 
 /* Whether a is one of the pool's addresses (.1 to .254 of its blocks). */
 bool model_public_pool_has(uint32_t a);
+/* The pool's slot-th address in order, 0 past the last. */
+uint32_t model_public_pool_at(size_t slot);
 
 /* expect SRC -> DST RULE reachable|blocked [REASON] */
 struct expect {
