@@ -136,6 +136,62 @@ static int ping_from(const char *inst, const char *ip)
 	return ping(ns, ip);
 }
 
+static void stop(pid_t pid);
+
+/* How many lines of text hold word. */
+static int count_of(const char *text, const char *word)
+{
+	int n = 0;
+
+	for (; (text = strstr(text, word)); text += strlen(word))
+		n++;
+	return n;
+}
+
+/* A reply can never come back to a private source, so a ping alone would
+ * not show whether the router lets such a packet out (R-9.1). A UDP
+ * listener on H records every source; NoPub sends, then Web1, in rounds.
+ * Once Web1's datagram has come twice, the listener was up before a
+ * round began, and NoPub's datagram of that round, sent first on the same
+ * path, would have come too. */
+static void no_private_source_out(void)
+{
+	char web[IP_BUF], path[128], *got;
+	pid_t listener;
+	int i;
+
+	public_ip("Web1", web);
+	snprintf(path, sizeof(path), "/tmp/%s.udp", lab_name);
+	unlink(path);
+	got = test_sh_output("ip netns exec %s python3 -c '"
+			     "import socket\n"
+			     "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+			     "s.bind((\"192.0.2.10\", 9100))\n"
+			     "while True:\n"
+			     "    d, a = s.recvfrom(64)\n"
+			     "    open(\"%s\", \"a\").write(a[0] + \"\\n\")\n"
+			     "' > /dev/null 2>&1 & echo $!",
+			     ns_h, path);
+	listener = (pid_t)atoi(got);
+	cr_assert_gt(listener, 0);
+	for (i = 0; i < 100 && count_of(got, web) < 2; i++) {
+		test_sh("for n in NoPub Web1; do ip netns exec %s-$n python3 -c "
+			"'import socket; socket.socket(socket.AF_INET, "
+			"socket.SOCK_DGRAM).sendto(b\"x\", (\"192.0.2.10\", 9100))'; "
+			"done",
+			lab_name);
+		free(got);
+		got = test_sh_output("cat %s 2>/dev/null", path);
+	}
+	cr_expect_geq(count_of(got, web), 2, "Web1's datagrams did not come:\n%s",
+		      got);
+	cr_expect_null(strstr(got, "10.9.1.11"),
+		       "NoPub's private source reached the internet:\n%s", got);
+	free(got);
+	stop(listener);
+	unlink(path);
+}
+
 Test(internet, public_ip_through_the_gateway)
 {
 	char web[IP_BUF], shut[IP_BUF], inner[IP_BUF];
@@ -161,6 +217,7 @@ Test(internet, public_ip_through_the_gateway)
 	cr_expect_eq(ping_from("Web1", "192.0.2.10"), 0, "Web1 -> H");
 	cr_expect_neq(ping_from("NoPub", "192.0.2.10"), 0,
 		      "an instance without a public IP reached the internet");
+	no_private_source_out();
 	cr_expect_neq(ping_from("Inner", "192.0.2.10"), 0,
 		      "a subnet without the route reached the internet");
 	got = test_sh_output("ip -n %s-Web1 -4 addr show", lab_name);
