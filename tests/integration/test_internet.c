@@ -138,7 +138,7 @@ static int ping_from(const char *inst, const char *ip)
 
 static void stop(pid_t pid);
 
-/* How many lines of text hold word. */
+/* How many times word stands in text. */
 static int count_of(const char *text, const char *word)
 {
 	int n = 0;
