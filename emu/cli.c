@@ -223,7 +223,7 @@ static int daemon_call(const char *cmd, const char *op, json_t *args,
 		fprintf(stderr, "vpcemu %s: vpcemud could not start\n", cmd);
 	else if (r)
 		fprintf(stderr, "vpcemu %s: vpcemud at %s: %s\n", cmd,
-			ctl_socket_path(), strerror(-r));
+			ctl_socket_path(), ctl_strerror(r));
 	if (r)
 		return 1;
 	ctl_reply_parse(rep, &code, &out, &err, NULL);
@@ -391,7 +391,7 @@ static int ec2_call(const char *cmd, const char *lab, int argc, char **argv,
 	json_decref(args);
 	if (r) {
 		fprintf(stderr, "vpcemu %s: vpcemud at %s: %s\n", cmd,
-			ctl_socket_path(), strerror(-r));
+			ctl_socket_path(), ctl_strerror(r));
 		return 1;
 	}
 	ctl_reply_parse(rep, &code, &out, &err, NULL);
@@ -533,7 +533,7 @@ static int cmd_ssm(int argc, char **argv)
 	json_decref(args);
 	if (r) {
 		fprintf(stderr, "vpcemu ssm: vpcemud at %s: %s\n",
-			ctl_socket_path(), strerror(-r));
+			ctl_socket_path(), ctl_strerror(r));
 		return 1;
 	}
 	ctl_reply_parse(rep, &code, &out, &err, &result);

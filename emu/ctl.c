@@ -627,7 +627,7 @@ int ctl_recv(int fd, json_t **ret_msg, int timeout_ms)
 			break;
 		k = recv(fd, buf + len, want - len, MSG_DONTWAIT);
 		if (k == 0) {
-			r = -ECONNRESET;
+			r = -ECONNABORTED;
 			break;
 		}
 		if (k < 0 && errno != EINTR && errno != EAGAIN) {
@@ -767,15 +767,14 @@ static int wait_daemon(const char *path, pid_t pid)
 	return fd;
 }
 
-int ctl_call(const char *op, json_t *args, bool autostart,
-	     json_t **ret_reply)
+/* One connection, one request: connects (starting a daemon if asked and
+ * none listens), sends req and waits for the reply. */
+static int call_once(const json_t *req, bool autostart, json_t **ret_reply)
 {
 	const char *path = ctl_socket_path();
-	json_t *req;
 	pid_t pid;
 	int fd, r;
 
-	*ret_reply = NULL;
 	fd = ctl_connect(path);
 	if (fd < 0 && autostart && (fd == -ENOENT || fd == -ECONNREFUSED)) {
 		r = start_daemon(path, &pid);
@@ -785,13 +784,36 @@ int ctl_call(const char *op, json_t *args, bool autostart,
 	}
 	if (fd < 0)
 		return fd;
-	req = ctl_request_new(op, args);
-	if (!req) {
-		close(fd);
-		return -ENOMEM;
-	}
 	r = ctl_request(fd, req, ret_reply, CTL_CALL_TIMEOUT_MS);
-	json_decref(req);
 	close(fd);
 	return r;
+}
+
+int ctl_call(const char *op, json_t *args, bool autostart,
+	     json_t **ret_reply)
+{
+	json_t *req;
+	int r;
+
+	*ret_reply = NULL;
+	req = ctl_request_new(op, args);
+	if (!req)
+		return -ENOMEM;
+	r = call_once(req, autostart, ret_reply);
+	/* A reset (not an end of file) means the daemon went away with our
+	 * request unread, as when it dies between our connect and its
+	 * accept: nothing of the request ran, so it is safe to send it
+	 * once more, to whichever daemon answers now. */
+	if (r == -ECONNRESET || r == -EPIPE)
+		r = call_once(req, autostart, ret_reply);
+	json_decref(req);
+	return r;
+}
+
+const char *ctl_strerror(int r)
+{
+	if (r == -ECONNABORTED)
+		return "it closed the connection without a reply (did it "
+		       "stop?)";
+	return strerror(-r);
 }

@@ -104,8 +104,9 @@ bool ctl_lab_name_ok(const char *name);
 int ctl_connect(const char *path);
 
 /* Sends one message / receives one message, within timeout_ms (< 0: no
- * limit). ctl_recv returns -ECONNRESET when the peer closed before a whole
- * message, -ETIMEDOUT, -EMSGSIZE / -EBADMSG for a bad frame. */
+ * limit). ctl_recv returns -ECONNABORTED when the peer closed before a
+ * whole message, -ECONNRESET when it went away with data of ours unread,
+ * -ETIMEDOUT, -EMSGSIZE / -EBADMSG for a bad frame. */
 int ctl_send(int fd, const json_t *msg, int timeout_ms);
 int ctl_recv(int fd, json_t **ret_msg, int timeout_ms);
 
@@ -123,8 +124,13 @@ int ctl_request(int fd, const json_t *req, json_t **ret_reply,
  * prints stdout/stderr and exits with exit) or -errno: -ENOENT /
  * -ECONNREFUSED when no daemon answers, -EACCES when the socket refuses us
  * (not root), -ECHILD when a started vpcemud exited with an error (it said
- * why on stderr), -ETIMEDOUT, -EPROTO. */
+ * why on stderr), -ETIMEDOUT, -EPROTO, -ECONNABORTED when the daemon hung
+ * up before replying. A request the daemon reset unread is sent once
+ * more. */
 int ctl_call(const char *op, json_t *args, bool autostart,
 	     json_t **ret_reply);
+
+/* What a ctl_call error means, for "vpcemud at PATH: ..." messages. */
+const char *ctl_strerror(int r);
 
 #endif

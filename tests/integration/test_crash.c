@@ -135,35 +135,50 @@ static void name_lab(const char *suffix)
 		 suffix);
 }
 
-/* Kill points from "before the first namespace" to "nearly done"; each is
- * a separate up, kill, up, check, down. */
+/* Kill points from "before the first namespace" to "nearly done": each
+ * is a separate up, kill, up, check, down. An up of this lab takes tens
+ * of milliseconds, so the points are fractions of one measured up, not
+ * fixed delays that would mostly land after it. */
 Test(crash, kill_daemon_during_up_then_converge)
 {
-	static const unsigned delays_ms[] = { 0, 15, 40, 80 };
+	static const unsigned quarters[] = { 0, 1, 2, 3 };
+	int64_t t0, up_ms;
 	size_t i;
 
 	name_lab("crash");
 	snprintf(conf, sizeof(conf), "/tmp/%s.conf", lab_name);
 	cr_assert_eq(test_sh("../tests/bench/genlab 2 20 %s > %s", lab_name,
 			     conf), 0);
-	for (i = 0; i < sizeof(delays_ms) / sizeof(delays_ms[0]); i++) {
+	daemon_running();
+	t0 = test_now_ms();
+	cr_assert_eq(test_sh("%s up %s >/dev/null", vpcemu(), conf), 0);
+	up_ms = test_now_ms() - t0;
+	cr_assert_eq(test_sh("%s down %s >/dev/null", vpcemu(), lab_name), 0);
+
+	for (i = 0; i < sizeof(quarters) / sizeof(quarters[0]); i++) {
+		unsigned delay_ms = (unsigned)(up_ms * quarters[i] / 4);
 		pid_t pid = daemon_running();
 		char *out;
 
 		test_sh("%s up %s >/dev/null 2>&1 & sleep %u.%03u; kill -9 %d; "
-			"wait", vpcemu(), conf, delays_ms[i] / 1000,
-			delays_ms[i] % 1000, (int)pid);
+			"wait", vpcemu(), conf, delay_ms / 1000,
+			delay_ms % 1000, (int)pid);
+		/* SIGKILL takes effect asynchronously: until the process is
+		 * gone its socket still takes connections, and then resets
+		 * them. A crash is over once the process is. */
+		cr_assert(gone_within(pid, 5000), "vpcemud %d outlived kill -9",
+			  (int)pid);
 
 		/* The next up starts a new daemon and converges. */
 		out = test_sh_output("%s up %s 2>&1", vpcemu(), conf);
 		cr_expect(strstr(out, "is up") || strstr(out, "repaired") ||
 				  strstr(out, "up to date"),
-			  "kill after %u ms, then up: %s", delays_ms[i], out);
+			  "kill after %u ms, then up: %s", delay_ms, out);
 		free(out);
 		cr_expect_eq(test_sh("ip netns exec %s-i1-20 ping -c 1 -W 2 "
 				     "10.2.1.23 >/dev/null", lab_name), 0,
 			     "kill after %u ms: no ping across the peering",
-			     delays_ms[i]);
+			     delay_ms);
 
 		/* down removes everything, whatever the daemon saw. */
 		cr_expect_eq(test_sh("%s down %s >/dev/null", vpcemu(),
@@ -171,7 +186,7 @@ Test(crash, kill_daemon_during_up_then_converge)
 		cr_expect_eq(test_sh("ls /run/netns /etc/netns 2>/dev/null | "
 				     "grep -q '^%s-'", lab_name), 1,
 			     "kill after %u ms: namespaces left after down",
-			     delays_ms[i]);
+			     delay_ms);
 	}
 }
 

@@ -5,9 +5,14 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "vpcemu/ctl.h"
@@ -406,7 +411,7 @@ Test(ctl, recv_truncated_and_bad)
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	cr_assert_eq(write(sv[0], junk, sizeof(junk)), (ssize_t)sizeof(junk));
 	close(sv[0]);
-	cr_expect_eq(ctl_recv(sv[1], &m, 1000), -ECONNRESET);
+	cr_expect_eq(ctl_recv(sv[1], &m, 1000), -ECONNABORTED);
 	close(sv[1]);
 
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
@@ -447,6 +452,98 @@ Test(ctl, call_without_daemon)
 	cr_expect_eq(ctl_call("ping", NULL, true, &rep), -ECHILD);
 	unsetenv("VPCEMUD");
 	unsetenv("VPCEMU_SOCKET");
+}
+
+/* A stand-in daemon on a socket: the first `resets` connections are
+ * closed with the request unread (the client sees a reset), the next
+ * one's request is read and, if `reply`, answered. */
+struct fake_daemon {
+	int lfd, resets, accepted;
+	bool reply;
+};
+
+static void *fake_daemon_main(void *data)
+{
+	struct fake_daemon *d = data;
+	struct pollfd p;
+	json_t *req, *rep;
+	int c;
+
+	for (;;) {
+		c = accept(d->lfd, NULL, NULL);
+		if (c < 0)
+			return NULL;
+		d->accepted++;
+		p = (struct pollfd){ .fd = c, .events = POLLIN };
+		poll(&p, 1, 5000);
+		if (d->accepted <= d->resets) {
+			close(c);
+			continue;
+		}
+		if (ctl_recv(c, &req, 5000) == 0) {
+			json_decref(req);
+			if (d->reply) {
+				rep = ctl_reply_new(0, "pong", 4, "", 0, NULL);
+				ctl_send(c, rep, 5000);
+				json_decref(rep);
+			}
+		}
+		close(c);
+		return NULL;
+	}
+}
+
+/* Runs ctl_call("ping") against a fake daemon; returns its result and
+ * how many connections the daemon took. */
+static int call_fake(int resets, bool reply, int *ret_accepted)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct fake_daemon d = { .resets = resets, .reply = reply };
+	pthread_t t;
+	json_t *rep;
+	int r;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/vpcemu-ut-%d.sock",
+		 (int)getpid());
+	unlink(sa.sun_path);
+	d.lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	cr_assert_geq(d.lfd, 0);
+	cr_assert_eq(bind(d.lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(d.lfd, 4), 0);
+	setenv("VPCEMU_SOCKET", sa.sun_path, 1);
+	cr_assert_eq(pthread_create(&t, NULL, fake_daemon_main, &d), 0);
+	r = ctl_call("ping", NULL, false, &rep);
+	json_decref(rep);
+	/* Wakes an accept that waits for a connection nobody makes. */
+	shutdown(d.lfd, SHUT_RDWR);
+	pthread_join(t, NULL);
+	close(d.lfd);
+	unlink(sa.sun_path);
+	unsetenv("VPCEMU_SOCKET");
+	*ret_accepted = d.accepted;
+	return r;
+}
+
+Test(ctl, call_sends_a_reset_request_once_more)
+{
+	int n;
+
+	cr_expect_eq(call_fake(1, true, &n), 0);
+	cr_expect_eq(n, 2);
+	/* Once more, not forever. */
+	cr_expect_eq(call_fake(2, true, &n), -ECONNRESET);
+	cr_expect_eq(n, 2);
+}
+
+Test(ctl, call_does_not_resend_a_request_read_then_dropped)
+{
+	int n;
+
+	/* The daemon read it and may have acted on it: no second try. */
+	cr_expect_eq(call_fake(0, false, &n), -ECONNABORTED);
+	cr_expect_eq(n, 1);
+	cr_expect_str_neq(ctl_strerror(-ECONNABORTED),
+			  strerror(ECONNABORTED));
 }
 
 /* ---- evloop ------------------------------------------------------------ */
