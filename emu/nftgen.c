@@ -393,18 +393,41 @@ static void gen_map(struct gen *g, const char *name, const char *comment,
 
 /* chains -------------------------------------------------------------- */
 
-/* "iifname != @enis iifname != @peerings [iifname != "igw-x"] drop" */
+/* The i-th gateway endpoint of the VPC with a service behind it (i from
+ * 0), or NULL past the last. */
+static const struct endpoint *gateway_endpoint(const struct gen *g, size_t i)
+{
+	size_t k;
+
+	for (k = 0; k < g->lab->nendpoints; k++) {
+		const struct endpoint *e = g->lab->endpoints[k];
+
+		if (e->vpc == g->vpc && e->type == ENDPOINT_GATEWAY &&
+		    gateway_service(e->service_short) && i-- == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* "iifname != @enis iifname != @peerings [iifname != "igw-x"]
+ * [iifname != "vpce-x"]... drop" */
 static void gen_known_ports(struct gen *g, const char *dir)
 {
+	const struct endpoint *e;
+	size_t i;
+
 	sb_printf(&g->b, "\t\t%s != @enis %s != @peerings ", dir, dir);
 	if (g->igw)
 		sb_printf(&g->b, "%s != \"%s\" ", dir, g->igw->ifname);
+	for (i = 0; (e = gateway_endpoint(g, i)); i++)
+		sb_printf(&g->b, "%s != \"%s\" ", dir, e->ifname);
 	sb_puts(&g->b, "drop\n");
 }
 
 static void gen_forward(struct gen *g)
 {
 	const struct lab *lab = g->lab;
+	const struct endpoint *e;
 	size_t i;
 
 	sb_puts(&g->b,
@@ -430,6 +453,15 @@ static void gen_forward(struct gen *g)
 			  "\t\tiifname \"%s\" ip daddr != @vpc_blocks drop\n"
 			  "\t\toifname \"%s\" ip saddr != @public_src drop\n",
 			  g->igw->ifname, g->igw->ifname);
+	/* A gateway endpoint carries our own VPC's flows to the service and
+	 * its replies back, nothing else: no flow starts at the service,
+	 * none from or to a peer's blocks (R-6.8, R-10.7). */
+	for (i = 0; (e = gateway_endpoint(g, i)); i++)
+		sb_printf(&g->b,
+			  "\t\tiifname \"%s\" ct state new drop\n"
+			  "\t\tiifname \"%s\" ip daddr != @vpc_blocks drop\n"
+			  "\t\toifname \"%s\" ip saddr != @vpc_blocks drop\n",
+			  e->ifname, e->ifname, e->ifname);
 	for (i = 0; i < lab->npeerings; i++) {
 		const struct peering *p = lab->peerings[i];
 		const char *ifn = p->ifname;
@@ -484,10 +516,13 @@ static void gen_forward(struct gen *g)
 		"\t\tcomment \"after the egress gate; a peer's router holds "
 		"the gate of its ENIs\"\n"
 		"\t\toifname @peerings accept\n");
-	/* The internet and NAT gateways have no security group. */
+	/* The internet gateway, gateway endpoints and NAT gateways have no
+	 * security group. */
 	if (g->igw)
 		sb_printf(&g->b, "\t\toifname \"%s\" accept\n",
 			  g->igw->ifname);
+	for (i = 0; (e = gateway_endpoint(g, i)); i++)
+		sb_printf(&g->b, "\t\toifname \"%s\" accept\n", e->ifname);
 	if (g->nats)
 		sb_puts(&g->b, "\t\toifname @nat_enis accept\n");
 	sb_puts(&g->b,

@@ -395,6 +395,46 @@ static void plan_route_table(struct builder *b, const struct route_table *rt)
 	}
 }
 
+/* Whether rt has a route of its own to exactly dst. */
+static bool has_route_to(const struct route_table *rt, struct cidr dst)
+{
+	size_t i;
+
+	for (i = 0; i < rt->nroutes; i++)
+		if (rt->routes[i].dst.addr == dst.addr &&
+		    rt->routes[i].dst.len == dst.len)
+			return true;
+	return false;
+}
+
+/* A gateway endpoint (R-10.7): a link from the VPC's router to a namespace
+ * that holds the service's address, where vpcemud answers (svc.c). The
+ * endpoint's tables route the service's prefix list to the link, unless
+ * they route that very CIDR elsewhere (R-3.8: the CIDR route wins);
+ * replies find the instance by the router's own routes. */
+static void plan_gateway_endpoint(struct builder *b, const struct endpoint *e)
+{
+	const struct gateway_service *gs = gateway_service(e->service_short);
+	size_t router = b->router_of_vpc[vpc_index(b->lab, e->vpc)];
+	size_t ns, i;
+
+	if (e->type != ENDPOINT_GATEWAY || !gs)
+		return;
+	ns = add_ns(b, e->netns, PLAN_NS_SERVICE);
+	if (b->err)
+		return;
+	add_end_host_sysctls(b, ns);
+	add_veth(b, router, e->ifname, ns, "eth0", true);
+	add_proxy_delay(b, router, e->ifname);
+	add_addr(b, ns, "eth0", gs->ip, 32);
+	add_route(b, ns, TABLE_MAIN, (struct cidr){ 0 }, "eth0", 0);
+	for (i = 0; i < e->nroute_tables; i++)
+		if (!has_route_to(e->route_tables[i], gs->prefix))
+			add_route(b, router,
+				  table_id(b->lab, e->route_tables[i]),
+				  gs->prefix, e->ifname, 0);
+}
+
 /* ---- hashes -------------------------------------------------------------- */
 
 /* A multiply-xorshift over 8-byte words: the plan of a 1,000-instance lab
@@ -583,6 +623,9 @@ static void plan_internet(struct builder *b)
 		return;
 	add_forwarder_sysctls(b, inet);
 	add_addr(b, inet, "lo", PLAN_ADDR_INTERNET, 32);
+	/* The regional services are public too (through an IGW or NAT). */
+	for (i = 0; gateway_services[i].name; i++)
+		add_addr(b, inet, "lo", gateway_services[i].ip, 32);
 
 	for (i = 0; i < gl->n; i++) {
 		const struct internet_gateway *g =
@@ -641,6 +684,8 @@ struct plan *plan_build(const struct lab *lab)
 		plan_internet(&b);
 	for (i = 0; !b.err && i < lab->nroute_tables; i++)
 		plan_route_table(&b, lab->route_tables[i]);
+	for (i = 0; !b.err && i < lab->nendpoints; i++)
+		plan_gateway_endpoint(&b, lab->endpoints[i]);
 	for (i = 0; !b.err && i < lab->nvpcs; i++) {
 		struct plan_nft *n = VEC_PUSH(b.p->nfts, b.p->nnfts, b.cap.nfts);
 
@@ -697,6 +742,7 @@ static const char *const ns_kind_name[] = {
 	[PLAN_NS_ENI] = "eni",
 	[PLAN_NS_INTERNET] = "internet",
 	[PLAN_NS_HOST] = "host",
+	[PLAN_NS_SERVICE] = "service",
 };
 
 void plan_dump(const struct plan *p, FILE *out)

@@ -41,6 +41,27 @@ bool endpoint_service_split(const char *svc, const char **region, size_t *len,
 	return true;
 }
 
+const struct gateway_service gateway_services[] = {
+	{ "s3", { 0x34d80000u, 15 }, 0x34d8000au },	/* 52.216.0.0/15, .0.10 */
+	{ "dynamodb", { 0x345e0000u, 22 }, 0x345e000au }, /* 52.94.0.0/22 */
+	{ NULL, { 0 }, 0 },
+};
+
+const struct gateway_service *gateway_service(const char *name)
+{
+	const struct gateway_service *g;
+
+	for (g = gateway_services; name && g->name; g++)
+		if (!strcmp(g->name, name))
+			return g;
+	return NULL;
+}
+
+void gateway_prefix_list_id(char *out, const char *service)
+{
+	model_make_id(out, "pl-", "", "prefix-list", service);
+}
+
 /* ---- lab file -------------------------------------------------------- */
 
 /* service: "com.amazonaws.REGION.NAME" or a short name. */
@@ -173,6 +194,8 @@ static void endpoint_parse(struct build *b, struct res *res,
 	size_t i;
 
 	e->service_at = e->private_dns_at = e->r.at;
+	snprintf(e->ifname, sizeof(e->ifname), "vpce-%.8s", e->r.id + 5);
+	e->netns = model_printf(b, "%s-%s", b->lab->name, e->r.name);
 	for (i = 0; i < blk->n; i++) {
 		const struct conf_stmt *st = &blk->stmts[i];
 
@@ -455,10 +478,10 @@ static void endpoint_route_check(const struct route_table *t,
 		    e->r.name, e->r.id, t->vpc->r.name);
 }
 
-/* No emulated service behind gateway endpoints yet: the route drops. */
+/* The link to the namespace where the service answers. */
 static const char *endpoint_route_dev(const struct res *target)
 {
-	return NULL;
+	return ((const struct endpoint *)target)->ifname;
 }
 
 static bool endpoint_route_active(const struct res *target,
@@ -480,6 +503,7 @@ static void endpoint_free(struct res *r)
 
 	free(e->service);
 	free(e->service_short);
+	free(e->netns);
 	free(e->subnets);
 	free(e->subnets_at);
 	free(e->sgs);

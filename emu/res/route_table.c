@@ -329,12 +329,32 @@ static void route_table_print(struct printer *p, const struct res *res)
 
 /* ---- EC2 API --------------------------------------------------------- */
 
+/* The first gateway endpoint from lab->endpoints[*i] on that routes
+ * through t (its index in *i), or NULL. */
+static const struct endpoint *gateway_endpoint_of(const struct lab *lab,
+						  const struct route_table *t,
+						  size_t *i)
+{
+	size_t j;
+
+	for (; *i < lab->nendpoints; (*i)++) {
+		const struct endpoint *e = lab->endpoints[*i];
+
+		for (j = 0; e->type == ENDPOINT_GATEWAY &&
+			    j < e->nroute_tables; j++)
+			if (e->route_tables[j] == t)
+				return e;
+	}
+	return NULL;
+}
+
 static json_t *rt_json(struct jb *b, const struct lab *lab,
 		       const struct ec2_state *st, const struct route_table *t)
 {
 	json_t *o = jb_obj(b), *as, *rs, *x;
+	const struct endpoint *e;
 	char id[MODEL_ID_MAX];
-	size_t i, j;
+	size_t i;
 
 	as = jb_put(b, o, "Associations", jb_arr(b));
 	if (t->vpc && t->vpc->main_rt == t) {
@@ -388,21 +408,13 @@ static json_t *rt_json(struct jb *b, const struct lab *lab,
 		jb_put_s(b, x, "State", active ? "active" : "blackhole");
 	}
 	/* Gateway endpoints add their prefix-list route. */
-	for (i = 0; i < lab->nendpoints; i++) {
-		const struct endpoint *e = lab->endpoints[i];
-
-		if (e->type != ENDPOINT_GATEWAY)
-			continue;
-		for (j = 0; j < e->nroute_tables; j++) {
-			if (e->route_tables[j] != t)
-				continue;
-			x = jb_add(b, rs, jb_obj(b));
-			model_make_id(id, "pl-", "", "prefix-list", e->service);
-			jb_put_s(b, x, "DestinationPrefixListId", id);
-			jb_put_s(b, x, "GatewayId", e->r.id);
-			jb_put_s(b, x, "Origin", "CreateRoute");
-			jb_put_s(b, x, "State", "active");
-		}
+	for (i = 0; (e = gateway_endpoint_of(lab, t, &i)); i++) {
+		x = jb_add(b, rs, jb_obj(b));
+		gateway_prefix_list_id(id, e->service);
+		jb_put_s(b, x, "DestinationPrefixListId", id);
+		jb_put_s(b, x, "GatewayId", e->r.id);
+		jb_put_s(b, x, "Origin", "CreateRoute");
+		jb_put_s(b, x, "State", "active");
 	}
 	jb_put_tags(b, o, &t->r);
 	jb_put_s(b, o, "VpcId", t->vpc ? t->vpc->r.id : "");
@@ -442,7 +454,8 @@ static void route_table_details(struct strbuf *sb, const struct lab *lab,
 				const struct res *r)
 {
 	const struct route_table *t = (const struct route_table *)r;
-	char ip[CIDR_BUF];
+	const struct endpoint *e;
+	char ip[CIDR_BUF], id[MODEL_ID_MAX];
 	size_t i;
 
 	sb_printf(sb, "vpc=%s%s", t->vpc->r.name, t->main ? " main" : "");
@@ -462,6 +475,10 @@ static void route_table_details(struct strbuf *sb, const struct lab *lab,
 		}
 		sb_printf(sb, " %s->%s(%s)", cidr_fmt(rt->dst, ip), target,
 			  state);
+	}
+	for (i = 0; (e = gateway_endpoint_of(lab, t, &i)); i++) {
+		gateway_prefix_list_id(id, e->service);
+		sb_printf(sb, " %s->%s(active)", id, e->r.id);
 	}
 }
 

@@ -370,6 +370,39 @@ static int lookup_endpoints(const struct lab *lab, const struct vpc *vpc,
 	return 0;
 }
 
+/* Whether qname is host or a name under it ("BUCKET.host"). */
+static bool name_at_or_under(const char *qname, const char *host)
+{
+	size_t q = strlen(qname), h = strlen(host);
+
+	return !strcasecmp(qname, host) ||
+	       (q > h + 1 && qname[q - h - 1] == '.' &&
+		!strcasecmp(qname + q - h, host));
+}
+
+/* The regional services that vpcemud emulates (gateway_services): their
+ * public names in the VPC's region, whatever routes the VPC has, as on
+ * AWS; S3 also under its global name and virtual-hosted bucket names. */
+static int lookup_regional(const struct vpc *vpc, const char *qname,
+			   struct rrset *rs)
+{
+	const struct gateway_service *gs;
+	char buf[DNS_NAME_MAX];
+
+	for (gs = gateway_services; vpc->region && gs->name; gs++) {
+		bool s3 = !strcmp(gs->name, "s3");
+		/* A region name too long for a DNS name answers nothing. */
+		if (fmt(buf, sizeof(buf), "%s.%s.amazonaws.com", gs->name,
+			vpc->region))
+			continue;
+		if (s3 ? name_at_or_under(qname, buf) ||
+				 name_at_or_under(qname, "s3.amazonaws.com")
+		       : !strcasecmp(qname, buf))
+			return rrset_add(rs, gs->ip);
+	}
+	return 0;
+}
+
 /* Fills rs for qname (lower case, no trailing dot); rs->exists stays false
  * for NXDOMAIN. 0 or -ENOMEM. */
 static int lookup(const struct lab *lab, const struct vpc *vpc,
@@ -381,9 +414,11 @@ static int lookup(const struct lab *lab, const struct vpc *vpc,
 		return r;
 	if ((r = lookup_public(lab, vpc, qname, rs)) || rs->exists)
 		return r;
-	/* What is left is on the internet, which a lab does not have:
-	 * rs stays empty, NXDOMAIN. */
-	return lookup_endpoints(lab, vpc, qname, rs);
+	if ((r = lookup_endpoints(lab, vpc, qname, rs)) || rs->exists)
+		return r;
+	/* What is left is on the internet, which a lab has only the
+	 * regional services of: anything else is NXDOMAIN. */
+	return lookup_regional(vpc, qname, rs);
 }
 
 /* The query name as text, lower case, without trailing dot. -EINVAL for a

@@ -293,6 +293,10 @@ struct endpoint {
 	size_t nroute_tables;
 	struct eni **enis;	/* interface: one per subnet, same order */
 	size_t nenis;
+	/* Gateway: the link from the VPC's router ("vpce-1a2b3c4d", router
+	 * side) to the namespace "LAB-NAME" where the service answers. */
+	char ifname[MODEL_IFNAME_MAX];
+	char *netns;
 	struct place service_at, private_dns_at;
 };
 
@@ -477,6 +481,24 @@ bool model_name_looks_like_id(const char *s);
 const char *peering_status_name(enum peering_status s);	/* AWS spelling */
 /* The status named name (AWS spelling); 0 or -EINVAL. */
 int peering_status_parse(const char *name, enum peering_status *ret);
+
+/* A regional service behind gateway endpoints (R-10.7), emulated in the
+ * lab: the CIDR of AWS's prefix list for it, which a gateway endpoint's
+ * routes name, and the one address in it where vpcemud answers. The
+ * ranges are us-east-1's, used for every region: nothing leaves the lab. */
+struct gateway_service {
+	const char *name;	/* "s3", "dynamodb" */
+	struct cidr prefix;
+	uint32_t ip;
+};
+
+/* The services, in a fixed order; NULL-named after the last. */
+extern const struct gateway_service gateway_services[];
+/* The service of that short name, or NULL. */
+const struct gateway_service *gateway_service(const char *name);
+/* The prefix list ID of "com.amazonaws.REGION.NAME" (out: MODEL_ID_MAX):
+ * the same in every lab, as an AWS-managed list is in every account. */
+void gateway_prefix_list_id(char *out, const char *service);
 
 /* The region of "com.amazonaws.REGION.NAME" or
  * "com.amazonaws.vpce.REGION.vpce-svc-...": its start and length, and the

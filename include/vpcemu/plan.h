@@ -51,6 +51,7 @@ enum plan_ns_kind {
 	PLAN_NS_ENI,
 	PLAN_NS_INTERNET,	/* the lab's internet: one per lab with one */
 	PLAN_NS_HOST,		/* an internet host */
+	PLAN_NS_SERVICE,	/* a gateway endpoint's service */
 };
 
 /* The namespace of the lab's internet is "LAB-" PLAN_INTERNET_NS: no

@@ -491,8 +491,27 @@ Test(dns, endpoint_private_dns)
 	expect_nx("VPC-C", "ssm.ap-northeast-1.amazonaws.com");
 	/* Private DNS off: the public name, which a lab has not. */
 	expect_nx("VPC-A", "ssmmessages.ap-northeast-1.amazonaws.com");
-	/* Gateway endpoints add routes, not names. */
-	expect_nx("VPC-A", "s3.ap-northeast-1.amazonaws.com");
+}
+
+/* The emulated regional services answer under their public names in the
+ * VPC's region (and S3 under its global and bucket names), endpoint or
+ * not: gateway endpoints add routes, not names. */
+Test(dns, regional_service_names)
+{
+	expect_a("VPC-A", "s3.ap-northeast-1.amazonaws.com", "52.216.0.10");
+	expect_a("VPC-A", "my-bucket.s3.ap-northeast-1.amazonaws.com",
+		 "52.216.0.10");
+	expect_a("VPC-A", "S3.amazonaws.com", "52.216.0.10");
+	expect_a("VPC-A", "a.b.s3.amazonaws.com", "52.216.0.10");
+	expect_a("VPC-A", "dynamodb.ap-northeast-1.amazonaws.com",
+		 "52.94.0.10");
+	/* Another region's names, look-alikes and sub-names DynamoDB has
+	 * not: not ours. */
+	expect_nx("VPC-A", "s3.eu-west-1.amazonaws.com");
+	expect_nx("VPC-A", "dynamodb.eu-west-1.amazonaws.com");
+	expect_nx("VPC-A", "xs3.amazonaws.com");
+	expect_nx("VPC-A", "x.dynamodb.ap-northeast-1.amazonaws.com");
+	expect_nx("VPC-A", "ssm.ap-northeast-1.amazonaws.com.s3");
 }
 
 Test(dns, gateway_endpoint_has_no_names)

@@ -170,6 +170,15 @@ Test(nftgen, golden_hands_on)
 	lab_free(lab);
 }
 
+/* Gateway endpoint links: known ports, own-VPC flows only, no group. */
+Test(nftgen, golden_gateway_endpoints)
+{
+	struct lab *lab = lab_file("../topologies/gateway-endpoints.conf");
+
+	golden(lab, "gateway-endpoints");
+	lab_free(lab);
+}
+
 Test(nftgen, golden_custom_nacl)
 {
 	struct lab *lab = lab_file("golden/nftgen/nacl.conf");

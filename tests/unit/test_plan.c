@@ -46,6 +46,14 @@ Test(plan, golden_transitive)
 	golden("../topologies/transitive.conf", "golden/plan/transitive.plan");
 }
 
+/* The endpoint's namespace and link, and the prefix-list routes in the
+ * tables it names only (RT-Isolated and RT-Partner have none). */
+Test(plan, golden_gateway_endpoints)
+{
+	golden("../topologies/gateway-endpoints.conf",
+	       "golden/plan/gateway-endpoints.plan");
+}
+
 /* Invariants the kernel relies on. */
 Test(plan, routes_to_non_active_peering_are_blackholes)
 {
