@@ -155,17 +155,28 @@ static bool proto_same(const struct proto_match *a,
 	}
 }
 
+/* The ID of the prefix list a rule names (out: MODEL_ID_MAX). */
+static const char *prefix_list_id(const struct sg_rule *r, char *out)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "com.amazonaws.%s.%s",
+		 r->prefix_list_region, r->prefix_list->name);
+	gateway_prefix_list_id(out, name);
+	return out;
+}
+
 /* Rules of one direction, grouped by protocol and ports as AWS does. */
 json_t *describe_perms(struct jb *b, const struct lab *lab, const struct sg *g,
 		       enum direction dir)
 {
 	json_t *a = jb_arr(b);
-	char pb[8];
+	char pb[8], id[MODEL_ID_MAX];
 	size_t i, j;
 
 	for (i = 0; i < g->nrules; i++) {
 		const struct sg_rule *r = &g->rules[i];
-		json_t *o, *ranges, *pairs;
+		json_t *o, *ranges, *pls, *pairs;
 		bool seen = false;
 
 		if (r->dir != dir)
@@ -181,7 +192,7 @@ json_t *describe_perms(struct jb *b, const struct lab *lab, const struct sg *g,
 		put_ports(b, o, &r->proto);
 		ranges = jb_put(b, o, "IpRanges", jb_arr(b));
 		jb_put(b, o, "Ipv6Ranges", jb_arr(b));
-		jb_put(b, o, "PrefixListIds", jb_arr(b));
+		pls = jb_put(b, o, "PrefixListIds", jb_arr(b));
 		pairs = jb_put(b, o, "UserIdGroupPairs", jb_arr(b));
 		for (j = i; j < g->nrules; j++) {
 			const struct sg_rule *x = &g->rules[j];
@@ -189,7 +200,11 @@ json_t *describe_perms(struct jb *b, const struct lab *lab, const struct sg *g,
 
 			if (x->dir != dir || !proto_same(&x->proto, &r->proto))
 				continue;
-			if (x->peer_kind == SG_PEER_CIDR) {
+			if (x->prefix_list) {
+				e = jb_add(b, pls, jb_obj(b));
+				jb_put_s(b, e, "PrefixListId",
+					 prefix_list_id(x, id));
+			} else if (x->peer_kind == SG_PEER_CIDR) {
 				e = jb_add(b, ranges, jb_obj(b));
 				jb_put_cidr(b, e, "CidrIp", x->cidr);
 			} else {
@@ -217,7 +232,7 @@ json_t *describe_sg_rule(const struct lab *lab, const struct sg *g,
 {
 	struct jb b = { 0 };
 	json_t *o = jb_obj(&b), *ref;
-	char id[MODEL_ID_MAX], key[160], cb[19], pb[8];
+	char id[MODEL_ID_MAX], pl[MODEL_ID_MAX], key[160], cb[19], pb[8];
 
 	snprintf(key, sizeof(key), "%s/%d/%d/%u/%u/%u/%d/%d/%s", g->r.id,
 		 r->dir, r->proto.kind, r->proto.number, r->proto.port_lo,
@@ -237,7 +252,9 @@ json_t *describe_sg_rule(const struct lab *lab, const struct sg *g,
 		jb_put_i(&b, o, "FromPort", -1);
 		jb_put_i(&b, o, "ToPort", -1);
 	}
-	if (r->peer_kind == SG_PEER_CIDR) {
+	if (r->prefix_list) {
+		jb_put_s(&b, o, "PrefixListId", prefix_list_id(r, pl));
+	} else if (r->peer_kind == SG_PEER_CIDR) {
 		jb_put_cidr(&b, o, "CidrIpv4", r->cidr);
 	} else {
 		ref = jb_put(&b, o, "ReferencedGroupInfo", jb_obj(&b));

@@ -22,6 +22,37 @@
 /* ---- lab file -------------------------------------------------------- */
 
 /* Parses one SOURCE/DEST word into rule (peer fields only). */
+/* A prefix list by name ("com.amazonaws.REGION.s3") or by ID, in the
+ * region of any VPC of the lab (check_sgs wants the group's own): its
+ * CIDR stands for it in the rule. VPCs are parsed before groups. */
+static bool parse_prefix_list(struct build *b, const struct conf_word *w,
+			      struct sg_rule *rule)
+{
+	const struct gateway_service *gs;
+	char name[128], id[MODEL_ID_MAX];
+	size_t i;
+
+	for (i = 0; i < b->lab->nvpcs; i++) {
+		const char *region = b->lab->vpcs[i]->region;
+
+		for (gs = gateway_services; region && gs->name; gs++) {
+			snprintf(name, sizeof(name), "com.amazonaws.%s.%s",
+				 region, gs->name);
+			gateway_prefix_list_id(id, name);
+			if (strcmp(w->text, name) && strcmp(w->text, id))
+				continue;
+			rule->peer_kind = SG_PEER_CIDR;
+			rule->cidr = gs->prefix;
+			rule->prefix_list = gs;
+			rule->prefix_list_region = region;
+			return true;
+		}
+	}
+	diag_error(b->d, w->at, "InvalidPrefixListID.NotFound",
+		   "The prefix list ID '%s' does not exist", w->text);
+	return false;
+}
+
 static bool parse_sg_peer(struct build *b, struct sg *g,
 			  const struct conf_word *w, struct sg_rule *rule)
 {
@@ -29,6 +60,8 @@ static bool parse_sg_peer(struct build *b, struct sg *g,
 	size_t i;
 
 	rule->peer_at = w->at;
+	if (!strncmp(t, "pl-", 3) || !strncmp(t, "com.amazonaws.", 14))
+		return parse_prefix_list(b, w, rule);
 	if (!strcmp(t, "self")) {
 		rule->peer_kind = SG_PEER_SG;
 		rule->peer_sg = g;
@@ -201,6 +234,7 @@ static bool proto_eq(const struct proto_match *a, const struct proto_match *b)
 static bool sg_rule_eq(const struct sg_rule *a, const struct sg_rule *b)
 {
 	if (a->dir != b->dir || a->peer_kind != b->peer_kind ||
+	    a->prefix_list != b->prefix_list ||
 	    !proto_eq(&a->proto, &b->proto))
 		return false;
 	if (a->peer_kind == SG_PEER_SG)
@@ -282,6 +316,15 @@ static void check_sgs(struct lab *lab, struct diags *d)
 
 			if (r->peer_kind == SG_PEER_SG)
 				check_sg_ref(lab, g, r, d);
+			/* AWS-managed prefix lists are regional. */
+			if (r->prefix_list && g->vpc && g->vpc->region &&
+			    strcmp(r->prefix_list_region, g->vpc->region))
+				diag_error(
+				    d, check_pick(r->peer_at, r->at),
+				    "InvalidPrefixListID.NotFound",
+				    "The prefix list ID 'com.amazonaws.%s.%s' does not exist in %s, the region of %s",
+				    r->prefix_list_region, r->prefix_list->name,
+				    g->vpc->region, g->r.name);
 		}
 	}
 }
@@ -296,7 +339,10 @@ static void print_sg_rule(struct printer *p, const struct sg *g,
 	sb_puts(&p->sb, in ? "\tingress" : "\tegress");
 	print_proto(p, &x->proto, &g->r);
 	sb_puts(&p->sb, in ? " from" : " to");
-	if (x->peer_kind == SG_PEER_CIDR)
+	if (x->prefix_list)
+		sb_printf(&p->sb, " com.amazonaws.%s.%s", x->prefix_list_region,
+			  x->prefix_list->name);
+	else if (x->peer_kind == SG_PEER_CIDR)
 		print_cidr(p, x->cidr);
 	else if (x->peer_sg == g)
 		sb_puts(&p->sb, " self");

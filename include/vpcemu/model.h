@@ -98,6 +98,7 @@ struct instance;
 struct iam_role;
 struct endpoint;
 struct eni;
+struct gateway_service;
 struct nat_gateway;
 struct elastic_ip;
 
@@ -181,6 +182,11 @@ struct sg_rule {
 	enum sg_peer_kind peer_kind;
 	struct cidr cidr;
 	struct sg *peer_sg;
+	/* A CIDR peer written as an AWS-managed prefix list (R-4.9): the
+	 * service, and the region its name or ID was of (the VPC's, owned
+	 * by it). NULL for a plain CIDR. */
+	const struct gateway_service *prefix_list;
+	const char *prefix_list_region;
 	char *description;	/* may be NULL */
 	struct place at;	/* the rule's keyword */
 	struct place peer_at;

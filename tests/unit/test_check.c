@@ -9,6 +9,7 @@
  * statements start a line.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -781,6 +782,34 @@ Test(check, sg_rules_per_eni_limit)
 	expect_has(text, "RulesPerSecurityGroupLimitExceeded", 1110, 24);
 	expect_has(text, "SecurityGroupsPerInterfaceLimitExceeded", 1110, 24);
 	free(text);
+}
+
+/* R-4.9: a peer may be an AWS-managed prefix list, by name or ID, of the
+ * group's region; it is not the same rule as its CIDR. */
+Test(check, sg_prefix_list_peer)
+{
+	char id[MODEL_ID_MAX], *text = NULL;
+
+	gateway_prefix_list_id(id, "com.amazonaws.us-east-1.dynamodb");
+	cr_assert_neq(asprintf(&text,
+			       "region us-east-1\n" VPC_V
+			       "security-group g {\nvpc v\n"
+			       "egress tcp 443 to com.amazonaws.us-east-1.s3\n"
+			       "egress tcp 443 to %s\n"
+			       "egress tcp 443 to 52.216.0.0/15\n}\n",
+			       id), -1);
+	expect_clean(text);
+	free(text);
+	/* Another VPC's region is not the group's. */
+	expect_error("region us-east-1\n" VPC_V
+		     "vpc w { cidr 10.9.0.0/16; region eu-west-1 }\n"
+		     "security-group g {\nvpc v\n"
+		     "egress tcp 443 to com.amazonaws.eu-west-1.s3\n}\n",
+		     "InvalidPrefixListID.NotFound", 6, 19);
+	expect_error("region us-east-1\n" VPC_V "security-group g {\nvpc v\n"
+		     "egress tcp 443 to com.amazonaws.us-east-1.s3\n"
+		     "egress tcp 443 to com.amazonaws.us-east-1.s3\n}\n",
+		     "InvalidPermission.Duplicate", 6, 19);
 }
 
 /* an exact duplicate; blamed on the second peer. */

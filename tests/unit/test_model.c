@@ -1053,6 +1053,27 @@ Test(model, unknown_references)
 	cr_assert_eq(ml.d.nerrors, 14);
 }
 
+/* R-4.9: a group's peer names a prefix list of a region of the lab, by
+ * name or ID, which stands for its CIDR; other names do not exist. */
+Test(model, sg_prefix_list_peer)
+{
+	struct sg *g;
+
+	build("region us-east-1\n"
+	      "vpc V { cidr 10.0.0.0/16 }\n"
+	      "security-group G { vpc V; egress tcp 443 to com.amazonaws.us-east-1.s3 }\n"
+	      "security-group H { vpc V; egress tcp 443 to com.amazonaws.us-east-1.sqs pl-63a5400a }\n");
+	EXPECT_DIAGS({ "InvalidPrefixListID.NotFound", 4, 45, "'com.amazonaws.us-east-1.sqs'" },
+		     { "InvalidPrefixListID.NotFound", 4, 73, "'pl-63a5400a'" });
+	cr_assert_eq(ml.d.nerrors, 2);
+	g = (struct sg *)model_find(mlab, RES_SG, "G");
+	cr_assert_not_null(g);
+	cr_assert_eq(g->rules[0].peer_kind, SG_PEER_CIDR);
+	cr_assert_eq(g->rules[0].cidr.addr, 0x34d80000u);
+	cr_assert_eq(g->rules[0].cidr.len, 15);
+	cr_assert_str_eq(g->rules[0].prefix_list->name, "s3");
+}
+
 Test(model, names)
 {
 	build("vpc V { cidr 10.0.0.0/16 }\n"
