@@ -128,18 +128,6 @@ static int out_empty(struct ec2ctx *c)
 /* ------------------------------------------------------------------ */
 /* Internet gateways */
 
-static struct internet_gateway *igw_of(const struct lab *m,
-				       const struct vpc *v)
-{
-	const struct res_list *l = &m->res[RES_INTERNET_GATEWAY];
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (((struct internet_gateway *)l->v[i])->vpc == v)
-			return (struct internet_gateway *)l->v[i];
-	return NULL;
-}
-
 /* A resource of v that holds a public IP or an Elastic IP, or NULL. */
 static const struct res *public_holder(const struct lab *m,
 				       const struct vpc *v)
@@ -192,10 +180,10 @@ static int igw_attach(struct ec2ctx *c, struct internet_gateway *g,
 			     "resource %s is already attached to network %s",
 			     g->r.id, g->vpc->r.id);
 	/* one gateway per VPC. */
-	if (attach && igw_of(c->m, v))
+	if (attach && internet_gateway_of(c->m, v))
 		return EFAIL(c, "Resource.AlreadyAssociated",
 			     "resource %s is already associated with internet gateway %s",
-			     v->r.id, igw_of(c->m, v)->r.id);
+			     v->r.id, internet_gateway_of(c->m, v)->r.id);
 	if (!attach && g->vpc != v)
 		return EFAIL(c, "Gateway.NotAttached",
 			     "resource %s is not attached to network %s",
@@ -346,7 +334,7 @@ static int eip_associate(struct ec2ctx *c, struct elastic_ip *e)
 			     "resource %s is already associated with %s %s",
 			     e->r.id, n ? "nat gateway" : "associate-id",
 			     n ? n->r.id : id);
-	if (!igw_of(c->m, in->subnet->vpc))
+	if (!internet_gateway_of(c->m, in->subnet->vpc))
 		return EFAIL(c, "Gateway.NotAttached",
 			     "Network %s is not attached to any internet gateway",
 			     in->subnet->vpc->r.id);

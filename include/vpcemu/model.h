@@ -450,6 +450,10 @@ void res_free(struct res *r);
  * public NAT gateway's Elastic IP; 0 when none. */
 uint32_t model_eni_public_ip(const struct eni *e);
 
+/* The internet gateway attached to v, or NULL (res/internet_gateway.c). */
+struct internet_gateway *internet_gateway_of(const struct lab *lab,
+					     const struct vpc *v);
+
 /* The instance's user data (inline or from its file), NULL when none. */
 const char *instance_user_data(const struct instance *in);
 

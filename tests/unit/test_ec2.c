@@ -940,6 +940,13 @@ Test(ec2, nat_create_and_rules)
 	ok("allocate-address");
 	fails("create-nat-gateway --subnet-id SA --allocation-id eip --connectivity-type private",
 	      "InvalidParameterCombination", NULL);
+	/* A public gateway needs the VPC's internet gateway. */
+	fails("create-nat-gateway --subnet-id SA --allocation-id eip",
+	      "Gateway.NotAttached", NULL);
+	cr_assert(!strncmp(err.message, "Network vpc-", 12), "%s", err.message);
+	cr_assert_null(model_find(tl.lab, RES_NAT_GATEWAY, "SA-nat"));
+	ok("create-internet-gateway");
+	ok("attach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-A");
 	ok("create-nat-gateway --subnet-id SA --allocation-id eip");
 	cr_assert_str_eq(jpath(out, "NatGateway.NatGatewayId"),
 			 res_of(RES_NAT_GATEWAY, "SA-nat")->id);
@@ -950,14 +957,30 @@ Test(ec2, nat_create_and_rules)
 	/* Its Elastic IP is taken. */
 	fails("release-address --allocation-id eip", "InvalidIPAddress.InUse",
 	      NULL);
-	ok("create-internet-gateway");
-	ok("attach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-A");
 	fails("associate-address --allocation-id eip --instance-id EC2-A --allow-reassociation",
 	      "Resource.AlreadyAssociated", NULL);
 	ok("create-nat-gateway --subnet-id SA2 --connectivity-type private --private-ip-address 10.1.2.50");
 	cr_assert_str_eq(jpath(out, "NatGateway.NatGatewayAddresses.0.PrivateIp"),
 			 "10.1.2.50");
 	cr_assert_str_eq(jpath(out, "NatGateway.ConnectivityType"), "private");
+}
+
+/* R-9.3: the gateway stays while a public NAT gateway of the VPC holds
+ * an Elastic IP; once the NAT gateway is gone it detaches. */
+Test(ec2, igw_detach_held_by_nat_gateway)
+{
+	ok("create-internet-gateway");
+	ok("attach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-A");
+	ok("allocate-address");
+	ok("create-nat-gateway --subnet-id SA --allocation-id eip");
+	fails("detach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-A",
+	      "DependencyViolation", NULL);
+	cr_assert(strstr(err.message, "mapped public address"), "%s",
+		  err.message);
+	cr_assert_str_eq(igw_vpc("internet-gateway"), "VPC-A");
+	ok("delete-nat-gateway --nat-gateway-id SA-nat");
+	ok("detach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-A");
+	cr_assert_null(igw_vpc("internet-gateway"));
 }
 
 Test(ec2, nat_delete_blackholes_routes)
