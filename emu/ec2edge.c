@@ -261,7 +261,7 @@ static uint32_t pool_free(const struct lab *m)
 	uint32_t a;
 	size_t slot;
 
-	for (slot = 0; (a = model_public_pool_at(slot)); slot++)
+	for (slot = 0; (a = model_public_pool_at(m, slot)); slot++)
 		if (!public_used(m, a))
 			return a;
 	return 0;

@@ -491,6 +491,11 @@ int print_lab_to(const struct lab *lab, char **ret_text, struct diags *d)
 	sb_puts(&p->sb, "\naccount");
 	print_str(p, lab->account, false, NULL);
 	sb_puts(&p->sb, "\n");
+	for (i = 0; i < lab->npools; i++) {
+		sb_puts(&p->sb, "public-ip-pool");
+		print_cidr(p, lab->pools[i]);
+		sb_puts(&p->sb, "\n");
+	}
 
 	for (k = 0; k < RES__COUNT; k++)
 		for (i = 0; res_types[k]->print && i < lab->res[k].n && !p->err;

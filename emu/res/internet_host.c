@@ -60,31 +60,21 @@ static void host_parse(struct build *b, struct res *res,
 
 /* ---- rules ----------------------------------------------------------- */
 
-/* Addresses no host can have: they are not unicast on a network. */
-static const struct cidr not_unicast[] = {
-	CIDR(0, 0, 0, 0, 8),
-	CIDR(127, 0, 0, 0, 8),
-	CIDR(169, 254, 0, 0, 16),
-	CIDR(224, 0, 0, 0, 3),
-};
-
 /* What makes ip unusable for a host, or NULL. */
 static const char *host_ip_problem(const struct lab *lab, uint32_t ip,
 				   char *buf, size_t len)
 {
+	const char *special = cidr_special((struct cidr){ ip, 32 });
 	char cb[CIDR_BUF];
 	size_t i, j;
 
-	for (i = 0; i < ARRAY_SIZE(not_unicast); i++)
-		if (cidr_has_ip(not_unicast[i], ip)) {
-			snprintf(buf, len, "it is not a unicast address (%s)",
-				 cidr_fmt(not_unicast[i], cb));
-			return buf;
-		}
-	if (cidr_has_ip(MODEL_PUBLIC_POOL_1, ip) ||
-	    cidr_has_ip(MODEL_PUBLIC_POOL_2, ip)) {
+	if (special) {
+		snprintf(buf, len, "it is not a unicast address: %s", special);
+		return buf;
+	}
+	if (model_public_pool_has(lab, ip)) {
 		snprintf(buf, len,
-			 "it is in the public IP pool (198.51.100.0/24, 203.0.113.0/24), whose addresses belong to instances");
+			 "it is in the public IP pool (198.51.100.0/24, 203.0.113.0/24 and the public-ip-pool lines), whose addresses belong to instances");
 		return buf;
 	}
 	for (i = 0; i < lab->nvpcs; i++)

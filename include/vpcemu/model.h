@@ -100,6 +100,7 @@ struct endpoint;
 struct eni;
 struct nat_gateway;
 struct elastic_ip;
+struct lab;
 
 struct vpc {
 	struct res r;
@@ -340,15 +341,27 @@ struct nat_gateway {
 	struct place subnet_at, eip_at, ip_at;
 };
 
-/* The public IPv4 pool (docs/lab-conf.md's default): RFC 5737 blocks,
- * which can never reach a real host. */
+/* The public IPv4 pool (pool.c): the default blocks, RFC 5737 space that
+ * can never reach a real host, then the lab's public-ip-pool lines in file
+ * order. Its slots number the usable addresses of each block in turn (all
+ * but the network and broadcast addresses). */
 #define MODEL_PUBLIC_POOL_1 CIDR(198, 51, 100, 0, 24)
 #define MODEL_PUBLIC_POOL_2 CIDR(203, 0, 113, 0, 24)
+#define MODEL_PUBLIC_POOL_DEFAULT_SLOTS (2 * 254)
+/* What a public-ip-pool line may hold (model.c refuses the rest). */
+#define MODEL_PUBLIC_POOL_PREFIX_MIN 16
+#define MODEL_PUBLIC_POOL_PREFIX_MAX 30
+#define MODEL_PUBLIC_POOLS_MAX 16
 
-/* Whether a is one of the pool's addresses (.1 to .254 of its blocks). */
-bool model_public_pool_has(uint32_t a);
-/* The pool's slot-th address in order, 0 past the last. */
-uint32_t model_public_pool_at(size_t slot);
+/* How many slots lab's pool has. */
+size_t model_public_pool_size(const struct lab *lab);
+/* Whether a is one of the pool's addresses. */
+bool model_public_pool_has(const struct lab *lab, uint32_t a);
+/* The pool's slot-th address, 0 past the last. */
+uint32_t model_public_pool_at(const struct lab *lab, size_t slot);
+/* The slot of address a, model_public_pool_size() when a is not in the
+ * pool. */
+size_t model_public_pool_slot(const struct lab *lab, uint32_t a);
 
 /* expect SRC -> DST RULE reachable|blocked [REASON] */
 struct expect {
@@ -384,6 +397,10 @@ struct lab {
 	char *region;		/* top level, default us-east-1 */
 	char *account;		/* top level, default 111111111111 */
 	struct place name_at;
+	/* public-ip-pool lines, file order (pool.c); one place each. */
+	struct cidr *pools;
+	struct place *pools_at;
+	size_t npools;
 
 	/* Every resource by kind, in file order (model.h's top). The typed
 	 * names below are the same arrays, for the kinds other modules

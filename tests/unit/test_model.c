@@ -914,9 +914,6 @@ Test(model, contract_kinds_not_built_yet)
 		cr_expect_not_null(diag_at("Vpcemu.NotSupported", 2, 1), "%s",
 				   kinds[i]);
 	}
-	build("public-ip-pool 198.51.100.0/24\nvpc V { cidr 10.0.0.0/16 }\n");
-	cr_expect_eq(ml.d.nerrors, 1);
-	cr_expect_not_null(diag_at("Vpcemu.NotSupported", 1, 1));
 	build_ok("vpc V { cidr 10.0.0.0/16 }\ninternet-gateway X { }\n");
 }
 

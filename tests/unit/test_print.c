@@ -432,6 +432,12 @@ Test(print, golden_three_tier)
 	golden("../topologies/three-tier.conf", "golden/print/three-tier.conf");
 }
 
+Test(print, golden_internet_edge)
+{
+	golden("unit/data/internet-edge.conf",
+	       "golden/print/internet-edge.conf");
+}
+
 /* ------------------------------------------------------------------ */
 /* Every attribute, away from its default */
 
