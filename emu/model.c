@@ -1269,9 +1269,39 @@ uint32_t model_eni_public_ip(const struct eni *e)
 	return 0;
 }
 
+const char *user_data_script(const struct user_data *ud)
+{
+	return ud->script ? ud->script : ud->content;
+}
+
 const char *instance_user_data(const struct instance *in)
 {
-	return in->user_data ? in->user_data : in->user_data_content;
+	return user_data_script(&in->ud);
+}
+
+void user_data_free(struct user_data *ud)
+{
+	free(ud->script);
+	free(ud->file);
+	free(ud->content);
+}
+
+/* The later of the two statements is the one reported. */
+void model_parse_user_data(struct build *b, const struct conf_stmt *script,
+			   const struct conf_stmt *file, struct user_data *ud)
+{
+	if (script && model_want(b, script, 1, 1))
+		model_get_str(b, &script->w[1], &ud->script);
+	if (file && model_want(b, file, 1, 1))
+		model_get_str(b, &file->w[1], &ud->file);
+	if (!script || !file)
+		return;
+	if (script->at.line < file->at.line ||
+	    (script->at.line == file->at.line &&
+	     script->at.first_col < file->at.first_col))
+		script = file;
+	diag_error(b->d, script->w[0].at, "InvalidParameterValue",
+		   "'user-data' and 'user-data-file' cannot both be given");
 }
 
 void lab_free(struct lab *lab)

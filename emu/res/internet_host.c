@@ -4,7 +4,8 @@
  * lab's internet namespace (plan.c), which routes every public IP to its
  * VPC's internet gateway. The host is outside every VPC: its address may be
  * in no VPC block and not in the public pool (docs/lab-conf.md). It reaches
- * instances only by their public IPs, never their private ones.
+ * instances only by their public IPs, never their private ones. Its user
+ * data, as an instance's, runs at up in its namespace (svc.c).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -41,21 +42,15 @@ static void host_parse(struct build *b, struct res *res,
 
 		a = model_attr_find(b, "internet-host", host_attrs,
 				    ARRAY_SIZE(host_attrs), seen, st);
-		if (a < 0 || !model_want(b, st, 1, 1))
+		/* User data after the block: the two exclude each other. */
+		if (a != H_IP || !model_want(b, st, 1, 1))
 			continue;
-		if (a == H_IP) {
-			if (model_get_ip(b, &st->w[1], &h->ip))
-				h->ip_at = st->w[1].at;
-			continue;
-		}
-		/* The data plane of hosts came first; running their user
-		 * data (svc/userdata.c) is still to come. */
-		diag_error(b->d, st->w[0].at, "Vpcemu.NotSupported",
-			   "%s on an internet host is not supported yet",
-			   st->w[0].text);
+		if (a == H_IP && model_get_ip(b, &st->w[1], &h->ip))
+			h->ip_at = st->w[1].at;
 	}
 	model_attrs_required(b, res, host_attrs, ARRAY_SIZE(host_attrs),
 			     seen);
+	model_parse_user_data(b, seen[H_UDATA], seen[H_UDATA_FILE], &h->ud);
 }
 
 /* ---- rules ----------------------------------------------------------- */
@@ -128,6 +123,7 @@ static void host_print(struct printer *p, const struct res *res)
 		return;
 	print_block_open(p, res);
 	sb_printf(&p->sb, "\tip %s\n", ip_fmt(h->ip, ip));
+	print_user_data(p, &h->ud, res);
 	print_block_close(p);
 }
 
@@ -143,7 +139,10 @@ static void host_details(struct strbuf *sb, const struct lab *lab,
 
 static void host_free(struct res *r)
 {
-	free(((struct internet_host *)r)->netns);
+	struct internet_host *h = (struct internet_host *)r;
+
+	free(h->netns);
+	user_data_free(&h->ud);
 }
 
 const struct res_type res_type_internet_host = {

@@ -228,6 +228,15 @@ struct nacl {
 
 /* An elastic network interface: an instance's primary ENI or one of an
  * interface endpoint's. */
+/* User data of an instance or an internet host: the script written inline
+ * (user-data) or the file it is read from (user-data-file), at most one. */
+struct user_data {
+	char *script;		/* inline, may be NULL */
+	char *file;		/* path, may be NULL */
+	char *content;		/* file's bytes: load.c reads them (the model
+				   does no I/O) */
+};
+
 struct eni {
 	struct res r;		/* name: the instance's, or "ENDPOINT-SUBNET" */
 	struct subnet *subnet;
@@ -252,10 +261,7 @@ struct instance {
 	struct iam_role *role;	/* may be NULL */
 	bool public_ip;
 	char *ami, *instance_type;
-	char *user_data;	/* inline script, may be NULL */
-	char *user_data_file;	/* path, may be NULL */
-	char *user_data_content;	/* user-data-file's bytes: labops reads
-					   them (the model does no I/O) */
+	struct user_data ud;
 	/* Instance metadata options (ModifyInstanceMetadataOptions). */
 	bool metadata_tokens_required;	/* HttpTokens: default required */
 	bool metadata_disabled;		/* HttpEndpoint disabled */
@@ -313,6 +319,7 @@ struct internet_host {
 	uint32_t ip;
 	char ifname[MODEL_IFNAME_MAX];	/* "host-1a2b3c4d", internet side */
 	char *netns;		/* "LAB-NAME" */
+	struct user_data ud;	/* run at up in its namespace (svc.c) */
 	struct place ip_at;
 };
 
@@ -471,7 +478,9 @@ uint32_t model_eni_public_ip(const struct eni *e);
 struct internet_gateway *internet_gateway_of(const struct lab *lab,
 					     const struct vpc *v);
 
-/* The instance's user data (inline or from its file), NULL when none. */
+/* The script of ud (inline or from its file), NULL when none. */
+const char *user_data_script(const struct user_data *ud);
+/* The instance's user data, NULL when none. */
 const char *instance_user_data(const struct instance *in);
 
 /* Looks a resource up by name or ID; kind RES__COUNT matches any kind. */

@@ -450,9 +450,9 @@ Test(model, defaults_and_overrides)
 	cr_assert_str_eq(i1->instance_type, "t2.micro");
 	cr_assert_str_eq(i2->ami, "ami-123");
 	cr_assert_str_eq(i2->instance_type, "m5.large");
-	cr_assert_str_eq(i2->user_data, "echo hi\n");
-	cr_assert_null(i1->user_data);
-	cr_assert_str_eq(mlab->instances[2]->user_data_file, "/tmp/x.sh");
+	cr_assert_str_eq(i2->ud.script, "echo hi\n");
+	cr_assert_null(i1->ud.script);
+	cr_assert_str_eq(mlab->instances[2]->ud.file, "/tmp/x.sh");
 	cr_assert_eq(i1->nsgs, 1);
 	cr_assert_eq(i1->sgs[0], v->default_sg);
 	cr_assert_eq(i1->eni->nsgs, 1);
