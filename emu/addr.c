@@ -131,3 +131,25 @@ char *cidr_fmt(struct cidr c, char *buf)
 		 (unsigned)(c.len > 32 ? 32 : c.len));
 	return buf;
 }
+
+/* R-1.6 names link-local only; the others are refused by AWS too
+ * (unverified) and cannot be unicast addresses in a Linux namespace. */
+static const struct {
+	struct cidr c;
+	const char *what;
+} special[] = {
+	{CIDR(169, 254, 0, 0, 16), "Link-local addresses (169.254.0.0/16)"},
+	{CIDR(0, 0, 0, 0, 8), "Addresses in 0.0.0.0/8"},
+	{CIDR(127, 0, 0, 0, 8), "Loopback addresses (127.0.0.0/8)"},
+	{CIDR(224, 0, 0, 0, 3), "Multicast and reserved addresses (224.0.0.0/3)"},
+};
+
+const char *cidr_special(struct cidr c)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(special) / sizeof(special[0]); i++)
+		if (cidr_overlap(special[i].c, c))
+			return special[i].what;
+	return NULL;
+}

@@ -317,4 +317,5 @@ void check_lab(struct lab *lab, struct diags *d)
 			res_types[k]->check(lab, d);
 	check_addresses(lab, d);
 	check_enis(lab, d);
+	check_public_pools(lab, d);
 }

@@ -128,18 +128,6 @@ static int out_empty(struct ec2ctx *c)
 /* ------------------------------------------------------------------ */
 /* Internet gateways */
 
-static struct internet_gateway *igw_of(const struct lab *m,
-				       const struct vpc *v)
-{
-	const struct res_list *l = &m->res[RES_INTERNET_GATEWAY];
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (((struct internet_gateway *)l->v[i])->vpc == v)
-			return (struct internet_gateway *)l->v[i];
-	return NULL;
-}
-
 /* A resource of v that holds a public IP or an Elastic IP, or NULL. */
 static const struct res *public_holder(const struct lab *m,
 				       const struct vpc *v)
@@ -192,10 +180,10 @@ static int igw_attach(struct ec2ctx *c, struct internet_gateway *g,
 			     "resource %s is already attached to network %s",
 			     g->r.id, g->vpc->r.id);
 	/* one gateway per VPC. */
-	if (attach && igw_of(c->m, v))
+	if (attach && internet_gateway_of(c->m, v))
 		return EFAIL(c, "Resource.AlreadyAssociated",
 			     "resource %s is already associated with internet gateway %s",
-			     v->r.id, igw_of(c->m, v)->r.id);
+			     v->r.id, internet_gateway_of(c->m, v)->r.id);
 	if (!attach && g->vpc != v)
 		return EFAIL(c, "Gateway.NotAttached",
 			     "resource %s is not attached to network %s",
@@ -273,7 +261,7 @@ static uint32_t pool_free(const struct lab *m)
 	uint32_t a;
 	size_t slot;
 
-	for (slot = 0; (a = model_public_pool_at(slot)); slot++)
+	for (slot = 0; (a = model_public_pool_at(m, slot)); slot++)
 		if (!public_used(m, a))
 			return a;
 	return 0;
@@ -292,9 +280,27 @@ static const struct nat_gateway *eip_nat(const struct lab *m,
 	return NULL;
 }
 
+/* --address: a given address of the pool nobody holds. AWS answers
+ * InvalidAddress.NotFound for one it cannot hand out; the pool is all
+ * vpcemu can. */
+static int eip_wanted(struct ec2ctx *c, const char *want, uint32_t *ret_a)
+{
+	if (ip_parse(want, ret_a))
+		return EFAIL(c, "InvalidParameterValue",
+			     "Invalid value '%s' for Address", want);
+	if (!model_public_pool_has(c->m, *ret_a))
+		return EFAIL(c, "InvalidAddress.NotFound",
+			     "Address '%s' not found.", want);
+	if (public_used(c->m, *ret_a))
+		return EFAIL(c, "InvalidIPAddress.InUse",
+			     "Address %s is in use", want);
+	return 0;
+}
+
 static int eip_allocate(struct ec2ctx *c)
 {
 	const char *dom = ec2ctx_arg_get(c->a, "--domain", NULL);
+	const char *want = ec2ctx_arg_get(c->a, "--address", NULL);
 	struct elastic_ip *e;
 	char ip[IP_BUF];
 	uint32_t a;
@@ -304,10 +310,16 @@ static int eip_allocate(struct ec2ctx *c)
 		return EFAIL(c, "InvalidParameterValue",
 			     "Invalid value '%s' for domain: vpcemu has VPC addresses only",
 			     dom);
-	a = pool_free(c->m);
-	if (!a)
-		return EFAIL(c, "AddressLimitExceeded",
-			     "The maximum number of addresses has been reached.");
+	if (want) {
+		ret = eip_wanted(c, want, &a);
+		if (ret)
+			return ret;
+	} else {
+		a = pool_free(c->m);
+		if (!a)
+			return EFAIL(c, "AddressLimitExceeded",
+				     "The maximum number of addresses has been reached.");
+	}
 	e = (struct elastic_ip *)res_add(c, RES_ELASTIC_IP, "elastic-ip",
 					 "eip", &ret);
 	if (!e)
@@ -321,23 +333,67 @@ static int eip_allocate(struct ec2ctx *c)
 	return c->out ? 0 : ENOMEM_FAIL(c);
 }
 
+/* The instance associate-address names: by --instance-id, or by
+ * --network-interface-id (an instance's: vpcemu puts Elastic IPs on
+ * instances only), and --private-ip-address, when given, its address. */
+static struct instance *assoc_instance(struct ec2ctx *c, int *ret)
+{
+	const char *iref = ec2ctx_arg_get(c->a, "--instance-id", NULL);
+	const char *eref = ec2ctx_arg_get(c->a, "--network-interface-id", NULL);
+	const char *pip = ec2ctx_arg_get(c->a, "--private-ip-address", NULL);
+	struct instance *in;
+	struct eni *e;
+	uint32_t a;
+
+	if (iref && eref) {
+		*ret = EFAIL(c, "InvalidParameterCombination",
+			     "You can specify either an instance ID or a network interface ID, but not both");
+		return NULL;
+	}
+	if (!iref && !eref) {
+		*ret = EFAIL(c, "MissingParameter",
+			     "The request must contain the parameter instanceId or networkInterfaceId");
+		return NULL;
+	}
+	if (iref)
+		return GET_INSTANCE(c, iref, ret);
+	e = GET_ENI(c, eref, ret);
+	if (!e)
+		return NULL;
+	in = e->instance;
+	if (!in) {
+		*ret = EUNSUP(c, "vpcemu associates Elastic IPs with the network interfaces of instances only; %s is not one",
+			      e->r.id);
+		return NULL;
+	}
+	if (!pip)
+		return in;
+	if (ip_parse(pip, &a)) {
+		*ret = EFAIL(c, "InvalidParameterValue",
+			     "Invalid value '%s' for privateIpAddress", pip);
+		return NULL;
+	}
+	/* An instance has its primary address only (model.h). */
+	if (a != in->private_ip) {
+		*ret = EFAIL(c, "InvalidParameterValue",
+			     "The private IP address %s is not assigned to network interface %s",
+			     pip, e->r.id);
+		return NULL;
+	}
+	return in;
+}
+
 static int eip_associate(struct ec2ctx *c, struct elastic_ip *e)
 {
 	bool again = ec2ctx_arg_flag(c->a, "--allow-reassociation");
 	const struct nat_gateway *n = eip_nat(c->m, e);
-	const char *iref;
 	struct instance *in;
 	char id[MODEL_ID_MAX];
 	size_t i;
 	int ret = 0;
 
 	ec2ctx_arg_flag(c->a, "--no-allow-reassociation");
-	if (ec2ctx_arg_index(c->a, "--network-interface-id") >= 0)
-		return EUNSUP(c, "vpcemu associates addresses with instances (--instance-id)");
-	iref = ec2ctx_opt_req(c, "--instance-id", "instanceId", &ret);
-	if (!iref)
-		return ret;
-	in = GET_INSTANCE(c, iref, &ret);
+	in = assoc_instance(c, &ret);
 	if (!in)
 		return ret;
 	eip_assoc_id(c->m, e, id);
@@ -346,7 +402,7 @@ static int eip_associate(struct ec2ctx *c, struct elastic_ip *e)
 			     "resource %s is already associated with %s %s",
 			     e->r.id, n ? "nat gateway" : "associate-id",
 			     n ? n->r.id : id);
-	if (!igw_of(c->m, in->subnet->vpc))
+	if (!internet_gateway_of(c->m, in->subnet->vpc))
 		return EFAIL(c, "Gateway.NotAttached",
 			     "Network %s is not attached to any internet gateway",
 			     in->subnet->vpc->r.id);
@@ -387,6 +443,33 @@ static int eip_disassociate(struct ec2ctx *c)
 		     "The association ID '%s' does not exist", ref);
 }
 
+/* The Elastic IP of associate-address: by --allocation-id, or by the
+ * EC2-Classic --public-ip, which the AWS CLI still takes to name one. */
+static struct elastic_ip *eip_named(struct ec2ctx *c, int *ret)
+{
+	const char *pub = ec2ctx_arg_get(c->a, "--public-ip", NULL);
+	const char *ref = ec2ctx_arg_get(c->a, "--allocation-id", NULL);
+	const struct res_list *l = &c->m->res[RES_ELASTIC_IP];
+	uint32_t a;
+	size_t i;
+
+	if (pub && ref) {
+		*ret = EFAIL(c, "InvalidParameterCombination",
+			     "You can specify either an allocation ID or a public IP address, but not both");
+		return NULL;
+	}
+	if (!pub) {
+		ref = ec2ctx_opt_req(c, "--allocation-id", "allocationId", ret);
+		return ref ? GET_EIP(c, ref, ret) : NULL;
+	}
+	for (i = 0; !ip_parse(pub, &a) && i < l->n; i++)
+		if (((struct elastic_ip *)l->v[i])->address == a)
+			return (struct elastic_ip *)l->v[i];
+	*ret = EFAIL(c, "InvalidAddress.NotFound", "Address '%s' not found.",
+		     pub);
+	return NULL;
+}
+
 int ec2edge_address(struct ec2ctx *c, const char *cmd)
 {
 	struct elastic_ip *e;
@@ -398,14 +481,16 @@ int ec2edge_address(struct ec2ctx *c, const char *cmd)
 		return eip_allocate(c);
 	if (!strcmp(cmd, "disassociate-address"))
 		return eip_disassociate(c);
+	if (!strcmp(cmd, "associate-address")) {
+		e = eip_named(c, &ret);
+		return e ? eip_associate(c, e) : ret;
+	}
 	ref = ec2ctx_opt_req(c, "--allocation-id", "allocationId", &ret);
 	if (!ref)
 		return ret;
 	e = GET_EIP(c, ref, &ret);
 	if (!e)
 		return ret;
-	if (!strcmp(cmd, "associate-address"))
-		return eip_associate(c, e);
 	/* release-address: AWS wants it disassociated first. */
 	if (e->instance || eip_nat(c->m, e))
 		return EFAIL(c, "InvalidIPAddress.InUse",

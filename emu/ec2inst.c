@@ -139,8 +139,8 @@ int ec2inst_run(struct ec2ctx *c)
 	if (!in->ami || !in->instance_type)
 		goto oom;
 	if (ud) {
-		in->user_data = strdup(ud);
-		if (!in->user_data)
+		in->ud.script = strdup(ud);
+		if (!in->ud.script)
 			goto oom;
 	}
 	if (ip) {

@@ -15,44 +15,54 @@
 /* AWS's limit on user data, before base64 (RunInstances). */
 #define USER_DATA_MAX 16384
 
-/* Reads every user-data-file, relative to the lab file's directory, into
- * its instance: the model does no I/O, and the daemon needs the bytes for
- * IMDS and the first boot. Queues an error per file that cannot be read. */
-static void load_user_data(struct lab *lab, struct diags *d)
+/* Reads ud's user-data-file, relative to the lab file's directory, into
+ * ud: the model does no I/O, and the daemon needs the bytes for IMDS and
+ * the first boot. Queues an error at `at` when it cannot be read. */
+static void load_one(const struct lab *lab, struct user_data *ud,
+		     struct place at, struct diags *d)
 {
 	const char *slash = strrchr(lab->file, '/');
-	size_t i, len;
+	char *path;
+	size_t len;
 	int e;
 
-	for (i = 0; i < lab->ninstances; i++) {
-		struct instance *in = lab->instances[i];
-		char *path;
-
-		if (!in->user_data_file || in->user_data_content)
-			continue;
-		if (in->user_data_file[0] == '/' || !slash)
-			path = strdup(in->user_data_file);
-		else
-			path = str_printf("%.*s/%s", (int)(slash - lab->file),
-					  lab->file, in->user_data_file);
-		e = path ? read_file(path, USER_DATA_MAX + 1,
-				     &in->user_data_content, &len) : -ENOMEM;
-		if (!e && len > USER_DATA_MAX) {
-			free(in->user_data_content);
-			in->user_data_content = NULL;
-			e = -EFBIG;
-		}
-		if (e == -EFBIG)
-			diag_error(d, in->r.at, "InvalidParameterValue",
-				   "User data is limited to %d bytes: %s",
-				   USER_DATA_MAX, path);
-		else if (e)
-			diag_error(d, in->r.at, "InvalidParameterValue",
-				   "Cannot read user-data-file %s: %s",
-				   path ? path : in->user_data_file,
-				   strerror(-e));
-		free(path);
+	if (!ud->file || ud->content)
+		return;
+	if (ud->file[0] == '/' || !slash)
+		path = strdup(ud->file);
+	else
+		path = str_printf("%.*s/%s", (int)(slash - lab->file),
+				  lab->file, ud->file);
+	e = path ? read_file(path, USER_DATA_MAX + 1, &ud->content, &len) :
+		   -ENOMEM;
+	if (!e && len > USER_DATA_MAX) {
+		free(ud->content);
+		ud->content = NULL;
+		e = -EFBIG;
 	}
+	if (e == -EFBIG)
+		diag_error(d, at, "InvalidParameterValue",
+			   "User data is limited to %d bytes: %s",
+			   USER_DATA_MAX, path);
+	else if (e)
+		diag_error(d, at, "InvalidParameterValue",
+			   "Cannot read user-data-file %s: %s",
+			   path ? path : ud->file, strerror(-e));
+	free(path);
+}
+
+/* Every instance's and internet host's user-data-file; one error each. */
+static void load_user_data(struct lab *lab, struct diags *d)
+{
+	const struct res_list *hosts = &lab->res[RES_INTERNET_HOST];
+	size_t i;
+
+	for (i = 0; i < lab->ninstances; i++)
+		load_one(lab, &lab->instances[i]->ud, lab->instances[i]->r.at,
+			 d);
+	for (i = 0; i < hosts->n; i++)
+		load_one(lab, &((struct internet_host *)hosts->v[i])->ud,
+			 hosts->v[i]->at, d);
 }
 
 int load_lab_file(const char *file, const char *as, const char *name,

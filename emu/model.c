@@ -55,8 +55,6 @@ static const char *const reserved_types[] = {
 };
 
 /* Top-level settings of docs/lab-conf.md not built yet. */
-static const char *const reserved_settings[] = { "public-ip-pool" };
-
 /* Prefixes of AWS IDs besides those of res_types[]: kinds not built yet
  * and IDs that are not resources of their own. A name made of a prefix and
  * 8 to 17 hex digits could be taken for an ID, since references accept
@@ -748,12 +746,55 @@ bool model_set_default_sg(struct build *b, struct vpc *v, struct sg ***sgs,
 /* ------------------------------------------------------------------ */
 /* Top level */
 
+/* "public-ip-pool CIDR": a block model_public_pool_* can number, at most
+ * MODEL_PUBLIC_POOLS_MAX of them; what it may overlap is check's
+ * (pool.c). */
+static void parse_pool(struct build *b, const struct conf_stmt *st)
+{
+	struct lab *lab = b->lab;
+	struct place *at;
+	struct cidr c, *slot;
+	char cb[CIDR_BUF];
+	size_t n;
+
+	if (!model_want(b, st, 1, 1) || !model_get_cidr(b, &st->w[1], &c))
+		return;
+	if (c.len < MODEL_PUBLIC_POOL_PREFIX_MIN ||
+	    c.len > MODEL_PUBLIC_POOL_PREFIX_MAX) {
+		diag_error(b->d, st->w[1].at, "InvalidParameterValue",
+			   "The public IP pool '%s' is invalid: its prefix length must be from /%d to /%d",
+			   cidr_fmt(c, cb), MODEL_PUBLIC_POOL_PREFIX_MIN,
+			   MODEL_PUBLIC_POOL_PREFIX_MAX);
+		return;
+	}
+	if (lab->npools == MODEL_PUBLIC_POOLS_MAX) {
+		diag_error(b->d, st->w[0].at, "Vpcemu.LimitExceeded",
+			   "A lab has at most %d public-ip-pool lines",
+			   MODEL_PUBLIC_POOLS_MAX);
+		return;
+	}
+	n = lab->npools;
+	slot = MODEL_PUSH(b, lab->pools, n);
+	if (!slot)
+		return;
+	n = lab->npools;
+	at = MODEL_PUSH(b, lab->pools_at, n);
+	if (!at)
+		return;	/* the extra block is beyond npools */
+	*slot = c;
+	*at = st->w[1].at;
+	lab->npools++;
+}
+
 static void parse_top(struct build *b, const struct conf_file *f,
 		      const struct conf_stmt **lab_stmt)
 {
+	/* The first three may be given once; expect and public-ip-pool
+	 * are repeatable. */
+	enum { T_LAB, T_REGION, T_ACCOUNT, T_EXPECT, T_POOL };
 	static const char *const settings[] = { "lab", "region", "account",
-						"expect" };
-	const struct conf_stmt *seen[3] = { 0 };
+						"expect", "public-ip-pool" };
+	const struct conf_stmt *seen[T_EXPECT] = { 0 };
 	size_t i, k;
 
 	for (i = 0; i < f->ntop; i++) {
@@ -764,7 +805,7 @@ static void parse_top(struct build *b, const struct conf_file *f,
 		for (k = 0; k < ARRAY_SIZE(settings); k++)
 			if (!strcmp(kw, settings[k]))
 				break;
-		if (k == 3) {
+		if (k == T_EXPECT) {
 			const struct conf_stmt **slot =
 				VEC_PUSH(b->expects, b->nexpects, b->expectscap);
 
@@ -774,19 +815,23 @@ static void parse_top(struct build *b, const struct conf_file *f,
 				*slot = st;
 			continue;
 		}
-		if (k < 3 && seen[k]) {
+		if (k == T_POOL) {
+			parse_pool(b, st);
+			continue;
+		}
+		if (k < T_EXPECT && seen[k]) {
 			diag_error(b->d, st->w[0].at, "Vpcemu.DuplicateAttribute",
 				   "'%s' is already set on line %u; it may be given only once",
 				   kw, seen[k]->at.line);
 			continue;
 		}
-		if (k < 3) {
+		if (k < T_EXPECT) {
 			seen[k] = st;
 			if (!model_want(b, st, 1, 1))
 				continue;
-			if (k == 0)
+			if (k == T_LAB)
 				*lab_stmt = st;
-			else if (k == 1)
+			else if (k == T_REGION)
 				model_get_region(b, &st->w[1], &b->lab->region);
 			else
 				model_get_account(b, &st->w[1],
@@ -799,19 +844,11 @@ static void parse_top(struct build *b, const struct conf_file *f,
 				   kw, kw);
 			continue;
 		}
-		for (k = 0; k < ARRAY_SIZE(reserved_settings); k++)
-			if (!strcmp(kw, reserved_settings[k]))
-				break;
-		if (k < ARRAY_SIZE(reserved_settings)) {
-			diag_error(b->d, st->w[0].at, "Vpcemu.NotSupported",
-				   "%s is not supported yet", kw);
-			continue;
-		}
 		for (k = 0; k < ARRAY_SIZE(settings); k++)
 			model_suggest(&s, settings[k]);
 		model_err_suggest(
 		    b, st->w[0].at, "Vpcemu.UnknownSetting", &s,
-		    "Unknown setting '%s' (top-level settings: lab, region, account, expect)",
+		    "Unknown setting '%s' (top-level settings: lab, region, account, public-ip-pool, expect)",
 		    kw);
 	}
 }
@@ -1232,9 +1269,39 @@ uint32_t model_eni_public_ip(const struct eni *e)
 	return 0;
 }
 
+const char *user_data_script(const struct user_data *ud)
+{
+	return ud->script ? ud->script : ud->content;
+}
+
 const char *instance_user_data(const struct instance *in)
 {
-	return in->user_data ? in->user_data : in->user_data_content;
+	return user_data_script(&in->ud);
+}
+
+void user_data_free(struct user_data *ud)
+{
+	free(ud->script);
+	free(ud->file);
+	free(ud->content);
+}
+
+/* The later of the two statements is the one reported. */
+void model_parse_user_data(struct build *b, const struct conf_stmt *script,
+			   const struct conf_stmt *file, struct user_data *ud)
+{
+	if (script && model_want(b, script, 1, 1))
+		model_get_str(b, &script->w[1], &ud->script);
+	if (file && model_want(b, file, 1, 1))
+		model_get_str(b, &file->w[1], &ud->file);
+	if (!script || !file)
+		return;
+	if (script->at.line < file->at.line ||
+	    (script->at.line == file->at.line &&
+	     script->at.first_col < file->at.first_col))
+		script = file;
+	diag_error(b->d, script->w[0].at, "InvalidParameterValue",
+		   "'user-data' and 'user-data-file' cannot both be given");
 }
 
 void lab_free(struct lab *lab)
@@ -1259,6 +1326,8 @@ void lab_free(struct lab *lab)
 	free(lab->text);
 	free(lab->region);
 	free(lab->account);
+	free(lab->pools);
+	free(lab->pools_at);
 	free(lab);
 }
 

@@ -215,38 +215,6 @@ void model_assign_ips(struct build *b)
 	}
 }
 
-/* The public pool: the two RFC 5737 blocks' .1 to .254, 508 slots. */
-#define POOL_SLOTS (2 * 254)
-
-static uint32_t pool_address(size_t slot)
-{
-	const uint32_t blocks[2] = { MODEL_PUBLIC_POOL_1.addr,
-				     MODEL_PUBLIC_POOL_2.addr };
-
-	return blocks[slot / 254] + (uint32_t)(slot % 254) + 1;
-}
-
-/* The slot of address a, or POOL_SLOTS when a is not in the pool. */
-static size_t pool_slot(uint32_t a)
-{
-	size_t slot;
-
-	for (slot = 0; slot < POOL_SLOTS; slot += 254)
-		if (a > pool_address(slot) - 1 && a < pool_address(slot) + 254)
-			return slot + (a - pool_address(slot));
-	return POOL_SLOTS;
-}
-
-uint32_t model_public_pool_at(size_t slot)
-{
-	return slot < POOL_SLOTS ? pool_address(slot) : 0;
-}
-
-bool model_public_pool_has(uint32_t a)
-{
-	return pool_slot(a) < POOL_SLOTS;
-}
-
 /* The Elastic IP associated with in, or NULL (two are check's to
  * report: the first wins). */
 static const struct elastic_ip *eip_of(const struct lab *lab,
@@ -261,33 +229,39 @@ static const struct elastic_ip *eip_of(const struct lab *lab,
 	return NULL;
 }
 
-/* Public IPv4s come from the pool. Elastic IPs first: the given addresses,
- * then the first free slot for each of the others. An instance with an
- * Elastic IP takes its address; any other public instance gets a slot
- * derived from its ID, the next free one on a clash; a lab with more than
- * the pool holds leaves the rest without one. */
+/* Public IPv4s come from the pool (pool.c). Elastic IPs first: the given
+ * addresses, then the first free slot for each of the others. An instance
+ * with an Elastic IP takes its address; any other public instance gets a
+ * slot derived from its ID in the default blocks, the next free one on a
+ * clash, so that a public-ip-pool line added later moves no address; a lab
+ * with more than the pool holds leaves the rest without one. */
 void model_assign_public_ips(struct build *b)
 {
 	const struct res_list *eips = &b->lab->res[RES_ELASTIC_IP];
 	struct lab *lab = b->lab;
-	bool used[POOL_SLOTS] = { false };
-	size_t i, k, slot;
+	size_t i, k, slot, nslots = model_public_pool_size(lab);
+	bool *used = calloc(nslots, sizeof(*used));
 
+	if (!used) {
+		b->oom = true;
+		return;
+	}
 	for (i = 0; i < eips->n; i++) {
 		const struct elastic_ip *e =
 			(const struct elastic_ip *)eips->v[i];
 
-		slot = e->address_given ? pool_slot(e->address) : POOL_SLOTS;
-		if (slot < POOL_SLOTS)
+		slot = e->address_given ? model_public_pool_slot(lab, e->address)
+					: nslots;
+		if (slot < nslots)
 			used[slot] = true;
 	}
 	for (i = 0; i < eips->n; i++) {
 		struct elastic_ip *e = (struct elastic_ip *)eips->v[i];
 
-		for (slot = 0; !e->address_given && slot < POOL_SLOTS; slot++)
+		for (slot = 0; !e->address_given && slot < nslots; slot++)
 			if (!used[slot]) {
 				used[slot] = true;
-				e->address = pool_address(slot);
+				e->address = model_public_pool_at(lab, slot);
 				break;
 			}
 	}
@@ -303,13 +277,15 @@ void model_assign_public_ips(struct build *b)
 		if (!in->public_ip)
 			continue;
 		model_id_hash(h, lab->name, "public-ip", in->r.name);
-		for (k = 0; k < POOL_SLOTS; k++) {
-			slot = (size_t)((h[0] + k) % POOL_SLOTS);
+		for (k = 0; k < nslots; k++) {
+			slot = (size_t)((h[0] % MODEL_PUBLIC_POOL_DEFAULT_SLOTS +
+					 k) % nslots);
 			if (used[slot])
 				continue;
 			used[slot] = true;
-			in->public_ipv4 = pool_address(slot);
+			in->public_ipv4 = model_public_pool_at(lab, slot);
 			break;
 		}
 	}
+	free(used);
 }

@@ -160,6 +160,21 @@ void print_ref(struct printer *p, const struct res *ref, const struct res *from)
 	sb_printf(&p->sb, " %s", ref->name);
 }
 
+void print_user_data(struct printer *p, const struct user_data *ud,
+		     const struct res *r)
+{
+	if (ud->script) {
+		sb_puts(&p->sb, "\tuser-data");
+		print_str(p, ud->script, true, r);
+		sb_puts(&p->sb, "\n");
+	}
+	if (ud->file) {
+		sb_puts(&p->sb, "\tuser-data-file");
+		print_str(p, ud->file, false, r);
+		sb_puts(&p->sb, "\n");
+	}
+}
+
 void print_cidr(struct printer *p, struct cidr c)
 {
 	char buf[20];
@@ -491,6 +506,11 @@ int print_lab_to(const struct lab *lab, char **ret_text, struct diags *d)
 	sb_puts(&p->sb, "\naccount");
 	print_str(p, lab->account, false, NULL);
 	sb_puts(&p->sb, "\n");
+	for (i = 0; i < lab->npools; i++) {
+		sb_puts(&p->sb, "public-ip-pool");
+		print_cidr(p, lab->pools[i]);
+		sb_puts(&p->sb, "\n");
+	}
 
 	for (k = 0; k < RES__COUNT; k++)
 		for (i = 0; res_types[k]->print && i < lab->res[k].n && !p->err;

@@ -55,16 +55,16 @@ static void eip_parse(struct build *b, struct res *res,
 
 /* ---- rules ----------------------------------------------------------- */
 
-static void eip_check_one(const struct res_list *l, size_t i,
-			  struct diags *d)
+static void eip_check_one(const struct lab *lab, size_t i, struct diags *d)
 {
+	const struct res_list *l = &lab->res[RES_ELASTIC_IP];
 	const struct elastic_ip *e = (const struct elastic_ip *)l->v[i];
 	char ip[IP_BUF];
 	size_t j;
 
-	if (e->address_given && !model_public_pool_has(e->address))
+	if (e->address_given && !model_public_pool_has(lab, e->address))
 		diag_error(d, e->address_at, "InvalidParameterValue",
-			   "Address %s is not in the public IP pool (198.51.100.0/24, 203.0.113.0/24)",
+			   "Address %s is not in the public IP pool (198.51.100.0/24, 203.0.113.0/24 and the public-ip-pool lines)",
 			   ip_fmt(e->address, ip));
 	else if (!e->address)
 		diag_error(d, e->r.at, "AddressLimitExceeded",
@@ -89,11 +89,10 @@ static void eip_check_one(const struct res_list *l, size_t i,
 
 static void eip_check(struct lab *lab, struct diags *d)
 {
-	const struct res_list *l = &lab->res[RES_ELASTIC_IP];
 	size_t i;
 
-	for (i = 0; i < l->n; i++)
-		eip_check_one(l, i, d);
+	for (i = 0; i < lab->res[RES_ELASTIC_IP].n; i++)
+		eip_check_one(lab, i, d);
 }
 
 /* ---- printed back ---------------------------------------------------- */

@@ -90,13 +90,8 @@ static void instance_attr(struct build *b, struct instance *in, int idx,
 			model_get_str(b, &st->w[1], &in->instance_type);
 		break;
 	case I_UDATA:
-		if (model_want(b, st, 1, 1))
-			model_get_str(b, &st->w[1], &in->user_data);
-		break;
 	case I_UDATA_FILE:
-		if (model_want(b, st, 1, 1))
-			model_get_str(b, &st->w[1],
-				      &in->user_data_file);
+		/* After the block: the two exclude each other. */
 		break;
 	case I_MD_TOKENS:
 		if (model_want(b, st, 1, 1))
@@ -117,21 +112,6 @@ static void instance_attr(struct build *b, struct instance *in, int idx,
 					    &in->metadata_hop_limit);
 		break;
 	}
-}
-
-/* The later of the two user-data statements is the one reported. */
-static void user_data_conflict(struct build *b, const struct conf_stmt *ud,
-			       const struct conf_stmt *file)
-{
-	const struct conf_stmt *later =
-	    ud->at.line > file->at.line ||
-		    (ud->at.line == file->at.line &&
-		     ud->at.first_col > file->at.first_col)
-		? ud
-		: file;
-
-	diag_error(b->d, later->w[0].at, "InvalidParameterValue",
-		   "'user-data' and 'user-data-file' cannot both be given");
 }
 
 static void instance_parse(struct build *b, struct res *res,
@@ -155,8 +135,7 @@ static void instance_parse(struct build *b, struct res *res,
 	}
 	model_attrs_required(b, &in->r, instance_attrs,
 			     ARRAY_SIZE(instance_attrs), seen);
-	if (seen[I_UDATA] && seen[I_UDATA_FILE])
-		user_data_conflict(b, seen[I_UDATA], seen[I_UDATA_FILE]);
+	model_parse_user_data(b, seen[I_UDATA], seen[I_UDATA_FILE], &in->ud);
 	if (!public_given && in->subnet)
 		in->public_ip = in->subnet->public_ip_on_launch;
 	if (!in->ami)
@@ -211,16 +190,7 @@ static void instance_print(struct printer *p, const struct res *res)
 		print_str(p, in->instance_type, false, &in->r);
 		sb_puts(&p->sb, "\n");
 	}
-	if (in->user_data) {
-		sb_puts(&p->sb, "\tuser-data");
-		print_str(p, in->user_data, true, &in->r);
-		sb_puts(&p->sb, "\n");
-	}
-	if (in->user_data_file) {
-		sb_puts(&p->sb, "\tuser-data-file");
-		print_str(p, in->user_data_file, false, &in->r);
-		sb_puts(&p->sb, "\n");
-	}
+	print_user_data(p, &in->ud, &in->r);
 	if (!in->metadata_tokens_required)
 		sb_puts(&p->sb, "\tmetadata-tokens optional\n");
 	if (in->metadata_disabled)
@@ -420,9 +390,7 @@ static void instance_res_free(struct res *r)
 	free(in->sgs);
 	free(in->ami);
 	free(in->instance_type);
-	free(in->user_data);
-	free(in->user_data_file);
-	free(in->user_data_content);
+	user_data_free(&in->ud);
 }
 
 const struct res_type res_type_instance = {

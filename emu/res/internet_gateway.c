@@ -41,6 +41,18 @@ static void igw_parse(struct build *b, struct res *res,
 
 /* ---- rules ----------------------------------------------------------- */
 
+struct internet_gateway *internet_gateway_of(const struct lab *lab,
+					     const struct vpc *v)
+{
+	const struct res_list *l = &lab->res[RES_INTERNET_GATEWAY];
+	size_t i;
+
+	for (i = 0; v && i < l->n; i++)
+		if (((struct internet_gateway *)l->v[i])->vpc == v)
+			return (struct internet_gateway *)l->v[i];
+	return NULL;
+}
+
 /* AttachInternetGateway refuses a second gateway on a VPC. */
 static void igw_check(struct lab *lab, struct diags *d)
 {

@@ -4,7 +4,8 @@
  * lab's internet namespace (plan.c), which routes every public IP to its
  * VPC's internet gateway. The host is outside every VPC: its address may be
  * in no VPC block and not in the public pool (docs/lab-conf.md). It reaches
- * instances only by their public IPs, never their private ones.
+ * instances only by their public IPs, never their private ones. Its user
+ * data, as an instance's, runs at up in its namespace (svc.c).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -41,50 +42,34 @@ static void host_parse(struct build *b, struct res *res,
 
 		a = model_attr_find(b, "internet-host", host_attrs,
 				    ARRAY_SIZE(host_attrs), seen, st);
-		if (a < 0 || !model_want(b, st, 1, 1))
+		/* User data after the block: the two exclude each other. */
+		if (a != H_IP || !model_want(b, st, 1, 1))
 			continue;
-		if (a == H_IP) {
-			if (model_get_ip(b, &st->w[1], &h->ip))
-				h->ip_at = st->w[1].at;
-			continue;
-		}
-		/* The data plane of hosts came first; running their user
-		 * data (svc/userdata.c) is still to come. */
-		diag_error(b->d, st->w[0].at, "Vpcemu.NotSupported",
-			   "%s on an internet host is not supported yet",
-			   st->w[0].text);
+		if (a == H_IP && model_get_ip(b, &st->w[1], &h->ip))
+			h->ip_at = st->w[1].at;
 	}
 	model_attrs_required(b, res, host_attrs, ARRAY_SIZE(host_attrs),
 			     seen);
+	model_parse_user_data(b, seen[H_UDATA], seen[H_UDATA_FILE], &h->ud);
 }
 
 /* ---- rules ----------------------------------------------------------- */
-
-/* Addresses no host can have: they are not unicast on a network. */
-static const struct cidr not_unicast[] = {
-	CIDR(0, 0, 0, 0, 8),
-	CIDR(127, 0, 0, 0, 8),
-	CIDR(169, 254, 0, 0, 16),
-	CIDR(224, 0, 0, 0, 3),
-};
 
 /* What makes ip unusable for a host, or NULL. */
 static const char *host_ip_problem(const struct lab *lab, uint32_t ip,
 				   char *buf, size_t len)
 {
+	const char *special = cidr_special((struct cidr){ ip, 32 });
 	char cb[CIDR_BUF];
 	size_t i, j;
 
-	for (i = 0; i < ARRAY_SIZE(not_unicast); i++)
-		if (cidr_has_ip(not_unicast[i], ip)) {
-			snprintf(buf, len, "it is not a unicast address (%s)",
-				 cidr_fmt(not_unicast[i], cb));
-			return buf;
-		}
-	if (cidr_has_ip(MODEL_PUBLIC_POOL_1, ip) ||
-	    cidr_has_ip(MODEL_PUBLIC_POOL_2, ip)) {
+	if (special) {
+		snprintf(buf, len, "it is not a unicast address: %s", special);
+		return buf;
+	}
+	if (model_public_pool_has(lab, ip)) {
 		snprintf(buf, len,
-			 "it is in the public IP pool (198.51.100.0/24, 203.0.113.0/24), whose addresses belong to instances");
+			 "it is in the public IP pool (198.51.100.0/24, 203.0.113.0/24 and the public-ip-pool lines), whose addresses belong to instances");
 		return buf;
 	}
 	for (i = 0; i < lab->nvpcs; i++)
@@ -138,6 +123,7 @@ static void host_print(struct printer *p, const struct res *res)
 		return;
 	print_block_open(p, res);
 	sb_printf(&p->sb, "\tip %s\n", ip_fmt(h->ip, ip));
+	print_user_data(p, &h->ud, res);
 	print_block_close(p);
 }
 
@@ -153,7 +139,10 @@ static void host_details(struct strbuf *sb, const struct lab *lab,
 
 static void host_free(struct res *r)
 {
-	free(((struct internet_host *)r)->netns);
+	struct internet_host *h = (struct internet_host *)r;
+
+	free(h->netns);
+	user_data_free(&h->ud);
 }
 
 const struct res_type res_type_internet_host = {

@@ -93,6 +93,14 @@ static void nat_check_one(const struct lab *lab, const struct nat_gateway *n,
 		diag_error(d, n->eip_at, "InvalidParameterCombination",
 			   "A private NAT gateway takes no Elastic IP (nat-gateway '%s')",
 			   n->r.name);
+	/* AWS takes the request, then fails the gateway with this code and
+	 * message; vpcemu keeps no failed gateways and refuses it outright. */
+	if (!n->private_conn && n->subnet &&
+	    !internet_gateway_of(lab, n->subnet->vpc))
+		diag_error(d, n->subnet_at, "Gateway.NotAttached",
+			   "Network %s has no Internet gateway attached (public nat-gateway '%s' in subnet '%s' of VPC '%s')",
+			   n->subnet->vpc->r.id, n->r.name, n->subnet->r.name,
+			   n->subnet->vpc->r.name);
 	if (n->private_ip_given && n->subnet &&
 	    !cidr_has_ip(n->subnet->cidr, n->private_ip))
 		diag_error(d, n->ip_at, "InvalidParameterValue",

@@ -139,29 +139,16 @@ static bool vpc_cidr_restricted(const struct vpc *v, size_t i)
 	return false;
 }
 
-/* R-1.6: ranges a VPC can never use. Only link-local is documented; the
- * others are refused by AWS too (unverified) and cannot work in a Linux
- * namespace as unicast addresses anyway (vpcemu). */
-static const struct {
-	struct cidr c;
-	const char *what;
-} vpc_special[] = {
-	{CIDR(169, 254, 0, 0, 16), "Link-local addresses (169.254.0.0/16)"},
-	{CIDR(0, 0, 0, 0, 8), "Addresses in 0.0.0.0/8"},
-	{CIDR(127, 0, 0, 0, 8), "Loopback addresses (127.0.0.0/8)"},
-	{CIDR(224, 0, 0, 0, 3), "Multicast and reserved addresses (224.0.0.0/3)"},
-};
-
 static void check_vpc_cidrs(struct vpc *v, struct diags *d)
 {
 	char buf[CIDR_BUF], obuf[CIDR_BUF];
-	size_t i, j, k;
+	size_t i, j;
 
 	for (i = 0; i < v->ncidrs; i++) {
 		struct cidr c = v->cidrs[i];
 		struct place at = check_pick(
 		    v->cidrs_at ? v->cidrs_at[i] : (struct place){ 0 }, v->r.at);
-		bool bad = false;
+		const char *special;
 
 		cidr_fmt(c, buf);
 		/* 5 blocks per VPC, the primary included. */
@@ -178,18 +165,13 @@ static void check_vpc_cidrs(struct vpc *v, struct diags *d)
 			continue;
 		}
 		/* link-local and other special ranges. */
-		for (k = 0; k < sizeof(vpc_special) / sizeof(vpc_special[0]);
-		     k++) {
-			if (!cidr_overlap(vpc_special[k].c, c))
-				continue;
+		special = cidr_special(c);
+		if (special)
 			diag_error(
 			    d, at, "InvalidVpc.Range",
 			    "The CIDR '%s' is restricted. %s cannot be used by a VPC.",
-			    buf, vpc_special[k].what);
-			bad = true;
-			break;
-		}
-		if (bad || i == 0)
+			    buf, special);
+		if (special || i == 0)
 			continue;
 		/* a new block must not overlap one already there. */
 		for (j = 0; j < i; j++) {
@@ -199,11 +181,10 @@ static void check_vpc_cidrs(struct vpc *v, struct diags *d)
 			    d, at, "InvalidVpc.Range",
 			    "The CIDR '%s' conflicts with the VPC's CIDR block '%s'.",
 			    buf, cidr_fmt(v->cidrs[j], obuf));
-			bad = true;
 			break;
 		}
 		/* secondary ranges restricted by the primary's. */
-		if (!bad && vpc_cidr_restricted(v, i))
+		if (j == i && vpc_cidr_restricted(v, i))
 			diag_error(
 			    d, at, "InvalidVpc.Range",
 			    "The CIDR '%s' is restricted. Use a CIDR from the same private address range as the current VPC CIDR '%s', or use a publicly-routable CIDR.",

@@ -79,7 +79,7 @@ struct dns_conn {
 struct ud_run {
 	struct ud_run *next;
 	struct svc_lab *sl;
-	char *instance;
+	char *name;		/* the instance or internet host */
 	struct userdata_run *run;
 };
 
@@ -520,7 +520,7 @@ static void ud_free(struct ud_run *u, bool cancel)
 	}
 	if (cancel)
 		userdata_cancel(u->run);
-	free(u->instance);
+	free(u->name);
 	free(u);
 }
 
@@ -543,27 +543,64 @@ static void ud_done(void *data, int status)
 	struct ud_run *u = data;
 	struct svc_lab *sl = u->sl;
 
-	ud_status(sl->lab->name, u->instance, "exit %d\n", status);
+	ud_status(sl->lab->name, u->name, "exit %d\n", status);
 	slog(sl->svc, status ? LOG_WARNING : LOG_INFO, sl->lab->name,
-	     "instance %s: user data %s %d", u->instance,
+	     "%s: user data %s %d", u->name,
 	     status < 0 ? "could not start:" : "exited with status", status);
 	ud_free(u, false);
 }
 
-/* Starts the user data of every instance that has some and never ran it:
- * its status file exists from the start on, so a daemon killed meanwhile
- * does not run it twice. */
+/* Starts the user data of name (an instance or an internet host) in
+ * netns unless it ran already: its status file exists from the start on,
+ * so a daemon killed meanwhile does not run it twice. */
+static void ud_start_one(struct svc_lab *sl, const char *dir,
+			 const char *name, const char *netns,
+			 const char *script)
+{
+	const char *lab = sl->lab->name;
+	char *status = state_userdata_path(lab, name, "status");
+	char *logp = state_userdata_path(lab, name, "log");
+	struct ud_run *u;
+	struct stat st;
+
+	if (!status || !logp || stat(status, &st) == 0 ||
+	    (mkdir(dir, 0700) < 0 && errno != EEXIST))
+		goto out;
+	u = calloc(1, sizeof(*u));
+	if (!u || !(u->name = strdup(name))) {
+		free(u);
+		goto out;
+	}
+	u->sl = sl;
+	ud_status(lab, name, "running\n", 0);
+	u->next = sl->runs;
+	sl->runs = u;
+	u->run = userdata_start(sl->svc->el, netns, script, logp, ud_done, u);
+	if (!u->run)
+		ud_done(u, errno ? -errno : -ENOMEM);
+	else
+		slog(sl->svc, LOG_INFO, lab, "%s: user data started, log %s",
+		     name, logp);
+out:
+	free(status);
+	free(logp);
+}
+
+/* Starts the user data of every instance and internet host that has some
+ * and never ran it. */
 static void ud_start_new(struct svc_lab *sl)
 {
 	const struct lab *lab = sl->lab;
+	const struct res_list *hosts = &lab->res[RES_INTERNET_HOST];
 	struct ud_run *u, *next;
-	char *dir, *status, *logp;
+	const char *script;
+	char *dir;
 	size_t i;
 
-	/* Instances gone from the lab take their scripts with them. */
+	/* Machines gone from the lab take their scripts with them. */
 	for (u = sl->runs; u; u = next) {
 		next = u->next;
-		if (!model_find(lab, RES_INSTANCE, u->instance))
+		if (!model_find(lab, RES__COUNT, u->name))
 			ud_free(u, true);
 	}
 	dir = state_userdata_path(lab->name, NULL, NULL);
@@ -571,35 +608,19 @@ static void ud_start_new(struct svc_lab *sl)
 		return;
 	for (i = 0; i < lab->ninstances; i++) {
 		const struct instance *in = lab->instances[i];
-		const char *script = instance_user_data(in);
-		struct stat st;
 
-		if (!script || !in->eni)
-			continue;
-		status = state_userdata_path(lab->name, in->r.name, "status");
-		logp = state_userdata_path(lab->name, in->r.name, "log");
-		if (!status || !logp || stat(status, &st) == 0 ||
-		    (mkdir(dir, 0700) < 0 && errno != EEXIST))
-			goto next;
-		u = calloc(1, sizeof(*u));
-		if (!u || !(u->instance = strdup(in->r.name))) {
-			free(u);
-			goto next;
-		}
-		u->sl = sl;
-		ud_status(lab->name, in->r.name, "running\n", 0);
-		u->next = sl->runs;
-		sl->runs = u;
-		u->run = userdata_start(sl->svc->el, in->eni->netns, script,
-					logp, ud_done, u);
-		if (!u->run)
-			ud_done(u, errno ? -errno : -ENOMEM);
-		else
-			slog(sl->svc, LOG_INFO, lab->name, "instance %s: user "
-			     "data started, log %s", in->r.name, logp);
-next:
-		free(status);
-		free(logp);
+		script = instance_user_data(in);
+		if (script && in->eni)
+			ud_start_one(sl, dir, in->r.name, in->eni->netns,
+				     script);
+	}
+	for (i = 0; i < hosts->n; i++) {
+		const struct internet_host *h =
+			(const struct internet_host *)hosts->v[i];
+
+		script = user_data_script(&h->ud);
+		if (script)
+			ud_start_one(sl, dir, h->r.name, h->netns, script);
 	}
 	free(dir);
 }

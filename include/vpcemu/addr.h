@@ -34,6 +34,10 @@ bool cidr_has_ip(struct cidr c, uint32_t ip);
 /* "10.1.0.0/16" into c (host bits cleared, R-1.2); 0 or -EINVAL. */
 int cidr_parse(const char *s, struct cidr *c);
 int ip_parse(const char *s, uint32_t *ip);
+/* The ranges that are never unicast addresses of a network (0.0.0.0/8,
+ * loopback, link-local, multicast and reserved): what one that c overlaps
+ * is ("Loopback addresses (127.0.0.0/8)"), or NULL. */
+const char *cidr_special(struct cidr c);
 /* Formats into buf (>= 19 bytes) and returns buf. */
 char *cidr_fmt(struct cidr c, char *buf);
 char *ip_fmt(uint32_t ip, char *buf);	/* buf >= 16 bytes */

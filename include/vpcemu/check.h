@@ -19,6 +19,9 @@
 struct lab;
 
 void check_lab(struct lab *lab, struct diags *d);
+/* The lab's public-ip-pool lines (pool.c): no special range, no overlap
+ * with another block of the pool or a VPC block. */
+void check_public_pools(const struct lab *lab, struct diags *d);
 
 /* For the kinds' check functions (emu/res/): */
 /* precise when it is a place, else fallback. */

@@ -100,6 +100,11 @@ void *ec2ctx_get_res(struct ec2ctx *c, enum res_kind k, const char *ref,
 					   "InvalidInstanceID.NotFound", \
 					   "instance", ret))
 
+#define GET_ENI(c, ref, ret)                                             \
+	((struct eni *)ec2ctx_get_res(c, RES_ENI, ref,                   \
+				      "InvalidNetworkInterfaceID.NotFound", \
+				      "networkInterface", ret))
+
 struct sg *ec2ctx_get_sg(struct ec2ctx *c, const char *ref, int *ret);
 /* Parses s into *out; an InvalidParameterValue error naming param. */
 int ec2ctx_get_cidr(struct ec2ctx *c, const char *s, const char *param,

@@ -101,6 +101,7 @@ struct eni;
 struct gateway_service;
 struct nat_gateway;
 struct elastic_ip;
+struct lab;
 
 struct vpc {
 	struct res r;
@@ -233,6 +234,15 @@ struct nacl {
 
 /* An elastic network interface: an instance's primary ENI or one of an
  * interface endpoint's. */
+/* User data of an instance or an internet host: the script written inline
+ * (user-data) or the file it is read from (user-data-file), at most one. */
+struct user_data {
+	char *script;		/* inline, may be NULL */
+	char *file;		/* path, may be NULL */
+	char *content;		/* file's bytes: load.c reads them (the model
+				   does no I/O) */
+};
+
 struct eni {
 	struct res r;		/* name: the instance's, or "ENDPOINT-SUBNET" */
 	struct subnet *subnet;
@@ -257,10 +267,7 @@ struct instance {
 	struct iam_role *role;	/* may be NULL */
 	bool public_ip;
 	char *ami, *instance_type;
-	char *user_data;	/* inline script, may be NULL */
-	char *user_data_file;	/* path, may be NULL */
-	char *user_data_content;	/* user-data-file's bytes: labops reads
-					   them (the model does no I/O) */
+	struct user_data ud;
 	/* Instance metadata options (ModifyInstanceMetadataOptions). */
 	bool metadata_tokens_required;	/* HttpTokens: default required */
 	bool metadata_disabled;		/* HttpEndpoint disabled */
@@ -322,6 +329,7 @@ struct internet_host {
 	uint32_t ip;
 	char ifname[MODEL_IFNAME_MAX];	/* "host-1a2b3c4d", internet side */
 	char *netns;		/* "LAB-NAME" */
+	struct user_data ud;	/* run at up in its namespace (svc.c) */
 	struct place ip_at;
 };
 
@@ -350,15 +358,27 @@ struct nat_gateway {
 	struct place subnet_at, eip_at, ip_at;
 };
 
-/* The public IPv4 pool (docs/lab-conf.md's default): RFC 5737 blocks,
- * which can never reach a real host. */
+/* The public IPv4 pool (pool.c): the default blocks, RFC 5737 space that
+ * can never reach a real host, then the lab's public-ip-pool lines in file
+ * order. Its slots number the usable addresses of each block in turn (all
+ * but the network and broadcast addresses). */
 #define MODEL_PUBLIC_POOL_1 CIDR(198, 51, 100, 0, 24)
 #define MODEL_PUBLIC_POOL_2 CIDR(203, 0, 113, 0, 24)
+#define MODEL_PUBLIC_POOL_DEFAULT_SLOTS (2 * 254)
+/* What a public-ip-pool line may hold (model.c refuses the rest). */
+#define MODEL_PUBLIC_POOL_PREFIX_MIN 16
+#define MODEL_PUBLIC_POOL_PREFIX_MAX 30
+#define MODEL_PUBLIC_POOLS_MAX 16
 
-/* Whether a is one of the pool's addresses (.1 to .254 of its blocks). */
-bool model_public_pool_has(uint32_t a);
-/* The pool's slot-th address in order, 0 past the last. */
-uint32_t model_public_pool_at(size_t slot);
+/* How many slots lab's pool has. */
+size_t model_public_pool_size(const struct lab *lab);
+/* Whether a is one of the pool's addresses. */
+bool model_public_pool_has(const struct lab *lab, uint32_t a);
+/* The pool's slot-th address, 0 past the last. */
+uint32_t model_public_pool_at(const struct lab *lab, size_t slot);
+/* The slot of address a, model_public_pool_size() when a is not in the
+ * pool. */
+size_t model_public_pool_slot(const struct lab *lab, uint32_t a);
 
 /* expect SRC -> DST RULE reachable|blocked [REASON] */
 struct expect {
@@ -394,6 +414,10 @@ struct lab {
 	char *region;		/* top level, default us-east-1 */
 	char *account;		/* top level, default 111111111111 */
 	struct place name_at;
+	/* public-ip-pool lines, file order (pool.c); one place each. */
+	struct cidr *pools;
+	struct place *pools_at;
+	size_t npools;
 
 	/* Every resource by kind, in file order (model.h's top). The typed
 	 * names below are the same arrays, for the kinds other modules
@@ -460,7 +484,13 @@ void res_free(struct res *r);
  * public NAT gateway's Elastic IP; 0 when none. */
 uint32_t model_eni_public_ip(const struct eni *e);
 
-/* The instance's user data (inline or from its file), NULL when none. */
+/* The internet gateway attached to v, or NULL (res/internet_gateway.c). */
+struct internet_gateway *internet_gateway_of(const struct lab *lab,
+					     const struct vpc *v);
+
+/* The script of ud (inline or from its file), NULL when none. */
+const char *user_data_script(const struct user_data *ud);
+/* The instance's user data, NULL when none. */
 const char *instance_user_data(const struct instance *in);
 
 /* Looks a resource up by name or ID; kind RES__COUNT matches any kind. */

@@ -219,6 +219,11 @@ void model_make_role_id(char *out, const char *lab, const char *name);
 /* One expect line into lab->expects (modelexpect.c); pass 4 runs it, when
  * every instance has its address. */
 void model_parse_expect(struct build *b, const struct conf_stmt *st);
+/* user-data and user-data-file of instances and internet hosts, from
+ * the statements the block had (either may be NULL). */
+void model_parse_user_data(struct build *b, const struct conf_stmt *script,
+			   const struct conf_stmt *file, struct user_data *ud);
+void user_data_free(struct user_data *ud);
 /* "associate SUBNET..." of route tables and network ACLs. */
 void model_parse_assoc(struct build *b, const struct conf_stmt *st,
 		       struct subnet ***assoc, size_t *nassoc,
@@ -264,6 +269,9 @@ void print_ref(struct printer *p, const struct res *ref,
 void print_cidr(struct printer *p, struct cidr c);
 void print_block_open(struct printer *p, const struct res *r);
 void print_block_close(struct printer *p);
+/* ud's user-data or user-data-file line. */
+void print_user_data(struct printer *p, const struct user_data *ud,
+		     const struct res *r);
 void print_proto(struct printer *p, const struct proto_match *pm,
 		 const struct res *r);
 void print_subnet_list(struct printer *p, const char *kw,

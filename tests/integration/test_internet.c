@@ -16,6 +16,7 @@
 
 #include "vpcemu/load.h"
 #include "vpcemu/model.h"
+#include "vpcemu/state.h"
 
 #include "helpers.h"
 
@@ -57,7 +58,9 @@ static const char lab_text[] =
 	"nat-gateway NGW { subnet Pub; elastic-ip ENat; private-ip 10.9.1.50 }\n"
 	"instance Behind { subnet Priv2; private-ip 10.9.3.10\n"
 	"  security-groups Web }\n"
-	"internet-host H { ip 192.0.2.10 }\n";
+	"internet-host H { ip 192.0.2.10\n"
+	"  user-data \"nohup python3 -m http.server 8000 --bind 192.0.2.10"
+	" >/dev/null 2>&1 &\" }\n";
 
 static char lab_name[64], file[128], ns_h[128];
 
@@ -340,6 +343,40 @@ Test(internet, nat_gateway)
 	cr_expect_neq(ping(ns_h, "10.9.3.10"), 0, "H -> Behind's private IP");
 	stop(on_b);
 	unlink_peer();
+}
+
+/* curl from instance inst to H's web server: 0 when it answered. */
+static int curl_from(const char *inst)
+{
+	return test_sh("ip netns exec %s-%s curl -sf -o /dev/null --max-time 2 "
+		       "http://192.0.2.10:8000/",
+		       lab_name, inst);
+}
+
+/* H's user data runs at up inside H and starts a web server there: an
+ * instance with a public IP and the route fetches a page; Inner, whose
+ * subnet has no route to the gateway, gets nothing from the same server. */
+Test(internet, user_data_on_a_host)
+{
+	int64_t deadline;
+	char *got;
+
+	up();
+	/* The server starts asynchronously: wait for it, with a deadline. */
+	deadline = test_now_ms() + 15000;
+	while (curl_from("Web1") && test_now_ms() < deadline)
+		test_pause_ms(100);
+	cr_assert_eq(curl_from("Web1"), 0, "Web1 got no page from H:8000");
+	cr_expect_neq(curl_from("Inner"), 0,
+		      "Inner got a page without the route to the gateway");
+	/* It runs in H's namespace, and the daemon recorded it. */
+	got = test_sh_output("ip netns pids %s | xargs -r ps -o args= -p", ns_h);
+	cr_expect_not_null(strstr(got, "http.server 8000"), "%s", got);
+	free(got);
+	got = test_sh_output("cat %s/%s.userdata/H.status", state_dir(),
+			     lab_name);
+	cr_expect_str_eq(got, "exit 0\n");
+	free(got);
 }
 
 /* R-6.8: a peered VPC cannot use this VPC's internet gateway, even with

@@ -920,6 +920,96 @@ Test(ec2, address_release_in_use)
 	      "InvalidAllocationID.NotFound", NULL);
 }
 
+/* --address takes a given address of the pool, a lab's own block
+ * included; one outside the pool or held already is refused. */
+Test(ec2, address_allocate_given)
+{
+	char text[sizeof(base_lab) + 128], ip[IP_BUF];
+
+	ok("allocate-address --address 203.0.113.77");
+	cr_assert_str_eq(jpath(out, "PublicIp"), "203.0.113.77");
+	cr_assert_eq(((struct elastic_ip *)res_of(RES_ELASTIC_IP, "eip"))->address,
+		     0xcb00714d);
+	fails("allocate-address --address 203.0.113.77",
+	      "InvalidIPAddress.InUse", NULL);
+	fails("allocate-address --address 100.64.10.5", "InvalidAddress.NotFound",
+	      "Address '100.64.10.5' not found.");
+	fails("allocate-address --address 203.0.113.0", "InvalidAddress.NotFound",
+	      NULL);
+	fails("allocate-address --address nowhere", "InvalidParameterValue",
+	      NULL);
+
+	/* The lab's block, through every rebuild the command does; an
+	 * instance's public IP is held as well. */
+	snprintf(text, sizeof(text), "%s%s", base_lab,
+		 "public-ip-pool 100.64.10.0/24\n"
+		 "instance Pub { subnet SA; public-ip yes }\n");
+	test_lab_free(&tl);
+	test_lab_text(&tl, "walk.conf", text, NULL,
+		      TEST_LAB_CHECK | TEST_LAB_CLEAN);
+	ok("allocate-address --address 100.64.10.5");
+	cr_assert_str_eq(jpath(out, "PublicIp"), "100.64.10.5");
+	cr_assert_eq(tl.lab->npools, 1);
+	ip_fmt(((struct instance *)res_of(RES_INSTANCE, "Pub"))->public_ipv4,
+	       ip);
+	snprintf(text, sizeof(text), "allocate-address --address %s", ip);
+	fails(text, "InvalidIPAddress.InUse", NULL);
+}
+
+/* The instance by its network interface (ID or name), with its own
+ * private address or none; another address, a NAT gateway's interface
+ * or both forms at once are refused. */
+Test(ec2, address_associate_network_interface)
+{
+	const struct instance *a;
+	char line[256];
+
+	ok("create-internet-gateway");
+	ok("attach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-A");
+	ok("allocate-address");
+	/* Each command rebuilds the model: look up after it. */
+	a = (const struct instance *)res_of(RES_INSTANCE, "EC2-A");
+	snprintf(line, sizeof(line),
+		 "associate-address --allocation-id eip --network-interface-id %s --private-ip-address 10.1.1.10",
+		 a->eni->r.id);
+	ok(line);
+	a = (const struct instance *)res_of(RES_INSTANCE, "EC2-A");
+	cr_assert_eq(((struct elastic_ip *)res_of(RES_ELASTIC_IP, "eip"))->instance,
+		     a);
+	ok("describe-addresses");
+	cr_assert_str_eq(jpath(out, "Addresses.0.NetworkInterfaceId"),
+			 a->eni->r.id);
+	ok("associate-address --allocation-id eip --network-interface-id EC2-A");
+	fails("associate-address --allocation-id eip --network-interface-id EC2-A --private-ip-address 10.1.1.11",
+	      "InvalidParameterValue", NULL);
+	fails("associate-address --allocation-id eip --network-interface-id eni-0000000000000000a",
+	      "InvalidNetworkInterfaceID.NotFound", NULL);
+	fails("associate-address --allocation-id eip --network-interface-id EC2-A --instance-id EC2-A",
+	      "InvalidParameterCombination", NULL);
+	fails("associate-address --allocation-id eip", "MissingParameter", NULL);
+	ok("allocate-address");
+	ok("create-nat-gateway --subnet-id SA --allocation-id eip-2");
+	ok("allocate-address");
+	fails("associate-address --allocation-id eip-3 --network-interface-id SA-nat",
+	      "Vpcemu.Unsupported", NULL);
+}
+
+/* --public-ip names the Elastic IP by its address, as the AWS CLI still
+ * allows; an address no Elastic IP has is not found. */
+Test(ec2, address_associate_by_public_ip)
+{
+	ok("create-internet-gateway");
+	ok("attach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-A");
+	ok("allocate-address");
+	ok("associate-address --public-ip 198.51.100.1 --instance-id EC2-A");
+	cr_assert_eq(((struct elastic_ip *)res_of(RES_ELASTIC_IP, "eip"))->instance,
+		     (void *)res_of(RES_INSTANCE, "EC2-A"));
+	fails("associate-address --public-ip 198.51.100.9 --instance-id EC2-A",
+	      "InvalidAddress.NotFound", "Address '198.51.100.9' not found.");
+	fails("associate-address --public-ip 198.51.100.1 --allocation-id eip --instance-id EC2-A",
+	      "InvalidParameterCombination", NULL);
+}
+
 /* A released address is not handed out while another one is held; the
  * one held keeps its address. */
 Test(ec2, address_stays_put)
@@ -940,6 +1030,13 @@ Test(ec2, nat_create_and_rules)
 	ok("allocate-address");
 	fails("create-nat-gateway --subnet-id SA --allocation-id eip --connectivity-type private",
 	      "InvalidParameterCombination", NULL);
+	/* A public gateway needs the VPC's internet gateway. */
+	fails("create-nat-gateway --subnet-id SA --allocation-id eip",
+	      "Gateway.NotAttached", NULL);
+	cr_assert(!strncmp(err.message, "Network vpc-", 12), "%s", err.message);
+	cr_assert_null(model_find(tl.lab, RES_NAT_GATEWAY, "SA-nat"));
+	ok("create-internet-gateway");
+	ok("attach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-A");
 	ok("create-nat-gateway --subnet-id SA --allocation-id eip");
 	cr_assert_str_eq(jpath(out, "NatGateway.NatGatewayId"),
 			 res_of(RES_NAT_GATEWAY, "SA-nat")->id);
@@ -950,14 +1047,30 @@ Test(ec2, nat_create_and_rules)
 	/* Its Elastic IP is taken. */
 	fails("release-address --allocation-id eip", "InvalidIPAddress.InUse",
 	      NULL);
-	ok("create-internet-gateway");
-	ok("attach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-A");
 	fails("associate-address --allocation-id eip --instance-id EC2-A --allow-reassociation",
 	      "Resource.AlreadyAssociated", NULL);
 	ok("create-nat-gateway --subnet-id SA2 --connectivity-type private --private-ip-address 10.1.2.50");
 	cr_assert_str_eq(jpath(out, "NatGateway.NatGatewayAddresses.0.PrivateIp"),
 			 "10.1.2.50");
 	cr_assert_str_eq(jpath(out, "NatGateway.ConnectivityType"), "private");
+}
+
+/* R-9.3: the gateway stays while a public NAT gateway of the VPC holds
+ * an Elastic IP; once the NAT gateway is gone it detaches. */
+Test(ec2, igw_detach_held_by_nat_gateway)
+{
+	ok("create-internet-gateway");
+	ok("attach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-A");
+	ok("allocate-address");
+	ok("create-nat-gateway --subnet-id SA --allocation-id eip");
+	fails("detach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-A",
+	      "DependencyViolation", NULL);
+	cr_assert(strstr(err.message, "mapped public address"), "%s",
+		  err.message);
+	cr_assert_str_eq(igw_vpc("internet-gateway"), "VPC-A");
+	ok("delete-nat-gateway --nat-gateway-id SA-nat");
+	ok("detach-internet-gateway --internet-gateway-id internet-gateway --vpc-id VPC-A");
+	cr_assert_null(igw_vpc("internet-gateway"));
 }
 
 Test(ec2, nat_delete_blackholes_routes)

@@ -5,10 +5,14 @@
  * is a gateway or a host; NAT rules only in a VPC with a gateway.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vpcemu/diag.h"
+#include "vpcemu/load.h"
 #include "vpcemu/model.h"
 #include "vpcemu/nftgen.h"
 #include "vpcemu/plan.h"
@@ -77,14 +81,58 @@ Test(internet_host, two_hosts_one_address_refused)
 	test_expect_one(&tl.d, "InvalidIPAddress.InUse", 4, 0);
 }
 
-Test(internet_host, user_data_not_yet)
+/* User data as instances have it: inline or from a file beside the lab
+ * file, printed back; never both, and a file that cannot be read is an
+ * error at load. */
+Test(internet_host, user_data_as_for_instances)
 {
+	char dir[] = "/tmp/vpcemu-host-XXXXXX", path[64], *text;
+	const struct internet_host *h;
+	struct diags d = { 0 };
+	struct lab *lab = NULL;
+	FILE *f;
+
+	run(VPC "internet-host H { ip 192.0.2.10; user-data \"echo hi\" }\n");
+	cr_assert_eq(tl.d.n, 0);
+	h = (const struct internet_host *)tl.lab->res[RES_INTERNET_HOST].v[0];
+	cr_expect_str_eq(user_data_script(&h->ud), "echo hi");
+	text = print_lab(tl.lab);
+	cr_assert_not_null(text);
+	cr_expect_not_null(strstr(text, "\tip 192.0.2.10\n\tuser-data \"echo hi\"\n"),
+			   "%s", text);
+	free(text);
 	test_lab_free(&tl);
 	test_lab_text(&tl, "host.conf",
-		      VPC "internet-host H { ip 192.0.2.10; user-data \"x\" }\n",
-		      NULL, TEST_LAB_ANY);
-	cr_expect_eq(tl.d.nerrors, 1);
-	cr_expect_not_null(diag_find(&tl.d, "Vpcemu.NotSupported"));
+		      VPC "internet-host H { ip 192.0.2.10; user-data \"x\"\n"
+			  "  user-data-file x.sh }\n",
+		      NULL, 0);
+	test_expect_one(&tl.d, "InvalidParameterValue", 4, 3);
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/ud.sh", dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("echo from-file\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/lab.conf", dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(VPC "internet-host H { ip 192.0.2.10; user-data-file ud.sh }\n"
+	      "internet-host G { ip 192.0.2.11; user-data-file gone.sh }\n", f);
+	fclose(f);
+	cr_expect_eq(load_lab_file(path, NULL, NULL, &d, &lab), -EINVAL);
+	cr_assert_not_null(lab);
+	cr_expect_eq(d.nerrors, 1);
+	cr_expect_not_null(strstr(d.v[0].message, "gone.sh"), "%s",
+			   d.v[0].message);
+	h = (const struct internet_host *)model_find(lab, RES_INTERNET_HOST, "H");
+	cr_expect_str_eq(user_data_script(&h->ud), "echo from-file\n");
+	lab_free(lab);
+	diags_free(&d);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/ud.sh", dir);
+	unlink(path);
+	rmdir(dir);
 }
 
 static const struct plan_ns *ns_named(const struct plan *p, const char *n)

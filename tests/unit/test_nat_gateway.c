@@ -118,6 +118,32 @@ Test(nat_gateway, elastic_ip_used_twice_refused)
 	test_expect_one(&tl.d, "Resource.AlreadyAssociated", 10, 0);
 }
 
+/* AWS fails a public gateway in a VPC without an attached internet
+ * gateway (Gateway.NotAttached); a private one needs none. */
+Test(nat_gateway, public_needs_an_attached_internet_gateway)
+{
+	const char *lab =
+		"vpc V { cidr 10.0.0.0/16 }\n"
+		"subnet Pub { vpc V; cidr 10.0.1.0/24 }\n"
+		"elastic-ip E { address 203.0.113.20 }\n"
+		"nat-gateway N { subnet Pub; elastic-ip E }\n"
+		"internet-gateway G {%s}\n";
+	char text[512];
+
+	snprintf(text, sizeof(text), lab, " vpc V ");
+	run(text);
+	cr_assert_eq(tl.d.n, 0);
+	snprintf(text, sizeof(text), lab, "");
+	run(text);
+	test_expect_one(&tl.d, "Gateway.NotAttached", 4, 24);
+	cr_expect_not_null(strstr(tl.d.v[0].message, "has no Internet gateway attached"),
+			   "%s", tl.d.v[0].message);
+	run("vpc V { cidr 10.0.0.0/16 }\n"
+	    "subnet Pub { vpc V; cidr 10.0.1.0/24 }\n"
+	    "nat-gateway N { subnet Pub; connectivity private }\n");
+	cr_assert_eq(tl.d.n, 0);
+}
+
 Test(nat_gateway, route_from_another_vpc_refused)
 {
 	run(LAB "nat-gateway N { subnet Pub; elastic-ip E }\n"

@@ -261,8 +261,8 @@ static void same_attributes(const struct lab *a, const struct lab *b,
 			  REF_SAME(x->role, y->role) && x->public_ip == y->public_ip &&
 			  str_same(x->ami, y->ami) &&
 			  str_same(x->instance_type, y->instance_type) &&
-			  str_same(x->user_data, y->user_data) &&
-			  str_same(x->user_data_file, y->user_data_file),
+			  str_same(x->ud.script, y->ud.script) &&
+			  str_same(x->ud.file, y->ud.file),
 			  "%s: instance %s", what, x->r.name);
 		for (j = 0; j < x->nsgs; j++)
 			cr_expect(REF_SAME(x->sgs[j], y->sgs[j]));
@@ -432,6 +432,12 @@ Test(print, golden_three_tier)
 	golden("../topologies/three-tier.conf", "golden/print/three-tier.conf");
 }
 
+Test(print, golden_internet_edge)
+{
+	golden("unit/data/internet-edge.conf",
+	       "golden/print/internet-edge.conf");
+}
+
 /* ------------------------------------------------------------------ */
 /* Every attribute, away from its default */
 
@@ -589,7 +595,7 @@ Test(print, every_attribute_roundtrips)
 	cr_expect_str_eq(g->description, "it's \"G\"");
 	in = (struct instance *)model_find(lab2, RES_INSTANCE, "nat-1");
 	cr_assert_not_null(in);
-	cr_expect_str_eq(in->user_data, "#!/bin/sh\necho \"hi\" \\ there\n\ttab\n");
+	cr_expect_str_eq(in->ud.script, "#!/bin/sh\necho \"hi\" \\ there\n\ttab\n");
 	cr_expect_str_eq(in->ami, "my ami");
 	lab_free(lab2);
 	free(out);
@@ -716,7 +722,7 @@ Test(print, strings_quoted_and_escaped)
 	cr_expect_str_eq(g->rules[0].description, "multi\nline; # {}");
 	in = (struct instance *)model_find(lab2, RES_INSTANCE, "i");
 	cr_assert_not_null(in);
-	cr_expect_str_eq(in->user_data,
+	cr_expect_str_eq(in->ud.script,
 			 "#!/bin/sh\necho \"$HOME\" > /tmp/x # not a comment\nprintf 'a\\nb'\n");
 	cr_expect_str_eq(in->ami, "");
 	cr_expect_str_eq(in->instance_type, "a;b");
@@ -734,12 +740,12 @@ Test(print, cr_in_user_data_survives)
 
 	/* A CR before an LF would be eaten as a CRLF line end if the LF were
 	 * written raw. */
-	in->user_data = strdup("line\r\nnext\r");
-	cr_assert_not_null(in->user_data);
+	in->ud.script = strdup("line\r\nnext\r");
+	cr_assert_not_null(in->ud.script);
 	out = print_ok(lab);
 	lab2 = load_ok("printed.conf", out);
 	in = (struct instance *)model_find(lab2, RES_INSTANCE, "a");
-	cr_expect_str_eq(in->user_data, "line\r\nnext\r");
+	cr_expect_str_eq(in->ud.script, "line\r\nnext\r");
 	lab_free(lab2);
 	free(out);
 	lab_free(lab);
