@@ -90,11 +90,17 @@ static const char *pool_problem(const struct lab *lab, size_t i, char *buf,
 {
 	struct cidr c = lab->pools[i];
 	const char *special = cidr_special(c);
+	const struct gateway_service *gs = gateway_service_overlapping(c);
 	char cb[CIDR_BUF];
 	size_t j, k;
 
 	if (special) {
 		snprintf(buf, len, "%s cannot be public IPs", special);
+		return buf;
+	}
+	if (gs) {
+		snprintf(buf, len, "it overlaps %s, the prefix list of the emulated %s",
+			 cidr_fmt(gs->prefix, cb), gs->name);
 		return buf;
 	}
 	for (j = 0; j < NDEFAULT + i; j++)

@@ -57,6 +57,16 @@ const struct gateway_service *gateway_service(const char *name)
 	return NULL;
 }
 
+const struct gateway_service *gateway_service_overlapping(struct cidr c)
+{
+	const struct gateway_service *g;
+
+	for (g = gateway_services; g->name; g++)
+		if (cidr_overlap(g->prefix, c))
+			return g;
+	return NULL;
+}
+
 void gateway_prefix_list_id(char *out, const char *service)
 {
 	model_make_id(out, "pl-", "", "prefix-list", service);

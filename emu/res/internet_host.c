@@ -60,11 +60,18 @@ static const char *host_ip_problem(const struct lab *lab, uint32_t ip,
 				   char *buf, size_t len)
 {
 	const char *special = cidr_special((struct cidr){ ip, 32 });
+	const struct gateway_service *gs;
 	char cb[CIDR_BUF];
 	size_t i, j;
 
 	if (special) {
 		snprintf(buf, len, "it is not a unicast address: %s", special);
+		return buf;
+	}
+	gs = gateway_service_overlapping((struct cidr){ ip, 32 });
+	if (gs) {
+		snprintf(buf, len, "it is in %s, the prefix list of the emulated %s",
+			 cidr_fmt(gs->prefix, cb), gs->name);
 		return buf;
 	}
 	if (model_public_pool_has(lab, ip)) {

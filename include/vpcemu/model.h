@@ -532,6 +532,9 @@ struct gateway_service {
 extern const struct gateway_service gateway_services[];
 /* The service of that short name, or NULL. */
 const struct gateway_service *gateway_service(const char *name);
+/* The service whose prefix list overlaps c, or NULL: those addresses are
+ * AWS's, not an internet host's or a public pool's. */
+const struct gateway_service *gateway_service_overlapping(struct cidr c);
 /* The prefix list ID of "com.amazonaws.REGION.NAME" (out: MODEL_ID_MAX):
  * the same in every lab, as an AWS-managed list is in every account. */
 void gateway_prefix_list_id(char *out, const char *service);

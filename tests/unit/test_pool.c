@@ -154,6 +154,7 @@ static const struct {
 	{ "public-ip-pool 0.0.10.0/24\n", "0.0.0.0/8" },
 	{ "public-ip-pool 198.51.100.0/25\n", "default pool" },
 	{ "public-ip-pool 10.0.128.0/24\n", "VPC V" },
+	{ "public-ip-pool 52.217.0.0/24\n", "emulated s3" },
 	{ "public-ip-pool 100.64.0.0/16\npublic-ip-pool 100.64.1.0/24\n",
 	  "earlier public-ip-pool line" },
 };
@@ -188,6 +189,13 @@ Test(pool, internet_host_outside_the_pool)
 	test_expect_one(&tl.d, "InvalidParameterValue", 4, 22);
 	cr_expect_not_null(strstr(tl.d.v[0].message, "public IP pool"), "%s",
 			   tl.d.v[0].message);
+	/* The emulated regional services' addresses are AWS's. */
+	run(VPC "internet-host H { ip 52.94.1.1 }\n", TEST_LAB_CHECK);
+	test_expect_one(&tl.d, "InvalidParameterValue", 3, 22);
+	cr_expect_not_null(strstr(tl.d.v[0].message, "emulated dynamodb"),
+			   "%s", tl.d.v[0].message);
+	run(VPC "internet-host H { ip 52.94.4.1 }\n",
+	    TEST_LAB_CHECK | TEST_LAB_CLEAN);
 }
 
 /* Printed back after the top-level settings, in file order, and read
