@@ -578,6 +578,7 @@ static void plan_host(struct builder *b, size_t inet,
 		      const struct internet_host *h)
 {
 	size_t ns = add_ns(b, h->netns, PLAN_NS_HOST);
+	char ipbuf[IP_BUF];
 
 	if (b->err)
 		return;
@@ -588,10 +589,19 @@ static void plan_host(struct builder *b, size_t inet,
 	add_route(b, ns, TABLE_MAIN, (struct cidr){ 0 }, "eth0", 0);
 	add_route(b, inet, TABLE_MAIN, (struct cidr){ h->ip, 32 }, h->ifname,
 		  0);
+	/* The internet's resolver: public names only (svc.c, dns.c). */
+	add_file(b, ns, "resolv.conf", str_printf("nameserver %s\n",
+						  ip_fmt(PLAN_ADDR_INTERNET,
+							 ipbuf)));
+}
+
+char *plan_internet_netns(const struct lab *lab)
+{
+	return str_printf("%s-%s", lab->name, PLAN_INTERNET_NS);
 }
 
 /* Whether the lab needs an internet: an attached gateway or a host. */
-static bool has_internet(const struct lab *lab)
+bool plan_has_internet(const struct lab *lab)
 {
 	const struct res_list *g = &lab->res[RES_INTERNET_GATEWAY];
 	size_t i;
@@ -610,7 +620,7 @@ static void plan_internet(struct builder *b)
 {
 	const struct lab *lab = b->lab;
 	const struct res_list *gl = &lab->res[RES_INTERNET_GATEWAY];
-	char *name = str_printf("%s-%s", lab->name, PLAN_INTERNET_NS);
+	char *name = plan_internet_netns(lab);
 	size_t inet, i, j;
 
 	if (!name) {
@@ -680,7 +690,7 @@ struct plan *plan_build(const struct lab *lab)
 		plan_eni(&b, lab->enis[i]);
 	for (i = 0; !b.err && i < lab->npeerings; i++)
 		plan_peering(&b, lab->peerings[i]);
-	if (!b.err && has_internet(lab))
+	if (!b.err && plan_has_internet(lab))
 		plan_internet(&b);
 	for (i = 0; !b.err && i < lab->nroute_tables; i++)
 		plan_route_table(&b, lab->route_tables[i]);

@@ -295,7 +295,8 @@ static bool remote_dns(const struct lab *lab, const struct vpc *from,
 }
 
 /* Public hostnames (R-12.6): the private IP inside the instance's VPC and
- * across a peering that allows it, the public IP everywhere else. */
+ * across a peering that allows it, the public IP everywhere else (vpc
+ * NULL: on the internet). */
 static int lookup_public(const struct lab *lab, const struct vpc *vpc,
 			 const char *qname, struct rrset *rs)
 {
@@ -310,7 +311,7 @@ static int lookup_public(const struct lab *lab, const struct vpc *vpc,
 		r = dns_public_hostname(in, buf, sizeof(buf));
 		if (!name_is(qname, r, buf))
 			continue;
-		if (v == vpc || remote_dns(lab, vpc, v))
+		if (vpc && (v == vpc || remote_dns(lab, vpc, v)))
 			return rrset_add(rs, in->private_ip);
 		return rrset_add(rs, in->public_ipv4);
 	}
@@ -383,17 +384,17 @@ static bool name_at_or_under(const char *qname, const char *host)
 /* The regional services that vpcemud emulates (gateway_services): their
  * public names in the VPC's region, whatever routes the VPC has, as on
  * AWS; S3 also under its global name and virtual-hosted bucket names. */
-static int lookup_regional(const struct vpc *vpc, const char *qname,
+static int lookup_regional(const char *region, const char *qname,
 			   struct rrset *rs)
 {
 	const struct gateway_service *gs;
 	char buf[DNS_NAME_MAX];
 
-	for (gs = gateway_services; vpc->region && gs->name; gs++) {
+	for (gs = gateway_services; region && gs->name; gs++) {
 		bool s3 = !strcmp(gs->name, "s3");
 		/* A region name too long for a DNS name answers nothing. */
 		if (fmt(buf, sizeof(buf), "%s.%s.amazonaws.com", gs->name,
-			vpc->region))
+			region))
 			continue;
 		if (s3 ? name_at_or_under(qname, buf) ||
 				 name_at_or_under(qname, "s3.amazonaws.com")
@@ -403,14 +404,15 @@ static int lookup_regional(const struct vpc *vpc, const char *qname,
 	return 0;
 }
 
-/* Fills rs for qname (lower case, no trailing dot); rs->exists stays false
- * for NXDOMAIN. 0 or -ENOMEM. */
+/* Fills rs for qname (lower case, no trailing dot) as vpc's resolver sees
+ * it, or the internet's (vpc NULL: public names only, in the lab's
+ * region); rs->exists stays false for NXDOMAIN. 0 or -ENOMEM. */
 static int lookup(const struct lab *lab, const struct vpc *vpc,
 		  const char *qname, struct rrset *rs)
 {
 	int r;
 
-	if ((r = lookup_private(lab, vpc, qname, rs)) || rs->exists)
+	if (vpc && ((r = lookup_private(lab, vpc, qname, rs)) || rs->exists))
 		return r;
 	if ((r = lookup_public(lab, vpc, qname, rs)) || rs->exists)
 		return r;
@@ -418,7 +420,7 @@ static int lookup(const struct lab *lab, const struct vpc *vpc,
 		return r;
 	/* What is left is on the internet, which a lab has only the
 	 * regional services of: anything else is NXDOMAIN. */
-	return lookup_regional(vpc, qname, rs);
+	return lookup_regional(vpc ? vpc->region : lab->region, qname, rs);
 }
 
 /* The query name as text, lower case, without trailing dot. -EINVAL for a
@@ -736,10 +738,10 @@ size_t dns_answer(const struct lab *lab, const struct vpc *vpc,
 	size_t limit, n = 0;
 	unsigned rcode;
 
-	if (!lab || !vpc || !q || !out || qlen < HDR_LEN || (q[2] & 0x80))
+	if (!lab || !q || !out || qlen < HDR_LEN || (q[2] & 0x80))
 		return 0;
 	/* with DNS support off the resolver is not there at all. */
-	if (!vpc->dns_support)
+	if (vpc && !vpc->dns_support)
 		return 0;
 	if (query_parse(&qy, q, qlen))
 		goto out;

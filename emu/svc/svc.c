@@ -198,8 +198,9 @@ static void on_dns_udp(struct evloop *el, int fd, unsigned events,
 			     (struct sockaddr *)&from, &flen);
 		if (n < 0)
 			return;
+		/* No VPC: the internet's resolver. */
 		vpc = find_vpc(l->sl->lab, l->vpc_id);
-		if (!vpc || !vpc->dns_support)
+		if (l->vpc_id[0] && (!vpc || !vpc->dns_support))
 			continue;
 		k = dns_answer(l->sl->lab, vpc, q, (size_t)n, false, out,
 			       sizeof(out));
@@ -239,9 +240,10 @@ static void conn_answer(struct dns_conn *c)
 	if (c->inlen < 2 + qlen)
 		return;
 	c->out = malloc(DNS_TCP_MAX);
-	k = c->out && vpc ? dns_answer(c->sl->lab, vpc, c->in + 2, qlen,
-				       true, c->out + 2, DNS_TCP_MAX - 2)
-			  : 0;
+	k = c->out && (vpc || !c->l->vpc_id[0])
+		    ? dns_answer(c->sl->lab, vpc, c->in + 2, qlen, true,
+				 c->out + 2, DNS_TCP_MAX - 2)
+		    : 0;
 	memmove(c->in, c->in + 2 + qlen, c->inlen - 2 - qlen);
 	c->inlen -= 2 + qlen;
 	if (!k) {
@@ -495,6 +497,13 @@ static void reconcile(struct svc_lab *sl, const struct lab *lab,
 		if (e->endpoint)
 			want(sl, lab, LSN_VPCE, strdup(e->netns), e->ip, 443,
 			     NULL, open_new);
+	}
+	/* The internet's resolver, for its hosts: public names only. */
+	if (plan_has_internet(lab)) {
+		want(sl, lab, LSN_DNS_UDP, plan_internet_netns(lab),
+		     PLAN_ADDR_INTERNET, 53, NULL, open_new);
+		want(sl, lab, LSN_DNS_TCP, plan_internet_netns(lab),
+		     PLAN_ADDR_INTERNET, 53, NULL, open_new);
 	}
 	for (pp = &sl->lsns; (l = *pp);) {
 		if (l->wanted) {

@@ -41,6 +41,9 @@ struct endpoint;
  * qlen, whatever it holds. Writes the reply into out (outcap bytes; an
  * outcap below the transport limit lowers the limit).
  *
+ * vpc NULL is the resolver of the lab's internet (its hosts'): public
+ * names only, public IPs, the lab's region.
+ *
  * Returns the reply's length, or 0 when nothing must be sent: shorter than
  * a header, a response (QR set), a VPC with enableDnsSupport off (R-12.2:
  * the resolver does not answer), or out of memory. An error reply

@@ -163,6 +163,11 @@ struct plan *plan_build(const struct lab *lab);
 /* The name of vpc's router namespace, "LAB-VPC" (caller frees; NULL when
  * out of memory). */
 char *plan_router_netns(const struct lab *lab, const struct vpc *vpc);
+/* Whether the lab has an internet namespace (an attached internet gateway
+ * or an internet host), and its name (caller frees; NULL when out of
+ * memory). */
+bool plan_has_internet(const struct lab *lab);
+char *plan_internet_netns(const struct lab *lab);
 void plan_free(struct plan *p);
 
 /* Writes a stable text dump of the plan, one object per line; golden tests

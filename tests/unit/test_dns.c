@@ -77,9 +77,12 @@ static void *find(enum res_kind k, const char *name)
 	return r;
 }
 
+/* Asked from INTERNET: the resolver of the lab's internet. */
+#define INTERNET "(internet)"
+
 static struct vpc *vpc_of(const char *name)
 {
-	return find(RES_VPC, name);
+	return strcmp(name, INTERNET) ? find(RES_VPC, name) : NULL;
 }
 
 /* What to put in a query beyond name, type and class IN. */
@@ -585,6 +588,22 @@ Test(dns, public_hostname_views)
 	pub_name("EC2-E", name);
 	expect_a("VPC-E", name, "10.6.1.10");
 	expect_a("VPC-A", name, pub_ip("EC2-E", ip));
+}
+
+/* The internet's resolver (the lab's hosts use it): public names to
+ * public IPs (R-12.6), the regional services in the lab's region, and
+ * nothing private. */
+Test(dns, internet_view)
+{
+	char name[DNS_NAME_MAX], ip[16];
+
+	pub_name("EC2-A", name);
+	expect_a(INTERNET, name, pub_ip("EC2-A", ip));
+	expect_a(INTERNET, "s3.ap-northeast-1.amazonaws.com", "52.216.0.10");
+	expect_nx(INTERNET, "s3.us-east-1.amazonaws.com");
+	expect_nx(INTERNET, "ip-10-1-1-10.ap-northeast-1.compute.internal");
+	/* The service's own name is private DNS, inside its VPC only. */
+	expect_nx(INTERNET, "ssm.ap-northeast-1.amazonaws.com");
 }
 
 Test(dns, public_hostname_needs_dns_hostnames)
