@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "vpcemu/check.h"
 #include "vpcemu/conf.h"
+#include "vpcemu/httpd.h"
 #include "vpcemu/model.h"
 #include "vpcemu/util.h"
 
@@ -142,4 +144,22 @@ void test_expect_one(const struct diags *d, const char *code, unsigned line,
 				  (!col || d->v[0].at.first_col == col),
 			  "want %s at %u:%u, got:\n%s", code, line, col, s);
 	free(s);
+}
+
+const char *test_reply_header(const struct httpd_reply *rp, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < rp->nheaders; i++)
+		if (!strcasecmp(rp->headers[i].name, name))
+			return rp->headers[i].value;
+	return NULL;
+}
+
+char *test_reply_body(const struct httpd_reply *rp)
+{
+	char *s = strndup(rp->body ? rp->body : "", rp->body_len);
+
+	cr_assert_not_null(s);
+	return s;
 }

@@ -12,6 +12,7 @@
 #include "vpcemu/diag.h"
 
 struct conf_file;
+struct httpd_reply;
 struct lab;
 
 /* The hands-on lab of docs/lab-conf.md, exactly as written there. */
@@ -67,5 +68,10 @@ struct lab *test_lab_file(struct test_lab *t, const char *path,
 
 /* Frees what t holds and resets it; t may be empty. */
 void test_lab_free(struct test_lab *t);
+
+/* The value of reply header name (case-insensitive), or NULL. */
+const char *test_reply_header(const struct httpd_reply *rp, const char *name);
+/* The reply's body as a malloc'd string (bodies are text in these tests). */
+char *test_reply_body(const struct httpd_reply *rp);
 
 #endif
