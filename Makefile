@@ -17,7 +17,7 @@ SBINDIR   ?= $(PREFIX)/sbin
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS      := libnl-3.0 libnl-route-3.0 libmnl libnftables jansson ldns \
+PKGS      := libnl-3.0 libnl-route-3.0 libmnl libnftables jansson ldns nettle \
              libmicrohttpd
 
 ifeq ($(SANITIZE),1)

@@ -2,10 +2,10 @@
  *
  * The first half answers one request from the model alone: IMDSv2 tokens,
  * the access rules, the metadata tree. It owns the token store and
- * borrows the lab for the length of one call. The second half is the
- * libmicrohttpd glue: one MHD daemon per VPC router namespace in external
- * epoll mode, so the daemon's single event loop drives every connection.
- * It owns the listening socket, MHD's epoll fd and every connection.
+ * borrows the lab for the length of one call. The second half puts it on
+ * one httpd server (httpd.h) per VPC router namespace, which owns the
+ * sockets; what is left here is turning an HTTP request into an IMDS one
+ * and the answer back.
  *
  * What AWS has but a lab does not (launch time, kernel and ramdisk IDs,
  * real credentials) is made up deterministically where a client may compare
@@ -13,20 +13,16 @@
  * plainly fake where nobody should believe it (the session token).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <jansson.h>
-#include <microhttpd.h>
 
-#include "vpcemu/evloop.h"
+#include "vpcemu/httpd.h"
 #include "vpcemu/imds.h"
 #include "vpcemu/model.h"
 #include "vpcemu/util.h"
@@ -36,11 +32,6 @@
 #define TOKEN_PREFIX "AQAEA"
 #define TOKEN_RANDOM 51
 #define TOKEN_LEN (sizeof(TOKEN_PREFIX) - 1 + TOKEN_RANDOM)
-
-#define IMDS_CONN_LIMIT 128		/* per VPC */
-#define IMDS_CONN_PER_IP 16		/* per instance */
-#define IMDS_CONN_TIMEOUT 10		/* idle seconds before MHD closes */
-#define IMDS_CONN_MEMORY (16 * 1024)	/* requests are a few headers */
 
 static const char b64url[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -870,200 +861,83 @@ void imds_response_free(struct imds_response *rs)
 	*rs = (struct imds_response){ 0 };
 }
 
-/* ---- libmicrohttpd glue ---- */
+/* ---- the server ---- */
 
 struct imds_server {
-	struct evloop *el;
-	struct MHD_Daemon *mhd;
-	int epfd;		/* MHD's epoll fd, watched by el */
-	uint64_t timer;		/* MHD's next timeout; 0: none armed */
+	struct httpd *httpd;
 	struct imds_tokens *tokens;
 	imds_lookup_fn lookup;
 	void *data;
 	time_t started;
 };
 
-static void on_timer(struct evloop *el, uint64_t id, void *data);
+/* Requests are a few headers: nothing in a body is ever read. */
+static const struct httpd_limits imds_limits = {
+	.conns = 128,			/* per VPC */
+	.conns_per_ip = 16,		/* per instance */
+	.idle_timeout = 10,		/* seconds */
+	.conn_memory = 16 * 1024,
+	.body_max = 0,
+};
 
-/* Lets MHD do all it can without blocking, then arms a timer for what it
- * must do later (idle timeouts, work it left pending: a 0 ms timeout). */
-static void mhd_step(struct imds_server *s)
-{
-	MHD_UNSIGNED_LONG_LONG ms;
-
-	MHD_run(s->mhd);
-	if (s->timer) {
-		evloop_del_timer(s->el, s->timer);
-		s->timer = 0;
-	}
-	if (MHD_get_timeout(s->mhd, &ms) == MHD_YES)
-		/* On ENOMEM no timer: idle connections then wait for the
-		 * next event, which is late but not wrong. */
-		s->timer = evloop_add_timer(s->el, ms, 0, on_timer, s);
-}
-
-static void on_timer(struct evloop *el, uint64_t id, void *data)
+static void on_request(void *data, const struct httpd_request *hrq,
+		       struct httpd_reply *rp)
 {
 	struct imds_server *s = data;
-
-	s->timer = 0;		/* one-shot: already forgotten by el */
-	mhd_step(s);
-}
-
-static void on_epoll(struct evloop *el, int fd, unsigned events, void *data)
-{
-	mhd_step(data);
-}
-
-static const char *header(struct MHD_Connection *c, const char *name)
-{
-	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
-				  const char *url, const char *method,
-				  const char *version, const char *upload,
-				  size_t *upload_size, void **con_cls)
-{
-	static int started_marker;
-	struct imds_server *s = cls;
-	const union MHD_ConnectionInfo *ci;
 	const struct instance *in = NULL;
 	const struct lab *lab = NULL;
 	struct imds_response rs = { 0 };
-	struct MHD_Response *resp;
 	struct imds_request rq = {
-		.method = method,
-		.path = url,
-		.token = header(c, "X-aws-ec2-metadata-token"),
-		.ttl = header(c, "X-aws-ec2-metadata-token-ttl-seconds"),
-		.forwarded = header(c, "X-Forwarded-For") != NULL,
+		.method = hrq->method,
+		.path = hrq->path,
+		.token = httpd_header(hrq, "X-aws-ec2-metadata-token"),
+		.ttl = httpd_header(hrq, "X-aws-ec2-metadata-token-ttl-seconds"),
+		.forwarded = httpd_header(hrq, "X-Forwarded-For") != NULL,
 		.launched = s->started,
 	};
-	enum MHD_Result ret;
-	char num[24];
-	int ttl;
+	struct strbuf b = { 0 };
 
-	/* MHD calls once for the headers, then for each piece of body, then
-	 * once more with none: answer only then. Bodies are discarded. */
-	if (!*con_cls) {
-		*con_cls = &started_marker;
-		return MHD_YES;
-	}
-	if (*upload_size) {
-		*upload_size = 0;
-		return MHD_YES;
-	}
-
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
-		const struct sockaddr_in *sin =
-			(const struct sockaddr_in *)ci->client_addr;
-
-		in = s->lookup(s->data, ntohl(sin->sin_addr.s_addr), &lab);
-	}
+	if (hrq->src)
+		in = s->lookup(s->data, hrq->src, &lab);
 	if (imds_respond(s->tokens, lab, in, &rq, time(NULL), &rs) < 0) {
-		rs = (struct imds_response){ .status = 500 };
-		rs.body = strdup("500 - Internal Server Error");
-		rs.body_len = rs.body ? strlen(rs.body) : 0;
+		sb_puts(&b, "500 - Internal Server Error");
+		httpd_reply_text(rp, 500, "text/plain", &b);
+		return;
 	}
-
-	/* The TTL is the socket's, so it is set for every response: a
-	 * keep-alive connection must not carry a token's hop limit over to
-	 * the answers that follow. -1 restores the namespace's default. */
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-	ttl = rs.ip_ttl ? (int)rs.ip_ttl : -1;
-	if (!ci || setsockopt(ci->connect_fd, IPPROTO_IP, IP_TTL, &ttl,
-			      sizeof(ttl))) {
-		/* A token must not leave with a larger TTL: fail closed. */
-		if (rs.ip_ttl) {
-			imds_response_free(&rs);
-			return MHD_NO;
-		}
-	}
-
-	resp = MHD_create_response_from_buffer(rs.body_len, rs.body,
-					       MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		imds_response_free(&rs);
-		return MHD_NO;
-	}
-	rs.body = NULL;		/* MHD frees it now */
-	ret = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-				      "text/plain");
-	if (ret == MHD_YES)
-		ret = MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER,
-					      "EC2ws");
-	if (ret == MHD_YES && rs.token_ttl > 0) {
-		snprintf(num, sizeof(num), "%ld", rs.token_ttl);
-		ret = MHD_add_response_header(
-			resp, "X-Aws-Ec2-Metadata-Token-Ttl-Seconds", num);
-	}
-	if (ret == MHD_YES && rs.allow)
-		ret = MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
-					      rs.allow);
-	if (ret == MHD_YES)
-		ret = MHD_queue_response(c, (unsigned)rs.status, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	rp->status = rs.status;
+	httpd_reply_header(rp, "Content-Type", "text/plain");
+	httpd_reply_header(rp, "Server", "EC2ws");
+	if (rs.token_ttl > 0)
+		httpd_reply_header(rp, "X-Aws-Ec2-Metadata-Token-Ttl-Seconds",
+				   "%ld", rs.token_ttl);
+	if (rs.allow)
+		httpd_reply_header(rp, "Allow", "%s", rs.allow);
+	/* R-12.12: a token leaves with the hop limit as its TTL; httpd
+	 * drops the reply rather than send it with a larger one. */
+	rp->ip_ttl = rs.ip_ttl;
+	httpd_reply_body(rp, rs.body, rs.body_len, free, rs.body);
 }
 
 struct imds_server *imds_server_start(struct evloop *el, int listen_fd,
 				      imds_lookup_fn lookup, void *data)
 {
 	struct imds_server *s = calloc(1, sizeof(*s));
-	const union MHD_DaemonInfo *di;
-	int err;
+	int err = ENOMEM;
 
-	if (!s) {
-		err = ENOMEM;
+	if (!s)
 		goto fail;
-	}
-	s->el = el;
-	s->epfd = -1;
 	s->lookup = lookup;
 	s->data = data;
 	s->started = time(NULL);
 	s->tokens = imds_tokens_new();
-	if (!s->tokens) {
-		err = ENOMEM;
+	if (!s->tokens)
+		goto fail;
+	s->httpd = httpd_start(el, listen_fd, &imds_limits, on_request, s);
+	listen_fd = -1;		/* httpd_start took it */
+	if (!s->httpd) {
+		err = errno;
 		goto fail;
 	}
-	/* MHD_USE_EPOLL without MHD_USE_INTERNAL_POLLING_THREAD: no thread,
-	 * MHD_run does the work. No MHD_USE_ERROR_LOG: below the mains
-	 * nothing prints. */
-	errno = 0;
-	s->mhd = MHD_start_daemon(
-		MHD_USE_EPOLL, 0, NULL, NULL, on_request, s,
-		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)IMDS_CONN_LIMIT,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)IMDS_CONN_PER_IP,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IMDS_CONN_TIMEOUT,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)IMDS_CONN_MEMORY,
-		MHD_OPTION_END);
-	if (!s->mhd) {
-		err = errno ? errno : EINVAL;
-		/* Whether MHD closed the socket on failure depends on how far
-		 * it got; the daemon is single-threaded, so a still-valid fd
-		 * number is still ours. */
-		if (fcntl(listen_fd, F_GETFD) >= 0)
-			close(listen_fd);
-		listen_fd = -1;
-		goto fail;
-	}
-	listen_fd = -1;		/* MHD_stop_daemon closes it from now */
-	di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	if (!di || di->epoll_fd < 0) {
-		err = EINVAL;
-		goto fail;
-	}
-	s->epfd = di->epoll_fd;
-	err = -evloop_add_fd(el, s->epfd, EVLOOP_READ, on_epoll, s);
-	if (err) {
-		s->epfd = -1;
-		goto fail;
-	}
-	mhd_step(s);
 	return s;
 
 fail:
@@ -1078,13 +952,7 @@ void imds_server_stop(struct imds_server *s)
 {
 	if (!s)
 		return;
-	if (s->epfd >= 0)
-		evloop_del_fd(s->el, s->epfd);
-	if (s->timer)
-		evloop_del_timer(s->el, s->timer);
-	/* Closes the listening socket, every connection and the epoll fd. */
-	if (s->mhd)
-		MHD_stop_daemon(s->mhd);
+	httpd_stop(s->httpd);
 	imds_tokens_free(s->tokens);
 	free(s);
 }

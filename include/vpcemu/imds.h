@@ -6,9 +6,8 @@
  * plus the requesting instance in, a status, a text/plain body and the IP
  * TTL to send it with out. It keeps IMDSv2 session tokens in a struct
  * imds_tokens and does no I/O besides asking the kernel for random bytes.
- * imds_server_*() put it on the wire with libmicrohttpd, driven by the
- * daemon's event loop (no MHD thread): MHD's epoll fd is watched for reads
- * and its timeout becomes an evloop timer.
+ * imds_server_*() put it on the wire with an httpd server (httpd.h),
+ * driven by the daemon's event loop.
  *
  * The requesting instance is the connection's source IPv4: anti-spoofing
  * in the router's ruleset guarantees that an instance can only send from

@@ -9,9 +9,14 @@
 #ifndef VPCEMU_TEST_HELPERS_H
 #define VPCEMU_TEST_HELPERS_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "vpcemu/diag.h"
 
 struct conf_file;
+struct evloop;
+struct httpd_reply;
 struct lab;
 
 /* The hands-on lab of docs/lab-conf.md, exactly as written there. */
@@ -67,5 +72,28 @@ struct lab *test_lab_file(struct test_lab *t, const char *path,
 
 /* Frees what t holds and resets it; t may be empty. */
 void test_lab_free(struct test_lab *t);
+
+/* Open file descriptors of this process. */
+int test_count_fds(void);
+/* A TCP socket bound to 127.0.0.1 on a free port (*ret_port), listening,
+ * non-blocking. */
+int test_listen_loopback(uint16_t *ret_port);
+/* Runs el for ms milliseconds. */
+void test_run_for(struct evloop *el, unsigned ms);
+/* Sends request (which asks for Connection: close) to port on 127.0.0.1,
+ * runs el until the server closes (5 s at most), and returns the whole
+ * response, malloc'd. */
+char *test_http_exchange(struct evloop *el, uint16_t port,
+			 const char *request);
+/* The body of response resp. */
+const char *test_http_body(const char *resp);
+/* Whether line ("\r\nName: value\r\n", case-insensitive) is among
+ * resp's headers. */
+bool test_http_has_header(const char *resp, const char *line);
+
+/* The value of reply header name (case-insensitive), or NULL. */
+const char *test_reply_header(const struct httpd_reply *rp, const char *name);
+/* The reply's body as a malloc'd string (bodies are text in these tests). */
+char *test_reply_body(const struct httpd_reply *rp);
 
 #endif

@@ -3,7 +3,6 @@
  * and the real HTTP server on 127.0.0.1 driven by an evloop. No root. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -617,98 +616,10 @@ static const struct instance *lookup(void *data, uint32_t src,
 	return v->in;
 }
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	cr_assert_not_null(d);
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;	/* d's own fd */
-}
-
-struct client {
-	int fd;
-	char buf[8192];
-	size_t len;
-	bool done;
-};
-
-static void client_read(struct evloop *el, int fd, unsigned events, void *data)
-{
-	struct client *c = data;
-	ssize_t n = read(fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
-
-	if (n > 0) {
-		c->len += (size_t)n;
-		c->buf[c->len] = '\0';
-		return;
-	}
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	c->done = true;
-	evloop_stop(el);
-}
-
-static void deadline(struct evloop *el, uint64_t id, void *data)
-{
-	evloop_stop(el);
-}
-
-/* Sends request (which asks for Connection: close) to port on 127.0.0.1,
- * runs el until the server closes, and returns the whole response. */
-static char *exchange(struct evloop *el, uint16_t port, const char *request)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct client c = { 0 };
-	uint64_t timer;
-
-	c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	cr_assert_geq(c.fd, 0);
-	cr_assert(!connect(c.fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-		  errno == EINPROGRESS);
-	/* Loopback: the connection is up once the server's backlog has it,
-	 * and the request is far below the socket buffer. */
-	cr_assert_eq(write(c.fd, request, strlen(request)),
-		     (ssize_t)strlen(request), "write: %s", strerror(errno));
-	cr_assert_eq(evloop_add_fd(el, c.fd, EVLOOP_READ, client_read, &c), 0);
-	timer = evloop_add_timer(el, 5000, 0, deadline, NULL);
-	cr_assert(timer);
-	cr_assert_eq(evloop_run(el), 0);
-	evloop_del_timer(el, timer);
-	evloop_del_fd(el, c.fd);
-	close(c.fd);
-	cr_assert(c.done, "no complete answer within 5 s: %s", c.buf);
-	return strdup(c.buf);
-}
-
-static const char *body_of(const char *resp)
-{
-	const char *p = strstr(resp, "\r\n\r\n");
-
-	cr_assert_not_null(p, "no header end: %s", resp);
-	return p + 4;
-}
-
-static bool has_header(const char *resp, const char *line)
-{
-	const char *end = strstr(resp, "\r\n\r\n");
-	const char *p = strcasestr(resp, line);
-
-	return p && end && p < end;
-}
-
 Test(imds, real_server)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t salen = sizeof(sa);
 	struct srv v = { .lab = t.lab, .in = inst("B"),
 			 .want_src = INADDR_LOOPBACK };
 	struct evloop *el = evloop_new();
@@ -718,32 +629,27 @@ Test(imds, real_server)
 	uint16_t port;
 
 	cr_assert_not_null(el);
-	before = count_fds();	/* the loop's epoll fd included */
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	cr_assert_eq(listen(fd, 16), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &salen), 0);
-	port = ntohs(sa.sin_port);
+	before = test_count_fds();	/* the loop's epoll fd included */
+	fd = test_listen_loopback(&port);
 	s = imds_server_start(el, fd, lookup, &v);
 	cr_assert_not_null(s, "imds_server_start: %s", strerror(errno));
 
 	/* B needs a token: IMDSv1 is refused. */
-	resp = exchange(el, port,
+	resp = test_http_exchange(el, port,
 			"GET /latest/meta-data/instance-id HTTP/1.1\r\n"
 			"Host: 169.254.169.254\r\nConnection: close\r\n\r\n");
 	cr_expect_eq(strncmp(resp, "HTTP/1.1 401 ", 13), 0, "%s", resp);
 	free(resp);
 
-	resp = exchange(el, port,
+	resp = test_http_exchange(el, port,
 			"PUT /latest/api/token HTTP/1.1\r\n"
 			"Host: 169.254.169.254\r\nConnection: close\r\n"
 			"X-aws-ec2-metadata-token-ttl-seconds: 21600\r\n"
 			"Content-Length: 0\r\n\r\n");
 	cr_assert_eq(strncmp(resp, "HTTP/1.1 200 ", 13), 0, "%s", resp);
-	cr_expect(has_header(resp, "\r\nX-Aws-Ec2-Metadata-Token-Ttl-Seconds: "
+	cr_expect(test_http_has_header(resp, "\r\nX-Aws-Ec2-Metadata-Token-Ttl-Seconds: "
 				   "21600\r\n"), "%s", resp);
-	tok = strdup(body_of(resp));
+	tok = strdup(test_http_body(resp));
 	cr_expect_eq(strlen(tok), 56, "token: %s", tok);
 	free(resp);
 
@@ -751,16 +657,16 @@ Test(imds, real_server)
 		 "GET /latest/meta-data/instance-id HTTP/1.1\r\n"
 		 "Host: 169.254.169.254\r\nConnection: close\r\n"
 		 "x-aws-ec2-metadata-token: %s\r\n\r\n", tok);
-	resp = exchange(el, port, req);
+	resp = test_http_exchange(el, port, req);
 	cr_expect_eq(strncmp(resp, "HTTP/1.1 200 ", 13), 0, "%s", resp);
-	cr_expect(has_header(resp, "\r\nContent-Type: text/plain\r\n"), "%s",
+	cr_expect(test_http_has_header(resp, "\r\nContent-Type: text/plain\r\n"), "%s",
 		  resp);
-	cr_expect(has_header(resp, "\r\nServer: EC2ws\r\n"), "%s", resp);
-	cr_expect_str_eq(body_of(resp), inst("B")->r.id);
+	cr_expect(test_http_has_header(resp, "\r\nServer: EC2ws\r\n"), "%s", resp);
+	cr_expect_str_eq(test_http_body(resp), inst("B")->r.id);
 	free(resp);
 
 	/* X-Forwarded-For on the token PUT: 403. */
-	resp = exchange(el, port,
+	resp = test_http_exchange(el, port,
 			"PUT /latest/api/token HTTP/1.1\r\n"
 			"Host: 169.254.169.254\r\nConnection: close\r\n"
 			"X-Forwarded-For: 10.1.1.99\r\n"
@@ -771,7 +677,7 @@ Test(imds, real_server)
 
 	/* A source that is no instance: 403. */
 	v.want_src = 0;
-	resp = exchange(el, port,
+	resp = test_http_exchange(el, port,
 			"GET /latest/meta-data/ HTTP/1.1\r\n"
 			"Host: 169.254.169.254\r\nConnection: close\r\n\r\n");
 	cr_expect_eq(strncmp(resp, "HTTP/1.1 403 ", 13), 0, "%s", resp);
@@ -784,13 +690,11 @@ Test(imds, real_server)
 
 		sa.sin_port = htons(port);
 		cr_assert_eq(connect(idle, (struct sockaddr *)&sa, sizeof(sa)), 0);
-		/* Let MHD accept it. */
-		evloop_add_timer(el, 100, 0, deadline, NULL);
-		evloop_run(el);
+		test_run_for(el, 100);	/* MHD accepts it */
 		imds_server_stop(s);
 		close(idle);
 	}
-	cr_expect_eq(count_fds(), before, "fds leaked by the server");
+	cr_expect_eq(test_count_fds(), before, "fds leaked by the server");
 	evloop_free(el);
 	free(tok);
 }
