@@ -19,11 +19,14 @@
 #include <unistd.h>
 
 #include "vpcemu/dns.h"
+#include "vpcemu/dynamodb.h"
 #include "vpcemu/evloop.h"
+#include "vpcemu/httpd.h"
 #include "vpcemu/imds.h"
 #include "vpcemu/model.h"
 #include "vpcemu/netns.h"
 #include "vpcemu/plan.h"
+#include "vpcemu/s3.h"
 #include "vpcemu/state.h"
 #include "vpcemu/svc.h"
 #include "vpcemu/userdata.h"
@@ -41,10 +44,12 @@ enum lsn_kind {
 	LSN_DNS_TCP,
 	LSN_IMDS,
 	LSN_VPCE,
+	LSN_S3,
+	LSN_DDB,
 };
 
 static const char *const kind_name[] = { "dns/udp", "dns/tcp", "imds",
-					  "endpoint" };
+					  "endpoint", "s3", "dynamodb" };
 
 struct svc_lab;
 
@@ -59,6 +64,7 @@ struct lsn {
 	char vpc_id[MODEL_ID_MAX];	/* whose router (DNS, IMDS) */
 	int fd;
 	struct imds_server *imds;
+	struct httpd *http;	/* S3, DynamoDB */
 	bool wanted;		/* reconcile mark */
 };
 
@@ -91,6 +97,11 @@ struct svc_lab {
 	struct dns_conn *conns;
 	size_t nconns;
 	struct ud_run *runs;
+	/* The regional services' data: the lab's, whichever listener (a
+	 * gateway endpoint's, the internet's) a request came by. Created
+	 * with the lab's first listener, kept until the lab goes. */
+	struct s3_store *s3;
+	struct ddb_store *ddb;
 };
 
 struct svc {
@@ -366,6 +377,39 @@ static const struct instance *imds_lookup(void *data, uint32_t src,
 	return NULL;
 }
 
+/* The regional services (gateway endpoints, R-10.7). Bodies are held per
+ * connection until the request is whole: fewer connections than IMDS. */
+static void on_s3(void *data, const struct httpd_request *rq,
+		  struct httpd_reply *rp)
+{
+	s3_handle(((struct lsn *)data)->sl->s3, rq, rp);
+}
+
+static void on_ddb(void *data, const struct httpd_request *rq,
+		   struct httpd_reply *rp)
+{
+	ddb_handle(((struct lsn *)data)->sl->ddb, rq, rp);
+}
+
+static struct httpd *service_start(struct lsn *l)
+{
+	struct httpd_limits lim = { .conns = 32, .conns_per_ip = 8,
+				    .idle_timeout = 30,
+				    .conn_memory = 64 * 1024 };
+	struct svc_lab *sl = l->sl;
+
+	/* Like httpd_start, takes the socket whatever the outcome. */
+	if ((l->kind == LSN_S3 && !sl->s3 && !(sl->s3 = s3_store_new())) ||
+	    (l->kind == LSN_DDB && !sl->ddb && !(sl->ddb = ddb_store_new()))) {
+		close(l->fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	lim.body_max = l->kind == LSN_S3 ? S3_BODY_MAX : DDB_BODY_MAX;
+	return httpd_start(sl->svc->el, l->fd, &lim,
+			   l->kind == LSN_S3 ? on_s3 : on_ddb, l);
+}
+
 /* ---- listeners --------------------------------------------------------- */
 
 static void lsn_close(struct lsn *l)
@@ -379,6 +423,8 @@ static void lsn_close(struct lsn *l)
 	}
 	if (l->imds) {
 		imds_server_stop(l->imds);	/* closes l->fd */
+	} else if (l->http) {
+		httpd_stop(l->http);	/* closes l->fd */
 	} else if (l->fd >= 0) {
 		evloop_del_fd(l->sl->svc->el, l->fd);
 		close(l->fd);
@@ -389,8 +435,8 @@ static void lsn_close(struct lsn *l)
 
 static int lsn_open(struct lsn *l)
 {
-	static const int types[] = { SOCK_DGRAM, SOCK_STREAM, SOCK_STREAM,
-				     SOCK_STREAM };
+	static const int types[] = { SOCK_DGRAM,  SOCK_STREAM, SOCK_STREAM,
+				     SOCK_STREAM, SOCK_STREAM, SOCK_STREAM };
 	static const evloop_fd_fn fns[] = { on_dns_udp, on_dns_accept, NULL,
 					    on_vpce_accept };
 	struct evloop *el = l->sl->svc->el;
@@ -399,22 +445,25 @@ static int lsn_open(struct lsn *l)
 	l->fd = open_in(l->netns, types[l->kind], l->ip, l->port);
 	if (l->fd < 0)
 		return l->fd;
-	if (l->kind == LSN_IMDS) {
-		l->imds = imds_server_start(el, l->fd, imds_lookup, l);
-		if (!l->imds) {
-			r = -errno ? -errno : -ENOMEM;
+	if (l->kind != LSN_IMDS && l->kind != LSN_S3 && l->kind != LSN_DDB) {
+		r = evloop_add_fd(el, l->fd, EVLOOP_READ, fns[l->kind], l);
+		if (r) {
 			close(l->fd);
 			l->fd = -1;
-			return r;
 		}
-		return 0;
+		return r;
 	}
-	r = evloop_add_fd(el, l->fd, EVLOOP_READ, fns[l->kind], l);
-	if (r) {
-		close(l->fd);
+	/* The HTTP servers own the socket from here, even when they fail
+	 * to start. */
+	if (l->kind == LSN_IMDS)
+		l->imds = imds_server_start(el, l->fd, imds_lookup, l);
+	else
+		l->http = service_start(l);
+	if (!l->imds && !l->http) {
 		l->fd = -1;
+		return errno ? -errno : -ENOMEM;
 	}
-	return r;
+	return 0;
 }
 
 /* The listener lab's model wants, found among sl's (marked wanted) or, when
@@ -467,6 +516,11 @@ static void want(struct svc_lab *sl, const struct lab *lab,
 	sl->lsns = l;
 }
 
+static enum lsn_kind service_kind(const struct gateway_service *gs)
+{
+	return strcmp(gs->name, "s3") ? LSN_DDB : LSN_S3;
+}
+
 /* Marks (and with open_new opens) every listener lab wants, then closes
  * the unmarked ones. */
 static void reconcile(struct svc_lab *sl, const struct lab *lab,
@@ -498,12 +552,29 @@ static void reconcile(struct svc_lab *sl, const struct lab *lab,
 			want(sl, lab, LSN_VPCE, strdup(e->netns), e->ip, 443,
 			     NULL, open_new);
 	}
-	/* The internet's resolver, for its hosts: public names only. */
+	/* The regional services behind each gateway endpoint... */
+	for (i = 0; i < lab->nendpoints; i++) {
+		const struct endpoint *e = lab->endpoints[i];
+		const struct gateway_service *gs =
+			gateway_service(e->service_short);
+
+		if (e->type == ENDPOINT_GATEWAY && gs)
+			want(sl, lab, service_kind(gs), strdup(e->netns),
+			     gs->ip, 80, NULL, open_new);
+	}
+	/* ...and on the internet, with its resolver, for its hosts (public
+	 * names only). */
 	if (plan_has_internet(lab)) {
+		const struct gateway_service *gs;
+
 		want(sl, lab, LSN_DNS_UDP, plan_internet_netns(lab),
 		     PLAN_ADDR_INTERNET, 53, NULL, open_new);
 		want(sl, lab, LSN_DNS_TCP, plan_internet_netns(lab),
 		     PLAN_ADDR_INTERNET, 53, NULL, open_new);
+		for (gs = gateway_services; gs->name; gs++)
+			want(sl, lab, service_kind(gs),
+			     plan_internet_netns(lab), gs->ip, 80, NULL,
+			     open_new);
 	}
 	for (pp = &sl->lsns; (l = *pp);) {
 		if (l->wanted) {
@@ -729,6 +800,8 @@ void svc_lab_drop(struct svc *s, const char *name)
 		sl->lsns = l->next;
 		lsn_close(l);
 	}
+	s3_store_free(sl->s3);
+	ddb_store_free(sl->ddb);
 	lab_free(sl->lab);
 	free(sl);
 }
