@@ -184,3 +184,32 @@ bool test_process_gone(pid_t pid)
 	p = p ? strrchr(buf, ')') : NULL;
 	return !p || p[2] == 'Z' || p[2] == 'X';
 }
+
+void test_lab_write(char *name, size_t nlen, char *file, size_t flen,
+		    const char *suffix, const char *text)
+{
+	FILE *f;
+
+	snprintf(name, nlen, "it%d-%s", (int)getpid(), suffix);
+	snprintf(file, flen, "/tmp/%s.conf", name);
+	f = fopen(file, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "%s", text);
+	fclose(f);
+}
+
+void test_lab_up(const char *file, const char *name)
+{
+	static char out[65536];
+
+	cr_assert_eq(RUN(out, (char *)vpcemu(), "up", (char *)file, "--name",
+			 (char *)name),
+		     0, "up: %s", out);
+}
+
+void test_lab_down(const char *name, const char *file)
+{
+	if (name[0])
+		RUN((char *)NULL, (char *)vpcemu(), "down", (char *)name);
+	unlink(file);
+}

@@ -42,6 +42,15 @@ long in_echos(const char *ns);
  * "LAB-...", no state file "LAB.*" (or "LAB-..."). */
 void test_assert_no_leak(const char *lab);
 
+/* A suite's lab from text: names it "it<pid>-SUFFIX" (name, nlen) and
+ * writes it to /tmp/NAME.conf (file, flen). */
+void test_lab_write(char *name, size_t nlen, char *file, size_t flen,
+		    const char *suffix, const char *text);
+/* `vpcemu up file --name name`, which must work. */
+void test_lab_up(const char *file, const char *name);
+/* `vpcemu down name` (whatever state it is in) and the file removed. */
+void test_lab_down(const char *name, const char *file);
+
 /* The monotonic clock in milliseconds, for deadlines. */
 int64_t test_now_ms(void);
 void test_pause_ms(unsigned ms);

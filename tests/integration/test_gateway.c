@@ -62,33 +62,23 @@ static char lab_name[64], file[128];
 
 static void setup(void)
 {
-	FILE *f;
-
 	if (geteuid() != 0)
 		cr_skip_test("integration tests need root");
-	snprintf(lab_name, sizeof(lab_name), "it%d-gwe", (int)getpid());
-	snprintf(file, sizeof(file), "/tmp/%s.conf", lab_name);
-	f = fopen(file, "w");
-	cr_assert_not_null(f);
-	fprintf(f, "%s", lab_text);
-	fclose(f);
+	test_lab_write(lab_name, sizeof(lab_name), file, sizeof(file), "gwe",
+		       lab_text);
 }
 
 static void teardown(void)
 {
-	if (lab_name[0] && geteuid() == 0)
-		RUN((char *)NULL, (char *)vpcemu(), "down", lab_name);
-	unlink(file);
+	if (geteuid() == 0)
+		test_lab_down(lab_name, file);
 }
 
 TestSuite(gateway, .init = setup, .fini = teardown, .timeout = 120);
 
 static void up(void)
 {
-	static char out[65536];
-
-	cr_assert_eq(RUN(out, (char *)vpcemu(), "up", file, "--name", lab_name),
-		     0, "up: %s", out);
+	test_lab_up(file, lab_name);
 }
 
 /* curl in the namespace of lab member who, with args; its output (caller

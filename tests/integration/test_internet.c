@@ -66,24 +66,17 @@ static char lab_name[64], file[128], ns_h[128];
 
 static void setup(void)
 {
-	FILE *f;
-
 	if (geteuid() != 0)
 		cr_skip_test("integration tests need root");
-	snprintf(lab_name, sizeof(lab_name), "it%d-inet", (int)getpid());
+	test_lab_write(lab_name, sizeof(lab_name), file, sizeof(file), "inet",
+		       lab_text);
 	snprintf(ns_h, sizeof(ns_h), "%s-H", lab_name);
-	snprintf(file, sizeof(file), "/tmp/%s.conf", lab_name);
-	f = fopen(file, "w");
-	cr_assert_not_null(f);
-	fprintf(f, "%s", lab_text);
-	fclose(f);
 }
 
 static void teardown(void)
 {
-	if (lab_name[0] && geteuid() == 0)
-		RUN((char *)NULL, (char *)vpcemu(), "down", lab_name);
-	unlink(file);
+	if (geteuid() == 0)
+		test_lab_down(lab_name, file);
 }
 
 TestSuite(internet, .init = setup, .fini = teardown, .timeout = 120);
@@ -118,10 +111,7 @@ static const char *public_ip(const char *name, char *buf)
 
 static void up(void)
 {
-	static char out[65536];
-
-	cr_assert_eq(RUN(out, (char *)vpcemu(), "up", file, "--name", lab_name),
-		     0, "up: %s", out);
+	test_lab_up(file, lab_name);
 }
 
 /* ping from namespace ns (a full name) to ip: 0 when answered. */
