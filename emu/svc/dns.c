@@ -381,6 +381,15 @@ static bool name_at_or_under(const char *qname, const char *host)
 		!strcasecmp(qname + q - h, host));
 }
 
+/* S3's legacy "s3-REGION.amazonaws.com". */
+static bool is_s3_dash_name(const char *qname, const char *region)
+{
+	char buf[DNS_NAME_MAX];
+
+	return !fmt(buf, sizeof(buf), "s3-%s.amazonaws.com", region) &&
+	       !strcasecmp(qname, buf);
+}
+
 /* The regional services that vpcemud emulates (gateway_services): their
  * public names in the VPC's region, whatever routes the VPC has, as on
  * AWS; S3 also under its global name and virtual-hosted bucket names. */
@@ -397,7 +406,8 @@ static int lookup_regional(const char *region, const char *qname,
 			region))
 			continue;
 		if (s3 ? name_at_or_under(qname, buf) ||
-				 name_at_or_under(qname, "s3.amazonaws.com")
+				 name_at_or_under(qname, "s3.amazonaws.com") ||
+				 is_s3_dash_name(qname, region)
 		       : !strcasecmp(qname, buf))
 			return rrset_add(rs, gs->ip);
 	}

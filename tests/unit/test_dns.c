@@ -505,6 +505,7 @@ Test(dns, regional_service_names)
 	expect_a("VPC-A", "my-bucket.s3.ap-northeast-1.amazonaws.com",
 		 "52.216.0.10");
 	expect_a("VPC-A", "S3.amazonaws.com", "52.216.0.10");
+	expect_a("VPC-A", "s3-ap-northeast-1.amazonaws.com", "52.216.0.10");
 	expect_a("VPC-A", "a.b.s3.amazonaws.com", "52.216.0.10");
 	expect_a("VPC-A", "dynamodb.ap-northeast-1.amazonaws.com",
 		 "52.94.0.10");
@@ -513,6 +514,7 @@ Test(dns, regional_service_names)
 	expect_nx("VPC-A", "s3.eu-west-1.amazonaws.com");
 	expect_nx("VPC-A", "dynamodb.eu-west-1.amazonaws.com");
 	expect_nx("VPC-A", "xs3.amazonaws.com");
+	expect_nx("VPC-A", "b.s3-ap-northeast-1.amazonaws.com");
 	expect_nx("VPC-A", "x.dynamodb.ap-northeast-1.amazonaws.com");
 	expect_nx("VPC-A", "ssm.ap-northeast-1.amazonaws.com.s3");
 }
