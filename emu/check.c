@@ -86,6 +86,16 @@ bool check_az_valid(const char *az, const char *region)
 	       strchr(AZ_LETTERS, az[n]) && az[n + 1] == '\0';
 }
 
+const struct subnet *check_same_az(struct subnet *const *subnets, size_t k)
+{
+	size_t j;
+
+	for (j = 0; subnets[k] && j < k; j++)
+		if (subnets[j] && str_eq(subnets[j]->az, subnets[k]->az))
+			return subnets[j];
+	return NULL;
+}
+
 /* ---- Rules across kinds ------------------------------------------------ */
 
 /* Whether subnet s is associated by an owner before owner i's k-th
@@ -148,16 +158,13 @@ void check_assocs(struct lab *lab, enum res_kind kind,
 	}
 }
 
-/* An ENI's user-facing place: a given private IP, else its owner's name. */
+/* An ENI's user-facing place: its written address, else its owner's
+ * name. */
 static struct place eni_place(const struct eni *e)
 {
-	if (e->instance && e->instance->private_ip_given)
-		return check_pick(e->instance->ip_at, e->instance->r.at);
-	if (e->instance)
-		return e->instance->r.at;
-	if (e->endpoint)
-		return e->endpoint->r.at;
-	return e->r.at;
+	struct place at = { 0 };
+
+	return model_eni_ip_given(e, &at) ? at : model_eni_owner(e)->at;
 }
 
 struct eni_key {
@@ -183,26 +190,24 @@ static void check_addresses(struct lab *lab, struct diags *d)
 	char buf[IP_BUF];
 	size_t i, j, n;
 
-	for (i = 0; i < lab->ninstances; i++) {
-		struct instance *in = lab->instances[i];
+	for (i = 0; i < lab->nenis; i++) {
+		const struct eni *e = lab->enis[i];
+		struct place at;
 		struct cidr c;
 
-		if (!in->private_ip_given || !in->subnet)
+		if (!model_eni_ip_given(e, &at) || !e->subnet)
 			continue;
-		c = in->subnet->cidr;
-		ip_fmt(in->private_ip, buf);
+		c = e->subnet->cidr;
+		ip_fmt(e->ip, buf);
 		/* R-2.5: inside the subnet, and not one of its five reserved
 		 * addresses (R-2.4: base+0..+3 and the last). */
-		if (!cidr_has_ip(c, in->private_ip))
+		if (!cidr_has_ip(c, e->ip))
 			diag_error(
-			    d, check_pick(in->ip_at, in->r.at),
-			    "InvalidParameterValue",
+			    d, at, "InvalidParameterValue",
 			    "Address does not fall within the subnet's address range");
-		else if (in->private_ip - c.addr <= 3 ||
-			 in->private_ip == cidr_last(c))
+		else if (e->ip - c.addr <= 3 || e->ip == cidr_last(c))
 			diag_error(
-			    d, check_pick(in->ip_at, in->r.at),
-			    "InvalidParameterValue",
+			    d, at, "InvalidParameterValue",
 			    "Address %s is in subnet's reserved address range",
 			    buf);
 	}
@@ -300,6 +305,14 @@ static void check_enis(struct lab *lab, struct diags *d)
 			continue;
 		check_eni_sgs(e->sgs, e->nsgs, e->vpc, e->r.name,
 			      e->nenis ? e->enis[0]->r.id : "?", e->r.at, d);
+	}
+	for (i = 0; i < lab->res[RES_LOAD_BALANCER].n; i++) {
+		struct load_balancer *lb =
+			(struct load_balancer *)lab->res[RES_LOAD_BALANCER].v[i];
+
+		check_eni_sgs(lb->sgs, lb->nsgs, lb->vpc, lb->r.name,
+			      lb->nenis ? lb->enis[0]->r.id : "?", lb->sgs_at,
+			      d);
 	}
 }
 

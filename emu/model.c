@@ -4,7 +4,8 @@
  * block its type and stable ID, every attribute its meaning and default,
  * resolves references by name or ID, and adds what AWS creates implicitly
  * (per VPC: main route table, default network ACL, default security group;
- * per instance and interface endpoint: ENIs with their addresses).
+ * per instance, NAT gateway, and subnet of an interface endpoint or load
+ * balancer: ENIs with their addresses).
  *
  * The work runs in passes so that references may point forward:
  *  1. top-level settings (the lab name feeds every ID);
@@ -47,8 +48,7 @@ const struct res_type *const res_types[RES__COUNT] = {
 /* Block types of docs/lab-conf.md that vpcemu does not build yet: a clear
  * error, not "unknown". */
 static const char *const reserved_types[] = {
-	"load-balancer",
-	"target-group", "listener", "endpoint-service", "transit-gateway",
+	"transit-gateway",
 	"transit-gateway-attachment", "transit-gateway-route-table",
 	"customer-gateway", "onprem-host", "vpn-gateway", "vpn-connection",
 	"flow-log", "vpc-lattice-service", "egress-only-internet-gateway",
@@ -61,7 +61,7 @@ static const char *const reserved_types[] = {
  * both. */
 static const char *const other_id_prefixes[] = {
 	"sgr-", "eigw-", "vgw-", "tgw-",
-	"tgw-attach-", "tgw-rtb-", "pl-", "vpce-svc-",
+	"tgw-attach-", "tgw-rtb-", "pl-",
 };
 
 /* ------------------------------------------------------------------ */
@@ -572,20 +572,27 @@ bool model_get_choice(struct build *b, const struct conf_word *w,
 	return false;
 }
 
-bool model_get_hop_limit(struct build *b, const struct conf_word *w,
-			 unsigned *out)
+bool model_get_range(struct build *b, const struct conf_word *w,
+		     const char *attr, unsigned lo, unsigned hi,
+		     const char *code, unsigned *out)
 {
-	char *end;
-	unsigned long v = strtoul(w->text, &end, 10);
+	unsigned long v;
 
-	if (w->text[0] < '0' || w->text[0] > '9' || *end || v < 1 || v > 64) {
-		diag_error(b->d, w->at, "InvalidParameterValue",
-			   "Invalid value '%s' for metadata-hop-limit: expected 1 to 64",
-			   w->text);
+	if (model_parse_num(w->text, strlen(w->text), hi, &v) < 0 || v < lo) {
+		diag_error(b->d, w->at, code,
+			   "Invalid value '%s' for %s: expected %u to %u",
+			   w->text, attr, lo, hi);
 		return false;
 	}
 	*out = (unsigned)v;
 	return true;
+}
+
+bool model_get_hop_limit(struct build *b, const struct conf_word *w,
+			 unsigned *out)
+{
+	return model_get_range(b, w, "metadata-hop-limit", 1, 64,
+			       "InvalidParameterValue", out);
 }
 
 bool model_get_str(struct build *b, const struct conf_word *w, char **out)
@@ -677,12 +684,29 @@ struct res *model_resolve(struct build *b, enum res_kind k,
 /* ------------------------------------------------------------------ */
 /* Blocks */
 
-/* "associate SUBNET..." of route tables and network ACLs. */
+void *model_push_at(struct build *b, void **v, struct place **at, size_t *n,
+		    size_t sz, struct place place)
+{
+	size_t m = *n;
+	void *slot = model_push(b, v, &m, sz);
+	struct place *pp;
+
+	if (!slot)
+		return NULL;
+	m = *n;
+	pp = model_push(b, (void **)at, &m, sizeof(**at));
+	if (!pp)
+		return NULL;	/* the extra element is beyond *n */
+	*pp = place;
+	(*n)++;
+	return slot;
+}
+
 void model_parse_assoc(struct build *b, const struct conf_stmt *st,
 		       struct subnet ***assoc, size_t *nassoc,
 		       struct place **assoc_at)
 {
-	size_t i, n;
+	size_t i;
 
 	if (!model_want(b, st, 1, 0))
 		return;
@@ -690,25 +714,37 @@ void model_parse_assoc(struct build *b, const struct conf_stmt *st,
 		struct subnet *s =
 		    (struct subnet *)model_resolve(b, RES_SUBNET, &st->w[i]);
 		struct subnet **sp;
-		struct place *pp;
 
 		if (!s)
 			continue;
-		n = *nassoc;
-		sp = model_push(b, (void **)assoc, &n, sizeof(**assoc));
+		sp = model_push_at(b, (void **)assoc, assoc_at, nassoc,
+				   sizeof(**assoc), st->w[i].at);
 		if (!sp)
 			return;
-		n = *nassoc;
-		pp = model_push(b, (void **)assoc_at, &n, sizeof(**assoc_at));
-		if (!pp)
-			return;	/* the extra subnet slot is beyond *nassoc */
 		*sp = s;
-		*pp = st->w[i].at;
-		(*nassoc)++;
 	}
 }
 
-/* "security-groups SG..." of instances and endpoints. */
+void model_parse_ip_list(struct build *b, const struct conf_stmt *st,
+			 uint32_t **ips, size_t *nips, struct place **ips_at)
+{
+	size_t i;
+
+	if (!model_want(b, st, 1, 0))
+		return;
+	for (i = 1; i < st->n; i++) {
+		uint32_t ip, *slot;
+
+		if (!model_get_ip(b, &st->w[i], &ip))
+			continue;
+		slot = model_push_at(b, (void **)ips, ips_at, nips,
+				     sizeof(**ips), st->w[i].at);
+		if (!slot)
+			return;
+		*slot = ip;
+	}
+}
+
 void model_parse_sg_list(struct build *b, const struct conf_stmt *st,
 			 struct sg ***sgs, size_t *nsgs)
 {
@@ -752,10 +788,8 @@ bool model_set_default_sg(struct build *b, struct vpc *v, struct sg ***sgs,
 static void parse_pool(struct build *b, const struct conf_stmt *st)
 {
 	struct lab *lab = b->lab;
-	struct place *at;
 	struct cidr c, *slot;
 	char cb[CIDR_BUF];
-	size_t n;
 
 	if (!model_want(b, st, 1, 1) || !model_get_cidr(b, &st->w[1], &c))
 		return;
@@ -773,17 +807,10 @@ static void parse_pool(struct build *b, const struct conf_stmt *st)
 			   MODEL_PUBLIC_POOLS_MAX);
 		return;
 	}
-	n = lab->npools;
-	slot = MODEL_PUSH(b, lab->pools, n);
-	if (!slot)
-		return;
-	n = lab->npools;
-	at = MODEL_PUSH(b, lab->pools_at, n);
-	if (!at)
-		return;	/* the extra block is beyond npools */
-	*slot = c;
-	*at = st->w[1].at;
-	lab->npools++;
+	slot = model_push_at(b, (void **)&lab->pools, &lab->pools_at,
+			     &lab->npools, sizeof(*lab->pools), st->w[1].at);
+	if (slot)
+		*slot = c;
 }
 
 static void parse_top(struct build *b, const struct conf_file *f,

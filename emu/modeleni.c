@@ -1,6 +1,7 @@
 /* modeleni.c - pass 4 of model.c: network interfaces and addresses.
  *
- * Every instance, interface endpoint (one per subnet) and NAT gateway gets
+ * Every instance, interface endpoint and load balancer (one per subnet)
+ * and NAT gateway gets
  * an ENI, named and numbered like every ID; then each ENI its private
  * address (given, or the lowest free one), and the public pool its
  * Elastic IPs and the public IPs of the instances that have one. Runs
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vpcemu/check.h"
 #include "vpcemu/restype.h"
 #include "vpcemu/util.h"
 
@@ -38,10 +40,93 @@ static struct eni *eni_new(struct build *b, const char *name,
 	return e;
 }
 
+const struct res *model_eni_owner(const struct eni *e)
+{
+	if (e->instance)
+		return &e->instance->r;
+	if (e->endpoint)
+		return &e->endpoint->r;
+	if (e->lb)
+		return &e->lb->r;
+	return &e->nat->r;
+}
+
+/* The index of e among the per-subnet ENIs v of its owner. */
+static size_t eni_index(struct eni *const *v, size_t n, const struct eni *e)
+{
+	size_t j;
+
+	for (j = 0; j < n && v[j] != e; j++)
+		;
+	return j;
+}
+
+/* One ENI per subnet of an interface endpoint or a load balancer, named
+ * "OWNER-SUBNET"; NULL on allocation failure. */
+static struct eni **subnet_enis(struct build *b, const struct res *owner,
+				struct subnet *const *subnets,
+				const struct place *subnets_at, size_t n,
+				struct sg *const *sgs, size_t nsgs)
+{
+	struct lab *lab = b->lab;
+	struct eni **v = calloc(n + 1, sizeof(*v));
+	size_t j, k;
+
+	if (!v) {
+		b->oom = true;
+		return NULL;
+	}
+	for (j = 0; j < n; j++) {
+		char *name = model_printf(b, "%s-%s", owner->name,
+					  subnets[j]->r.name);
+		const struct name_ent *ne;
+		struct eni *x;
+
+		if (!name)
+			break;
+		/* The ENI's name makes its namespace name: it must not meet
+		 * another one. The same subnet twice is check.c's
+		 * (DuplicateSubnetsInSameZone and ELB's twin). */
+		ne = model_name_lookup(b, name);
+		for (k = 0; !ne && k < lab->nenis; k++) {
+			x = lab->enis[k];
+			if (eni_index(v, j, x) < j)
+				continue;	/* owner's own, not linked yet */
+			if (str_eq(x->r.name, name)) {
+				diag_error(b->d, subnets_at[j],
+					   "Vpcemu.DuplicateName",
+					   "The network interface of %s '%s' in subnet '%s' would be named '%s', like the one of %s '%s'; rename one",
+					   res_types[owner->kind]->keyword,
+					   owner->name, subnets[j]->r.name, name,
+					   res_types[model_eni_owner(x)->kind]->keyword,
+					   model_eni_owner(x)->name);
+				break;
+			}
+		}
+		if (ne)
+			diag_error(b->d, subnets_at[j], "Vpcemu.DuplicateName",
+				   "The network interface of %s '%s' in subnet '%s' would be named '%s', which is the name of the %s on line %u; rename one",
+				   res_types[owner->kind]->keyword, owner->name,
+				   subnets[j]->r.name, name, ne->type,
+				   ne->at.line);
+		x = eni_new(b, name, owner->at, subnets[j], sgs, nsgs);
+		free(name);
+		if (!x)
+			break;
+		v[j] = x;
+	}
+	if (j < n) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
 void model_create_enis(struct build *b)
 {
 	struct lab *lab = b->lab;
-	size_t i, j, k;
+	const struct res_list *lbs = &lab->res[RES_LOAD_BALANCER];
+	size_t i, j;
 
 	for (i = 0; i < lab->ninstances; i++) {
 		struct instance *in = lab->instances[i];
@@ -57,50 +142,13 @@ void model_create_enis(struct build *b)
 
 		if (e->type != ENDPOINT_INTERFACE || !e->nsubnets)
 			continue;
-		e->enis = calloc(e->nsubnets, sizeof(*e->enis));
-		if (!e->enis) {
-			b->oom = true;
+		e->enis = subnet_enis(b, &e->r, e->subnets, e->subnets_at,
+				      e->nsubnets, e->sgs, e->nsgs);
+		if (!e->enis)
 			return;
-		}
-		for (j = 0; j < e->nsubnets; j++) {
-			char *name = model_printf(b, "%s-%s", e->r.name,
-						  e->subnets[j]->r.name);
-			const struct name_ent *ne;
-			struct eni *x;
-
-			if (!name)
-				return;
-			/* The ENI's name makes its namespace name: it must
-			 * not meet another one. The same subnet twice is
-			 * check.c's (DuplicateSubnetsInSameZone). */
-			ne = model_name_lookup(b, name);
-			for (k = 0; !ne && k < lab->nenis; k++) {
-				x = lab->enis[k];
-				if (str_eq(x->r.name, name) &&
-				    !(x->endpoint == e &&
-				      x->subnet == e->subnets[j])) {
-					diag_error(b->d, e->subnets_at[j],
-						   "Vpcemu.DuplicateName",
-						   "The network interface of endpoint '%s' in subnet '%s' would be named '%s', like the one of endpoint '%s'; rename one",
-						   e->r.name, e->subnets[j]->r.name,
-						   name, x->endpoint ? x->endpoint->r.name : "?");
-					break;
-				}
-			}
-			if (ne)
-				diag_error(b->d, e->subnets_at[j],
-					   "Vpcemu.DuplicateName",
-					   "The network interface of endpoint '%s' in subnet '%s' would be named '%s', which is the name of the %s on line %u; rename one",
-					   e->r.name, e->subnets[j]->r.name, name,
-					   ne->type, ne->at.line);
-			x = eni_new(b, name, e->r.at, e->subnets[j], e->sgs,
-				    e->nsgs);
-			free(name);
-			if (!x)
-				return;
-			x->endpoint = e;
-			e->enis[e->nenis++] = x;
-		}
+		for (j = 0; j < e->nsubnets; j++)
+			e->enis[j]->endpoint = e;
+		e->nenis = e->nsubnets;
 	}
 	for (i = 0; i < lab->res[RES_NAT_GATEWAY].n; i++) {
 		struct nat_gateway *n =
@@ -114,6 +162,19 @@ void model_create_enis(struct build *b)
 			return;
 		n->eni->nat = n;
 	}
+	for (i = 0; i < lbs->n; i++) {
+		struct load_balancer *lb = (struct load_balancer *)lbs->v[i];
+
+		if (!lb->nsubnets)
+			continue;
+		lb->enis = subnet_enis(b, &lb->r, lb->subnets, lb->subnets_at,
+				       lb->nsubnets, lb->sgs, lb->nsgs);
+		if (!lb->enis)
+			return;
+		for (j = 0; j < lb->nsubnets; j++)
+			lb->enis[j]->lb = lb;
+		lb->nenis = lb->nsubnets;
+	}
 }
 
 static int cmp_u32(const void *a, const void *c)
@@ -123,37 +184,64 @@ static int cmp_u32(const void *a, const void *c)
 	return x < y ? -1 : x > y;
 }
 
-/* Whether e's address is written in the file (an instance's or a NAT
- * gateway's private-ip), and which. */
-static bool eni_ip_given(const struct eni *e)
+/* The written address of the j-th ENI of a private-ips owner, if any. */
+static bool listed_ip(const uint32_t *ips, const struct place *ips_at,
+		      size_t nips, size_t j, uint32_t *ret_ip,
+		      struct place *ret_at)
 {
-	return (e->instance && e->instance->private_ip_given) ||
-	       (e->nat && e->nat->private_ip_given);
+	if (j >= nips)
+		return false;
+	if (ret_ip)
+		*ret_ip = ips[j];
+	if (ret_at)
+		*ret_at = ips_at[j];
+	return true;
+}
+
+/* e's written address in *ret_ip. */
+static bool eni_written_ip(const struct eni *e, uint32_t *ret_ip,
+			   struct place *ret_at)
+{
+	const struct endpoint *ep = e->endpoint;
+	const struct load_balancer *lb = e->lb;
+	const struct instance *in = e->instance;
+	const struct nat_gateway *n = e->nat;
+
+	if (in || n) {
+		if (!(in ? in->private_ip_given : n->private_ip_given))
+			return false;
+		if (ret_ip)
+			*ret_ip = in ? in->private_ip : n->private_ip;
+		if (ret_at)
+			*ret_at = check_pick(in ? in->ip_at : n->ip_at,
+					     in ? in->r.at : n->r.at);
+		return true;
+	}
+	if (ep)
+		return listed_ip(ep->private_ips, ep->private_ips_at,
+				 ep->nprivate_ips,
+				 eni_index(ep->enis, ep->nenis, e), ret_ip,
+				 ret_at);
+	return listed_ip(lb->private_ips, lb->private_ips_at, lb->nprivate_ips,
+			 eni_index(lb->enis, lb->nenis, e), ret_ip, ret_at);
+}
+
+bool model_eni_ip_given(const struct eni *e, struct place *ret_at)
+{
+	return eni_written_ip(e, NULL, ret_at);
 }
 
 static uint32_t eni_given_ip(const struct eni *e)
 {
-	return e->instance ? e->instance->private_ip : e->nat->private_ip;
-}
+	uint32_t ip = 0;
 
-/* What the ENI belongs to, for messages. */
-static const struct res *eni_owner(const struct eni *e)
-{
-	if (e->instance)
-		return &e->instance->r;
-	if (e->endpoint)
-		return &e->endpoint->r;
-	return &e->nat->r;
-}
-
-static const char *eni_owner_noun(const struct eni *e)
-{
-	return e->instance ? "instance" : e->endpoint ? "endpoint"
-						      : "nat-gateway";
+	eni_written_ip(e, &ip, NULL);
+	return ip;
 }
 
 /* R-2.6 (vpcemu): given addresses first; then, in file order, the ENIs
- * without one (instances', interface endpoints', NAT gateways') get the
+ * without one (instances', interface endpoints', NAT gateways', load
+ * balancers') get the
  * lowest free address from base+4 (the last address is reserved, R-2.4). */
 void model_assign_ips(struct build *b)
 {
@@ -176,14 +264,14 @@ void model_assign_ips(struct build *b)
 		nused = 0;
 		for (j = 0; j < lab->nenis; j++)
 			if (lab->enis[j]->subnet == s &&
-			    eni_ip_given(lab->enis[j]))
+			    model_eni_ip_given(lab->enis[j], NULL))
 				used[nused++] = eni_given_ip(lab->enis[j]);
 		qsort(used, nused, sizeof(*used), cmp_u32);
 		for (j = 0; j < lab->nenis; j++) {
 			struct eni *e = lab->enis[j];
 			struct instance *in = e->instance;
 
-			if (e->subnet != s || eni_ip_given(e))
+			if (e->subnet != s || model_eni_ip_given(e, NULL))
 				continue;
 			while (next < last &&
 			       bsearch(&(uint32_t){ (uint32_t)next }, used,
@@ -193,8 +281,9 @@ void model_assign_ips(struct build *b)
 				diag_error(b->d, in ? in->r.at : e->r.at,
 					   "InsufficientFreeAddressesInSubnet",
 					   "There are not enough free addresses in subnet '%s' to satisfy the requested number of instances (%s '%s')",
-					   s->r.name, eni_owner_noun(e),
-					   eni_owner(e)->name);
+					   s->r.name,
+					   res_types[model_eni_owner(e)->kind]->keyword,
+					   model_eni_owner(e)->name);
 				continue;
 			}
 			e->ip = (uint32_t)next++;
@@ -206,7 +295,7 @@ void model_assign_ips(struct build *b)
 	for (j = 0; j < lab->nenis; j++) {
 		struct eni *e = lab->enis[j];
 
-		if (eni_ip_given(e))
+		if (model_eni_ip_given(e, NULL))
 			e->ip = eni_given_ip(e);
 		if (e->instance)
 			e->instance->private_ip = e->ip;

@@ -258,6 +258,20 @@ void print_subnet_list(struct printer *p, const char *kw,
 	sb_puts(&p->sb, "\n");
 }
 
+void print_ip_list(struct printer *p, const char *kw, const uint32_t *v,
+		   size_t n)
+{
+	char ip[IP_BUF];
+	size_t i;
+
+	if (!n)
+		return;
+	sb_printf(&p->sb, "\t%s", kw);
+	for (i = 0; i < n; i++)
+		sb_printf(&p->sb, " %s", ip_fmt(v[i], ip));
+	sb_puts(&p->sb, "\n");
+}
+
 void print_sg_list(struct printer *p, struct sg *const *v, size_t n,
 		   const struct res *r)
 {
@@ -369,50 +383,46 @@ void print_check_vpc_implicit(struct printer *p, const struct vpc *v)
 		print_fail(p, -ENOTSUP, &v->r);
 }
 
-/* model_build gives interface endpoints' ENIs the lowest free addresses
- * from base+4, in endpoint then subnet order, after every instance (whose
- * addresses are written). Redo it: an address it would not give again
- * cannot be kept, as no attribute holds it. */
+/* model_build gives the ENIs whose address is not written (interface
+ * endpoints', NAT gateways', load balancers') the lowest free addresses
+ * from base+4, in lab->enis order, around the written ones (every
+ * instance's is: print writes it). Redo it: an address it would not give
+ * again cannot be kept, as no attribute holds it. */
+static bool ip_written(const struct eni *e)
+{
+	return e->instance || model_eni_ip_given(e, NULL);
+}
+
 static bool ip_taken(const struct lab *lab, const struct subnet *s,
 		     uint64_t ip)
 {
 	size_t i;
 
-	for (i = 0; i < lab->ninstances; i++)
-		if (lab->instances[i]->subnet == s &&
-		    lab->instances[i]->private_ip == ip)
+	for (i = 0; i < lab->nenis; i++)
+		if (lab->enis[i]->subnet == s && ip_written(lab->enis[i]) &&
+		    lab->enis[i]->ip == ip)
 			return true;
 	return false;
 }
 
-static void check_endpoint_ips(struct printer *p)
+static void check_auto_ips(struct printer *p)
 {
 	const struct lab *lab = p->lab;
-	size_t si, i, j;
+	size_t si, i;
 
 	for (si = 0; si < lab->nsubnets && !p->err; si++) {
 		const struct subnet *s = lab->subnets[si];
 		uint64_t next = (uint64_t)s->cidr.addr + 4;
 
-		for (i = 0; i < lab->nendpoints && !p->err; i++) {
-			const struct endpoint *e = lab->endpoints[i];
+		for (i = 0; i < lab->nenis && !p->err; i++) {
+			const struct eni *e = lab->enis[i];
 
-			if (e->type != ENDPOINT_INTERFACE)
+			if (e->subnet != s || ip_written(e))
 				continue;
-			if (e->nenis != e->nsubnets) {
-				print_fail(p, -EINVAL, &e->r);
-				break;
-			}
-			for (j = 0; j < e->nenis; j++) {
-				if (!e->enis[j] || e->subnets[j] != s)
-					continue;
-				while (ip_taken(lab, s, next))
-					next++;
-				if (e->enis[j]->ip != next++) {
-					print_fail(p, -ENOTSUP, &e->r);
-					break;
-				}
-			}
+			while (ip_taken(lab, s, next))
+				next++;
+			if (e->ip != next++)
+				print_fail(p, -ENOTSUP, model_eni_owner(e));
 		}
 	}
 }
@@ -517,7 +527,7 @@ int print_lab_to(const struct lab *lab, char **ret_text, struct diags *d)
 		     i++)
 			res_types[k]->print(p, lab->res[k].v[i]);
 	if (!p->err)
-		check_endpoint_ips(p);
+		check_auto_ips(p);
 	if (!p->err)
 		CHECK_ORDER(p, lab->route_tables, lab->nroute_tables);
 	if (!p->err)

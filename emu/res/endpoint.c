@@ -1,8 +1,10 @@
 /* res/endpoint.c - the VPC endpoint, interface or gateway.
  *
- * An interface endpoint is an ENI per subnet served by vpcemud (svc/); a
- * gateway endpoint is a route target of the tables it names. Here: the
- * block, the rules of §10, printing.
+ * An interface endpoint is an ENI per subnet served by vpcemud (svc/), or
+ * by an endpoint service's load balancers when its service is one of the
+ * lab's (res/endpoint_service.c sets its state); a gateway endpoint is a
+ * route target of the tables it names. Here: the block, the rules of §10,
+ * printing, DescribeVpcEndpoints.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -74,16 +76,51 @@ void gateway_prefix_list_id(char *out, const char *service)
 
 /* ---- lab file -------------------------------------------------------- */
 
-/* service: "com.amazonaws.REGION.NAME" or a short name. */
+/* service "com.amazonaws.vpce.REGION.vpce-svc-...": the lab's endpoint
+ * service of that ID, whatever the region (check_endpoints compares it
+ * with the endpoint's). */
+static void endpoint_service_by_service_name(struct build *b,
+					     struct endpoint *e,
+					     const struct conf_word *w)
+{
+	const char *region, *name;
+	size_t rlen;
+
+	if (!endpoint_service_split(w->text, &region, &rlen, &name) ||
+	    !(e->svc = (struct endpoint_service *)model_find(
+		      b->lab, RES_ENDPOINT_SERVICE, name)) ||
+	    strcmp(e->svc->r.id, name) != 0) {
+		e->svc = NULL;
+		diag_error(b->d, w->at, "InvalidServiceName",
+			   "The Vpc Endpoint Service '%s' does not exist",
+			   w->text);
+		return;
+	}
+	e->service = model_strdup(b, w->text);
+	e->service_short = model_strdup(b, name);
+}
+
+/* service: "com.amazonaws.REGION.NAME", a short name, or an endpoint
+ * service by name, ID or service name. An endpoint service's own name is
+ * set when its block is parsed (endpoint_service.c: it needs the region
+ * of its load balancers). */
 static void endpoint_service(struct build *b, struct endpoint *e,
 			     const struct conf_word *w)
 {
 	static const char pfx[] = "com.amazonaws.";
+	static const char vpce_pfx[] = "com.amazonaws.vpce.";
 	const char *t = w->text, *dot;
 	struct suggest s = { .word = t };
-	const struct name_ent *ne;
 	size_t i;
 
+	e->svc = (struct endpoint_service *)model_find(
+		b->lab, RES_ENDPOINT_SERVICE, t);
+	if (e->svc)
+		return;
+	if (!strncmp(t, vpce_pfx, sizeof(vpce_pfx) - 1)) {
+		endpoint_service_by_service_name(b, e, w);
+		return;
+	}
 	if (!strncmp(t, pfx, sizeof(pfx) - 1)) {
 		dot = strchr(t + sizeof(pfx) - 1, '.');
 		if (!dot || dot == t + sizeof(pfx) - 1 || !dot[1]) {
@@ -107,12 +144,11 @@ static void endpoint_service(struct build *b, struct endpoint *e,
 		}
 		model_suggest(&s, short_services[i]);
 	}
-	ne = model_name_lookup(b, t);
-	if (ne && ne->unsupported)
-		return; /* an endpoint-service block, reported already */
+	for (i = 0; i < b->lab->res[RES_ENDPOINT_SERVICE].n; i++)
+		model_suggest(&s, b->lab->res[RES_ENDPOINT_SERVICE].v[i]->name);
 	model_err_suggest(
 	    b, w->at, "InvalidServiceName", &s,
-	    "The Vpc Endpoint Service '%s' does not exist (short names: ssm, ssmmessages, ec2messages, s3, dynamodb)",
+	    "The Vpc Endpoint Service '%s' does not exist (short names: ssm, ssmmessages, ec2messages, s3, dynamodb, or an endpoint-service of the lab)",
 	    t);
 }
 
@@ -134,37 +170,6 @@ static bool endpoint_type(struct build *b, struct endpoint *e,
 		   "Invalid endpoint type '%s': expected interface or gateway",
 		   st->w[1].text);
 	return false;
-}
-
-/* "subnets SUBNET...", each with its place for the checks. */
-static void endpoint_subnets(struct build *b, struct endpoint *e,
-			     const struct conf_stmt *st)
-{
-	size_t j;
-
-	if (!model_want(b, st, 1, 0))
-		return;
-	for (j = 1; j < st->n; j++) {
-		struct subnet *s = (struct subnet *)model_resolve(
-		    b, RES_SUBNET, &st->w[j]);
-		struct subnet **sp;
-		struct place *pp;
-		size_t n;
-
-		if (!s)
-			continue;
-		n = e->nsubnets;
-		sp = model_push(b, (void **)&e->subnets, &n, sizeof(*sp));
-		n = e->nsubnets;
-		pp = sp ? model_push(b, (void **)&e->subnets_at, &n,
-				     sizeof(*pp))
-			: NULL;
-		if (!pp)
-			break;
-		*sp = s;
-		*pp = st->w[j].at;
-		e->nsubnets++;
-	}
 }
 
 /* "route-tables TABLE..." of a gateway endpoint. */
@@ -196,9 +201,10 @@ static void endpoint_parse(struct build *b, struct res *res,
 	static const struct attr attrs[] = {
 	    {"vpc", A_REQ},	 {"service", A_REQ},	 {"type", 0},
 	    {"subnets", 0},	 {"security-groups", 0}, {"private-dns", 0},
-	    {"route-tables", 0},
+	    {"route-tables", 0}, {"private-ips", 0},
 	};
-	enum { E_VPC, E_SERVICE, E_TYPE, E_SUBNETS, E_SGS, E_DNS, E_RTS };
+	enum { E_VPC, E_SERVICE, E_TYPE, E_SUBNETS, E_SGS, E_DNS, E_RTS,
+	       E_IPS };
 	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = { 0 };
 	bool type_given = false, dns_given = false;
 	size_t i;
@@ -227,7 +233,8 @@ static void endpoint_parse(struct build *b, struct res *res,
 				type_given = true;
 			break;
 		case E_SUBNETS:
-			endpoint_subnets(b, e, st);
+			model_parse_assoc(b, st, &e->subnets, &e->nsubnets,
+					  &e->subnets_at);
 			break;
 		case E_SGS:
 			model_parse_sg_list(b, st, &e->sgs, &e->nsgs);
@@ -242,6 +249,11 @@ static void endpoint_parse(struct build *b, struct res *res,
 		case E_RTS:
 			endpoint_route_tables(b, e, st);
 			break;
+		case E_IPS:
+			model_parse_ip_list(b, st, &e->private_ips,
+					    &e->nprivate_ips,
+					    &e->private_ips_at);
+			break;
 		}
 	}
 	model_attrs_required(b, &e->r, attrs, ARRAY_SIZE(attrs), seen);
@@ -252,8 +264,11 @@ static void endpoint_parse(struct build *b, struct res *res,
 				  str_eq(e->service_short, "dynamodb")
 			      ? ENDPOINT_GATEWAY
 			      : ENDPOINT_INTERFACE;
+	/* An endpoint service of the lab has no private DNS name: AWS
+	 * turns private DNS off for it (endpoint_check_service refuses it
+	 * written). */
 	if (!dns_given)
-		e->private_dns = e->type == ENDPOINT_INTERFACE;
+		e->private_dns = e->type == ENDPOINT_INTERFACE && !e->svc;
 	/* R-10.2: interface endpoint ENIs get the default group if none;
 	 * a gateway endpoint has no ENI and no group (R-10.7). */
 	if (e->type == ENDPOINT_INTERFACE)
@@ -297,37 +312,68 @@ static void check_gateway_endpoint(const struct endpoint *e,
 	}
 }
 
-/* the subnets of an interface endpoint: in its VPC, one per AZ. */
+/* R-10.1: the subnets of an interface endpoint: in its VPC, one per AZ;
+ * private-ips gives one address per subnet, in order (AWS's subnet
+ * configurations); the addresses themselves are check_addresses'. */
 static void check_endpoint_subnets(const struct endpoint *e,
 				   const struct vpc *v, struct diags *d)
 {
-	size_t j, k;
+	const struct subnet *o;
+	size_t k;
 
 	for (k = 0; k < e->nsubnets; k++) {
 		struct subnet *s = e->subnets[k];
-		struct place at = check_pick(
-		    e->subnets_at ? e->subnets_at[k] : (struct place){ 0 },
-		    e->r.at);
 
-		if (!s)
-			continue;
 		if (s->vpc != v)
 			diag_error(
-			    d, at, "InvalidParameterValue",
+			    d, e->subnets_at[k], "InvalidParameterValue",
 			    "Endpoint %s (%s) and subnet %s (%s) belong to different networks",
 			    e->r.name, e->r.id, s->r.name, s->r.id);
-		for (j = 0; j < k; j++) {
-			if (!e->subnets[j] ||
-			    !str_eq(e->subnets[j]->az, s->az))
-				continue;
+		if ((o = check_same_az(e->subnets, k)))
 			diag_error(
-			    d, at, "DuplicateSubnetsInSameZone",
+			    d, e->subnets_at[k], "DuplicateSubnetsInSameZone",
 			    "Found another VPC endpoint subnet in the availability zone of %s (%s: %s is there too). VPC endpoint subnets should be in different availability zones supported by the VPC endpoint service.",
-			    s->r.id, s->az ? s->az : "?",
-			    e->subnets[j]->r.name);
-			break;
-		}
+			    s->r.id, s->az ? s->az : "?", o->r.name);
 	}
+	if (e->nprivate_ips && e->nprivate_ips != e->nsubnets)
+		diag_error(
+		    d, e->private_ips_at[0], "InvalidParameterValue",
+		    "Endpoint %s has %zu subnets and %zu private IPs: private-ips gives one address per subnet, in the order of subnets",
+		    e->r.name, e->nsubnets, e->nprivate_ips);
+}
+
+/* R-10.8: an endpoint to an endpoint service of the lab. AWS shows a
+ * service only to its allowed principals: to any other account it does
+ * not exist. */
+static void check_endpoint_to_service(const struct lab *lab,
+				      const struct endpoint *e,
+				      const struct vpc *v, struct diags *d)
+{
+	const struct endpoint_service *svc = e->svc;
+	const char *account = describe_owner(lab, v);
+	bool allowed = svc->all_principals;
+	size_t i;
+
+	if (e->type != ENDPOINT_INTERFACE)
+		diag_error(
+		    d, e->service_at, "InvalidParameterValue",
+		    "The service '%s' (endpoint-service %s) supports interface endpoints only",
+		    e->service, svc->r.name);
+	if (e->private_dns)
+		diag_error(
+		    d, e->private_dns_at, "InvalidParameter",
+		    "Private DNS can't be enabled because the service %s does not provide a private DNS name.",
+		    e->service);
+	for (i = 0; i < svc->nprincipals && !allowed; i++)
+		allowed = !strcmp(svc->principals[i], account);
+	if (!svc->nprincipals && !svc->all_principals)
+		allowed = !strcmp(account, describe_owner(
+						  lab, endpoint_service_vpc(svc)));
+	if (!allowed)
+		diag_error(
+		    d, e->service_at, "InvalidServiceName",
+		    "The Vpc Endpoint Service '%s' does not exist (endpoint-service %s does not allow account %s)",
+		    e->service, svc->r.name, account);
 }
 
 static void check_interface_endpoint(const struct endpoint *e,
@@ -348,12 +394,22 @@ static void check_interface_endpoint(const struct endpoint *e,
 		    e->r.name);
 	check_endpoint_subnets(e, v, d);
 	/* private DNS needs both DNS attributes. */
-	if (e->private_dns && !(v->dns_support && v->dns_hostnames))
+	if (e->private_dns && !e->svc && !(v->dns_support && v->dns_hostnames))
 		diag_error(
 		    d, check_pick(e->private_dns_at, e->r.at),
 		    "InvalidParameter",
 		    "Enabling private DNS requires both enableDnsSupport and enableDnsHostnames VPC attributes set to true for %s",
 		    v->r.id);
+}
+
+/* private-ips belong to interface endpoints. */
+static void check_gateway_ips(const struct endpoint *e, struct diags *d)
+{
+	if (e->nprivate_ips)
+		diag_error(
+		    d, e->private_ips_at[0], "InvalidParameterValue",
+		    "Endpoint %s is a gateway endpoint: private-ips apply to interface endpoints only",
+		    e->r.name);
 }
 
 static void check_endpoints(struct lab *lab, struct diags *d)
@@ -384,8 +440,12 @@ static void check_endpoints(struct lab *lab, struct diags *d)
 			    "InvalidServiceName",
 			    "The Vpc Endpoint Service '%s' does not exist in %s, the region of VPC %s",
 			    e->service, v->region, v->r.name);
-		if (e->type == ENDPOINT_GATEWAY)
+		if (e->svc)
+			check_endpoint_to_service(lab, e, v, d);
+		else if (e->type == ENDPOINT_GATEWAY)
 			check_gateway_endpoint(e, v, name, d);
+		if (e->type == ENDPOINT_GATEWAY)
+			check_gateway_ips(e, d);
 		else
 			check_interface_endpoint(e, v, d);
 	}
@@ -425,7 +485,10 @@ static void endpoint_print(struct printer *p, const struct res *res)
 		print_fail(p, -EINVAL, &e->r);
 		return;
 	}
-	if (e->type == ENDPOINT_INTERFACE && !e->nsgs) {
+	/* The ENIs follow the subnets: one model_build would not make
+	 * again (a daemon's change) cannot be written. */
+	if (e->type == ENDPOINT_INTERFACE &&
+	    (!e->nsgs || e->nenis != e->nsubnets)) {
 		print_fail(p, -ENOTSUP, &e->r);
 		return;
 	}
@@ -435,8 +498,11 @@ static void endpoint_print(struct printer *p, const struct res *res)
 		      : ENDPOINT_INTERFACE;
 	print_block_open(p, &e->r);
 	sb_printf(&p->sb, "\tvpc %s\n\tservice", e->vpc->r.name);
-	print_str(p, service_is_short(e) ? e->service_short : e->service, false,
-		  &e->r);
+	if (e->svc)
+		print_ref(p, &e->svc->r, &e->r);
+	else
+		print_str(p, service_is_short(e) ? e->service_short : e->service,
+			  false, &e->r);
 	sb_puts(&p->sb, "\n");
 	if (e->type != deftype)
 		sb_printf(&p->sb, "\ttype %s\n",
@@ -446,9 +512,10 @@ static void endpoint_print(struct printer *p, const struct res *res)
 	if (e->nsgs && !(e->type == ENDPOINT_INTERFACE &&
 			 print_sgs_default(e->vpc, e->sgs, e->nsgs)))
 		print_sg_list(p, e->sgs, e->nsgs, &e->r);
-	if (e->private_dns != (e->type == ENDPOINT_INTERFACE))
+	if (e->private_dns != (e->type == ENDPOINT_INTERFACE && !e->svc))
 		sb_printf(&p->sb, "\tprivate-dns %s\n",
 			  e->private_dns ? "yes" : "no");
+	print_ip_list(p, "private-ips", e->private_ips, e->nprivate_ips);
 	if (e->nroute_tables) {
 		sb_puts(&p->sb, "\troute-tables");
 		for (i = 0; i < e->nroute_tables; i++)
@@ -471,6 +538,69 @@ static void endpoint_details(struct strbuf *sb, const struct lab *lab,
 		  e->vpc->r.name);
 	if (e->type == ENDPOINT_INTERFACE)
 		sb_printf(sb, " private-dns=%s", e->private_dns ? "yes" : "no");
+	if (e->svc)
+		sb_printf(sb, " endpoint-service=%s state=%s", e->svc->r.name,
+			  endpoint_state_name(e->state));
+}
+
+const char *endpoint_state_name(enum endpoint_state s)
+{
+	switch (s) {
+	case ENDPOINT_PENDING_ACCEPTANCE:
+		return "pendingAcceptance";
+	case ENDPOINT_REJECTED:
+		return "rejected";
+	case ENDPOINT_AVAILABLE:
+		break;
+	}
+	return "available";
+}
+
+/* ---- EC2 API --------------------------------------------------------- */
+
+static void endpoint_describe(struct jb *b, json_t *a, const struct lab *lab,
+			      const struct ec2_state *st, time_t now,
+			      const struct res *res)
+{
+	const struct endpoint *e = (const struct endpoint *)res;
+	json_t *o = jb_add(b, a, jb_obj(b));
+	json_t *x, *y;
+	size_t i;
+
+	jb_put_s(b, o, "VpcEndpointId", e->r.id);
+	jb_put_s(b, o, "VpcEndpointType",
+		 e->type == ENDPOINT_INTERFACE ? "Interface" : "Gateway");
+	jb_put_s(b, o, "VpcId", e->vpc->r.id);
+	jb_put_s(b, o, "ServiceName", e->service);
+	jb_put_s(b, o, "State", endpoint_state_name(e->state));
+	x = jb_put(b, o, "RouteTableIds", jb_arr(b));
+	for (i = 0; i < e->nroute_tables; i++)
+		jb_add(b, x, json_string(e->route_tables[i]->r.id));
+	x = jb_put(b, o, "SubnetIds", jb_arr(b));
+	for (i = 0; i < e->nsubnets; i++)
+		jb_add(b, x, json_string(e->subnets[i]->r.id));
+	x = jb_put(b, o, "Groups", jb_arr(b));
+	for (i = 0; i < e->nsgs; i++) {
+		y = jb_add(b, x, jb_obj(b));
+		jb_put_s(b, y, "GroupId", e->sgs[i]->r.id);
+		jb_put_s(b, y, "GroupName", sg_group_name(e->sgs[i]));
+	}
+	jb_put_s(b, o, "IpAddressType", "ipv4");
+	jb_put_b(b, o, "PrivateDnsEnabled", e->private_dns);
+	jb_put_b(b, o, "RequesterManaged", false);
+	x = jb_put(b, o, "NetworkInterfaceIds", jb_arr(b));
+	for (i = 0; i < e->nenis; i++)
+		jb_add(b, x, json_string(e->enis[i]->r.id));
+	jb_put_s(b, o, "OwnerId", describe_owner(lab, e->vpc));
+	jb_put_tags(b, o, res);
+}
+
+static void endpoint_table(struct strbuf *sb, const json_t *o)
+{
+	sb_printf(sb, "  %-24s %-22s %-9s %-17s %s\n", describe_tag_name(o),
+		  describe_jstr(o, "VpcEndpointId"),
+		  describe_jstr(o, "VpcEndpointType"),
+		  describe_jstr(o, "State"), describe_jstr(o, "ServiceName"));
 }
 
 /* A gateway endpoint as a route target. */
@@ -516,6 +646,8 @@ static void endpoint_free(struct res *r)
 	free(e->netns);
 	free(e->subnets);
 	free(e->subnets_at);
+	free(e->private_ips);
+	free(e->private_ips_at);
 	free(e->sgs);
 	free(e->route_tables);
 	free(e->enis);
@@ -527,10 +659,14 @@ const struct res_type res_type_endpoint = {
 	.noun = "endpoint",
 	.notfound = "InvalidVpcEndpointId.NotFound",
 	.size = sizeof(struct endpoint),
+	.describe_what = "vpc-endpoints",
+	.describe_key = "VpcEndpoints",
 	.target = &endpoint_target,
 	.parse = endpoint_parse,
 	.check = check_endpoints,
 	.print = endpoint_print,
+	.describe = endpoint_describe,
+	.table = endpoint_table,
 	.details = endpoint_details,
 	.free = endpoint_free,
 };

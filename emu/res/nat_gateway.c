@@ -101,11 +101,6 @@ static void nat_check_one(const struct lab *lab, const struct nat_gateway *n,
 			   "Network %s has no Internet gateway attached (public nat-gateway '%s' in subnet '%s' of VPC '%s')",
 			   n->subnet->vpc->r.id, n->r.name, n->subnet->r.name,
 			   n->subnet->vpc->r.name);
-	if (n->private_ip_given && n->subnet &&
-	    !cidr_has_ip(n->subnet->cidr, n->private_ip))
-		diag_error(d, n->ip_at, "InvalidParameterValue",
-			   "The private IP of nat-gateway '%s' is not in subnet '%s'",
-			   n->r.name, n->subnet->r.name);
 	if (!n->eip)
 		return;
 	if (n->eip->instance)

@@ -29,6 +29,9 @@ struct place check_pick(struct place precise, struct place fallback);
 bool check_place_before(struct place a, struct place b);
 bool check_region_valid(const char *region);
 bool check_az_valid(const char *az, const char *region);
+/* The first of subnets[0..k) in the AZ of subnets[k], or NULL: an
+ * interface endpoint and a load balancer take one subnet per AZ. */
+const struct subnet *check_same_az(struct subnet *const *subnets, size_t k);
 
 /* The explicit subnet associations of a route table or network ACL, which
  * the two kinds keep alike. */

@@ -53,7 +53,11 @@ struct conf_file;
 	X(INTERNET_GATEWAY, internet_gateway)                                  \
 	X(INTERNET_HOST, internet_host)                                        \
 	X(ELASTIC_IP, elastic_ip)                                              \
-	X(NAT_GATEWAY, nat_gateway)
+	X(NAT_GATEWAY, nat_gateway)                                            \
+	X(LOAD_BALANCER, load_balancer)                                        \
+	X(TARGET_GROUP, target_group)                                          \
+	X(LISTENER, listener)                                                  \
+	X(ENDPOINT_SERVICE, endpoint_service)
 
 enum res_kind {
 #define RES_ENUM_(e, f) RES_##e,
@@ -101,6 +105,8 @@ struct eni;
 struct gateway_service;
 struct nat_gateway;
 struct elastic_ip;
+struct load_balancer;
+struct endpoint_service;
 struct lab;
 
 struct vpc {
@@ -232,8 +238,6 @@ struct nacl {
 	size_t nentries;
 };
 
-/* An elastic network interface: an instance's primary ENI or one of an
- * interface endpoint's. */
 /* User data of an instance or an internet host: the script written inline
  * (user-data) or the file it is read from (user-data-file), at most one. */
 struct user_data {
@@ -243,16 +247,21 @@ struct user_data {
 				   does no I/O) */
 };
 
+/* An elastic network interface: an instance's primary ENI, a NAT
+ * gateway's, or one per subnet of an interface endpoint or a load
+ * balancer (its node there). */
 struct eni {
-	struct res r;		/* name: the instance's, or "ENDPOINT-SUBNET" */
+	struct res r;		/* name: the instance's or NAT gateway's, or
+				   "OWNER-SUBNET" */
 	struct subnet *subnet;
 	uint32_t ip;
 	struct sg **sgs;
 	size_t nsgs;
-	/* Exactly one of instance, endpoint, nat. */
+	/* Exactly one of instance, endpoint, nat, lb. */
 	struct instance *instance;
 	struct endpoint *endpoint;
 	struct nat_gateway *nat;
+	struct load_balancer *lb;
 	char ifname[MODEL_IFNAME_MAX];	/* "eni-1a2b3c4d", router side */
 	char *netns;		/* "LAB-NAME": the namespace that holds eth0 */
 };
@@ -290,15 +299,31 @@ enum endpoint_type {
 	ENDPOINT_GATEWAY,
 };
 
+/* The connection of an endpoint to an endpoint service (R-10.8); an
+ * endpoint to an AWS service is available at once. */
+enum endpoint_state {
+	ENDPOINT_AVAILABLE,
+	ENDPOINT_PENDING_ACCEPTANCE,
+	ENDPOINT_REJECTED,	/* reject-vpc-endpoint-connections */
+};
+
 struct endpoint {
 	struct res r;
 	struct vpc *vpc;
-	char *service;		/* full: "com.amazonaws.ap-northeast-1.ssm" */
-	char *service_short;	/* "ssm" */
+	char *service;		/* full: "com.amazonaws.ap-northeast-1.ssm",
+				   "com.amazonaws.vpce.REGION.vpce-svc-..." */
+	char *service_short;	/* "ssm", "vpce-svc-..." */
+	/* The endpoint service it connects to, NULL for AWS's services. */
+	struct endpoint_service *svc;
+	enum endpoint_state state;
 	enum endpoint_type type;
 	struct subnet **subnets;
 	size_t nsubnets;
 	struct place *subnets_at;
+	/* private-ips, one per subnet in order (none written: lowest free). */
+	uint32_t *private_ips;
+	size_t nprivate_ips;
+	struct place *private_ips_at;
 	struct sg **sgs;	/* given, or the VPC's default group */
 	size_t nsgs;
 	bool private_dns;
@@ -356,6 +381,96 @@ struct nat_gateway {
 	bool private_ip_given;
 	struct eni *eni;
 	struct place subnet_at, eip_at, ip_at;
+};
+
+/* The protocols of load balancer listeners and target groups. */
+enum lb_protocol {
+	LB_TCP,
+	LB_UDP,
+	LB_TCP_UDP,	/* target groups only */
+};
+
+/* A Network Load Balancer (ELBv2): one node per subnet, each an ENI of
+ * its own namespace (R-10.8). ELBv2 names resources by ARN; r.id is an
+ * EC2-style ID for references and state, and the ARN is derived from it
+ * (load_balancer_arn). */
+struct load_balancer {
+	struct res r;		/* id: "nlb-" + 17 hex */
+	struct vpc *vpc;	/* its first subnet's */
+	bool internet_facing;	/* scheme; default internal */
+	bool cross_zone;
+	struct subnet **subnets;
+	size_t nsubnets;
+	struct place *subnets_at;
+	struct sg **sgs;	/* as written: none is no group at all */
+	size_t nsgs;
+	/* private-ips, one per subnet in order (none written: lowest free). */
+	uint32_t *private_ips;
+	size_t nprivate_ips;
+	struct place *private_ips_at;
+	struct eni **enis;	/* one per subnet, same order */
+	size_t nenis;
+	char *dns_name;		/* "NAME-<16 hex>.elb.REGION.amazonaws.com" */
+	struct place scheme_at, sgs_at;
+};
+
+/* A registered target: an instance, at the group's port or its own. */
+struct lb_target {
+	struct instance *instance;
+	uint16_t port;		/* 0: the group's */
+	struct place at;
+};
+
+enum health_check_protocol {
+	HEALTH_CHECK_TCP,
+	HEALTH_CHECK_HTTP,
+};
+
+/* A target group of Network Load Balancers (CreateTargetGroup). */
+struct target_group {
+	struct res r;		/* id: "tg-" + 17 hex */
+	struct vpc *vpc;
+	enum lb_protocol protocol;
+	uint16_t port;
+	struct lb_target *targets;
+	size_t ntargets;
+	enum health_check_protocol health_check;
+	char *health_check_path;	/* http: default "/"; tcp: NULL */
+	unsigned interval;		/* HealthCheckIntervalSeconds */
+	unsigned healthy_threshold, unhealthy_threshold;
+	struct place port_at, health_check_at, interval_at, healthy_at,
+		unhealthy_at;
+};
+
+/* A listener: the load balancer's port that forwards to a target group. */
+struct listener {
+	struct res r;		/* id: "listener-" + 17 hex */
+	struct load_balancer *lb;
+	enum lb_protocol protocol;	/* LB_TCP or LB_UDP */
+	uint16_t port;
+	struct target_group *tg;
+	struct place lb_at, protocol_at, port_at, tg_at;
+};
+
+/* An endpoint service (PrivateLink provider, R-10.8) in front of Network
+ * Load Balancers; the endpoints whose service is this one are its
+ * connections. */
+struct endpoint_service {
+	struct res r;		/* id: "vpce-svc-" + 17 hex */
+	struct load_balancer **lbs;
+	size_t nlbs;
+	struct place *lbs_at;
+	bool acceptance_required;
+	/* Accounts that may connect; all_principals: "*". None written:
+	 * the service's own account. */
+	char **principals;
+	size_t nprincipals;
+	bool all_principals;
+	struct endpoint **accepted;
+	size_t naccepted;
+	struct place *accepted_at;
+	char *service_name;	/* "com.amazonaws.vpce.REGION.vpce-svc-..." */
+	struct place principals_at;
 };
 
 /* The public IPv4 pool (pool.c): the default blocks, RFC 5737 space that
@@ -480,9 +595,30 @@ void lab_free(struct lab *lab);
  * owns; the resources it points to are separate. Accepts NULL. */
 void res_free(struct res *r);
 
+/* Whether e's address is written in the file (an instance's or NAT
+ * gateway's private-ip, an endpoint's or load balancer's private-ips),
+ * and where (ret_at may be NULL). */
+bool model_eni_ip_given(const struct eni *e, struct place *ret_at);
+/* What e belongs to, and its noun ("instance", "endpoint", ...). */
+const struct res *model_eni_owner(const struct eni *e);
+
 /* The public IP of e's owner: an instance's public IP or Elastic IP, a
  * public NAT gateway's Elastic IP; 0 when none. */
 uint32_t model_eni_public_ip(const struct eni *e);
+
+/* ELBv2's ARN of a load balancer, target group or listener (out:
+ * MODEL_ARN_MAX), from its ID (res/load_balancer.c). */
+#define MODEL_ARN_MAX 256
+void load_balancer_arn(char *out, const struct lab *lab, const struct res *r);
+const char *lb_protocol_name(enum lb_protocol p);	/* "TCP", ... */
+/* The region and account of a load balancer's resources. */
+const char *load_balancer_region(const struct lab *lab,
+				 const struct load_balancer *lb);
+const char *load_balancer_account(const struct lab *lab,
+				  const struct load_balancer *lb);
+/* The VPC of an endpoint service (its first load balancer's), or NULL. */
+const struct vpc *endpoint_service_vpc(const struct endpoint_service *s);
+const char *endpoint_state_name(enum endpoint_state s);	/* AWS spelling */
 
 /* The internet gateway attached to v, or NULL (res/internet_gateway.c). */
 struct internet_gateway *internet_gateway_of(const struct lab *lab,

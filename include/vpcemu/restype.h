@@ -158,6 +158,10 @@ struct res *model_res_new(struct build *b, enum res_kind k, const char *name,
  * Arrays grown this way keep a power-of-two capacity. */
 void *model_push(struct build *b, void **v, size_t *n, size_t sz);
 #define MODEL_PUSH(b, v, n) model_push((b), (void **)&(v), &(n), sizeof(*(v)))
+/* The same for an array with a parallel array of places: appends place
+ * to *at and one zeroed element to *v, and counts both in *n. */
+void *model_push_at(struct build *b, void **v, struct place **at, size_t *n,
+		    size_t sz, struct place place);
 /* strdup / printf that set b->oom instead of failing. */
 char *model_strdup(struct build *b, const char *s);
 char *model_printf(struct build *b, const char *fmt, ...)
@@ -189,6 +193,10 @@ bool model_get_ip(struct build *b, const struct conf_word *w, uint32_t *ip);
 bool model_get_choice(struct build *b, const struct conf_word *w,
 		      const char *attr, const char *first, const char *second,
 		      bool *is_second);
+/* A decimal number from lo to hi for attr; else code at w. */
+bool model_get_range(struct build *b, const struct conf_word *w,
+		     const char *attr, unsigned lo, unsigned hi,
+		     const char *code, unsigned *out);
 bool model_get_hop_limit(struct build *b, const struct conf_word *w,
 			 unsigned *out);
 bool model_get_str(struct build *b, const struct conf_word *w, char **out);
@@ -224,11 +232,16 @@ void model_parse_expect(struct build *b, const struct conf_stmt *st);
 void model_parse_user_data(struct build *b, const struct conf_stmt *script,
 			   const struct conf_stmt *file, struct user_data *ud);
 void user_data_free(struct user_data *ud);
-/* "associate SUBNET..." of route tables and network ACLs. */
+/* A list of subnets with a place each: "associate SUBNET..." of route
+ * tables and network ACLs, "subnets SUBNET..." of endpoints and load
+ * balancers. */
 void model_parse_assoc(struct build *b, const struct conf_stmt *st,
 		       struct subnet ***assoc, size_t *nassoc,
 		       struct place **assoc_at);
-/* "security-groups SG..." of instances and endpoints. */
+/* "private-ips IP..." of endpoints and load balancers, a place each. */
+void model_parse_ip_list(struct build *b, const struct conf_stmt *st,
+			 uint32_t **ips, size_t *nips, struct place **ips_at);
+/* "security-groups SG..." of instances, endpoints, load balancers. */
 void model_parse_sg_list(struct build *b, const struct conf_stmt *st,
 			 struct sg ***sgs, size_t *nsgs);
 /* No groups given: the VPC's default group. */
@@ -276,6 +289,9 @@ void print_proto(struct printer *p, const struct proto_match *pm,
 		 const struct res *r);
 void print_subnet_list(struct printer *p, const char *kw,
 		       struct subnet *const *v, size_t n, const struct res *r);
+/* "private-ips A B": one line, none when n is 0. */
+void print_ip_list(struct printer *p, const char *kw, const uint32_t *v,
+		   size_t n);
 void print_sg_list(struct printer *p, struct sg *const *v, size_t n,
 		   const struct res *r);
 /* Whether sgs is what model.c gives when none are written. */
@@ -327,6 +343,12 @@ json_t *instance_json(struct jb *b, const struct lab *lab,
 		      const struct instance *in);
 json_t *reservation_json(struct jb *b, const struct lab *lab,
 			 const struct instance *in);
+
+/* ------------------------------------------------------------------ */
+/* ELBv2 kinds (res/load_balancer.c) */
+
+/* ELB's rule for the names of load balancers and target groups. */
+void elb_check_name(const struct res *r, struct diags *d);
 
 /* ------------------------------------------------------------------ */
 /* Details lines (cli.c's validate) */

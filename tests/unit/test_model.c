@@ -896,8 +896,6 @@ Test(model, unknown_setting_and_resource)
 Test(model, contract_kinds_not_built_yet)
 {
 	static const char *const kinds[] = {
-		"load-balancer",
-		"target-group", "listener", "endpoint-service",
 		"transit-gateway", "transit-gateway-attachment",
 		"transit-gateway-route-table", "customer-gateway",
 		"onprem-host", "vpn-gateway", "vpn-connection", "flow-log",

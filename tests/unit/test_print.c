@@ -432,6 +432,11 @@ Test(print, golden_three_tier)
 	golden("../topologies/three-tier.conf", "golden/print/three-tier.conf");
 }
 
+Test(print, golden_privatelink)
+{
+	golden("../topologies/privatelink.conf", "golden/print/privatelink.conf");
+}
+
 Test(print, golden_internet_edge)
 {
 	golden("unit/data/internet-edge.conf",
