@@ -1287,6 +1287,11 @@ void res_free(struct res *r)
 	free(r);
 }
 
+bool model_eni_ungated(const struct eni *e)
+{
+	return e->nat || (e->lb && !e->lb->nsgs);
+}
+
 uint32_t model_eni_public_ip(const struct eni *e)
 {
 	if (e->instance)

@@ -64,7 +64,7 @@ struct gen {
 	/* The VPC's attached internet gateway, or NULL: the rules for it
 	 * are written only where there is one. */
 	const struct internet_gateway *igw;
-	bool nats;		/* the VPC has NAT gateways */
+	bool ungated;		/* the VPC has ENIs without groups */
 	struct strbuf b;
 	bool oom;
 };
@@ -81,28 +81,31 @@ static const struct internet_gateway *igw_of(const struct lab *lab,
 	return NULL;
 }
 
-static bool has_nats(const struct lab *lab, const struct vpc *vpc)
+static bool has_ungated(const struct lab *lab, const struct vpc *vpc)
 {
 	size_t i;
 
 	for (i = 0; i < lab->nenis; i++)
-		if (lab->enis[i]->nat && lab->enis[i]->subnet->vpc == vpc)
+		if (model_eni_ungated(lab->enis[i]) &&
+		    lab->enis[i]->subnet->vpc == vpc)
 			return true;
 	return false;
 }
 
-static void gen_nat_enis(struct gen *g)
+static void gen_ungated(struct gen *g)
 {
 	const struct lab *lab = g->lab;
 	size_t i;
 
-	sb_puts(&g->b, "\tset nat_enis {\n"
+	sb_puts(&g->b, "\tset ungated {\n"
 		       "\t\ttype ifname\n"
-		       "\t\tcomment \"ENIs of NAT gateways: no group, no "
-		       "source check\"\n"
+		       "\t\tcomment \"ENIs that forward for others with no "
+		       "group (NAT gateways, load balancer nodes without "
+		       "one): no gate, no source check\"\n"
 		       "\t\telements = {\n");
 	for (i = 0; i < lab->nenis; i++)
-		if (lab->enis[i]->nat && lab->enis[i]->subnet->vpc == g->vpc)
+		if (model_eni_ungated(lab->enis[i]) &&
+		    lab->enis[i]->subnet->vpc == g->vpc)
 			nftutil_element(&g->b, lab->enis[i]->ifname, ",\n");
 	sb_puts(&g->b, "\t\t}\n\t}\n\n");
 }
@@ -441,10 +444,11 @@ static void gen_forward(struct gen *g)
 		"\t\tmeta nfproto ipv6 drop\n");
 	gen_known_ports(g, "iifname");
 	gen_known_ports(g, "oifname");
-	/* A NAT gateway forwards for others: no source check (R-9.4). */
+	/* A NAT gateway forwards for others: no source check (R-9.4); nor
+	 * does a load balancer node without groups need one (it SNATs). */
 	sb_printf(&g->b, "\t\tiifname @enis %siifname . ip saddr != "
 			 "@eni_addr drop\n",
-		  g->nats ? "iifname != @nat_enis " : "");
+		  g->ungated ? "iifname != @ungated " : "");
 	/* The internet gateway: what comes in was translated to one of our
 	 * instances (R-9.2), what goes out has a public IP (R-9.1); neither
 	 * continues to or comes from a peering (R-6.8). */
@@ -523,8 +527,8 @@ static void gen_forward(struct gen *g)
 			  g->igw->ifname);
 	for (i = 0; (e = gateway_endpoint(g, i)); i++)
 		sb_printf(&g->b, "\t\toifname \"%s\" accept\n", e->ifname);
-	if (g->nats)
-		sb_puts(&g->b, "\t\toifname @nat_enis accept\n");
+	if (g->ungated)
+		sb_puts(&g->b, "\t\toifname @ungated accept\n");
 	sb_puts(&g->b,
 		"\t\tct state established ct direction original "
 		"ct mark & 0x2 == 0 accept\n"
@@ -605,7 +609,7 @@ static void gen_acl_chain(struct gen *g, const struct subnet *sn,
 char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 {
 	struct gen g = { .lab = lab, .vpc = vpc, .igw = igw_of(lab, vpc),
-			 .nats = has_nats(lab, vpc) };
+			 .ungated = has_ungated(lab, vpc) };
 	struct strbuf chains = { 0 };
 	size_t i;
 	char *text;
@@ -625,8 +629,8 @@ char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 	gen_block_sets(&g);
 	if (g.igw)
 		gen_public_sets(&g);
-	if (g.nats)
-		gen_nat_enis(&g);
+	if (g.ungated)
+		gen_ungated(&g);
 	g.oom |= nftsg_member_sets(&g.b, lab, vpc) < 0;
 	/* Group chains go to chains, their rule sets here, before any
 	 * chain that names them. */

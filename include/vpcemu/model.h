@@ -605,6 +605,9 @@ const struct res *model_eni_owner(const struct eni *e);
 /* The public IP of e's owner: an instance's public IP or Elastic IP, a
  * public NAT gateway's Elastic IP; 0 when none. */
 uint32_t model_eni_public_ip(const struct eni *e);
+/* Whether e carries no security group and forwards for others: a NAT
+ * gateway's (R-9.4), a load balancer node's written without groups. */
+bool model_eni_ungated(const struct eni *e);
 
 /* ELBv2's ARN of a load balancer, target group or listener (out:
  * MODEL_ARN_MAX), from its ID (res/load_balancer.c). */

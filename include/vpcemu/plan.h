@@ -45,6 +45,9 @@
 /* 169.254.0.1 on the internet namespace's lo: the sender of its ARP
  * requests (one with no address is a probe, which no proxy answers). */
 #define PLAN_ADDR_INTERNET 0xa9fe0001u
+/* 169.254.192.0/18: PrivateLink links (endpoint to load balancer node), a
+ * /30 each, numbered in lab order; none of them meets another. */
+#define PLAN_ADDR_PLINK 0xa9fec000u
 
 enum plan_ns_kind {
 	PLAN_NS_ROUTER,

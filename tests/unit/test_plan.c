@@ -46,6 +46,13 @@ Test(plan, golden_transitive)
 	golden("../topologies/transitive.conf", "golden/plan/transitive.plan");
 }
 
+/* Load balancer nodes with their rulesets, and the accepted endpoint's
+ * PrivateLink link to the node in its AZ. */
+Test(plan, golden_privatelink)
+{
+	golden("../topologies/privatelink.conf", "golden/plan/privatelink.plan");
+}
+
 /* The endpoint's namespace and link, and the prefix-list routes in the
  * tables it names only (RT-Isolated and RT-Partner have none). */
 Test(plan, golden_gateway_endpoints)
