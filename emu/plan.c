@@ -388,7 +388,7 @@ static void plan_route_table(struct builder *b, const struct route_table *rt)
 		const struct route *r = &rt->routes[i];
 		const struct route_target *t =
 			r->target ? res_types[r->target->kind]->target : NULL;
-		const char *dev = t ? t->dev(r->target) : NULL;
+		const char *dev = t ? t->dev(rt, r->target) : NULL;
 
 		add_route(b, ns, table, r->dst, dev,
 			  dev && t->gateway ? t->gateway(r->target) : 0);

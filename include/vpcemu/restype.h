@@ -43,9 +43,10 @@ struct route_target {
 	 * queues what is wrong at `at`. */
 	void (*check)(const struct route_table *t, const struct route *r,
 		      struct place at, struct diags *d);
-	/* The router device the route leaves by, or NULL while the route
-	 * drops (R-3.9: a peering that is not active). */
-	const char *(*dev)(const struct res *target);
+	/* The device of t's router the route leaves by, or NULL while the
+	 * route drops (R-3.9: a peering that is not active). */
+	const char *(*dev)(const struct route_table *t,
+			   const struct res *target);
 	/* The next hop on that device, 0 for none (the far end answers ARP
 	 * for everything it routes). May be NULL. */
 	uint32_t (*gateway)(const struct res *target);
