@@ -48,8 +48,7 @@ const struct res_type *const res_types[RES__COUNT] = {
  * error, not "unknown". */
 static const char *const reserved_types[] = {
 	"load-balancer",
-	"target-group", "listener", "endpoint-service", "transit-gateway",
-	"transit-gateway-attachment", "transit-gateway-route-table",
+	"target-group", "listener", "endpoint-service",
 	"customer-gateway", "onprem-host", "vpn-gateway", "vpn-connection",
 	"flow-log", "vpc-lattice-service", "egress-only-internet-gateway",
 };
@@ -60,8 +59,7 @@ static const char *const reserved_types[] = {
  * 8 to 17 hex digits could be taken for an ID, since references accept
  * both. */
 static const char *const other_id_prefixes[] = {
-	"sgr-", "eigw-", "vgw-", "tgw-",
-	"tgw-attach-", "tgw-rtb-", "pl-", "vpce-svc-",
+	"sgr-", "eigw-", "vgw-", "pl-", "vpce-svc-",
 };
 
 /* ------------------------------------------------------------------ */
@@ -364,11 +362,13 @@ const struct name_ent *model_name_lookup(const struct build *b,
 static void name_describe(struct strbuf *sb, const struct name_ent *e)
 {
 	static const struct {
-		const char *type, *what;
+		const char *type, *what, *owner;
 	} implicit_what[] = {
-		{ "route-table", "main route table" },
-		{ "network-acl", "default network ACL" },
-		{ "security-group", "default security group" },
+		{ "route-table", "main route table", "vpc" },
+		{ "network-acl", "default network ACL", "vpc" },
+		{ "security-group", "default security group", "vpc" },
+		{ "transit-gateway-route-table", "default route table",
+		  "transit-gateway" },
 	};
 	size_t i;
 
@@ -378,8 +378,9 @@ static void name_describe(struct strbuf *sb, const struct name_ent *e)
 	}
 	for (i = 0; i < ARRAY_SIZE(implicit_what); i++)
 		if (!strcmp(implicit_what[i].type, e->type))
-			sb_printf(sb, "the %s of vpc '%s' (line %u)",
-				  implicit_what[i].what, e->vpc, e->at.line);
+			sb_printf(sb, "the %s of %s '%s' (line %u)",
+				  implicit_what[i].what, implicit_what[i].owner,
+				  e->vpc, e->at.line);
 }
 
 /* Registers a lab-wide name; a second use is reported at the explicit one
@@ -420,6 +421,12 @@ static void name_add(struct build *b, const char *name, const char *type,
 	e->implicit = implicit;
 	e->unsupported = unsupported;
 	e->vpc = vpc;
+}
+
+void model_name_implicit(struct build *b, const struct res *r,
+			 const char *type, const struct res *owner)
+{
+	name_add(b, r->name, type, owner->at, true, false, owner->name);
 }
 
 /* Validates a user-chosen name (resource or lab). */
@@ -678,34 +685,39 @@ struct res *model_resolve(struct build *b, enum res_kind k,
 /* Blocks */
 
 /* "associate SUBNET..." of route tables and network ACLs. */
-void model_parse_assoc(struct build *b, const struct conf_stmt *st,
-		       struct subnet ***assoc, size_t *nassoc,
-		       struct place **assoc_at)
+void model_parse_refs(struct build *b, const struct conf_stmt *st,
+		      enum res_kind k, void *v, size_t *n, struct place **at)
 {
-	size_t i, n;
+	size_t i, m;
 
 	if (!model_want(b, st, 1, 0))
 		return;
 	for (i = 1; i < st->n; i++) {
-		struct subnet *s =
-		    (struct subnet *)model_resolve(b, RES_SUBNET, &st->w[i]);
-		struct subnet **sp;
+		struct res *r = model_resolve(b, k, &st->w[i]);
+		struct res **rp;
 		struct place *pp;
 
-		if (!s)
+		if (!r)
 			continue;
-		n = *nassoc;
-		sp = model_push(b, (void **)assoc, &n, sizeof(**assoc));
-		if (!sp)
+		m = *n;
+		rp = model_push(b, v, &m, sizeof(*rp));
+		if (!rp)
 			return;
-		n = *nassoc;
-		pp = model_push(b, (void **)assoc_at, &n, sizeof(**assoc_at));
+		m = *n;
+		pp = model_push(b, (void **)at, &m, sizeof(**at));
 		if (!pp)
-			return;	/* the extra subnet slot is beyond *nassoc */
-		*sp = s;
+			return;	/* the extra slot is beyond *n */
+		*rp = r;
 		*pp = st->w[i].at;
-		(*nassoc)++;
+		(*n)++;
 	}
+}
+
+void model_parse_assoc(struct build *b, const struct conf_stmt *st,
+		       struct subnet ***assoc, size_t *nassoc,
+		       struct place **assoc_at)
+{
+	model_parse_refs(b, st, RES_SUBNET, assoc, nassoc, assoc_at);
 }
 
 /* "security-groups SG..." of instances and endpoints. */

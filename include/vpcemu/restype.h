@@ -155,6 +155,10 @@ struct attr {
  * its name, place and ID. NULL on allocation failure (b->oom set). */
 struct res *model_res_new(struct build *b, enum res_kind k, const char *name,
 			  struct place at, bool implicit);
+/* Registers the lab-wide name of r, an implicit resource that owner
+ * has (a transit gateway's default route table). */
+void model_name_implicit(struct build *b, const struct res *r,
+			 const char *type, const struct res *owner);
 /* Appends one zeroed element to *v (count *n); NULL and b->oom on ENOMEM.
  * Arrays grown this way keep a power-of-two capacity. */
 void *model_push(struct build *b, void **v, size_t *n, size_t sz);
@@ -225,6 +229,11 @@ void model_parse_expect(struct build *b, const struct conf_stmt *st);
 void model_parse_user_data(struct build *b, const struct conf_stmt *script,
 			   const struct conf_stmt *file, struct user_data *ud);
 void user_data_free(struct user_data *ud);
+/* "KEYWORD REF...": resources of kind k appended to the array of
+ * pointers to their structs at v (a struct X ***), one place each in *at;
+ * *n counts both. Unknown references are reported and left out. */
+void model_parse_refs(struct build *b, const struct conf_stmt *st,
+		      enum res_kind k, void *v, size_t *n, struct place **at);
 /* "associate SUBNET..." of route tables and network ACLs. */
 void model_parse_assoc(struct build *b, const struct conf_stmt *st,
 		       struct subnet ***assoc, size_t *nassoc,
