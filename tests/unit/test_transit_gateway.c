@@ -12,6 +12,8 @@
 #include "vpcemu/describe.h"
 #include "vpcemu/diag.h"
 #include "vpcemu/model.h"
+#include "vpcemu/nftgen.h"
+#include "vpcemu/plan.h"
 #include "vpcemu/print.h"
 #include "vpcemu/restype.h"
 #include "vpcemu/util.h"
@@ -404,4 +406,137 @@ Test(transit_gateway, described)
 	cr_expect(json_is_true(json_object_get(json_array_get(t, 1),
 					       "DefaultAssociationRouteTable")));
 	json_decref(j);
+}
+
+/* ---- data plane ------------------------------------------------------ */
+
+/* The plan's route to dst in table of namespace ns, or NULL. */
+static const struct plan_route *route_in(const struct plan *p, const char *ns,
+					 uint32_t table, const char *dst)
+{
+	char buf[CIDR_BUF];
+	size_t i;
+
+	for (i = 0; i < p->nroutes; i++)
+		if (!strcmp(p->ns[p->routes[i].ns].name, ns) &&
+		    p->routes[i].table == table &&
+		    !strcmp(cidr_fmt(p->routes[i].dst, buf), dst))
+			return &p->routes[i];
+	return NULL;
+}
+
+/* A static route hides a propagated one of its prefix (R-11.5), a
+ * blackhole one drops, a prefix two VPCs propagate goes to the first
+ * (R-11.6); an overlapping one of another length stays. */
+Test(transit_gateway, table_routes)
+{
+	const struct plan_route *r;
+	struct plan *p;
+	size_t i, n;
+
+	run(HUB ATTS
+	    "vpc Twin { cidr 10.2.0.0/16 }\n"
+	    "subnet TwinA { vpc Twin; cidr 10.2.1.0/24; az us-east-1a }\n"
+	    "transit-gateway-attachment TwinAtt { transit-gateway T; vpc Twin; "
+	    "subnets TwinA }\n"
+	    "vpc Wide { cidr 10.3.0.0/24 }\n"
+	    "subnet WideA { vpc Wide; cidr 10.3.0.0/24; az us-east-1a }\n"
+	    "transit-gateway-attachment WideAtt { transit-gateway T; vpc Wide; "
+	    "subnets WideA }\n"
+	    "transit-gateway-route-table R { transit-gateway T; associate DevAtt\n"
+	    "  propagate ProdAtt SharedAtt TwinAtt WideAtt\n"
+	    "  route 10.3.0.0/16 via DevAtt; route 10.9.0.0/16 via blackhole }\n");
+	expect_clean();
+	p = plan_build(tl.lab);
+	cr_assert_not_null(p);
+	/* Written tables come after the default one, PLAN_TABLE_BASE. */
+	r = route_in(p, "tgw-T", PLAN_TABLE_BASE + 1, "10.3.0.0/16");
+	cr_assert_not_null(r);
+	cr_expect_str_eq(r->dev, att("DevAtt")->ifname);
+	r = route_in(p, "tgw-T", PLAN_TABLE_BASE + 1, "10.9.0.0/16");
+	cr_assert_not_null(r);
+	cr_expect_eq(r->type, PLAN_ROUTE_BLACKHOLE);
+	r = route_in(p, "tgw-T", PLAN_TABLE_BASE + 1, "10.2.0.0/16");
+	cr_assert_not_null(r);
+	cr_expect_str_eq(r->dev, att("ProdAtt")->ifname);
+	r = route_in(p, "tgw-T", PLAN_TABLE_BASE + 1, "10.3.0.0/24");
+	cr_assert_not_null(r);
+	cr_expect_str_eq(r->dev, att("WideAtt")->ifname);
+	/* Twin's block is Prod's: one route, Prod's. */
+	for (i = n = 0; i < p->nroutes; i++)
+		n += p->routes[i].table == PLAN_TABLE_BASE + 1 &&
+		     p->routes[i].dst.addr == 0x0a020000;
+	cr_expect_eq(n, 1);
+	/* Dev, which no table propagates, goes to the default table. */
+	cr_expect_not_null(route_in(p, "tgw-T", PLAN_TABLE_BASE, "10.1.0.0/16"));
+	plan_free(p);
+}
+
+/* Each attachment's link, the rule of its table, and a final drop; a VPC
+ * route leaves by its own VPC's link. */
+Test(transit_gateway, links_rules_and_vpc_routes)
+{
+	bool rule = false, last = false, veth = false;
+	const struct plan_route *r;
+	struct plan *p;
+	size_t i;
+
+	run(HUB ATTS "route-table R { vpc Dev; associate DevA; "
+		     "route 10.0.0.0/8 via T }\n");
+	expect_clean();
+	p = plan_build(tl.lab);
+	cr_assert_not_null(p);
+	for (i = 0; i < p->nveths; i++)
+		veth |= !strcmp(p->ns[p->veths[i].ns_a].name, "tgw-Dev") &&
+			!strcmp(p->ns[p->veths[i].ns_b].name, "tgw-T") &&
+			!strcmp(p->veths[i].name_a, att("DevAtt")->ifname);
+	for (i = 0; i < p->nrules; i++) {
+		if (strcmp(p->ns[p->rules[i].ns].name, "tgw-T"))
+			continue;
+		rule |= !strcmp(p->rules[i].iif, att("DevAtt")->ifname) &&
+			p->rules[i].table == PLAN_TABLE_BASE;
+		last |= p->rules[i].action == PLAN_RULE_BLACKHOLE;
+	}
+	cr_expect(veth && rule && last);
+	r = route_in(p, "tgw-Dev", PLAN_TABLE_BASE, "10.0.0.0/8");
+	cr_assert_not_null(r);
+	cr_expect_str_eq(r->dev, att("DevAtt")->ifname);
+	plan_free(p);
+}
+
+/* An attachment associated with no table gets no rule: the final drop
+ * takes what it sends (R-11.3). */
+Test(transit_gateway, unassociated_attachment_has_no_rule)
+{
+	struct plan *p;
+	size_t i;
+
+	run(HUB "transit-gateway U { default-association no }\n"
+		"transit-gateway-attachment A { transit-gateway U; vpc Dev; "
+		"subnets DevA }\n");
+	expect_clean();
+	p = plan_build(tl.lab);
+	cr_assert_not_null(p);
+	for (i = 0; i < p->nrules; i++)
+		cr_expect(strcmp(p->rules[i].iif, att("A")->ifname), "rule %zu",
+			  i);
+	plan_free(p);
+}
+
+/* only the subnets of an attachment's AZs reach the gateway. */
+Test(transit_gateway, router_lets_only_attached_azs_out)
+{
+	char *rs, want[128];
+
+	run(HUB ATTS);
+	expect_clean();
+	rs = nftgen_router(tl.lab, (const struct vpc *)find("Dev"));
+	cr_assert_not_null(rs);
+	snprintf(want, sizeof(want), "\toifname \"%s\" ip saddr != @tgwsrc_%s drop\n",
+		 att("DevAtt")->ifname, att("DevAtt")->ifname + 5);
+	cr_expect_not_null(strstr(rs, want), "%s", rs);
+	cr_expect_not_null(strstr(rs, "\t\t\t10.1.1.0/24,\n"), "%s", rs);
+	/* DevB is in AZ b, which the attachment lacks. */
+	cr_expect_null(strstr(rs, "\t\t\t10.1.2.0/24,\n"), "%s", rs);
+	free(rs);
 }
