@@ -891,8 +891,9 @@ static const struct cmd cmds[] = {
 	  "describe [TYPE] [--lab LAB] [--output json|table]",
 	  "Resources of a running lab, AWS-shaped: vpcs, subnets, route-tables,\n"
 	  "vpc-peering-connections, security-groups, network-acls, instances,\n"
-	  "internet-gateways, addresses, nat-gateways (all when no TYPE). A\n"
-	  "table on a terminal, JSON otherwise." },
+	  "internet-gateways, addresses, nat-gateways, transit-gateways,\n"
+	  "transit-gateway-attachments, transit-gateway-route-tables (all when\n"
+	  "no TYPE). A table on a terminal, JSON otherwise." },
 	{ "ssm", cmd_ssm,
 	  "ssm start-session --target ID|NAME | describe-instance-information\n"
 	  "    [--lab LAB]",

@@ -457,7 +457,7 @@ static void plan_route_table(struct builder *b, const struct route_table *rt)
 		const struct route *r = &rt->routes[i];
 		const struct route_target *t =
 			r->target ? res_types[r->target->kind]->target : NULL;
-		const char *dev = t ? t->dev(r->target) : NULL;
+		const char *dev = t ? t->dev(rt, r->target) : NULL;
 
 		add_route(b, ns, table, r->dst, dev,
 			  dev && t->gateway ? t->gateway(r->target) : 0);
@@ -741,6 +741,81 @@ static void plan_internet(struct builder *b)
 				  lab->res[RES_INTERNET_HOST].v[i]);
 }
 
+/* ---- transit gateways ------------------------------------------------- */
+
+/* Kernel table of a transit gateway route table in the gateway's
+ * namespace: the default table first, then the written ones in file
+ * order. */
+static uint32_t tgw_table_id(const struct tgw_route_table *t)
+{
+	const struct transit_gateway *g = t->tgw;
+	uint32_t i;
+
+	for (i = 0; i < g->nrts && g->rts[i] != t; i++)
+		;
+	return t->is_default ? PLAN_TABLE_BASE : PLAN_TABLE_BASE + 1 + i;
+}
+
+struct tgw_table_ctx {
+	struct builder *b;
+	size_t ns;
+	uint32_t table;
+};
+
+static void add_tgw_route(void *arg, struct cidr dst,
+			  const struct tgw_attachment *target, bool propagated)
+{
+	struct tgw_table_ctx *c = arg;
+
+	add_route(c->b, c->ns, c->table, dst, target ? target->ifname : NULL,
+		  0);
+}
+
+static void plan_tgw_table(struct builder *b, size_t ns,
+			   const struct tgw_route_table *t)
+{
+	struct tgw_table_ctx c = { b, ns, tgw_table_id(t) };
+
+	tgw_routes(t, add_tgw_route, &c);
+}
+
+/* A transit gateway (R-11.1): a namespace that forwards between its
+ * attachments' links and answers ARP for what it routes elsewhere, as a
+ * VPC router does across a peering. What enters by a link is looked up
+ * in the table the attachment is associated with (R-11.3); an attachment
+ * with none, or a destination its table lacks, drops. The VPC router
+ * treats the link as it treats a peering (nftgen.c): its own blocks in,
+ * its own subnets of the attachment's AZs out. */
+static void plan_transit_gateway(struct builder *b,
+				 const struct transit_gateway *g)
+{
+	size_t ns = add_ns(b, g->netns, PLAN_NS_TGW), i;
+
+	if (b->err)
+		return;
+	add_forwarder_sysctls(b, ns);
+	add_addr(b, ns, "lo", PLAN_ADDR_TGW, 32);
+	for (i = 0; i < g->natts; i++) {
+		const struct tgw_attachment *a = g->atts[i];
+		size_t router = b->router_of_vpc[vpc_index(b->lab, a->vpc)];
+		const struct tgw_route_table *t = tgw_association_of(a);
+
+		add_veth(b, router, a->ifname, ns, a->ifname, true);
+		add_proxy_delay(b, router, a->ifname);
+		add_proxy_delay(b, ns, a->ifname);
+		if (t)
+			add_rule(b, ns, PLAN_PREF_ENI + (uint32_t)i, a->ifname,
+				 (struct cidr){ 0 }, PLAN_RULE_LOOKUP,
+				 tgw_table_id(t));
+	}
+	add_rule(b, ns, PLAN_PREF_LAST, NULL, (struct cidr){ 0 },
+		 PLAN_RULE_BLACKHOLE, 0);
+	if (g->default_rt)
+		plan_tgw_table(b, ns, g->default_rt);
+	for (i = 0; i < g->nrts; i++)
+		plan_tgw_table(b, ns, g->rts[i]);
+}
+
 struct plan *plan_build(const struct lab *lab)
 {
 	struct builder b = { .lab = lab };
@@ -767,6 +842,9 @@ struct plan *plan_build(const struct lab *lab)
 		plan_peering(&b, lab->peerings[i]);
 	if (!b.err && plan_has_internet(lab))
 		plan_internet(&b);
+	for (i = 0; !b.err && i < lab->res[RES_TRANSIT_GATEWAY].n; i++)
+		plan_transit_gateway(&b, (const struct transit_gateway *)
+					 lab->res[RES_TRANSIT_GATEWAY].v[i]);
 	for (i = 0; !b.err && i < lab->nroute_tables; i++)
 		plan_route_table(&b, lab->route_tables[i]);
 	for (i = 0; !b.err && i < lab->nendpoints; i++)
@@ -822,6 +900,7 @@ static const char *const ns_kind_name[] = {
 	[PLAN_NS_INTERNET] = "internet",
 	[PLAN_NS_HOST] = "host",
 	[PLAN_NS_SERVICE] = "service",
+	[PLAN_NS_TGW] = "transit-gateway",
 };
 
 void plan_dump(const struct plan *p, FILE *out)

@@ -61,6 +61,15 @@ Test(plan, golden_gateway_endpoints)
 	       "golden/plan/gateway-endpoints.plan");
 }
 
+/* The transit gateway's namespace, one link per attachment, one rule
+ * per associated attachment, its tables' propagated routes, and the
+ * spokes' routes to their own link. */
+Test(plan, golden_transit_gateway)
+{
+	golden("../topologies/transit-gateway.conf",
+	       "golden/plan/transit-gateway.plan");
+}
+
 /* Invariants the kernel relies on. */
 Test(plan, routes_to_non_active_peering_are_blackholes)
 {
