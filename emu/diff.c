@@ -140,7 +140,8 @@ static int key_rule(const struct dctx *c, const struct plan *pa,
 	int r;
 
 	if ((r = cmp_ns(c, pa, x->ns, pb, y->ns)) ||
-	    (r = cmp_u32(x->pref, y->pref)) || (r = strcmp(x->iif, y->iif)))
+	    (r = cmp_u32(x->pref, y->pref)) || (r = strcmp(x->iif, y->iif)) ||
+	    (r = cmp_u32(x->fwmark, y->fwmark)))
 		return r;
 	return cmp_cidr(x->dst, y->dst);
 }

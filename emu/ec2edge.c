@@ -139,6 +139,9 @@ static const struct res *public_holder(const struct lab *m,
 		if (m->instances[i]->subnet->vpc == v &&
 		    (m->instances[i]->public_ip || m->instances[i]->public_ipv4))
 			return &m->instances[i]->r;
+	for (i = 0; i < m->nenis; i++)
+		if (m->enis[i]->subnet->vpc == v && m->enis[i]->node_public_ip)
+			return &m->enis[i]->lb->r;
 	for (i = 0; i < l->n; i++) {
 		const struct nat_gateway *n = (const struct nat_gateway *)l->v[i];
 

@@ -1308,7 +1308,7 @@ uint32_t model_eni_public_ip(const struct eni *e)
 		return e->instance->public_ipv4;
 	if (e->nat && e->nat->eip)
 		return e->nat->eip->address;
-	return 0;
+	return e->node_public_ip;
 }
 
 const char *user_data_script(const struct user_data *ud)

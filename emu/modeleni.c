@@ -324,11 +324,32 @@ static const struct elastic_ip *eip_of(const struct lab *lab,
  * slot derived from its ID in the default blocks, the next free one on a
  * clash, so that a public-ip-pool line added later moves no address; a lab
  * with more than the pool holds leaves the rest without one. */
+/* The free slot of the pool that name's hash starts from (the same name,
+ * the same address, whatever else the lab holds), marked used; 0 when the
+ * pool is full. */
+static uint32_t pick_public(const struct lab *lab, bool *used, size_t nslots,
+			    const char *name)
+{
+	uint64_t h[2];
+	size_t k, slot;
+
+	model_id_hash(h, lab->name, "public-ip", name);
+	for (k = 0; k < nslots; k++) {
+		slot = (size_t)((h[0] % MODEL_PUBLIC_POOL_DEFAULT_SLOTS + k) %
+				nslots);
+		if (!used[slot]) {
+			used[slot] = true;
+			return model_public_pool_at(lab, slot);
+		}
+	}
+	return 0;
+}
+
 void model_assign_public_ips(struct build *b)
 {
 	const struct res_list *eips = &b->lab->res[RES_ELASTIC_IP];
 	struct lab *lab = b->lab;
-	size_t i, k, slot, nslots = model_public_pool_size(lab);
+	size_t i, slot, nslots = model_public_pool_size(lab);
 	bool *used = calloc(nslots, sizeof(*used));
 
 	if (!used) {
@@ -357,24 +378,20 @@ void model_assign_public_ips(struct build *b)
 	for (i = 0; i < lab->ninstances; i++) {
 		struct instance *in = lab->instances[i];
 		const struct elastic_ip *e = eip_of(lab, in);
-		uint64_t h[2];
 
-		if (e) {
+		if (e)
 			in->public_ipv4 = e->address;
-			continue;
-		}
-		if (!in->public_ip)
-			continue;
-		model_id_hash(h, lab->name, "public-ip", in->r.name);
-		for (k = 0; k < nslots; k++) {
-			slot = (size_t)((h[0] % MODEL_PUBLIC_POOL_DEFAULT_SLOTS +
-					 k) % nslots);
-			if (used[slot])
-				continue;
-			used[slot] = true;
-			in->public_ipv4 = model_public_pool_at(lab, slot);
-			break;
-		}
+		else if (in->public_ip)
+			in->public_ipv4 = pick_public(lab, used, nslots,
+						      in->r.name);
+	}
+	/* Internet-facing load balancer nodes: one each. */
+	for (i = 0; i < lab->nenis; i++) {
+		struct eni *n = lab->enis[i];
+
+		if (n->lb && n->lb->internet_facing)
+			n->node_public_ip = pick_public(lab, used, nslots,
+							n->r.name);
 	}
 	free(used);
 }

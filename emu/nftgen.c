@@ -58,6 +58,7 @@
 #include "vpcemu/nftgen.h"
 #include "vpcemu/nftsg.h"
 #include "vpcemu/nftutil.h"
+#include "vpcemu/plan.h"
 #include "vpcemu/tracking.h"
 #include "vpcemu/util.h"
 
@@ -68,6 +69,7 @@ struct gen {
 	 * are written only where there is one. */
 	const struct internet_gateway *igw;
 	bool ungated;		/* the VPC has ENIs without groups */
+	bool forwarders;	/* ... or that forward others' packets */
 	struct strbuf b;
 	bool oom;
 };
@@ -84,33 +86,76 @@ static const struct internet_gateway *igw_of(const struct lab *lab,
 	return NULL;
 }
 
-static bool has_ungated(const struct lab *lab, const struct vpc *vpc)
+/* An ENI that forwards others' packets: a NAT gateway's, a load balancer
+ * node's (it keeps its clients' addresses). */
+static bool forwarder(const struct eni *e)
+{
+	return e->nat || e->lb;
+}
+
+/* Whether some ENI of the VPC is one of which. */
+static bool has_enis(const struct gen *g, bool (*which)(const struct eni *))
 {
 	size_t i;
 
-	for (i = 0; i < lab->nenis; i++)
-		if (model_eni_ungated(lab->enis[i]) &&
-		    lab->enis[i]->subnet->vpc == vpc)
+	for (i = 0; i < g->lab->nenis; i++)
+		if (which(g->lab->enis[i]) &&
+		    g->lab->enis[i]->subnet->vpc == g->vpc)
 			return true;
 	return false;
 }
 
-static void gen_ungated(struct gen *g)
+/* A set of the VPC's ENIs of which. */
+static void gen_eni_set(struct gen *g, const char *name, const char *comment,
+			bool (*which)(const struct eni *))
 {
 	const struct lab *lab = g->lab;
 	size_t i;
 
-	sb_puts(&g->b, "\tset ungated {\n"
-		       "\t\ttype ifname\n"
-		       "\t\tcomment \"ENIs that forward for others with no "
-		       "group (NAT gateways, load balancer nodes without "
-		       "one): no gate, no source check\"\n"
-		       "\t\telements = {\n");
+	sb_printf(&g->b, "\tset %s {\n"
+			 "\t\ttype ifname\n"
+			 "\t\tcomment \"%s\"\n"
+			 "\t\telements = {\n",
+		  name, comment);
 	for (i = 0; i < lab->nenis; i++)
-		if (model_eni_ungated(lab->enis[i]) &&
-		    lab->enis[i]->subnet->vpc == g->vpc)
+		if (which(lab->enis[i]) && lab->enis[i]->subnet->vpc == g->vpc)
 			nftutil_element(&g->b, lab->enis[i]->ifname, ",\n");
 	sb_puts(&g->b, "\t\t}\n\t}\n\n");
+}
+
+/* Load balancer nodes keep their clients' addresses (nftlb.h): the flows
+ * a node opens carry its number in their conntrack mark, and their
+ * replies in their packet mark, which routes them back through it
+ * (plan.c's PLAN_PREF_NODE rules). */
+static void gen_node_marks(struct gen *g)
+{
+	const struct lab *lab = g->lab;
+	unsigned n;
+	size_t i;
+
+	sb_puts(&g->b, "\tchain node_marks {\n"
+		       "\t\ttype filter hook prerouting priority mangle; "
+		       "policy accept;\n");
+	for (i = 0; i < lab->nenis; i++) {
+		const struct eni *e = lab->enis[i];
+
+		if (!e->lb || e->subnet->vpc != g->vpc ||
+		    !(n = plan_node_number(lab, e)))
+			continue;
+		sb_printf(&g->b,
+			  "\t\tiifname \"%s\" ct state new ct mark set ct "
+			  "mark and 0x%x or 0x%x\n",
+			  e->ifname, ~PLAN_MARK_NODE, n << 8);
+	}
+	sb_printf(&g->b,
+		  "\t\tct direction reply meta mark set ct mark and 0x%x\n"
+		  "\t}\n\n",
+		  PLAN_MARK_NODE);
+}
+
+static bool lb_node(const struct eni *e)
+{
+	return e->lb != NULL;
 }
 
 
@@ -543,7 +588,7 @@ static void gen_forward(struct gen *g)
 	 * does a load balancer node without groups need one (it SNATs). */
 	sb_printf(&g->b, "\t\tiifname @enis %siifname . ip saddr != "
 			 "@eni_addr drop\n",
-		  g->ungated ? "iifname != @ungated " : "");
+		  g->forwarders ? "iifname != @forwarders " : "");
 	/* The internet gateway: what comes in was translated to one of our
 	 * instances (R-9.2), what goes out has a public IP (R-9.1); neither
 	 * continues to or comes from a peering (R-6.8). */
@@ -705,8 +750,7 @@ static void gen_acl_chain(struct gen *g, const struct subnet *sn,
 
 char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 {
-	struct gen g = { .lab = lab, .vpc = vpc, .igw = igw_of(lab, vpc),
-			 .ungated = has_ungated(lab, vpc) };
+	struct gen g = { .lab = lab, .vpc = vpc, .igw = igw_of(lab, vpc) };
 	struct strbuf chains = { 0 };
 	size_t i;
 	char *text;
@@ -727,8 +771,18 @@ char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 	gen_tgw_sets(&g);
 	if (g.igw)
 		gen_public_sets(&g);
+	g.ungated = has_enis(&g, model_eni_ungated);
+	g.forwarders = has_enis(&g, forwarder);
 	if (g.ungated)
-		gen_ungated(&g);
+		gen_eni_set(&g, "ungated",
+			    "ENIs with no group (NAT gateways, load balancer "
+			    "nodes without one): no gate",
+			    model_eni_ungated);
+	if (g.forwarders)
+		gen_eni_set(&g, "forwarders",
+			    "ENIs that forward others' packets (NAT gateways, "
+			    "load balancer nodes): no source check",
+			    forwarder);
 	g.oom |= nftsg_member_sets(&g.b, lab, vpc) < 0;
 	/* Group chains go to chains, their rule sets here, before any
 	 * chain that names them. */
@@ -740,6 +794,8 @@ char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 	g.oom |= nftsg_gate_map(&g.b, lab, vpc, false) < 0;
 	gen_forward(&g);
 	gen_input(&g);
+	if (has_enis(&g, lb_node))
+		gen_node_marks(&g);
 	if (g.igw)
 		gen_nat(&g);
 

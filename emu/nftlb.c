@@ -9,6 +9,7 @@
 #include "vpcemu/model.h"
 #include "vpcemu/nftlb.h"
 #include "vpcemu/nftutil.h"
+#include "vpcemu/plan.h"
 #include "vpcemu/util.h"
 
 static const char *l4(enum lb_protocol p)
@@ -122,9 +123,14 @@ char *nftlb_node(const struct lab *lab, const struct eni *node,
 	nftutil_comment(&b, "\t", "load balancer %s %s, node in %s",
 			node->lb->r.id, node->lb->r.name,
 			node->subnet ? node->subnet->r.name : "?");
+	/* Flows from a PrivateLink link are marked: they leave with the
+	 * node's address; the others keep their client's, and the router
+	 * brings the replies back (plan.c), unless the node has no number
+	 * for that. */
 	sb_puts(&b, "\n\n\tchain prerouting {\n"
 		    "\t\ttype nat hook prerouting priority dstnat; "
-		    "policy accept;\n");
+		    "policy accept;\n"
+		    "\t\tiifname != \"eth0\" ct state new ct mark set 0x1\n");
 	for (i = 0; i < ls->n; i++) {
 		const struct listener *l = (const struct listener *)ls->v[i];
 
@@ -136,8 +142,9 @@ char *nftlb_node(const struct lab *lab, const struct eni *node,
 		  "\tchain postrouting {\n"
 		  "\t\ttype nat hook postrouting priority srcnat; "
 		  "policy accept;\n"
-		  "\t\tct status dnat oifname \"eth0\" snat ip to %s\n"
+		  "\t\tct status dnat %soifname \"eth0\" snat ip to %s\n"
 		  "\t}\n\n",
+		  plan_node_number(lab, node) ? "ct mark 0x1 " : "",
 		  ip_fmt(node->ip, ip));
 	put_input(&b);
 	sb_puts(&b, "}\n");

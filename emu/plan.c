@@ -329,6 +329,42 @@ static void plan_nat(struct builder *b, size_t ns, const struct eni *eni)
 		eni->nat->r.id, eni->nat->r.name, ip, ip));
 }
 
+unsigned plan_node_number(const struct lab *lab, const struct eni *e)
+{
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < lab->nenis && lab->enis[i] != e; i++)
+		if (lab->enis[i]->lb &&
+		    lab->enis[i]->subnet->vpc == e->subnet->vpc)
+			n++;
+	return n < PLAN_MARK_NODE >> 8 ? n + 1 : 0;
+}
+
+/* A load balancer node (R-10.8): it forwards its listeners' flows with
+ * the client's address (nftlb.h), so the router sends the targets'
+ * replies back through it: the flows it opens carry its number in their
+ * conntrack mark (nftgen.c), which selects a table whose default route
+ * leads to it. Health checks narrow its targets later (svc/health.c). */
+static void plan_node(struct builder *b, size_t ns, size_t router,
+		      const struct eni *eni)
+{
+	unsigned n = plan_node_number(b->lab, eni);
+	struct plan_rule *r;
+
+	add_forwarding_sysctls(b, ns);
+	add_nft(b, ns, nftlb_node(b->lab, eni, NULL, NULL));
+	if (!n)
+		return;
+	add_route(b, router, PLAN_TABLE_NODE + n, (struct cidr){ 0 },
+		  eni->ifname, eni->ip);
+	add_rule(b, router, PLAN_PREF_NODE, NULL, (struct cidr){ 0 },
+		 PLAN_RULE_LOOKUP, PLAN_TABLE_NODE + n);
+	r = b->err ? NULL : &b->p->rules[b->p->nrules - 1];
+	if (r)
+		r->fwmark = n << 8;
+}
+
 static void plan_eni(struct builder *b, const struct eni *eni)
 {
 	const struct subnet *sn = eni->subnet;
@@ -379,11 +415,8 @@ static void plan_eni(struct builder *b, const struct eni *eni)
 	add_file(b, ns, "hosts", sb_take(&f));
 	if (eni->nat)
 		plan_nat(b, ns, eni);
-	if (eni->lb) {
-		/* Health checks narrow the targets later (svc/health.c). */
-		add_forwarding_sysctls(b, ns);
-		add_nft(b, ns, nftlb_node(b->lab, eni, NULL, NULL));
-	}
+	if (eni->lb)
+		plan_node(b, ns, router, eni);
 }
 
 /* The node of the service's load balancer that endpoint ENI e talks to:
@@ -610,6 +643,7 @@ static void plan_hash(struct plan *p)
 		hash_u64(nh, r->dst.len);
 		hash_u64(nh, r->action);
 		hash_u64(nh, r->table);
+		hash_u64(nh, r->fwmark);
 	}
 	for (i = 0; i < p->nsysctls; i++) {
 		uint64_t *nh = &p->ns[p->sysctls[i].ns].hash;
@@ -946,6 +980,9 @@ void plan_dump(const struct plan *p, FILE *out)
 			fprintf(out, " iif %s", r->iif);
 		if (r->dst.len)
 			fprintf(out, " to %s", cidr_fmt(r->dst, c));
+		if (r->fwmark)
+			fprintf(out, " fwmark 0x%x/0x%x", r->fwmark,
+				PLAN_MARK_NODE);
 		if (r->action == PLAN_RULE_BLACKHOLE)
 			fprintf(out, " blackhole\n");
 		else

@@ -177,6 +177,10 @@ static int rule_build(const struct plan_rule *r, struct rtnl_rule **ret)
 		rtnl_rule_set_action(rule, FR_ACT_TO_TBL);
 		rtnl_rule_set_table(rule, r->table);
 	}
+	if (r->fwmark) {
+		rtnl_rule_set_mark(rule, r->fwmark);
+		rtnl_rule_set_mask(rule, PLAN_MARK_NODE);
+	}
 	if (r->iif[0]) {
 		err = link_errno(rtnl_rule_set_iif(rule, r->iif));
 		if (err < 0)

@@ -371,8 +371,9 @@ static int lookup_endpoints(const struct lab *lab, const struct vpc *vpc,
 	return 0;
 }
 
-/* Load balancers' names (R-10.8's NLBs): every node's private IP, from
- * anywhere, as AWS's public DNS answers for an internal NLB. */
+/* Load balancers' names (R-10.8's NLBs), from anywhere, as AWS's public
+ * DNS answers: every node's private IP for an internal one, its public IP
+ * for an internet-facing one. */
 static int lookup_load_balancers(const struct lab *lab, const char *qname,
 				 struct rrset *rs)
 {
@@ -389,7 +390,9 @@ static int lookup_load_balancers(const struct lab *lab, const char *qname,
 		rs->exists = true;
 		rs->type = LDNS_RR_TYPE_A;
 		for (j = 0; j < lb->nenis; j++)
-			if ((r = rrset_add(rs, lb->enis[j]->ip)))
+			if ((r = rrset_add(rs, lb->internet_facing
+						       ? lb->enis[j]->node_public_ip
+						       : lb->enis[j]->ip)))
 				return r;
 		return 0;
 	}

@@ -266,6 +266,9 @@ struct eni {
 	struct endpoint *endpoint;
 	struct nat_gateway *nat;
 	struct load_balancer *lb;
+	/* An internet-facing load balancer node's public IP (the instance's
+	 * and the NAT gateway's are theirs: model_eni_public_ip). */
+	uint32_t node_public_ip;
 	char ifname[MODEL_IFNAME_MAX];	/* "eni-1a2b3c4d", router side */
 	char *netns;		/* "LAB-NAME": the namespace that holds eth0 */
 };
@@ -682,7 +685,8 @@ bool model_eni_ip_given(const struct eni *e, struct place *ret_at);
 const struct res *model_eni_owner(const struct eni *e);
 
 /* The public IP of e's owner: an instance's public IP or Elastic IP, a
- * public NAT gateway's Elastic IP; 0 when none. */
+ * public NAT gateway's Elastic IP, an internet-facing load balancer
+ * node's; 0 when none. */
 uint32_t model_eni_public_ip(const struct eni *e);
 /* Whether e carries no security group and forwards for others: a NAT
  * gateway's (R-9.4), a load balancer node's written without groups. */

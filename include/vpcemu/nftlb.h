@@ -4,8 +4,10 @@
  *  - a load balancer node (an ENI namespace of the NLB, one per subnet):
  *    each listener's port, on any of the node's addresses, is DNATed to
  *    one target of its group chosen by a hash of the flow (conntrack keeps
- *    the flow on it: a target that leaves the map drains), and what the
- *    node forwards leaves with the node's address as source. Targets are
+ *    the flow on it: a target that leaves the map drains). Flows that
+ *    came over a PrivateLink link leave with the node's address as
+ *    source; the others keep their client's (the router routes the
+ *    replies back through the node, plan.c). Targets are
  *    those the caller says take new flows, in the node's AZ unless the
  *    NLB is cross-zone; with none up, all of them (fail open).
  *  - an interface endpoint to an endpoint service (its ENI namespace):

@@ -41,6 +41,13 @@
 #include "vpcemu/model.h"
 
 #define PLAN_TABLE_BASE 1000u	/* kernel table of a VPC's first route table */
+/* "fwmark NODE lookup TABLE": replies of flows a load balancer node
+ * forwarded with the client's address go back through that node; the
+ * router's nftables puts the node's number (1-255) in these bits of the
+ * flow's conntrack mark (nftgen.c) and of its replies' packet mark. */
+#define PLAN_PREF_NODE 90u
+#define PLAN_MARK_NODE 0xff00u
+#define PLAN_TABLE_NODE 2000u	/* + the node's number */
 #define PLAN_PREF_LOCAL 100u	/* "to VPC-BLOCK lookup main" */
 #define PLAN_PREF_ENI 1000u	/* "iif ENI lookup T": + place in its VPC */
 #define PLAN_PREF_GATEWAY 31000u	/* "iif IGW lookup main" (public IPs) */
@@ -122,6 +129,7 @@ struct plan_rule {
 	struct cidr dst;	/* len 0 for any */
 	enum plan_rule_action action;
 	uint32_t table;		/* lookup only */
+	uint32_t fwmark;	/* 0 for any, else under PLAN_MARK_NODE */
 };
 
 /* A write to /proc/sys/PATH inside namespace ns, e.g.
@@ -175,6 +183,10 @@ struct plan *plan_build(const struct lab *lab);
 /* The name of vpc's router namespace, "LAB-VPC" (caller frees; NULL when
  * out of memory). */
 char *plan_router_netns(const struct lab *lab, const struct vpc *vpc);
+/* Load balancer node e's number in its VPC (1-255: PLAN_MARK_NODE), 0
+ * past the 255th: such a node hides its clients behind its address. */
+unsigned plan_node_number(const struct lab *lab, const struct eni *e);
+
 /* Whether the lab has an internet namespace (an attached internet gateway
  * or an internet host), and its name (caller frees; NULL when out of
  * memory). */

@@ -23,18 +23,27 @@ static const char lab_fmt[] =
 	"vpc Provider { cidr 10.0.0.0/16 }\n"
 	"subnet P1a { vpc Provider; cidr 10.0.1.0/24; az ap-northeast-1a }\n"
 	"subnet P1c { vpc Provider; cidr 10.0.2.0/24; az ap-northeast-1c }\n"
-	"security-group Web { vpc Provider; ingress tcp 80 from 10.0.0.0/16 }\n"
+	"security-group Web { vpc Provider; ingress tcp 80 from 10.0.0.0/16\n"
+	"  ingress tcp 80 from 192.0.2.10/32 }\n"
 	"security-group FromP1c { vpc Provider; ingress tcp 80 from 10.0.2.0/24 }\n"
 	"instance Web-1 { subnet P1a; private-ip 10.0.1.10; security-groups Web\n"
 	"  user-data \"mkdir -p /tmp/%1$s-w1 && echo page-of-web-1 > "
 	"/tmp/%1$s-w1/index.html && nohup python3 -m http.server 80 "
-	"--directory /tmp/%1$s-w1 >/dev/null 2>&1 &\" }\n"
+	"--directory /tmp/%1$s-w1 >/tmp/%1$s-w1.log 2>&1 &\" }\n"
 	"instance Web-2 { subnet P1c; private-ip 10.0.2.10; security-groups Web\n"
 	"  user-data \"mkdir -p /tmp/%1$s-w2 && echo page-of-web-2 > "
 	"/tmp/%1$s-w2/index.html && nohup python3 -m http.server 80 "
-	"--directory /tmp/%1$s-w2 >/dev/null 2>&1 &\" }\n"
+	"--directory /tmp/%1$s-w2 >/tmp/%1$s-w2.log 2>&1 &\" }\n"
 	"instance Inside { subnet P1a; private-ip 10.0.1.20 }\n"
 	"instance Inside2 { subnet P1c; private-ip 10.0.2.20 }\n"
+	"internet-gateway IGW { vpc Provider }\n"
+	"route-table RPub { vpc Provider; associate P1a P1c\n"
+	"  route 0.0.0.0/0 via IGW }\n"
+	"internet-host H { ip 192.0.2.10 }\n"
+	"load-balancer Public { scheme internet-facing; subnets P1a\n"
+	"  private-ips 10.0.1.7 }\n"
+	"target-group Webs4 { vpc Provider; port 80; targets Web-1 }\n"
+	"listener L4 { load-balancer Public; port 80; forward Webs4 }\n"
 	"load-balancer Spread { subnets P1a P1c; cross-zone yes\n"
 	"  private-ips 10.0.1.4 10.0.2.4 }\n"
 	"load-balancer Zonal { subnets P1a P1c; private-ips 10.0.1.5 10.0.2.5 }\n"
@@ -78,7 +87,9 @@ static void teardown(void)
 {
 	if (geteuid() == 0) {
 		test_lab_down(lab_name, file);
-		test_sh("rm -rf /tmp/%s-w1 /tmp/%s-w2", lab_name, lab_name);
+		test_sh("rm -rf /tmp/%s-w1 /tmp/%s-w2 /tmp/%s-w1.log "
+			"/tmp/%s-w2.log",
+			lab_name, lab_name, lab_name, lab_name);
 	}
 }
 
@@ -152,22 +163,67 @@ Test(privatelink, consumer_reaches_provider_through_an_accepted_endpoint)
 	expect_nothing("Client", "http://10.0.1.100:8080/");
 }
 
+/* The clients web server w served, by its log, as "A B ..." (caller
+ * frees): the source addresses it saw. */
+static char *peers_of(const char *w)
+{
+	return test_sh_output("awk '/GET/ {print $1}' /tmp/%s-w%c.log | "
+			      "sort -u | tr '\\n' ' '",
+			      lab_name, w[strlen(w) - 1]);
+}
+
 /* The targets see the load balancer's addresses, never the consumer's. */
 Test(privatelink, targets_see_the_load_balancer)
 {
-	char *peers;
+	char *peers, *more;
 
 	up();
 	expect_page("Client", "http://10.0.1.100/");
 	expect_page("Client", "http://10.0.1.100/");
-	peers = test_sh_output("for w in Web-1 Web-2; do ip netns exec %s-$w "
-			       "ss -Htan state time-wait; done | awk '{print $4}' "
-			       "| cut -d: -f1 | sort -u | tr '\\n' ' '",
-			       lab_name);
-	cr_expect(strstr(peers, "10.0.1.4") || strstr(peers, "10.0.2.4"),
-		  "peers: %s", peers);
-	cr_expect(!strstr(peers, "10.0.1.10 ") && !strstr(peers, "169.254."),
-		  "a target saw the consumer's side: %s", peers);
+	/* Spread is cross-zone: either server may have had the flows. */
+	peers = peers_of("Web-1");
+	more = peers_of("Web-2");
+	cr_expect(strstr(peers, "10.0.1.4 ") || strstr(more, "10.0.1.4 "),
+		  "peers: %s / %s", peers, more);
+	cr_expect(!strstr(peers, "10.0.1.10 ") && !strstr(more, "10.0.1.10 ") &&
+			  !strstr(peers, "169.254.") && !strstr(more, "169.254."),
+		  "a target saw the consumer's side: %s / %s", peers, more);
+	free(more);
+	free(peers);
+}
+
+/* The DNS name of load balancer lb, as `describe` gives it (caller
+ * frees). */
+static char *lb_name(const char *lb)
+{
+	char *name = test_sh_output("%s describe load-balancers --lab %s "
+				    "--output json | grep -o '%s-[0-9a-f]*"
+				    "\\.elb[^\"]*'",
+				    vpcemu(), lab_name, lb);
+
+	name[strcspn(name, "\n")] = '\0';
+	cr_assert(name[0], "no DNS name for %s", lb);
+	return name;
+}
+
+
+/* Inside the VPC, and from the internet, instance targets see the
+ * client's own address (the node forwards it as is, and the router
+ * brings the replies back through the node). */
+Test(privatelink, targets_see_their_clients_in_the_vpc)
+{
+	char *peers, *name, url[300];
+
+	up();
+	expect_page("Inside", "http://10.0.1.5/");
+	name = lb_name("Public");
+	snprintf(url, sizeof(url), "http://%s/", name);
+	expect_page("H", url);
+	free(name);
+	peers = peers_of("Web-1");
+	cr_expect(strstr(peers, "10.0.1.20 ") != NULL, "peers: %s", peers);
+	cr_expect(strstr(peers, "192.0.2.10 ") != NULL, "peers: %s", peers);
+	cr_expect(strstr(peers, "10.0.1.5 ") == NULL, "peers: %s", peers);
 	free(peers);
 }
 
@@ -201,11 +257,7 @@ Test(privatelink, cross_zone_spreads_flows)
 	count_pages("Inside", "http://10.0.1.5/", 8, got);
 	cr_expect(got[0] == 8 && got[1] == 0, "zonal: web-1 %d, web-2 %d",
 		  got[0], got[1]);
-	name = test_sh_output("%s describe load-balancers --lab %s --output "
-			      "json | grep -o 'Spread-[0-9a-f]*\\.elb[^\"]*'",
-			      vpcemu(), lab_name);
-	name[strcspn(name, "\n")] = '\0';
-	cr_assert(name[0], "no DNS name for Spread");
+	name = lb_name("Spread");
 	snprintf(url, sizeof(url), "http://%s/", name);
 	expect_page("Inside", url);
 	free(name);
@@ -217,6 +269,24 @@ Test(privatelink, load_balancer_group_filters)
 	up();
 	expect_page("Inside2", "http://10.0.1.6/");
 	expect_nothing("Inside", "http://10.0.1.6/");
+}
+
+/* An internet-facing load balancer has a public IP per node, which its
+ * name resolves to on the internet; an internal one's name resolves to
+ * private addresses, which the internet cannot reach. */
+Test(privatelink, internet_facing_from_the_internet)
+{
+	char *pub, *in, url[300];
+
+	up();
+	pub = lb_name("Public");
+	in = lb_name("Spread");
+	snprintf(url, sizeof(url), "http://%s/", pub);
+	expect_page("H", url);
+	snprintf(url, sizeof(url), "http://%s/", in);
+	expect_nothing("H", url);
+	free(pub);
+	free(in);
 }
 
 Test(privatelink, down_leaves_nothing)

@@ -65,7 +65,8 @@ Test(nftlb, node_keeps_its_zone_without_cross_zone)
 	cr_expect(strstr(a, "tcp dport 80 dnat ip to jhash ip saddr . tcp "
 			    "sport mod 1 map { 0 : 10.0.1.10 . 80 }"), "%s", a);
 	cr_expect(strstr(c, "map { 0 : 10.0.2.10 . 80 }"), "%s", c);
-	cr_expect(strstr(a, "ct status dnat oifname \"eth0\" snat ip to "));
+	cr_expect(strstr(a, "ct status dnat ct mark 0x1 oifname \"eth0\" "
+			    "snat ip to "));
 	cr_expect(strstr(a, "type filter hook input priority filter; policy "
 			    "drop;"));
 	free(a);

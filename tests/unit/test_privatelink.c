@@ -223,6 +223,25 @@ Test(privatelink, lb_internet_facing_needs_a_gateway)
 	expect_clean();
 }
 
+/* An internet-facing load balancer's nodes get public IPs from the pool
+ * (the IGW translates them, R-9.2); an internal one's none. */
+Test(privatelink, lb_internet_facing_nodes_have_public_ips)
+{
+	const struct load_balancer *pub, *in;
+
+	run("", "load-balancer N2 { scheme internet-facing; subnets Pa }\n"
+		"internet-gateway G { vpc P }\n");
+	expect_clean();
+	in = (const struct load_balancer *)model_find(tl.lab,
+							 RES_LOAD_BALANCER, "NLB");
+	pub = (const struct load_balancer *)model_find(tl.lab,
+							  RES_LOAD_BALANCER, "N2");
+	cr_assert(in && pub);
+	cr_expect_eq(model_eni_public_ip(in->enis[0]), 0);
+	cr_expect(model_public_pool_has(tl.lab,
+					model_eni_public_ip(pub->enis[0])));
+}
+
 Test(privatelink, lb_private_ips)
 {
 	const struct load_balancer *lb;
