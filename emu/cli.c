@@ -625,6 +625,9 @@ static int cmd_exec(int argc, char **argv)
 
 static volatile sig_atomic_t interrupted;
 
+/* How long `test` lets user data run before it probes. */
+#define USER_DATA_WAIT_MS 60000u
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -634,7 +637,9 @@ static void on_signal(int sig)
 /* The namespace that holds ip, where a listener can answer a probe to it:
  * an ENI's (private IPs), an instance's (its public IP: the gateway
  * translates it to the private one) or an internet host's; NULL when none
- * of the lab's does. */
+ * of the lab's does, and for the ENIs that pass what they get on (a load
+ * balancer node, an endpoint to a service): their targets' own servers
+ * must answer. */
 static const char *netns_of_ip(const struct lab *lab, uint32_t ip)
 {
 	const struct res_list *hosts = &lab->res[RES_INTERNET_HOST];
@@ -644,7 +649,11 @@ static const char *netns_of_ip(const struct lab *lab, uint32_t ip)
 		return NULL;
 	for (i = 0; i < lab->nenis; i++)
 		if (lab->enis[i]->ip == ip)
-			return lab->enis[i]->netns;
+			return lab->enis[i]->lb ||
+					       (lab->enis[i]->endpoint &&
+						lab->enis[i]->endpoint->svc)
+				       ? NULL
+				       : lab->enis[i]->netns;
 	for (i = 0; i < lab->ninstances; i++)
 		if (lab->instances[i]->public_ipv4 == ip)
 			return lab->instances[i]->eni->netns;
@@ -667,6 +676,47 @@ static void xml_escape(FILE *f, const char *s)
 			fputs("&quot;", f);
 		else
 			fputc(*s, f);
+	}
+}
+
+/* Whether name's user data, if it has some, is still running. */
+static bool user_data_running(const char *lab, const char *name)
+{
+	char *path = state_userdata_path(lab, name, "status"), buf[16] = "";
+	FILE *f = path ? fopen(path, "re") : NULL;
+
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	free(path);
+	return !strncmp(buf, "running", 7);
+}
+
+/* Waits, up to cap_ms, until the user data of every instance and internet
+ * host has ended: what it starts (a web server...) is part of what the
+ * expect lines probe. */
+static void wait_user_data(const struct lab *lab, unsigned cap_ms)
+{
+	const struct res_list *hosts = &lab->res[RES_INTERNET_HOST];
+	struct timespec pause = { 0, 50 * 1000000L };
+	unsigned waited = 0;
+	size_t i;
+
+	for (i = 0; i < lab->ninstances + hosts->n && !interrupted;) {
+		const struct res *r = i < lab->ninstances
+			? &lab->instances[i]->r
+			: hosts->v[i - lab->ninstances];
+
+		if (!user_data_running(lab->name, r->name) || waited >= cap_ms) {
+			i++;
+			continue;
+		}
+		if (!waited)
+			printf("waiting for the user data of %s\n", r->name);
+		nanosleep(&pause, NULL);
+		waited += 50;
 	}
 }
 
@@ -799,6 +849,7 @@ static int cmd_test(int argc, char **argv)
 			    true, true);
 		goto out;
 	}
+	wait_user_data(lab, USER_DATA_WAIT_MS);
 	for (i = 0; i < lab->nexpects && !interrupted; i++) {
 		test_expect(lab, i, timeout_ms, passed, got);
 		passed[i] ? npass++ : nfail++;
@@ -880,9 +931,10 @@ static const struct cmd cmds[] = {
 	  "describe [TYPE] [--lab LAB] [--output json|table]",
 	  "Resources of a running lab, AWS-shaped: vpcs, subnets, route-tables,\n"
 	  "vpc-peering-connections, security-groups, network-acls, instances,\n"
-	  "internet-gateways, addresses, nat-gateways, load-balancers,\n"
-	  "target-groups, listeners, vpc-endpoint-services (all when no TYPE).\n"
-	  "A table on a terminal, JSON otherwise." },
+	  "internet-gateways, addresses, nat-gateways, transit-gateways,\n"
+	  "transit-gateway-attachments, transit-gateway-route-tables,\n"
+	  "load-balancers, target-groups, listeners, vpc-endpoint-services\n"
+	  "(all when no TYPE). A table on a terminal, JSON otherwise." },
 	{ "ssm", cmd_ssm,
 	  "ssm start-session --target ID|NAME | describe-instance-information\n"
 	  "    [--lab LAB]",

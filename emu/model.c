@@ -48,20 +48,16 @@ const struct res_type *const res_types[RES__COUNT] = {
 /* Block types of docs/lab-conf.md that vpcemu does not build yet: a clear
  * error, not "unknown". */
 static const char *const reserved_types[] = {
-	"transit-gateway",
-	"transit-gateway-attachment", "transit-gateway-route-table",
 	"customer-gateway", "onprem-host", "vpn-gateway", "vpn-connection",
 	"flow-log", "vpc-lattice-service", "egress-only-internet-gateway",
 };
 
-/* Top-level settings of docs/lab-conf.md not built yet. */
 /* Prefixes of AWS IDs besides those of res_types[]: kinds not built yet
  * and IDs that are not resources of their own. A name made of a prefix and
  * 8 to 17 hex digits could be taken for an ID, since references accept
  * both. */
 static const char *const other_id_prefixes[] = {
-	"sgr-", "eigw-", "vgw-", "tgw-",
-	"tgw-attach-", "tgw-rtb-", "pl-",
+	"sgr-", "eigw-", "vgw-", "pl-",
 };
 
 /* ------------------------------------------------------------------ */
@@ -364,11 +360,13 @@ const struct name_ent *model_name_lookup(const struct build *b,
 static void name_describe(struct strbuf *sb, const struct name_ent *e)
 {
 	static const struct {
-		const char *type, *what;
+		const char *type, *what, *owner;
 	} implicit_what[] = {
-		{ "route-table", "main route table" },
-		{ "network-acl", "default network ACL" },
-		{ "security-group", "default security group" },
+		{ "route-table", "main route table", "vpc" },
+		{ "network-acl", "default network ACL", "vpc" },
+		{ "security-group", "default security group", "vpc" },
+		{ "transit-gateway-route-table", "default route table",
+		  "transit-gateway" },
 	};
 	size_t i;
 
@@ -378,8 +376,9 @@ static void name_describe(struct strbuf *sb, const struct name_ent *e)
 	}
 	for (i = 0; i < ARRAY_SIZE(implicit_what); i++)
 		if (!strcmp(implicit_what[i].type, e->type))
-			sb_printf(sb, "the %s of vpc '%s' (line %u)",
-				  implicit_what[i].what, e->vpc, e->at.line);
+			sb_printf(sb, "the %s of %s '%s' (line %u)",
+				  implicit_what[i].what, implicit_what[i].owner,
+				  e->vpc, e->at.line);
 }
 
 /* Registers a lab-wide name; a second use is reported at the explicit one
@@ -420,6 +419,12 @@ static void name_add(struct build *b, const char *name, const char *type,
 	e->implicit = implicit;
 	e->unsupported = unsupported;
 	e->vpc = vpc;
+}
+
+void model_name_implicit(struct build *b, const struct res *r,
+			 const char *type, const struct res *owner)
+{
+	name_add(b, r->name, type, owner->at, true, false, owner->name);
 }
 
 /* Validates a user-chosen name (resource or lab). */
@@ -702,27 +707,31 @@ void *model_push_at(struct build *b, void **v, struct place **at, size_t *n,
 	return slot;
 }
 
-void model_parse_assoc(struct build *b, const struct conf_stmt *st,
-		       struct subnet ***assoc, size_t *nassoc,
-		       struct place **assoc_at)
+void model_parse_refs(struct build *b, const struct conf_stmt *st,
+		      enum res_kind k, void *v, size_t *n, struct place **at)
 {
 	size_t i;
 
 	if (!model_want(b, st, 1, 0))
 		return;
 	for (i = 1; i < st->n; i++) {
-		struct subnet *s =
-		    (struct subnet *)model_resolve(b, RES_SUBNET, &st->w[i]);
-		struct subnet **sp;
+		struct res *r = model_resolve(b, k, &st->w[i]);
+		struct res **rp;
 
-		if (!s)
+		if (!r)
 			continue;
-		sp = model_push_at(b, (void **)assoc, assoc_at, nassoc,
-				   sizeof(**assoc), st->w[i].at);
-		if (!sp)
+		rp = model_push_at(b, v, at, n, sizeof(*rp), st->w[i].at);
+		if (!rp)
 			return;
-		*sp = s;
+		*rp = r;
 	}
+}
+
+void model_parse_assoc(struct build *b, const struct conf_stmt *st,
+		       struct subnet ***assoc, size_t *nassoc,
+		       struct place **assoc_at)
+{
+	model_parse_refs(b, st, RES_SUBNET, assoc, nassoc, assoc_at);
 }
 
 void model_parse_ip_list(struct build *b, const struct conf_stmt *st,
@@ -745,6 +754,7 @@ void model_parse_ip_list(struct build *b, const struct conf_stmt *st,
 	}
 }
 
+/* "security-groups SG..." of instances and endpoints. */
 void model_parse_sg_list(struct build *b, const struct conf_stmt *st,
 			 struct sg ***sgs, size_t *nsgs)
 {
@@ -1285,6 +1295,11 @@ void res_free(struct res *r)
 		res_types[r->kind]->free(r);
 	free(r->name);
 	free(r);
+}
+
+bool model_eni_ungated(const struct eni *e)
+{
+	return e->nat || (e->lb && !e->lb->nsgs);
 }
 
 uint32_t model_eni_public_ip(const struct eni *e)

@@ -16,6 +16,8 @@
  *                                 (tracking.c)
  *          vpc_blocks             this VPC's blocks
  *          peer_<pcx 8 hex>       the peer VPC's blocks, one per peering
+ *          tgwsrc_<8 hex>         per transit gateway attachment: the
+ *                                 VPC's subnets in its AZs (R-11.2)
  *          sg_<sg 17 hex>         member IPs of each referenced group
  *          sgout_/sgin_<sg 17 hex>_all|_l4|_proto|_icmp
  *                                 a group's CIDR rules of one direction
@@ -26,7 +28,8 @@
  *   maps   acl_out, acl_in        ENI ifname -> its subnet's NACL chains
  *          sg_egress, sg_ingress  ENI ifname -> its gate chain
  *   chain  forward                the base chain (policy drop)
- *   chain  ingress_gate           peering exit, a flow the receiver
+ *   chain  ingress_gate           peering or transit gateway exit, a
+ *                                 flow the receiver
  *                                 tracks, else the receiver's gate
  *   chain  input                  the router's own addresses: Amazon DNS
  *                                 and IMDS from this VPC's ENIs only
@@ -64,7 +67,7 @@ struct gen {
 	/* The VPC's attached internet gateway, or NULL: the rules for it
 	 * are written only where there is one. */
 	const struct internet_gateway *igw;
-	bool nats;		/* the VPC has NAT gateways */
+	bool ungated;		/* the VPC has ENIs without groups */
 	struct strbuf b;
 	bool oom;
 };
@@ -81,28 +84,31 @@ static const struct internet_gateway *igw_of(const struct lab *lab,
 	return NULL;
 }
 
-static bool has_nats(const struct lab *lab, const struct vpc *vpc)
+static bool has_ungated(const struct lab *lab, const struct vpc *vpc)
 {
 	size_t i;
 
 	for (i = 0; i < lab->nenis; i++)
-		if (lab->enis[i]->nat && lab->enis[i]->subnet->vpc == vpc)
+		if (model_eni_ungated(lab->enis[i]) &&
+		    lab->enis[i]->subnet->vpc == vpc)
 			return true;
 	return false;
 }
 
-static void gen_nat_enis(struct gen *g)
+static void gen_ungated(struct gen *g)
 {
 	const struct lab *lab = g->lab;
 	size_t i;
 
-	sb_puts(&g->b, "\tset nat_enis {\n"
+	sb_puts(&g->b, "\tset ungated {\n"
 		       "\t\ttype ifname\n"
-		       "\t\tcomment \"ENIs of NAT gateways: no group, no "
-		       "source check\"\n"
+		       "\t\tcomment \"ENIs that forward for others with no "
+		       "group (NAT gateways, load balancer nodes without "
+		       "one): no gate, no source check\"\n"
 		       "\t\telements = {\n");
 	for (i = 0; i < lab->nenis; i++)
-		if (lab->enis[i]->nat && lab->enis[i]->subnet->vpc == g->vpc)
+		if (model_eni_ungated(lab->enis[i]) &&
+		    lab->enis[i]->subnet->vpc == g->vpc)
 			nftutil_element(&g->b, lab->enis[i]->ifname, ",\n");
 	sb_puts(&g->b, "\t\t}\n\t}\n\n");
 }
@@ -409,10 +415,100 @@ static const struct endpoint *gateway_endpoint(const struct gen *g, size_t i)
 	return NULL;
 }
 
+/* The i-th transit gateway attachment of the VPC (i from 0), or NULL
+ * past the last. */
+static const struct tgw_attachment *tgw_link(const struct gen *g, size_t i)
+{
+	const struct res_list *l = &g->lab->res[RES_TGW_ATTACHMENT];
+	size_t k;
+
+	for (k = 0; k < l->n; k++) {
+		const struct tgw_attachment *a =
+			(const struct tgw_attachment *)l->v[k];
+
+		if (a->vpc == g->vpc && a->tgw && i-- == 0)
+			return a;
+	}
+	return NULL;
+}
+
+static bool in_attachment_az(const struct tgw_attachment *a,
+			     const struct subnet *sn)
+{
+	size_t i;
+
+	for (i = 0; i < a->nsubnets; i++)
+		if (!strcmp(a->subnets[i]->az, sn->az))
+			return true;
+	return false;
+}
+
+/* tgwsrc_<8 hex>: the VPC's subnets in the AZs of an attachment's
+ * subnets, the only sources that reach the gateway (R-11.2). */
+static void gen_tgw_sets(struct gen *g)
+{
+	const struct tgw_attachment *a;
+	char buf[CIDR_BUF];
+	size_t i, j, n;
+
+	for (i = 0; (a = tgw_link(g, i)); i++) {
+		sb_puts(&g->b, "\tset ");
+		nftutil_ident(&g->b, "tgwsrc_", a->ifname);
+		sb_puts(&g->b, " {\n"
+			       "\t\ttype ipv4_addr\n"
+			       "\t\tflags interval\n");
+		nftutil_comment(&g->b, "\t\t",
+				"subnets in the AZs of %s %s (R-11.2)",
+				a->r.id, a->r.name);
+		sb_puts(&g->b, "\n");
+		for (j = n = 0; j < g->lab->nsubnets; j++) {
+			const struct subnet *sn = g->lab->subnets[j];
+
+			if (sn->vpc != g->vpc || !in_attachment_az(a, sn))
+				continue;
+			if (!n++)
+				sb_puts(&g->b, "\t\telements = {\n");
+			sb_printf(&g->b, "\t\t\t%s,\n",
+				  cidr_fmt(sn->cidr, buf));
+		}
+		sb_puts(&g->b, n ? "\t\t}\n\t}\n\n" : "\t}\n\n");
+	}
+}
+
+/* A transit gateway link, like a peering, carries only flows between
+ * this VPC's blocks and elsewhere; what leaves by it comes from a subnet
+ * of the attachment's AZs. Unlike a peering's, its far side is any block
+ * the gateway routes (R-11.1: routing is transitive there). */
+static void gen_tgw_guards(struct gen *g)
+{
+	const struct tgw_attachment *a;
+	size_t i;
+
+	for (i = 0; (a = tgw_link(g, i)); i++) {
+		sb_printf(&g->b,
+			  "\t\tiifname \"%s\" ip daddr != @vpc_blocks drop\n"
+			  "\t\toifname \"%s\" ip saddr != @",
+			  a->ifname, a->ifname);
+		nftutil_ident(&g->b, "tgwsrc_", a->ifname);
+		sb_puts(&g->b, " drop\n");
+	}
+}
+
+/* The gateway's far side holds the ingress gate of its destinations. */
+static void gen_tgw_exits(struct gen *g)
+{
+	const struct tgw_attachment *a;
+	size_t i;
+
+	for (i = 0; (a = tgw_link(g, i)); i++)
+		sb_printf(&g->b, "\t\toifname \"%s\" accept\n", a->ifname);
+}
+
 /* "iifname != @enis iifname != @peerings [iifname != "igw-x"]
  * [iifname != "vpce-x"]... drop" */
 static void gen_known_ports(struct gen *g, const char *dir)
 {
+	const struct tgw_attachment *a;
 	const struct endpoint *e;
 	size_t i;
 
@@ -421,6 +517,8 @@ static void gen_known_ports(struct gen *g, const char *dir)
 		sb_printf(&g->b, "%s != \"%s\" ", dir, g->igw->ifname);
 	for (i = 0; (e = gateway_endpoint(g, i)); i++)
 		sb_printf(&g->b, "%s != \"%s\" ", dir, e->ifname);
+	for (i = 0; (a = tgw_link(g, i)); i++)
+		sb_printf(&g->b, "%s != \"%s\" ", dir, a->ifname);
 	sb_puts(&g->b, "drop\n");
 }
 
@@ -441,10 +539,11 @@ static void gen_forward(struct gen *g)
 		"\t\tmeta nfproto ipv6 drop\n");
 	gen_known_ports(g, "iifname");
 	gen_known_ports(g, "oifname");
-	/* A NAT gateway forwards for others: no source check (R-9.4). */
+	/* A NAT gateway forwards for others: no source check (R-9.4); nor
+	 * does a load balancer node without groups need one (it SNATs). */
 	sb_printf(&g->b, "\t\tiifname @enis %siifname . ip saddr != "
 			 "@eni_addr drop\n",
-		  g->nats ? "iifname != @nat_enis " : "");
+		  g->ungated ? "iifname != @ungated " : "");
 	/* The internet gateway: what comes in was translated to one of our
 	 * instances (R-9.2), what goes out has a public IP (R-9.1); neither
 	 * continues to or comes from a peering (R-6.8). */
@@ -479,6 +578,7 @@ static void gen_forward(struct gen *g)
 		nftutil_ident(&g->b, "peer_", ifn);
 		sb_puts(&g->b, " drop\n");
 	}
+	gen_tgw_guards(g);
 	sb_puts(&g->b,
 		"\n"
 		"\t\t# 2. Network ACLs, stateless, replies too (R-5.1): the\n"
@@ -523,8 +623,9 @@ static void gen_forward(struct gen *g)
 			  g->igw->ifname);
 	for (i = 0; (e = gateway_endpoint(g, i)); i++)
 		sb_printf(&g->b, "\t\toifname \"%s\" accept\n", e->ifname);
-	if (g->nats)
-		sb_puts(&g->b, "\t\toifname @nat_enis accept\n");
+	gen_tgw_exits(g);
+	if (g->ungated)
+		sb_puts(&g->b, "\t\toifname @ungated accept\n");
 	sb_puts(&g->b,
 		"\t\tct state established ct direction original "
 		"ct mark & 0x2 == 0 accept\n"
@@ -605,7 +706,7 @@ static void gen_acl_chain(struct gen *g, const struct subnet *sn,
 char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 {
 	struct gen g = { .lab = lab, .vpc = vpc, .igw = igw_of(lab, vpc),
-			 .nats = has_nats(lab, vpc) };
+			 .ungated = has_ungated(lab, vpc) };
 	struct strbuf chains = { 0 };
 	size_t i;
 	char *text;
@@ -623,10 +724,11 @@ char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 	gen_untracked_set(&g, DIR_EGRESS);
 	gen_untracked_set(&g, DIR_INGRESS);
 	gen_block_sets(&g);
+	gen_tgw_sets(&g);
 	if (g.igw)
 		gen_public_sets(&g);
-	if (g.nats)
-		gen_nat_enis(&g);
+	if (g.ungated)
+		gen_ungated(&g);
 	g.oom |= nftsg_member_sets(&g.b, lab, vpc) < 0;
 	/* Group chains go to chains, their rule sets here, before any
 	 * chain that names them. */

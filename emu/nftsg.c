@@ -757,9 +757,9 @@ static struct gate *collect_gates(struct gen *g, size_t *n)
 	for (i = 0; i < lab->nenis; i++) {
 		struct gate *slot;
 
-		/* NAT gateways have no group (nftgen.c lets them by). */
+		/* Some ENIs have no group (nftgen.c lets them by). */
 		if (!nftutil_eni_here(lab->enis[i], g->vpc) ||
-		    lab->enis[i]->nat)
+		    model_eni_ungated(lab->enis[i]))
 			continue;
 		eni_gate(lab, lab->enis[i], &gt);
 		for (j = 0; j < *n && !gate_same(&v[j], &gt); j++)
@@ -791,7 +791,7 @@ static void gen_gate_map(struct gen *g, bool out)
 	for (i = n = 0; i < lab->nenis; i++) {
 		const struct eni *e = lab->enis[i];
 
-		if (!nftutil_eni_here(e, g->vpc) || e->nat)
+		if (!nftutil_eni_here(e, g->vpc) || model_eni_ungated(e))
 			continue;
 		if (!n++)
 			sb_puts(g->b, "\t\telements = {\n");

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "vpcemu/nftgen.h"
+#include "vpcemu/nftlb.h"
 #include "vpcemu/plan.h"
 #include "vpcemu/restype.h"
 #include "vpcemu/util.h"
@@ -32,6 +33,8 @@ struct builder {
 	 * pref is its place in its VPC, so that ENIs elsewhere never move
 	 * it. */
 	uint32_t *enis_of_vpc;
+	size_t *ns_of_eni;	/* lab->enis index -> plan ns index */
+	uint32_t plinks;	/* PrivateLink links planned so far */
 	int err;
 };
 
@@ -282,23 +285,38 @@ static void plan_router(struct builder *b, const struct vpc *vpc)
 /* A NAT gateway's namespace forwards what the router sends it and gives
  * it its own address as the source (R-9.4), out of eth0 where it came in:
  * no redirects. Idle TCP flows end after 350 s (R-9.6). */
-static void plan_nat(struct builder *b, size_t ns, const struct eni *eni)
+/* ruleset (taken; NULL: out of memory) for namespace ns. */
+static void add_nft(struct builder *b, size_t ns, char *ruleset)
 {
 	struct plan_nft *n = VEC_PUSH(b->p->nfts, b->p->nnfts, b->cap.nfts);
-	char ip[IP_BUF];
 
-	add_sysctl(b, ns, "1", "net/ipv4/ip_forward");
-	add_sysctl(b, ns, "0", "net/ipv4/conf/all/send_redirects");
-	add_sysctl(b, ns, "0", "net/ipv4/conf/default/send_redirects");
-	add_sysctl(b, ns, "350",
-		   "net/netfilter/nf_conntrack_tcp_timeout_established");
-	if (!n) {
+	if (!n || !ruleset) {
+		free(ruleset);
 		fail(b);
 		return;
 	}
-	ip_fmt(eni->ip, ip);
 	n->ns = ns;
-	n->ruleset = str_printf(
+	n->ruleset = ruleset;
+}
+
+/* An end host that forwards for others (a NAT gateway, a load balancer
+ * node, an endpoint to a service): forwarding on, no redirects. */
+static void add_forwarding_sysctls(struct builder *b, size_t ns)
+{
+	add_sysctl(b, ns, "1", "net/ipv4/ip_forward");
+	add_sysctl(b, ns, "0", "net/ipv4/conf/all/send_redirects");
+	add_sysctl(b, ns, "0", "net/ipv4/conf/default/send_redirects");
+}
+
+static void plan_nat(struct builder *b, size_t ns, const struct eni *eni)
+{
+	char ip[IP_BUF];
+
+	add_forwarding_sysctls(b, ns);
+	add_sysctl(b, ns, "350",
+		   "net/netfilter/nf_conntrack_tcp_timeout_established");
+	ip_fmt(eni->ip, ip);
+	add_nft(b, ns, str_printf(
 		"flush ruleset\n\n"
 		"table inet vpcemu {\n"
 		"\tcomment \"NAT gateway %s %s\"\n\n"
@@ -308,9 +326,7 @@ static void plan_nat(struct builder *b, size_t ns, const struct eni *eni)
 		"\t\toifname \"eth0\" ip saddr != %s snat ip to %s\n"
 		"\t}\n"
 		"}\n",
-		eni->nat->r.id, eni->nat->r.name, ip, ip);
-	if (!n->ruleset)
-		fail(b);
+		eni->nat->r.id, eni->nat->r.name, ip, ip));
 }
 
 static void plan_eni(struct builder *b, const struct eni *eni)
@@ -363,6 +379,59 @@ static void plan_eni(struct builder *b, const struct eni *eni)
 	add_file(b, ns, "hosts", sb_take(&f));
 	if (eni->nat)
 		plan_nat(b, ns, eni);
+	if (eni->lb) {
+		/* Health checks narrow the targets later (svc/health.c). */
+		add_forwarding_sysctls(b, ns);
+		add_nft(b, ns, nftlb_node(b->lab, eni, NULL, NULL));
+	}
+}
+
+/* The node of the service's load balancer that endpoint ENI e talks to:
+ * the one in e's AZ, else the first. */
+static const struct eni *plink_node(const struct eni *e)
+{
+	const struct load_balancer *lb = e->endpoint->svc->lbs[0];
+	size_t i;
+
+	for (i = 0; i < lb->nenis; i++)
+		if (e->subnet && lb->enis[i]->subnet &&
+		    str_eq(e->subnet->az, lb->enis[i]->subnet->az))
+			return lb->enis[i];
+	return lb->nenis ? lb->enis[0] : NULL;
+}
+
+static size_t eni_index(const struct lab *lab, const struct eni *e)
+{
+	size_t i;
+
+	for (i = 0; i < lab->nenis && lab->enis[i] != e; i++)
+		;
+	return i;
+}
+
+/* An interface endpoint to an endpoint service (R-10.3, R-10.8): a link
+ * from its namespace to a node of the service's load balancer, a /30 of
+ * PLAN_ADDR_PLINK, up while the connection is available; the endpoint
+ * forwards its listener ports over it (nftlb.h). The provider's side
+ * holds no route to the consumer: its replies go back by conntrack. */
+static void plan_plink(struct builder *b, size_t i)
+{
+	const struct eni *e = b->lab->enis[i];
+	const struct eni *node = plink_node(e);
+	uint32_t base = PLAN_ADDR_PLINK + 4 * b->plinks++;
+	size_t ns = b->ns_of_eni[i], nns;
+	char ifname[MODEL_IFNAME_MAX];
+
+	if (!node)
+		return;
+	nns = b->ns_of_eni[eni_index(b->lab, node)];
+	snprintf(ifname, sizeof(ifname), "plk-%.8s", e->r.id + 4);
+	add_veth(b, ns, NFTLB_LINK, nns, ifname,
+		 e->endpoint->state == ENDPOINT_AVAILABLE);
+	add_addr(b, ns, NFTLB_LINK, base + 2, 30);
+	add_addr(b, nns, ifname, base + 1, 30);
+	add_forwarding_sysctls(b, ns);
+	add_nft(b, ns, nftlb_endpoint(b->lab, e, base + 2, base + 1));
 }
 
 static void plan_peering(struct builder *b, const struct peering *pc)
@@ -388,7 +457,7 @@ static void plan_route_table(struct builder *b, const struct route_table *rt)
 		const struct route *r = &rt->routes[i];
 		const struct route_target *t =
 			r->target ? res_types[r->target->kind]->target : NULL;
-		const char *dev = t ? t->dev(r->target) : NULL;
+		const char *dev = t ? t->dev(rt, r->target) : NULL;
 
 		add_route(b, ns, table, r->dst, dev,
 			  dev && t->gateway ? t->gateway(r->target) : 0);
@@ -672,6 +741,81 @@ static void plan_internet(struct builder *b)
 				  lab->res[RES_INTERNET_HOST].v[i]);
 }
 
+/* ---- transit gateways ------------------------------------------------- */
+
+/* Kernel table of a transit gateway route table in the gateway's
+ * namespace: the default table first, then the written ones in file
+ * order. */
+static uint32_t tgw_table_id(const struct tgw_route_table *t)
+{
+	const struct transit_gateway *g = t->tgw;
+	uint32_t i;
+
+	for (i = 0; i < g->nrts && g->rts[i] != t; i++)
+		;
+	return t->is_default ? PLAN_TABLE_BASE : PLAN_TABLE_BASE + 1 + i;
+}
+
+struct tgw_table_ctx {
+	struct builder *b;
+	size_t ns;
+	uint32_t table;
+};
+
+static void add_tgw_route(void *arg, struct cidr dst,
+			  const struct tgw_attachment *target, bool propagated)
+{
+	struct tgw_table_ctx *c = arg;
+
+	add_route(c->b, c->ns, c->table, dst, target ? target->ifname : NULL,
+		  0);
+}
+
+static void plan_tgw_table(struct builder *b, size_t ns,
+			   const struct tgw_route_table *t)
+{
+	struct tgw_table_ctx c = { b, ns, tgw_table_id(t) };
+
+	tgw_routes(t, add_tgw_route, &c);
+}
+
+/* A transit gateway (R-11.1): a namespace that forwards between its
+ * attachments' links and answers ARP for what it routes elsewhere, as a
+ * VPC router does across a peering. What enters by a link is looked up
+ * in the table the attachment is associated with (R-11.3); an attachment
+ * with none, or a destination its table lacks, drops. The VPC router
+ * treats the link as it treats a peering (nftgen.c): its own blocks in,
+ * its own subnets of the attachment's AZs out. */
+static void plan_transit_gateway(struct builder *b,
+				 const struct transit_gateway *g)
+{
+	size_t ns = add_ns(b, g->netns, PLAN_NS_TGW), i;
+
+	if (b->err)
+		return;
+	add_forwarder_sysctls(b, ns);
+	add_addr(b, ns, "lo", PLAN_ADDR_TGW, 32);
+	for (i = 0; i < g->natts; i++) {
+		const struct tgw_attachment *a = g->atts[i];
+		size_t router = b->router_of_vpc[vpc_index(b->lab, a->vpc)];
+		const struct tgw_route_table *t = tgw_association_of(a);
+
+		add_veth(b, router, a->ifname, ns, a->ifname, true);
+		add_proxy_delay(b, router, a->ifname);
+		add_proxy_delay(b, ns, a->ifname);
+		if (t)
+			add_rule(b, ns, PLAN_PREF_ENI + (uint32_t)i, a->ifname,
+				 (struct cidr){ 0 }, PLAN_RULE_LOOKUP,
+				 tgw_table_id(t));
+	}
+	add_rule(b, ns, PLAN_PREF_LAST, NULL, (struct cidr){ 0 },
+		 PLAN_RULE_BLACKHOLE, 0);
+	if (g->default_rt)
+		plan_tgw_table(b, ns, g->default_rt);
+	for (i = 0; i < g->nrts; i++)
+		plan_tgw_table(b, ns, g->rts[i]);
+}
+
 struct plan *plan_build(const struct lab *lab)
 {
 	struct builder b = { .lab = lab };
@@ -680,34 +824,37 @@ struct plan *plan_build(const struct lab *lab)
 	b.p = calloc(1, sizeof(*b.p));
 	b.router_of_vpc = calloc(lab->nvpcs + 1, sizeof(*b.router_of_vpc));
 	b.enis_of_vpc = calloc(lab->nvpcs + 1, sizeof(*b.enis_of_vpc));
-	if (!b.p || !b.router_of_vpc || !b.enis_of_vpc ||
+	b.ns_of_eni = calloc(lab->nenis + 1, sizeof(*b.ns_of_eni));
+	if (!b.p || !b.router_of_vpc || !b.enis_of_vpc || !b.ns_of_eni ||
 	    !(b.p->lab = strdup(lab->name)))
 		fail(&b);
 
 	for (i = 0; !b.err && i < lab->nvpcs; i++)
 		plan_router(&b, lab->vpcs[i]);
-	for (i = 0; !b.err && i < lab->nenis; i++)
+	for (i = 0; !b.err && i < lab->nenis; i++) {
+		b.ns_of_eni[i] = b.p->nns;
 		plan_eni(&b, lab->enis[i]);
+	}
+	for (i = 0; !b.err && i < lab->nenis; i++)
+		if (lab->enis[i]->endpoint && lab->enis[i]->endpoint->svc)
+			plan_plink(&b, i);
 	for (i = 0; !b.err && i < lab->npeerings; i++)
 		plan_peering(&b, lab->peerings[i]);
 	if (!b.err && plan_has_internet(lab))
 		plan_internet(&b);
+	for (i = 0; !b.err && i < lab->res[RES_TRANSIT_GATEWAY].n; i++)
+		plan_transit_gateway(&b, (const struct transit_gateway *)
+					 lab->res[RES_TRANSIT_GATEWAY].v[i]);
 	for (i = 0; !b.err && i < lab->nroute_tables; i++)
 		plan_route_table(&b, lab->route_tables[i]);
 	for (i = 0; !b.err && i < lab->nendpoints; i++)
 		plan_gateway_endpoint(&b, lab->endpoints[i]);
-	for (i = 0; !b.err && i < lab->nvpcs; i++) {
-		struct plan_nft *n = VEC_PUSH(b.p->nfts, b.p->nnfts, b.cap.nfts);
-
-		if (!n || !(n->ruleset = nftgen_router(lab, lab->vpcs[i]))) {
-			fail(&b);
-			break;
-		}
-		n->ns = b.router_of_vpc[i];
-	}
+	for (i = 0; !b.err && i < lab->nvpcs; i++)
+		add_nft(&b, b.router_of_vpc[i], nftgen_router(lab, lab->vpcs[i]));
 
 	free(b.router_of_vpc);
 	free(b.enis_of_vpc);
+	free(b.ns_of_eni);
 	if (b.err) {
 		plan_free(b.p);
 		errno = -b.err;
@@ -753,6 +900,7 @@ static const char *const ns_kind_name[] = {
 	[PLAN_NS_INTERNET] = "internet",
 	[PLAN_NS_HOST] = "host",
 	[PLAN_NS_SERVICE] = "service",
+	[PLAN_NS_TGW] = "transit-gateway",
 };
 
 void plan_dump(const struct plan *p, FILE *out)

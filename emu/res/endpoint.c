@@ -619,7 +619,8 @@ static void endpoint_route_check(const struct route_table *t,
 }
 
 /* The link to the namespace where the service answers. */
-static const char *endpoint_route_dev(const struct res *target)
+static const char *endpoint_route_dev(const struct route_table *t,
+				      const struct res *target)
 {
 	return ((const struct endpoint *)target)->ifname;
 }

@@ -351,7 +351,8 @@ static void instance_route_check(const struct route_table *t,
 		    t->r.name, t->r.id, in->r.name, in->r.id);
 }
 
-static const char *instance_route_dev(const struct res *target)
+static const char *instance_route_dev(const struct route_table *t,
+				      const struct res *target)
 {
 	return ((const struct instance *)target)->eni->ifname;
 }

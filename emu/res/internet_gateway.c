@@ -156,7 +156,8 @@ static void igw_route_check(const struct route_table *t, const struct route *r,
 
 /* The veth to the lab's internet namespace; a detached gateway (which
  * check refuses as a target) would drop. */
-static const char *igw_route_dev(const struct res *target)
+static const char *igw_route_dev(const struct route_table *t,
+				 const struct res *target)
 {
 	const struct internet_gateway *g =
 		(const struct internet_gateway *)target;

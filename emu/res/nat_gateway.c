@@ -218,7 +218,8 @@ static void nat_route_check(const struct route_table *t,
 			   t->r.id, n->r.id);
 }
 
-static const char *nat_route_dev(const struct res *target)
+static const char *nat_route_dev(const struct route_table *t,
+				 const struct res *target)
 {
 	const struct nat_gateway *n = (const struct nat_gateway *)target;
 

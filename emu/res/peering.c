@@ -672,7 +672,8 @@ static void peering_route_check(const struct route_table *t,
 
 /* A route to a peering that is not active is a blackhole (R-3.9,
  * R-6.10). */
-static const char *peering_route_dev(const struct res *target)
+static const char *peering_route_dev(const struct route_table *t,
+				     const struct res *target)
 {
 	const struct peering *p = (const struct peering *)target;
 

@@ -371,6 +371,31 @@ static int lookup_endpoints(const struct lab *lab, const struct vpc *vpc,
 	return 0;
 }
 
+/* Load balancers' names (R-10.8's NLBs): every node's private IP, from
+ * anywhere, as AWS's public DNS answers for an internal NLB. */
+static int lookup_load_balancers(const struct lab *lab, const char *qname,
+				 struct rrset *rs)
+{
+	const struct res_list *l = &lab->res[RES_LOAD_BALANCER];
+	size_t i, j;
+	int r;
+
+	for (i = 0; i < l->n; i++) {
+		const struct load_balancer *lb =
+			(const struct load_balancer *)l->v[i];
+
+		if (!lb->dns_name || strcasecmp(qname, lb->dns_name))
+			continue;
+		rs->exists = true;
+		rs->type = LDNS_RR_TYPE_A;
+		for (j = 0; j < lb->nenis; j++)
+			if ((r = rrset_add(rs, lb->enis[j]->ip)))
+				return r;
+		return 0;
+	}
+	return 0;
+}
+
 /* Whether qname is host or a name under it ("BUCKET.host"). */
 static bool name_at_or_under(const char *qname, const char *host)
 {
@@ -427,6 +452,8 @@ static int lookup(const struct lab *lab, const struct vpc *vpc,
 	if ((r = lookup_public(lab, vpc, qname, rs)) || rs->exists)
 		return r;
 	if ((r = lookup_endpoints(lab, vpc, qname, rs)) || rs->exists)
+		return r;
+	if ((r = lookup_load_balancers(lab, qname, rs)) || rs->exists)
 		return r;
 	/* What is left is on the internet, which a lab has only the
 	 * regional services of: anything else is NXDOMAIN. */

@@ -550,7 +550,9 @@ static void reconcile(struct svc_lab *sl, const struct lab *lab,
 	for (i = 0; i < lab->nenis; i++) {
 		const struct eni *e = lab->enis[i];
 
-		if (e->endpoint)
+		/* An endpoint to an endpoint service forwards to its load
+		 * balancer instead (nftlb.h). */
+		if (e->endpoint && !e->endpoint->svc)
 			want(sl, lab, LSN_VPCE, strdup(e->netns), e->ip, 443,
 			     NULL, open_new);
 	}

@@ -57,7 +57,10 @@ struct conf_file;
 	X(LOAD_BALANCER, load_balancer)                                        \
 	X(TARGET_GROUP, target_group)                                          \
 	X(LISTENER, listener)                                                  \
-	X(ENDPOINT_SERVICE, endpoint_service)
+	X(ENDPOINT_SERVICE, endpoint_service)                                  \
+	X(TRANSIT_GATEWAY, transit_gateway)                                    \
+	X(TGW_ATTACHMENT, transit_gateway_attachment)                          \
+	X(TGW_ROUTE_TABLE, transit_gateway_route_table)
 
 enum res_kind {
 #define RES_ENUM_(e, f) RES_##e,
@@ -107,6 +110,7 @@ struct nat_gateway;
 struct elastic_ip;
 struct load_balancer;
 struct endpoint_service;
+struct tgw_route_table;
 struct lab;
 
 struct vpc {
@@ -478,6 +482,81 @@ struct endpoint_service {
 	struct place principals_at;
 };
 
+/* A transit gateway (R-11.1): a router namespace of its own, "LAB-NAME",
+ * joined to each attached VPC's router by one veth per attachment. */
+struct transit_gateway {
+	struct res r;
+	unsigned long asn;		/* AmazonSideAsn, default 64512 */
+	bool default_association, default_propagation;
+	/* The implicit "NAME.default-rt" (R-11.4), NULL when both options
+	 * are off. */
+	struct tgw_route_table *default_rt;
+	/* Its attachments and written route tables, file order (their
+	 * parse functions add them). */
+	struct tgw_attachment **atts;
+	size_t natts;
+	struct tgw_route_table **rts;
+	size_t nrts;
+	char *netns;			/* "LAB-NAME" */
+	struct place asn_at;
+};
+
+/* A VPC attachment: one ENI per subnet, at most one subnet per AZ
+ * (R-11.2); here one veth between the VPC router and the gateway. */
+struct tgw_attachment {
+	struct res r;
+	struct transit_gateway *tgw;
+	struct vpc *vpc;
+	struct subnet **subnets;
+	size_t nsubnets;
+	struct place *subnets_at;	/* one per subnet */
+	bool appliance_mode;
+	char ifname[MODEL_IFNAME_MAX];	/* "tgwa-1a2b3c4d", both ends */
+	struct place tgw_at, vpc_at;
+};
+
+/* A static route of a transit gateway route table. */
+struct tgw_route {
+	struct cidr dst;
+	struct tgw_attachment *target;	/* NULL: blackhole */
+	struct place at, dst_at, target_at;
+};
+
+struct tgw_route_table {
+	struct res r;
+	struct transit_gateway *tgw;
+	bool is_default;		/* the implicit "TGW.default-rt" */
+	/* As written; the default table's members are derived
+	 * (tgw_association_of, tgw_propagates). */
+	struct tgw_attachment **assoc, **prop;
+	size_t nassoc, nprop;
+	struct place *assoc_at, *prop_at;
+	struct tgw_route *routes;
+	size_t nroutes;
+	struct place tgw_at;
+};
+
+/* The table attachment a is associated with: the one whose associate
+ * line names it, else its gateway's default table when
+ * default-association is on; NULL: none, its traffic drops (R-11.3). */
+struct tgw_route_table *tgw_association_of(const struct tgw_attachment *a);
+/* Whether a propagates into t: t's propagate line names it, or t is the
+ * default table, default-propagation is on and no table names it. */
+bool tgw_propagates(const struct tgw_route_table *t,
+		    const struct tgw_attachment *a);
+/* The attachment of v to gateway g, or NULL. */
+struct tgw_attachment *tgw_attachment_of(const struct transit_gateway *g,
+					 const struct vpc *v);
+/* The routes of t as the gateway uses them: each static route (target
+ * NULL: blackhole), then the blocks of each VPC that propagates into t,
+ * except a prefix that a static route or an earlier propagation holds
+ * (R-11.5, R-11.6). fn is called once per route. */
+void tgw_routes(const struct tgw_route_table *t,
+		void (*fn)(void *arg, struct cidr dst,
+			   const struct tgw_attachment *target,
+			   bool propagated),
+		void *arg);
+
 /* The public IPv4 pool (pool.c): the default blocks, RFC 5737 space that
  * can never reach a real host, then the lab's public-ip-pool lines in file
  * order. Its slots number the usable addresses of each block in turn (all
@@ -610,6 +689,9 @@ const struct res *model_eni_owner(const struct eni *e);
 /* The public IP of e's owner: an instance's public IP or Elastic IP, a
  * public NAT gateway's Elastic IP; 0 when none. */
 uint32_t model_eni_public_ip(const struct eni *e);
+/* Whether e carries no security group and forwards for others: a NAT
+ * gateway's (R-9.4), a load balancer node's written without groups. */
+bool model_eni_ungated(const struct eni *e);
 
 /* ELBv2's ARN of a load balancer, target group or listener (out:
  * MODEL_ARN_MAX), from its ID (res/load_balancer.c). */

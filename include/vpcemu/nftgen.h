@@ -9,7 +9,10 @@
  *   1. non-IPv4 dropped; anti-spoofing: an ENI sends only from its own
  *      private IP (source/destination check); a peering carries only packets
  *      from the peer VPC's blocks to this VPC's blocks, and only packets from
- *      this VPC's blocks to the peer's leave by it (R-6.7, R-6.8).
+ *      this VPC's blocks to the peer's leave by it (R-6.7, R-6.8); a
+ *      transit gateway link carries only packets to this VPC's blocks in,
+ *      and out only packets from its subnets in the attachment's AZs
+ *      (R-11.2), whatever the far end (the gateway routes transitively).
  *   2. network ACLs, stateless, every packet, replies too (R-5.1): the
  *      outbound chain of the source subnet (chosen by iifname), then the
  *      inbound chain of the destination subnet (chosen by oifname); each

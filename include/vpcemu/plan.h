@@ -20,6 +20,11 @@
  *    addresses without an ENI go nowhere.
  *  - peering: a veth "pcx-XXXXXXXX" between the two routers, up only while
  *    active; routes to a peering that is not active are blackhole routes.
+ *  - transit gateway: namespace "LAB-TGW" (a forwarder like a router,
+ *    PLAN_ADDR_TGW on lo), a veth "tgwa-XXXXXXXX" per attachment to its
+ *    VPC's router; its route tables are kernel tables (the default one
+ *    PLAN_TABLE_BASE, written ones from PLAN_TABLE_BASE + 1), "iif LINK
+ *    lookup T" per associated attachment, a final blackhole rule.
  *  - one nftables ruleset (table inet vpcemu) per router, from nftgen.
  *
  * Ownership: struct plan owns every string in it and points into nothing
@@ -45,6 +50,12 @@
 /* 169.254.0.1 on the internet namespace's lo: the sender of its ARP
  * requests (one with no address is a probe, which no proxy answers). */
 #define PLAN_ADDR_INTERNET 0xa9fe0001u
+/* 169.254.0.2 on each transit gateway namespace's lo, for the same
+ * reason. */
+#define PLAN_ADDR_TGW 0xa9fe0002u
+/* 169.254.192.0/18: PrivateLink links (endpoint to load balancer node), a
+ * /30 each, numbered in lab order; none of them meets another. */
+#define PLAN_ADDR_PLINK 0xa9fec000u
 
 enum plan_ns_kind {
 	PLAN_NS_ROUTER,
@@ -52,6 +63,7 @@ enum plan_ns_kind {
 	PLAN_NS_INTERNET,	/* the lab's internet: one per lab with one */
 	PLAN_NS_HOST,		/* an internet host */
 	PLAN_NS_SERVICE,	/* a gateway endpoint's service */
+	PLAN_NS_TGW,		/* a transit gateway */
 };
 
 /* The namespace of the lab's internet is "LAB-" PLAN_INTERNET_NS: no

@@ -43,9 +43,10 @@ struct route_target {
 	 * queues what is wrong at `at`. */
 	void (*check)(const struct route_table *t, const struct route *r,
 		      struct place at, struct diags *d);
-	/* The router device the route leaves by, or NULL while the route
-	 * drops (R-3.9: a peering that is not active). */
-	const char *(*dev)(const struct res *target);
+	/* The device of t's router the route leaves by, or NULL while the
+	 * route drops (R-3.9: a peering that is not active). */
+	const char *(*dev)(const struct route_table *t,
+			   const struct res *target);
 	/* The next hop on that device, 0 for none (the far end answers ARP
 	 * for everything it routes). May be NULL. */
 	uint32_t (*gateway)(const struct res *target);
@@ -154,6 +155,10 @@ struct attr {
  * its name, place and ID. NULL on allocation failure (b->oom set). */
 struct res *model_res_new(struct build *b, enum res_kind k, const char *name,
 			  struct place at, bool implicit);
+/* Registers the lab-wide name of r, an implicit resource that owner
+ * has (a transit gateway's default route table). */
+void model_name_implicit(struct build *b, const struct res *r,
+			 const char *type, const struct res *owner);
 /* Appends one zeroed element to *v (count *n); NULL and b->oom on ENOMEM.
  * Arrays grown this way keep a power-of-two capacity. */
 void *model_push(struct build *b, void **v, size_t *n, size_t sz);
@@ -232,6 +237,11 @@ void model_parse_expect(struct build *b, const struct conf_stmt *st);
 void model_parse_user_data(struct build *b, const struct conf_stmt *script,
 			   const struct conf_stmt *file, struct user_data *ud);
 void user_data_free(struct user_data *ud);
+/* "KEYWORD REF...": resources of kind k appended to the array of
+ * pointers to their structs at v (a struct X ***), one place each in *at;
+ * *n counts both. Unknown references are reported and left out. */
+void model_parse_refs(struct build *b, const struct conf_stmt *st,
+		      enum res_kind k, void *v, size_t *n, struct place **at);
 /* A list of subnets with a place each: "associate SUBNET..." of route
  * tables and network ACLs, "subnets SUBNET..." of endpoints and load
  * balancers. */

@@ -213,3 +213,23 @@ void test_lab_down(const char *name, const char *file)
 		RUN((char *)NULL, (char *)vpcemu(), "down", (char *)name);
 	unlink(file);
 }
+
+void test_stop(pid_t pid)
+{
+	int i;
+
+	kill(pid, SIGKILL);
+	for (i = 0; i < 200 && !test_process_gone(pid); i++)
+		test_pause_ms(10);
+}
+
+int test_connect(const char *ns, const char *ip, int port)
+{
+	return test_sh("ip netns exec %s python3 -c 'import socket, time\n"
+		       "for i in range(20):\n"
+		       "    try:\n"
+		       "        socket.create_connection((\"%s\", %d), 2); break\n"
+		       "    except ConnectionRefusedError: time.sleep(0.05)\n"
+		       "else: raise SystemExit(1)' 2>/dev/null",
+		       ns, ip, port);
+}

@@ -51,6 +51,12 @@ void test_lab_up(const char *file, const char *name);
 /* `vpcemu down name` (whatever state it is in) and the file removed. */
 void test_lab_down(const char *name, const char *file);
 
+/* Kills pid, a process the test started, and waits (2 s at most) until
+ * it is gone. */
+void test_stop(pid_t pid);
+/* Connects from namespace ns to ip:port, trying again while refused (a
+ * listener not up yet): 0 when the connection opened. */
+int test_connect(const char *ns, const char *ip, int port);
 /* The monotonic clock in milliseconds, for deadlines. */
 int64_t test_now_ms(void);
 void test_pause_ms(unsigned ms);

@@ -8,7 +8,6 @@
  * that nothing of it is left.
  */
 #include <criterion/criterion.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,8 +128,6 @@ static int ping_from(const char *inst, const char *ip)
 	return ping(ns, ip);
 }
 
-static void stop(pid_t pid);
-
 /* How many times word stands in text. */
 static int count_of(const char *text, const char *word)
 {
@@ -181,7 +178,7 @@ static void no_private_source_out(void)
 	cr_expect_null(strstr(got, "10.9.1.11"),
 		       "NoPub's private source reached the internet:\n%s", got);
 	free(got);
-	stop(listener);
+	test_stop(listener);
 	unlink(path);
 }
 
@@ -219,7 +216,7 @@ Test(internet, public_ip_through_the_gateway)
 }
 
 /* A TCP listener in namespace ns on ip:port, in the background; it writes
- * each peer's address to /tmp/LAB.peer. Returns its PID (stop()). */
+ * each peer's address to /tmp/LAB.peer. Returns its PID (test_stop()). */
 static pid_t listen_in(const char *ns, const char *ip, int port)
 {
 	char *out = test_sh_output(
@@ -240,28 +237,6 @@ static pid_t listen_in(const char *ns, const char *ip, int port)
 	return pid;
 }
 
-/* Ends a listener by its PID and waits (2 s at most) until it is gone. */
-static void stop(pid_t pid)
-{
-	int i;
-
-	kill(pid, SIGKILL);
-	for (i = 0; i < 200 && !test_process_gone(pid); i++)
-		test_pause_ms(10);
-}
-
-/* Connects from namespace ns to ip:port: 0 when the connection opened. */
-static int connect_from(const char *ns, const char *ip, int port)
-{
-	return test_sh("ip netns exec %s python3 -c 'import socket, time\n"
-		       "for i in range(20):\n"
-		       "    try:\n"
-		       "        socket.create_connection((\"%s\", %d), 2); break\n"
-		       "    except ConnectionRefusedError: time.sleep(0.05)\n"
-		       "else: raise SystemExit(1)' 2>/dev/null",
-		       ns, ip, port);
-}
-
 Test(internet, tcp_sees_the_public_source)
 {
 	char web[IP_BUF], ns_web[160];
@@ -274,22 +249,22 @@ Test(internet, tcp_sees_the_public_source)
 
 	/* The host sees the instance's public IP as the peer. */
 	on_h = listen_in(ns_h, "192.0.2.10", 9000);
-	cr_expect_eq(connect_from(ns_web, "192.0.2.10", 9000), 0,
+	cr_expect_eq(test_connect(ns_web, "192.0.2.10", 9000), 0,
 		     "Web1 -> H:9000");
 	got = test_sh_output("cat /tmp/%s.peer; rm -f /tmp/%s.peer", lab_name,
 			     lab_name);
 	cr_expect_str_eq(got, web, "the host saw %s, not %s", got, web);
 	free(got);
-	stop(on_h);
+	test_stop(on_h);
 
 	/* Inbound TCP to the public IP: the group opens 8080 only. */
 	on_8080 = listen_in(ns_web, "0.0.0.0", 8080);
 	on_8081 = listen_in(ns_web, "0.0.0.0", 8081);
-	cr_expect_eq(connect_from(ns_h, web, 8080), 0, "H -> Web1:8080");
-	cr_expect_neq(connect_from(ns_h, web, 8081), 0,
+	cr_expect_eq(test_connect(ns_h, web, 8080), 0, "H -> Web1:8080");
+	cr_expect_neq(test_connect(ns_h, web, 8081), 0,
 		      "H -> Web1:8081 passed a group that opens 8080 only");
-	stop(on_8080);
-	stop(on_8081);
+	test_stop(on_8080);
+	test_stop(on_8081);
 	unlink_peer();
 }
 
@@ -317,21 +292,21 @@ Test(internet, nat_gateway)
 	snprintf(ns_b, sizeof(ns_b), "%s-Behind", lab_name);
 	cr_expect_eq(ping_from("Behind", "192.0.2.10"), 0, "Behind -> H");
 	on_h = listen_in(ns_h, "192.0.2.10", 9001);
-	cr_expect_eq(connect_from(ns_b, "192.0.2.10", 9001), 0,
+	cr_expect_eq(test_connect(ns_b, "192.0.2.10", 9001), 0,
 		     "Behind -> H:9001");
 	got = test_sh_output("cat /tmp/%s.peer; rm -f /tmp/%s.peer", lab_name,
 			     lab_name);
 	cr_expect_str_eq(got, "203.0.113.20", "the host saw %s", got);
 	free(got);
-	stop(on_h);
+	test_stop(on_h);
 
 	/* Unsolicited inbound: the NAT gateway's address leads nowhere
 	 * inside, and Behind has no address of its own outside. */
 	on_b = listen_in(ns_b, "0.0.0.0", 8080);
-	cr_expect_neq(connect_from(ns_h, "203.0.113.20", 8080), 0,
+	cr_expect_neq(test_connect(ns_h, "203.0.113.20", 8080), 0,
 		      "H reached Behind through the NAT gateway");
 	cr_expect_neq(ping(ns_h, "10.9.3.10"), 0, "H -> Behind's private IP");
-	stop(on_b);
+	test_stop(on_b);
 	unlink_peer();
 }
 

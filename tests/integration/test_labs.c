@@ -60,6 +60,7 @@ Test(labs, hands_on) { lab_test("../topologies/vpc-peering.conf", "handson", 0);
 Test(labs, three_tier) { lab_test("../topologies/three-tier.conf", "tier", 0); }
 Test(labs, transitive) { lab_test("../topologies/transitive.conf", "trans", 0); }
 Test(labs, gateway_endpoints) { lab_test("../topologies/gateway-endpoints.conf", "gwe", 0); }
+Test(labs, privatelink) { lab_test("../topologies/privatelink.conf", "plink", 0); }
 
 /* Instance inst's public IP in file's model under lab name (NULL: the
  * file's own), dotted into buf. */

@@ -160,7 +160,7 @@ Test(nat_gateway, router_lets_it_forward)
 		"instance I { subnet Priv }\n");
 	rs = nftgen_router(tl.lab, tl.lab->vpcs[0]);
 	cr_assert_not_null(rs);
-	cr_expect_not_null(strstr(rs, "iifname != @nat_enis iifname . ip saddr"),
+	cr_expect_not_null(strstr(rs, "iifname != @ungated iifname . ip saddr"),
 			   "%s", rs);
 	snprintf(want, sizeof(want), "\"%s\" : jump egress",
 		 nat()->eni->ifname);

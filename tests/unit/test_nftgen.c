@@ -170,6 +170,16 @@ Test(nftgen, golden_hands_on)
 	lab_free(lab);
 }
 
+/* Transit gateway links: known ports, our blocks in, our subnets of the
+ * attachment's AZs out, no group on the far side. */
+Test(nftgen, golden_transit_gateway)
+{
+	struct lab *lab = lab_file("../topologies/transit-gateway.conf");
+
+	golden(lab, "transit-gateway");
+	lab_free(lab);
+}
+
 /* Gateway endpoint links: known ports, own-VPC flows only, no group. */
 Test(nftgen, golden_gateway_endpoints)
 {

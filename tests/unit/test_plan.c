@@ -46,12 +46,28 @@ Test(plan, golden_transitive)
 	golden("../topologies/transitive.conf", "golden/plan/transitive.plan");
 }
 
+/* Load balancer nodes with their rulesets, and the accepted endpoint's
+ * PrivateLink link to the node in its AZ. */
+Test(plan, golden_privatelink)
+{
+	golden("../topologies/privatelink.conf", "golden/plan/privatelink.plan");
+}
+
 /* The endpoint's namespace and link, and the prefix-list routes in the
  * tables it names only (RT-Isolated and RT-Partner have none). */
 Test(plan, golden_gateway_endpoints)
 {
 	golden("../topologies/gateway-endpoints.conf",
 	       "golden/plan/gateway-endpoints.plan");
+}
+
+/* The transit gateway's namespace, one link per attachment, one rule
+ * per associated attachment, its tables' propagated routes, and the
+ * spokes' routes to their own link. */
+Test(plan, golden_transit_gateway)
+{
+	golden("../topologies/transit-gateway.conf",
+	       "golden/plan/transit-gateway.plan");
 }
 
 /* Invariants the kernel relies on. */
