@@ -19,6 +19,7 @@
 #include "vpcemu/ctl.h"
 #include "vpcemu/describe.h"
 #include "vpcemu/ec2.h"
+#include "vpcemu/elbv2.h"
 #include "vpcemu/load.h"
 #include "vpcemu/model.h"
 #include "vpcemu/restype.h"
@@ -364,13 +365,14 @@ static int cmd_status(int argc, char **argv)
 
 /* ---- ec2 / describe ------------------------------------------------- */
 
-/* Sends an AWS-style command line to the daemon; prints its JSON, or a
- * table when asked. argv holds the command and its options only. */
+/* Sends an AWS-style command line of service cmd ("ec2", "elbv2", or
+ * "describe") to the daemon; prints its JSON, or a table when asked. argv
+ * holds the command and its options only. */
 static int ec2_call(const char *cmd, const char *lab, int argc, char **argv,
 		    bool table)
 {
 	json_t *args = json_object(), *jargv = json_array();
-	const char *out, *err;
+	const char *out, *err, *op;
 	json_t *rep = NULL;
 	int i, r, code = 1;
 
@@ -385,9 +387,11 @@ static int ec2_call(const char *cmd, const char *lab, int argc, char **argv,
 	json_object_set_new(args, "argv", jargv);
 	if (lab)
 		json_object_set_new(args, "lab", json_string(lab));
+	/* describe is vpcemu's own, carried by the ec2 request. */
+	op = strcmp(cmd, "describe") ? cmd : "ec2";
 	if (!table)
-		return daemon_call(cmd, "ec2", args, true, false);
-	r = ctl_call("ec2", args, true, &rep);
+		return daemon_call(cmd, op, args, true, false);
+	r = ctl_call(op, args, true, &rep);
 	json_decref(args);
 	if (r) {
 		fprintf(stderr, "vpcemu %s: vpcemud at %s: %s\n", cmd,
@@ -426,19 +430,33 @@ static int take_options(int argc, char **argv, const char **lab,
 	return n;
 }
 
-static int cmd_ec2(int argc, char **argv)
+/* `vpcemu SERVICE COMMAND ...` for the AWS CLI's services (ec2, elbv2),
+ * whose commands is_command knows. */
+static int aws_service(const char *service, bool (*is_command)(const char *),
+		       int argc, char **argv)
 {
 	const char *lab = NULL, *output = "json";
 
 	argc = take_options(argc - 1, argv + 1, &lab, &output);
-	if (argc < 1 || !ec2_is_command(argv[1]))
-		return usage_error("ec2", argc < 1 ? "expects a command"
-					   : "unknown command");
+	if (argc < 1 || !is_command(argv[1]))
+		return usage_error(service, argc < 1 ? "expects a command"
+					       : "unknown command");
 	if (strcmp(output, "json") && strcmp(output, "table"))
-		return usage_error("ec2", "--output is json or table");
+		return usage_error(service, "--output is json or table");
 	if (lab && !ctl_lab_name_ok(lab))
-		return usage_error("ec2", "bad lab name");
-	return ec2_call("ec2", lab, argc, argv + 1, !strcmp(output, "table"));
+		return usage_error(service, "bad lab name");
+	return ec2_call(service, lab, argc, argv + 1,
+			!strcmp(output, "table"));
+}
+
+static int cmd_ec2(int argc, char **argv)
+{
+	return aws_service("ec2", ec2_is_command, argc, argv);
+}
+
+static int cmd_elbv2(int argc, char **argv)
+{
+	return aws_service("elbv2", elbv2_is_command, argc, argv);
 }
 
 static int cmd_describe(int argc, char **argv)
@@ -886,14 +904,37 @@ static const struct cmd cmds[] = {
 	  "create-network-acl-entry, run-instances, describe-route-tables.\n"
 	  "IDs or lab names are accepted wherever AWS takes an ID. Changes go\n"
 	  "through the same path as apply; errors are AWS's (exit 254).\n"
-	  "--lab is needed when several labs are up." },
+	  "--lab is needed when several labs are up.\n"
+	  "Endpoint services (PrivateLink provider):\n"
+	  "  accept-vpc-endpoint-connections --service-id ID\n"
+	  "      --vpc-endpoint-ids ID...   pendingAcceptance -> available\n"
+	  "  reject-vpc-endpoint-connections --service-id ID\n"
+	  "      --vpc-endpoint-ids ID...   -> rejected (for good)\n"
+	  "  describe-vpc-endpoint-services [--service-names NAME...]\n"
+	  "  describe-vpc-endpoint-connections" },
+	{ "elbv2", cmd_elbv2,
+	  "elbv2 COMMAND [--lab LAB] [--output json|table] [OPTIONS]",
+	  "Network Load Balancers of a running lab, with the AWS CLI's commands\n"
+	  "(an ARN, a lab name or an ID wherever ELBv2 takes an ARN):\n"
+	  "  describe-load-balancers | describe-target-groups |\n"
+	  "  describe-listeners\n"
+	  "  describe-target-health --target-group-arn TG\n"
+	  "      [--targets Id=ID[,Port=N]...]\n"
+	  "      initial, healthy, unhealthy (the nodes' real health checks),\n"
+	  "      unused (no listener forwards to the group), draining (300 s\n"
+	  "      after deregistration)\n"
+	  "  register-targets --target-group-arn TG --targets Id=ID[,Port=N]...\n"
+	  "  deregister-targets --target-group-arn TG --targets Id=ID[,Port=N]...\n"
+	  "--targets also takes a JSON list [{\"Id\":ID,\"Port\":N}]. Changes go\n"
+	  "through the same path as apply; errors are AWS's (exit 254)." },
 	{ "describe", cmd_describe,
 	  "describe [TYPE] [--lab LAB] [--output json|table]",
 	  "Resources of a running lab, AWS-shaped: vpcs, subnets, route-tables,\n"
 	  "vpc-peering-connections, security-groups, network-acls, instances,\n"
 	  "internet-gateways, addresses, nat-gateways, transit-gateways,\n"
-	  "transit-gateway-attachments, transit-gateway-route-tables (all when\n"
-	  "no TYPE). A table on a terminal, JSON otherwise." },
+	  "transit-gateway-attachments, transit-gateway-route-tables,\n"
+	  "load-balancers, target-groups, listeners, vpc-endpoint-services\n"
+	  "(all when no TYPE). A table on a terminal, JSON otherwise." },
 	{ "ssm", cmd_ssm,
 	  "ssm start-session --target ID|NAME | describe-instance-information\n"
 	  "    [--lab LAB]",

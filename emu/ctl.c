@@ -173,6 +173,7 @@ static const struct ctl_op ctl_ops[] = {
 	{ "down", down_args, { "name", "file" } },
 	{ "status", status_args, { NULL, NULL } },
 	{ "ec2", ec2_args, { NULL, NULL } },
+	{ "elbv2", ec2_args, { NULL, NULL } },
 	{ "ssm", ec2_args, { NULL, NULL } },
 };
 

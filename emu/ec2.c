@@ -10,8 +10,8 @@
  * This module holds that pipeline, the command table, and the peering,
  * route, route-table association and VPC attribute commands; the rule
  * commands are in ec2rules.c, the instance commands in ec2inst.c, the
- * internet gateway, address and NAT gateway commands in ec2edge.c, and what
- * they all share (arguments, errors, lookups) in ec2ctx.c.
+ * internet gateway, address and NAT gateway commands in ec2edge.c, the
+ * endpoint service ones in ec2plink.c, and what they all share (arguments, errors, lookups) in ec2ctx.c.
  *
  * Owns nothing beyond struct ec2_state; never prints.
  */
@@ -27,6 +27,7 @@
 #include "vpcemu/ec2ctx.h"
 #include "vpcemu/ec2edge.h"
 #include "vpcemu/ec2inst.h"
+#include "vpcemu/ec2plink.h"
 #include "vpcemu/ec2rules.h"
 #include "vpcemu/model.h"
 #include "vpcemu/print.h"
@@ -631,9 +632,12 @@ enum cmd_id {
 	C_ADDRESS,
 	C_CREATE_NAT,
 	C_DELETE_NAT,
+	C_ENDPOINT_CONNECTIONS,
+	C_DESCRIBE_ENDPOINT_SERVICES,
+	C_DESCRIBE_ENDPOINT_CONNECTIONS,
 };
 
-static const struct {
+static const struct ec2_command {
 	const char *name;
 	enum cmd_id id;
 } commands[] = {
@@ -666,6 +670,12 @@ static const struct {
 	{ "release-address", C_ADDRESS },
 	{ "create-nat-gateway", C_CREATE_NAT },
 	{ "delete-nat-gateway", C_DELETE_NAT },
+	{ "accept-vpc-endpoint-connections", C_ENDPOINT_CONNECTIONS },
+	{ "reject-vpc-endpoint-connections", C_ENDPOINT_CONNECTIONS },
+	/* Before the generic describe: it takes --service-names. */
+	{ "describe-vpc-endpoint-services", C_DESCRIBE_ENDPOINT_SERVICES },
+	{ "describe-vpc-endpoint-connections",
+	  C_DESCRIBE_ENDPOINT_CONNECTIONS },
 };
 
 /* "describe-vpcs" and the like: the `vpcemu describe` type of the kind
@@ -733,6 +743,12 @@ static int dispatch(struct ec2ctx *c, enum cmd_id id, const char *name)
 		return ec2edge_create_nat(c);
 	case C_DELETE_NAT:
 		return ec2edge_delete_nat(c);
+	case C_ENDPOINT_CONNECTIONS:
+		return ec2plink_connections(c, name);
+	case C_DESCRIBE_ENDPOINT_SERVICES:
+		return ec2plink_describe_services(c);
+	case C_DESCRIBE_ENDPOINT_CONNECTIONS:
+		return ec2plink_describe_connections(c);
 	}
 	return -EINVAL;
 }
@@ -832,16 +848,18 @@ static void commit(struct lab *lab, struct ec2_state *st, struct lab *m2,
 	st->d = d;
 }
 
+static int run_command(struct ec2ctx *c, const void *arg)
+{
+	const struct ec2_command *cmd = arg;
+
+	return dispatch(c, cmd->id, cmd->name);
+}
+
 int ec2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 	    const struct ec2_clock *clock, json_t **ret_output,
 	    struct diags *err)
 {
-	struct ec2_state work = { 0 };
-	struct ec2ctx_args a = { argc, argv, NULL };
-	struct ec2ctx c = {.a = &a, .d = err, .now = ec2_clock_now(clock)};
-	struct diags *d1 = NULL, *d2 = NULL;
-	struct lab *m1 = NULL, *m2 = NULL;
-	char *text = NULL;
+	time_t now = ec2_clock_now(clock);
 	size_t i;
 	int ret;
 
@@ -849,25 +867,43 @@ int ec2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 	if (argc < 1 || !argv[0])
 		return ec2ctx_fail(err, -EINVAL, "MissingParameter",
 				   "No command given");
-	ret = ec2_tick(lab, st, clock);
-	if (ret < 0)
-		return ec2ctx_fail(err, ret, "Vpcemu.NoMemory",
-				   "Out of memory");
-
-	if (describe_what_of(argv[0])) {
-		*ret_output = describe_lab_state(lab, st,
-						 describe_what_of(argv[0]),
-						 c.now);
-		return *ret_output ? 0 : EC2CTX_NOMEM(err);
-	}
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[0], commands[i].name))
 			break;
+	if (i == ARRAY_SIZE(commands) && describe_what_of(argv[0])) {
+		ret = ec2_tick(lab, st, clock);
+		if (ret < 0)
+			return EC2CTX_NOMEM(err);
+		*ret_output = describe_lab_state(lab, st,
+						 describe_what_of(argv[0]),
+						 now);
+		return *ret_output ? 0 : EC2CTX_NOMEM(err);
+	}
 	if (i == ARRAY_SIZE(commands))
 		return ec2ctx_fail(err, -EINVAL, "InvalidAction",
 				   "The action %s is not valid for this web service.",
 				   argv[0]);
+	return ec2_change(lab, st, argc, argv, clock, run_command,
+			  &commands[i], ret_output, err);
+}
 
+int ec2_change(struct lab *lab, struct ec2_state *st, int argc, char **argv,
+	       const struct ec2_clock *clock, ec2ctx_cmd_fn fn,
+	       const void *arg, json_t **ret_output, struct diags *err)
+{
+	struct ec2_state work = { 0 };
+	struct ec2ctx_args a = { argc, argv, NULL };
+	struct ec2ctx c = {.a = &a, .d = err, .now = ec2_clock_now(clock)};
+	struct diags *d1 = NULL, *d2 = NULL;
+	struct lab *m1 = NULL, *m2 = NULL;
+	char *text = NULL;
+	int ret;
+
+	*ret_output = NULL;
+	ret = ec2_tick(lab, st, clock);
+	if (ret < 0)
+		return ec2ctx_fail(err, ret, "Vpcemu.NoMemory",
+				   "Out of memory");
 	a.used = calloc((size_t)argc + 1, sizeof(*a.used));
 	if (!a.used || state_copy(st, &work)) {
 		ret = EC2CTX_NOMEM(err);
@@ -886,7 +922,7 @@ int ec2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 		goto out;
 	c.m = m1;
 	c.st = &work;
-	ret = dispatch(&c, commands[i].id, argv[0]);
+	ret = fn(&c, arg);
 	if (ret)
 		goto out;
 	ret = check_all_used(&a, err);
@@ -924,4 +960,3 @@ out:
 	drop(m2, d2);
 	return ret;
 }
-

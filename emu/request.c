@@ -25,6 +25,8 @@
 #include "vpcemu/diff.h"
 #include "vpcemu/dlog.h"
 #include "vpcemu/ec2.h"
+#include "vpcemu/elbv2.h"
+#include "vpcemu/health.h"
 #include "vpcemu/labops.h"
 #include "vpcemu/model.h"
 #include "vpcemu/peer.h"
@@ -314,8 +316,9 @@ static void operation_name(const char *cmd, char *out, size_t len)
 	out[n] = '\0';
 }
 
-/* The lab a command is for: the one named, or the only one running. */
-static char *ec2_lab_name(json_t *args, struct reply *r)
+/* The lab a command of service ("ec2", "elbv2") is for: the one named, or
+ * the only one running. */
+static char *ec2_lab_name(const char *service, json_t *args, struct reply *r)
 {
 	const char *name = arg_str(args, "lab");
 	char **labs = NULL, *one = NULL;
@@ -326,8 +329,8 @@ static char *ec2_lab_name(json_t *args, struct reply *r)
 	if (state_list(&labs, &n) == 0 && n == 1)
 		one = strdup(labs[0]);
 	else
-		fprintf(r->err, "vpcemu ec2: %s; say which with --lab LAB\n",
-			n ? "several labs are up" : "no lab is up");
+		fprintf(r->err, "vpcemu %s: %s; say which with --lab LAB\n",
+			service, n ? "several labs are up" : "no lab is up");
 	state_names_free(labs, n);
 	return one;
 }
@@ -354,12 +357,22 @@ static void op_ec2_save(const char *name, const char *path,
 	json_decref(js);
 }
 
-/* Runs the command argv on lab and st (describe only reads them); its
- * answer goes to *ret_out. Returns 0, or -1 once the failure is written
- * to r: AWS's own errors as the AWS CLI prints them, exit 254. */
-static int op_ec2_call(struct lab *lab, struct ec2_state *st,
-		       const struct ec2_clock *clock, size_t argc,
-		       char **argv, json_t **ret_out, struct reply *r)
+/* describe-target-health's view of the health checks. */
+static int target_health(void *data, const struct lab *lab,
+			 const struct target_group *tg,
+			 struct health_target **ret)
+{
+	return health_lab_targets(svc_health(R.svc), lab, tg, ret);
+}
+
+/* Runs the command argv of service ("ec2", "elbv2", or vpcemu's own
+ * "describe") on lab and st (describe only reads them); its answer goes to
+ * *ret_out. Returns 0, or -1 once the failure is written to r: AWS's own
+ * errors as the AWS CLI prints them, exit 254. */
+static int op_ec2_call(const char *service, struct lab *lab,
+		       struct ec2_state *st, const struct ec2_clock *clock,
+		       size_t argc, char **argv, json_t **ret_out,
+		       struct reply *r)
 {
 	struct diags e = { 0 };
 	const struct diag *first;
@@ -373,6 +386,9 @@ static int op_ec2_call(struct lab *lab, struct ec2_state *st,
 					      clock->now);
 		if (rc >= 0 && !*ret_out)
 			rc = -ENOMEM;
+	} else if (!strcmp(service, "elbv2")) {
+		rc = elbv2_run(lab, st, (int)argc, argv, clock, target_health,
+			       NULL, ret_out, &e);
 	} else {
 		rc = ec2_run(lab, st, (int)argc, argv, clock, ret_out, &e);
 	}
@@ -384,7 +400,7 @@ static int op_ec2_call(struct lab *lab, struct ec2_state *st,
 		r->exit = 254;
 		rc = -1;
 	} else if (rc < 0) {
-		fprintf(r->err, "vpcemu ec2: %s\n", strerror(-rc));
+		fprintf(r->err, "vpcemu %s: %s\n", service, strerror(-rc));
 		rc = -1;
 	}
 	diags_free(&e);
@@ -404,10 +420,10 @@ static void print_answer(FILE *f, const json_t *out)
 	free(o);
 }
 
-/* AWS-style commands on a running lab: the model changes (ec2_run), is
- * printed as lab text, and goes through the same apply as `vpcemu apply`;
- * describe reads the model. */
-static void op_ec2(const struct peer *p, json_t *args, struct reply *r)
+/* AWS-style commands of service ("ec2", "elbv2") on a running lab: the
+ * model changes (ec2_run, elbv2_run), is printed as lab text, and goes
+ * through the same apply as `vpcemu apply`; describe reads the model. */
+static void op_aws(const char *service, json_t *args, struct reply *r)
 {
 	json_t *jargv = json_object_get(args, "argv"), *out = NULL;
 	struct ec2_clock clock = { .now = time(NULL) };
@@ -419,37 +435,39 @@ static void op_ec2(const struct peer *p, json_t *args, struct reply *r)
 	size_t argc = json_array_size(jargv), i;
 
 	r->exit = CTL_EXIT_FAIL;
-	name = ec2_lab_name(args, r);
+	name = ec2_lab_name(service, args, r);
 	if (!name)
 		return;
 	argv = calloc(argc + 1, sizeof(*argv));
 	path = state_ec2_path(name);
 	if (!argv || !path) {
-		fprintf(r->err, "vpcemu ec2: out of memory\n");
+		fprintf(r->err, "vpcemu %s: out of memory\n", service);
 		goto out;
 	}
 	for (i = 0; i < argc; i++)
 		argv[i] = (char *)json_string_value(json_array_get(jargv, i));
 	if (labops_running_lab(name, &lab, NULL, &err)) {
-		fprintf(r->err, "vpcemu ec2: %s\n", diag_first_message(&err));
+		fprintf(r->err, "vpcemu %s: %s\n", service,
+			diag_first_message(&err));
 		diags_free(&err);
 		goto out;
 	}
 	op_ec2_load(name, path, &st);
-	if (op_ec2_call(lab, &st, &clock, argc, argv, &out, r))
+	if (op_ec2_call(service, lab, &st, &clock, argc, argv, &out, r))
 		goto out;
 
 	/* Persist and apply only what changed (describe-* and failed
 	 * transitions change nothing: apply then says so). */
 	text = print_lab(lab);
 	if (!text) {
-		fprintf(r->err, "vpcemu ec2: lab %s cannot be written back as a "
-			"lab file: %s\n", name, strerror(errno));
+		fprintf(r->err, "vpcemu %s: lab %s cannot be written back as "
+			"a lab file: %s\n", service, name, strerror(errno));
 		goto out;
 	}
 	svc_lab_prune(R.svc, lab);
 	if (labops_apply(lab, text, applied_of(name), &res, &err)) {
-		fprintf(r->err, "vpcemu ec2: %s\n", diag_first_message(&err));
+		fprintf(r->err, "vpcemu %s: %s\n", service,
+			diag_first_message(&err));
 		dlog(LOG_ERR, name, "%s: apply failed: %s", argv[0],
 		     diag_first_message(&err));
 		diags_free(&err);
@@ -475,6 +493,16 @@ out:
 	free(path);
 	free(argv);
 	free(name);
+}
+
+static void op_ec2(const struct peer *p, json_t *args, struct reply *r)
+{
+	op_aws("ec2", args, r);
+}
+
+static void op_elbv2(const struct peer *p, json_t *args, struct reply *r)
+{
+	op_aws("elbv2", args, r);
 }
 
 static void op_down(const struct peer *p, json_t *args, struct reply *r)
@@ -712,6 +740,7 @@ const struct ctlsrv_op request_ops[] = {
 	{ "down", op_down },
 	{ "status", op_status },
 	{ "ec2", op_ec2 },
+	{ "elbv2", op_elbv2 },
 	{ "ssm", op_ssm },
 };
 

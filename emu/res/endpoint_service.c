@@ -30,26 +30,27 @@ static const char *svc_region(const struct lab *lab,
 	return v && v->region ? v->region : lab->region;
 }
 
-static bool svc_accepted(const struct endpoint_service *s,
-			 const struct endpoint *e)
+static bool svc_listed(struct endpoint *const *v, size_t n,
+		       const struct endpoint *e)
 {
 	size_t i;
 
-	for (i = 0; i < s->naccepted; i++)
-		if (s->accepted[i] == e)
+	for (i = 0; i < n; i++)
+		if (v[i] == e)
 			return true;
 	return false;
 }
 
 /* ---- lab file -------------------------------------------------------- */
 
-enum { S_LBS, S_ACCEPTANCE, S_PRINCIPALS, S_ACCEPT };
+enum { S_LBS, S_ACCEPTANCE, S_PRINCIPALS, S_ACCEPT, S_REJECT };
 
 static const struct attr svc_attrs[] = {
 	[S_LBS] = { "load-balancers", A_REQ },
 	[S_ACCEPTANCE] = { "acceptance-required", 0 },
 	[S_PRINCIPALS] = { "allowed-principals", 0 },
 	[S_ACCEPT] = { "accept", A_REP },
+	[S_REJECT] = { "reject", A_REP },
 };
 
 /* A list of references of kind k with a place each. */
@@ -110,9 +111,13 @@ static void svc_connect(struct build *b, struct endpoint_service *s)
 			e->service = model_strdup(b, s->service_name);
 			e->service_short = model_strdup(b, s->r.id);
 		}
-		e->state = s->acceptance_required && !svc_accepted(s, e)
-				   ? ENDPOINT_PENDING_ACCEPTANCE
-				   : ENDPOINT_AVAILABLE;
+		if (svc_listed(s->rejected, s->nrejected, e))
+			e->state = ENDPOINT_REJECTED;
+		else if (s->acceptance_required &&
+			 !svc_listed(s->accepted, s->naccepted, e))
+			e->state = ENDPOINT_PENDING_ACCEPTANCE;
+		else
+			e->state = ENDPOINT_AVAILABLE;
 	}
 }
 
@@ -140,10 +145,14 @@ static void svc_parse(struct build *b, struct res *res,
 			model_get_bool(b, &st->w[1], &s->acceptance_required);
 		else if (a == S_PRINCIPALS)
 			svc_principals(b, s, st);
-		else
+		else if (a == S_ACCEPT)
 			svc_refs(b, st, RES_ENDPOINT,
 				 (struct res ***)&s->accepted, &s->naccepted,
 				 &s->accepted_at);
+		else
+			svc_refs(b, st, RES_ENDPOINT,
+				 (struct res ***)&s->rejected, &s->nrejected,
+				 &s->rejected_at);
 	}
 	model_attrs_required(b, res, svc_attrs, ARRAY_SIZE(svc_attrs), seen);
 	s->service_name = model_printf(b, "com.amazonaws.vpce.%s.%s",
@@ -154,9 +163,25 @@ static void svc_parse(struct build *b, struct res *res,
 
 /* ---- rules ----------------------------------------------------------- */
 
+/* The provider accepts or rejects only the endpoints that connect to its
+ * service. */
+static void svc_check_conns(const struct endpoint_service *s,
+			    struct endpoint *const *v, size_t n,
+			    const struct place *at, struct diags *d)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (v[k]->svc != s)
+			diag_error(d, at[k], "InvalidVpcEndpointId.NotFound",
+				   "Endpoint %s (%s) is not a connection of endpoint service %s: its service is %s",
+				   v[k]->r.name, v[k]->r.id, s->r.name,
+				   v[k]->service ? v[k]->service : "?");
+}
+
 /* R-10.8: a Network Load Balancer belongs to one endpoint service at most
- * (AWS's code for a second one is not documented: vpcemu's choice); the
- * provider accepts only the endpoints that connect to its service. */
+ * (AWS's code for a second one is not documented: vpcemu's choice), and
+ * an endpoint is accepted or rejected, not both (vpcemu's choice). */
 static void svc_check_one(const struct lab *lab, size_t i, struct diags *d)
 {
 	const struct res_list *l = &lab->res[RES_ENDPOINT_SERVICE];
@@ -176,15 +201,14 @@ static void svc_check_one(const struct lab *lab, size_t i, struct diags *d)
 					   "Load balancer %s is already associated with endpoint service %s (%s); a load balancer serves one endpoint service",
 					   s->lbs[k]->r.name, o->r.name, o->r.id);
 		}
-	for (k = 0; k < s->naccepted; k++)
-		if (s->accepted[k]->svc != s)
-			diag_error(d, s->accepted_at[k],
-				   "InvalidVpcEndpointId.NotFound",
-				   "Endpoint %s (%s) is not a connection of endpoint service %s: its service is %s",
-				   s->accepted[k]->r.name, s->accepted[k]->r.id,
-				   s->r.name,
-				   s->accepted[k]->service ? s->accepted[k]->service
-							   : "?");
+	svc_check_conns(s, s->accepted, s->naccepted, s->accepted_at, d);
+	svc_check_conns(s, s->rejected, s->nrejected, s->rejected_at, d);
+	for (k = 0; k < s->nrejected; k++)
+		if (svc_listed(s->accepted, s->naccepted, s->rejected[k]))
+			diag_error(d, s->rejected_at[k], "InvalidParameter",
+				   "Endpoint %s (%s) is both accepted and rejected by endpoint service %s",
+				   s->rejected[k]->r.name, s->rejected[k]->r.id,
+				   s->r.name);
 }
 
 static void svc_check(struct lab *lab, struct diags *d)
@@ -196,6 +220,19 @@ static void svc_check(struct lab *lab, struct diags *d)
 }
 
 /* ---- printed back ---------------------------------------------------- */
+
+static void print_conns(struct printer *p, const struct res *res,
+			const char *attr, struct endpoint *const *v, size_t n)
+{
+	size_t i;
+
+	if (!n)
+		return;
+	sb_printf(&p->sb, "\t%s", attr);
+	for (i = 0; i < n; i++)
+		print_ref(p, &v[i]->r, res);
+	sb_puts(&p->sb, "\n");
+}
 
 static void svc_print(struct printer *p, const struct res *res)
 {
@@ -220,12 +257,8 @@ static void svc_print(struct printer *p, const struct res *res)
 			print_str(p, s->principals[i], false, res);
 		sb_puts(&p->sb, "\n");
 	}
-	if (s->naccepted) {
-		sb_puts(&p->sb, "\taccept");
-		for (i = 0; i < s->naccepted; i++)
-			print_ref(p, &s->accepted[i]->r, res);
-		sb_puts(&p->sb, "\n");
-	}
+	print_conns(p, res, "accept", s->accepted, s->naccepted);
+	print_conns(p, res, "reject", s->rejected, s->nrejected);
 	print_block_close(p);
 }
 
@@ -324,6 +357,8 @@ static void svc_free(struct res *res)
 	free(s->principals);
 	free(s->accepted);
 	free(s->accepted_at);
+	free(s->rejected);
+	free(s->rejected_at);
 	free(s->service_name);
 }
 

@@ -21,6 +21,7 @@
 #include "vpcemu/dns.h"
 #include "vpcemu/dynamodb.h"
 #include "vpcemu/evloop.h"
+#include "vpcemu/health.h"
 #include "vpcemu/httpd.h"
 #include "vpcemu/imds.h"
 #include "vpcemu/model.h"
@@ -107,6 +108,7 @@ struct svc_lab {
 struct svc {
 	struct evloop *el;
 	struct svc_lab *labs;
+	struct health *health;
 	uint64_t sweep;
 	svc_log_fn log;
 };
@@ -741,8 +743,12 @@ struct svc *svc_new(struct evloop *el)
 	if (!s)
 		return NULL;
 	s->el = el;
-	s->sweep = evloop_add_timer(el, SWEEP_MS, SWEEP_MS, on_sweep, s);
+	s->health = health_new(el);
+	s->sweep = s->health ? evloop_add_timer(el, SWEEP_MS, SWEEP_MS,
+						on_sweep, s)
+			     : 0;
 	if (!s->sweep) {
+		health_free(s->health);
 		free(s);
 		return NULL;
 	}
@@ -752,6 +758,7 @@ struct svc *svc_new(struct evloop *el)
 void svc_set_log(struct svc *s, svc_log_fn fn)
 {
 	s->log = fn;
+	health_set_log(s->health, fn);
 }
 
 int svc_lab_set(struct svc *s, struct lab *lab)
@@ -771,6 +778,7 @@ int svc_lab_set(struct svc *s, struct lab *lab)
 	/* Handlers read sl->lab per packet: from here on, the new one. */
 	lab_free(sl->lab);
 	sl->lab = lab;
+	health_lab_set(s->health, lab);
 	reconcile(sl, lab, true);
 	ud_start_new(sl);
 	return 0;
@@ -782,6 +790,7 @@ void svc_lab_prune(struct svc *s, const struct lab *next)
 
 	if (sl)
 		reconcile(sl, next, false);
+	health_lab_prune(s->health, next);
 }
 
 void svc_lab_drop(struct svc *s, const char *name)
@@ -794,6 +803,7 @@ void svc_lab_drop(struct svc *s, const char *name)
 	if (!sl)
 		return;
 	*pp = sl->next;
+	health_lab_drop(s->health, name);
 	while (sl->runs)
 		ud_free(sl->runs, true);
 	while (sl->lsns) {
@@ -815,12 +825,18 @@ const struct lab *svc_lab_model(const struct svc *s, const char *name)
 	return sl ? sl->lab : NULL;
 }
 
+const struct health *svc_health(const struct svc *s)
+{
+	return s->health;
+}
+
 void svc_free(struct svc *s)
 {
 	if (!s)
 		return;
 	while (s->labs)
 		svc_lab_drop(s, s->labs->lab->name);
+	health_free(s->health);
 	evloop_del_timer(s->el, s->sweep);
 	free(s);
 }

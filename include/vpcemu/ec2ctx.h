@@ -66,6 +66,18 @@ struct ec2ctx {
 	const char *post_msg;
 };
 
+/* A command that changes the working copy c->m (and c->st), with its
+ * table entry arg; returns 0 or the error it queued in c->d. */
+typedef int (*ec2ctx_cmd_fn)(struct ec2ctx *c, const void *arg);
+
+/* The pipeline of every changing command (ec2.h): fn runs on a working
+ * copy of lab, which is checked and rebuilt and replaces lab only when all
+ * of that succeeds; argv[0] is the command, and a word no option took is
+ * an error. Returns as ec2_run. */
+int ec2_change(struct lab *lab, struct ec2_state *st, int argc, char **argv,
+	       const struct ec2_clock *clock, ec2ctx_cmd_fn fn,
+	       const void *arg, json_t **ret_output, struct diags *err);
+
 /* The value of a required option; NULL with *ret a MissingParameter
  * error naming param when absent. */
 const char *ec2ctx_opt_req(struct ec2ctx *c, const char *opt,

@@ -476,6 +476,11 @@ struct endpoint_service {
 	struct endpoint **accepted;
 	size_t naccepted;
 	struct place *accepted_at;
+	/* Endpoints the provider rejected (reject-vpc-endpoint-connections):
+	 * rejected whatever else the service says. */
+	struct endpoint **rejected;
+	size_t nrejected;
+	struct place *rejected_at;
 	char *service_name;	/* "com.amazonaws.vpce.REGION.vpce-svc-..." */
 	struct place principals_at;
 };

@@ -8,7 +8,9 @@
  *               support (dns.c answers, R-12.1, R-12.2);
  *   IMDS        TCP 169.254.169.254:80 in every router (imds.c, R-12.9);
  *   endpoints   TCP 443 at every interface endpoint ENI, in its namespace
- *               (R-10.1, R-10.3).
+ *               (R-10.1, R-10.3);
+ *   NLB health  probes from every load balancer node to its targets, and
+ *               the node rulesets that follow them (health.c).
  * User data runs once per instance, the first time its lab is set with it
  * (userdata.c); the log and exit status stay under the state directory.
  *
@@ -22,6 +24,7 @@
 #include <stddef.h>
 
 struct evloop;
+struct health;
 struct lab;
 struct svc;
 
@@ -48,6 +51,9 @@ void svc_lab_drop(struct svc *s, const char *name);
 
 /* The model of lab name as last set, or NULL. Owned by s. */
 const struct lab *svc_lab_model(const struct svc *s, const char *name);
+
+/* The health checks of the labs (health.h). Owned by s. */
+const struct health *svc_health(const struct svc *s);
 
 /* Where messages about services go (the daemon's log); prio is syslog's. */
 typedef void (*svc_log_fn)(int prio, const char *lab, const char *msg);

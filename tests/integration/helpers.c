@@ -198,6 +198,17 @@ void test_lab_write(char *name, size_t nlen, char *file, size_t flen,
 	fclose(f);
 }
 
+void test_lab_write_fmt(char *name, size_t nlen, char *file, size_t flen,
+			const char *suffix, const char *fmt)
+{
+	char *text;
+
+	snprintf(name, nlen, "it%d-%s", (int)getpid(), suffix);
+	cr_assert_neq(asprintf(&text, fmt, name), -1);
+	test_lab_write(name, nlen, file, flen, suffix, text);
+	free(text);
+}
+
 void test_lab_up(const char *file, const char *name)
 {
 	static char out[65536];

@@ -46,6 +46,10 @@ void test_assert_no_leak(const char *lab);
  * writes it to /tmp/NAME.conf (file, flen). */
 void test_lab_write(char *name, size_t nlen, char *file, size_t flen,
 		    const char *suffix, const char *text);
+/* The same from a printf format whose %1$s is the lab's name (so that
+ * user data can keep its files apart, under /tmp/NAME-...). */
+void test_lab_write_fmt(char *name, size_t nlen, char *file, size_t flen,
+			const char *suffix, const char *fmt);
 /* `vpcemu up file --name name`, which must work. */
 void test_lab_up(const char *file, const char *name);
 /* `vpcemu down name` (whatever state it is in) and the file removed. */

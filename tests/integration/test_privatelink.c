@@ -72,15 +72,10 @@ static char lab_name[64], file[128];
 
 static void setup(void)
 {
-	char *text;
-
 	if (geteuid() != 0)
 		cr_skip_test("integration tests need root");
-	snprintf(lab_name, sizeof(lab_name), "it%d-plink", (int)getpid());
-	cr_assert_neq(asprintf(&text, lab_fmt, lab_name), -1);
-	test_lab_write(lab_name, sizeof(lab_name), file, sizeof(file), "plink",
-		       text);
-	free(text);
+	test_lab_write_fmt(lab_name, sizeof(lab_name), file, sizeof(file),
+			   "plink", lab_fmt);
 }
 
 static void teardown(void)

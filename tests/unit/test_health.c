@@ -1,0 +1,391 @@
+/* test_health.c - the health check state machine (fed results, no
+ * sockets), and the commands over it and over endpoint services:
+ * `vpcemu elbv2` (arguments, errors, describe-target-health's JSON with a
+ * stand-in for the daemon's checks) and ec2's accept-/reject-vpc-endpoint-
+ * connections and endpoint service describes.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <criterion/parameterized.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "vpcemu/ec2.h"
+#include "vpcemu/elbv2.h"
+#include "vpcemu/health.h"
+#include "vpcemu/model.h"
+#include "vpcemu/print.h"
+
+/* ---- the state machine ------------------------------------------------- */
+
+/* Results fed in order ('+' success, '-' failure) and the states after
+ * each, thresholds healthy 3 and unhealthy 2: I, H, U. */
+struct feed {
+	char results[16];	/* in the struct: Criterion copies parameters */
+	char states[16];
+};
+
+ParameterizedTestParameters(health, feed)
+{
+	static struct feed cases[] = {
+		/* initial needs healthy_threshold successes in a row... */
+		{ "+++", "IIH" },
+		/* ...or unhealthy_threshold failures. */
+		{ "--", "IU" },
+		/* A failure restarts the run of successes. */
+		{ "++-+++", "IIIIIH" },
+		{ "-+-+", "IIII" },
+		/* healthy -> unhealthy after 2 failures, back after 3. */
+		{ "+++--+++", "IIHHUUUH" },
+		{ "+++-+-", "IIHHHH" },
+		{ "---+", "IUUU" },
+	};
+
+	return cr_make_param_array(struct feed, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct feed *f, health, feed)
+{
+	static const char letter[] = { [HEALTH_INITIAL] = 'I',
+				       [HEALTH_HEALTHY] = 'H',
+				       [HEALTH_UNHEALTHY] = 'U' };
+	struct health_count c = { .state = HEALTH_INITIAL };
+	char got[16] = "";
+	size_t i;
+
+	for (i = 0; f->results[i]; i++) {
+		char before = letter[c.state];
+		bool changed = health_count_feed(&c, f->results[i] == '+', 3, 2);
+
+		got[i] = letter[c.state];
+		cr_expect_eq(changed, got[i] != before, "%s at %zu", f->results,
+			     i);
+	}
+	cr_expect_str_eq(got, f->states, "results %s", f->results);
+}
+
+Test(health, names_and_reasons_are_aws)
+{
+	cr_expect_str_eq(health_state_name(HEALTH_DRAINING), "draining");
+	cr_expect_null(health_reason(HEALTH_HEALTHY));
+	cr_expect_null(health_description(HEALTH_HEALTHY));
+	cr_expect_str_eq(health_reason(HEALTH_INITIAL),
+			 "Elb.InitialHealthChecking");
+	cr_expect_str_eq(health_reason(HEALTH_UNHEALTHY),
+			 "Target.FailedHealthChecks");
+	cr_expect_str_eq(health_reason(HEALTH_UNUSED), "Target.NotInUse");
+	cr_expect_str_eq(health_reason(HEALTH_DRAINING),
+			 "Target.DeregistrationInProgress");
+}
+
+/* ---- the commands ------------------------------------------------------ */
+
+static const char base[] =
+	"vpc P { cidr 10.0.0.0/16 }\n"
+	"vpc Q { cidr 10.1.0.0/16 }\n"
+	"subnet Pa { vpc P; cidr 10.0.1.0/24; az us-east-1a }\n"
+	"subnet Qa { vpc Q; cidr 10.1.1.0/24; az us-east-1a }\n"
+	"instance W1 { subnet Pa; private-ip 10.0.1.10 }\n"
+	"instance W2 { subnet Pa; private-ip 10.0.1.11 }\n"
+	"instance Other { subnet Qa }\n"
+	"load-balancer NLB { subnets Pa }\n"
+	"target-group TG { vpc P; port 80; targets W1 }\n"
+	"target-group Idle { vpc P; port 80; targets W2 }\n"
+	"listener L80 { load-balancer NLB; port 80; forward TG }\n"
+	"endpoint-service S { load-balancers NLB }\n"
+	"endpoint E { vpc Q; service S; subnets Qa }\n";
+
+static struct test_lab tl;
+static struct ec2_state st;
+static struct ec2_clock clk = { .now = 1700000000 };
+static struct diags errs;
+static json_t *out;
+static const char *code;
+
+static void cmd_setup(void)
+{
+	memset(&st, 0, sizeof(st));
+	out = NULL;
+	test_lab_text(&tl, "h.conf", base, NULL,
+		      TEST_LAB_CHECK | TEST_LAB_CLEAN);
+}
+
+static void cmd_fini(void)
+{
+	json_decref(out);
+	diags_free(&errs);
+	ec2_state_free(&st);
+	test_lab_free(&tl);
+}
+
+TestSuite(elbv2, .init = cmd_setup, .fini = cmd_fini);
+
+/* What the stand-in checks say: every registered target healthy, and a
+ * draining W2 in every group. */
+static int fake_health(void *data, const struct lab *lab,
+		       const struct target_group *tg,
+		       struct health_target **ret)
+{
+	struct health_target *v = calloc(tg->ntargets + 1, sizeof(*v));
+	size_t i;
+
+	cr_assert(v);
+	for (i = 0; i < tg->ntargets; i++) {
+		snprintf(v[i].instance_id, sizeof(v[i].instance_id), "%s",
+			 tg->targets[i].instance->r.id);
+		v[i].port = tg->targets[i].port ? tg->targets[i].port
+						: tg->port;
+		v[i].state = HEALTH_HEALTHY;
+	}
+	snprintf(v[i].instance_id, sizeof(v[i].instance_id), "%s",
+		 ((struct res *)model_find(lab, RES_INSTANCE, "W2"))->id);
+	v[i].port = 80;
+	v[i].state = HEALTH_DRAINING;
+	*ret = v;
+	return (int)tg->ntargets + 1;
+}
+
+/* Runs "ec2 ..." or "elbv2 ..." words split at spaces; the error code
+ * in code ("" on success). */
+static int runs(const char *line)
+{
+	char *copy = strdup(line), *save = NULL, *w, *argv[32];
+	bool elbv2 = !strncmp(line, "elbv2 ", 6);
+	const struct diag *first;
+	int argc = 0, r;
+
+	cr_assert(copy);
+	strtok_r(copy, " ", &save);
+	for (w = strtok_r(NULL, " ", &save); w && argc < 31;
+	     w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	json_decref(out);
+	out = NULL;
+	diags_free(&errs);
+	r = elbv2 ? elbv2_run(tl.lab, &st, argc, argv, &clk, fake_health,
+			      NULL, &out, &errs)
+		  : ec2_run(tl.lab, &st, argc, argv, &clk, &out, &errs);
+	first = diag_first_error(&errs);
+	code = first ? first->code : "";
+	free(copy);
+	return r;
+}
+
+static const struct target_group *tg(const char *name)
+{
+	return (const struct target_group *)model_find(
+		tl.lab, RES_TARGET_GROUP, name);
+}
+
+static char *dump(void)
+{
+	return json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+Test(elbv2, register_and_deregister)
+{
+	cr_assert_eq(runs("elbv2 register-targets --target-group-arn TG "
+			  "--targets Id=W2 Id=W1,Port=8080"),
+		     0, "%s", code);
+	cr_assert_eq(tg("TG")->ntargets, 3);
+	cr_expect_eq(tg("TG")->targets[1].port, 0);
+	cr_expect_eq(tg("TG")->targets[2].port, 8080);
+	cr_expect_eq(json_object_size(out), 0);
+	/* The group's port is the same target as no port: registered. */
+	cr_assert_eq(runs("elbv2 register-targets --target-group-arn TG "
+			  "--targets Id=W2,Port=80"),
+		     0);
+	cr_expect_eq(tg("TG")->ntargets, 3);
+	cr_assert_eq(runs("elbv2 deregister-targets --target-group-arn TG "
+			  "--targets [{\"Id\":\"W1\",\"Port\":8080}]"),
+		     0, "%s", code);
+	cr_expect_eq(tg("TG")->ntargets, 2);
+	cr_expect_eq(runs("elbv2 deregister-targets --target-group-arn TG "
+			  "--targets Id=W1,Port=8080"),
+		     -EINVAL);
+	cr_expect_str_eq(code, "InvalidTarget");
+}
+
+Test(elbv2, by_arn)
+{
+	char arn[MODEL_ARN_MAX], line[512];
+
+	load_balancer_arn(arn, tl.lab, &tg("Idle")->r);
+	snprintf(line, sizeof(line),
+		 "elbv2 register-targets --target-group-arn %s --targets Id=W1",
+		 arn);
+	cr_assert_eq(runs(line), 0, "%s", code);
+	cr_expect_eq(tg("Idle")->ntargets, 2);
+}
+
+struct bad {
+	char line[160];		/* in the struct: Criterion copies parameters */
+	char code[48];
+};
+
+ParameterizedTestParameters(elbv2, errors)
+{
+	static struct bad cases[] = {
+		{ "elbv2 register-targets --target-group-arn Nope --targets Id=W1",
+		  "TargetGroupNotFound" },
+		{ "elbv2 register-targets --targets Id=W1", "MissingParameter" },
+		{ "elbv2 register-targets --target-group-arn TG",
+		  "MissingParameter" },
+		{ "elbv2 register-targets --target-group-arn TG --targets Id=Other",
+		  "InvalidTarget" },
+		{ "elbv2 register-targets --target-group-arn TG --targets Id=i-0",
+		  "InvalidTarget" },
+		{ "elbv2 register-targets --target-group-arn TG --targets Id=W1,Port=0",
+		  "ValidationError" },
+		{ "elbv2 register-targets --target-group-arn TG --targets Port=80",
+		  "ValidationError" },
+		{ "elbv2 register-targets --target-group-arn TG --targets [1",
+		  "ValidationError" },
+		{ "elbv2 describe-target-health", "MissingParameter" },
+		{ "elbv2 describe-load-balancers --names x", "InvalidParameter" },
+		{ "elbv2 create-rule", "InvalidAction" },
+		{ "ec2 accept-vpc-endpoint-connections --service-id vpce-svc-0 "
+		  "--vpc-endpoint-ids E",
+		  "InvalidVpcEndpointServiceId.NotFound" },
+		{ "ec2 accept-vpc-endpoint-connections --service-id S",
+		  "MissingParameter" },
+		{ "ec2 describe-vpc-endpoint-services --service-names x",
+		  "InvalidServiceName" },
+	};
+
+	return cr_make_param_array(struct bad, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct bad *b, elbv2, errors)
+{
+	cr_expect_neq(runs(b->line), 0, "%s", b->line);
+	cr_expect_str_eq(code, b->code, "%s", b->line);
+	cr_expect_null(out);
+}
+
+Test(elbv2, describe_target_health_json)
+{
+	char *s;
+
+	cr_assert_eq(runs("elbv2 describe-target-health --target-group-arn TG"),
+		     0, "%s", code);
+	s = dump();
+	/* IDs are stable: lab "h", instances W1 and W2. */
+	cr_expect_str_eq(
+		s,
+		"{\"TargetHealthDescriptions\":["
+		"{\"HealthCheckPort\":\"80\",\"Target\":{\"Id\":\"i-"
+		"a572cc680e53982d2\",\"Port\":80},\"TargetHealth\":{\"State\":"
+		"\"healthy\"}},"
+		"{\"HealthCheckPort\":\"80\",\"Target\":{\"Id\":\"i-"
+		"e8a7f0af1a5d35dd5\",\"Port\":80},\"TargetHealth\":{"
+		"\"Description\":\"Target deregistration is in progress\","
+		"\"Reason\":\"Target.DeregistrationInProgress\",\"State\":"
+		"\"draining\"}}]}");
+	free(s);
+	/* Asked for a target the group does not have: NotRegistered. */
+	cr_assert_eq(runs("elbv2 describe-target-health --target-group-arn TG "
+			  "--targets Id=W1,Port=81"),
+		     0);
+	s = dump();
+	cr_expect(strstr(s, "\"Reason\":\"Target.NotRegistered\"") &&
+			  strstr(s, "\"State\":\"unused\"") &&
+			  !strstr(s, "healthy"),
+		  "%s", s);
+	free(s);
+}
+
+Test(elbv2, describes_are_vpcemu_describes)
+{
+	cr_assert_eq(runs("elbv2 describe-target-groups"), 0);
+	cr_expect_eq(json_array_size(json_object_get(out, "TargetGroups")), 2);
+	cr_assert_eq(runs("elbv2 describe-listeners"), 0);
+	cr_expect_eq(json_array_size(json_object_get(out, "Listeners")), 1);
+	cr_assert_eq(runs("elbv2 describe-load-balancers"), 0);
+	cr_expect_eq(json_array_size(json_object_get(out, "LoadBalancers")),
+		     1);
+}
+
+static enum endpoint_state e_state(void)
+{
+	return ((struct endpoint *)model_find(tl.lab, RES_ENDPOINT, "E"))
+		->state;
+}
+
+Test(elbv2, accept_and_reject_endpoint_connections)
+{
+	char *s, *text;
+
+	cr_assert_eq(e_state(), ENDPOINT_PENDING_ACCEPTANCE);
+	cr_assert_eq(runs("ec2 accept-vpc-endpoint-connections --service-id S "
+			  "--vpc-endpoint-ids E vpce-0"),
+		     0, "%s", code);
+	cr_expect_eq(e_state(), ENDPOINT_AVAILABLE);
+	s = dump();
+	cr_expect_str_eq(s, "{\"Unsuccessful\":[{\"Error\":{\"Code\":"
+			    "\"InvalidVpcEndpointId.NotFound\",\"Message\":"
+			    "\"The Vpc Endpoint Id does not exist or is not a "
+			    "connection of this service\"},\"ResourceId\":"
+			    "\"vpce-0\"}]}");
+	free(s);
+	cr_assert_eq(runs("ec2 describe-vpc-endpoint-connections"), 0);
+	s = dump();
+	cr_expect(strstr(s, "\"VpcEndpointState\":\"available\""), "%s", s);
+	free(s);
+
+	cr_assert_eq(runs("ec2 reject-vpc-endpoint-connections --service-id S "
+			  "--vpc-endpoint-ids E"),
+		     0, "%s", code);
+	cr_expect_eq(e_state(), ENDPOINT_REJECTED);
+	text = print_lab(tl.lab);
+	cr_assert(text);
+	cr_expect(strstr(text, "\treject E\n") && !strstr(text, "accept"),
+		  "%s", text);
+	free(text);
+	cr_assert_eq(runs("ec2 accept-vpc-endpoint-connections --service-id S "
+			  "--vpc-endpoint-ids E"),
+		     0);
+	cr_expect_eq(e_state(), ENDPOINT_REJECTED);
+	s = dump();
+	cr_expect(strstr(s, "InvalidVpcEndpointState"), "%s", s);
+	free(s);
+}
+
+Test(elbv2, describe_vpc_endpoint_services_by_name)
+{
+	const struct endpoint_service *s = (const struct endpoint_service *)
+		model_find(tl.lab, RES_ENDPOINT_SERVICE, "S");
+	char line[256], *j;
+
+	snprintf(line, sizeof(line),
+		 "ec2 describe-vpc-endpoint-services --service-names %s",
+		 s->service_name);
+	cr_assert_eq(runs(line), 0, "%s", code);
+	j = dump();
+	cr_expect(strstr(j, "\"ServiceNames\":[\"com.amazonaws.vpce.") &&
+			  strstr(j, "\"ServiceDetails\":[{"),
+		  "%s", j);
+	free(j);
+}
+
+Test(elbv2, accepted_and_rejected_at_once_is_refused)
+{
+	struct test_lab t = { 0 };
+	char text[2048];
+
+	snprintf(text, sizeof(text), "%s",
+		 "vpc P { cidr 10.0.0.0/16 }\n"
+		 "subnet Pa { vpc P; cidr 10.0.1.0/24; az us-east-1a }\n"
+		 "load-balancer NLB { subnets Pa }\n"
+		 "endpoint-service S { load-balancers NLB; accept E; reject E }\n"
+		 "endpoint E { vpc P; service S; subnets Pa }\n");
+	test_lab_text(&t, "r.conf", text, NULL, TEST_LAB_CHECK);
+	test_expect_one(&t.d, "InvalidParameter", 4, 59);
+	test_lab_free(&t);
+}
