@@ -71,6 +71,19 @@ static bool want_help(int argc, char **argv)
 	return false;
 }
 
+/* `vpcemu ec2 CMD --help`: CMD's own text, when it has one. */
+static bool ec2_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && !ec2_is_command(argv[i]); i++)
+		;
+	if (i == argc || !ec2_usage(argv[i]))
+		return false;
+	printf("usage: vpcemu ec2 %s", ec2_usage(argv[i]));
+	return true;
+}
+
 static bool need_root(const char *cmd)
 {
 	if (geteuid() == 0)
@@ -1017,6 +1030,8 @@ int main(int argc, char **argv)
 	/* exec passes everything after INSTANCE to the command. */
 	if (strcmp(c->name, "exec") ? want_help(argc - 1, argv + 1)
 				    : argc == 3 && !strcmp(argv[2], "--help")) {
+		if (c->run == cmd_ec2 && ec2_help(argc - 1, argv + 1))
+			return 0;
 		print_help(c);
 		return 0;
 	}

@@ -11,7 +11,9 @@
  * route, route-table association and VPC attribute commands; the rule
  * commands are in ec2rules.c, the instance commands in ec2inst.c, the
  * internet gateway, address and NAT gateway commands in ec2edge.c, the
- * endpoint service ones in ec2plink.c, and what they all share (arguments, errors, lookups) in ec2ctx.c.
+ * endpoint service ones in ec2plink.c, the transit gateway ones in
+ * ec2tgw.c, and what they all share (arguments, errors, lookups) in
+ * ec2ctx.c.
  *
  * Owns nothing beyond struct ec2_state; never prints.
  */
@@ -29,6 +31,7 @@
 #include "vpcemu/ec2inst.h"
 #include "vpcemu/ec2plink.h"
 #include "vpcemu/ec2rules.h"
+#include "vpcemu/ec2tgw.h"
 #include "vpcemu/model.h"
 #include "vpcemu/print.h"
 #include "vpcemu/restype.h"
@@ -288,13 +291,13 @@ static int route_target(struct ec2ctx *c, struct route *rt)
 	const char *gw = ec2ctx_arg_get(c->a, "--gateway-id", NULL);
 	const char *eni = ec2ctx_arg_get(c->a, "--network-interface-id", NULL);
 	const char *nat = ec2ctx_arg_get(c->a, "--nat-gateway-id", NULL);
+	const char *tgw = ec2ctx_arg_get(c->a, "--transit-gateway-id", NULL);
 	static const char *const others[] = {
-		"--transit-gateway-id",
 		"--egress-only-internet-gateway-id", "--local-gateway-id",
 		"--carrier-gateway-id", "--vpc-endpoint-id", "--core-network-arn",
 		"--destination-prefix-list-id",
 	};
-	int n = !!pcx + !!inst + !!gw + !!eni + !!nat, ret = 0;
+	int n = !!pcx + !!inst + !!gw + !!eni + !!nat + !!tgw, ret = 0;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(others); i++)
@@ -303,10 +306,10 @@ static int route_target(struct ec2ctx *c, struct route *rt)
 				      others[i]);
 	if (n == 0)
 		return EFAIL(c, "MissingParameter",
-			     "The request must contain exactly one of gatewayId, instanceId, natGatewayId, networkInterfaceId or vpcPeeringConnectionId");
+			     "The request must contain exactly one of gatewayId, instanceId, natGatewayId, networkInterfaceId, transitGatewayId or vpcPeeringConnectionId");
 	if (n > 1)
 		return EFAIL(c, "InvalidParameterCombination",
-			     "The request must contain exactly one of gatewayId, instanceId, natGatewayId, networkInterfaceId or vpcPeeringConnectionId");
+			     "The request must contain exactly one of gatewayId, instanceId, natGatewayId, networkInterfaceId, transitGatewayId or vpcPeeringConnectionId");
 	rt->target = NULL;
 	if (pcx) {
 		struct peering *p = GET_PCX(c, pcx, &ret);
@@ -339,6 +342,13 @@ static int route_target(struct ec2ctx *c, struct route *rt)
 		return rt->target ? 0 :
 			EFAIL(c, "InvalidNatGatewayID.NotFound",
 			      "The natGateway ID '%s' does not exist", nat);
+	}
+	/* That the table's VPC is attached to it is check's. */
+	if (tgw) {
+		rt->target = model_find(c->m, RES_TRANSIT_GATEWAY, tgw);
+		return rt->target ? 0 :
+			EFAIL(c, "InvalidTransitGatewayID.NotFound",
+			      "The transitGateway ID '%s' does not exist", tgw);
 	}
 	return gateway_target(c, gw, rt);
 }
@@ -635,6 +645,7 @@ enum cmd_id {
 	C_ENDPOINT_CONNECTIONS,
 	C_DESCRIBE_ENDPOINT_SERVICES,
 	C_DESCRIBE_ENDPOINT_CONNECTIONS,
+	C_TGW,
 };
 
 static const struct ec2_command {
@@ -676,6 +687,19 @@ static const struct ec2_command {
 	{ "describe-vpc-endpoint-services", C_DESCRIBE_ENDPOINT_SERVICES },
 	{ "describe-vpc-endpoint-connections",
 	  C_DESCRIBE_ENDPOINT_CONNECTIONS },
+	{ "create-transit-gateway", C_TGW },
+	{ "delete-transit-gateway", C_TGW },
+	{ "create-transit-gateway-vpc-attachment", C_TGW },
+	{ "delete-transit-gateway-vpc-attachment", C_TGW },
+	{ "create-transit-gateway-route-table", C_TGW },
+	{ "delete-transit-gateway-route-table", C_TGW },
+	{ "associate-transit-gateway-route-table", C_TGW },
+	{ "disassociate-transit-gateway-route-table", C_TGW },
+	{ "enable-transit-gateway-route-table-propagation", C_TGW },
+	{ "disable-transit-gateway-route-table-propagation", C_TGW },
+	{ "create-transit-gateway-route", C_TGW },
+	{ "delete-transit-gateway-route", C_TGW },
+	{ "search-transit-gateway-routes", C_TGW },
 };
 
 /* "describe-vpcs" and the like: the `vpcemu describe` type of the kind
@@ -701,6 +725,11 @@ bool ec2_is_command(const char *name)
 		if (!strcmp(commands[i].name, name))
 			return true;
 	return describe_what_of(name) != NULL;
+}
+
+const char *ec2_usage(const char *name)
+{
+	return ec2tgw_usage(name);
 }
 
 static int dispatch(struct ec2ctx *c, enum cmd_id id, const char *name)
@@ -749,6 +778,8 @@ static int dispatch(struct ec2ctx *c, enum cmd_id id, const char *name)
 		return ec2plink_describe_services(c);
 	case C_DESCRIBE_ENDPOINT_CONNECTIONS:
 		return ec2plink_describe_connections(c);
+	case C_TGW:
+		return ec2tgw_run(c, name);
 	}
 	return -EINVAL;
 }

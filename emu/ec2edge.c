@@ -7,7 +7,7 @@
  * then writes their blocks and the rebuild finds the same resources.
  * What model_build derives (a NAT gateway's ENI and address) is read
  * from the rebuilt model (POST_RES). Changes only the working copy
- * (ec2ctx.h).
+ * (ec2ctx.h). The helpers for lab->res[] serve ec2tgw.c too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,10 +35,8 @@
 /* ------------------------------------------------------------------ */
 /* Resources of lab->res[] */
 
-/* A new resource of kind k named as ec2ctx_new_name says, appended to
- * its list; NULL with *ret the error. */
-static struct res *res_add(struct ec2ctx *c, enum res_kind k,
-			   const char *rtype, const char *base, int *ret)
+struct res *ec2edge_res_add(struct ec2ctx *c, enum res_kind k,
+			    const char *rtype, const char *base, int *ret)
 {
 	const struct res_type *t = res_types[k];
 	struct res_list *l = &c->m->res[k];
@@ -63,8 +61,7 @@ static struct res *res_add(struct ec2ctx *c, enum res_kind k,
 	return r;
 }
 
-/* Takes r out of its list and frees it. */
-static void res_drop(struct ec2ctx *c, struct res *r)
+void ec2edge_res_drop(struct ec2ctx *c, struct res *r)
 {
 	struct res_list *l = &c->m->res[r->kind];
 	size_t i;
@@ -77,15 +74,16 @@ static void res_drop(struct ec2ctx *c, struct res *r)
 	res_free(r);
 }
 
-/* Routes to target stay, as blackhole (R-9.8), as terminate-instances
- * leaves routes to an instance. */
-static void routes_blackhole(struct ec2ctx *c, const struct res *target)
+void ec2edge_routes_blackhole(struct ec2ctx *c, const struct res *target,
+			      const struct vpc *vpc)
 {
 	size_t i, k;
 
 	for (i = 0; i < c->m->nroute_tables; i++) {
 		struct route_table *t = c->m->route_tables[i];
 
+		if (vpc && t->vpc != vpc)
+			continue;
 		for (k = 0; k < t->nroutes; k++)
 			if (t->routes[k].target == target)
 				t->routes[k].target = NULL;
@@ -154,8 +152,9 @@ static const struct res *public_holder(const struct lab *m,
 static int igw_create(struct ec2ctx *c)
 {
 	int ret = 0;
-	struct res *r = res_add(c, RES_INTERNET_GATEWAY, "internet-gateway",
-				"internet-gateway", &ret);
+	struct res *r = ec2edge_res_add(c, RES_INTERNET_GATEWAY,
+					"internet-gateway", "internet-gateway",
+					&ret);
 
 	if (!r)
 		return ret;
@@ -198,7 +197,7 @@ static int igw_attach(struct ec2ctx *c, struct internet_gateway *g,
 			     "Network %s has some mapped public address(es) (%s %s). Please unmap those public address(es) before detaching the gateway.",
 			     v->r.id, res_types[h->kind]->noun, h->id);
 	if (!attach)
-		routes_blackhole(c, &g->r);
+		ec2edge_routes_blackhole(c, &g->r, NULL);
 	g->vpc = attach ? v : NULL;
 	return out_empty(c);
 }
@@ -226,7 +225,7 @@ int ec2edge_igw(struct ec2ctx *c, const char *cmd)
 		return EFAIL(c, "DependencyViolation",
 			     "The internetGateway '%s' has dependencies and cannot be deleted.",
 			     g->r.id);
-	res_drop(c, &g->r);
+	ec2edge_res_drop(c, &g->r);
 	return out_empty(c);
 }
 
@@ -323,8 +322,8 @@ static int eip_allocate(struct ec2ctx *c)
 			return EFAIL(c, "AddressLimitExceeded",
 				     "The maximum number of addresses has been reached.");
 	}
-	e = (struct elastic_ip *)res_add(c, RES_ELASTIC_IP, "elastic-ip",
-					 "eip", &ret);
+	e = (struct elastic_ip *)ec2edge_res_add(c, RES_ELASTIC_IP,
+						 "elastic-ip", "eip", &ret);
 	if (!e)
 		return ret;
 	e->address = a;
@@ -499,7 +498,7 @@ int ec2edge_address(struct ec2ctx *c, const char *cmd)
 		return EFAIL(c, "InvalidIPAddress.InUse",
 			     "Address %s (%s) is in use",
 			     ip_fmt(e->address, ip), e->r.id);
-	res_drop(c, &e->r);
+	ec2edge_res_drop(c, &e->r);
 	return out_empty(c);
 }
 
@@ -550,9 +549,9 @@ int ec2edge_create_nat(struct ec2ctx *c)
 	}
 	ec2ctx_arg_get(c->a, "--client-token", NULL);
 	snprintf(base, sizeof(base), "%.44s-nat", s->r.name);
-	n = (struct nat_gateway *)res_add(c, RES_NAT_GATEWAY, "natgateway",
-					  ec2ctx_name_ok(base) ? base : "natgw",
-					  &ret);
+	n = (struct nat_gateway *)ec2edge_res_add(
+		c, RES_NAT_GATEWAY, "natgateway",
+		ec2ctx_name_ok(base) ? base : "natgw", &ret);
 	if (!n)
 		return ret;
 	n->subnet = s;
@@ -581,10 +580,10 @@ int ec2edge_delete_nat(struct ec2ctx *c)
 	c->out = json_pack("{s:s}", "NatGatewayId", n->r.id);
 	if (!c->out)
 		return ENOMEM_FAIL(c);
-	routes_blackhole(c, &n->r);
+	ec2edge_routes_blackhole(c, &n->r, NULL);
 	/* Its ENI is model_build's, never written: it goes with it. */
 	if (n->eni)
-		res_drop(c, &n->eni->r);
-	res_drop(c, &n->r);
+		ec2edge_res_drop(c, &n->eni->r);
+	ec2edge_res_drop(c, &n->r);
 	return 0;
 }

@@ -61,6 +61,15 @@ out:
 	return err;
 }
 
+/* The scope route_add gives r: a blackhole route or one through a gateway
+ * is universe, one without a gateway is on the link (the ENI /32s, the
+ * peering's proxy ARP). */
+static uint8_t route_scope(const struct plan_route *r)
+{
+	return r->type == PLAN_ROUTE_BLACKHOLE || r->gateway ? RT_SCOPE_UNIVERSE
+							    : RT_SCOPE_LINK;
+}
+
 int route_add(struct nsh *ns, const struct plan_route *r)
 {
 	struct rtnl_route *rt = NULL;
@@ -78,7 +87,6 @@ int route_add(struct nsh *ns, const struct plan_route *r)
 		err = link_errno(rtnl_route_set_type(rt, RTN_BLACKHOLE));
 		if (err < 0)
 			goto out;
-		rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
 	} else {
 		ifindex = link_ifindex(ns, r->dev);
 		if (ifindex < 0) {
@@ -102,13 +110,10 @@ int route_add(struct nsh *ns, const struct plan_route *r)
 			}
 			rtnl_route_nh_set_gateway(nh, gw);
 		}
-		/* Without a gateway the destination is on the link (the
-		 * ENI /32s, the peering's proxy ARP). */
-		rtnl_route_set_scope(rt, r->gateway ? RT_SCOPE_UNIVERSE :
-						      RT_SCOPE_LINK);
 		rtnl_route_add_nexthop(rt, nh);	/* rt owns nh now */
 		nh = NULL;
 	}
+	rtnl_route_set_scope(rt, route_scope(r));
 	/* NLM_F_REPLACE: create, or replace the route with the same key
 	 * whatever its next hop or type, so the kernel ends as planned. */
 	err = link_errno(rtnl_route_build_add_request(rt, NLM_F_REPLACE, &msg));
@@ -137,11 +142,16 @@ int route_del(struct nsh *ns, const struct plan_route *r)
 		goto out;
 	/* Type unspecified and no next hop, as `ip route del` sends: the
 	 * kernel then deletes whatever route holds the key, unicast or
-	 * blackhole (fib_table_delete matches only what is given). Scope
-	 * stays RT_SCOPE_NOWHERE, libnl's default, which matches any. */
+	 * blackhole (fib_table_delete matches only what is given). The
+	 * scope cannot be left "any" (RT_SCOPE_NOWHERE): libnl's
+	 * build_route_msg replaces that with a guess, link for a route with
+	 * no gateway, which no blackhole route matches; the delete then
+	 * answered ESRCH, taken below for "not there", and the route
+	 * stayed. So the scope is the one route_add gave. */
 	err = link_errno(rtnl_route_set_type(rt, RTN_UNSPEC));
 	if (err < 0)
 		goto out;
+	rtnl_route_set_scope(rt, route_scope(r));
 	err = link_errno(rtnl_route_build_del_request(rt, 0, &msg));
 	if (!err)
 		err = link_errno(link_request(ns, msg, ENOENT, ESRCH));

@@ -17,6 +17,21 @@ int ec2edge_create_nat(struct ec2ctx *c);
 /* delete-nat-gateway. */
 int ec2edge_delete_nat(struct ec2ctx *c);
 
+/* A new resource of kind k, named by the Name tag of
+ * --tag-specifications for resource type rtype, else base, base-2, ...
+ * (ec2ctx_new_name), with the ID model_build derives from that name,
+ * appended to lab->res[k] of the working copy; NULL with *ret the
+ * error. */
+struct res *ec2edge_res_add(struct ec2ctx *c, enum res_kind k,
+			    const char *rtype, const char *base, int *ret);
+/* Takes r out of lab->res[] and frees it. */
+void ec2edge_res_drop(struct ec2ctx *c, struct res *r);
+/* Routes to target, in the route tables of vpc (every VPC when NULL),
+ * stay as blackhole (R-9.8), as terminate-instances leaves routes to an
+ * instance. */
+void ec2edge_routes_blackhole(struct ec2ctx *c, const struct res *target,
+			      const struct vpc *vpc);
+
 /* {key: r's describe object} from the final model, for POST_RES. NULL
  * on ENOMEM. */
 json_t *ec2edge_post(const struct lab *lab, const struct ec2_state *st,

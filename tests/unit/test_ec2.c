@@ -690,6 +690,228 @@ static const struct plan_route *find_route(const struct plan *p,
 	return NULL;
 }
 
+/* ---- transit gateways (ec2tgw.c) ---- */
+
+/* Hub (defaults off), its tables T1 and T2, VPC-A and VPC-B attached
+ * and routing 10/8 to it. */
+static void tgw_hub(void)
+{
+	ok("create-transit-gateway --options DefaultRouteTableAssociation=disable,DefaultRouteTablePropagation=disable,AmazonSideAsn=64600 --tag-specifications ResourceType=transit-gateway,Tags=[{Key=Name,Value=Hub}]");
+	ok("create-transit-gateway-vpc-attachment --transit-gateway-id Hub --vpc-id VPC-A --subnet-ids SA");
+	ok("create-transit-gateway-vpc-attachment --transit-gateway-id Hub --vpc-id VPC-B --subnet-ids SB --tag-specifications ResourceType=transit-gateway-attachment,Tags=[{Key=Name,Value=AttB}]");
+	ok("create-transit-gateway-route-table --transit-gateway-id Hub --tag-specifications ResourceType=transit-gateway-route-table,Tags=[{Key=Name,Value=T1}]");
+	ok("create-transit-gateway-route-table --transit-gateway-id Hub --tag-specifications ResourceType=transit-gateway-route-table,Tags=[{Key=Name,Value=T2}]");
+	ok("create-route --route-table-id RT-A --destination-cidr-block 10.0.0.0/8 --transit-gateway-id Hub");
+	ok("create-route --route-table-id RT-B --destination-cidr-block 10.0.0.0/8 --transit-gateway-id Hub");
+}
+
+static struct tgw_attachment *tgw_att(const char *name)
+{
+	struct tgw_attachment *a = (struct tgw_attachment *)model_find(
+		tl.lab, RES_TGW_ATTACHMENT, name);
+
+	cr_assert(a, "no attachment %s", name);
+	return a;
+}
+
+static const char *tgw_rt_of(const char *att)
+{
+	const struct tgw_route_table *t = tgw_association_of(tgw_att(att));
+
+	return t ? t->r.name : "none";
+}
+
+Test(ec2, tgw_create_with_defaults_and_describe)
+{
+	ok("create-transit-gateway");
+	cr_assert_str_eq(jpath(out, "TransitGateway.State"), "available");
+	cr_assert_str_eq(jpath(out, "TransitGateway.Options.DefaultRouteTableAssociation"),
+			 "enable");
+	cr_assert_eq(json_integer_value(json_object_get(
+			     json_object_get(json_object_get(out, "TransitGateway"),
+					     "Options"),
+			     "AmazonSideAsn")),
+		     64512);
+	cr_assert_str_eq(jpath(out, "TransitGateway.Options.AssociationDefaultRouteTableId"),
+			 model_find(tl.lab, RES_TGW_ROUTE_TABLE,
+				    "transit-gateway.default-rt")->id);
+	ok("create-transit-gateway-vpc-attachment --transit-gateway-id transit-gateway --vpc-id VPC-A --subnet-ids SA --options ApplianceModeSupport=enable");
+	cr_assert_str_eq(jpath(out, "TransitGatewayVpcAttachment.State"), "pending");
+	cr_assert_str_eq(jpath(out, "TransitGatewayVpcAttachment.SubnetIds.0"),
+			 model_find(tl.lab, RES_SUBNET, "SA")->id);
+	cr_assert_str_eq(jpath(out, "TransitGatewayVpcAttachment.Options.ApplianceModeSupport"),
+			 "enable");
+	ok("create-transit-gateway-vpc-attachment --transit-gateway-id transit-gateway --vpc-id VPC-B --subnet-ids SB");
+	/* The defaults: associated with, and propagating into, the default
+	 * table, as AWS does. */
+	cr_assert_str_eq(tgw_rt_of("VPC-A-attachment"), "transit-gateway.default-rt");
+	ok("search-transit-gateway-routes --transit-gateway-route-table-id transit-gateway.default-rt --filters Name=type,Values=propagated");
+	cr_assert_eq(json_array_size(json_object_get(out, "Routes")), 2);
+	cr_assert_str_eq(jpath(out, "Routes.0.DestinationCidrBlock"), "10.1.0.0/16");
+	cr_assert_str_eq(jpath(out, "Routes.0.TransitGatewayAttachments.0.ResourceId"),
+			 model_find(tl.lab, RES_VPC, "VPC-A")->id);
+	cr_assert_str_eq(jpath(out, "Routes.0.State"), "active");
+	ok("describe-transit-gateways");
+	cr_assert_eq(json_array_size(json_object_get(out, "TransitGateways")), 1);
+	ok("describe-transit-gateway-attachments");
+	cr_assert_eq(json_array_size(json_object_get(out, "TransitGatewayAttachments")), 2);
+	ok("describe-transit-gateway-route-tables");
+	cr_assert_str_eq(jpath(out, "TransitGatewayRouteTables.0.TransitGatewayRouteTableId"),
+			 model_find(tl.lab, RES_TGW_ROUTE_TABLE,
+				    "transit-gateway.default-rt")->id);
+}
+
+Test(ec2, tgw_argument_errors)
+{
+	fails("create-transit-gateway --options AmazonSideAsn=12", "InvalidParameterValue", NULL);
+	fails("create-transit-gateway --options DefaultRouteTableAssociation=maybe",
+	      "InvalidParameterValue", NULL);
+	fails("create-transit-gateway --options MulticastSupport=enable",
+	      "Vpcemu.Unsupported", NULL);
+	fails("create-transit-gateway --options TransitGatewayCidrBlocks=10.99.0.0/24",
+	      "Vpcemu.Unsupported", NULL);
+	fails("create-transit-gateway --description x", "InvalidParameter", NULL);
+	fails("delete-transit-gateway", "MissingParameter",
+	      "The request must contain the parameter transitGatewayId");
+	fails("delete-transit-gateway --transit-gateway-id tgw-0123456789abcdef0",
+	      "InvalidTransitGatewayID.NotFound", NULL);
+	tgw_hub();
+	fails("create-transit-gateway-vpc-attachment --transit-gateway-id Hub --vpc-id VPC-D",
+	      "MissingParameter", NULL);
+	fails("create-transit-gateway-vpc-attachment --transit-gateway-id Hub --vpc-id VPC-A --subnet-ids SA2",
+	      "DuplicateTransitGatewayAttachment", NULL);
+	fails("create-transit-gateway-vpc-attachment --transit-gateway-id Hub --vpc-id VPC-C --subnet-ids SA",
+	      "InvalidParameterValue", NULL);
+	fails("create-transit-gateway-vpc-attachment --transit-gateway-id Hub --vpc-id VPC-A --subnet-ids nope",
+	      "InvalidSubnetID.NotFound", NULL);
+	fails("delete-transit-gateway-vpc-attachment --transit-gateway-attachment-id tgw-attach-0123456789abcdef0",
+	      "InvalidTransitGatewayAttachmentID.NotFound", NULL);
+	fails("associate-transit-gateway-route-table --transit-gateway-route-table-id tgw-rtb-0123456789abcdef0 --transit-gateway-attachment-id AttB",
+	      "InvalidRouteTableID.NotFound", NULL);
+	fails("associate-transit-gateway-route-table --transit-gateway-route-table-id T1",
+	      "MissingParameter", NULL);
+	fails("create-transit-gateway-route --transit-gateway-route-table-id T1 --destination-cidr-block 10.9.0.0/16",
+	      "MissingParameter", NULL);
+	fails("create-transit-gateway-route --transit-gateway-route-table-id T1 --destination-cidr-block 10.9.0.0/16 --blackhole --transit-gateway-attachment-id AttB",
+	      "InvalidParameterCombination", NULL);
+	fails("create-transit-gateway-route --transit-gateway-route-table-id T1 --destination-cidr-block 10.9.0.0/33 --blackhole",
+	      "InvalidParameterValue", NULL);
+	fails("search-transit-gateway-routes --transit-gateway-route-table-id T1",
+	      "MissingParameter", NULL);
+	fails("search-transit-gateway-routes --transit-gateway-route-table-id T1 --filters Name=colour,Values=red",
+	      "InvalidParameterValue", NULL);
+	fails("search-transit-gateway-routes --transit-gateway-route-table-id T1 --filters type=static",
+	      "InvalidParameterValue", NULL);
+	fails("search-transit-gateway-routes --transit-gateway-route-table-id T1 --filters Name=state,Values=active --max-results 2",
+	      "InvalidParameterValue", NULL);
+	fails("create-route --route-table-id RT-A2 --destination-cidr-block 10.9.0.0/16 --transit-gateway-id nope",
+	      "InvalidTransitGatewayID.NotFound", NULL);
+}
+
+/* R-11.3: one table per attachment; moving it takes a disassociation
+ * first, as in AWS. */
+Test(ec2, tgw_associate_moves_between_tables)
+{
+	tgw_hub();
+	cr_assert_str_eq(tgw_rt_of("AttB"), "none");
+	ok("associate-transit-gateway-route-table --transit-gateway-route-table-id T1 --transit-gateway-attachment-id AttB");
+	cr_assert_str_eq(jpath(out, "Association.State"), "associating");
+	cr_assert_str_eq(jpath(out, "Association.ResourceType"), "vpc");
+	cr_assert_str_eq(tgw_rt_of("AttB"), "T1");
+	fails("associate-transit-gateway-route-table --transit-gateway-route-table-id T2 --transit-gateway-attachment-id AttB",
+	      "Resource.AlreadyAssociated", NULL);
+	fails("disassociate-transit-gateway-route-table --transit-gateway-route-table-id T2 --transit-gateway-attachment-id AttB",
+	      "InvalidAssociation.NotFound", NULL);
+	fails("delete-transit-gateway-route-table --transit-gateway-route-table-id T1",
+	      "IncorrectState", NULL);
+	ok("disassociate-transit-gateway-route-table --transit-gateway-route-table-id T1 --transit-gateway-attachment-id AttB");
+	cr_assert_str_eq(jpath(out, "Association.State"), "disassociating");
+	cr_assert_str_eq(tgw_rt_of("AttB"), "none");
+	ok("associate-transit-gateway-route-table --transit-gateway-route-table-id T2 --transit-gateway-attachment-id AttB");
+	cr_assert_str_eq(tgw_rt_of("AttB"), "T2");
+	ok("delete-transit-gateway-route-table --transit-gateway-route-table-id T1");
+	cr_assert_str_eq(jpath(out, "TransitGatewayRouteTable.State"), "deleting");
+	cr_assert_null(model_find(tl.lab, RES_TGW_ROUTE_TABLE, "T1"));
+}
+
+Test(ec2, tgw_propagation_and_routes)
+{
+	tgw_hub();
+	ok("enable-transit-gateway-route-table-propagation --transit-gateway-route-table-id T1 --transit-gateway-attachment-id VPC-A-attachment");
+	cr_assert_str_eq(jpath(out, "Propagation.State"), "enabling");
+	fails("enable-transit-gateway-route-table-propagation --transit-gateway-route-table-id T1 --transit-gateway-attachment-id VPC-A-attachment",
+	      "TransitGatewayRouteTablePropagation.Duplicate", NULL);
+	ok("create-transit-gateway-route --transit-gateway-route-table-id T1 --destination-cidr-block 10.1.1.0/24 --blackhole");
+	cr_assert_str_eq(jpath(out, "Route.State"), "blackhole");
+	cr_assert_str_eq(jpath(out, "Route.Type"), "static");
+	fails("create-transit-gateway-route --transit-gateway-route-table-id T1 --destination-cidr-block 10.1.1.0/24 --transit-gateway-attachment-id AttB",
+	      "RouteAlreadyExists", NULL);
+	/* A static route of a propagated prefix is allowed: it wins. */
+	ok("create-transit-gateway-route --transit-gateway-route-table-id T1 --destination-cidr-block 10.1.0.0/16 --transit-gateway-attachment-id AttB");
+	cr_assert_str_eq(jpath(out, "Route.State"), "active");
+	ok("search-transit-gateway-routes --transit-gateway-route-table-id T1 --filters Name=type,Values=static Name=state,Values=active");
+	cr_assert_eq(json_array_size(json_object_get(out, "Routes")), 1);
+	cr_assert_str_eq(jpath(out, "Routes.0.TransitGatewayAttachments.0.TransitGatewayAttachmentId"),
+			 tgw_att("AttB")->r.id);
+	cr_assert(json_is_false(json_object_get(out, "AdditionalRoutesAvailable")));
+	ok("search-transit-gateway-routes --transit-gateway-route-table-id T1 --filters Name=route-search.longest-prefix-match,Values=10.1.1.7/32");
+	cr_assert_eq(json_array_size(json_object_get(out, "Routes")), 1);
+	cr_assert_str_eq(jpath(out, "Routes.0.DestinationCidrBlock"), "10.1.1.0/24");
+	ok("search-transit-gateway-routes --transit-gateway-route-table-id T1 --filters Name=route-search.subnet-of-match,Values=10.0.0.0/8");
+	cr_assert_eq(json_array_size(json_object_get(out, "Routes")), 2,
+		     "the propagated 10.1.0.0/16 is hidden by the static one");
+	ok("delete-transit-gateway-route --transit-gateway-route-table-id T1 --destination-cidr-block 10.1.0.0/16");
+	cr_assert_str_eq(jpath(out, "Route.State"), "deleted");
+	ok("search-transit-gateway-routes --transit-gateway-route-table-id T1 --filters Name=type,Values=propagated");
+	cr_assert_str_eq(jpath(out, "Routes.0.DestinationCidrBlock"), "10.1.0.0/16");
+	fails("delete-transit-gateway-route --transit-gateway-route-table-id T1 --destination-cidr-block 10.1.0.0/16",
+	      "InvalidRoute.NotFound", NULL);
+	ok("disable-transit-gateway-route-table-propagation --transit-gateway-route-table-id T1 --transit-gateway-attachment-id VPC-A-attachment");
+	cr_assert_str_eq(jpath(out, "Propagation.State"), "disabling");
+	fails("disable-transit-gateway-route-table-propagation --transit-gateway-route-table-id T1 --transit-gateway-attachment-id VPC-A-attachment",
+	      "InvalidParameterValue", NULL);
+}
+
+/* What the lab file cannot say is refused, not done otherwise. */
+Test(ec2, tgw_default_table_limits)
+{
+	ok("create-transit-gateway --tag-specifications ResourceType=transit-gateway,Tags=[{Key=Name,Value=G}]");
+	ok("create-transit-gateway-vpc-attachment --transit-gateway-id G --vpc-id VPC-A --subnet-ids SA");
+	ok("create-transit-gateway-route-table --transit-gateway-id G --tag-specifications ResourceType=transit-gateway-route-table,Tags=[{Key=Name,Value=Mine}]");
+	fails("create-transit-gateway-route --transit-gateway-route-table-id G.default-rt --destination-cidr-block 10.9.0.0/16 --blackhole",
+	      "Vpcemu.Unsupported", NULL);
+	fails("disassociate-transit-gateway-route-table --transit-gateway-route-table-id G.default-rt --transit-gateway-attachment-id VPC-A-attachment",
+	      "Vpcemu.Unsupported", NULL);
+	fails("enable-transit-gateway-route-table-propagation --transit-gateway-route-table-id Mine --transit-gateway-attachment-id VPC-A-attachment",
+	      "Vpcemu.Unsupported", NULL);
+	fails("delete-transit-gateway-route-table --transit-gateway-route-table-id G.default-rt",
+	      "Vpcemu.Unsupported", NULL);
+	ok("create-transit-gateway-route --transit-gateway-route-table-id Mine --destination-cidr-block 10.9.0.0/16 --blackhole");
+}
+
+/* A gateway goes once its attachments have; their routes stay as
+ * blackhole. */
+Test(ec2, tgw_delete_order)
+{
+	struct route_table *rt;
+
+	tgw_hub();
+	ok("create-transit-gateway-route --transit-gateway-route-table-id T2 --destination-cidr-block 10.2.0.0/16 --transit-gateway-attachment-id AttB");
+	fails("delete-transit-gateway --transit-gateway-id Hub", "IncorrectState", NULL);
+	ok("delete-transit-gateway-vpc-attachment --transit-gateway-attachment-id AttB");
+	cr_assert_str_eq(jpath(out, "TransitGatewayVpcAttachment.State"), "deleting");
+	rt = (struct route_table *)model_find(tl.lab, RES_ROUTE_TABLE, "RT-B");
+	cr_assert_eq(rt->nroutes, 1);
+	cr_assert_null(rt->routes[0].target, "RT-B's route to Hub is a blackhole");
+	ok("search-transit-gateway-routes --transit-gateway-route-table-id T2 --filters Name=state,Values=blackhole");
+	cr_assert_str_eq(jpath(out, "Routes.0.DestinationCidrBlock"), "10.2.0.0/16");
+	ok("delete-transit-gateway-vpc-attachment --transit-gateway-attachment-id VPC-A-attachment");
+	ok("delete-transit-gateway --transit-gateway-id Hub");
+	cr_assert_str_eq(jpath(out, "TransitGateway.State"), "deleting");
+	cr_assert_null(model_find(tl.lab, RES_TRANSIT_GATEWAY, "Hub"));
+	cr_assert_null(model_find(tl.lab, RES_TGW_ROUTE_TABLE, "T2"));
+}
+
 Test(ec2, hands_on_walkthrough)
 {
 	const struct plan_route *r;
