@@ -3,9 +3,11 @@
  * the up ones, all when none is up), and what an endpoint forwards (its
  * TCP listener ports while available, nothing while pending). */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "vpcemu/dns.h"
 #include "vpcemu/model.h"
 #include "vpcemu/nftlb.h"
 
@@ -119,4 +121,21 @@ Test(nftlb, endpoint_forwards_while_available)
 	cr_expect(!strstr(r, "dnat"), "%s", r);
 	cr_expect(strstr(r, "pendingAcceptance"), "%s", r);
 	free(r);
+}
+
+/* An endpoint to a service has the names of R-10.5, built on the
+ * service's name: "vpce-ID-SUFFIX.vpce-svc-ID.REGION.vpce.amazonaws.com". */
+Test(nftlb, endpoint_to_a_service_is_named_after_it)
+{
+	const struct endpoint *e =
+		(const struct endpoint *)find(RES_ENDPOINT, "Consumer-Endpoint");
+	char name[DNS_NAME_MAX], want[DNS_NAME_MAX];
+
+	cr_assert_eq(dns_endpoint_name(e, NULL, name, sizeof(name)), 0);
+	snprintf(want, sizeof(want), ".%s.ap-northeast-1.vpce.amazonaws.com",
+		 e->svc->r.id);
+	cr_expect(!strncmp(name, e->r.id, strlen(e->r.id)), "%s", name);
+	cr_expect(strlen(name) > strlen(want) &&
+			  !strcmp(name + strlen(name) - strlen(want), want),
+		  "%s, want ...%s", name, want);
 }
