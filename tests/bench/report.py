@@ -118,7 +118,8 @@ md.append('| change | vpcemud (ms) | wall (ms) | wall − `vpcemu --version` | '
           'namespaces touched | target | verdict |')
 md.append('| --- | --- | --- | --- | --- | --- | --- |')
 for what, label in (('sg_rule', 'one SG rule'), ('route', 'one route'),
-                     ('instance', 'one new instance')):
+                     ('instance', 'one new instance'),
+                     ('tgw_route', 'one transit gateway route (100 VPCs attached)')):
     v = med('apply.%s.ms' % what)
     if v is None:
         vd = verdict('apply ' + label, None, 10.0, False, 'not yet')
@@ -154,8 +155,9 @@ labels = {
                  % facts.get('rules_max_eni', '?'),
     'igw': 'instance → router (1:1 NAT at the internet gateway) → internet → internet host',
     'nat': 'instance → router → NAT gateway → router → internet gateway → internet → internet host',
+    'tgw': 'instance → router → transit gateway → router → instance (2 VPCs, default route table)',
 }
-for p in ('direct', 'peering', 'rules_one', 'rules_max', 'igw', 'nat'):
+for p in ('direct', 'peering', 'rules_one', 'rules_max', 'igw', 'nat', 'tgw'):
     md.append('| %s | %s | %s | %s | %s |'
               % (labels[p], fmt('dp.rtt_us.' + p, 1), rfmt(ratio(med('dp.rtt_us.' + p), rd)),
                  fmt('dp.gbps.' + p), rfmt(ratio(med('dp.gbps.' + p), bd))))
@@ -181,8 +183,39 @@ v5 = verdict('internet gateway path throughput', bi, 0.7,
              bi is not None and bi >= 0.7, '%s × direct' % rfmt(bi))
 v6 = verdict('NAT gateway path throughput', bn, 0.7,
              bn is not None and bn >= 0.7, '%s × direct' % rfmt(bn))
+bt = ratio(med('dp.gbps.tgw'), bd)
+v7 = verdict('transit gateway path throughput', bt, 0.7,
+             bt is not None and bt >= 0.7, '%s × direct' % rfmt(bt))
+# Load balancers forward TCP on their listeners only: connections and
+# iperf3, no ping.
+md.append('TCP through a Network Load Balancer (no ping: a node forwards its '
+          'listeners\' ports only): mean connect time of 300 connections '
+          '(a server that accepts and closes), and one iperf3 stream.')
+md.append('')
+md.append('| path | connect (µs) | connections/s × direct | Gbit/s | × direct |')
+md.append('| --- | --- | --- | --- | --- |')
+cd = med('dp.conn_us.direct')
+tlabels = {
+    'direct': 'direct veth pair between two namespaces',
+    'nlb': 'instance → router → load balancer node (DNAT, client address kept) → router → target',
+    'plink': 'consumer instance → router → interface endpoint → PrivateLink link → node → router → target',
+}
+for p in ('direct', 'nlb', 'plink'):
+    md.append('| %s | %s | %s | %s | %s |'
+              % (tlabels[p], fmt('dp.conn_us.' + p, 1),
+                 rfmt(ratio(cd, med('dp.conn_us.' + p))),
+                 fmt('dp.gbps.' + p), rfmt(ratio(med('dp.gbps.' + p), bd))))
+md.append('')
+bl, bpl = ratio(med('dp.gbps.nlb'), bd), ratio(med('dp.gbps.plink'), bd)
+v8 = verdict('NLB path throughput', bl, 0.6, bl is not None and bl >= 0.6,
+             '%s × direct' % rfmt(bl))
+v9 = verdict('PrivateLink path throughput', bpl, 0.6,
+             bpl is not None and bpl >= 0.6, '%s × direct' % rfmt(bpl))
 md.append('| target | figure | verdict |')
 md.append('| --- | --- | --- |')
+md.append('| instance → transit gateway → instance: ≥ 0.7 × direct throughput | %s | %s |' % (rfmt(bt), v7))
+md.append('| instance → NLB → target: ≥ 0.6 × direct throughput | %s | %s |' % (rfmt(bl), v8))
+md.append('| consumer → endpoint → NLB → target: ≥ 0.6 × direct throughput | %s | %s |' % (rfmt(bpl), v9))
 md.append('| instance → internet gateway → host: ≥ 0.7 × direct throughput | %s | %s |' % (rfmt(bi), v5))
 md.append('| instance → NAT gateway → host: ≥ 0.7 × direct throughput | %s | %s |' % (rfmt(bn), v6))
 md.append('| peering path with SGs + NACLs: ≥ 0.7 × direct throughput | %s | %s |' % (rfmt(bp), v1))
