@@ -729,7 +729,9 @@ bool ec2_is_command(const char *name)
 
 const char *ec2_usage(const char *name)
 {
-	return ec2tgw_usage(name);
+	const struct ec2ctx_cmd *k = ec2tgw_cmd(name);
+
+	return k ? k->usage : NULL;
 }
 
 static int dispatch(struct ec2ctx *c, enum cmd_id id, const char *name)
@@ -778,8 +780,9 @@ static int dispatch(struct ec2ctx *c, enum cmd_id id, const char *name)
 		return ec2plink_describe_services(c);
 	case C_DESCRIBE_ENDPOINT_CONNECTIONS:
 		return ec2plink_describe_connections(c);
+	/* The table above names only commands that ec2tgw.c has. */
 	case C_TGW:
-		return ec2tgw_run(c, name);
+		return ec2tgw_cmd(name)->run(c);
 	}
 	return -EINVAL;
 }

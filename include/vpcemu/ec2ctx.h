@@ -70,6 +70,18 @@ struct ec2ctx {
  * table entry arg; returns 0 or the error it queued in c->d. */
 typedef int (*ec2ctx_cmd_fn)(struct ec2ctx *c, const void *arg);
 
+/* One command of a module's table (ec2tgw.c): its name,
+ * function and --help text ("NAME OPTIONS\n\nwhat it does\n"). */
+struct ec2ctx_cmd {
+	const char *name;
+	int (*run)(struct ec2ctx *c);
+	const char *usage;
+};
+
+/* The entry of v (n entries) named name, or NULL. */
+const struct ec2ctx_cmd *ec2ctx_cmd_find(const struct ec2ctx_cmd *v,
+					 size_t n, const char *name);
+
 /* The pipeline of every changing command (ec2.h): fn runs on a working
  * copy of lab, which is checked and rebuilt and replaces lab only when all
  * of that succeeds; argv[0] is the command, and a word no option took is
@@ -121,6 +133,12 @@ struct sg *ec2ctx_get_sg(struct ec2ctx *c, const char *ref, int *ret);
 /* Parses s into *out; an InvalidParameterValue error naming param. */
 int ec2ctx_get_cidr(struct ec2ctx *c, const char *s, const char *param,
 		    struct cidr *out);
+
+/* The lowest free address of s from base+4 (R-2.6) into *ip; an
+ * InsufficientFreeAddressesInSubnet error when none is left. A resource
+ * created by a command writes its addresses down, so that they do not
+ * move on a later rebuild. */
+int ec2ctx_free_ip(struct ec2ctx *c, const struct subnet *s, uint32_t *ip);
 
 /* Whether s is a decimal from lo to hi; then *out. */
 bool ec2ctx_parse_long(const char *s, long lo, long hi, long *out);
