@@ -807,6 +807,10 @@ static int post_output(struct ec2ctx *c, const struct lab *lab,
 		*out = ec2edge_post(lab, st, c->now, c->post_key, r);
 		return *out ? 0 : ENOMEM_FAIL(c);
 	}
+	if (c->post == POST_FN) {
+		*out = c->post_fn(lab, st, c->now, r);
+		return *out ? 0 : ENOMEM_FAIL(c);
+	}
 	o = describe_peering(lab, st, (const struct peering *)r);
 	if (!o)
 		return ENOMEM_FAIL(c);

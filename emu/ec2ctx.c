@@ -97,6 +97,16 @@ int ec2ctx_arg_list(struct ec2ctx_args *a, const char *opt, int *first)
 	}
 	return n;
 }
+void ec2ctx_post_fn(struct ec2ctx *c, const struct res *r,
+		    json_t *(*fn)(const struct lab *lab,
+				  const struct ec2_state *st, time_t now,
+				  const struct res *r))
+{
+	c->post = POST_FN;
+	c->post_fn = fn;
+	snprintf(c->post_id, sizeof(c->post_id), "%s", r->id);
+}
+
 const struct ec2ctx_cmd *ec2ctx_cmd_find(const struct ec2ctx_cmd *v,
 					 size_t n, const char *name)
 {

@@ -59,9 +59,13 @@ struct ec2ctx {
 	struct diags *d;		/* where the command's error goes */
 	json_t *out;			/* output built before commit */
 	/* output built after commit, from the final model */
-	enum { POST_NONE, POST_PEERING, POST_RUN, POST_RES } post;
+	enum { POST_NONE, POST_PEERING, POST_RUN, POST_RES, POST_FN } post;
 	char post_id[MODEL_ID_MAX];
 	const char *post_key;		/* POST_RES: {post_key: object} */
+	/* POST_FN: the output of the resource post_id, for answers that
+	 * are not one describe object (ELBv2's lists); NULL on ENOMEM. */
+	json_t *(*post_fn)(const struct lab *lab, const struct ec2_state *st,
+			   time_t now, const struct res *r);
 	const char *post_code;		/* peering output status */
 	const char *post_msg;
 };
@@ -69,6 +73,12 @@ struct ec2ctx {
 /* A command that changes the working copy c->m (and c->st), with its
  * table entry arg; returns 0 or the error it queued in c->d. */
 typedef int (*ec2ctx_cmd_fn)(struct ec2ctx *c, const void *arg);
+
+/* The answer of POST_FN: fn's output for r, from the final model. */
+void ec2ctx_post_fn(struct ec2ctx *c, const struct res *r,
+		    json_t *(*fn)(const struct lab *lab,
+				  const struct ec2_state *st, time_t now,
+				  const struct res *r));
 
 /* One command of a module's table (ec2tgw.c): its name,
  * function and --help text ("NAME OPTIONS\n\nwhat it does\n"). */
