@@ -927,7 +927,12 @@ static const struct cmd cmds[] = {
 	  "  reject-vpc-endpoint-connections --service-id ID\n"
 	  "      --vpc-endpoint-ids ID...   -> rejected (for good)\n"
 	  "  describe-vpc-endpoint-services [--service-names NAME...]\n"
-	  "  describe-vpc-endpoint-connections" },
+	  "  describe-vpc-endpoint-connections\n"
+	  "  create-vpc-endpoint-service-configuration |\n"
+	  "  delete-vpc-endpoint-service-configurations |\n"
+	  "  modify-vpc-endpoint-service-permissions\n"
+	  "Endpoints: create-vpc-endpoint | delete-vpc-endpoints\n"
+	  "(vpcemu ec2 COMMAND --help)" },
 	{ "elbv2", cmd_elbv2,
 	  "elbv2 COMMAND [--lab LAB] [--output json|table] [OPTIONS]",
 	  "Network Load Balancers of a running lab, with the AWS CLI's commands\n"

@@ -63,7 +63,8 @@ struct ec2ctx {
 	char post_id[MODEL_ID_MAX];
 	const char *post_key;		/* POST_RES: {post_key: object} */
 	/* POST_FN: the output of the resource post_id, for answers that
-	 * are not one describe object (ELBv2's lists); NULL on ENOMEM. */
+	 * are not one describe object (ELBv2's lists, EC2's
+	 * ServiceConfiguration); NULL on ENOMEM. */
 	json_t *(*post_fn)(const struct lab *lab, const struct ec2_state *st,
 			   time_t now, const struct res *r);
 	const char *post_code;		/* peering output status */
@@ -80,7 +81,7 @@ void ec2ctx_post_fn(struct ec2ctx *c, const struct res *r,
 				  const struct ec2_state *st, time_t now,
 				  const struct res *r));
 
-/* One command of a module's table (ec2tgw.c): its name,
+/* One command of a module's table (ec2tgw.c, ec2plink.c): its name,
  * function and --help text ("NAME OPTIONS\n\nwhat it does\n"). */
 struct ec2ctx_cmd {
 	const char *name;

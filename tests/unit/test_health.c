@@ -3,8 +3,8 @@
  * `vpcemu elbv2` (arguments, errors, describe-target-health's JSON with a
  * stand-in for the daemon's checks) and ec2's accept-/reject-vpc-endpoint-
  * connections and endpoint service describes; suite plcmd: the create and
- * delete commands of load balancers, target groups and listeners, from a
- * lab with none.
+ * delete commands of load balancers, target groups, listeners, endpoint
+ * services and endpoints, from a lab with none.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -597,4 +597,157 @@ Test(plcmd, listeners)
 	ok("elbv2 delete-load-balancer --load-balancer-arn NLB");
 	cr_expect_eq(tl.lab->res[RES_LISTENER].n, 0);
 	ok("elbv2 delete-target-group --target-group-arn TG");
+}
+
+static const struct endpoint *ep(void)
+{
+	return tl.lab->nendpoints ? tl.lab->endpoints[0] : NULL;
+}
+
+Test(plcmd, endpoint_service_and_endpoint)
+{
+	const struct endpoint_service *s;
+	char line[512], name[256];
+
+	nlb_tg_listener();
+	fails("ec2 create-vpc-endpoint-service-configuration "
+	      "--network-load-balancer-arns Nope",
+	      "InvalidParameterValue");
+	ok("ec2 create-vpc-endpoint-service-configuration "
+	   "--network-load-balancer-arns NLB");
+	cr_expect_str_eq(at_s("ServiceConfiguration/ServiceState"),
+			 "Available");
+	cr_expect(json_is_true(at("ServiceConfiguration/AcceptanceRequired")));
+	cr_expect(!strncmp(at_s("ServiceConfiguration/NetworkLoadBalancerArns/0"),
+			   "arn:aws:elasticloadbalancing:", 29));
+	cr_expect_null(at("ServiceConfiguration/Owner"));
+	snprintf(name, sizeof(name), "%s",
+		 at_s("ServiceConfiguration/ServiceName"));
+	s = (const struct endpoint_service *)model_find(
+		tl.lab, RES_ENDPOINT_SERVICE, "NLB-svc");
+	cr_assert(s, "the service's lab name is LB-svc");
+	/* One service per load balancer: the lab's check. */
+	fails("ec2 create-vpc-endpoint-service-configuration "
+	      "--network-load-balancer-arns NLB",
+	      "InvalidParameter");
+	fails("elbv2 delete-load-balancer --load-balancer-arn NLB",
+	      "ResourceInUse");
+
+	/* Q's account is not allowed yet: the service does not exist for
+	 * it. */
+	snprintf(line, sizeof(line),
+		 "ec2 create-vpc-endpoint --vpc-id Q --service-name %s "
+		 "--vpc-endpoint-type Interface --subnet-ids Qa",
+		 name);
+	fails(line, "InvalidServiceName");
+	ok("ec2 modify-vpc-endpoint-service-permissions --service-id NLB-svc "
+	   "--add-allowed-principals arn:aws:iam::222222222222:root");
+	cr_expect_str_eq(at_s("AddedPrincipals/0/PrincipalType"), "Account");
+	cr_expect(!strncmp(at_s("AddedPrincipals/0/ServicePermissionId"),
+			   "vpce-svc-perm-", 14));
+	ok(line);
+	cr_expect_str_eq(at_s("VpcEndpoint/State"), "pendingAcceptance");
+	cr_expect_str_eq(at_s("VpcEndpoint/VpcEndpointType"), "Interface");
+	cr_assert(ep());
+	cr_expect_eq(ep()->nenis, 1);
+	cr_expect_eq(ep()->state, ENDPOINT_PENDING_ACCEPTANCE);
+	/* AWS's default type is Gateway, which an endpoint service lacks. */
+	snprintf(line, sizeof(line),
+		 "ec2 create-vpc-endpoint --vpc-id Q --service-name %s", name);
+	fails(line, "InvalidParameterValue");
+
+	snprintf(line, sizeof(line),
+		 "ec2 accept-vpc-endpoint-connections --service-id NLB-svc "
+		 "--vpc-endpoint-ids %s",
+		 ep()->r.id);
+	ok(line);
+	cr_expect_eq(ep()->state, ENDPOINT_AVAILABLE);
+	ok("ec2 delete-vpc-endpoint-service-configurations --service-ids "
+	   "NLB-svc vpce-svc-0");
+	cr_expect_str_eq(at_s("Unsuccessful/0/Error/Code"),
+			 "ExistingVpcEndpointConnections");
+	cr_expect_str_eq(at_s("Unsuccessful/1/Error/Code"),
+			 "InvalidVpcEndpointService.NotFound");
+	snprintf(line, sizeof(line),
+		 "ec2 delete-vpc-endpoints --vpc-endpoint-ids %s vpce-0",
+		 ep()->r.id);
+	ok(line);
+	cr_expect_str_eq(at_s("Unsuccessful/0/Error/Code"),
+			 "InvalidVpcEndpointId.NotFound");
+	cr_expect_null(ep());
+	cr_expect_eq(tl.lab->nenis, 4, "instances' and load balancer's");
+	ok("ec2 delete-vpc-endpoint-service-configurations --service-ids "
+	   "NLB-svc");
+	cr_expect_eq(json_array_size(at("Unsuccessful")), 0);
+	cr_expect_null(model_find(tl.lab, RES_ENDPOINT_SERVICE, "NLB-svc"));
+}
+
+Test(plcmd, principals)
+{
+	const struct endpoint_service *s;
+
+	nlb_tg_listener();
+	ok("ec2 create-vpc-endpoint-service-configuration "
+	   "--network-load-balancer-arns NLB --no-acceptance-required");
+	s = (const struct endpoint_service *)model_find(
+		tl.lab, RES_ENDPOINT_SERVICE, "NLB-svc");
+	cr_assert(s);
+	cr_expect_not(s->acceptance_required);
+	fails("ec2 modify-vpc-endpoint-service-permissions --service-id "
+	      "NLB-svc --add-allowed-principals 222222222222",
+	      "InvalidPrincipal");
+	fails("ec2 modify-vpc-endpoint-service-permissions --service-id "
+	      "NLB-svc --add-allowed-principals "
+	      "arn:aws:iam::222222222222:user/bob",
+	      "Vpcemu.Unsupported");
+	ok("ec2 modify-vpc-endpoint-service-permissions --service-id NLB-svc "
+	   "--add-allowed-principals "
+	   "[\"arn:aws:iam::222222222222:root\",\"arn:aws:iam::333333333333:root\"]");
+	s = (const struct endpoint_service *)model_find(
+		tl.lab, RES_ENDPOINT_SERVICE, "NLB-svc");
+	cr_assert_eq(s->nprincipals, 2);
+	ok("ec2 modify-vpc-endpoint-service-permissions --service-id NLB-svc "
+	   "--remove-allowed-principals arn:aws:iam::333333333333:root");
+	s = (const struct endpoint_service *)model_find(
+		tl.lab, RES_ENDPOINT_SERVICE, "NLB-svc");
+	cr_expect_eq(s->nprincipals, 1);
+	cr_expect_null(at("AddedPrincipals"));
+	cr_expect(json_is_true(at("ReturnValue")));
+	ok("ec2 modify-vpc-endpoint-service-permissions --service-id NLB-svc "
+	   "--add-allowed-principals *");
+	s = (const struct endpoint_service *)model_find(
+		tl.lab, RES_ENDPOINT_SERVICE, "NLB-svc");
+	cr_expect(s->all_principals);
+	cr_expect_eq(s->nprincipals, 0, "the lab holds * or accounts");
+	cr_expect_str_eq(at_s("AddedPrincipals/0/PrincipalType"), "All");
+	fails("ec2 modify-vpc-endpoint-service-permissions --service-id Nope "
+	      "--add-allowed-principals *",
+	      "InvalidVpcEndpointServiceId.NotFound");
+}
+
+Test(plcmd, gateway_endpoint_routes)
+{
+	char *j;
+
+	fails("ec2 create-vpc-endpoint --vpc-id Q --service-name "
+	      "com.amazonaws.us-east-1.ssm --route-table-ids QR",
+	      "InvalidParameterValue");
+	fails("ec2 create-vpc-endpoint --vpc-id Q --service-name nope",
+	      "InvalidServiceName");
+	ok("ec2 create-vpc-endpoint --vpc-id Q --service-name "
+	   "com.amazonaws.us-east-1.s3 --route-table-ids QR");
+	cr_expect_str_eq(at_s("VpcEndpoint/VpcEndpointType"), "Gateway");
+	cr_expect_str_eq(at_s("VpcEndpoint/State"), "available");
+	ok("ec2 describe-route-tables");
+	j = dump();
+	cr_expect(strstr(j, "\"DestinationPrefixListId\":\"pl-"), "%s", j);
+	free(j);
+	cr_assert(ep());
+	cr_expect_str_eq(ep()->service_short, "s3");
+	ok("ec2 delete-vpc-endpoints --vpc-endpoint-ids endpoint");
+	cr_expect_null(ep());
+	ok("ec2 describe-route-tables");
+	j = dump();
+	cr_expect_not(strstr(j, "DestinationPrefixListId"), "%s", j);
+	free(j);
 }
