@@ -5,7 +5,8 @@
  * (same CIDR on both sides). Judged by curl from the consumer: nothing
  * while the endpoint waits for acceptance, the page once accepted,
  * nothing again once the listener is deleted; and by `ip netns` that the
- * nodes and the endpoint's namespace come and go with their resources.
+ * nodes and the endpoint's namespace come and go with their resources;
+ * and a gateway endpoint by command routes S3 until it is deleted.
  *
  * The lab is "it<pid>-plcmd"; .fini takes it down.
  */
@@ -188,4 +189,47 @@ Test(plcmd, seed_003_by_commands)
 		      "a node's namespace");
 	cr_expect(test_sh("ip netns exec %s-Web-1 true", lab_name) == 0,
 		  "the web server went too");
+}
+
+/* HTTP status of a PUT from the client to S3 by its regional name, "000"
+ * when nothing answers (caller frees). */
+static char *s3_put(void)
+{
+	return test_sh_output("ip netns exec %s-Client curl -s -m 2 -o "
+			      "/dev/null -w '%%{http_code}' -X PUT "
+			      "http://s3.ap-northeast-1.amazonaws.com/plcmd",
+			      lab_name);
+}
+
+/* A gateway endpoint by command: its route makes S3 answer, and goes
+ * with it. */
+Test(plcmd, gateway_endpoint_by_command)
+{
+	char args[256], id[64], *got;
+	json_t *j;
+
+	got = s3_put();
+	cr_expect_str_eq(got, "000", "S3 answered before the endpoint");
+	free(got);
+	j = aws("ec2", "create-vpc-endpoint --vpc-id Consumer --service-name "
+		       "com.amazonaws.ap-northeast-1.s3 "
+		       "--route-table-ids Consumer.main");
+	snprintf(id, sizeof(id), "%s",
+		 jstr(json_object_get(j, "VpcEndpoint"), "VpcEndpointId"));
+	json_decref(j);
+	cr_expect(test_sh("ip -n %s-Consumer route show table all | "
+			  "grep -q '^52.216.0.0/15'",
+			  lab_name) == 0,
+		  "no route to S3's prefix in the router");
+	/* Any HTTP answer is S3's (a bucket outside us-east-1 wants a
+	 * LocationConstraint: 400). */
+	got = s3_put();
+	cr_expect_str_neq(got, "000", "S3 did not answer through the endpoint");
+	free(got);
+	snprintf(args, sizeof(args), "delete-vpc-endpoints --vpc-endpoint-ids %s",
+		 id);
+	json_decref(aws("ec2", args));
+	got = s3_put();
+	cr_expect_str_eq(got, "000", "S3 answered after the endpoint went");
+	free(got);
 }
