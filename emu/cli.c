@@ -71,16 +71,19 @@ static bool want_help(int argc, char **argv)
 	return false;
 }
 
-/* `vpcemu ec2 CMD --help`: CMD's own text, when it has one. */
-static bool ec2_help(int argc, char **argv)
+/* `vpcemu ec2 CMD --help` (svc "ec2", and the same for elbv2): CMD's
+ * own text, when it has one. */
+static bool service_help(int argc, char **argv, const char *svc,
+			 bool (*is_command)(const char *),
+			 const char *(*usage)(const char *))
 {
 	int i;
 
-	for (i = 1; i < argc && !ec2_is_command(argv[i]); i++)
+	for (i = 1; i < argc && !is_command(argv[i]); i++)
 		;
-	if (i == argc || !ec2_usage(argv[i]))
+	if (i == argc || !usage(argv[i]))
 		return false;
-	printf("usage: vpcemu ec2 %s", ec2_usage(argv[i]));
+	printf("usage: vpcemu %s %s", svc, usage(argv[i]));
 	return true;
 }
 
@@ -924,7 +927,12 @@ static const struct cmd cmds[] = {
 	  "  reject-vpc-endpoint-connections --service-id ID\n"
 	  "      --vpc-endpoint-ids ID...   -> rejected (for good)\n"
 	  "  describe-vpc-endpoint-services [--service-names NAME...]\n"
-	  "  describe-vpc-endpoint-connections" },
+	  "  describe-vpc-endpoint-connections\n"
+	  "  create-vpc-endpoint-service-configuration |\n"
+	  "  delete-vpc-endpoint-service-configurations |\n"
+	  "  modify-vpc-endpoint-service-permissions\n"
+	  "Endpoints: create-vpc-endpoint | delete-vpc-endpoints\n"
+	  "(vpcemu ec2 COMMAND --help)" },
 	{ "elbv2", cmd_elbv2,
 	  "elbv2 COMMAND [--lab LAB] [--output json|table] [OPTIONS]",
 	  "Network Load Balancers of a running lab, with the AWS CLI's commands\n"
@@ -938,6 +946,9 @@ static const struct cmd cmds[] = {
 	  "      after deregistration)\n"
 	  "  register-targets --target-group-arn TG --targets Id=ID[,Port=N]...\n"
 	  "  deregister-targets --target-group-arn TG --targets Id=ID[,Port=N]...\n"
+	  "  create-load-balancer | delete-load-balancer | create-target-group |\n"
+	  "  delete-target-group | create-listener | delete-listener\n"
+	  "      (vpcemu elbv2 COMMAND --help)\n"
 	  "--targets also takes a JSON list [{\"Id\":ID,\"Port\":N}]. Changes go\n"
 	  "through the same path as apply; errors are AWS's (exit 254)." },
 	{ "describe", cmd_describe,
@@ -1030,7 +1041,13 @@ int main(int argc, char **argv)
 	/* exec passes everything after INSTANCE to the command. */
 	if (strcmp(c->name, "exec") ? want_help(argc - 1, argv + 1)
 				    : argc == 3 && !strcmp(argv[2], "--help")) {
-		if (c->run == cmd_ec2 && ec2_help(argc - 1, argv + 1))
+		if (c->run == cmd_ec2 &&
+		    service_help(argc - 1, argv + 1, "ec2", ec2_is_command,
+				 ec2_usage))
+			return 0;
+		if (c->run == cmd_elbv2 &&
+		    service_help(argc - 1, argv + 1, "elbv2", elbv2_is_command,
+				 elbv2_usage))
 			return 0;
 		print_help(c);
 		return 0;

@@ -11,7 +11,8 @@
  * route, route-table association and VPC attribute commands; the rule
  * commands are in ec2rules.c, the instance commands in ec2inst.c, the
  * internet gateway, address and NAT gateway commands in ec2edge.c, the
- * endpoint service ones in ec2plink.c, the transit gateway ones in
+ * endpoint service and endpoint ones in ec2plink.c and ec2vpce.c, the
+ * transit gateway ones in
  * ec2tgw.c, and what they all share (arguments, errors, lookups) in
  * ec2ctx.c.
  *
@@ -645,6 +646,7 @@ enum cmd_id {
 	C_ENDPOINT_CONNECTIONS,
 	C_DESCRIBE_ENDPOINT_SERVICES,
 	C_DESCRIBE_ENDPOINT_CONNECTIONS,
+	C_PLINK,
 	C_TGW,
 };
 
@@ -687,6 +689,11 @@ static const struct ec2_command {
 	{ "describe-vpc-endpoint-services", C_DESCRIBE_ENDPOINT_SERVICES },
 	{ "describe-vpc-endpoint-connections",
 	  C_DESCRIBE_ENDPOINT_CONNECTIONS },
+	{ "create-vpc-endpoint-service-configuration", C_PLINK },
+	{ "delete-vpc-endpoint-service-configurations", C_PLINK },
+	{ "modify-vpc-endpoint-service-permissions", C_PLINK },
+	{ "create-vpc-endpoint", C_PLINK },
+	{ "delete-vpc-endpoints", C_PLINK },
 	{ "create-transit-gateway", C_TGW },
 	{ "delete-transit-gateway", C_TGW },
 	{ "create-transit-gateway-vpc-attachment", C_TGW },
@@ -729,7 +736,11 @@ bool ec2_is_command(const char *name)
 
 const char *ec2_usage(const char *name)
 {
-	return ec2tgw_usage(name);
+	const struct ec2ctx_cmd *k = ec2tgw_cmd(name);
+
+	if (!k)
+		k = ec2plink_cmd(name);
+	return k ? k->usage : NULL;
 }
 
 static int dispatch(struct ec2ctx *c, enum cmd_id id, const char *name)
@@ -778,8 +789,11 @@ static int dispatch(struct ec2ctx *c, enum cmd_id id, const char *name)
 		return ec2plink_describe_services(c);
 	case C_DESCRIBE_ENDPOINT_CONNECTIONS:
 		return ec2plink_describe_connections(c);
+	/* The table above names only commands that these tables have. */
+	case C_PLINK:
+		return ec2plink_cmd(name)->run(c);
 	case C_TGW:
-		return ec2tgw_run(c, name);
+		return ec2tgw_cmd(name)->run(c);
 	}
 	return -EINVAL;
 }
@@ -802,6 +816,10 @@ static int post_output(struct ec2ctx *c, const struct lab *lab,
 	}
 	if (c->post == POST_RES) {
 		*out = ec2edge_post(lab, st, c->now, c->post_key, r);
+		return *out ? 0 : ENOMEM_FAIL(c);
+	}
+	if (c->post == POST_FN) {
+		*out = c->post_fn(lab, st, c->now, r);
 		return *out ? 0 : ENOMEM_FAIL(c);
 	}
 	o = describe_peering(lab, st, (const struct peering *)r);

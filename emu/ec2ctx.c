@@ -97,6 +97,27 @@ int ec2ctx_arg_list(struct ec2ctx_args *a, const char *opt, int *first)
 	}
 	return n;
 }
+void ec2ctx_post_fn(struct ec2ctx *c, const struct res *r,
+		    json_t *(*fn)(const struct lab *lab,
+				  const struct ec2_state *st, time_t now,
+				  const struct res *r))
+{
+	c->post = POST_FN;
+	c->post_fn = fn;
+	snprintf(c->post_id, sizeof(c->post_id), "%s", r->id);
+}
+
+const struct ec2ctx_cmd *ec2ctx_cmd_find(const struct ec2ctx_cmd *v,
+					 size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < n; i++)
+		if (!strcmp(v[i].name, name))
+			return &v[i];
+	return NULL;
+}
+
 const char *ec2ctx_opt_req(struct ec2ctx *c, const char *opt, const char *param,
 			   int *ret)
 {
@@ -195,6 +216,40 @@ static char *unique_name(const struct lab *m, const char *base)
 			return strdup(buf);
 	}
 	return NULL;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* R-2.6 (vpcemu): the lowest free address from base+4. */
+int ec2ctx_free_ip(struct ec2ctx *c, const struct subnet *s, uint32_t *ip)
+{
+	uint32_t *used = calloc(c->m->nenis + 1, sizeof(*used));
+	uint64_t next = (uint64_t)s->cidr.addr + 4;
+	uint64_t last = (uint64_t)s->cidr.addr +
+			((uint64_t)1 << (32 - s->cidr.len)) - 1;
+	size_t i, n = 0;
+
+	if (!used)
+		return ENOMEM_FAIL(c);
+	for (i = 0; i < c->m->nenis; i++)
+		if (c->m->enis[i]->subnet == s)
+			used[n++] = c->m->enis[i]->ip;
+	qsort(used, n, sizeof(*used), cmp_u32);
+	while (next < last && bsearch(&(uint32_t){ (uint32_t)next }, used, n,
+				      sizeof(*used), cmp_u32))
+		next++;
+	free(used);
+	if (next >= last)
+		return EFAIL(c, "InsufficientFreeAddressesInSubnet",
+			     "There are not enough free addresses in subnet '%s' to satisfy the requested number of instances.",
+			     s->r.id);
+	*ip = (uint32_t)next;
+	return 0;
 }
 
 /* Array helpers: the model's arrays are plain malloc'd memory. */

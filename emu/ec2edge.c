@@ -38,15 +38,22 @@
 struct res *ec2edge_res_add(struct ec2ctx *c, enum res_kind k,
 			    const char *rtype, const char *base, int *ret)
 {
-	const struct res_type *t = res_types[k];
-	struct res_list *l = &c->m->res[k];
 	const char *tags = ec2ctx_arg_get(c->a, "--tag-specifications", NULL);
-	struct res *r;
 	char *name;
 
 	*ret = ec2ctx_new_name(c, tags, rtype, base, &name);
 	if (*ret)
 		return NULL;
+	return ec2edge_res_add_named(c, k, name, ret);
+}
+
+struct res *ec2edge_res_add_named(struct ec2ctx *c, enum res_kind k,
+				  char *name, int *ret)
+{
+	const struct res_type *t = res_types[k];
+	struct res_list *l = &c->m->res[k];
+	struct res *r;
+
 	r = calloc(1, t->size);
 	if (!r || ec2ctx_grow((void **)&l->v, l->n, sizeof(*l->v))) {
 		free(r);
@@ -90,8 +97,7 @@ void ec2edge_routes_blackhole(struct ec2ctx *c, const struct res *target,
 	}
 }
 
-/* r's object as describe-* gives it. */
-static json_t *describe_one(const struct lab *lab, const struct ec2_state *st,
+json_t *ec2edge_describe_one(const struct lab *lab, const struct ec2_state *st,
 			    time_t now, const struct res *r)
 {
 	struct jb b = { 0 };
@@ -112,7 +118,7 @@ static json_t *describe_one(const struct lab *lab, const struct ec2_state *st,
 json_t *ec2edge_post(const struct lab *lab, const struct ec2_state *st,
 		     time_t now, const char *key, const struct res *r)
 {
-	json_t *o = describe_one(lab, st, now, r);
+	json_t *o = ec2edge_describe_one(lab, st, now, r);
 
 	return o ? json_pack("{s:o}", key, o) : NULL;
 }

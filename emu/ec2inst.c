@@ -15,40 +15,6 @@
 #define DEFAULT_AMI "al2023"
 #define DEFAULT_INSTANCE_TYPE "t2.micro"
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* R-2.6 (vpcemu): the lowest free address from base+4. */
-static int free_ip(struct ec2ctx *c, const struct subnet *s, uint32_t *ip)
-{
-	uint32_t *used = calloc(c->m->nenis + 1, sizeof(*used));
-	uint64_t next = (uint64_t)s->cidr.addr + 4;
-	uint64_t last = (uint64_t)s->cidr.addr +
-			((uint64_t)1 << (32 - s->cidr.len)) - 1;
-	size_t i, n = 0;
-
-	if (!used)
-		return ENOMEM_FAIL(c);
-	for (i = 0; i < c->m->nenis; i++)
-		if (c->m->enis[i]->subnet == s)
-			used[n++] = c->m->enis[i]->ip;
-	qsort(used, n, sizeof(*used), cmp_u32);
-	while (next < last && bsearch(&(uint32_t){ (uint32_t)next }, used, n,
-				      sizeof(*used), cmp_u32))
-		next++;
-	free(used);
-	if (next >= last)
-		return EFAIL(c, "InsufficientFreeAddressesInSubnet",
-			     "There are not enough free addresses in subnet '%s' to satisfy the requested number of instances.",
-			     s->r.id);
-	*ip = (uint32_t)next;
-	return 0;
-}
-
 /* --iam-instance-profile: "Name=ROLE" or "ROLE", a role of the lab. */
 static int run_role(struct ec2ctx *c, struct instance *in, const char *role)
 {
@@ -151,7 +117,7 @@ int ec2inst_run(struct ec2ctx *c)
 			goto out;
 		}
 	} else {
-		ret = free_ip(c, s, &in->private_ip);
+		ret = ec2ctx_free_ip(c, s, &in->private_ip);
 		if (ret)
 			goto out;
 	}

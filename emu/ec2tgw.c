@@ -1026,11 +1026,7 @@ static int prop_disable(struct ec2ctx *c)
 	return rt_propagation(c, false);
 }
 
-static const struct {
-	const char *name;
-	int (*run)(struct ec2ctx *c);
-	const char *usage;
-} tgw_cmds[] = {
+static const struct ec2ctx_cmd tgw_cmds[] = {
 	{ "create-transit-gateway", tgw_create,
 	  "create-transit-gateway [--options K=V,...] [--tag-specifications SPEC]\n\n"
 	  "A transit gateway (its own router). --options: AmazonSideAsn (a\n"
@@ -1102,22 +1098,7 @@ static const struct {
 	  "route-search.supernet-of-match, prefix-list-id (matches nothing).\n" },
 };
 
-int ec2tgw_run(struct ec2ctx *c, const char *cmd)
+const struct ec2ctx_cmd *ec2tgw_cmd(const char *cmd)
 {
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(tgw_cmds); i++)
-		if (!strcmp(tgw_cmds[i].name, cmd))
-			return tgw_cmds[i].run(c);
-	return -EINVAL;
-}
-
-const char *ec2tgw_usage(const char *cmd)
-{
-	size_t i;
-
-	for (i = 0; cmd && i < ARRAY_SIZE(tgw_cmds); i++)
-		if (!strcmp(tgw_cmds[i].name, cmd))
-			return tgw_cmds[i].usage;
-	return NULL;
+	return ec2ctx_cmd_find(tgw_cmds, ARRAY_SIZE(tgw_cmds), cmd);
 }

@@ -1,6 +1,7 @@
-/* elbv2.c - `vpcemu elbv2` commands (see elbv2.h): describe the load
- * balancers, target groups and listeners, register and deregister
- * targets, and describe target health.
+/* elbv2.c - `vpcemu elbv2` commands (see elbv2.h): the command table,
+ * describe the load balancers, target groups and listeners, register and
+ * deregister targets, and describe target health; the create and delete
+ * commands are elbv2res.c's.
  *
  * Every command, describe included, runs through ec2_change (ec2ctx.h), so
  * that options are read and refused alike; the describes change nothing.
@@ -16,6 +17,7 @@
 #include "vpcemu/describe.h"
 #include "vpcemu/ec2ctx.h"
 #include "vpcemu/elbv2.h"
+#include "vpcemu/elbv2res.h"
 #include "vpcemu/model.h"
 #include "vpcemu/util.h"
 
@@ -28,35 +30,22 @@ struct call {
 	void *data;
 };
 
+/* A command runs with its call (run), or with the working copy alone
+ * (change: elbv2res.c's). */
 struct elbv2_command {
 	const char *name;
 	int (*run)(struct ec2ctx *c, const struct call *k);
+	int (*change)(struct ec2ctx *c);
 	const char *describe_what;	/* describe-*: vpcemu describe's */
+	const char *usage;		/* --help: "NAME OPTIONS\n\nwhat" */
 };
 
 /* --target-group-arn: an ARN, a name or an ID. */
 static struct target_group *get_tg(struct ec2ctx *c, int *ret)
 {
-	const struct res_list *l = &c->m->res[RES_TARGET_GROUP];
-	const char *ref;
-	char arn[MODEL_ARN_MAX];
-	struct res *r;
-	size_t i;
-
-	ref = ec2ctx_opt_req(c, "--target-group-arn", "TargetGroupArn", ret);
-	if (!ref)
-		return NULL;
-	for (i = 0; i < l->n; i++) {
-		load_balancer_arn(arn, c->m, l->v[i]);
-		if (!strcmp(arn, ref))
-			return (struct target_group *)l->v[i];
-	}
-	r = model_find(c->m, RES_TARGET_GROUP, ref);
-	if (r)
-		return (struct target_group *)r;
-	*ret = EFAIL(c, "TargetGroupNotFound",
-		     "One or more target groups not found");
-	return NULL;
+	return (struct target_group *)elbv2_get(c, RES_TARGET_GROUP,
+						"--target-group-arn",
+						"TargetGroupArn", ret);
 }
 
 /* One target of --targets: "Id=i-...,Port=80" (the AWS CLI's shorthand)
@@ -345,12 +334,47 @@ static int cmd_describe(struct ec2ctx *c, const struct call *k)
 }
 
 static const struct elbv2_command commands[] = {
-	{ "describe-load-balancers", cmd_describe, "load-balancers" },
-	{ "describe-target-groups", cmd_describe, "target-groups" },
-	{ "describe-listeners", cmd_describe, "listeners" },
-	{ "describe-target-health", cmd_target_health, NULL },
-	{ "register-targets", cmd_targets, NULL },
-	{ "deregister-targets", cmd_targets, NULL },
+	{ "describe-load-balancers", cmd_describe, NULL, "load-balancers",
+	  NULL },
+	{ "describe-target-groups", cmd_describe, NULL, "target-groups", NULL },
+	{ "describe-listeners", cmd_describe, NULL, "listeners", NULL },
+	{ "describe-target-health", cmd_target_health, NULL, NULL, NULL },
+	{ "register-targets", cmd_targets, NULL, NULL, NULL },
+	{ "deregister-targets", cmd_targets, NULL, NULL, NULL },
+	{ "create-load-balancer", NULL, elbv2res_create_lb, NULL,
+	  "create-load-balancer --name NAME --type network\n"
+	  "    (--subnets ID... | --subnet-mappings SubnetId=ID[,PrivateIPv4Address=IP]...)\n"
+	  "    [--scheme internal|internet-facing] [--security-groups SG...]\n\n"
+	  "A Network Load Balancer: a node (ENI, namespace) in each subnet, one\n"
+	  "subnet per AZ, at the given address or the lowest free one. --name is\n"
+	  "its lab name too (DuplicateLoadBalancerName when taken). Without\n"
+	  "--security-groups the nodes have no group. internet-facing needs an\n"
+	  "internet gateway. Answers LoadBalancers[].\n" },
+	{ "delete-load-balancer", NULL, elbv2res_delete_lb, NULL,
+	  "delete-load-balancer --load-balancer-arn LB\n\n"
+	  "Deletes the load balancer and its listeners; an unknown one succeeds\n"
+	  "(as in AWS); one behind an endpoint service is ResourceInUse.\n" },
+	{ "create-target-group", NULL, elbv2res_create_tg, NULL,
+	  "create-target-group --name NAME --protocol TCP|UDP|TCP_UDP --port N\n"
+	  "    --vpc-id VPC [--target-type instance]\n"
+	  "    [--health-check-protocol TCP|HTTP] [--health-check-path PATH]\n"
+	  "    [--health-check-interval-seconds 5-300]\n"
+	  "    [--healthy-threshold-count 2-10] [--unhealthy-threshold-count 2-10]\n\n"
+	  "A target group of instances (register-targets adds them). --name is\n"
+	  "its lab name too (DuplicateTargetGroupName when taken). Answers\n"
+	  "TargetGroups[].\n" },
+	{ "delete-target-group", NULL, elbv2res_delete_tg, NULL,
+	  "delete-target-group --target-group-arn TG\n\n"
+	  "Not while a listener forwards to it (ResourceInUse).\n" },
+	{ "create-listener", NULL, elbv2res_create_listener, NULL,
+	  "create-listener --load-balancer-arn LB --protocol TCP|UDP --port N\n"
+	  "    --default-actions Type=forward,TargetGroupArn=TG\n\n"
+	  "The load balancer's port, forwarding to a group of its VPC (one load\n"
+	  "balancer per group); a second listener on a port is DuplicateListener.\n"
+	  "Its lab name is LB-PORT. Answers Listeners[].\n" },
+	{ "delete-listener", NULL, elbv2res_delete_listener, NULL,
+	  "delete-listener --listener-arn LISTENER\n\n"
+	  "The port stops forwarding; unknown is ListenerNotFound.\n" },
 };
 
 static const struct elbv2_command *find(const char *name)
@@ -368,11 +392,18 @@ bool elbv2_is_command(const char *name)
 	return find(name) != NULL;
 }
 
+const char *elbv2_usage(const char *name)
+{
+	const struct elbv2_command *c = find(name);
+
+	return c ? c->usage : NULL;
+}
+
 static int run(struct ec2ctx *c, const void *arg)
 {
 	const struct call *k = arg;
 
-	return k->cmd->run(c, k);
+	return k->cmd->change ? k->cmd->change(c) : k->cmd->run(c, k);
 }
 
 int elbv2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,

@@ -486,9 +486,12 @@ static void endpoint_print(struct printer *p, const struct res *res)
 		return;
 	}
 	/* The ENIs follow the subnets: one model_build would not make
-	 * again (a daemon's change) cannot be written. */
+	 * again (a daemon's change) cannot be written. A new endpoint
+	 * (create-vpc-endpoint) has none yet: its written private-ips make
+	 * the rebuild's ENIs exactly those. */
 	if (e->type == ENDPOINT_INTERFACE &&
-	    (!e->nsgs || e->nenis != e->nsubnets)) {
+	    (!e->nsgs || (e->nenis != e->nsubnets &&
+			  e->nprivate_ips != e->nsubnets))) {
 		print_fail(p, -ENOTSUP, &e->r);
 		return;
 	}

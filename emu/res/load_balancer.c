@@ -242,8 +242,10 @@ static void lb_print(struct printer *p, const struct res *res)
 
 	if (!print_res_ok(p, res))
 		return;
-	/* The nodes follow the subnets (see endpoint_print). */
-	if (lb->nenis != lb->nsubnets) {
+	/* The nodes follow the subnets (see endpoint_print); a new load
+	 * balancer (create-load-balancer) has none yet, and its written
+	 * private-ips make the rebuild's nodes exactly those. */
+	if (lb->nenis != lb->nsubnets && lb->nprivate_ips != lb->nsubnets) {
 		print_fail(p, -ENOTSUP, res);
 		return;
 	}

@@ -24,7 +24,6 @@
 #define THRESHOLD_MAX 10
 #define HEALTHY_DEFAULT 5
 #define UNHEALTHY_DEFAULT 2
-#define HTTP_PATH_DEFAULT "/"
 /* Not written in a lab: AWS's default for TCP groups, shown by describe. */
 #define TIMEOUT_DEFAULT 10
 
@@ -124,7 +123,7 @@ static void tg_health_check(struct build *b, struct target_group *tg,
 		return;
 	}
 	tg->health_check = HEALTH_CHECK_HTTP;
-	path = st->n == 3 ? st->w[2].text : HTTP_PATH_DEFAULT;
+	path = st->n == 3 ? st->w[2].text : TARGET_GROUP_HTTP_PATH;
 	if (path[0] != '/') {
 		diag_error(b->d, st->w[2].at, "ValidationError",
 			   "Health check path '%s' must start with '/'", path);
@@ -183,6 +182,15 @@ static void tg_attr(struct build *b, struct target_group *tg, int a,
 	}
 }
 
+void target_group_init(struct target_group *tg)
+{
+	tg->protocol = LB_TCP;
+	tg->health_check = HEALTH_CHECK_TCP;
+	tg->interval = INTERVAL_DEFAULT;
+	tg->healthy_threshold = HEALTHY_DEFAULT;
+	tg->unhealthy_threshold = UNHEALTHY_DEFAULT;
+}
+
 static void tg_parse(struct build *b, struct res *res,
 		     const struct conf_block *blk)
 {
@@ -191,11 +199,7 @@ static void tg_parse(struct build *b, struct res *res,
 	size_t i;
 	int a;
 
-	tg->protocol = LB_TCP;
-	tg->health_check = HEALTH_CHECK_TCP;
-	tg->interval = INTERVAL_DEFAULT;
-	tg->healthy_threshold = HEALTHY_DEFAULT;
-	tg->unhealthy_threshold = UNHEALTHY_DEFAULT;
+	target_group_init(tg);
 	tg->port_at = tg->health_check_at = tg->interval_at = tg->healthy_at =
 		tg->unhealthy_at = tg->r.at;
 	for (i = 0; i < blk->n; i++) {

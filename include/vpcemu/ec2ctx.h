@@ -59,9 +59,14 @@ struct ec2ctx {
 	struct diags *d;		/* where the command's error goes */
 	json_t *out;			/* output built before commit */
 	/* output built after commit, from the final model */
-	enum { POST_NONE, POST_PEERING, POST_RUN, POST_RES } post;
+	enum { POST_NONE, POST_PEERING, POST_RUN, POST_RES, POST_FN } post;
 	char post_id[MODEL_ID_MAX];
 	const char *post_key;		/* POST_RES: {post_key: object} */
+	/* POST_FN: the output of the resource post_id, for answers that
+	 * are not one describe object (ELBv2's lists, EC2's
+	 * ServiceConfiguration); NULL on ENOMEM. */
+	json_t *(*post_fn)(const struct lab *lab, const struct ec2_state *st,
+			   time_t now, const struct res *r);
 	const char *post_code;		/* peering output status */
 	const char *post_msg;
 };
@@ -69,6 +74,24 @@ struct ec2ctx {
 /* A command that changes the working copy c->m (and c->st), with its
  * table entry arg; returns 0 or the error it queued in c->d. */
 typedef int (*ec2ctx_cmd_fn)(struct ec2ctx *c, const void *arg);
+
+/* The answer of POST_FN: fn's output for r, from the final model. */
+void ec2ctx_post_fn(struct ec2ctx *c, const struct res *r,
+		    json_t *(*fn)(const struct lab *lab,
+				  const struct ec2_state *st, time_t now,
+				  const struct res *r));
+
+/* One command of a module's table (ec2tgw.c, ec2plink.c): its name,
+ * function and --help text ("NAME OPTIONS\n\nwhat it does\n"). */
+struct ec2ctx_cmd {
+	const char *name;
+	int (*run)(struct ec2ctx *c);
+	const char *usage;
+};
+
+/* The entry of v (n entries) named name, or NULL. */
+const struct ec2ctx_cmd *ec2ctx_cmd_find(const struct ec2ctx_cmd *v,
+					 size_t n, const char *name);
 
 /* The pipeline of every changing command (ec2.h): fn runs on a working
  * copy of lab, which is checked and rebuilt and replaces lab only when all
@@ -121,6 +144,12 @@ struct sg *ec2ctx_get_sg(struct ec2ctx *c, const char *ref, int *ret);
 /* Parses s into *out; an InvalidParameterValue error naming param. */
 int ec2ctx_get_cidr(struct ec2ctx *c, const char *s, const char *param,
 		    struct cidr *out);
+
+/* The lowest free address of s from base+4 (R-2.6) into *ip; an
+ * InsufficientFreeAddressesInSubnet error when none is left. A resource
+ * created by a command writes its addresses down, so that they do not
+ * move on a later rebuild. */
+int ec2ctx_free_ip(struct ec2ctx *c, const struct subnet *s, uint32_t *ip);
 
 /* Whether s is a decimal from lo to hi; then *out. */
 bool ec2ctx_parse_long(const char *s, long lo, long hi, long *out);

@@ -24,6 +24,10 @@ int ec2edge_delete_nat(struct ec2ctx *c);
  * error. */
 struct res *ec2edge_res_add(struct ec2ctx *c, enum res_kind k,
 			    const char *rtype, const char *base, int *ret);
+/* The same with the name given (a lab name, free, malloc'd: taken over,
+ * also on error). */
+struct res *ec2edge_res_add_named(struct ec2ctx *c, enum res_kind k,
+				  char *name, int *ret);
 /* Takes r out of lab->res[] and frees it. */
 void ec2edge_res_drop(struct ec2ctx *c, struct res *r);
 /* Routes to target, in the route tables of vpc (every VPC when NULL),
@@ -32,6 +36,9 @@ void ec2edge_res_drop(struct ec2ctx *c, struct res *r);
 void ec2edge_routes_blackhole(struct ec2ctx *c, const struct res *target,
 			      const struct vpc *vpc);
 
+/* r's object as describe-* gives it; NULL on ENOMEM. */
+json_t *ec2edge_describe_one(const struct lab *lab, const struct ec2_state *st,
+			     time_t now, const struct res *r);
 /* {key: r's describe object} from the final model, for POST_RES. NULL
  * on ENOMEM. */
 json_t *ec2edge_post(const struct lab *lab, const struct ec2_state *st,

@@ -7,11 +7,7 @@
 
 #include "vpcemu/ec2ctx.h"
 
-/* Runs the transit gateway command cmd (its AWS CLI name) on the working
- * copy; -EINVAL when cmd is not one of them. */
-int ec2tgw_run(struct ec2ctx *c, const char *cmd);
-
-/* The --help text of the transit gateway command cmd, or NULL. */
-const char *ec2tgw_usage(const char *cmd);
+/* The transit gateway command cmd (its AWS CLI name), or NULL. */
+const struct ec2ctx_cmd *ec2tgw_cmd(const char *cmd);
 
 #endif

@@ -4,7 +4,8 @@
  * elbv2_run() takes the words after "vpcemu elbv2" ("register-targets
  * --target-group-arn ARN --targets Id=i-...,Port=80") and answers with the
  * JSON the AWS CLI prints, or an ELBv2 error code and message. Commands
- * that change the lab (register-targets, deregister-targets) go through
+ * that change the lab (create-/delete-load-balancer, -target-group,
+ * -listener, register-targets, deregister-targets) go through
  * the working-copy pipeline of ec2 commands (ec2.h: atomic, checked, the
  * lab replaced only on success). Wherever ELBv2 takes an ARN, a lab name
  * or ID is accepted too.
@@ -38,5 +39,8 @@ int elbv2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 
 /* Whether name is a command elbv2_run knows. */
 bool elbv2_is_command(const char *name);
+/* The --help text of command name ("NAME OPTIONS\n\nwhat it does\n"),
+ * NULL when it has none. */
+const char *elbv2_usage(const char *name);
 
 #endif

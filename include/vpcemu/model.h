@@ -702,6 +702,10 @@ bool model_eni_ungated(const struct eni *e);
 #define MODEL_ARN_MAX 256
 void load_balancer_arn(char *out, const struct lab *lab, const struct res *r);
 const char *lb_protocol_name(enum lb_protocol p);	/* "TCP", ... */
+/* A target group's defaults: TCP, a TCP health check, AWS's interval
+ * and thresholds (res/target_group.c); an HTTP check's default path. */
+void target_group_init(struct target_group *tg);
+#define TARGET_GROUP_HTTP_PATH "/"
 /* The region and account of a load balancer's resources. */
 const char *load_balancer_region(const struct lab *lab,
 				 const struct load_balancer *lb);

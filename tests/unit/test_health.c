@@ -2,7 +2,9 @@
  * sockets), and the commands over it and over endpoint services:
  * `vpcemu elbv2` (arguments, errors, describe-target-health's JSON with a
  * stand-in for the daemon's checks) and ec2's accept-/reject-vpc-endpoint-
- * connections and endpoint service describes.
+ * connections and endpoint service describes; suite plcmd: the create and
+ * delete commands of load balancers, target groups, listeners, endpoint
+ * services and endpoints, from a lab with none.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -388,4 +390,364 @@ Test(elbv2, accepted_and_rejected_at_once_is_refused)
 	test_lab_text(&t, "r.conf", text, NULL, TEST_LAB_CHECK);
 	test_expect_one(&t.d, "InvalidParameter", 4, 59);
 	test_lab_free(&t);
+}
+
+/* ---- create and delete (suite plcmd) ----------------------------------- */
+
+/* Only VPCs, subnets and instances: every PrivateLink resource comes from
+ * the commands. Q has P's CIDR and another account. */
+static const char bare[] =
+	"vpc P { cidr 10.0.0.0/16 }\n"
+	"vpc Q { cidr 10.0.0.0/16; account 222222222222 }\n"
+	"subnet Pa { vpc P; cidr 10.0.1.0/24; az us-east-1a }\n"
+	"subnet Pb { vpc P; cidr 10.0.2.0/24; az us-east-1b }\n"
+	"subnet Qa { vpc Q; cidr 10.0.1.0/24; az us-east-1a }\n"
+	"route-table QR { vpc Q; associate Qa }\n"
+	"instance W1 { subnet Pa; private-ip 10.0.1.10 }\n"
+	"instance C1 { subnet Qa }\n";
+
+static void plcmd_setup(void)
+{
+	memset(&st, 0, sizeof(st));
+	out = NULL;
+	test_lab_text(&tl, "b.conf", bare, NULL,
+		      TEST_LAB_CHECK | TEST_LAB_CLEAN);
+}
+
+TestSuite(plcmd, .init = plcmd_setup, .fini = cmd_fini);
+
+/* out's value at a path of keys and list indexes ("LoadBalancers/0/
+ * LoadBalancerName"). */
+static json_t *at(const char *path)
+{
+	char *copy = strdup(path), *save = NULL, *k;
+	json_t *j = out;
+
+	cr_assert(copy);
+	for (k = strtok_r(copy, "/", &save); k && j;
+	     k = strtok_r(NULL, "/", &save))
+		j = json_is_array(j) ? json_array_get(j, strtoul(k, NULL, 10))
+				     : json_object_get(j, k);
+	free(copy);
+	return j;
+}
+
+static const char *at_s(const char *path)
+{
+	const char *s = json_string_value(at(path));
+
+	return s ? s : "(none)";
+}
+
+/* Runs a command that must succeed. */
+static void ok(const char *line)
+{
+	cr_assert_eq(runs(line), 0, "%s: %s", line, code);
+}
+
+/* Runs a command that must fail with code want. */
+static void fails(const char *line, const char *want)
+{
+	cr_assert_neq(runs(line), 0, "%s succeeded", line);
+	cr_expect_str_eq(code, want, "%s", line);
+}
+
+/* NLB in Pa and Pb, TG on port 80 with W1, a listener on 80. */
+static void nlb_tg_listener(void)
+{
+	ok("elbv2 create-target-group --name TG --protocol TCP --port 80 "
+	   "--vpc-id P");
+	ok("elbv2 register-targets --target-group-arn TG --targets Id=W1");
+	ok("elbv2 create-load-balancer --name NLB --type network "
+	   "--subnets Pa Pb");
+	ok("elbv2 create-listener --load-balancer-arn NLB --protocol TCP "
+	   "--port 80 --default-actions Type=forward,TargetGroupArn=TG");
+}
+
+Test(plcmd, target_group_json_model_and_errors)
+{
+	const struct target_group *g;
+
+	fails("elbv2 create-target-group --name TG --port 80 --vpc-id P",
+	      "ValidationError");
+	fails("elbv2 create-target-group --name TG --protocol HTTP --port 80 "
+	      "--vpc-id P",
+	      "Vpcemu.Unsupported");
+	fails("elbv2 create-target-group --name TG --protocol TCP --port 80 "
+	      "--vpc-id P --health-check-path /h",
+	      "ValidationError");
+	/* The range is the lab's check, with ELBv2's code. */
+	fails("elbv2 create-target-group --name TG --protocol TCP --port 80 "
+	      "--vpc-id P --health-check-interval-seconds 1",
+	      "ValidationError");
+	ok("elbv2 create-target-group --name TG --protocol TCP --port 80 "
+	   "--vpc-id P --health-check-protocol HTTP --health-check-path /h "
+	   "--health-check-interval-seconds 10 --healthy-threshold-count 3 "
+	   "--unhealthy-threshold-count 4 --target-type instance");
+	cr_expect_str_eq(at_s("TargetGroups/0/TargetGroupName"), "TG");
+	cr_expect_str_eq(at_s("TargetGroups/0/HealthCheckPath"), "/h");
+	cr_expect(!strncmp(at_s("TargetGroups/0/TargetGroupArn"),
+			   "arn:aws:elasticloadbalancing:us-east-1:"
+			   "111111111111:targetgroup/TG/",
+			   64),
+		  "%s", at_s("TargetGroups/0/TargetGroupArn"));
+	g = tg("TG");
+	cr_assert(g);
+	cr_expect_eq(g->health_check, HEALTH_CHECK_HTTP);
+	cr_expect_eq(g->interval, 10);
+	cr_expect_eq(g->healthy_threshold, 3);
+	cr_expect_eq(g->unhealthy_threshold, 4);
+	fails("elbv2 create-target-group --name TG --protocol TCP --port 80 "
+	      "--vpc-id P",
+	      "DuplicateTargetGroupName");
+	fails("elbv2 create-target-group --name W1 --protocol TCP --port 80 "
+	      "--vpc-id P",
+	      "ValidationError");
+	fails("elbv2 delete-target-group --target-group-arn Nope",
+	      "TargetGroupNotFound");
+	ok("elbv2 delete-target-group --target-group-arn TG");
+	cr_expect_null(tg("TG"));
+	cr_expect_eq(json_object_size(out), 0);
+}
+
+Test(plcmd, load_balancer_nodes_and_errors)
+{
+	const struct load_balancer *lb;
+	uint32_t a;
+
+	fails("elbv2 create-load-balancer --name NLB --subnets Pa",
+	      "Vpcemu.Unsupported");
+	fails("elbv2 create-load-balancer --name NLB --type network",
+	      "ValidationError");
+	fails("elbv2 create-load-balancer --name NLB --type network "
+	      "--subnets Pa --subnet-mappings SubnetId=Pb",
+	      "ValidationError");
+	fails("elbv2 create-load-balancer --name NLB --type network "
+	      "--subnets Nope",
+	      "SubnetNotFound");
+	fails("elbv2 create-load-balancer --name NLB --type network "
+	      "--subnets Pa --security-groups Nope",
+	      "InvalidSecurityGroup");
+	/* internet-facing needs an internet gateway (the lab's check). */
+	fails("elbv2 create-load-balancer --name NLB --type network "
+	      "--scheme internet-facing --subnets Pa",
+	      "InvalidSubnet");
+	ok("elbv2 create-load-balancer --name NLB --type network "
+	   "--subnet-mappings SubnetId=Pa,PrivateIPv4Address=10.0.1.50 "
+	   "SubnetId=Pb");
+	cr_expect_str_eq(at_s("LoadBalancers/0/LoadBalancerName"), "NLB");
+	cr_expect_str_eq(at_s("LoadBalancers/0/Scheme"), "internal");
+	cr_expect_str_eq(at_s("LoadBalancers/0/AvailabilityZones/0/"
+			      "LoadBalancerAddresses/0/PrivateIPv4Address"),
+			 "10.0.1.50");
+	lb = (const struct load_balancer *)model_find(tl.lab,
+						      RES_LOAD_BALANCER, "NLB");
+	cr_assert(lb);
+	cr_assert_eq(lb->nenis, 2);
+	ip_parse("10.0.2.4", &a);
+	cr_expect_eq(lb->enis[1]->ip, a, "the lowest free address of Pb");
+	fails("elbv2 create-load-balancer --name NLB --type network "
+	      "--subnets Pa",
+	      "DuplicateLoadBalancerName");
+	ok("elbv2 delete-load-balancer --load-balancer-arn NLB");
+	cr_expect_null(model_find(tl.lab, RES_LOAD_BALANCER, "NLB"));
+	cr_expect_eq(tl.lab->nenis, 2, "only the instances' ENIs are left");
+	/* AWS: deleting one that is not there succeeds. */
+	ok("elbv2 delete-load-balancer --load-balancer-arn NLB");
+}
+
+Test(plcmd, listeners)
+{
+	char line[512], arn[MODEL_ARN_MAX];
+
+	nlb_tg_listener();
+	cr_expect_eq(json_integer_value(at("Listeners/0/Port")), 80);
+	snprintf(arn, sizeof(arn), "%s", at_s("Listeners/0/ListenerArn"));
+	cr_expect(model_find(tl.lab, RES_LISTENER, "NLB-80"),
+		  "the listener's lab name is LB-PORT");
+	fails("elbv2 create-listener --load-balancer-arn NLB --protocol TCP "
+	      "--port 80 --default-actions Type=forward,TargetGroupArn=TG",
+	      "DuplicateListener");
+	fails("elbv2 create-listener --load-balancer-arn Nope --port 81 "
+	      "--default-actions Type=forward,TargetGroupArn=TG",
+	      "LoadBalancerNotFound");
+	fails("elbv2 create-listener --load-balancer-arn NLB --port 81 "
+	      "--default-actions Type=forward,TargetGroupArn=Nope",
+	      "TargetGroupNotFound");
+	fails("elbv2 create-listener --load-balancer-arn NLB --port 81 "
+	      "--default-actions Type=fixed-response",
+	      "Vpcemu.Unsupported");
+	fails("elbv2 delete-target-group --target-group-arn TG",
+	      "ResourceInUse");
+	/* The JSON form of --default-actions. */
+	fails("elbv2 create-listener --load-balancer-arn NLB --protocol UDP "
+	      "--port 53 --default-actions Type=forward,TargetGroupArn=TG",
+	      "IncompatibleProtocols");
+	ok("elbv2 create-listener --load-balancer-arn NLB --protocol TCP "
+	   "--port 443 --default-actions "
+	   "[{\"Type\":\"forward\",\"TargetGroupArn\":\"TG\"}]");
+	fails("elbv2 create-listener --load-balancer-arn NLB --port 81",
+	      "MissingParameter");
+	snprintf(line, sizeof(line), "elbv2 delete-listener --listener-arn %s",
+		 arn);
+	ok(line);
+	cr_expect_null(model_find(tl.lab, RES_LISTENER, "NLB-80"));
+	fails(line, "ListenerNotFound");
+	/* Deleting the load balancer takes its other listener. */
+	ok("elbv2 delete-load-balancer --load-balancer-arn NLB");
+	cr_expect_eq(tl.lab->res[RES_LISTENER].n, 0);
+	ok("elbv2 delete-target-group --target-group-arn TG");
+}
+
+static const struct endpoint *ep(void)
+{
+	return tl.lab->nendpoints ? tl.lab->endpoints[0] : NULL;
+}
+
+Test(plcmd, endpoint_service_and_endpoint)
+{
+	const struct endpoint_service *s;
+	char line[512], name[256];
+
+	nlb_tg_listener();
+	fails("ec2 create-vpc-endpoint-service-configuration "
+	      "--network-load-balancer-arns Nope",
+	      "InvalidParameterValue");
+	ok("ec2 create-vpc-endpoint-service-configuration "
+	   "--network-load-balancer-arns NLB");
+	cr_expect_str_eq(at_s("ServiceConfiguration/ServiceState"),
+			 "Available");
+	cr_expect(json_is_true(at("ServiceConfiguration/AcceptanceRequired")));
+	cr_expect(!strncmp(at_s("ServiceConfiguration/NetworkLoadBalancerArns/0"),
+			   "arn:aws:elasticloadbalancing:", 29));
+	cr_expect_null(at("ServiceConfiguration/Owner"));
+	snprintf(name, sizeof(name), "%s",
+		 at_s("ServiceConfiguration/ServiceName"));
+	s = (const struct endpoint_service *)model_find(
+		tl.lab, RES_ENDPOINT_SERVICE, "NLB-svc");
+	cr_assert(s, "the service's lab name is LB-svc");
+	/* One service per load balancer: the lab's check. */
+	fails("ec2 create-vpc-endpoint-service-configuration "
+	      "--network-load-balancer-arns NLB",
+	      "InvalidParameter");
+	fails("elbv2 delete-load-balancer --load-balancer-arn NLB",
+	      "ResourceInUse");
+
+	/* Q's account is not allowed yet: the service does not exist for
+	 * it. */
+	snprintf(line, sizeof(line),
+		 "ec2 create-vpc-endpoint --vpc-id Q --service-name %s "
+		 "--vpc-endpoint-type Interface --subnet-ids Qa",
+		 name);
+	fails(line, "InvalidServiceName");
+	ok("ec2 modify-vpc-endpoint-service-permissions --service-id NLB-svc "
+	   "--add-allowed-principals arn:aws:iam::222222222222:root");
+	cr_expect_str_eq(at_s("AddedPrincipals/0/PrincipalType"), "Account");
+	cr_expect(!strncmp(at_s("AddedPrincipals/0/ServicePermissionId"),
+			   "vpce-svc-perm-", 14));
+	ok(line);
+	cr_expect_str_eq(at_s("VpcEndpoint/State"), "pendingAcceptance");
+	cr_expect_str_eq(at_s("VpcEndpoint/VpcEndpointType"), "Interface");
+	cr_assert(ep());
+	cr_expect_eq(ep()->nenis, 1);
+	cr_expect_eq(ep()->state, ENDPOINT_PENDING_ACCEPTANCE);
+	/* AWS's default type is Gateway, which an endpoint service lacks. */
+	snprintf(line, sizeof(line),
+		 "ec2 create-vpc-endpoint --vpc-id Q --service-name %s", name);
+	fails(line, "InvalidParameterValue");
+
+	snprintf(line, sizeof(line),
+		 "ec2 accept-vpc-endpoint-connections --service-id NLB-svc "
+		 "--vpc-endpoint-ids %s",
+		 ep()->r.id);
+	ok(line);
+	cr_expect_eq(ep()->state, ENDPOINT_AVAILABLE);
+	ok("ec2 delete-vpc-endpoint-service-configurations --service-ids "
+	   "NLB-svc vpce-svc-0");
+	cr_expect_str_eq(at_s("Unsuccessful/0/Error/Code"),
+			 "ExistingVpcEndpointConnections");
+	cr_expect_str_eq(at_s("Unsuccessful/1/Error/Code"),
+			 "InvalidVpcEndpointService.NotFound");
+	snprintf(line, sizeof(line),
+		 "ec2 delete-vpc-endpoints --vpc-endpoint-ids %s vpce-0",
+		 ep()->r.id);
+	ok(line);
+	cr_expect_str_eq(at_s("Unsuccessful/0/Error/Code"),
+			 "InvalidVpcEndpointId.NotFound");
+	cr_expect_null(ep());
+	cr_expect_eq(tl.lab->nenis, 4, "instances' and load balancer's");
+	ok("ec2 delete-vpc-endpoint-service-configurations --service-ids "
+	   "NLB-svc");
+	cr_expect_eq(json_array_size(at("Unsuccessful")), 0);
+	cr_expect_null(model_find(tl.lab, RES_ENDPOINT_SERVICE, "NLB-svc"));
+}
+
+Test(plcmd, principals)
+{
+	const struct endpoint_service *s;
+
+	nlb_tg_listener();
+	ok("ec2 create-vpc-endpoint-service-configuration "
+	   "--network-load-balancer-arns NLB --no-acceptance-required");
+	s = (const struct endpoint_service *)model_find(
+		tl.lab, RES_ENDPOINT_SERVICE, "NLB-svc");
+	cr_assert(s);
+	cr_expect_not(s->acceptance_required);
+	fails("ec2 modify-vpc-endpoint-service-permissions --service-id "
+	      "NLB-svc --add-allowed-principals 222222222222",
+	      "InvalidPrincipal");
+	fails("ec2 modify-vpc-endpoint-service-permissions --service-id "
+	      "NLB-svc --add-allowed-principals "
+	      "arn:aws:iam::222222222222:user/bob",
+	      "Vpcemu.Unsupported");
+	ok("ec2 modify-vpc-endpoint-service-permissions --service-id NLB-svc "
+	   "--add-allowed-principals "
+	   "[\"arn:aws:iam::222222222222:root\",\"arn:aws:iam::333333333333:root\"]");
+	s = (const struct endpoint_service *)model_find(
+		tl.lab, RES_ENDPOINT_SERVICE, "NLB-svc");
+	cr_assert_eq(s->nprincipals, 2);
+	ok("ec2 modify-vpc-endpoint-service-permissions --service-id NLB-svc "
+	   "--remove-allowed-principals arn:aws:iam::333333333333:root");
+	s = (const struct endpoint_service *)model_find(
+		tl.lab, RES_ENDPOINT_SERVICE, "NLB-svc");
+	cr_expect_eq(s->nprincipals, 1);
+	cr_expect_null(at("AddedPrincipals"));
+	cr_expect(json_is_true(at("ReturnValue")));
+	ok("ec2 modify-vpc-endpoint-service-permissions --service-id NLB-svc "
+	   "--add-allowed-principals *");
+	s = (const struct endpoint_service *)model_find(
+		tl.lab, RES_ENDPOINT_SERVICE, "NLB-svc");
+	cr_expect(s->all_principals);
+	cr_expect_eq(s->nprincipals, 0, "the lab holds * or accounts");
+	cr_expect_str_eq(at_s("AddedPrincipals/0/PrincipalType"), "All");
+	fails("ec2 modify-vpc-endpoint-service-permissions --service-id Nope "
+	      "--add-allowed-principals *",
+	      "InvalidVpcEndpointServiceId.NotFound");
+}
+
+Test(plcmd, gateway_endpoint_routes)
+{
+	char *j;
+
+	fails("ec2 create-vpc-endpoint --vpc-id Q --service-name "
+	      "com.amazonaws.us-east-1.ssm --route-table-ids QR",
+	      "InvalidParameterValue");
+	fails("ec2 create-vpc-endpoint --vpc-id Q --service-name nope",
+	      "InvalidServiceName");
+	ok("ec2 create-vpc-endpoint --vpc-id Q --service-name "
+	   "com.amazonaws.us-east-1.s3 --route-table-ids QR");
+	cr_expect_str_eq(at_s("VpcEndpoint/VpcEndpointType"), "Gateway");
+	cr_expect_str_eq(at_s("VpcEndpoint/State"), "available");
+	ok("ec2 describe-route-tables");
+	j = dump();
+	cr_expect(strstr(j, "\"DestinationPrefixListId\":\"pl-"), "%s", j);
+	free(j);
+	cr_assert(ep());
+	cr_expect_str_eq(ep()->service_short, "s3");
+	ok("ec2 delete-vpc-endpoints --vpc-endpoint-ids endpoint");
+	cr_expect_null(ep());
+	ok("ec2 describe-route-tables");
+	j = dump();
+	cr_expect_not(strstr(j, "DestinationPrefixListId"), "%s", j);
+	free(j);
 }
