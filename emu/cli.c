@@ -18,6 +18,7 @@
 
 #include "vpcemu/ctl.h"
 #include "vpcemu/describe.h"
+#include "vpcemu/diagram.h"
 #include "vpcemu/ec2.h"
 #include "vpcemu/elbv2.h"
 #include "vpcemu/load.h"
@@ -321,6 +322,14 @@ static bool lab_is_up(const char *name)
 	return state_stamp(name, &st, &next) == 0;
 }
 
+/* Whether a LAB|FILE argument is the file: a running lab's name wins over
+ * a file that happens to be called the same in the current directory. */
+static bool names_file(const char *arg)
+{
+	return access(arg, F_OK) == 0 &&
+	       !(ctl_lab_name_ok(arg) && lab_is_up(arg));
+}
+
 static int cmd_down(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -340,10 +349,7 @@ static int cmd_down(int argc, char **argv)
 	if (optind != argc - 1)
 		return usage_error("down", "expects a lab name or a lab file");
 	arg = argv[optind];
-	/* A running lab's name wins over a file that happens to be called
-	 * the same in the current directory. */
-	if (access(arg, F_OK) == 0 &&
-	    !(ctl_lab_name_ok(arg) && lab_is_up(arg))) {
+	if (names_file(arg)) {
 		/* down FILE: the file names the lab, and its plan names the
 		 * namespaces even when the state file is gone. */
 		args = file_args("down", arg, name);
@@ -488,6 +494,93 @@ static int cmd_describe(int argc, char **argv)
 	args[1] = argc ? argv[1] : NULL;
 	return ec2_call("describe", lab, argc + 1, args,
 			!strcmp(output, "table"));
+}
+
+/* ---- diagram ----------------------------------------------------------- */
+
+/* A running lab's model as vpcemud has it (the text describe and ec2
+ * work on), or NULL after saying why. */
+static struct lab *running_lab(const char *name)
+{
+	json_t *args = json_pack("{s:s}", "lab", name), *rep = NULL, *result;
+	const char *out, *err, *text;
+	struct diags d = { 0 };
+	struct lab *lab = NULL;
+	int r, code = 1;
+
+	r = args ? ctl_call("show", args, true, &rep) : -ENOMEM;
+	json_decref(args);
+	if (r) {
+		fprintf(stderr, "vpcemu diagram: vpcemud at %s: %s\n",
+			ctl_socket_path(), ctl_strerror(r));
+		return NULL;
+	}
+	ctl_reply_parse(rep, &code, &out, &err, &result);
+	fputs(err, stderr);
+	text = json_string_value(json_object_get(result, "text"));
+	if (!code && text &&
+	    load_lab_text(name, text, strlen(text), NULL, &d, &lab))
+		diag_print(&d, stderr, isatty(STDERR_FILENO));
+	diags_free(&d);
+	json_decref(rep);
+	return lab;
+}
+
+static int cmd_diagram(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	const char *format = "svg", *output = NULL, *arg;
+	struct lab *lab;
+	char *dot;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "f:o:", opts, NULL)) != -1) {
+		if (c == 'f')
+			format = optarg;
+		else if (c == 'o')
+			output = optarg;
+		else
+			return usage_error("diagram", "bad option");
+	}
+	if (optind != argc - 1)
+		return usage_error("diagram", "expects a lab file or name");
+	if (strcmp(format, "svg") && strcmp(format, "png") &&
+	    strcmp(format, "dot"))
+		return usage_error("diagram", "--format is svg, png or dot");
+	if (!output && !strcmp(format, "png") && isatty(STDOUT_FILENO))
+		return usage_error("diagram", "a PNG goes to --output PATH "
+				   "or a pipe, not a terminal");
+	arg = argv[optind];
+	if (!names_file(arg) && !(ctl_lab_name_ok(arg) && lab_is_up(arg))) {
+		fprintf(stderr, "vpcemu diagram: %s: no such file or running "
+			"lab\n", arg);
+		return 1;
+	}
+	lab = names_file(arg) ? load_lab(arg, NULL) : running_lab(arg);
+	if (!lab)
+		return 1;
+	dot = diagram_dot(lab);
+	lab_free(lab);
+	if (!dot) {
+		fprintf(stderr, "vpcemu diagram: out of memory\n");
+		return 1;
+	}
+	r = diagram_render(dot, format, output);
+	free(dot);
+	if (r == -ENOENT && strcmp(format, "dot"))
+		fprintf(stderr, "vpcemu diagram: no dot program on PATH: "
+			"install Graphviz (Debian: apt-get install graphviz), "
+			"or use --format dot\n");
+	else if (r == -EIO && strcmp(format, "dot"))
+		fprintf(stderr, "vpcemu diagram: dot failed\n");
+	else if (r)
+		fprintf(stderr, "vpcemu diagram: %s: %s\n",
+			output ? output : "stdout", strerror(-r));
+	return r ? 1 : 0;
 }
 
 /* ---- ssm --------------------------------------------------------------- */
@@ -948,6 +1041,16 @@ static const struct cmd cmds[] = {
 	  "transit-gateway-attachments, transit-gateway-route-tables,\n"
 	  "load-balancers, target-groups, listeners, vpc-endpoint-services\n"
 	  "(all when no TYPE). A table on a terminal, JSON otherwise." },
+	{ "diagram", cmd_diagram,
+	  "diagram FILE|LAB [--format svg|png|dot] [--output PATH]",
+	  "Draw the lab as AWS architecture figures do: region, VPC, AZ and\n"
+	  "subnet boxes; instances, NAT gateways, endpoints and load balancer\n"
+	  "nodes in their subnets; internet gateways, peerings (with their\n"
+	  "status), transit gateway attachments and internet hosts; each\n"
+	  "expect line as an arrow, green if reachable, red if blocked. FILE\n"
+	  "needs no root; a running LAB is asked of vpcemud. svg (default) and\n"
+	  "png are rendered by Graphviz's dot; dot is the Graphviz text. To\n"
+	  "stdout unless --output." },
 	{ "ssm", cmd_ssm,
 	  "ssm start-session --target ID|NAME | describe-instance-information\n"
 	  "    [--lab LAB]",
