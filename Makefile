@@ -15,6 +15,8 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 SBINDIR   ?= $(PREFIX)/sbin
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
+DATADIR   ?= $(PREFIX)/share
+COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS      := libnl-3.0 libnl-route-3.0 libmnl libnftables jansson ldns nettle \
@@ -120,10 +122,13 @@ install: all
 	install -d $(DESTDIR)$(UNITDIR)
 	sed 's|/usr/local/sbin|$(SBINDIR)|' scripts/vpcemud.service \
 		> $(DESTDIR)$(UNITDIR)/vpcemud.service
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0644 completion/vpcemu.bash $(DESTDIR)$(COMPLETIONDIR)/vpcemu
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vpcemu $(DESTDIR)$(SBINDIR)/vpcemud \
-		$(DESTDIR)$(UNITDIR)/vpcemud.service
+		$(DESTDIR)$(UNITDIR)/vpcemud.service \
+		$(DESTDIR)$(COMPLETIONDIR)/vpcemu
 
 clean:
 	rm -rf build build-asan

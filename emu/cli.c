@@ -1103,6 +1103,61 @@ static void main_help(FILE *f)
 		"with the command's status.\n");
 }
 
+/* ---- __complete --------------------------------------------------------- */
+
+static void print_word(void *arg, const char *word)
+{
+	(void)arg;
+	puts(word);
+}
+
+/* `vpcemu __complete WHAT [LAB]`, hidden from --help: the words that
+ * completion/vpcemu.bash offers, one a line, taken from the tables the
+ * commands themselves use (so they follow this binary) and from the state
+ * directory, which anyone may read. WHAT: commands, ec2, elbv2, describe
+ * (its types), labs, instances (of LAB, or of every running lab). */
+static int cmd_complete(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "";
+	/* The script passes --lab's value, "" when there is none. */
+	const char *only = argc > 2 && *argv[2] ? argv[2] : NULL;
+	bool labs = !strcmp(what, "labs");
+	struct lab_state *s;
+	char **names;
+	size_t i, j, n;
+
+	if (!strcmp(what, "commands")) {
+		for (i = 0; i < ARRAY_SIZE(cmds); i++)
+			puts(cmds[i].name);
+	} else if (!strcmp(what, "ec2")) {
+		ec2_command_names(print_word, NULL);
+	} else if (!strcmp(what, "elbv2")) {
+		elbv2_command_names(print_word, NULL);
+	} else if (!strcmp(what, "describe")) {
+		for (i = 0; i < RES__COUNT; i++)
+			if (res_types[i]->describe_what)
+				puts(res_types[i]->describe_what);
+	} else if (labs || !strcmp(what, "instances")) {
+		/* No state directory yet: no lab, nothing to offer. */
+		if (state_list(&names, &n))
+			return 0;
+		for (i = 0; i < n; i++) {
+			if (labs)
+				puts(names[i]);
+			if (labs || (only && strcmp(only, names[i])) ||
+			    state_load(names[i], &s))
+				continue;
+			for (j = 0; j < s->ninstances; j++)
+				puts(s->instances[j].name);
+			state_free(s);
+		}
+		state_names_free(names, n);
+	} else {
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cmd *c;
@@ -1120,6 +1175,8 @@ int main(int argc, char **argv)
 		main_help(stdout);
 		return 0;
 	}
+	if (!strcmp(argv[1], "__complete"))
+		return cmd_complete(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--version")) {
 		printf("vpcemu %s\n", VPCEMU_VERSION);
 		return 0;

@@ -368,6 +368,14 @@ bool elbv2_is_command(const char *name)
 	return find(name) != NULL;
 }
 
+void elbv2_command_names(void (*fn)(void *arg, const char *name), void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fn(arg, commands[i].name);
+}
+
 static int run(struct ec2ctx *c, const void *arg)
 {
 	const struct call *k = arg;

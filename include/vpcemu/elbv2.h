@@ -38,5 +38,7 @@ int elbv2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 
 /* Whether name is a command elbv2_run knows. */
 bool elbv2_is_command(const char *name);
+/* Calls fn with the name of each of them (shell completion). */
+void elbv2_command_names(void (*fn)(void *arg, const char *name), void *arg);
 
 #endif
