@@ -6,7 +6,8 @@
 #   make unit            unit tests only (no root)
 #   make SANITIZE=1 ...  ASan+UBSan build (into build-asan/)
 #   make fuzz [FUZZ=dns] libFuzzer target: conf (parser+checker) or dns
-#   make install         honours PREFIX and DESTDIR
+#   make install         binaries, man pages, bash completion, systemd unit;
+#                        honours PREFIX and DESTDIR
 #   make V=1             show commands
 #   sudo make soak       process-ownership soak (SOAK_N rounds, not in check)
 
@@ -15,6 +16,9 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 SBINDIR   ?= $(PREFIX)/sbin
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
+DATADIR   ?= $(PREFIX)/share
+COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
+MANDIR    ?= $(DATADIR)/man
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS      := libnl-3.0 libnl-route-3.0 libmnl libnftables jansson ldns nettle \
@@ -120,10 +124,18 @@ install: all
 	install -d $(DESTDIR)$(UNITDIR)
 	sed 's|/usr/local/sbin|$(SBINDIR)|' scripts/vpcemud.service \
 		> $(DESTDIR)$(UNITDIR)/vpcemud.service
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0644 completion/vpcemu.bash $(DESTDIR)$(COMPLETIONDIR)/vpcemu
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 man/lab.conf.5 $(DESTDIR)$(MANDIR)/man5/lab.conf.5
+	install -m 0644 man/vpcemu.8 man/vpcemud.8 $(DESTDIR)$(MANDIR)/man8/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vpcemu $(DESTDIR)$(SBINDIR)/vpcemud \
-		$(DESTDIR)$(UNITDIR)/vpcemud.service
+		$(DESTDIR)$(UNITDIR)/vpcemud.service \
+		$(DESTDIR)$(COMPLETIONDIR)/vpcemu \
+		$(DESTDIR)$(MANDIR)/man5/lab.conf.5 \
+		$(DESTDIR)$(MANDIR)/man8/vpcemu.8 $(DESTDIR)$(MANDIR)/man8/vpcemud.8
 
 clean:
 	rm -rf build build-asan

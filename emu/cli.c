@@ -18,6 +18,7 @@
 
 #include "vpcemu/ctl.h"
 #include "vpcemu/describe.h"
+#include "vpcemu/diagram.h"
 #include "vpcemu/ec2.h"
 #include "vpcemu/elbv2.h"
 #include "vpcemu/load.h"
@@ -324,6 +325,14 @@ static bool lab_is_up(const char *name)
 	return state_stamp(name, &st, &next) == 0;
 }
 
+/* Whether a LAB|FILE argument is the file: a running lab's name wins over
+ * a file that happens to be called the same in the current directory. */
+static bool names_file(const char *arg)
+{
+	return access(arg, F_OK) == 0 &&
+	       !(ctl_lab_name_ok(arg) && lab_is_up(arg));
+}
+
 static int cmd_down(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -343,10 +352,7 @@ static int cmd_down(int argc, char **argv)
 	if (optind != argc - 1)
 		return usage_error("down", "expects a lab name or a lab file");
 	arg = argv[optind];
-	/* A running lab's name wins over a file that happens to be called
-	 * the same in the current directory. */
-	if (access(arg, F_OK) == 0 &&
-	    !(ctl_lab_name_ok(arg) && lab_is_up(arg))) {
+	if (names_file(arg)) {
 		/* down FILE: the file names the lab, and its plan names the
 		 * namespaces even when the state file is gone. */
 		args = file_args("down", arg, name);
@@ -491,6 +497,93 @@ static int cmd_describe(int argc, char **argv)
 	args[1] = argc ? argv[1] : NULL;
 	return ec2_call("describe", lab, argc + 1, args,
 			!strcmp(output, "table"));
+}
+
+/* ---- diagram ----------------------------------------------------------- */
+
+/* A running lab's model as vpcemud has it (the text describe and ec2
+ * work on), or NULL after saying why. */
+static struct lab *running_lab(const char *name)
+{
+	json_t *args = json_pack("{s:s}", "lab", name), *rep = NULL, *result;
+	const char *out, *err, *text;
+	struct diags d = { 0 };
+	struct lab *lab = NULL;
+	int r, code = 1;
+
+	r = args ? ctl_call("show", args, true, &rep) : -ENOMEM;
+	json_decref(args);
+	if (r) {
+		fprintf(stderr, "vpcemu diagram: vpcemud at %s: %s\n",
+			ctl_socket_path(), ctl_strerror(r));
+		return NULL;
+	}
+	ctl_reply_parse(rep, &code, &out, &err, &result);
+	fputs(err, stderr);
+	text = json_string_value(json_object_get(result, "text"));
+	if (!code && text &&
+	    load_lab_text(name, text, strlen(text), NULL, &d, &lab))
+		diag_print(&d, stderr, isatty(STDERR_FILENO));
+	diags_free(&d);
+	json_decref(rep);
+	return lab;
+}
+
+static int cmd_diagram(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	const char *format = "svg", *output = NULL, *arg;
+	struct lab *lab;
+	char *dot;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "f:o:", opts, NULL)) != -1) {
+		if (c == 'f')
+			format = optarg;
+		else if (c == 'o')
+			output = optarg;
+		else
+			return usage_error("diagram", "bad option");
+	}
+	if (optind != argc - 1)
+		return usage_error("diagram", "expects a lab file or name");
+	if (strcmp(format, "svg") && strcmp(format, "png") &&
+	    strcmp(format, "dot"))
+		return usage_error("diagram", "--format is svg, png or dot");
+	if (!output && !strcmp(format, "png") && isatty(STDOUT_FILENO))
+		return usage_error("diagram", "a PNG goes to --output PATH "
+				   "or a pipe, not a terminal");
+	arg = argv[optind];
+	if (!names_file(arg) && !(ctl_lab_name_ok(arg) && lab_is_up(arg))) {
+		fprintf(stderr, "vpcemu diagram: %s: no such file or running "
+			"lab\n", arg);
+		return 1;
+	}
+	lab = names_file(arg) ? load_lab(arg, NULL) : running_lab(arg);
+	if (!lab)
+		return 1;
+	dot = diagram_dot(lab);
+	lab_free(lab);
+	if (!dot) {
+		fprintf(stderr, "vpcemu diagram: out of memory\n");
+		return 1;
+	}
+	r = diagram_render(dot, format, output);
+	free(dot);
+	if (r == -ENOENT && strcmp(format, "dot"))
+		fprintf(stderr, "vpcemu diagram: no dot program on PATH: "
+			"install Graphviz (Debian: apt-get install graphviz), "
+			"or use --format dot\n");
+	else if (r == -EIO && strcmp(format, "dot"))
+		fprintf(stderr, "vpcemu diagram: dot failed\n");
+	else if (r)
+		fprintf(stderr, "vpcemu diagram: %s: %s\n",
+			output ? output : "stdout", strerror(-r));
+	return r ? 1 : 0;
 }
 
 /* ---- ssm --------------------------------------------------------------- */
@@ -959,6 +1052,16 @@ static const struct cmd cmds[] = {
 	  "transit-gateway-attachments, transit-gateway-route-tables,\n"
 	  "load-balancers, target-groups, listeners, vpc-endpoint-services\n"
 	  "(all when no TYPE). A table on a terminal, JSON otherwise." },
+	{ "diagram", cmd_diagram,
+	  "diagram FILE|LAB [--format svg|png|dot] [--output PATH]",
+	  "Draw the lab as AWS architecture figures do: region, VPC, AZ and\n"
+	  "subnet boxes; instances, NAT gateways, endpoints and load balancer\n"
+	  "nodes in their subnets; internet gateways, peerings (with their\n"
+	  "status), transit gateway attachments and internet hosts; each\n"
+	  "expect line as an arrow, green if reachable, red if blocked. FILE\n"
+	  "needs no root; a running LAB is asked of vpcemud. svg (default) and\n"
+	  "png are rendered by Graphviz's dot; dot is the Graphviz text. To\n"
+	  "stdout unless --output." },
 	{ "ssm", cmd_ssm,
 	  "ssm start-session --target ID|NAME | describe-instance-information\n"
 	  "    [--lab LAB]",
@@ -1011,6 +1114,61 @@ static void main_help(FILE *f)
 		"with the command's status.\n");
 }
 
+/* ---- __complete --------------------------------------------------------- */
+
+static void print_word(void *arg, const char *word)
+{
+	(void)arg;
+	puts(word);
+}
+
+/* `vpcemu __complete WHAT [LAB]`, hidden from --help: the words that
+ * completion/vpcemu.bash offers, one a line, taken from the tables the
+ * commands themselves use (so they follow this binary) and from the state
+ * directory, which anyone may read. WHAT: commands, ec2, elbv2, describe
+ * (its types), labs, instances (of LAB, or of every running lab). */
+static int cmd_complete(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "";
+	/* The script passes --lab's value, "" when there is none. */
+	const char *only = argc > 2 && *argv[2] ? argv[2] : NULL;
+	bool labs = !strcmp(what, "labs");
+	struct lab_state *s;
+	char **names;
+	size_t i, j, n;
+
+	if (!strcmp(what, "commands")) {
+		for (i = 0; i < ARRAY_SIZE(cmds); i++)
+			puts(cmds[i].name);
+	} else if (!strcmp(what, "ec2")) {
+		ec2_command_names(print_word, NULL);
+	} else if (!strcmp(what, "elbv2")) {
+		elbv2_command_names(print_word, NULL);
+	} else if (!strcmp(what, "describe")) {
+		for (i = 0; i < RES__COUNT; i++)
+			if (res_types[i]->describe_what)
+				puts(res_types[i]->describe_what);
+	} else if (labs || !strcmp(what, "instances")) {
+		/* No state directory yet: no lab, nothing to offer. */
+		if (state_list(&names, &n))
+			return 0;
+		for (i = 0; i < n; i++) {
+			if (labs)
+				puts(names[i]);
+			if (labs || (only && strcmp(only, names[i])) ||
+			    state_load(names[i], &s))
+				continue;
+			for (j = 0; j < s->ninstances; j++)
+				puts(s->instances[j].name);
+			state_free(s);
+		}
+		state_names_free(names, n);
+	} else {
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cmd *c;
@@ -1028,6 +1186,8 @@ int main(int argc, char **argv)
 		main_help(stdout);
 		return 0;
 	}
+	if (!strcmp(argv[1], "__complete"))
+		return cmd_complete(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--version")) {
 		printf("vpcemu %s\n", VPCEMU_VERSION);
 		return 0;

@@ -172,6 +172,7 @@ static const struct ctl_op ctl_ops[] = {
 	{ "apply", up_args, { NULL, NULL } },
 	{ "down", down_args, { "name", "file" } },
 	{ "status", status_args, { NULL, NULL } },
+	{ "show", status_args, { NULL, NULL } },
 	{ "ec2", ec2_args, { NULL, NULL } },
 	{ "elbv2", ec2_args, { NULL, NULL } },
 	{ "ssm", ec2_args, { NULL, NULL } },

@@ -724,14 +724,37 @@ static const char *describe_what_of(const char *name)
 	return NULL;
 }
 
-bool ec2_is_command(const char *name)
+static bool in_table(const char *name)
 {
 	size_t i;
 
 	for (i = 0; name && i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(commands[i].name, name))
 			return true;
-	return describe_what_of(name) != NULL;
+	return false;
+}
+
+bool ec2_is_command(const char *name)
+{
+	return in_table(name) || describe_what_of(name) != NULL;
+}
+
+void ec2_command_names(void (*fn)(void *arg, const char *name), void *arg)
+{
+	char name[64];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fn(arg, commands[i].name);
+	for (i = 0; i < RES__COUNT; i++) {
+		if (!res_types[i]->describe_what)
+			continue;
+		snprintf(name, sizeof(name), "describe-%s",
+			 res_types[i]->describe_what);
+		/* Some describe-* have a command of their own above. */
+		if (!in_table(name))
+			fn(arg, name);
+	}
 }
 
 const char *ec2_usage(const char *name)

@@ -399,6 +399,14 @@ const char *elbv2_usage(const char *name)
 	return c ? c->usage : NULL;
 }
 
+void elbv2_command_names(void (*fn)(void *arg, const char *name), void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fn(arg, commands[i].name);
+}
+
 static int run(struct ec2ctx *c, const void *arg)
 {
 	const struct call *k = arg;

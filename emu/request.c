@@ -505,6 +505,51 @@ static void op_elbv2(const struct peer *p, json_t *args, struct reply *r)
 	op_aws("elbv2", args, r);
 }
 
+/* A running lab as lab text, in result "text": the model describe and
+ * the ec2 commands see (peering expiries applied), for `vpcemu diagram
+ * LAB` to draw. Reads only: an expiry noticed here is persisted by the
+ * next request that changes the lab, as after a describe. */
+static void op_show(const struct peer *p, json_t *args, struct reply *r)
+{
+	struct ec2_clock clock = { .now = time(NULL) };
+	struct ec2_state st = { 0 };
+	struct diags err = { 0 };
+	char *name, *path = NULL, *text = NULL;
+	struct lab *lab = NULL;
+
+	r->exit = CTL_EXIT_FAIL;
+	name = ec2_lab_name("diagram", args, r);
+	if (!name)
+		return;
+	if (labops_running_lab(name, &lab, NULL, &err)) {
+		fprintf(r->err, "vpcemu diagram: %s\n",
+			diag_first_message(&err));
+		diags_free(&err);
+		goto out;
+	}
+	path = state_ec2_path(name);
+	if (path)
+		op_ec2_load(name, path, &st);
+	if (!path || ec2_tick(lab, &st, &clock) < 0)
+		errno = ENOMEM;
+	else
+		text = print_lab(lab);
+	if (!text) {
+		fprintf(r->err, "vpcemu diagram: lab %s: %s\n", name,
+			strerror(errno));
+		goto out;
+	}
+	json_object_set_new(r->result, "lab", json_string(name));
+	json_object_set_new(r->result, "text", json_string(text));
+	r->exit = CTL_EXIT_OK;
+out:
+	ec2_state_free(&st);
+	lab_free(lab);
+	free(text);
+	free(path);
+	free(name);
+}
+
 static void op_down(const struct peer *p, json_t *args, struct reply *r)
 {
 	const char *file = arg_str(args, "file"), *name = arg_str(args, "name");
@@ -739,6 +784,7 @@ const struct ctlsrv_op request_ops[] = {
 	{ "apply", op_apply },
 	{ "down", op_down },
 	{ "status", op_status },
+	{ "show", op_show },
 	{ "ec2", op_ec2 },
 	{ "elbv2", op_elbv2 },
 	{ "ssm", op_ssm },

@@ -52,6 +52,8 @@ int ec2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 
 /* Whether name is a command ec2_run knows. */
 bool ec2_is_command(const char *name);
+/* Calls fn with the name of each of them once (shell completion). */
+void ec2_command_names(void (*fn)(void *arg, const char *name), void *arg);
 /* The --help text of command name ("create-transit-gateway [--options
  * ...]\n\n what it does"), or NULL when it has none of its own. */
 const char *ec2_usage(const char *name);

@@ -42,5 +42,7 @@ bool elbv2_is_command(const char *name);
 /* The --help text of command name ("NAME OPTIONS\n\nwhat it does\n"),
  * NULL when it has none. */
 const char *elbv2_usage(const char *name);
+/* Calls fn with the name of each of them (shell completion). */
+void elbv2_command_names(void (*fn)(void *arg, const char *name), void *arg);
 
 #endif

@@ -277,3 +277,18 @@ bool test_http_has_header(const char *resp, const char *line)
 
 	return p && end && p < end;
 }
+
+void test_state_dir_enter(char *dir)
+{
+	cr_assert_not_null(mkdtemp(dir));
+	setenv("VPCEMU_STATE_DIR", dir, 1);
+}
+
+void test_state_dir_leave(const char *dir)
+{
+	char cmd[256];
+
+	unsetenv("VPCEMU_STATE_DIR");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_expect_eq(system(cmd), 0);
+}

@@ -73,6 +73,11 @@ struct lab *test_lab_file(struct test_lab *t, const char *path,
 /* Frees what t holds and resets it; t may be empty. */
 void test_lab_free(struct test_lab *t);
 
+/* A fresh state directory (state.h) in dir, a mkdtemp template, made
+ * this process's VPCEMU_STATE_DIR; test_state_dir_leave removes it. */
+void test_state_dir_enter(char *dir);
+void test_state_dir_leave(const char *dir);
+
 /* Open file descriptors of this process. */
 int test_count_fds(void);
 /* A TCP socket bound to 127.0.0.1 on a free port (*ret_port), listening,

@@ -9,21 +9,18 @@
 
 #include "vpcemu/state.h"
 
+#include "helpers.h"
+
 static char dir[] = "/tmp/vpcemu-test-state-XXXXXX";
 
 static void setup(void)
 {
-	cr_assert_not_null(mkdtemp(dir));
-	setenv("VPCEMU_STATE_DIR", dir, 1);
+	test_state_dir_enter(dir);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
-	unsetenv("VPCEMU_STATE_DIR");
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_expect_eq(system(cmd), 0);
+	test_state_dir_leave(dir);
 }
 
 TestSuite(state, .init = setup, .fini = teardown);
