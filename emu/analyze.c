@@ -857,6 +857,30 @@ int analyze_path(const struct lab *lab, const struct analyze_end *src,
 	return 0;
 }
 
+/* An expect line's end: an instance or an internet host. */
+static struct analyze_end expect_end(const struct res *r)
+{
+	if (r->kind == RES_INTERNET_HOST)
+		return (struct analyze_end){
+			.host = (const struct internet_host *)r,
+			.ip = ((const struct internet_host *)r)->ip };
+	return (struct analyze_end){ .eni = ((const struct instance *)r)->eni,
+				     .ip = ((const struct instance *)r)->private_ip };
+}
+
+int analyze_expect(const struct lab *lab, const struct expect *e,
+		   struct analysis **ret)
+{
+	struct analyze_end src = expect_end(e->src), dst = { .ip = e->dst_ip };
+	char ip[IP_BUF];
+
+	if (e->dst)
+		dst = expect_end(e->dst);
+	else
+		analyze_end_parse(lab, ip_fmt(e->dst_ip, ip), &dst);
+	return analyze_path(lab, &src, &dst, &e->proto, ret);
+}
+
 static void hops_free(struct analyze_hop *h, size_t n)
 {
 	size_t i;

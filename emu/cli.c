@@ -740,20 +740,35 @@ static void test_expect(const struct lab *lab, size_t i, unsigned timeout_ms,
 {
 	const struct expect *e = &lab->expects[i];
 	const char *dst_ns = e->dst ? e->dst_netns : netns_of_ip(lab, e->dst_ip);
+	struct analysis *a = NULL;
 	bool reachable = false;
+	const char *code;
 	int r;
 
 	r = probe_run(e->src_netns, dst_ns, e->dst_ip, &e->proto,
 		      timeout_ms, &reachable);
+	/* The model's verdict: its code is printed for every blocked
+	 * line, and must be the line's REASON when it gives one. */
+	if (analyze_expect(lab, e, &a))
+		a = NULL;
+	code = !a ? "?" : a->found ? "path found" : a->code;
 	if (r && r != -ECONNREFUSED) {
 		got[i] = str_printf("probe failed: %s", strerror(-r));
 	} else {
-		got[i] = str_printf("%s", r == -ECONNREFUSED ? "refused"
+		got[i] = str_printf("%s%s%s", r == -ECONNREFUSED ? "refused"
 					  : reachable ? "reachable"
-						      : "blocked");
-		passed[i] = reachable == e->reachable;
+						      : "blocked",
+				    e->reason ? ", analyze: " : "",
+				    e->reason ? code : "");
+		passed[i] = reachable == e->reachable &&
+			    (!e->reason || !strcmp(e->reason, code));
 	}
 	printf("%s  %s", passed[i] ? "PASS" : "FAIL", e->text);
+	if (!reachable || !e->reachable)
+		printf("   [analyze: %s%s%s]", code,
+		       a && a->blocker ? " at " : "",
+		       a && a->blocker ? a->blocker->name : "");
+	analysis_free(a);
 	if (!passed[i])
 		printf("   (got %s; %s:%u)", got[i] ? got[i] : "?", lab->file,
 		       e->at.line);

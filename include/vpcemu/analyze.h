@@ -94,6 +94,10 @@ int analyze_path(const struct lab *lab, const struct analyze_end *src,
 		 const struct analyze_end *dst, const struct proto_match *proto,
 		 struct analysis **ret);
 void analysis_free(struct analysis *a);
+/* The same for an expect line's probe. */
+struct expect;
+int analyze_expect(const struct lab *lab, const struct expect *e,
+		   struct analysis **ret);
 
 /* The analysis in the shape of one DescribeNetworkInsightsAnalyses entry
  * (NetworkPathFound, Explanations[], ForwardPathComponents[],
