@@ -5,6 +5,7 @@
 #   sudo make demo       install, build, bring up the hands-on lab, show the ping
 #   make unit            unit tests only (no root)
 #   make SANITIZE=1 ...  ASan+UBSan build (into build-asan/)
+#   sudo make differential [SEEDS=...] analyze vs real probes, random labs
 #   make fuzz [FUZZ=dns] libFuzzer target: conf (parser+checker) or dns
 #   make install         binaries, man pages, bash completion, systemd unit;
 #                        honours PREFIX and DESTDIR
@@ -96,6 +97,11 @@ unit: $(B)/unit-tests $(B)/vpcemu
 
 integration: $(B)/integration-tests $(B)/vpcemu $(B)/vpcemud
 	$(Q)scripts/run-integration $(B)
+
+# analyze against real packets over random labs (root; DIFF_SECONDS caps it)
+SEEDS ?= $(shell seq 1 20)
+differential: $(B)/vpcemu $(B)/vpcemud
+	$(Q)scripts/differential $(B) $(SEEDS)
 
 golden: $(B)/vpcemu
 	$(Q)scripts/update-golden $(B)

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vpcemu/analyze.h"
 #include "vpcemu/ctl.h"
 #include "vpcemu/describe.h"
 #include "vpcemu/diagram.h"
@@ -835,20 +836,35 @@ static void test_expect(const struct lab *lab, size_t i, unsigned timeout_ms,
 {
 	const struct expect *e = &lab->expects[i];
 	const char *dst_ns = e->dst ? e->dst_netns : netns_of_ip(lab, e->dst_ip);
+	struct analysis *a = NULL;
 	bool reachable = false;
+	const char *code;
 	int r;
 
 	r = probe_run(e->src_netns, dst_ns, e->dst_ip, &e->proto,
 		      timeout_ms, &reachable);
+	/* The model's verdict: its code is printed for every blocked
+	 * line, and must be the line's REASON when it gives one. */
+	if (analyze_expect(lab, e, &a))
+		a = NULL;
+	code = !a ? "?" : a->found ? "path found" : a->code;
 	if (r && r != -ECONNREFUSED) {
 		got[i] = str_printf("probe failed: %s", strerror(-r));
 	} else {
-		got[i] = str_printf("%s", r == -ECONNREFUSED ? "refused"
+		got[i] = str_printf("%s%s%s", r == -ECONNREFUSED ? "refused"
 					  : reachable ? "reachable"
-						      : "blocked");
-		passed[i] = reachable == e->reachable;
+						      : "blocked",
+				    e->reason ? ", analyze: " : "",
+				    e->reason ? code : "");
+		passed[i] = reachable == e->reachable &&
+			    (!e->reason || !strcmp(e->reason, code));
 	}
 	printf("%s  %s", passed[i] ? "PASS" : "FAIL", e->text);
+	if (!reachable || !e->reachable)
+		printf("   [analyze: %s%s%s]", code,
+		       a && a->blocker ? " at " : "",
+		       a && a->blocker ? a->blocker->name : "");
+	analysis_free(a);
 	if (!passed[i])
 		printf("   (got %s; %s:%u)", got[i] ? got[i] : "?", lab->file,
 		       e->at.line);
@@ -983,6 +999,102 @@ out:
 	return r;
 }
 
+/* ---- analyze ----------------------------------------------------------- */
+
+/* The model of running lab name, from the text it was applied from. */
+static struct lab *load_running(const char *name)
+{
+	struct diags d = { 0 };
+	struct lab *lab = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	r = state_load_text(name, &text, &len);
+	if (r) {
+		fprintf(stderr, "vpcemu analyze: lab %s: %s\n", name,
+			r == -ENOENT ? "not running" : strerror(-r));
+		return NULL;
+	}
+	r = load_lab_text(name, text, len, name, &d, &lab);
+	diag_print(&d, stderr, isatty(STDERR_FILENO));
+	diags_free(&d);
+	free(text);
+	return r ? NULL : lab;
+}
+
+static int cmd_analyze(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "lab", required_argument, NULL, 'l' },
+		{ "output", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	const char *running = NULL, *output = "table";
+	struct analyze_end src, dst;
+	struct proto_match proto;
+	struct analysis *a = NULL;
+	struct lab *lab;
+	int c, n, r = 1;
+
+	while ((c = getopt_long(argc, argv, "l:o:", opts, NULL)) != -1) {
+		if (c == 'l')
+			running = optarg;
+		else if (c == 'o')
+			output = optarg;
+		else
+			return usage_error("analyze", "bad option");
+	}
+	if (strcmp(output, "table") && strcmp(output, "json"))
+		return usage_error("analyze", "--output is table or json");
+	if (!running && optind < argc)
+		optind++;	/* FILE */
+	if (argc - optind < 2)
+		return usage_error("analyze", "expects %sSRC and DST",
+				   running ? "" : "FILE, ");
+	n = analyze_proto_parse(argv + optind + 2, argc - optind - 2, &proto);
+	if (n < 0 || optind + 2 + n != argc)
+		return usage_error("analyze", "the rule is icmp, tcp PORT or "
+				   "udp PORT");
+	lab = running ? load_running(running) : load_lab(argv[optind - 1],
+							   NULL);
+	if (!lab)
+		return 1;
+	if (analyze_end_parse(lab, argv[optind], &src) || !(src.eni || src.host)) {
+		fprintf(stderr, "vpcemu analyze: %s: no instance, host, "
+			"endpoint, load balancer or ENI of that name or IP\n",
+			argv[optind]);
+		goto out;
+	}
+	if (analyze_end_parse(lab, argv[optind + 1], &dst)) {
+		fprintf(stderr, "vpcemu analyze: %s: no such resource\n",
+			argv[optind + 1]);
+		goto out;
+	}
+	if (analyze_path(lab, &src, &dst, &proto, &a)) {
+		fprintf(stderr, "vpcemu analyze: out of memory\n");
+		goto out;
+	}
+	if (!strcmp(output, "json")) {
+		json_t *o = analyze_json(a);
+
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+	} else {
+		char *text = analyze_text(a);
+
+		fputs(text ? text : "out of memory\n", stdout);
+		free(text);
+	}
+	/* Like grep: 0 when the path is found, 1 when it is not. */
+	r = a->found ? 0 : 1;
+out:
+	analysis_free(a);
+	lab_free(lab);
+	return r;
+}
+
 /* ---- table ------------------------------------------------------------- */
 
 static const struct cmd cmds[] = {
@@ -1082,6 +1194,18 @@ static const struct cmd cmds[] = {
 	  "/etc/netns/LAB-INSTANCE/ files bound over /etc: exec replaces itself\n"
 	  "with CMD, which belongs to the instance (down stops it). Exits with\n"
 	  "CMD's status. Needs root." },
+	{ "analyze", cmd_analyze,
+	  "analyze [--lab LAB | FILE] SRC DST [icmp|tcp PORT|udp PORT]\n"
+	  "    [--output table|json]",
+	  "Reachability Analyzer on the model, no packet sent: walk a probe\n"
+	  "from SRC to DST (an instance, internet host, endpoint, load\n"
+	  "balancer, ENI or IP) hop by hop, as the data plane does, and print\n"
+	  "the path (forward and return) or the first component that drops\n"
+	  "it with AWS's explanation code (ENI_SG_RULES_MISMATCH,\n"
+	  "SUBNET_ACL_RESTRICTION, NO_ROUTE_TO_DESTINATION, BAD_STATE_ROUTE,\n"
+	  "PCX_REQUIRES_ADDRESS_IN_VPC_CIDR, IGW_PUBLIC_IP_ASSOCIATION_FOR_\n"
+	  "EGRESS, TGW_...). JSON in the shape of DescribeNetworkInsights-\n"
+	  "Analyses. Needs no root. Exit 0 path found, 1 not found." },
 	{ "test", cmd_test,
 	  "test FILE [--name LAB] [--junit PATH] [--timeout MS] [--keep]",
 	  "Bring the lab up, check every `expect` line with real traffic (a\n"

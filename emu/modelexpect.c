@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vpcemu/analyze.h"
 #include "vpcemu/conf.h"
 #include "vpcemu/restype.h"
 #include "vpcemu/util.h"
@@ -106,8 +107,15 @@ void model_parse_expect(struct build *b, const struct conf_stmt *st)
 		sb_printf(&sb, k ? st->w[k].quoted ? " \"%s\"" : " %s" : "%s",
 			  st->w[k].text);
 	x.text = sb_take(&sb);
-	if (i < st->n)
+	if (i < st->n) {
 		x.reason = model_strdup(b, st->w[i].text);
+		/* `vpcemu test` compares the reason with analyze's code:
+		 * one analyze never gives can never hold. */
+		if (!analyze_code_known(st->w[i].text))
+			diag_warning(b->d, st->w[i].at, "Vpcemu.UnknownReason",
+				     "'%s' is not an explanation code that vpcemu analyze gives (see vpcemu analyze --help)",
+				     st->w[i].text);
+	}
 	slot = x.text ? MODEL_PUSH(b, b->lab->expects, b->lab->nexpects) : NULL;
 	if (!slot) {
 		b->oom = true;

@@ -477,17 +477,6 @@ static const struct tgw_attachment *tgw_link(const struct gen *g, size_t i)
 	return NULL;
 }
 
-static bool in_attachment_az(const struct tgw_attachment *a,
-			     const struct subnet *sn)
-{
-	size_t i;
-
-	for (i = 0; i < a->nsubnets; i++)
-		if (!strcmp(a->subnets[i]->az, sn->az))
-			return true;
-	return false;
-}
-
 /* tgwsrc_<8 hex>: the VPC's subnets in the AZs of an attachment's
  * subnets, the only sources that reach the gateway (R-11.2). */
 static void gen_tgw_sets(struct gen *g)
@@ -509,7 +498,8 @@ static void gen_tgw_sets(struct gen *g)
 		for (j = n = 0; j < g->lab->nsubnets; j++) {
 			const struct subnet *sn = g->lab->subnets[j];
 
-			if (sn->vpc != g->vpc || !in_attachment_az(a, sn))
+			if (sn->vpc != g->vpc ||
+			    !nftutil_in_attachment_az(a, sn))
 				continue;
 			if (!n++)
 				sb_puts(&g->b, "\t\telements = {\n");

@@ -34,10 +34,7 @@ static bool str_same(const char *a, const char *b)
 	return a && b && !strcmp(a, b);
 }
 
-/* Whether a rule in vpc's router may see the members of group g: its own
- * groups always; a peer's only across an active peering within one region
- * (R-4.22, R-4.23). Anything else is a stale reference (R-4.24). */
-static bool sg_usable(const struct lab *lab, const struct vpc *vpc,
+bool nftsg_ref_usable(const struct lab *lab, const struct vpc *vpc,
 		      const struct sg *g)
 {
 	size_t i;
@@ -131,7 +128,7 @@ static void gen_sg_sets(struct gen *g)
 
 		if (!g->ref[i])
 			continue;
-		usable = sg_usable(lab, g->vpc, s);
+		usable = nftsg_ref_usable(lab, g->vpc, s);
 		sb_puts(g->b, "\tset ");
 		nftutil_ident(g->b, "sg_", s->r.id);
 		sb_puts(g->b, " {\n"

@@ -86,3 +86,14 @@ void nftutil_range(struct strbuf *b, uint32_t lo, uint32_t hi)
 	else
 		sb_printf(b, "%u-%u", lo, hi);
 }
+
+bool nftutil_in_attachment_az(const struct tgw_attachment *a,
+			      const struct subnet *sn)
+{
+	size_t i;
+
+	for (i = 0; i < a->nsubnets; i++)
+		if (!strcmp(a->subnets[i]->az, sn->az))
+			return true;
+	return false;
+}

@@ -9,8 +9,16 @@
 #include <stdbool.h>
 
 struct lab;
+struct sg;
 struct strbuf;
 struct vpc;
+
+/* Whether a rule in vpc's router may see the members of group g: its own
+ * groups always; a peer's only across an active peering within one region
+ * (R-4.22, R-4.23). Anything else is a stale reference (R-4.24), which
+ * analyze.c must judge the same way. */
+bool nftsg_ref_usable(const struct lab *lab, const struct vpc *vpc,
+		      const struct sg *g);
 
 /* sg_<group hex>: one set per group that a rule of the router's groups
  * references, holding the private IPs of the group's members, or left

@@ -12,6 +12,8 @@
 struct eni;
 struct peering;
 struct strbuf;
+struct subnet;
+struct tgw_attachment;
 struct vpc;
 
 /* Whether ENI e is a port of vpc's router. */
@@ -20,6 +22,11 @@ bool nftutil_eni_here(const struct eni *e, const struct vpc *vpc);
 /* The other VPC of a peering vpc takes part in, or NULL. */
 const struct vpc *nftutil_peer_of(const struct peering *p,
 				  const struct vpc *vpc);
+
+/* Whether subnet sn is in the AZ of one of a's subnets: only such
+ * subnets reach the transit gateway (R-11.2). */
+bool nftutil_in_attachment_az(const struct tgw_attachment *a,
+			      const struct subnet *sn);
 
 /* Appends an identifier: prefix, then the part of an ID or interface name
  * after its last '-', with anything but [A-Za-z0-9_] made '_'. */
