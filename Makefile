@@ -49,7 +49,9 @@ endif
 
 MAINS     := emu/cli.c emu/daemon.c
 LIB_SRCS  := $(filter-out $(MAINS),$(wildcard emu/*.c emu/res/*.c emu/svc/*.c))
-LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
+# data/prices.tsv, the price list of vpcemu cost, becomes a C string.
+GEN_SRCS  := $(B)/gen/prices.c
+LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o) $(GEN_SRCS:%.c=%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integration/*.c)
 
@@ -59,6 +61,18 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/gen/prices.c: data/prices.tsv
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q){ echo '/* Generated from data/prices.tsv by make. */'; \
+	  echo 'const char cost_prices_tsv[] ='; \
+	  sed -e 's/\\/\\\\/g; s/"/\\"/g; s/\t/\\t/g; s/^/"/; s/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+$(B)/gen/%.o: $(B)/gen/%.c
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/libvpcemu.a: $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
@@ -112,7 +126,8 @@ fuzz: $(B)/fuzz-$(FUZZ)
 		$(B)/fuzz-corpus-$(FUZZ) $(wildcard tests/fuzz/seeds-$(FUZZ)) \
 		$(if $(filter conf,$(FUZZ)),topologies tests/golden)
 
-$(B)/fuzz-%: tests/fuzz/fuzz_%.c $(filter-out %/cli.c %/daemon.c,$(LIB_SRCS))
+$(B)/fuzz-%: tests/fuzz/fuzz_%.c $(filter-out %/cli.c %/daemon.c,$(LIB_SRCS)) \
+		$(GEN_SRCS)
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) -g -O1 \
 		-fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
