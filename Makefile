@@ -8,6 +8,7 @@
 #   make fuzz [FUZZ=dns] libFuzzer target: conf (parser+checker) or dns
 #   make install         binaries, man pages, bash completion, systemd unit;
 #                        honours PREFIX and DESTDIR
+#   make deb             the same as a Debian package (dpkg-deb), in build/
 #   make V=1             show commands
 #   sudo make soak       process-ownership soak (SOAK_N rounds, not in check)
 
@@ -152,10 +153,17 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/lab.conf.5 \
 		$(DESTDIR)$(MANDIR)/man8/vpcemu.8 $(DESTDIR)$(MANDIR)/man8/vpcemud.8
 
+# A Debian package of what install puts under /usr (scripts/make-deb).
+deb: all
+	$(Q)rm -rf $(B)/deb
+	$(Q)$(MAKE) --no-print-directory install PREFIX=/usr \
+		DESTDIR=$(abspath $(B))/deb >/dev/null
+	$(Q)scripts/make-deb $(B) $(VERSION) $(B)/deb
+
 clean:
 	rm -rf build build-asan
 
-.PHONY: all deps check test unit integration golden demo fuzz install uninstall clean
+.PHONY: all deps check test unit integration golden demo fuzz install uninstall deb clean
 
 # Benchmarks (tests/bench/README.md): root, not part of check. bench fits
 # in ~10 minutes; bench-full adds runs and Mininet at 1,000 hosts.
