@@ -9,6 +9,7 @@
 #   make fuzz [FUZZ=dns] libFuzzer target: conf (parser+checker) or dns
 #   make install         binaries, man pages, bash completion, systemd unit;
 #                        honours PREFIX and DESTDIR
+#   make deb             the same as a Debian package (dpkg-deb), in build/
 #   make V=1             show commands
 #   sudo make soak       process-ownership soak (SOAK_N rounds, not in check)
 
@@ -50,7 +51,9 @@ endif
 
 MAINS     := emu/cli.c emu/daemon.c
 LIB_SRCS  := $(filter-out $(MAINS),$(wildcard emu/*.c emu/res/*.c emu/svc/*.c))
-LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
+# data/prices.tsv, the price list of vpcemu cost, becomes a C string.
+GEN_SRCS  := $(B)/gen/prices.c
+LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o) $(GEN_SRCS:%.c=%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integration/*.c)
 
@@ -60,6 +63,18 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/gen/prices.c: data/prices.tsv
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q){ echo '/* Generated from data/prices.tsv by make. */'; \
+	  echo 'const char cost_prices_tsv[] ='; \
+	  sed -e 's/\\/\\\\/g; s/"/\\"/g; s/\t/\\t/g; s/^/"/; s/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+$(B)/gen/%.o: $(B)/gen/%.c
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/libvpcemu.a: $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
@@ -118,7 +133,8 @@ fuzz: $(B)/fuzz-$(FUZZ)
 		$(B)/fuzz-corpus-$(FUZZ) $(wildcard tests/fuzz/seeds-$(FUZZ)) \
 		$(if $(filter conf,$(FUZZ)),topologies tests/golden)
 
-$(B)/fuzz-%: tests/fuzz/fuzz_%.c $(filter-out %/cli.c %/daemon.c,$(LIB_SRCS))
+$(B)/fuzz-%: tests/fuzz/fuzz_%.c $(filter-out %/cli.c %/daemon.c,$(LIB_SRCS)) \
+		$(GEN_SRCS)
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) -g -O1 \
 		-fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
@@ -143,10 +159,17 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/lab.conf.5 \
 		$(DESTDIR)$(MANDIR)/man8/vpcemu.8 $(DESTDIR)$(MANDIR)/man8/vpcemud.8
 
+# A Debian package of what install puts under /usr (scripts/make-deb).
+deb: all
+	$(Q)rm -rf $(B)/deb
+	$(Q)$(MAKE) --no-print-directory install PREFIX=/usr \
+		DESTDIR=$(abspath $(B))/deb >/dev/null
+	$(Q)scripts/make-deb $(B) $(VERSION) $(B)/deb
+
 clean:
 	rm -rf build build-asan
 
-.PHONY: all deps check test unit integration golden demo fuzz install uninstall clean
+.PHONY: all deps check test unit integration golden demo fuzz install uninstall deb clean
 
 # Benchmarks (tests/bench/README.md): root, not part of check. bench fits
 # in ~10 minutes; bench-full adds runs and Mininet at 1,000 hosts.

@@ -88,7 +88,7 @@ _vpcemu()
 	--output)
 		if [[ $cmd == diagram ]]; then
 			_vpcemu_files
-		elif [[ $cmd == validate ]]; then
+		elif [[ $cmd == validate || $cmd == cost ]]; then
 			_vpcemu_words table json
 		else
 			_vpcemu_words json table
@@ -124,6 +124,12 @@ _vpcemu()
 		fi ;;
 	status)
 		((COMP_CWORD == 2)) && _vpcemu_ask labs ;;
+	cost)
+		if [[ $_vpcemu_cur == -* ]]; then
+			_vpcemu_words --output
+		elif (($(_vpcemu_operands "--output") == 0)); then
+			_vpcemu_ask labs
+		fi ;;
 	exec)
 		# exec [--lab LAB] INSTANCE -- CMD...: after --, the command's.
 		for ((i = 2; i < COMP_CWORD; i++)); do

@@ -500,6 +500,37 @@ static int cmd_describe(int argc, char **argv)
 			!strcmp(output, "table"));
 }
 
+/* ---- cost -------------------------------------------------------------- */
+
+static int cmd_cost(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	const char *output = "table";
+	json_t *args;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		if (c != 'o')
+			return usage_error("cost", "bad option");
+		output = optarg;
+	}
+	if (strcmp(output, "table") && strcmp(output, "json"))
+		return usage_error("cost", "--output is table or json");
+	if (argc - optind > 1)
+		return usage_error("cost", "expects at most one lab name");
+	if (optind < argc && !ctl_lab_name_ok(argv[optind])) {
+		fprintf(stderr, "vpcemu cost: lab %s: not up\n", argv[optind]);
+		return 1;
+	}
+	args = json_pack("{s:b}", "json", !strcmp(output, "json"));
+	if (args && optind < argc)
+		json_object_set_new(args, "lab", json_string(argv[optind]));
+	return daemon_call("cost", "cost", args, true, false);
+}
+
 /* ---- diagram ----------------------------------------------------------- */
 
 /* A running lab's model as vpcemud has it (the text describe and ec2
@@ -1196,6 +1227,14 @@ static const struct cmd cmds[] = {
 	  "such a role. Needs root." },
 	{ "status", cmd_status, "status [LAB]",
 	  "List running labs, or one lab's instances with their namespaces." },
+	{ "cost", cmd_cost, "cost [LAB] [--output table|json]",
+	  "The data-transfer bill of a running lab (the only one up when LAB\n"
+	  "is left out): the bytes its routers forwarded since it came up, by\n"
+	  "pair of ports, priced by AWS's rules (same AZ free, cross-AZ both\n"
+	  "ways, peering, inter-region, NAT gateway, interface endpoint,\n"
+	  "transit gateway, internet egress) with the price list built in\n"
+	  "from data/prices.tsv (its date, region and sources printed), plus\n"
+	  "hourly charges over the hours the lab has run." },
 	{ "exec", cmd_exec, "exec [--lab LAB] INSTANCE -- CMD...",
 	  "Run CMD inside the instance's namespace, like `ip netns exec`, with\n"
 	  "/etc/netns/LAB-INSTANCE/ files bound over /etc: exec replaces itself\n"

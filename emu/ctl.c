@@ -160,6 +160,12 @@ static const struct ctl_arg status_args[] = {
 	{ 0 },
 };
 
+static const struct ctl_arg cost_args[] = {
+	{ "lab", CTL_ARG_LABNAME, false },
+	{ "json", CTL_ARG_BOOL, false },
+	{ 0 },
+};
+
 static const struct ctl_arg ec2_args[] = {
 	{ "lab", CTL_ARG_LABNAME, false },
 	{ "argv", CTL_ARG_ARGV, true },
@@ -173,6 +179,7 @@ static const struct ctl_op ctl_ops[] = {
 	{ "down", down_args, { "name", "file" } },
 	{ "status", status_args, { NULL, NULL } },
 	{ "show", status_args, { NULL, NULL } },
+	{ "cost", cost_args, { NULL, NULL } },
 	{ "ec2", ec2_args, { NULL, NULL } },
 	{ "elbv2", ec2_args, { NULL, NULL } },
 	{ "ssm", ec2_args, { NULL, NULL } },

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
@@ -26,6 +27,7 @@ static pthread_mutex_t nftk_lock = PTHREAD_MUTEX_INITIALIZER;
 struct nftk_run {
 	struct nft_ctx *ctx;
 	const char *ruleset;
+	bool json;		/* output in JSON (a listing) */
 };
 
 /* Frees a context under the lock (nft_ctx_free touches library globals
@@ -84,13 +86,24 @@ static int nftk_ctx(struct nsh *ns, struct nft_ctx **ret)
 static int nftk_run_fn(void *data)
 {
 	struct nftk_run *run = data;
+	unsigned int flags = nft_ctx_output_get_flags(run->ctx);
+	int r;
 
-	return nft_run_cmd_from_buffer(run->ctx, run->ruleset) ? -EINVAL : 0;
+	/* The context is the handle's, shared with nftk_apply: the flag is
+	 * put back at once. */
+	if (run->json)
+		nft_ctx_output_set_flags(run->ctx, flags | NFT_CTX_OUTPUT_JSON);
+	r = nft_run_cmd_from_buffer(run->ctx, run->ruleset) ? -EINVAL : 0;
+	nft_ctx_output_set_flags(run->ctx, flags);
+	return r;
 }
 
-int nftk_apply(struct nsh *ns, const char *ruleset, char **ret_err)
+/* Runs commands in ns; on success, *ret_out (when given) gets what nft
+ * printed, on failure *ret_err its error text (both caller-freed). */
+static int nftk_run(struct nsh *ns, const char *cmds, bool json,
+		    char **ret_out, char **ret_err)
 {
-	struct nftk_run run = { .ruleset = ruleset };
+	struct nftk_run run = { .ruleset = cmds, .json = json };
 	const char *text;
 	int r;
 
@@ -102,12 +115,27 @@ int nftk_apply(struct nsh *ns, const char *ruleset, char **ret_err)
 		goto out;
 	r = netns_run(ns, nftk_run_fn, &run);
 	/* The buffers are reset by the next command: copy the text now.
-	 * nft's output buffer is unused (no echo), but buffered so that
-	 * nothing reaches our stdout. */
+	 * Output is always buffered, so that nothing reaches our stdout. */
 	text = nft_ctx_get_error_buffer(run.ctx);
 	if (r < 0 && ret_err && text && *text)
 		*ret_err = strdup(text);
+	if (r == 0 && ret_out) {
+		*ret_out = strdup(nft_ctx_get_output_buffer(run.ctx));
+		if (!*ret_out)
+			r = -ENOMEM;
+	}
 out:
 	pthread_mutex_unlock(&nftk_lock);
 	return r;
+}
+
+int nftk_apply(struct nsh *ns, const char *ruleset, char **ret_err)
+{
+	return nftk_run(ns, ruleset, false, NULL, ret_err);
+}
+
+int nftk_list(struct nsh *ns, const char *cmd, char **ret_json,
+	      char **ret_err)
+{
+	return nftk_run(ns, cmd, true, ret_json, ret_err);
 }

@@ -28,6 +28,8 @@
  *   maps   acl_out, acl_in        ENI ifname -> its subnet's NACL chains
  *          sg_egress, sg_ingress  ENI ifname -> its gate chain
  *   chain  forward                the base chain (policy drop)
+ *   set    cost                   ingress . egress port -> counter,
+ *   chain  cost                   filled by a base chain after forward
  *   chain  ingress_gate           peering or transit gateway exit, a
  *                                 flow the receiver
  *                                 tracks, else the receiver's gate
@@ -671,6 +673,29 @@ static void gen_forward(struct gen *g)
 		"\t}\n\n");
 }
 
+/* Bytes the router forwarded, by ingress and egress port, for `vpcemu
+ * cost` (cost.h): a base chain after forward, so that only accepted
+ * packets count, and one update of a dynamic set whose elements carry a
+ * counter. Its text never changes, so a delta leaves the counts alone;
+ * a whole ruleset starts them again. */
+static void gen_cost(struct gen *g)
+{
+	sb_puts(&g->b,
+		"\tset cost {\n"
+		"\t\ttype ifname . ifname\n"
+		"\t\tsize 65535\n"
+		"\t\tflags dynamic\n"
+		"\t\tcounter\n"
+		"\t\tcomment \"bytes forwarded: ingress port . egress port\"\n"
+		"\t}\n\n"
+		"\tchain cost {\n"
+		"\t\ttype filter hook forward priority filter + 10; "
+		"policy accept;\n"
+		"\t\tcomment \"what forward accepted, counted for vpcemu cost\"\n"
+		"\t\tupdate @cost { iifname . oifname }\n"
+		"\t}\n\n");
+}
+
 /* What reaches the router itself: the daemon's resolver and metadata
  * sockets live there (plan.c puts their addresses on lo). Groups and ACLs
  * never filter them (R-4.11, R-5.10, R-12.9), but only this VPC's ENIs,
@@ -783,6 +808,7 @@ char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 	g.oom |= nftsg_gate_map(&g.b, lab, vpc, true) < 0;
 	g.oom |= nftsg_gate_map(&g.b, lab, vpc, false) < 0;
 	gen_forward(&g);
+	gen_cost(&g);
 	gen_input(&g);
 	if (has_enis(&g, lb_node))
 		gen_node_marks(&g);

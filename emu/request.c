@@ -18,8 +18,10 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "vpcemu/cost.h"
 #include "vpcemu/ctl.h"
 #include "vpcemu/describe.h"
 #include "vpcemu/diff.h"
@@ -29,7 +31,10 @@
 #include "vpcemu/health.h"
 #include "vpcemu/labops.h"
 #include "vpcemu/model.h"
+#include "vpcemu/netns.h"
+#include "vpcemu/nft.h"
 #include "vpcemu/peer.h"
+#include "vpcemu/plan.h"
 #include "vpcemu/print.h"
 #include "vpcemu/request.h"
 #include "vpcemu/ssmreq.h"
@@ -550,6 +555,100 @@ out:
 	free(name);
 }
 
+/* The cost counters of every router of lab (nftgen.h) into *v, and the
+ * hours since the oldest router namespace was made (its nsfs inode's
+ * time), a started hour counting whole as AWS bills them. Returns 0 or
+ * -errno, with what failed on r->err. */
+static int cost_read(const struct lab *lab, struct cost_count **v,
+		     size_t *n, double *ret_hours, struct reply *r)
+{
+	time_t now = time(NULL), oldest = now;
+	size_t cap = 0, i;
+	int rc = 0;
+
+	for (i = 0; !rc && i < lab->nvpcs; i++) {
+		char *ns_name = plan_router_netns(lab, lab->vpcs[i]);
+		char *json = NULL, *err = NULL;
+		struct nsh *ns = NULL;
+		struct stat st;
+
+		rc = ns_name ? netns_open(ns_name, &ns) : -ENOMEM;
+		if (!rc && !fstat(nsh_fd(ns), &st) && st.st_mtime < oldest)
+			oldest = st.st_mtime;
+		if (!rc)
+			rc = nftk_list(ns, "list set inet vpcemu cost", &json,
+				       &err);
+		if (!rc)
+			rc = cost_counts_parse(json, lab->vpcs[i], v, n, &cap);
+		if (rc)
+			fprintf(r->err, "vpcemu cost: router %s: %s\n",
+				ns_name ? ns_name : lab->vpcs[i]->r.name,
+				err ? err : strerror(-rc));
+		nsh_close(ns);
+		free(json);
+		free(err);
+		free(ns_name);
+	}
+	*ret_hours = (double)((now - oldest) / 3600 + 1);
+	return rc;
+}
+
+/* The data-transfer bill of a running lab (cost.h) as data in result and,
+ * on stdout, as text or (arg json) that data. Reads only. */
+static void op_cost(const struct peer *p, json_t *args, struct reply *r)
+{
+	struct cost_prices prices = { 0 };
+	struct cost_count *counts = NULL;
+	struct cost_bill bill = { 0 };
+	struct diags err = { 0 };
+	struct lab *lab = NULL;
+	char *name, *text = NULL;
+	json_t *data = NULL;
+	unsigned line;
+	size_t n = 0;
+	double hours;
+
+	r->exit = CTL_EXIT_FAIL;
+	name = ec2_lab_name("cost", args, r);
+	if (!name)
+		return;
+	if (labops_running_lab(name, &lab, NULL, &err)) {
+		fprintf(r->err, "vpcemu cost: %s\n", diag_first_message(&err));
+		diags_free(&err);
+		goto out;
+	}
+	if (cost_prices_parse(cost_prices_tsv, &prices, &line)) {
+		fprintf(r->err, "vpcemu cost: built-in data/prices.tsv, line "
+			"%u: not a price\n", line);
+		goto out;
+	}
+	if (cost_read(lab, &counts, &n, &hours, r) < 0)
+		goto out;
+	if (cost_bill(lab, &prices, counts, n, hours, &bill) < 0 ||
+	    !(text = cost_table(&bill, &prices)) ||
+	    !(data = cost_json(&bill, &prices))) {
+		fprintf(r->err, "vpcemu cost: out of memory\n");
+		goto out;
+	}
+	json_object_set_new(data, "lab", json_string(name));
+	json_object_update(r->result, data);
+	if (json_is_true(json_object_get(args, "json"))) {
+		json_dumpf(data, r->out, JSON_INDENT(2));
+		fputc('\n', r->out);
+	} else {
+		fprintf(r->out, "lab %s\n%s", name, text);
+	}
+	r->exit = CTL_EXIT_OK;
+out:
+	json_decref(data);
+	cost_bill_free(&bill);
+	cost_prices_free(&prices);
+	free(counts);
+	free(text);
+	lab_free(lab);
+	free(name);
+}
+
 static void op_down(const struct peer *p, json_t *args, struct reply *r)
 {
 	const char *file = arg_str(args, "file"), *name = arg_str(args, "name");
@@ -785,6 +884,7 @@ const struct ctlsrv_op request_ops[] = {
 	{ "down", op_down },
 	{ "status", op_status },
 	{ "show", op_show },
+	{ "cost", op_cost },
 	{ "ec2", op_ec2 },
 	{ "elbv2", op_elbv2 },
 	{ "ssm", op_ssm },

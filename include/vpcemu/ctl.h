@@ -22,6 +22,8 @@
  *   up     file (absolute path, required), name, color (bool)
  *   down   name (lab name) and/or file (absolute path), color (bool)
  *   status lab (lab name, optional)
+ *   show   lab (lab name, optional: the only one up)
+ *   cost   lab (as show), json (bool: stdout is the result's JSON)
  */
 #ifndef VPCEMU_CTL_H
 #define VPCEMU_CTL_H

@@ -16,4 +16,9 @@ struct nsh;
  * rejected). */
 int nftk_apply(struct nsh *ns, const char *ruleset, char **ret_err);
 
+/* Runs cmd (a list command) inside ns and sets *ret_json to its output in
+ * nft's JSON (caller frees); errors as nftk_apply's. */
+int nftk_list(struct nsh *ns, const char *cmd, char **ret_json,
+	      char **ret_err);
+
 #endif

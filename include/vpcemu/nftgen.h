@@ -52,6 +52,9 @@
  *      to the receiver's ingress gate; traffic entering from a peering
  *      meets only the ingress gate. A flow across a peering has a
  *      conntrack entry in each router, with the bit of that router's ENI.
+ * A second forward base chain, "cost" (priority filter + 10, policy
+ * accept), sees only what forward accepted and counts its bytes by ingress
+ * and egress port in the dynamic set "cost" (cost.h reads it).
  * The input base chain (policy drop) guards the router's own addresses:
  * only this VPC's ENIs, from their own IPs, reach the resolver (base+2 and
  * 169.254.169.253, port 53, when DNS support is on) and IMDS

@@ -56,6 +56,18 @@ void test_golden(const char *gold_path, const char *got)
 	free(want);
 }
 
+char *test_cmd_output(const char *cmd)
+{
+	char *out = NULL;
+	size_t n = 0;
+	FILE *p = popen(cmd, "r");
+
+	cr_assert_not_null(p, "%s", cmd);
+	cr_assert_geq(getdelim(&out, &n, '\0', p), 0, "%s", cmd);
+	pclose(p);
+	return out;
+}
+
 char *test_diags_text(const struct diags *d)
 {
 	struct strbuf b = { 0 };

@@ -26,6 +26,9 @@ struct lab;
  * it cannot be read. */
 char *test_slurp(const char *path);
 
+/* What the shell command cmd prints on stdout, malloc'd. */
+char *test_cmd_output(const char *cmd);
+
 /* Compares got with the golden file gold_path, or rewrites the file with
  * got first when VPCEMU_UPDATE_GOLDEN=1 (review the result with git diff). */
 void test_golden(const char *gold_path, const char *got);

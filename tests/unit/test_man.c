@@ -17,19 +17,6 @@ static const char *vpcemu(void)
 	return v ? v : "../build/vpcemu";
 }
 
-/* What a command prints on stdout, malloc'd. */
-static char *output(const char *cmd)
-{
-	char *out = NULL;
-	size_t n = 0;
-	FILE *p = popen(cmd, "r");
-
-	cr_assert_not_null(p, "%s", cmd);
-	cr_assert_geq(getdelim(&out, &n, '\0', p), 0, "%s", cmd);
-	pclose(p);
-	return out;
-}
-
 /* s in place: roff's \- as -, without the font escapes \fB \fI \fR \fP,
  * every run of blanks and newlines one space. Returns s. */
 static char *plain(char *s)
@@ -68,7 +55,7 @@ Test(man, every_command_of_help_in_vpcemu_8)
 	size_t n = 0;
 
 	cr_assert_neq(asprintf(&cmd, "%s --help", vpcemu()), -1);
-	help = output(cmd);
+	help = test_cmd_output(cmd);
 	free(cmd);
 	line = strstr(help, "commands:\n");
 	cr_assert_not_null(line, "%s", help);
@@ -80,7 +67,7 @@ Test(man, every_command_of_help_in_vpcemu_8)
 		line[2 + strcspn(line + 2, " ")] = '\0';
 		cr_assert_neq(asprintf(&cmd, "%s %s --help", vpcemu(),
 				       line + 2), -1);
-		own = output(cmd);
+		own = test_cmd_output(cmd);
 		free(cmd);
 		/* The usage its --help prints, up to the blank line. */
 		usage = strstr(own, "usage: vpcemu ");
@@ -107,7 +94,7 @@ Test(man, every_option_of_vpcemud_help_in_vpcemud_8)
 	size_t n = 0;
 
 	cr_assert_neq(asprintf(&cmd, "%sd --help", vpcemu()), -1);
-	help = output(cmd);
+	help = test_cmd_output(cmd);
 	free(cmd);
 	for (p = strstr(help, "--"); p; p = strstr(p + 2, "--")) {
 		snprintf(opt, sizeof(opt), "%.*s", (int)strcspn(p, " ]\n"),
