@@ -5,7 +5,8 @@
 #   sudo make demo       install, build, bring up the hands-on lab, show the ping
 #   make unit            unit tests only (no root)
 #   make SANITIZE=1 ...  ASan+UBSan build (into build-asan/)
-#   make fuzz [FUZZ=dns] libFuzzer target: conf (parser+checker) or dns
+#   make fuzz [FUZZ=dns] libFuzzer target: conf (parser+checker), dns, ctl
+#                        (control socket), imds, s3 or dynamodb
 #   make install         honours PREFIX and DESTDIR
 #   make V=1             show commands
 #   sudo make soak       process-ownership soak (SOAK_N rounds, not in check)
@@ -108,7 +109,9 @@ fuzz: $(B)/fuzz-$(FUZZ)
 		$(B)/fuzz-corpus-$(FUZZ) $(wildcard tests/fuzz/seeds-$(FUZZ)) \
 		$(if $(filter conf,$(FUZZ)),topologies tests/golden)
 
-$(B)/fuzz-%: tests/fuzz/fuzz_%.c $(filter-out %/cli.c %/daemon.c,$(LIB_SRCS))
+# fuzzhttp.c turns input into HTTP requests for imds, s3 and dynamodb; the
+# other targets link it unused.
+$(B)/fuzz-%: tests/fuzz/fuzz_%.c tests/fuzz/fuzzhttp.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) -g -O1 \
 		-fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
