@@ -110,11 +110,13 @@ fuzz: $(B)/fuzz-$(FUZZ)
 		$(if $(filter conf,$(FUZZ)),topologies tests/golden)
 
 # fuzzhttp.c turns input into HTTP requests for imds, s3 and dynamodb; the
-# other targets link it unused.
+# other targets link it unused. UBSan stops at its first report, so that
+# undefined behaviour leaves a crash file like any other finding.
 $(B)/fuzz-%: tests/fuzz/fuzz_%.c tests/fuzz/fuzzhttp.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) -g -O1 \
-		-fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
+		-fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o $@ $^ $(PKG_LIBS)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
