@@ -6,7 +6,8 @@
 #   make unit            unit tests only (no root)
 #   make SANITIZE=1 ...  ASan+UBSan build (into build-asan/)
 #   sudo make differential [SEEDS=...] analyze vs real probes, random labs
-#   make fuzz [FUZZ=dns] libFuzzer target: conf (parser+checker) or dns
+#   make fuzz [FUZZ=dns] libFuzzer target: conf (parser+checker), dns, ctl
+#                        (control socket), imds, s3 or dynamodb
 #   make install         binaries, man pages, bash completion, systemd unit;
 #                        honours PREFIX and DESTDIR
 #   make deb             the same as a Debian package (dpkg-deb), in build/
@@ -133,11 +134,14 @@ fuzz: $(B)/fuzz-$(FUZZ)
 		$(B)/fuzz-corpus-$(FUZZ) $(wildcard tests/fuzz/seeds-$(FUZZ)) \
 		$(if $(filter conf,$(FUZZ)),topologies tests/golden)
 
-$(B)/fuzz-%: tests/fuzz/fuzz_%.c $(filter-out %/cli.c %/daemon.c,$(LIB_SRCS)) \
-		$(GEN_SRCS)
+# fuzzhttp.c turns input into HTTP requests for imds, s3 and dynamodb; the
+# other targets link it unused. UBSan stops at its first report, so that
+# undefined behaviour leaves a crash file like any other finding.
+$(B)/fuzz-%: tests/fuzz/fuzz_%.c tests/fuzz/fuzzhttp.c $(LIB_SRCS) $(GEN_SRCS)
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) -g -O1 \
-		-fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
+		-fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o $@ $^ $(PKG_LIBS)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)

@@ -20,6 +20,7 @@
 #include "vpcemu/ctl.h"
 #include "vpcemu/describe.h"
 #include "vpcemu/diagram.h"
+#include "vpcemu/dns.h"
 #include "vpcemu/ec2.h"
 #include "vpcemu/elbv2.h"
 #include "vpcemu/load.h"
@@ -624,14 +625,16 @@ static int cmd_diagram(int argc, char **argv)
  * daemon only says whether the agent is connected). On a terminal, an
  * interactive sh with Session Manager's prompt; otherwise sh reads the
  * commands from stdin and the session exits with their status. */
-static int ssm_session(const char *netns, const char *instance)
+static int ssm_session(const char *netns, const char *instance,
+		       const char *hostname)
 {
 	bool tty = isatty(STDIN_FILENO);
 	char *sh_i[] = { "/bin/sh", "-i", NULL }, *sh_s[] = { "/bin/sh", "-s",
 							     NULL };
 	FILE *banner = tty ? stdout : stderr;
+	struct nsexec_ctx ctx = { 0 };
 	char session[64];
-	int r, status, cg;
+	int r, status;
 
 	snprintf(session, sizeof(session), "vpcemu-%s", instance);
 	fprintf(banner, "\nStarting session with SessionId: %s\n\n", session);
@@ -643,10 +646,11 @@ static int ssm_session(const char *netns, const char *instance)
 	/* The shell and what it starts belong to the instance: down and
 	 * terminate-instances stop them (procs.h). Best effort: without a
 	 * group, the scan of down still finds them. */
-	cg = procs_group_open(netns);
-	r = nsexec_run_in(netns, cg, tty ? sh_i : sh_s, &status);
-	if (cg >= 0)
-		close(cg);
+	ctx.cgroup_fd = procs_group_open(netns);
+	ctx.hostname = hostname;
+	r = nsexec_run_in(netns, &ctx, tty ? sh_i : sh_s, &status);
+	if (ctx.cgroup_fd >= 0)
+		close(ctx.cgroup_fd);
 	if (r) {
 		fprintf(stderr, "vpcemu ssm: namespace %s: %s\n", netns,
 			strerror(-r));
@@ -701,7 +705,8 @@ static int cmd_ssm(int argc, char **argv)
 	netns = json_string_value(json_object_get(result, "netns"));
 	instance = json_string_value(json_object_get(result, "instance"));
 	if (!code && netns && instance)
-		code = ssm_session(netns, instance);
+		code = ssm_session(netns, instance, json_string_value(
+				   json_object_get(result, "hostname")));
 	json_decref(rep);
 	return code;
 }
@@ -711,9 +716,11 @@ static int cmd_ssm(int argc, char **argv)
 static int cmd_exec(int argc, char **argv)
 {
 	const char *lab = NULL, *instance;
+	struct nsexec_ctx ctx = { 0 };
+	char host[DNS_NAME_MAX];
 	struct lab_state *s;
 	size_t idx;
-	int i = 1, r, status, cg;
+	int i = 1, r, status;
 
 	if (i + 1 < argc && !strcmp(argv[i], "--lab")) {
 		lab = argv[i + 1];
@@ -745,8 +752,13 @@ static int cmd_exec(int argc, char **argv)
 	fflush(NULL);
 	/* In place, as `ip netns exec`: a signal for `vpcemu exec` is the
 	 * command's, and its status is ours. Returns only on failure. */
-	cg = procs_group_open(s->instances[idx].netns);
-	r = nsexec_exec(s->instances[idx].netns, cg, argv + i, &status);
+	ctx.cgroup_fd = procs_group_open(s->instances[idx].netns);
+	/* Labs up before the region was kept run on the host's name. */
+	if (s->instances[idx].region &&
+	    dns_private_hostname(NULL, s->instances[idx].region,
+				 s->instances[idx].ip, host, sizeof(host)) >= 0)
+		ctx.hostname = host;
+	r = nsexec_exec(s->instances[idx].netns, &ctx, argv + i, &status);
 	if (r && status >= 0) {
 		/* The namespace was entered; the command could not run. */
 		fprintf(stderr, "vpcemu exec: %s: %s\n", argv[i],

@@ -349,7 +349,12 @@ static void usage(FILE *f)
 		"  --socket PATH  control socket (default $VPCEMU_SOCKET or "
 		"%s)\n"
 		"  --group NAME   also admit members of group NAME (socket "
-		"0660)\n", CTL_SOCKET_DEFAULT);
+		"0660)\n\n"
+		"A member of NAME may up, apply, down, ec2, elbv2 and ssm "
+		"describe-*: lab\nfiles are read with its uid, gid and groups, "
+		"and the user data of a lab\nit changed runs as it, never as "
+		"root. exec and ssm start-session stay\nroot-only (vpcemu "
+		"enters the namespaces itself).\n", CTL_SOCKET_DEFAULT);
 }
 
 /* Reads the command line into D. Returns -1 to go on, else the exit

@@ -88,6 +88,8 @@ static int state_of_plan(const struct lab *lab, const struct plan *p,
 		in->netns = e->netns;
 		in->vpc = e->subnet->vpc->r.name;
 		in->subnet = e->subnet->r.name;
+		in->region = e->subnet->vpc->region ? e->subnet->vpc->region
+						    : lab->region;
 		in->ip = e->ip;
 	}
 	/* Internet hosts too, so that `vpcemu exec` finds them. */

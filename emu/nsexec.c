@@ -14,6 +14,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/nsfs.h>
@@ -160,6 +161,49 @@ static int enter_mounts(const char *netns)
 	return 0;
 }
 
+/* Takes the rest of ctx once the network and mount namespaces are
+ * entered (those need our privileges): a UTS namespace of its own, then
+ * the identity. setresuid from 0 to another uid clears every capability
+ * (capabilities(7)), so the command can leave none of the namespaces, nor
+ * read what the uid cannot. Async-signal-safe. */
+static int take_ctx(const struct nsexec_ctx *ctx)
+{
+	const struct nsexec_cred *c = ctx ? ctx->cred : NULL;
+
+	if (ctx && ctx->hostname &&
+	    (unshare(CLONE_NEWUTS) < 0 ||
+	     sethostname(ctx->hostname, strlen(ctx->hostname)) < 0))
+		return -errno;
+	if (!c)
+		return 0;
+	if (setgroups(c->ngroups, c->groups) < 0 ||
+	    setresgid(c->gid, c->gid, c->gid) < 0 ||
+	    setresuid(c->uid, c->uid, c->uid) < 0)
+		return -errno;
+	/* Not reached with a partial identity, but check anyway: going on
+	 * as root would be the one outcome worse than failing. */
+	if (c->uid && (geteuid() != c->uid || setresuid(-1, 0, -1) == 0))
+		return -EPERM;
+	return 0;
+}
+
+/* Joins the instance: its group, network and mount namespaces, then ctx's
+ * hostname and identity. Async-signal-safe. */
+static int enter_instance(int nsfd, const char *netns,
+			  const struct nsexec_ctx *ctx)
+{
+	int r;
+
+	/* Into the instance's group first: all the command forks is the
+	 * instance's, and down finds it there. */
+	if (ctx && ctx->cgroup_fd >= 0 && write(ctx->cgroup_fd, "0", 1) < 0)
+		return -errno;
+	if (setns(nsfd, CLONE_NEWNET) < 0)
+		return -errno;
+	r = enter_mounts(netns);
+	return r < 0 ? r : take_ctx(ctx);
+}
+
 static void write_failure(int fd, int err, bool at_exec)
 {
 	struct exec_failure f = { .err = err, .at_exec = at_exec };
@@ -171,8 +215,8 @@ static void write_failure(int fd, int err, bool at_exec)
 }
 
 static void __attribute__((noreturn))
-exec_child(int nsfd, int cgroup_fd, const char *netns, char *const argv[],
-	   int errfd,
+exec_child(int nsfd, const struct nsexec_ctx *ctx, const char *netns,
+	   char *const argv[], int errfd,
 	   const struct sigaction *old_int, const struct sigaction *old_quit,
 	   const sigset_t *old_mask)
 {
@@ -183,30 +227,20 @@ exec_child(int nsfd, int cgroup_fd, const char *netns, char *const argv[],
 	sigaction(SIGQUIT, old_quit, NULL);
 	sigprocmask(SIG_SETMASK, old_mask, NULL);
 
-	/* Into the instance's group first: all the command forks is the
-	 * instance's, and down finds it there. */
-	if (cgroup_fd >= 0 && write(cgroup_fd, "0", 1) < 0) {
-		write_failure(errfd, errno, false);
-		_exit(255);
-	}
-	if (setns(nsfd, CLONE_NEWNET) < 0) {
-		write_failure(errfd, errno, false);
-		_exit(255);
-	}
-	close(nsfd);
-	r = enter_mounts(netns);
+	r = enter_instance(nsfd, netns, ctx);
 	if (r < 0) {
 		write_failure(errfd, -r, false);
 		_exit(255);
 	}
+	close(nsfd);
 	execvp(argv[0], argv);
 	r = errno;
 	write_failure(errfd, r, true);
 	_exit(r == ENOENT ? 127 : 126);
 }
 
-int nsexec_exec(const char *netns, int cgroup_fd, char *const argv[],
-		int *ret_status)
+int nsexec_exec(const char *netns, const struct nsexec_ctx *ctx,
+		char *const argv[], int *ret_status)
 {
 	int nsfd, r;
 
@@ -216,18 +250,8 @@ int nsexec_exec(const char *netns, int cgroup_fd, char *const argv[],
 	nsfd = netns_open(netns);
 	if (nsfd < 0)
 		return nsfd;
-	/* Into the instance's group before anything else, so that the
-	 * command and all it forks belong to the instance. */
-	if (cgroup_fd >= 0 && write(cgroup_fd, "0", 1) < 0) {
-		r = -errno;
-		close(nsfd);
-		return r;
-	}
-	r = setns(nsfd, CLONE_NEWNET) < 0 ? -errno : 0;
+	r = enter_instance(nsfd, netns, ctx);
 	close(nsfd);
-	if (r < 0)
-		return r;
-	r = enter_mounts(netns);
 	if (r < 0)
 		return r;
 	execvp(argv[0], argv);
@@ -238,11 +262,11 @@ int nsexec_exec(const char *netns, int cgroup_fd, char *const argv[],
 
 int nsexec_run(const char *netns, char *const argv[], int *ret_status)
 {
-	return nsexec_run_in(netns, -1, argv, ret_status);
+	return nsexec_run_in(netns, NULL, argv, ret_status);
 }
 
-int nsexec_run_in(const char *netns, int cgroup_fd, char *const argv[],
-		  int *ret_status)
+int nsexec_run_in(const char *netns, const struct nsexec_ctx *ctx,
+		  char *const argv[], int *ret_status)
 {
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
 	struct exec_failure f = { 0 };
@@ -283,7 +307,7 @@ int nsexec_run_in(const char *netns, int cgroup_fd, char *const argv[],
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		exec_child(nsfd, cgroup_fd, netns, argv, pipefd[1], &old_int,
+		exec_child(nsfd, ctx, netns, argv, pipefd[1], &old_int,
 			   &old_quit, &old_mask);
 	}
 	close(pipefd[1]);

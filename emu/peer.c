@@ -17,6 +17,7 @@
 
 #include "vpcemu/dlog.h"
 #include "vpcemu/load.h"
+#include "vpcemu/nsexec.h"
 #include "vpcemu/peer.h"
 
 #ifndef SO_PEERGROUPS
@@ -72,6 +73,14 @@ bool peer_allowed(const struct peer *p, const gid_t *group)
 		if (p->groups[i] == *group)
 			return true;
 	return false;
+}
+
+void peer_cred(const struct peer *p, struct nsexec_cred *ret)
+{
+	*ret = (struct nsexec_cred){ .uid = p->cred.uid, .gid = p->cred.gid };
+	for (; ret->ngroups < p->ngroups && ret->ngroups < NSEXEC_GROUPS_MAX;
+	     ret->ngroups++)
+		ret->groups[ret->ngroups] = p->groups[ret->ngroups];
 }
 
 /* Reads and checks a lab file as the peer would: with its uid, gid and

@@ -33,6 +33,7 @@
 #include "vpcemu/model.h"
 #include "vpcemu/netns.h"
 #include "vpcemu/nft.h"
+#include "vpcemu/nsexec.h"
 #include "vpcemu/peer.h"
 #include "vpcemu/plan.h"
 #include "vpcemu/print.h"
@@ -132,6 +133,23 @@ static void adopt_all(void)
 	state_names_free(names, n);
 }
 
+/* Records p as the owner of lab name before a request changes it: user
+ * data the change starts takes p's identity (state.h). A lab whose owner
+ * cannot be recorded is not changed, so that no script runs as a
+ * previous owner, root perhaps. Returns 0 or -errno, said in r. */
+static int own(const struct peer *p, const char *name, struct reply *r)
+{
+	struct nsexec_cred c;
+	int e;
+
+	peer_cred(p, &c);
+	e = state_save_owner(name, &c);
+	if (e)
+		fprintf(r->err, "vpcemu: lab %s: cannot record its owner: "
+			"%s\n", name, strerror(-e));
+	return e;
+}
+
 static void op_ping(const struct peer *p, json_t *args, struct reply *r)
 {
 	json_object_set_new(r->result, "version", json_string(VPCEMU_VERSION));
@@ -186,6 +204,8 @@ static void op_up(const struct peer *p, json_t *args, struct reply *r)
 	lab = load_lab(p, args, "up", r);
 	if (!lab)
 		return;
+	if (own(p, lab->name, r))
+		goto out;
 	e = labops_up(lab, &res, applied_of(lab->name), &err);
 	if (e) {
 		fprintf(r->err, "vpcemu up: %s\n", diag_first_message(&err));
@@ -249,6 +269,9 @@ static void op_apply(const struct peer *p, json_t *args, struct reply *r)
 	lab = load_lab(p, args, "apply", r);
 	if (!lab)
 		return;
+	e = own(p, lab->name, r);
+	if (e)
+		goto out;
 	svc_lab_prune(R.svc, lab);
 	e = labops_apply(lab, NULL, applied_of(lab->name), &res, &err);
 	if (e) {
@@ -428,7 +451,8 @@ static void print_answer(FILE *f, const json_t *out)
 /* AWS-style commands of service ("ec2", "elbv2") on a running lab: the
  * model changes (ec2_run, elbv2_run), is printed as lab text, and goes
  * through the same apply as `vpcemu apply`; describe reads the model. */
-static void op_aws(const char *service, json_t *args, struct reply *r)
+static void op_aws(const char *service, const struct peer *p, json_t *args,
+		   struct reply *r)
 {
 	json_t *jargv = json_object_get(args, "argv"), *out = NULL;
 	struct ec2_clock clock = { .now = time(NULL) };
@@ -469,6 +493,8 @@ static void op_aws(const char *service, json_t *args, struct reply *r)
 			"a lab file: %s\n", service, name, strerror(errno));
 		goto out;
 	}
+	if (own(p, name, r))
+		goto out;
 	svc_lab_prune(R.svc, lab);
 	if (labops_apply(lab, text, applied_of(name), &res, &err)) {
 		fprintf(r->err, "vpcemu %s: %s\n", service,
@@ -502,12 +528,12 @@ out:
 
 static void op_ec2(const struct peer *p, json_t *args, struct reply *r)
 {
-	op_aws("ec2", args, r);
+	op_aws("ec2", p, args, r);
 }
 
 static void op_elbv2(const struct peer *p, json_t *args, struct reply *r)
 {
-	op_aws("elbv2", args, r);
+	op_aws("elbv2", p, args, r);
 }
 
 /* A running lab as lab text, in result "text": the model describe and

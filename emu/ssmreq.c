@@ -17,6 +17,7 @@
 #include "vpcemu/ctl.h"
 #include "vpcemu/ctlsrv.h"
 #include "vpcemu/dlog.h"
+#include "vpcemu/dns.h"
 #include "vpcemu/model.h"
 #include "vpcemu/ssm.h"
 #include "vpcemu/ssmreq.h"
@@ -34,6 +35,7 @@ struct ssm_ask {
 	struct ssm_agent {
 		struct ssm_ask *ask;
 		char lab[64], id[MODEL_ID_MAX], name[128], netns[160];
+		char hostname[DNS_NAME_MAX];	/* the instance's */
 		uint32_t ip;
 		struct ssm_probe *probe;	/* while it runs */
 		bool online;
@@ -74,6 +76,9 @@ static void ssm_finish(struct ssm_ask *a)
 					    json_string(g->netns));
 			json_object_set_new(r->result, "instance",
 					    json_string(g->id));
+			if (g->hostname[0])
+				json_object_set_new(r->result, "hostname",
+						    json_string(g->hostname));
 			r->exit = CTL_EXIT_OK;
 		}
 		goto out;
@@ -144,6 +149,9 @@ static void ssm_add(struct ssm_ask *a, const struct lab *lab,
 	snprintf(g->name, sizeof(g->name), "%s", in->r.name);
 	snprintf(g->netns, sizeof(g->netns), "%s", in->eni->netns);
 	g->ip = in->private_ip;
+	if (dns_private_hostname(lab, in->subnet->vpc->region, g->ip,
+				 g->hostname, sizeof(g->hostname)) < 0)
+		g->hostname[0] = '\0';
 }
 
 /* Starts a probe per agent of a; the last one done sends the reply. */

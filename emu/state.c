@@ -11,6 +11,7 @@
 
 #include "vpcemu/conf.h"
 #include "vpcemu/model.h"
+#include "vpcemu/nsexec.h"
 #include "vpcemu/state.h"
 #include "vpcemu/util.h"
 
@@ -144,6 +145,8 @@ int state_save(const struct lab_state *s)
 		put_json_member(&b, false, "ip", ip_fmt(in->ip, ip));
 		put_json_member(&b, false, "vpc", in->vpc);
 		put_json_member(&b, false, "subnet", in->subnet);
+		if (in->region)
+			put_json_member(&b, false, "region", in->region);
 		sb_putn(&b, "}", 1);
 	}
 	sb_puts(&b, "]}");
@@ -261,6 +264,8 @@ int state_load(const char *lab, struct lab_state **ret)
 		in->netns = dup_member(o, "netns");
 		in->vpc = dup_member(o, "vpc");
 		in->subnet = dup_member(o, "subnet");
+		if (json_object_get(o, "region"))
+			in->region = dup_member(o, "region");
 		if (!ip || ip_parse(ip, &in->ip) < 0)
 			r = -EINVAL;
 	}
@@ -395,13 +400,82 @@ static int remove_userdata(const char *lab)
 	return r;
 }
 
+static char *owner_path(const char *lab)
+{
+	return str_printf("%s/%s.owner", state_dir(), lab);
+}
+
+/* "UID GID GROUP...\n": a line of numbers, read without a JSON library. */
+int state_save_owner(const char *lab, const struct nsexec_cred *c)
+{
+	struct strbuf b = { 0 };
+	char *path = owner_path(lab), *tmp = str_printf("%s/%s.owner.tmp",
+							state_dir(), lab);
+	size_t i;
+	int r;
+
+	sb_printf(&b, "%u %u", (unsigned)c->uid, (unsigned)c->gid);
+	for (i = 0; i < c->ngroups; i++)
+		sb_printf(&b, " %u", (unsigned)c->groups[i]);
+	sb_putn(&b, "\n", 1);
+	r = mkdir_p(state_dir());
+	if (!r)
+		r = b.oom || !path || !tmp ? -ENOMEM
+			: replace_file(tmp, path, b.s, b.len, 0644);
+	sb_free(&b);
+	free(path);
+	free(tmp);
+	return r;
+}
+
+int state_load_owner(const char *lab, struct nsexec_cred *ret)
+{
+	char *path = owner_path(lab), line[1024], *p, *end;
+	unsigned long v[2 + NSEXEC_GROUPS_MAX];
+	size_t n = 0;
+	FILE *f;
+	int r = 0;
+
+	*ret = (struct nsexec_cred){ 0 };
+	f = path ? fopen(path, "re") : NULL;
+	if (!f) {
+		r = path ? -errno : -ENOMEM;
+		free(path);
+		return r;
+	}
+	if (!fgets(line, sizeof(line), f) || !strchr(line, '\n'))
+		r = -EINVAL;
+	for (p = line; !r && *p != '\n'; p = end) {
+		if (n == sizeof(v) / sizeof(v[0]))
+			r = -EINVAL;
+		errno = 0;
+		if (!r)
+			v[n] = strtoul(p, &end, 10);
+		if (!r && (end == p || errno || v[n] >= UINT32_MAX))
+			r = -EINVAL;
+		n++;
+	}
+	if (!r && n < 2)
+		r = -EINVAL;
+	fclose(f);
+	free(path);
+	if (r)
+		return r;
+	ret->uid = (uid_t)v[0];
+	ret->gid = (gid_t)v[1];
+	for (ret->ngroups = 0; ret->ngroups < n - 2; ret->ngroups++)
+		ret->groups[ret->ngroups] = (gid_t)v[2 + ret->ngroups];
+	return 0;
+}
+
 int state_remove(const char *lab)
 {
 	char *path = state_path(lab, ""), *text = text_path(lab, "");
 	char *next = text_path(lab, NEXT), *ec2 = state_ec2_path(lab);
+	char *owner = owner_path(lab);
 	int r = 0;
 
-	if (!path || !text || !next || !ec2) {
+	if (!path || !text || !next || !ec2 || !owner) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -414,6 +488,8 @@ int state_remove(const char *lab)
 		r = -errno;
 	if (!r && unlink(ec2) < 0 && errno != ENOENT)
 		r = -errno;
+	if (!r && unlink(owner) < 0 && errno != ENOENT)
+		r = -errno;
 	if (!r)
 		r = remove_userdata(lab);
 	if (!r && unlink(path) < 0 && errno != ENOENT)
@@ -423,6 +499,7 @@ out:
 	free(text);
 	free(next);
 	free(ec2);
+	free(owner);
 	return r;
 }
 
@@ -489,6 +566,7 @@ void state_free(struct lab_state *s)
 		free(s->instances[i].netns);
 		free(s->instances[i].vpc);
 		free(s->instances[i].subnet);
+		free(s->instances[i].region);
 	}
 	free(s->netns);
 	free(s->instances);

@@ -90,7 +90,10 @@ void sb_putn(struct strbuf *b, const char *s, size_t n)
 {
 	if (!sb_room(b, n))
 		return;
-	memcpy(b->s + b->len, s, n);
+	/* An empty strbuf's text is NULL, and memcpy from NULL is undefined
+	 * even for 0 bytes (found by fuzz_s3). */
+	if (n)
+		memcpy(b->s + b->len, s, n);
 	b->len += n;
 	b->s[b->len] = '\0';
 }

@@ -880,12 +880,10 @@ static const struct httpd_limits imds_limits = {
 	.body_max = 0,
 };
 
-static void on_request(void *data, const struct httpd_request *hrq,
-		       struct httpd_reply *rp)
+void imds_handle(struct imds_tokens *t, const struct lab *lab,
+		 const struct instance *in, time_t launched, time_t now,
+		 const struct httpd_request *hrq, struct httpd_reply *rp)
 {
-	struct imds_server *s = data;
-	const struct instance *in = NULL;
-	const struct lab *lab = NULL;
 	struct imds_response rs = { 0 };
 	struct imds_request rq = {
 		.method = hrq->method,
@@ -893,13 +891,11 @@ static void on_request(void *data, const struct httpd_request *hrq,
 		.token = httpd_header(hrq, "X-aws-ec2-metadata-token"),
 		.ttl = httpd_header(hrq, "X-aws-ec2-metadata-token-ttl-seconds"),
 		.forwarded = httpd_header(hrq, "X-Forwarded-For") != NULL,
-		.launched = s->started,
+		.launched = launched,
 	};
 	struct strbuf b = { 0 };
 
-	if (hrq->src)
-		in = s->lookup(s->data, hrq->src, &lab);
-	if (imds_respond(s->tokens, lab, in, &rq, time(NULL), &rs) < 0) {
+	if (imds_respond(t, lab, in, &rq, now, &rs) < 0) {
 		sb_puts(&b, "500 - Internal Server Error");
 		httpd_reply_text(rp, 500, "text/plain", &b);
 		return;
@@ -916,6 +912,18 @@ static void on_request(void *data, const struct httpd_request *hrq,
 	 * drops the reply rather than send it with a larger one. */
 	rp->ip_ttl = rs.ip_ttl;
 	httpd_reply_body(rp, rs.body, rs.body_len, free, rs.body);
+}
+
+static void on_request(void *data, const struct httpd_request *hrq,
+		       struct httpd_reply *rp)
+{
+	struct imds_server *s = data;
+	const struct instance *in = NULL;
+	const struct lab *lab = NULL;
+
+	if (hrq->src)
+		in = s->lookup(s->data, hrq->src, &lab);
+	imds_handle(s->tokens, lab, in, s->started, time(NULL), hrq, rp);
 }
 
 struct imds_server *imds_server_start(struct evloop *el, int listen_fd,

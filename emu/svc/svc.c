@@ -26,6 +26,7 @@
 #include "vpcemu/imds.h"
 #include "vpcemu/model.h"
 #include "vpcemu/netns.h"
+#include "vpcemu/nsexec.h"
 #include "vpcemu/plan.h"
 #include "vpcemu/s3.h"
 #include "vpcemu/state.h"
@@ -635,17 +636,22 @@ static void ud_done(void *data, int status)
 }
 
 /* Starts the user data of name (an instance or an internet host) in
- * netns unless it ran already: its status file exists from the start on,
- * so a daemon killed meanwhile does not run it twice. */
+ * netns, with hostname (NULL: the host's), unless it ran already: its
+ * status file exists from the start on, so a daemon killed meanwhile does
+ * not run it twice. It runs as the lab's owner (state.h), root when that
+ * is root or the lab predates owners, never at all when the record is
+ * unreadable: a member's script must not run as root by accident. */
 static void ud_start_one(struct svc_lab *sl, const char *dir,
 			 const char *name, const char *netns,
-			 const char *script)
+			 const char *hostname, const char *script)
 {
 	const char *lab = sl->lab->name;
 	char *status = state_userdata_path(lab, name, "status");
 	char *logp = state_userdata_path(lab, name, "log");
+	struct nsexec_cred owner;
 	struct ud_run *u;
 	struct stat st;
+	int e;
 
 	if (!status || !logp || stat(status, &st) == 0 ||
 	    (mkdir(dir, 0700) < 0 && errno != EEXIST))
@@ -659,12 +665,21 @@ static void ud_start_one(struct svc_lab *sl, const char *dir,
 	ud_status(lab, name, "running\n", 0);
 	u->next = sl->runs;
 	sl->runs = u;
-	u->run = userdata_start(sl->svc->el, netns, script, logp, ud_done, u);
+	e = state_load_owner(lab, &owner);
+	if (e == -ENOENT)
+		owner.uid = 0;
+	else if (e < 0) {
+		ud_done(u, e);
+		goto out;
+	}
+	u->run = userdata_start(sl->svc->el, netns, hostname,
+				owner.uid ? &owner : NULL, script, logp,
+				ud_done, u);
 	if (!u->run)
 		ud_done(u, errno ? -errno : -ENOMEM);
 	else
-		slog(sl->svc, LOG_INFO, lab, "%s: user data started, log %s",
-		     name, logp);
+		slog(sl->svc, LOG_INFO, lab, "%s: user data started as uid "
+		     "%u, log %s", name, (unsigned)owner.uid, logp);
 out:
 	free(status);
 	free(logp);
@@ -677,6 +692,7 @@ static void ud_start_new(struct svc_lab *sl)
 	const struct lab *lab = sl->lab;
 	const struct res_list *hosts = &lab->res[RES_INTERNET_HOST];
 	struct ud_run *u, *next;
+	char host[DNS_NAME_MAX];
 	const char *script;
 	char *dir;
 	size_t i;
@@ -694,9 +710,13 @@ static void ud_start_new(struct svc_lab *sl)
 		const struct instance *in = lab->instances[i];
 
 		script = instance_user_data(in);
-		if (script && in->eni)
-			ud_start_one(sl, dir, in->r.name, in->eni->netns,
-				     script);
+		if (!script || !in->eni)
+			continue;
+		if (dns_private_hostname(lab, in->subnet->vpc->region,
+					 in->private_ip, host, sizeof(host)) < 0)
+			host[0] = '\0';
+		ud_start_one(sl, dir, in->r.name, in->eni->netns,
+			     host[0] ? host : NULL, script);
 	}
 	for (i = 0; i < hosts->n; i++) {
 		const struct internet_host *h =
@@ -704,7 +724,8 @@ static void ud_start_new(struct svc_lab *sl)
 
 		script = user_data_script(&h->ud);
 		if (script)
-			ud_start_one(sl, dir, h->r.name, h->netns, script);
+			ud_start_one(sl, dir, h->r.name, h->netns, NULL,
+				     script);
 	}
 	free(dir);
 }

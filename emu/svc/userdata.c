@@ -66,6 +66,7 @@ struct userdata_run {
 /* What the child needs, prepared before fork (no malloc after it). */
 struct child_args {
 	const char *netns;
+	struct nsexec_ctx ctx;	/* cgroup_fd is FD_CGROUP or -1 */
 	int devnull, log, script, result;
 	int cgroup;	/* procs_group_open, or -1: then only the scan of
 			 * down finds what the script starts */
@@ -117,10 +118,10 @@ static void close_from(int first)
 static void __attribute__((noreturn)) child_main(const struct child_args *a)
 {
 	static char *const argv[] = { "/bin/sh", "/dev/fd/3", NULL };
-	static char *const envp[] = {
+	char *const envp[] = {
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
 		"/sbin:/bin",
-		"HOME=/root",
+		a->ctx.cred ? "HOME=/" : "HOME=/root",
 		"LANG=C",
 		NULL,
 	};
@@ -164,8 +165,7 @@ static void __attribute__((noreturn)) child_main(const struct child_args *a)
 	environ = (char **)envp;
 
 	/* The shell and all it starts belong to the instance (procs.h). */
-	r = nsexec_run_in(a->netns, a->cgroup >= 0 ? FD_CGROUP : -1, argv,
-			  &status);
+	r = nsexec_run_in(a->netns, &a->ctx, argv, &status);
 	if (r == 0 || status == 126 || status == 127)
 		res = status;	/* the shell's own convention */
 	else
@@ -282,6 +282,7 @@ static int child_args_open(struct child_args *a, const char *script,
 		return -1;
 	}
 	a->cgroup = procs_group_open(a->netns);
+	a->ctx.cgroup_fd = a->cgroup >= 0 ? FD_CGROUP : -1;
 	return 0;
 }
 
@@ -300,11 +301,14 @@ static void child_args_close(struct child_args *a)
 }
 
 struct userdata_run *userdata_start(struct evloop *el, const char *netns,
+				    const char *hostname,
+				    const struct nsexec_cred *cred,
 				    const char *script, const char *log_path,
 				    userdata_done_fn done, void *data)
 {
 	struct child_args a = { .netns = netns, .devnull = -1, .log = -1,
-				.script = -1, .result = -1, .cgroup = -1 };
+				.script = -1, .result = -1, .cgroup = -1,
+				.ctx = { .hostname = hostname, .cred = cred } };
 	struct userdata_run *r = NULL;
 	int pipefd[2] = { -1, -1 }, e;
 	pid_t pid;

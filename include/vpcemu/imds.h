@@ -22,6 +22,8 @@
 #include <time.h>
 
 struct evloop;
+struct httpd_reply;
+struct httpd_request;
 struct instance;
 struct lab;
 
@@ -67,6 +69,13 @@ struct imds_response {
 int imds_respond(struct imds_tokens *t, const struct lab *lab,
 		 const struct instance *in, const struct imds_request *rq,
 		 time_t now, struct imds_response *rs);
+/* The HTTP face of imds_respond: answers hrq, sent by instance in (NULL:
+ * no instance) of lab, into rp (zeroed by the caller), with the headers
+ * IMDS sends. launched is the identity document's pendingTime. What the
+ * server calls per request; no I/O. */
+void imds_handle(struct imds_tokens *t, const struct lab *lab,
+		 const struct instance *in, time_t launched, time_t now,
+		 const struct httpd_request *hrq, struct httpd_reply *rp);
 /* Frees rs's body and resets rs. */
 void imds_response_free(struct imds_response *rs);
 

@@ -13,6 +13,7 @@
 
 struct diags;
 struct lab;
+struct nsexec_cred;
 
 struct peer {
 	struct ucred cred;
@@ -29,6 +30,10 @@ void peer_free(struct peer *p);
 /* Whether p may use the daemon: uid 0, or, when group is not NULL, its
  * gid or a supplementary group equal to *group. */
 bool peer_allowed(const struct peer *p, const gid_t *group);
+
+/* p's identity as an nsexec.h cred: uid, gid and supplementary groups
+ * (the first NSEXEC_GROUPS_MAX). */
+void peer_cred(const struct peer *p, struct nsexec_cred *ret);
 
 /* load_lab_file (load.h) with p's file system identity: uid, gid and
  * groups, so that a group member cannot make root read a file it could

@@ -14,6 +14,10 @@
  * presence alone marks an apply in flight: an apply that adds no namespace
  * writes only it before touching the kernel, and state_load reports such a
  * lab as "applying".
+ *
+ * LAB.owner says whose identity the lab's user data takes (nsexec.h): the
+ * client of the last up, apply or AWS-style command that changed the lab,
+ * so that a restarted daemon still knows.
  */
 #ifndef VPCEMU_STATE_H
 #define VPCEMU_STATE_H
@@ -24,8 +28,12 @@
 #include <sys/types.h>
 #include <time.h>
 
+struct nsexec_cred;
+
 struct state_instance {
 	char *name, *id, *netns, *vpc, *subnet;
+	char *region;	/* the VPC's, for the private DNS name; NULL for
+			   internet hosts and labs up before it was kept */
 	uint32_t ip;
 };
 
@@ -86,6 +94,11 @@ int state_load_next_text(const char *lab, char **ret_text, size_t *ret_len);
 /* Makes the next text the applied one, atomically (rename). Returns 0,
  * -ENOENT when there is none, or -errno. */
 int state_commit_next_text(const char *lab);
+/* Records c as the lab's owner / reads it back into *ret. Returns 0,
+ * -ENOENT (load: no owner kept, a lab up before owners were), -EINVAL (a
+ * damaged record) or -errno. */
+int state_save_owner(const char *lab, const struct nsexec_cred *c);
+int state_load_owner(const char *lab, struct nsexec_cred *ret);
 /* Names of every lab with a state file, sorted; free with state_names_free. */
 int state_list(char ***ret_names, size_t *ret_n);
 void state_names_free(char **names, size_t n);

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 struct evloop;
+struct nsexec_cred;
 struct userdata_run;
 
 /* status in shell convention: the script's exit code, 128 + the signal
@@ -27,8 +28,12 @@ typedef void (*userdata_done_fn)(void *data, int status);
 
 /* Runs script (the bytes of instance_user_data(), copied) in namespace
  * netns; output is appended to log_path (created 0600 if missing: user
- * data and its output often hold secrets). The child gets a fixed
- * environment (PATH, HOME=/root, LANG=C), / as working directory, default
+ * data and its output often hold secrets), with hostname (the instance's
+ * private DNS name; NULL: the host's) and as cred (NULL: root, as EC2
+ * runs user data; else the identity of the lab's owner, who must not get
+ * more than it has by writing a script). The child gets a fixed
+ * environment (PATH, HOME=/root or / for cred, LANG=C), / as working
+ * directory, default
  * signal dispositions and none of the daemon's file descriptors; it leads
  * its own process group.
  * Returns the run (owned by the loop until done runs or it is cancelled),
@@ -36,6 +41,8 @@ typedef void (*userdata_done_fn)(void *data, int status);
  * namespace name), ENOENT (no such namespace), the log's open(2) errno,
  * ENOMEM, or fork/pidfd_open's errno. */
 struct userdata_run *userdata_start(struct evloop *el, const char *netns,
+				    const char *hostname,
+				    const struct nsexec_cred *cred,
 				    const char *script, const char *log_path,
 				    userdata_done_fn done, void *data);
 

@@ -236,6 +236,8 @@ static void teardown(void)
 	unlink(pidfile);
 	snprintf(buf, sizeof(buf), "%s/secret.conf", dir);
 	unlink(buf);
+	snprintf(buf, sizeof(buf), "%s/ud.conf", dir);
+	unlink(buf);
 	rmdir(state);
 	cr_expect_eq(rmdir(dir), 0, "%s not empty", dir);
 }
@@ -728,4 +730,104 @@ Test(daemon, autostart)
 			     json_object_get(rep, "result"), "pid")),
 		     detached_pid);
 	json_decref(rep);
+}
+
+/* ---- who user data runs as; the instance's hostname ---- */
+
+static char ud_lab[PATH_MAX];
+
+/* The member's up of ud_lab, through child_request. */
+static int member_up(void)
+{
+	return child_request("up", json_pack("{s:s, s:s}", "file", ud_lab,
+					     "name", lab_name), 0, NULL);
+}
+
+/* Brings up a lab whose instance's user data prints its uid, whether it
+ * can read a root-only file, and its hostname; as the group member when
+ * member is set, else as root. Returns the log once the script exited
+ * (caller frees). */
+static char *user_data_log(bool member)
+{
+	static const char text[] =
+		"region ap-northeast-1\n"
+		"vpc V { cidr 10.1.0.0/16 }\n"
+		"subnet S { vpc V; cidr 10.1.1.0/24 }\n"
+		"instance A {\n"
+		"	subnet S; private-ip 10.1.1.10\n"
+		"	user-data \"#!/bin/sh\\nid -u\\n"
+		"cat /etc/shadow >/dev/null 2>&1 && echo read || echo denied\\n"
+		"hostname\\n\"\n"
+		"}\n";
+	char arg[16], path[PATH_MAX], *log = NULL;
+	const char *extra[] = { "--group", arg, NULL };
+	int64_t deadline = test_now_ms() + 20000;
+	gid_t g = TEST_GID;
+	size_t len;
+	FILE *f;
+
+	snprintf(arg, sizeof(arg), "%d", TEST_GID);
+	snprintf(lab_name, sizeof(lab_name), "it%d-u", (int)getpid());
+	snprintf(ud_lab, sizeof(ud_lab), "%s/ud.conf", dir);
+	f = fopen(ud_lab, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	cr_assert_eq(chmod(ud_lab, 0644), 0);
+	start_daemon(extra);
+	if (member) {
+		cr_assert_eq(as_child(NOBODY, NOBODY, NOBODY, NOBODY, &g, 1,
+				      member_up), C_OK);
+	} else {
+		json_t *rep = call("up", json_pack("{s:s, s:s}", "file", ud_lab,
+						   "name", lab_name));
+
+		cr_assert_eq(exit_of(rep), 0, "%s", text_of(rep, "stderr"));
+		json_decref(rep);
+	}
+	snprintf(path, sizeof(path), "%s/%s.userdata/A.status", state,
+		 lab_name);
+	for (;;) {
+		char st[32] = "";
+
+		f = fopen(path, "r");
+		if (f) {
+			if (!fgets(st, sizeof(st), f))
+				st[0] = '\0';
+			fclose(f);
+		}
+		if (!strncmp(st, "exit", 4)) {
+			cr_assert_str_eq(st, "exit 0\n");
+			break;
+		}
+		cr_assert_lt(test_now_ms(), deadline, "user data: '%s'", st);
+		test_pause_ms(50);
+	}
+	snprintf(path, sizeof(path), "%s/%s.userdata/A.log", state, lab_name);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	cr_assert_eq(getdelim(&log, &len, '\0', f) > 0, true);
+	fclose(f);
+	return log;
+}
+
+Test(daemon, member_user_data_runs_as_member)
+{
+	char *log = user_data_log(true);
+
+	cr_log_info("member's user data:\n%s", log);
+	cr_expect_str_eq(log, "65534\ndenied\n"
+			 "ip-10-1-1-10.ap-northeast-1.compute.internal\n");
+	free(log);
+}
+
+/* The twin: root's lab keeps root, as EC2 runs user data. */
+Test(daemon, root_user_data_runs_as_root)
+{
+	char *log = user_data_log(false);
+
+	cr_log_info("root's user data:\n%s", log);
+	cr_expect_str_eq(log, "0\nread\n"
+			 "ip-10-1-1-10.ap-northeast-1.compute.internal\n");
+	free(log);
 }

@@ -578,8 +578,8 @@ static struct ud_outcome run_script(const char *name, const char *script)
 	struct ud_outcome o = { 0 };
 	uint64_t guard, tick;
 
-	ud_running = userdata_start(el, ns_of("box"), script, log_file(name),
-				    ud_done, &o);
+	ud_running = userdata_start(el, ns_of("box"), NULL, NULL, script,
+				    log_file(name), ud_done, &o);
 	cr_assert_not_null(ud_running, "userdata_start: %s", strerror(errno));
 	guard = evloop_add_timer(el, 20000, 0, on_guard, NULL);
 	tick = evloop_add_timer(el, 50, 50, on_tick, &o);
@@ -675,7 +675,7 @@ Test(ssm_agent, userdata_cancel_kills_group, .init = ud_setup)
 	snprintf(script, sizeof(script),
 		 "sleep 60 &\necho $! > %s/bg\necho $$ > %s/sh\nsleep 60\n",
 		 tmp_dir, tmp_dir);
-	ud_running = userdata_start(el, ns_of("box"), script,
+	ud_running = userdata_start(el, ns_of("box"), NULL, NULL, script,
 				    log_file("cancel"), ud_done, &o);
 	cr_assert_not_null(ud_running);
 	child = userdata_pid(ud_running);

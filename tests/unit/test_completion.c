@@ -29,11 +29,14 @@ static void save(const char *lab, struct state_instance *inst, size_t n)
 static void setup(void)
 {
 	static struct state_instance peering[] = {
-		{ "EC2-A", "i-0000000000000000a", "p-EC2-A", "A", "SA", 1 },
-		{ "EC2-B", "i-0000000000000000b", "p-EC2-B", "B", "SB", 2 },
+		{ .name = "EC2-A", .id = "i-0000000000000000a",
+		  .netns = "p-EC2-A", .vpc = "A", .subnet = "SA", .ip = 1 },
+		{ .name = "EC2-B", .id = "i-0000000000000000b",
+		  .netns = "p-EC2-B", .vpc = "B", .subnet = "SB", .ip = 2 },
 	};
 	static struct state_instance web[] = {
-		{ "Web", "i-0000000000000000c", "w-Web", "V", "S", 3 },
+		{ .name = "Web", .id = "i-0000000000000000c", .netns = "w-Web",
+		  .vpc = "V", .subnet = "S", .ip = 3 },
 	};
 
 	test_state_dir_enter(dir);

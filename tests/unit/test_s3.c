@@ -116,6 +116,19 @@ Test(s3, list_buckets_sorted_with_owner)
 		  body);
 }
 
+/* Found by fuzz_s3: the listing of an empty bucket appended an empty
+ * strbuf, memcpy from NULL (UBSan; make SANITIZE=1 unit). */
+Test(s3, list_empty_bucket)
+{
+	mkbucket("/empty");
+	cr_expect_eq(call("GET", EAST, "/empty", NULL, NULL, NULL), 200);
+	cr_expect(strstr(body, "<IsTruncated>false</IsTruncated>"
+			 "</ListBucketResult>"), "%s", body);
+	cr_expect_eq(call("GET", EAST, "/empty", "list-type=2", NULL, NULL),
+		     200);
+	cr_expect(strstr(body, "<KeyCount>0</KeyCount>"), "%s", body);
+}
+
 Test(s3, create_bucket_both_styles_and_head)
 {
 	mkbucket("/path-style");

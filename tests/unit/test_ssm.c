@@ -417,17 +417,18 @@ Test(userdata, start_errors)
 
 	cr_assert_not_null(el);
 	errno = 0;
-	cr_expect_null(userdata_start(el, "a/b", "true", "/dev/null",
-				      ud_never, NULL));
-	cr_expect_eq(errno, EINVAL);
-	cr_expect_null(userdata_start(el, "..", "true", "/dev/null",
-				      ud_never, NULL));
-	cr_expect_eq(errno, EINVAL);
-	cr_expect_null(userdata_start(el, "x", NULL, "/dev/null", ud_never,
-				      NULL));
-	cr_expect_eq(errno, EINVAL);
-	cr_expect_null(userdata_start(el, "vpcemu-unit-no-such-ns", "true",
+	cr_expect_null(userdata_start(el, "a/b", NULL, NULL, "true",
 				      "/dev/null", ud_never, NULL));
+	cr_expect_eq(errno, EINVAL);
+	cr_expect_null(userdata_start(el, "..", NULL, NULL, "true",
+				      "/dev/null", ud_never, NULL));
+	cr_expect_eq(errno, EINVAL);
+	cr_expect_null(userdata_start(el, "x", NULL, NULL, NULL, "/dev/null",
+				      ud_never, NULL));
+	cr_expect_eq(errno, EINVAL);
+	cr_expect_null(userdata_start(el, "vpcemu-unit-no-such-ns", NULL,
+				      NULL, "true", "/dev/null", ud_never,
+				      NULL));
 	cr_expect_eq(errno, ENOENT);
 	userdata_cancel(NULL);
 	cr_expect_eq(userdata_pid(NULL), 0);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vpcemu/nsexec.h"
 #include "vpcemu/state.h"
 
 #include "helpers.h"
@@ -27,7 +28,9 @@ TestSuite(state, .init = setup, .fini = teardown);
 
 static char *ns[] = { "s-V", "s-web" };
 static struct state_instance inst[] = {
-	{ "web", "i-0123456789abcdef0", "s-web", "V", "S", 0x0a040315 },
+	{ .name = "web", .id = "i-0123456789abcdef0", .netns = "s-web",
+	  .vpc = "V", .subnet = "S", .region = "ap-northeast-1",
+	  .ip = 0x0a040315 },
 };
 
 static struct lab_state sample(const char *file, const char *status)
@@ -55,8 +58,36 @@ Test(state, round_trip_escapes_the_path)
 	cr_assert_eq(got->ninstances, 1);
 	cr_expect_str_eq(got->instances[0].id, "i-0123456789abcdef0");
 	cr_expect_str_eq(got->instances[0].subnet, "S");
+	cr_expect_str_eq(got->instances[0].region, "ap-northeast-1");
 	cr_expect_eq(got->instances[0].ip, 0x0a040315);
 	state_free(got);
+}
+
+/* The owner comes back whole; none kept is -ENOENT (root: labs up before
+ * owners were), a damaged record -EINVAL (no user data at all), and
+ * state_remove takes it with the lab. */
+Test(state, owner_round_trip)
+{
+	struct nsexec_cred c = { .uid = 1000, .gid = 100, .groups = { 27, 64999 },
+				 .ngroups = 2 }, got;
+	char path[128];
+	FILE *f;
+
+	cr_expect_eq(state_load_owner("s", &got), -ENOENT);
+	cr_assert_eq(state_save_owner("s", &c), 0);
+	cr_assert_eq(state_load_owner("s", &got), 0);
+	cr_expect_eq(got.uid, 1000);
+	cr_expect_eq(got.gid, 100);
+	cr_assert_eq(got.ngroups, 2);
+	cr_expect_eq(got.groups[1], 64999);
+	snprintf(path, sizeof(path), "%s/s.owner", dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("1000 x\n", f);
+	fclose(f);
+	cr_expect_eq(state_load_owner("s", &got), -EINVAL);
+	cr_assert_eq(state_remove("s"), 0);
+	cr_expect_eq(access(path, F_OK), -1);
 }
 
 /* A kept next text is an apply in flight: "up" reads as "applying". */
