@@ -136,12 +136,19 @@ static void adopt_all(void)
 /* Records p as the owner of lab name before a request changes it: user
  * data the change starts takes p's identity (state.h). A lab whose owner
  * cannot be recorded is not changed, so that no script runs as a
- * previous owner, root perhaps. Returns 0 or -errno, said in r. */
-static int own(const struct peer *p, const char *name, struct reply *r)
+ * previous owner, root perhaps. Only `up` brings a lab into being: for
+ * the others (running), a lab that is not up gets no record, and the
+ * request says it is not up. Returns 0 or -errno, said in r. */
+static int own(const struct peer *p, const char *name, bool running,
+	       struct reply *r)
 {
+	struct state_stamp st;
 	struct nsexec_cred c;
+	bool next;
 	int e;
 
+	if (running && state_stamp(name, &st, &next) == -ENOENT)
+		return 0;
 	peer_cred(p, &c);
 	e = state_save_owner(name, &c);
 	if (e)
@@ -204,7 +211,7 @@ static void op_up(const struct peer *p, json_t *args, struct reply *r)
 	lab = load_lab(p, args, "up", r);
 	if (!lab)
 		return;
-	if (own(p, lab->name, r))
+	if (own(p, lab->name, false, r))
 		goto out;
 	e = labops_up(lab, &res, applied_of(lab->name), &err);
 	if (e) {
@@ -269,7 +276,7 @@ static void op_apply(const struct peer *p, json_t *args, struct reply *r)
 	lab = load_lab(p, args, "apply", r);
 	if (!lab)
 		return;
-	e = own(p, lab->name, r);
+	e = own(p, lab->name, true, r);
 	if (e)
 		goto out;
 	svc_lab_prune(R.svc, lab);
@@ -493,7 +500,7 @@ static void op_aws(const char *service, const struct peer *p, json_t *args,
 			"a lab file: %s\n", service, name, strerror(errno));
 		goto out;
 	}
-	if (own(p, name, r))
+	if (own(p, name, true, r))
 		goto out;
 	svc_lab_prune(R.svc, lab);
 	if (labops_apply(lab, text, applied_of(name), &res, &err)) {
