@@ -194,17 +194,12 @@ static int cmd_create_peering(struct ec2ctx *c)
 
 static int cmd_peering_transition(struct ec2ctx *c, const char *cmd)
 {
-	const char *ref;
 	struct peering *p;
 	struct ec2_peering_rec *rec;
 	enum peering_status s;
 	int ret = 0;
 
-	ref = ec2ctx_opt_req(c, "--vpc-peering-connection-id",
-			     "vpcPeeringConnectionId", &ret);
-	if (!ref)
-		return ret;
-	p = GET_PCX(c, ref, &ret);
+	p = GET_PCX(c, ec2ctx_opt_req(c, "--vpc-peering-connection-id", "vpcPeeringConnectionId", &ret), &ret);
 	if (!p)
 		return ret;
 	rec = ec2_state_add(c->st, p->r.id, c->now);
@@ -577,14 +572,10 @@ static int bool_attr(struct ec2ctx *c, const char *opt, int *ret)
 
 static int cmd_modify_vpc_attr(struct ec2ctx *c)
 {
-	const char *vref;
 	struct vpc *v;
 	int sup, host, ret = 0;
 
-	vref = ec2ctx_opt_req(c, "--vpc-id", "vpcId", &ret);
-	if (!vref)
-		return ret;
-	v = GET_VPC(c, vref, &ret);
+	v = GET_VPC(c, ec2ctx_opt_req(c, "--vpc-id", "vpcId", &ret), &ret);
 	if (!v)
 		return ret;
 	sup = bool_attr(c, "--enable-dns-support", &ret);

@@ -139,6 +139,9 @@ void *ec2ctx_get_res(struct ec2ctx *c, enum res_kind k, const char *ref,
 {
 	struct res *r = ref ? model_find(c->m, k, ref) : NULL;
 
+	/* A required option that was missing said so already. */
+	if (!ref && *ret)
+		return NULL;
 	if (!r)
 		*ret = EFAIL(c, code, "The %s ID '%s' does not exist", what,
 			     ref ? ref : "");
@@ -148,6 +151,8 @@ struct sg *ec2ctx_get_sg(struct ec2ctx *c, const char *ref, int *ret)
 {
 	struct sg *g = ref ? (struct sg *)model_find(c->m, RES_SG, ref) : NULL;
 
+	if (!ref && *ret)
+		return NULL;
 	if (!g)
 		*ret = EFAIL(c, "InvalidGroup.NotFound",
 			     "The security group '%s' does not exist",

@@ -172,15 +172,11 @@ static int igw_create(struct ec2ctx *c)
 static int igw_attach(struct ec2ctx *c, struct internet_gateway *g,
 		      bool attach)
 {
-	const char *vref;
 	const struct res *h;
 	struct vpc *v;
 	int ret = 0;
 
-	vref = ec2ctx_opt_req(c, "--vpc-id", "vpcId", &ret);
-	if (!vref)
-		return ret;
-	v = GET_VPC(c, vref, &ret);
+	v = GET_VPC(c, ec2ctx_opt_req(c, "--vpc-id", "vpcId", &ret), &ret);
 	if (!v)
 		return ret;
 	if (attach && g->vpc)
@@ -481,7 +477,6 @@ static struct elastic_ip *eip_named(struct ec2ctx *c, int *ret)
 int ec2edge_address(struct ec2ctx *c, const char *cmd)
 {
 	struct elastic_ip *e;
-	const char *ref;
 	char ip[IP_BUF];
 	int ret = 0;
 
@@ -493,10 +488,7 @@ int ec2edge_address(struct ec2ctx *c, const char *cmd)
 		e = eip_named(c, &ret);
 		return e ? eip_associate(c, e) : ret;
 	}
-	ref = ec2ctx_opt_req(c, "--allocation-id", "allocationId", &ret);
-	if (!ref)
-		return ret;
-	e = GET_EIP(c, ref, &ret);
+	e = GET_EIP(c, ec2ctx_opt_req(c, "--allocation-id", "allocationId", &ret), &ret);
 	if (!e)
 		return ret;
 	/* release-address: AWS wants it disassociated first. */
@@ -534,17 +526,14 @@ static int nat_opts(struct ec2ctx *c, struct nat_gateway *n)
  * nat_gateway.c), which the rebuild runs. */
 int ec2edge_create_nat(struct ec2ctx *c)
 {
-	const char *sref, *aref;
+	const char *aref;
 	char base[EC2CTX_NAME_MAX + 1];
 	struct elastic_ip *e = NULL;
 	struct nat_gateway *n;
 	struct subnet *s;
 	int ret = 0;
 
-	sref = ec2ctx_opt_req(c, "--subnet-id", "subnetId", &ret);
-	if (!sref)
-		return ret;
-	s = GET_SUBNET(c, sref, &ret);
+	s = GET_SUBNET(c, ec2ctx_opt_req(c, "--subnet-id", "subnetId", &ret), &ret);
 	if (!s)
 		return ret;
 	aref = ec2ctx_arg_get(c->a, "--allocation-id", NULL);
@@ -573,14 +562,10 @@ int ec2edge_create_nat(struct ec2ctx *c)
 
 int ec2edge_delete_nat(struct ec2ctx *c)
 {
-	const char *ref;
 	struct nat_gateway *n;
 	int ret = 0;
 
-	ref = ec2ctx_opt_req(c, "--nat-gateway-id", "natGatewayId", &ret);
-	if (!ref)
-		return ret;
-	n = GET_NAT(c, ref, &ret);
+	n = GET_NAT(c, ec2ctx_opt_req(c, "--nat-gateway-id", "natGatewayId", &ret), &ret);
 	if (!n)
 		return ret;
 	c->out = json_pack("{s:s}", "NatGatewayId", n->r.id);

@@ -512,15 +512,10 @@ static int att_delete(struct ec2ctx *c)
 {
 	struct res_list *tl = &c->m->res[RES_TGW_ROUTE_TABLE];
 	struct tgw_attachment *a;
-	const char *ref;
 	size_t i, k;
 	int ret = 0;
 
-	ref = ec2ctx_opt_req(c, "--transit-gateway-attachment-id",
-			     "transitGatewayAttachmentId", &ret);
-	if (!ref)
-		return ret;
-	a = GET_ATT(c, ref, &ret);
+	a = GET_ATT(c, ec2ctx_opt_req(c, "--transit-gateway-attachment-id", "transitGatewayAttachmentId", &ret), &ret);
 	if (!a)
 		return ret;
 	ret = out_vpc_attachment(c, a, "deleting");

@@ -106,7 +106,9 @@ int ec2_change(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 const char *ec2ctx_opt_req(struct ec2ctx *c, const char *opt,
 			   const char *param, int *ret);
 
-/* Lookups: the resource, or NULL with *ret the AWS NotFound error. */
+/* Lookups: the resource, or NULL with *ret the AWS NotFound error. A
+ * NULL ref with *ret already an error (a missing required option:
+ * GET_VPC(c, ec2ctx_opt_req(...), &ret)) adds none. */
 void *ec2ctx_get_res(struct ec2ctx *c, enum res_kind k, const char *ref,
 		     const char *code, const char *what, int *ret);
 
