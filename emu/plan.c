@@ -162,15 +162,17 @@ static void add_route(struct builder *b, size_t ns, uint32_t table,
 	r->gateway = gateway;
 }
 
-static void add_rule(struct builder *b, size_t ns, uint32_t pref,
-		     const char *iif, struct cidr dst,
-		     enum plan_rule_action action, uint32_t table)
+/* The rule added, for what only some rules set (fwmark); NULL when out
+ * of memory (reported here). */
+static struct plan_rule *add_rule(struct builder *b, size_t ns, uint32_t pref,
+				  const char *iif, struct cidr dst,
+				  enum plan_rule_action action, uint32_t table)
 {
 	struct plan_rule *r = VEC_PUSH(b->p->rules, b->p->nrules, b->cap.rules);
 
 	if (!r) {
 		fail(b);
-		return;
+		return NULL;
 	}
 	r->ns = ns;
 	r->pref = pref;
@@ -179,6 +181,7 @@ static void add_rule(struct builder *b, size_t ns, uint32_t pref,
 	r->dst = dst;
 	r->action = action;
 	r->table = table;
+	return r;
 }
 
 static void add_file(struct builder *b, size_t ns, const char *name,
@@ -358,9 +361,8 @@ static void plan_node(struct builder *b, size_t ns, size_t router,
 		return;
 	add_route(b, router, PLAN_TABLE_NODE + n, (struct cidr){ 0 },
 		  eni->ifname, eni->ip);
-	add_rule(b, router, PLAN_PREF_NODE, NULL, (struct cidr){ 0 },
-		 PLAN_RULE_LOOKUP, PLAN_TABLE_NODE + n);
-	r = b->err ? NULL : &b->p->rules[b->p->nrules - 1];
+	r = add_rule(b, router, PLAN_PREF_NODE, NULL, (struct cidr){ 0 },
+		     PLAN_RULE_LOOKUP, PLAN_TABLE_NODE + n);
 	if (r)
 		r->fwmark = n << 8;
 }
