@@ -35,66 +35,168 @@ const char *ctl_socket_path(void)
 
 /* ---- framing ----------------------------------------------------------- */
 
+static uint32_t hdr_get(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static void hdr_put(char *p, uint32_t h)
+{
+	p[0] = (char)(h >> 24);
+	p[1] = (char)(h >> 16);
+	p[2] = (char)(h >> 8);
+	p[3] = (char)h;
+}
+
+/* json_dump_callback's sink: the JSON text, cut into frames as it comes
+ * (a header left open at hdr until its frame is full or the text ends). */
+struct framer {
+	struct strbuf b;
+	size_t hdr;
+};
+
+static int framer_put(const char *s, size_t n, void *data)
+{
+	struct framer *f = data;
+	size_t in, k;
+
+	while (n) {
+		in = f->b.len - f->hdr - CTL_HDR_LEN;
+		if (in == CTL_FRAME_MAX) {
+			hdr_put(f->b.s + f->hdr, CTL_FRAME_MAX | CTL_HDR_MORE);
+			f->hdr = f->b.len;
+			sb_putn(&f->b, "\0\0\0\0", CTL_HDR_LEN);
+			in = 0;
+		}
+		k = n < CTL_FRAME_MAX - in ? n : CTL_FRAME_MAX - in;
+		sb_putn(&f->b, s, k);
+		if (f->b.oom || f->b.len - f->hdr > CTL_HDR_LEN + CTL_REPLY_MAX)
+			return -1;
+		s += k;
+		n -= k;
+	}
+	return 0;
+}
+
 int ctl_frame_encode(const json_t *msg, char **ret_buf, size_t *ret_len)
 {
-	char *body, *buf;
-	size_t n;
+	struct framer f = { 0 };
+	int r;
 
 	*ret_buf = NULL;
 	*ret_len = 0;
 	if (!json_is_object(msg))
 		return -EINVAL;
-	body = json_dumps(msg, JSON_COMPACT);
-	if (!body)
-		return -ENOMEM;
-	n = strlen(body);
-	if (n > CTL_MSG_MAX) {
-		free(body);
-		return -EMSGSIZE;
+	sb_putn(&f.b, "\0\0\0\0", CTL_HDR_LEN);
+	r = json_dump_callback(msg, framer_put, &f, JSON_COMPACT);
+	if (r || f.b.oom) {
+		r = f.b.oom ? -ENOMEM : -EMSGSIZE;
+		sb_free(&f.b);
+		return r;
 	}
-	buf = malloc(CTL_HDR_LEN + n);
-	if (!buf) {
-		free(body);
-		return -ENOMEM;
-	}
-	buf[0] = (char)(n >> 24);
-	buf[1] = (char)(n >> 16);
-	buf[2] = (char)(n >> 8);
-	buf[3] = (char)n;
-	memcpy(buf + CTL_HDR_LEN, body, n);
-	free(body);
-	*ret_buf = buf;
-	*ret_len = CTL_HDR_LEN + n;
-	return 0;
+	hdr_put(f.b.s + f.hdr, (uint32_t)(f.b.len - f.hdr - CTL_HDR_LEN));
+	*ret_len = f.b.len;
+	*ret_buf = sb_take(&f.b);
+	return *ret_buf ? 0 : -ENOMEM;
 }
 
-int ctl_frame_decode(const void *buf, size_t len, size_t *ret_used,
-		     json_t **ret_msg, char *err, size_t errlen)
+/* Walks the headers of the message at the start of buf (len bytes) whose
+ * JSON may take at most max bytes. Returns 1 when the whole message is in
+ * buf, 0 when more is needed; either way *ret_need is the bytes to have
+ * before looking again (the whole message's, once its last header is
+ * known), never a byte past the message. Or -EMSGSIZE / -EBADMSG with a
+ * reason in err, judged on headers alone: a body is never awaited only to
+ * be refused. */
+static int frame_scan(const unsigned char *p, size_t len, size_t max,
+		      size_t *ret_need, char *err, size_t errlen)
 {
-	const unsigned char *p = buf;
+	size_t off = 0, body = 0;
+	uint32_t h, n;
+
+	for (;;) {
+		if (len - off < CTL_HDR_LEN) {
+			*ret_need = off + CTL_HDR_LEN;
+			return 0;
+		}
+		h = hdr_get(p + off);
+		n = h & ~CTL_HDR_MORE;
+		/* A following frame holds a byte at least: a full frame
+		 * that reaches max already says the message is too big. */
+		if (n > CTL_FRAME_MAX || body + n > max ||
+		    (h & CTL_HDR_MORE && body + n == max)) {
+			snprintf(err, errlen, "message of %s%zu bytes exceeds "
+				 "the limit of %zu", h & CTL_HDR_MORE ?
+				 "more than " : "", body + n, max);
+			return -EMSGSIZE;
+		}
+		/* Every frame but the last is full, and the last is not
+		 * empty unless it is the only one: headers never outweigh
+		 * bodies. */
+		if ((h & CTL_HDR_MORE && n != CTL_FRAME_MAX) || (off && !n)) {
+			snprintf(err, errlen, "frame of %u bytes at byte %zu: "
+				 "only the last frame of a message is short, "
+				 "and a later one is never empty", n, off);
+			return -EBADMSG;
+		}
+		body += n;
+		off += CTL_HDR_LEN + n;
+		if (!(h & CTL_HDR_MORE)) {
+			*ret_need = off;
+			return len >= off;
+		}
+		if (len < off) {
+			*ret_need = off + CTL_HDR_LEN;
+			return 0;
+		}
+	}
+}
+
+/* json_load_callback's source: the bodies of a scanned message's frames,
+ * in order, headers skipped. */
+struct unframer {
+	const unsigned char *p;
+	size_t off, end;	/* next byte; end of the message */
+	size_t left;		/* of the current frame's body */
+};
+
+static size_t unframer_get(void *buf, size_t n, void *data)
+{
+	struct unframer *u = data;
+
+	while (!u->left && u->off < u->end) {
+		u->left = hdr_get(u->p + u->off) & ~CTL_HDR_MORE;
+		u->off += CTL_HDR_LEN;
+	}
+	if (n > u->left)
+		n = u->left;
+	memcpy(buf, u->p + u->off, n);
+	u->off += n;
+	u->left -= n;
+	return n;
+}
+
+/* ctl_frame_decode with a limit of max JSON bytes. */
+static int msg_decode(const void *buf, size_t len, size_t max,
+		      size_t *ret_used, json_t **ret_msg, char *err,
+		      size_t errlen)
+{
+	struct unframer u = { .p = buf };
 	json_error_t jerr;
-	uint32_t n;
+	size_t need;
 	json_t *m;
+	int r;
 
 	*ret_used = 0;
 	*ret_msg = NULL;
-	if (len < CTL_HDR_LEN)
-		return 0;
-	n = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-	/* Judged on the header alone: an oversized body is never read, let
-	 * alone buffered. */
-	if (n > CTL_MSG_MAX) {
-		snprintf(err, errlen, "message of %u bytes exceeds the limit "
-			 "of %u", n, CTL_MSG_MAX);
-		return -EMSGSIZE;
-	}
-	if (len - CTL_HDR_LEN < n)
-		return 0;
+	r = frame_scan(buf, len, max, &need, err, errlen);
+	if (r <= 0)
+		return r;
+	u.end = need;
 	/* Without JSON_DECODE_ANY only an object or array is accepted at the
 	 * top; jansson refuses \u0000 in strings unless asked to allow it. */
-	m = json_loadb((const char *)p + CTL_HDR_LEN, n,
-		       JSON_REJECT_DUPLICATES, &jerr);
+	m = json_load_callback(unframer_get, &u, JSON_REJECT_DUPLICATES,
+			       &jerr);
 	if (!m) {
 		snprintf(err, errlen, "malformed JSON at byte %d: %s",
 			 jerr.position, jerr.text);
@@ -105,9 +207,16 @@ int ctl_frame_decode(const void *buf, size_t len, size_t *ret_used,
 		snprintf(err, errlen, "a message is a JSON object");
 		return -EBADMSG;
 	}
-	*ret_used = CTL_HDR_LEN + n;
+	*ret_used = need;
 	*ret_msg = m;
 	return 1;
+}
+
+int ctl_frame_decode(const void *buf, size_t len, size_t *ret_used,
+		     json_t **ret_msg, char *err, size_t errlen)
+{
+	return msg_decode(buf, len, CTL_MSG_MAX, ret_used, ret_msg, err,
+			  errlen);
 }
 
 /* ---- requests ---------------------------------------------------------- */
@@ -143,6 +252,7 @@ static const struct ctl_arg up_args[] = {
 	 * exactly as for `vpcemu validate --name`. */
 	{ "name", CTL_ARG_STRING, false },
 	{ "color", CTL_ARG_BOOL, false },
+	{ "progress", CTL_ARG_BOOL, false },
 	{ 0 },
 };
 
@@ -152,10 +262,17 @@ static const struct ctl_arg down_args[] = {
 	{ "file", CTL_ARG_PATH, false },
 	{ "as", CTL_ARG_SHOWN_PATH, false },
 	{ "color", CTL_ARG_BOOL, false },
+	{ "progress", CTL_ARG_BOOL, false },
 	{ 0 },
 };
 
 static const struct ctl_arg status_args[] = {
+	{ "lab", CTL_ARG_LABNAME, false },
+	{ "instances", CTL_ARG_BOOL, false },
+	{ 0 },
+};
+
+static const struct ctl_arg show_args[] = {
 	{ "lab", CTL_ARG_LABNAME, false },
 	{ 0 },
 };
@@ -178,7 +295,7 @@ static const struct ctl_op ctl_ops[] = {
 	{ "apply", up_args, { NULL, NULL } },
 	{ "down", down_args, { "name", "file" } },
 	{ "status", status_args, { NULL, NULL } },
-	{ "show", status_args, { NULL, NULL } },
+	{ "show", show_args, { NULL, NULL } },
 	{ "cost", cost_args, { NULL, NULL } },
 	{ "ec2", ec2_args, { NULL, NULL } },
 	{ "elbv2", ec2_args, { NULL, NULL } },
@@ -601,35 +718,37 @@ int ctl_recv(int fd, json_t **ret_msg, int timeout_ms)
 {
 	int64_t deadline = deadline_of(timeout_ms);
 	char err[256], *buf = NULL;
-	size_t len = 0, cap = 0, want = CTL_HDR_LEN, used;
+	size_t len = 0, cap = 0, want, used;
 	ssize_t k;
 	int r;
 
 	*ret_msg = NULL;
 	for (;;) {
-		/* Read exactly what the frame needs: the header, then the
-		 * body it announces; never a byte of a following message. */
-		if (len == want) {
-			r = ctl_frame_decode(buf, len, &used, ret_msg, err,
-					     sizeof(err));
-			if (r)
-				break;
-			want = CTL_HDR_LEN +
-			       ((size_t)(unsigned char)buf[0] << 24 |
-				(size_t)(unsigned char)buf[1] << 16 |
-				(size_t)(unsigned char)buf[2] << 8 |
-				(unsigned char)buf[3]);
-			continue;
+		/* Read exactly what the frames need: a header, then the body
+		 * it announces and the next header, if one follows; never a
+		 * byte of a following message. */
+		r = frame_scan((unsigned char *)buf, len, CTL_REPLY_MAX, &want,
+			       err, sizeof(err));
+		if (r < 0)
+			break;
+		if (r == 1) {
+			r = msg_decode(buf, len, CTL_REPLY_MAX, &used, ret_msg,
+				       err, sizeof(err));
+			break;
 		}
 		if (cap < want) {
-			char *n = realloc(buf, want);
+			size_t c = cap ? cap : 4096;
+			char *n;
 
+			while (c < want)
+				c *= 2;
+			n = realloc(buf, c);
 			if (!n) {
 				r = -ENOMEM;
 				break;
 			}
 			buf = n;
-			cap = want;
+			cap = c;
 		}
 		r = wait_fd(fd, POLLIN, deadline);
 		if (r)
@@ -650,8 +769,39 @@ int ctl_recv(int fd, json_t **ret_msg, int timeout_ms)
 	return r == 1 ? 0 : r;
 }
 
-int ctl_request(int fd, const json_t *req, json_t **ret_reply, int timeout_ms)
+json_t *ctl_progress_new(const char *stage, size_t done, size_t total)
 {
+	return json_pack("{s:{s:s, s:I, s:I}}", "progress", "stage", stage,
+			 "done", (json_int_t)done, "total", (json_int_t)total);
+}
+
+int ctl_progress_parse(const json_t *msg, const char **ret_stage,
+		       size_t *ret_done, size_t *ret_total)
+{
+	json_t *p = json_object_get(msg, "progress");
+	json_t *st = json_object_get(p, "stage");
+	json_t *d = json_object_get(p, "done"), *t = json_object_get(p, "total");
+
+	if (json_object_size(msg) != 1 || !json_is_string(st) ||
+	    !json_is_integer(d) || !json_is_integer(t) ||
+	    json_integer_value(d) < 0 ||
+	    json_integer_value(d) > json_integer_value(t))
+		return -EPROTO;
+	*ret_stage = json_string_value(st);
+	*ret_done = (size_t)json_integer_value(d);
+	*ret_total = (size_t)json_integer_value(t);
+	return 0;
+}
+
+/* ctl_request, handing progress messages to fn (NULL: dropping them).
+ * Once one came the request is running: the daemon going away then is an
+ * end, never a reason to send it again. */
+static int request_watch(int fd, const json_t *req, ctl_progress_fn fn,
+			 void *data, json_t **ret_reply, int timeout_ms)
+{
+	bool running = false;
+	const char *stage;
+	size_t done, total;
 	json_t *rep;
 	int r;
 
@@ -659,15 +809,33 @@ int ctl_request(int fd, const json_t *req, json_t **ret_reply, int timeout_ms)
 	r = ctl_send(fd, req, timeout_ms);
 	if (r)
 		return r;
-	r = ctl_recv(fd, &rep, timeout_ms);
-	if (r)
-		return r;
+	for (;;) {
+		/* Each message starts the wait afresh: progress says the
+		 * daemon is at work. */
+		r = ctl_recv(fd, &rep, timeout_ms);
+		if (r) {
+			if (running && (r == -ECONNRESET || r == -EPIPE))
+				r = -ECONNABORTED;
+			return r;
+		}
+		if (!json_object_get(rep, "progress"))
+			break;
+		running = true;
+		if (fn && !ctl_progress_parse(rep, &stage, &done, &total))
+			fn(stage, done, total, data);
+		json_decref(rep);
+	}
 	if (ctl_reply_parse(rep, NULL, NULL, NULL, NULL)) {
 		json_decref(rep);
 		return -EPROTO;
 	}
 	*ret_reply = rep;
 	return 0;
+}
+
+int ctl_request(int fd, const json_t *req, json_t **ret_reply, int timeout_ms)
+{
+	return request_watch(fd, req, NULL, NULL, ret_reply, timeout_ms);
 }
 
 /* ---- ctl_call ---------------------------------------------------------- */
@@ -778,7 +946,8 @@ static int wait_daemon(const char *path, pid_t pid)
 
 /* One connection, one request: connects (starting a daemon if asked and
  * none listens), sends req and waits for the reply. */
-static int call_once(const json_t *req, bool autostart, json_t **ret_reply)
+static int call_once(const json_t *req, bool autostart, ctl_progress_fn fn,
+		     void *data, json_t **ret_reply)
 {
 	const char *path = ctl_socket_path();
 	pid_t pid;
@@ -793,13 +962,13 @@ static int call_once(const json_t *req, bool autostart, json_t **ret_reply)
 	}
 	if (fd < 0)
 		return fd;
-	r = ctl_request(fd, req, ret_reply, CTL_CALL_TIMEOUT_MS);
+	r = request_watch(fd, req, fn, data, ret_reply, CTL_CALL_TIMEOUT_MS);
 	close(fd);
 	return r;
 }
 
-int ctl_call(const char *op, json_t *args, bool autostart,
-	     json_t **ret_reply)
+int ctl_call_progress(const char *op, json_t *args, bool autostart,
+		      ctl_progress_fn fn, void *data, json_t **ret_reply)
 {
 	json_t *req;
 	int r;
@@ -808,15 +977,21 @@ int ctl_call(const char *op, json_t *args, bool autostart,
 	req = ctl_request_new(op, args);
 	if (!req)
 		return -ENOMEM;
-	r = call_once(req, autostart, ret_reply);
+	r = call_once(req, autostart, fn, data, ret_reply);
 	/* A reset (not an end of file) means the daemon went away with our
 	 * request unread, as when it dies between our connect and its
 	 * accept: nothing of the request ran, so it is safe to send it
 	 * once more, to whichever daemon answers now. */
 	if (r == -ECONNRESET || r == -EPIPE)
-		r = call_once(req, autostart, ret_reply);
+		r = call_once(req, autostart, fn, data, ret_reply);
 	json_decref(req);
 	return r;
+}
+
+int ctl_call(const char *op, json_t *args, bool autostart,
+	     json_t **ret_reply)
+{
+	return ctl_call_progress(op, args, autostart, NULL, NULL, ret_reply);
 }
 
 const char *ctl_strerror(int r)

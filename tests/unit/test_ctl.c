@@ -130,17 +130,29 @@ Test(ctl, oversized_known_from_header)
 	cr_expect_null(m);
 }
 
-/* A message of exactly CTL_MSG_MAX bytes passes; one more does not, at
- * either end. */
-Test(ctl, limit_is_inclusive)
+/* A message of x's: {"a":"xxx..."} of exactly n bytes of JSON. */
+static json_t *message_of(size_t n)
 {
-	size_t pad = CTL_MSG_MAX - strlen("{\"a\":\"\"}"), len, used;
-	char *s = malloc(pad + 1), *buf, err[256];
-	json_t *m, *back;
+	size_t pad = n - strlen("{\"a\":\"\"}");
+	char *s = malloc(pad + 1);
+	json_t *m;
 
+	cr_assert_not_null(s);
 	memset(s, 'x', pad);
 	s[pad] = '\0';
 	m = json_pack("{s:s}", "a", s);
+	free(s);
+	return m;
+}
+
+/* A request of exactly CTL_MSG_MAX bytes passes; one more does not: it is
+ * two frames, and the second is refused from the first's header. */
+Test(ctl, limit_is_inclusive)
+{
+	json_t *m = message_of(CTL_MSG_MAX), *back;
+	char *buf, err[256];
+	size_t len, used;
+
 	cr_assert_eq(ctl_frame_encode(m, &buf, &len), 0);
 	cr_assert_eq(len, CTL_HDR_LEN + CTL_MSG_MAX);
 	cr_assert_eq(ctl_frame_decode(buf, len, &used, &back, err, sizeof(err)),
@@ -148,12 +160,184 @@ Test(ctl, limit_is_inclusive)
 	json_decref(back);
 	free(buf);
 	json_decref(m);
-	s[pad - 1] = '\0';
-	m = json_pack("{s:s, s:s}", "a", s, "b", "");
-	cr_assert_eq(ctl_frame_encode(m, &buf, &len), -EMSGSIZE);
-	cr_expect_null(buf);
+	m = message_of(CTL_MSG_MAX + 1);
+	cr_assert_eq(ctl_frame_encode(m, &buf, &len), 0);
+	cr_assert_eq(len, 2 * CTL_HDR_LEN + CTL_MSG_MAX + 1);
+	cr_expect_eq(ctl_frame_decode(buf, CTL_HDR_LEN, &used, &back, err,
+				      sizeof(err)), -EMSGSIZE);
+	cr_expect(strstr(err, "exceeds"), "%s", err);
+	free(buf);
 	json_decref(m);
-	free(s);
+}
+
+/* A message well past one frame: cut into full frames flagged
+ * CTL_HDR_MORE and a short last one; ctl_recv puts them back together,
+ * reading no byte of the message after it. */
+struct sender {
+	int fd;
+	json_t *m[2];
+};
+
+static void *send_main(void *data)
+{
+	struct sender *s = data;
+
+	cr_expect_eq(ctl_send(s->fd, s->m[0], 10000), 0);
+	cr_expect_eq(ctl_send(s->fd, s->m[1], 10000), 0);
+	return NULL;
+}
+
+Test(ctl, big_message_in_frames)
+{
+	size_t n = 3 * CTL_FRAME_MAX + 12345, len, i, off;
+	struct sender s = { .m = { message_of(n), message_of(20) } };
+	json_t *back;
+	pthread_t t;
+	char *buf;
+	int sv[2];
+
+	cr_assert_eq(ctl_frame_encode(s.m[0], &buf, &len), 0);
+	cr_assert_eq(len, 4 * CTL_HDR_LEN + n);
+	for (i = 0, off = 0; i < 4; i++) {
+		uint32_t h = (uint32_t)(unsigned char)buf[off] << 24 |
+			     (uint32_t)(unsigned char)buf[off + 1] << 16 |
+			     (uint32_t)(unsigned char)buf[off + 2] << 8 |
+			     (unsigned char)buf[off + 3];
+
+		cr_expect_eq(h, i < 3 ? CTL_HDR_MORE | CTL_FRAME_MAX : 12345,
+			     "frame %zu: header %#x", i, h);
+		off += CTL_HDR_LEN + (h & ~CTL_HDR_MORE);
+	}
+	cr_expect_eq(off, len);
+	free(buf);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	s.fd = sv[0];
+	cr_assert_eq(pthread_create(&t, NULL, send_main, &s), 0);
+	cr_assert_eq(ctl_recv(sv[1], &back, 10000), 0);
+	cr_expect(json_equal(back, s.m[0]));
+	json_decref(back);
+	cr_assert_eq(ctl_recv(sv[1], &back, 10000), 0);
+	cr_expect(json_equal(back, s.m[1]));
+	json_decref(back);
+	pthread_join(t, NULL);
+	close(sv[0]);
+	close(sv[1]);
+	json_decref(s.m[0]);
+	json_decref(s.m[1]);
+}
+
+struct bad_frames {
+	unsigned char bytes[16];
+	size_t len;
+	int err;
+};
+
+/* Frames that break the rules, told from their headers. */
+static struct bad_frames bad_frames[] = {
+	/* A frame flagged MORE that is not full. */
+	{ { 0x80, 0, 0, 2, '{', '}' }, 6, -EBADMSG },
+	/* One longer than a frame may be. */
+	{ { 0x80, 0x10, 0, 1 }, 4, -EMSGSIZE },
+	{ { 0x7f, 0xff, 0xff, 0xff }, 4, -EMSGSIZE },
+};
+
+ParameterizedTestParameters(ctl, bad_frames)
+{
+	return cr_make_param_array(struct bad_frames, bad_frames,
+				   sizeof(bad_frames) / sizeof(bad_frames[0]));
+}
+
+ParameterizedTest(struct bad_frames *b, ctl, bad_frames)
+{
+	json_t *m = NULL;
+	char err[256];
+	size_t used;
+	int sv[2];
+
+	cr_expect_eq(ctl_frame_decode(b->bytes, b->len, &used, &m, err,
+				      sizeof(err)), b->err);
+	cr_expect_null(m);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	cr_assert_eq(write(sv[0], b->bytes, b->len), (ssize_t)b->len);
+	cr_expect_eq(ctl_recv(sv[1], &m, 1000), b->err);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Writes raw bytes, as a thread: more than a socket buffer holds. */
+struct raw_writer {
+	int fd;
+	const char *p;
+	size_t len;
+};
+
+static void *raw_write_main(void *data)
+{
+	struct raw_writer *w = data;
+	ssize_t k;
+
+	while (w->len && (k = write(w->fd, w->p, w->len)) > 0) {
+		w->p += k;
+		w->len -= (size_t)k;
+	}
+	return NULL;
+}
+
+/* A full frame flagged MORE followed by an empty one: refused at the
+ * second header. */
+Test(ctl, empty_frame_after_more)
+{
+	json_t *m = message_of(CTL_FRAME_MAX), *back = NULL;
+	struct raw_writer w;
+	pthread_t t;
+	char *buf, *two;
+	size_t len;
+	int sv[2];
+
+	cr_assert_eq(ctl_frame_encode(m, &buf, &len), 0);
+	two = malloc(len + CTL_HDR_LEN);
+	cr_assert_not_null(two);
+	memcpy(two, buf, len);
+	two[0] = (char)((unsigned char)two[0] | 0x80);
+	memset(two + len, 0, CTL_HDR_LEN);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	w = (struct raw_writer){ .fd = sv[0], .p = two,
+				 .len = len + CTL_HDR_LEN };
+	cr_assert_eq(pthread_create(&t, NULL, raw_write_main, &w), 0);
+	cr_expect_eq(ctl_recv(sv[1], &back, 10000), -EBADMSG);
+	cr_expect_null(back);
+	pthread_join(t, NULL);
+	close(sv[0]);
+	close(sv[1]);
+	free(two);
+	free(buf);
+	json_decref(m);
+}
+
+Test(ctl, progress_round_trip)
+{
+	json_t *m = ctl_progress_new("routes", 5, 10), *bad;
+	const char *stage;
+	size_t done, total;
+
+	cr_assert_not_null(m);
+	cr_assert_eq(ctl_progress_parse(m, &stage, &done, &total), 0);
+	cr_expect_str_eq(stage, "routes");
+	cr_expect_eq(done, 5);
+	cr_expect_eq(total, 10);
+	json_decref(m);
+	/* Not progress: a reply, more done than total, a second key. */
+	bad = ctl_reply_new(0, "x", 1, NULL, 0, NULL);
+	cr_expect_eq(ctl_progress_parse(bad, &stage, &done, &total), -EPROTO);
+	json_decref(bad);
+	bad = json_pack("{s:{s:s, s:i, s:i}}", "progress", "stage", "x",
+			"done", 3, "total", 2);
+	cr_expect_eq(ctl_progress_parse(bad, &stage, &done, &total), -EPROTO);
+	json_decref(bad);
+	bad = json_pack("{s:{s:s, s:i, s:i}, s:s}", "progress", "stage", "x",
+			"done", 1, "total", 2, "status", "ok");
+	cr_expect_eq(ctl_progress_parse(bad, &stage, &done, &total), -EPROTO);
+	json_decref(bad);
 }
 
 Test(ctl, encode_only_objects)
@@ -460,6 +644,7 @@ Test(ctl, call_without_daemon)
 struct fake_daemon {
 	int lfd, resets, accepted;
 	bool reply;
+	int progress;		/* progress messages before all else */
 };
 
 static void *fake_daemon_main(void *data)
@@ -476,6 +661,12 @@ static void *fake_daemon_main(void *data)
 		d->accepted++;
 		p = (struct pollfd){ .fd = c, .events = POLLIN };
 		poll(&p, 1, 5000);
+		for (int i = 0; i < d->progress; i++) {
+			rep = ctl_progress_new("links", (size_t)i,
+					       (size_t)d->progress);
+			ctl_send(c, rep, 5000);
+			json_decref(rep);
+		}
 		if (d->accepted <= d->resets) {
 			close(c);
 			continue;
@@ -495,10 +686,20 @@ static void *fake_daemon_main(void *data)
 
 /* Runs ctl_call("ping") against a fake daemon; returns its result and
  * how many connections the daemon took. */
-static int call_fake(int resets, bool reply, int *ret_accepted)
+static void count_progress(const char *stage, size_t done, size_t total,
+			   void *data)
+{
+	cr_expect_str_eq(stage, "links");
+	cr_expect_eq(done, (size_t)*(int *)data);
+	(*(int *)data)++;
+}
+
+static int call_fake(int resets, bool reply, int progress, int *ret_accepted,
+		     int *ret_seen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct fake_daemon d = { .resets = resets, .reply = reply };
+	struct fake_daemon d = { .resets = resets, .reply = reply,
+				 .progress = progress };
 	pthread_t t;
 	json_t *rep;
 	int r;
@@ -512,7 +713,9 @@ static int call_fake(int resets, bool reply, int *ret_accepted)
 	cr_assert_eq(listen(d.lfd, 4), 0);
 	setenv("VPCEMU_SOCKET", sa.sun_path, 1);
 	cr_assert_eq(pthread_create(&t, NULL, fake_daemon_main, &d), 0);
-	r = ctl_call("ping", NULL, false, &rep);
+	*ret_seen = 0;
+	r = ctl_call_progress("ping", NULL, false, count_progress, ret_seen,
+			      &rep);
 	json_decref(rep);
 	/* Wakes an accept that waits for a connection nobody makes. */
 	shutdown(d.lfd, SHUT_RDWR);
@@ -528,19 +731,41 @@ Test(ctl, call_sends_a_reset_request_once_more)
 {
 	int n;
 
-	cr_expect_eq(call_fake(1, true, &n), 0);
+	int seen;
+
+	cr_expect_eq(call_fake(1, true, 0, &n, &seen), 0);
 	cr_expect_eq(n, 2);
 	/* Once more, not forever. */
-	cr_expect_eq(call_fake(2, true, &n), -ECONNRESET);
+	cr_expect_eq(call_fake(2, true, 0, &n, &seen), -ECONNRESET);
 	cr_expect_eq(n, 2);
+}
+
+Test(ctl, call_hands_progress_over_then_the_reply)
+{
+	int n, seen;
+
+	cr_expect_eq(call_fake(0, true, 3, &n, &seen), 0);
+	cr_expect_eq(n, 1);
+	cr_expect_eq(seen, 3);
+}
+
+/* A daemon that sent progress took the request: its reset is an end,
+ * and the request is not sent again. */
+Test(ctl, call_does_not_resend_after_progress)
+{
+	int n, seen;
+
+	cr_expect_eq(call_fake(1, true, 2, &n, &seen), -ECONNABORTED);
+	cr_expect_eq(n, 1);
+	cr_expect_eq(seen, 2);
 }
 
 Test(ctl, call_does_not_resend_a_request_read_then_dropped)
 {
-	int n;
+	int n, seen;
 
 	/* The daemon read it and may have acted on it: no second try. */
-	cr_expect_eq(call_fake(0, false, &n), -ECONNABORTED);
+	cr_expect_eq(call_fake(0, false, 0, &n, &seen), -ECONNABORTED);
 	cr_expect_eq(n, 1);
 	cr_expect_str_neq(ctl_strerror(-ECONNABORTED),
 			  strerror(ECONNABORTED));
