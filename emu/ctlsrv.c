@@ -20,6 +20,7 @@
 #include "vpcemu/evloop.h"
 #include "vpcemu/netns.h"
 #include "vpcemu/peer.h"
+#include "vpcemu/util.h"
 
 #define MAX_CLIENTS 64
 #define CLIENT_IDLE_MS (60 * 1000)	/* a connection with no request */
@@ -109,21 +110,50 @@ static void client_close(struct client *c)
 	free(c);
 }
 
-/* Queues rep (consumed) for sending; a reply too large to frame, or no
- * memory to frame it, becomes a short error. */
+/* Appends len bytes of frames (buf, consumed) to what is queued for c;
+ * with no memory for that, c is closed once the rest is out. */
+static void client_append(struct client *c, char *buf, size_t len)
+{
+	char *n;
+
+	if (c->outoff == c->outlen) {
+		free(c->out);
+		c->out = buf;
+		c->outlen = len;
+		c->outoff = 0;
+		return;
+	}
+	n = realloc(c->out, c->outlen + len);
+	if (!n) {
+		c->closing = true;
+		free(buf);
+		return;
+	}
+	memcpy(n + c->outlen, buf, len);
+	free(buf);
+	c->out = n;
+	c->outlen += len;
+}
+
+/* Queues rep (consumed) for sending, after what is queued (progress); a
+ * reply too large to frame, or no memory to frame it, becomes a short
+ * error. */
 static void client_queue(struct client *c, json_t *rep)
 {
-	int e = rep ? ctl_frame_encode(rep, &c->out, &c->outlen) : -ENOMEM;
+	char *buf = NULL;
+	size_t len = 0;
+	int e = rep ? ctl_frame_encode(rep, &buf, &len) : -ENOMEM;
 
 	json_decref(rep);
 	if (e) {
 		rep = ctl_reply_error(CTL_EXIT_FAIL, "vpcemud: cannot send the "
 				      "reply: %s", strerror(-e));
-		if (!rep || ctl_frame_encode(rep, &c->out, &c->outlen))
+		if (!rep || ctl_frame_encode(rep, &buf, &len))
 			c->closing = true;
 		json_decref(rep);
 	}
-	c->outoff = 0;
+	if (buf)
+		client_append(c, buf, len);
 }
 
 /* Drops a connection after telling the client why. */
@@ -192,6 +222,7 @@ static void client_request(struct client *c, json_t *msg)
 		client_queue(c, NULL);
 		goto out;
 	}
+	r->progress = json_is_true(json_object_get(args, "progress"));
 	S.ops[i].fn(&p, args, r);
 	if (r->deferred) {
 		c->waiting = true;
@@ -323,6 +354,42 @@ static void client_io(struct evloop *el, int fd, unsigned events, void *data)
 	 * side down has nothing more to say either. */
 	evloop_mod_fd(el, fd, c->outoff < c->outlen ? EVLOOP_WRITE
 			      : c->eof || c->waiting ? 0 : EVLOOP_READ);
+}
+
+void ctlsrv_reply_progress(struct reply *r, const char *stage, size_t done,
+			   size_t total)
+{
+	double now = now_s();
+	struct client *c;
+	json_t *msg;
+	char *buf;
+	size_t len;
+
+	if (!r->progress)
+		return;
+	/* A message a tenth of a second, and each stage's first and last:
+	 * a person reads no faster, and a 10,000-instance up makes
+	 * hundreds of thousands of calls. */
+	if (now - r->progress_at < 0.1 && done && done < total &&
+	    !strcmp(stage, r->progress_stage))
+		return;
+	for (c = S.clients; c && c->serial != r->client; c = c->next)
+		;
+	if (!c)
+		return;
+	/* A client that does not keep up (or is gone) misses some: the
+	 * handler runs on and the reply comes after what is queued. */
+	if (c->outoff < c->outlen &&
+	    (client_flush(c) < 0 || c->outoff < c->outlen))
+		return;
+	r->progress_at = now;
+	snprintf(r->progress_stage, sizeof(r->progress_stage), "%s", stage);
+	msg = ctl_progress_new(stage, done, total);
+	if (msg && !ctl_frame_encode(msg, &buf, &len)) {
+		client_append(c, buf, len);
+		client_flush(c);
+	}
+	json_decref(msg);
 }
 
 void ctlsrv_reply_complete(struct reply *r)

@@ -10,7 +10,9 @@
  * changes nothing.
  */
 #include <arpa/inet.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +45,69 @@
 #include "vpcemu/util.h"
 
 #define LAB_TEARDOWN_TIMEOUT_MS 5000
+#define LAB_SIDE_POLL_MS 20
+
+/* lab_progress_set's listener, and whether the run under way is big
+ * enough to tell it. */
+static struct {
+	lab_progress_fn fn;
+	void *data;
+	bool on;
+} progress_to;
+
+void lab_progress_set(lab_progress_fn fn, void *data)
+{
+	progress_to.fn = fn;
+	progress_to.data = data;
+}
+
+static void progress(const char *stage, size_t done, size_t total)
+{
+	if (progress_to.on && progress_to.fn)
+		progress_to.fn(stage, done, total, progress_to.data);
+}
+
+/* What the user is told an operation is part of. */
+enum stage {
+	STAGE_NS, STAGE_NS_DEL, STAGE_SYSCTL, STAGE_LINK, STAGE_ADDR,
+	STAGE_ROUTE, STAGE_RULE, STAGE_NFT, STAGE_FILE, STAGE__COUNT,
+};
+
+static const char *const stage_names[STAGE__COUNT] = {
+	"namespaces", "namespaces removed", "sysctls", "links", "addresses",
+	"routes", "rules", "rulesets", "files",
+};
+
+static enum stage stage_of(enum diff_op_kind kind)
+{
+	switch (kind) {
+	case DIFF_NS_ADD:
+		return STAGE_NS;
+	case DIFF_NS_DEL:
+		return STAGE_NS_DEL;
+	case DIFF_SYSCTL_SET:
+		return STAGE_SYSCTL;
+	case DIFF_VETH_DEL:
+	case DIFF_VETH_ADD:
+	case DIFF_VETH_UP:
+	case DIFF_VETH_DOWN:
+		return STAGE_LINK;
+	case DIFF_ADDR_ADD:
+	case DIFF_ADDR_DEL:
+		return STAGE_ADDR;
+	case DIFF_ROUTE_ADD:
+	case DIFF_ROUTE_REPLACE:
+	case DIFF_ROUTE_DEL:
+		return STAGE_ROUTE;
+	case DIFF_RULE_ADD:
+	case DIFF_RULE_DEL:
+		return STAGE_RULE;
+	case DIFF_NFT_APPLY:
+		return STAGE_NFT;
+	default:
+		return STAGE_FILE;
+	}
+}
 
 /* Fills err with "WHAT: strerror" and returns r (a -errno). */
 static int __attribute__((format(printf, 3, 4)))
@@ -569,6 +634,8 @@ static int ns_teardown(char *const *netns, size_t n, struct diags *err)
 	pid_t pid;
 	size_t i;
 
+	/* The stopping and the kernel's work below are most of down. */
+	progress(stage_names[STAGE_NS_DEL], 0, n);
 	/* A process inside would keep its namespace alive after the
 	 * unmount (and a server would outlive its instance): stop them all
 	 * first, as terminating an instance does. */
@@ -1115,6 +1182,9 @@ struct side {
 	int r;
 	pthread_t thread;
 	bool started;
+	/* For the progress this thread reports meanwhile. */
+	atomic_size_t done[STAGE__COUNT];
+	atomic_bool finished;
 };
 
 static void *side_main(void *data)
@@ -1128,8 +1198,11 @@ static void *side_main(void *data)
 		if (side_kind(d->ops[i].kind)) {
 			sd->r = run_ops(&sd->x, i, j);
 			sd->failed = i;
+			atomic_fetch_add(&sd->done[stage_of(d->ops[i].kind)],
+					 j - i);
 		}
 	}
+	atomic_store(&sd->finished, true);
 	return NULL;
 }
 
@@ -1150,6 +1223,25 @@ static int side_start(struct side *sd, const struct diff_run *x)
 	}
 	sd->started = true;
 	return 0;
+}
+
+/* Tells how the side goes until it is done, when a listener hears. */
+static void side_watch(struct side *sd, const size_t *total)
+{
+	static const enum stage side_stages[] = { STAGE_NFT, STAGE_FILE };
+	size_t k, n = 0;
+
+	while (progress_to.on && sd->started && !atomic_load(&sd->finished)) {
+		/* Polled finely, told coarsely: up waits no longer than it
+		 * would in pthread_join. */
+		if (n++ % (100 / LAB_SIDE_POLL_MS) == 0)
+			for (k = 0; k < ARRAY_SIZE(side_stages); k++)
+				if (total[side_stages[k]])
+					progress(stage_names[side_stages[k]],
+						 atomic_load(&sd->done[side_stages[k]]),
+						 total[side_stages[k]]);
+		poll(NULL, 0, LAB_SIDE_POLL_MS);
+	}
 }
 
 /* Waits for the side and closes its handles (here: nsh_close's deferred
@@ -1180,7 +1272,9 @@ static int execute(const struct plan *p, const struct diff *d, bool up,
 	struct diff_run x = { .p = p ? p : &empty, .d = d, .err = &mine,
 			      .up = up };
 	struct side sd = { 0 };
+	size_t total[STAGE__COUNT] = { 0 }, done[STAGE__COUNT] = { 0 };
 	size_t i, j, n, failed;
+	enum stage st;
 	bool side_first;
 	int r = 0, r2;
 
@@ -1200,6 +1294,11 @@ static int execute(const struct plan *p, const struct diff *d, bool up,
 		goto out;
 	}
 	lab_fd_headroom(d->ntouched);
+	for (i = 0; i < DIFF_OP__COUNT; i++)
+		total[stage_of(i)] += d->count[i];
+	/* down's list names namespaces that may not all be there. */
+	progress_to.on = d->ntouched >= LAB_PROGRESS_MIN ||
+			 d->count[DIFF_NS_DEL] >= LAB_PROGRESS_MIN;
 
 	for (i = 0; i < d->nops; i = j) {
 		j = run_end(d, i);
@@ -1211,6 +1310,9 @@ static int execute(const struct plan *p, const struct diff *d, bool up,
 			r = run_ops(&x, i, j);
 		if (r < 0)
 			break;
+		st = stage_of(d->ops[i].kind);
+		done[st] += j - i;
+		progress(stage_names[st], done[st], total[st]);
 		if (up && d->ops[i].kind == DIFF_NS_ADD && !sd.started)
 			x.side = side_start(&sd, &x) == 0;
 	}
@@ -1221,6 +1323,8 @@ static int execute(const struct plan *p, const struct diff *d, bool up,
 	if (r2 < 0 || r >= 0)
 		r = r2;
 	/* The side's failure counts when it comes first in the list. */
+	side_watch(&sd, total);
+	progress_to.on = false;
 	r2 = side_join(&sd, &failed);
 	side_first = r2 < 0 && (r >= 0 || failed < i);
 	if (side_first)

@@ -157,6 +157,13 @@ static int own(const struct peer *p, const char *name, bool running,
 	return e;
 }
 
+/* lab.c's progress, to the client that asked for it. */
+static void progress_to_client(const char *stage, size_t done, size_t total,
+			       void *data)
+{
+	ctlsrv_reply_progress(data, stage, done, total);
+}
+
 static void op_ping(const struct peer *p, json_t *args, struct reply *r)
 {
 	json_object_set_new(r->result, "version", json_string(VPCEMU_VERSION));
@@ -213,7 +220,9 @@ static void op_up(const struct peer *p, json_t *args, struct reply *r)
 		return;
 	if (own(p, lab->name, false, r))
 		goto out;
+	lab_progress_set(progress_to_client, r);
 	e = labops_up(lab, &res, applied_of(lab->name), &err);
+	lab_progress_set(NULL, NULL);
 	if (e) {
 		fprintf(r->err, "vpcemu up: %s\n", diag_first_message(&err));
 		if (e != -EBUSY)
@@ -280,7 +289,9 @@ static void op_apply(const struct peer *p, json_t *args, struct reply *r)
 	if (e)
 		goto out;
 	svc_lab_prune(R.svc, lab);
+	lab_progress_set(progress_to_client, r);
 	e = labops_apply(lab, NULL, applied_of(lab->name), &res, &err);
+	lab_progress_set(NULL, NULL);
 	if (e) {
 		fprintf(r->err, "vpcemu apply: %s\n", diag_first_message(&err));
 		if (res.changed)
@@ -417,10 +428,14 @@ static int op_ec2_call(const char *service, struct lab *lab,
 	if (!strcmp(argv[0], "describe")) {
 		rc = ec2_tick(lab, st, clock);
 		*ret_out = describe_lab_state(lab, st,
-					      argc > 1 ? argv[1] : NULL,
+					      argc > 1 && argv[1][0] != '-' ?
+						      argv[1] : NULL,
 					      clock->now);
 		if (rc >= 0 && !*ret_out)
 			rc = -ENOMEM;
+		if (rc >= 0)
+			rc = ec2_page((int)argc, argv, &describe_paging_ec2,
+				      *ret_out, &e);
 	} else if (!strcmp(service, "elbv2")) {
 		rc = elbv2_run(lab, st, (int)argc, argv, clock, target_health,
 			       NULL, ret_out, &e);
@@ -712,7 +727,9 @@ static void op_down(const struct peer *p, json_t *args, struct reply *r)
 	ssmreq_cancel_lab(name);
 	svc_lab_drop(R.svc, name);
 	applied_drop(name);
+	lab_progress_set(progress_to_client, r);
 	e = labops_down(name, d.nerrors ? NULL : lab, &found, &err);
+	lab_progress_set(NULL, NULL);
 	if (e) {
 		fprintf(r->err, "vpcemu down: %s\n", diag_first_message(&err));
 		dlog(LOG_ERR, name, "down failed: %s",
@@ -734,6 +751,9 @@ out:
 	diags_free(&d);
 }
 
+
+/* Labs with more instances are summarised by subnet unless asked. */
+#define STATUS_LIST_MAX 100
 
 static bool netns_present(const char *name)
 {
@@ -803,7 +823,65 @@ static void status_user_data(const struct lab_state *s, json_t *insts,
 	}
 }
 
-static void status_lab(const char *name, struct reply *r)
+/* Instances of one subnet, for the summary of a big lab. */
+struct status_group {
+	const char *vpc, *subnet;
+	size_t n, running;
+};
+
+/* One line per subnet (VPC, subnet, instances, running), in the state
+ * file's order, in place of the instance list; in result "subnets". */
+static void status_summary(const struct lab_state *s, struct reply *r)
+{
+	struct status_group *g = NULL, *e;
+	size_t ng = 0, cap = 0, j, k, running = 0, nvpcs = 0;
+	json_t *subnets = json_array();
+
+	for (j = 0; j < s->ninstances; j++) {
+		const struct state_instance *in = &s->instances[j];
+
+		for (k = 0; k < ng; k++)
+			if (!strcmp(g[k].vpc, in->vpc) &&
+			    !strcmp(g[k].subnet, in->subnet))
+				break;
+		if (k == ng) {
+			for (k = 0; k < ng && strcmp(g[k].vpc, in->vpc); k++)
+				;
+			nvpcs += k == ng;
+			e = VEC_PUSH(g, ng, cap);
+			if (!e)
+				break;
+			e->vpc = in->vpc;
+			e->subnet = in->subnet;
+		} else {
+			e = &g[k];
+		}
+		e->n++;
+		if (netns_present(in->netns)) {
+			e->running++;
+			running++;
+		}
+	}
+	fprintf(r->out, "%-24s %-24s %9s %9s\n", "VPC", "SUBNET", "INSTANCES",
+		"RUNNING");
+	for (k = 0; k < ng; k++) {
+		fprintf(r->out, "%-24s %-24s %9zu %9zu\n", g[k].vpc,
+			g[k].subnet, g[k].n, g[k].running);
+		json_array_append_new(subnets,
+			json_pack("{s:s, s:s, s:I, s:I}", "vpc", g[k].vpc,
+				  "subnet", g[k].subnet, "instances",
+				  (json_int_t)g[k].n, "running",
+				  (json_int_t)g[k].running));
+	}
+	fprintf(r->out, "\n%zu instances in %zu VPC%s and %zu subnet%s, %zu "
+		"running (vpcemu status %s --instances lists them)\n",
+		s->ninstances, nvpcs, nvpcs == 1 ? "" : "s", ng,
+		ng == 1 ? "" : "s", running, s->lab);
+	json_object_set_new(r->result, "subnets", subnets);
+	free(g);
+}
+
+static void status_lab(const char *name, bool list, struct reply *r)
 {
 	json_t *insts = json_array(), *missing;
 	struct lab_state *s;
@@ -828,9 +906,13 @@ static void status_lab(const char *name, struct reply *r)
 	else
 		fprintf(r->out, "lab %s (%s) from %s\n\n", s->lab, shown,
 			s->file);
-	fprintf(r->out, "%-24s %-21s %-15s %-12s %-28s %s\n", "INSTANCE", "ID",
-		"IP", "VPC", "NAMESPACE", "STATE");
-	for (j = 0; j < s->ninstances; j++) {
+	list = list || s->ninstances <= STATUS_LIST_MAX;
+	if (list)
+		fprintf(r->out, "%-24s %-21s %-15s %-12s %-28s %s\n",
+			"INSTANCE", "ID", "IP", "VPC", "NAMESPACE", "STATE");
+	else
+		status_summary(s, r);
+	for (j = 0; list && j < s->ninstances; j++) {
 		const struct state_instance *in = &s->instances[j];
 		const char *st = netns_present(in->netns) ? "running"
 							  : "missing";
@@ -843,12 +925,15 @@ static void status_lab(const char *name, struct reply *r)
 				  "vpc", in->vpc, "subnet", in->subnet,
 				  "netns", in->netns, "state", st));
 	}
-	status_user_data(s, insts, r);
+	status_user_data(s, list ? insts : NULL, r);
 	json_object_set_new(r->result, "lab", json_string(s->lab));
 	json_object_set_new(r->result, "status", json_string(shown));
 	json_object_set_new(r->result, "missing", missing);
 	json_object_set_new(r->result, "file", json_string(s->file));
-	json_object_set_new(r->result, "instances", insts);
+	if (list)
+		json_object_set_new(r->result, "instances", insts);
+	else
+		json_decref(insts);
 	state_free(s);
 }
 
@@ -861,7 +946,9 @@ static void op_status(const struct peer *p, json_t *args, struct reply *r)
 	int e;
 
 	if (lab) {
-		status_lab(lab, r);
+		status_lab(lab, json_is_true(json_object_get(args,
+							      "instances")),
+			   r);
 		return;
 	}
 	e = state_list(&names, &n);

@@ -24,6 +24,9 @@ struct reply {
 	int exit;
 	uint64_t client;	/* the asking client's serial */
 	bool deferred;		/* answered later: ctlsrv_reply_complete */
+	bool progress;		/* the client asked for progress (ctl.h) */
+	double progress_at;	/* now_s() of the last progress sent */
+	char progress_stage[32];
 };
 
 /* A handler writes to r->out and r->err, sets r->exit and fills
@@ -46,6 +49,12 @@ int ctlsrv_start(struct evloop *el, int lfd, const struct ctlsrv_op *ops,
 
 /* Closes every connection. */
 void ctlsrv_stop(void);
+
+/* Sends a progress message (ctl.h) to r's client at once, when it asked
+ * for them, at most one a tenth of a second per stage besides a stage's
+ * first and last; for handlers that work long before they answer. */
+void ctlsrv_reply_progress(struct reply *r, const char *stage, size_t done,
+			   size_t total);
 
 /* Sends a deferred reply (consumed with r) to its client, if it is still
  * connected, and lets it ask again. */

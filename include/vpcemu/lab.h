@@ -22,8 +22,21 @@
 struct diff;
 struct plan;
 
-/* What failed, for the user: "create veth eni-1a2b3c4d in lab-VPC-A: File
- * exists". */
+/* How a long run goes: stage ("namespaces", "links", "addresses",
+ * "routes", "rules", "rulesets", "files", "sysctls", "processes",
+ * "namespaces removed"), done of the stage's total operations. Called on
+ * the thread that called lab_apply*, often (the callee thins it out). */
+typedef void (*lab_progress_fn)(const char *stage, size_t done, size_t total,
+				void *data);
+
+/* Runs that touch fewer namespaces report nothing: they are quick. */
+#define LAB_PROGRESS_MIN 200
+
+/* Who hears the progress of the runs that follow (NULL: nobody). vpcemud
+ * carries out one command at a time: it sets this around the command
+ * whose client asked. */
+void lab_progress_set(lab_progress_fn fn, void *data);
+
 /* Brings p up: lab_apply_diff of diff_compute(NULL, p). Returns 0, or
  * -errno with the error (Vpcemu.Kernel) queued in err, naming the
  * object and operation. */
