@@ -123,7 +123,11 @@ _vpcemu()
 			_vpcemu_files
 		fi ;;
 	status)
-		((COMP_CWORD == 2)) && _vpcemu_ask labs ;;
+		if [[ $_vpcemu_cur == -* ]]; then
+			_vpcemu_words --instances
+		elif ((COMP_CWORD == 2)); then
+			_vpcemu_ask labs
+		fi ;;
 	cost)
 		if [[ $_vpcemu_cur == -* ]]; then
 			_vpcemu_words --output

@@ -220,18 +220,66 @@ static int cmd_validate(int argc, char **argv)
 
 /* ---- up / down --------------------------------------------------------- */
 
+/* The progress line of a long up, apply or down: stage, count and rate,
+ * redrawn in place on stderr. */
+struct progress_line {
+	char stage[32];
+	double t0;		/* when the stage was first told */
+	size_t done0;		/* and how far it was then */
+	bool shown;
+};
+
+static void progress_show(const char *stage, size_t done, size_t total,
+			  void *data)
+{
+	struct progress_line *pl = data;
+	double now = now_s(), dt;
+
+	if (strcmp(stage, pl->stage)) {
+		snprintf(pl->stage, sizeof(pl->stage), "%s", stage);
+		pl->t0 = now;
+		pl->done0 = done;
+	}
+	dt = now - pl->t0;
+	/* \033[K: what a longer line left stays no more. */
+	fprintf(stderr, "\r\033[K%s %zu/%zu", stage, done, total);
+	if (dt >= 0.2 && done > pl->done0)
+		fprintf(stderr, " (%.0f/s)", (double)(done - pl->done0) / dt);
+	fflush(stderr);
+	pl->shown = true;
+}
+
+/* Whether to ask for progress: on a terminal, or when a test says so. */
+static bool progress_wanted(void)
+{
+	const char *force = getenv("VPCEMU_PROGRESS");
+
+	return isatty(STDERR_FILENO) || (force && !strcmp(force, "1"));
+}
+
 /* Sends op to vpcemud (args consumed; starting it when none runs and
  * autostart says so), relays the reply's stdout and stderr (unless quiet)
- * and returns the exit status it carries. */
+ * and returns the exit status it carries. up, apply and down ask for
+ * progress when progress_wanted(). */
 static int daemon_call(const char *cmd, const char *op, json_t *args,
 		       bool autostart, bool quiet)
 {
+	struct progress_line pl = { .shown = false };
+	bool watch = progress_wanted() && (!strcmp(op, "up") ||
+					   !strcmp(op, "apply") ||
+					   !strcmp(op, "down"));
 	const char *out, *err;
 	json_t *rep = NULL;
 	int r, code = 1;
 
-	r = args ? ctl_call(op, args, autostart, &rep) : -ENOMEM;
+	if (args && watch)
+		json_object_set_new(args, "progress", json_true());
+	r = args ? ctl_call_progress(op, args, autostart,
+				     watch ? progress_show : NULL, &pl, &rep)
+		 : -ENOMEM;
 	json_decref(args);
+	if (pl.shown)
+		fputs("\r\033[K", stderr);
 	if (r == -EACCES)
 		fprintf(stderr, "vpcemu %s: %s: permission denied (needs root, "
 			"or the group vpcemud was started with --group)\n",
@@ -375,47 +423,92 @@ static int cmd_down(int argc, char **argv)
 
 static int cmd_status(int argc, char **argv)
 {
-	if (argc > 2)
+	static const struct option opts[] = {
+		{ "instances", no_argument, NULL, 'i' },
+		{ 0 },
+	};
+	bool list = false;
+	json_t *args;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'i')
+			return usage_error("status", "bad option");
+		list = true;
+	}
+	if (argc - optind > 1)
 		return usage_error("status", "expects at most one lab name");
-	if (argc == 2 && !ctl_lab_name_ok(argv[1])) {
-		fprintf(stderr, "vpcemu status: lab %s: not up\n", argv[1]);
+	if (list && optind == argc)
+		return usage_error("status", "--instances goes with a lab name");
+	if (optind < argc && !ctl_lab_name_ok(argv[optind])) {
+		fprintf(stderr, "vpcemu status: lab %s: not up\n",
+			argv[optind]);
 		return 1;
 	}
-	return daemon_call("status", "status",
-			   argc == 2 ? json_pack("{s:s}", "lab", argv[1])
-				     : json_object(),
-			   true, false);
+	args = optind < argc ? json_pack("{s:s}", "lab", argv[optind])
+			     : json_object();
+	if (args && list)
+		json_object_set_new(args, "instances", json_true());
+	return daemon_call("status", "status", args, true, false);
 }
 
 /* ---- ec2 / describe ------------------------------------------------- */
 
-/* Sends an AWS-style command line of service cmd ("ec2", "elbv2", or
- * "describe") to the daemon; prints its JSON, or a table when asked. argv
- * holds the command and its options only. */
-static int ec2_call(const char *cmd, const char *lab, int argc, char **argv,
-		    bool table)
+/* The AWS CLI's own paging options (not the API's): how many items in
+ * all, how many a request, where to start (a NextToken printed after
+ * --max-items). */
+struct paging_opts {
+	long max_items, page_size;
+	const char *starting_token;
+};
+
+/* The request for argv on lab, with the API's page size and token when
+ * not 0 / NULL (pg names them). NULL on ENOMEM. */
+static json_t *aws_args(const char *lab, int argc, char **argv,
+			const struct describe_paging *pg, long size,
+			const char *token)
 {
 	json_t *args = json_object(), *jargv = json_array();
-	const char *out, *err, *op;
-	json_t *rep = NULL;
-	int i, r, code = 1;
+	char num[24];
+	int i;
 
-	if (!args || !jargv) {
+	if (!args || !jargv || json_object_set_new(args, "argv", jargv)) {
 		json_decref(args);
-		json_decref(jargv);
-		fprintf(stderr, "vpcemu %s: out of memory\n", cmd);
-		return 1;
+		return NULL;
 	}
 	for (i = 0; i < argc; i++)
 		json_array_append_new(jargv, json_string(argv[i]));
-	json_object_set_new(args, "argv", jargv);
+	if (size) {
+		snprintf(num, sizeof(num), "%ld", size);
+		json_array_append_new(jargv, json_string(pg->size_opt));
+		json_array_append_new(jargv, json_string(num));
+	}
+	if (token) {
+		json_array_append_new(jargv, json_string(pg->token_opt));
+		json_array_append_new(jargv, json_string(token));
+	}
 	if (lab)
 		json_object_set_new(args, "lab", json_string(lab));
-	/* describe is vpcemu's own, carried by the ec2 request. */
-	op = strcmp(cmd, "describe") ? cmd : "ec2";
-	if (!table)
-		return daemon_call(cmd, op, args, true, false);
-	r = ctl_call(op, args, true, &rep);
+	return args;
+}
+
+/* describe is vpcemu's own, carried by the ec2 request. */
+static const char *aws_op(const char *cmd)
+{
+	return strcmp(cmd, "describe") ? cmd : "ec2";
+}
+
+/* One request of service cmd (args consumed); *ret_out its answer (NULL
+ * when it printed nothing). Returns the exit status, after saying why
+ * when not 0. */
+static int aws_request(const char *cmd, json_t *args, json_t **ret_out)
+{
+	const char *out, *err;
+	json_t *rep = NULL;
+	int r, code = 1;
+
+	*ret_out = NULL;
+	r = args ? ctl_call(aws_op(cmd), args, true, &rep) : -ENOMEM;
 	json_decref(args);
 	if (r) {
 		fprintf(stderr, "vpcemu %s: vpcemud at %s: %s\n", cmd,
@@ -425,31 +518,164 @@ static int ec2_call(const char *cmd, const char *lab, int argc, char **argv,
 	ctl_reply_parse(rep, &code, &out, &err, NULL);
 	fputs(err, stderr);
 	if (!code && *out) {
-		json_t *j = json_loads(out, 0, NULL);
-		char *t = j ? describe_table(j) : NULL;
-
-		fputs(t ? t : out, stdout);
-		free(t);
-		json_decref(j);
+		*ret_out = json_loads(out, 0, NULL);
+		if (!*ret_out) {
+			fprintf(stderr, "vpcemu %s: vpcemud's answer is not "
+				"JSON\n", cmd);
+			code = 1;
+		}
 	}
 	json_decref(rep);
 	return code;
 }
 
-/* --lab LAB and --output FMT may stand anywhere; the rest is the command
- * line for the daemon, in order. Returns the new argc. */
-static int take_options(int argc, char **argv, const char **lab,
-			const char **output)
+/* The page size of the next request: --page-size, but no more than
+ * --max-items still wants, within what the API takes (0: the service's
+ * choice). */
+static long next_page_size(const struct paging_opts *po,
+			   const struct describe_paging *pg, size_t got)
 {
+	long size = po->page_size;
+
+	if (po->max_items && (!size || size > po->max_items - (long)got))
+		size = po->max_items - (long)got;
+	return size && size < pg->min ? pg->min : size;
+}
+
+/* Every page of a describe, as the AWS CLI fetches them: requests of
+ * next_page_size items until the last, or until po->max_items, whose
+ * answer then ends with the NextToken to resume from
+ * (--starting-token). Returns the exit status, with *ret_all the items
+ * of all pages in one answer. */
+static int aws_pages(const char *cmd, const char *lab, int argc, char **argv,
+		     const struct paging_opts *po, json_t **ret_all)
+{
+	const struct describe_paging *pg = strcmp(cmd, "elbv2") ?
+		&describe_paging_ec2 : &describe_paging_elbv2;
+	char *token = po->starting_token ? strdup(po->starting_token) : NULL;
+	json_t *all = NULL, *page, *items = NULL, *next;
+	char resume[DESCRIBE_TOKEN_MAX];
+	size_t from = 0, n;
+	int code = 0;
+
+	*ret_all = NULL;
+	if (token && describe_token_offset(token, &from)) {
+		fprintf(stderr, "vpcemu %s: --starting-token %s: not a "
+			"NextToken vpcemu printed\n", cmd, token);
+		free(token);
+		return EXIT_USAGE;
+	}
+	for (;;) {
+		n = json_array_size(items);
+		code = aws_request(cmd, aws_args(lab, argc, argv, pg,
+						 next_page_size(po, pg, n),
+						 token), &page);
+		free(token);
+		token = NULL;
+		if (code || !page)
+			break;
+		next = json_object_get(page, pg->next_key);
+		if (json_is_string(next))
+			token = strdup(json_string_value(next));
+		json_object_del(page, pg->next_key);
+		if (!all) {
+			all = page;
+			items = json_object_get(all, describe_paged_key(all));
+		} else {
+			code = json_array_extend(items, json_object_get(page,
+				describe_paged_key(page))) ? 1 : 0;
+			json_decref(page);
+		}
+		if (code || !items)
+			break;
+		n = (size_t)po->max_items;
+		if (po->max_items && json_array_size(items) >= n) {
+			if (json_array_size(items) > n || token) {
+				describe_token(from + n, resume);
+				json_object_set_new(all, "NextToken",
+						    json_string(resume));
+			}
+			while (json_array_size(items) > n)
+				json_array_remove(items, n);
+			break;
+		}
+		if (!token)
+			break;
+	}
+	free(token);
+	if (code)
+		json_decref(all);
+	else
+		*ret_all = all;
+	return code;
+}
+
+/* Sends an AWS-style command line of service cmd ("ec2", "elbv2", or
+ * "describe") to the daemon; prints its JSON, or a table when asked.
+ * argv holds the command and its options only; po the AWS CLI's paging,
+ * when any is set. */
+static int ec2_call(const char *cmd, const char *lab, int argc, char **argv,
+		    bool table, const struct paging_opts *po)
+{
+	json_t *all = NULL;
+	char *text;
+	int code;
+
+	if (!table && !po->max_items && !po->page_size && !po->starting_token)
+		return daemon_call(cmd, aws_op(cmd),
+				   aws_args(lab, argc, argv, NULL, 0, NULL),
+				   true, false);
+	code = aws_pages(cmd, lab, argc, argv, po, &all);
+	if (code || !all)
+		return code;
+	text = table ? describe_table(all)
+		     : json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+	if (text)
+		printf("%s%s", text, table ? "" : "\n");
+	else
+		fprintf(stderr, "vpcemu %s: out of memory\n", cmd);
+	free(text);
+	json_decref(all);
+	return text ? 0 : 1;
+}
+
+/* --lab LAB, --output FMT and, when po is given, the AWS CLI's paging
+ * options may stand anywhere; the rest is the command line for the
+ * daemon, in order. Returns the new argc, or -1 after a usage error. */
+static int take_options(const char *cmd, int argc, char **argv,
+			const char **lab, const char **output,
+			struct paging_opts *po)
+{
+	long *num;
+	char *end;
 	int i, n = 0;
 
 	for (i = 0; i < argc; i++) {
+		num = NULL;
 		if (i + 1 < argc && !strcmp(argv[i], "--lab"))
 			*lab = argv[++i];
 		else if (i + 1 < argc && !strcmp(argv[i], "--output"))
 			*output = argv[++i];
+		else if (po && i + 1 < argc &&
+			 !strcmp(argv[i], "--starting-token"))
+			po->starting_token = argv[++i];
+		else if (po && !strcmp(argv[i], "--max-items"))
+			num = &po->max_items;
+		else if (po && !strcmp(argv[i], "--page-size"))
+			num = &po->page_size;
 		else
 			argv[n++] = argv[i];
+		if (!num)
+			continue;
+		end = NULL;
+		errno = 0;
+		if (i + 1 < argc)
+			*num = strtol(argv[++i], &end, 10);
+		if (!end || *end || errno || *num < 1) {
+			usage_error(cmd, "%s takes a positive number",
+				    argv[i - (end != NULL)]);
+			return -1;
+		}
 	}
 	return n;
 }
@@ -460,8 +686,11 @@ static int aws_service(const char *service, bool (*is_command)(const char *),
 		       int argc, char **argv)
 {
 	const char *lab = NULL, *output = "json";
+	struct paging_opts po = { 0 };
 
-	argc = take_options(argc - 1, argv + 1, &lab, &output);
+	argc = take_options(service, argc - 1, argv + 1, &lab, &output, &po);
+	if (argc < 0)
+		return EXIT_USAGE;
 	if (argc < 1 || !is_command(argv[1]))
 		return usage_error(service, argc < 1 ? "expects a command"
 					       : "unknown command");
@@ -470,7 +699,7 @@ static int aws_service(const char *service, bool (*is_command)(const char *),
 	if (lab && !ctl_lab_name_ok(lab))
 		return usage_error(service, "bad lab name");
 	return ec2_call(service, lab, argc, argv + 1,
-			!strcmp(output, "table"));
+			!strcmp(output, "table"), &po);
 }
 
 static int cmd_ec2(int argc, char **argv)
@@ -488,8 +717,12 @@ static int cmd_describe(int argc, char **argv)
 	const char *lab = NULL;
 	const char *output = isatty(STDOUT_FILENO) ? "table" : "json";
 	char *args[2] = { "describe", NULL };
+	struct paging_opts po = { 0 };
 
-	argc = take_options(argc - 1, argv + 1, &lab, &output);
+	argc = take_options("describe", argc - 1, argv + 1, &lab, &output,
+			    &po);
+	if (argc < 0)
+		return EXIT_USAGE;
 	if (argc > 1)
 		return usage_error("describe", "expects at most one type");
 	if (strcmp(output, "json") && strcmp(output, "table"))
@@ -497,8 +730,10 @@ static int cmd_describe(int argc, char **argv)
 	if (lab && !ctl_lab_name_ok(lab))
 		return usage_error("describe", "bad lab name");
 	args[1] = argc ? argv[1] : NULL;
+	if (!argc && (po.max_items || po.page_size || po.starting_token))
+		return usage_error("describe", "pages one TYPE at a time");
 	return ec2_call("describe", lab, argc + 1, args,
-			!strcmp(output, "table"));
+			!strcmp(output, "table"), &po);
 }
 
 /* ---- cost -------------------------------------------------------------- */
@@ -668,7 +903,7 @@ static int cmd_ssm(int argc, char **argv)
 	const char *netns, *instance;
 	int i, r, code = 1;
 
-	argc = take_options(argc - 1, argv + 1, &lab, &output);
+	argc = take_options("ssm", argc - 1, argv + 1, &lab, &output, NULL);
 	if (argc < 1 || (strcmp(argv[1], "start-session") &&
 			 strcmp(argv[1], "describe-instance-information")))
 		return usage_error("ssm", argc < 1 ? "expects a command"
@@ -1237,8 +1472,10 @@ static const struct cmd cmds[] = {
 	  "(exit 2): say which with --lab.\n"
 	  "describe-instance-information: PingStatus of every instance with\n"
 	  "such a role. Needs root." },
-	{ "status", cmd_status, "status [LAB]",
-	  "List running labs, or one lab's instances with their namespaces." },
+	{ "status", cmd_status, "status [LAB [--instances]]",
+	  "List running labs, or one lab's instances with their namespaces.\n"
+	  "A lab of more than 100 instances is summarised: instances and how\n"
+	  "many run, per VPC and subnet; --instances lists every one." },
 	{ "cost", cmd_cost, "cost [LAB] [--output table|json]",
 	  "The data-transfer bill of a running lab (the only one up when LAB\n"
 	  "is left out): the bytes its routers forwarded since it came up, by\n"

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,6 +349,98 @@ json_t *describe_lab_state(const struct lab *lab, const struct ec2_state *st,
 json_t *describe_lab(const struct lab *lab, const char *what)
 {
 	return describe_lab_state(lab, NULL, what, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Paging */
+
+const struct describe_paging describe_paging_ec2 = {
+	"--max-results", "--next-token", "NextToken", 5, 1000,
+};
+
+const struct describe_paging describe_paging_elbv2 = {
+	"--page-size", "--marker", "NextMarker", 1, 400,
+};
+
+/* Opaque to users, as AWS's are; a prefix keeps a stray number from
+ * passing for one. */
+#define TOKEN_PREFIX "vpcemu-page-"
+
+void describe_token(size_t offset, char *buf)
+{
+	snprintf(buf, DESCRIBE_TOKEN_MAX, TOKEN_PREFIX "%zu", offset);
+}
+
+int describe_token_offset(const char *token, size_t *ret_offset)
+{
+	size_t n = strlen(TOKEN_PREFIX);
+	unsigned long long v;
+	char *end;
+
+	if (strncmp(token, TOKEN_PREFIX, n) || token[n] < '0' ||
+	    token[n] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(token + n, &end, 10);
+	if (errno || *end || v > SIZE_MAX)
+		return -EINVAL;
+	*ret_offset = (size_t)v;
+	return 0;
+}
+
+const char *describe_paged_key(const json_t *out)
+{
+	const char *key, *found = NULL;
+	json_t *v;
+
+	json_object_foreach((json_t *)out, key, v) {
+		if (!json_is_array(v))
+			continue;
+		if (found)
+			return NULL;
+		found = key;
+	}
+	return found;
+}
+
+int describe_page(json_t *out, const char *next_key, size_t max,
+		  const char *token)
+{
+	const char *found = describe_paged_key(out);
+	char next[DESCRIBE_TOKEN_MAX], key[64];
+	size_t from = 0, n, keep;
+	json_t *all, *page;
+
+	if (!found)
+		return -ENOTSUP;
+	/* A copy: the object owns found, and the page replaces its value. */
+	snprintf(key, sizeof(key), "%s", found);
+	all = json_object_get(out, key);
+	n = json_array_size(all);
+	if (token && (describe_token_offset(token, &from) || from > n))
+		return -EINVAL;
+	keep = max && n - from > max ? max : n - from;
+	if (from == 0 && keep == n)
+		return 0;
+	page = json_array();
+	if (!page)
+		return -ENOMEM;
+	for (size_t i = from; i < from + keep; i++)
+		if (json_array_append(page, json_array_get(all, i)))
+			goto nomem;
+	if (json_object_set_new(out, key, page)) {
+		page = NULL;
+		goto nomem;
+	}
+	if (from + keep < n) {
+		describe_token(from + keep, next);
+		if (json_object_set_new(out, next_key, json_string(next)))
+			return -ENOMEM;
+	}
+	return 0;
+nomem:
+	json_decref(page);
+	return -ENOMEM;
 }
 
 /* ------------------------------------------------------------------ */

@@ -914,8 +914,12 @@ static void commit(struct lab *lab, struct ec2_state *st, struct lab *m2,
 static int run_command(struct ec2ctx *c, const void *arg)
 {
 	const struct ec2_command *cmd = arg;
+	int r = dispatch(c, cmd->id, cmd->name);
 
-	return dispatch(c, cmd->id, cmd->name);
+	/* The describe-* with a command of their own page as the rest. */
+	if (!r && c->out && !strncmp(cmd->name, "describe-", 9))
+		r = ec2ctx_page(c->a, &describe_paging_ec2, c->out, c->d);
+	return r;
 }
 
 int ec2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,
@@ -940,7 +944,15 @@ int ec2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 		*ret_output = describe_lab_state(lab, st,
 						 describe_what_of(argv[0]),
 						 now);
-		return *ret_output ? 0 : EC2CTX_NOMEM(err);
+		if (!*ret_output)
+			return EC2CTX_NOMEM(err);
+		ret = ec2_page(argc, argv, &describe_paging_ec2, *ret_output,
+			       err);
+		if (ret) {
+			json_decref(*ret_output);
+			*ret_output = NULL;
+		}
+		return ret;
 	}
 	if (i == ARRAY_SIZE(commands))
 		return ec2ctx_fail(err, -EINVAL, "InvalidAction",

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vpcemu/describe.h"
 #include "vpcemu/ec2ctx.h"
 #include "vpcemu/model.h"
 #include "vpcemu/util.h"
@@ -129,6 +130,47 @@ const char *ec2ctx_opt_req(struct ec2ctx *c, const char *opt, const char *param,
 			     "The request must contain the parameter %s",
 			     param);
 	return v;
+}
+
+int ec2ctx_page(struct ec2ctx_args *a, const struct describe_paging *pg,
+		json_t *out, struct diags *err)
+{
+	const char *size = ec2ctx_arg_get(a, pg->size_opt, NULL);
+	const char *token = ec2ctx_arg_get(a, pg->token_opt, NULL);
+	long max = 0;
+	int r;
+
+	if (size && !ec2ctx_parse_long(size, pg->min, pg->max, &max))
+		return ec2ctx_fail(err, -EINVAL, "InvalidParameterValue",
+				   "Value ( %s ) for parameter %s is invalid. "
+				   "Expecting a value between %ld and %ld.",
+				   size, pg->size_opt + 2, pg->min, pg->max);
+	if (!size && !token)
+		return 0;
+	r = describe_page(out, pg->next_key, (size_t)max, token);
+	if (r == -EINVAL)
+		return ec2ctx_fail(err, r, "InvalidPaginationToken",
+				   "The pagination token %s is not valid.",
+				   token);
+	if (r == -ENOTSUP)
+		return ec2ctx_fail(err, -EINVAL, "InvalidParameterCombination",
+				   "%s pages the resources of one type only",
+				   pg->size_opt);
+	return r == -ENOMEM ? EC2CTX_NOMEM(err) : r;
+}
+
+int ec2_page(int argc, char **argv, const struct describe_paging *pg,
+	     json_t *out, struct diags *err)
+{
+	struct ec2ctx_args a = { argc, argv, NULL };
+	int r;
+
+	a.used = calloc((size_t)argc + 1, sizeof(*a.used));
+	if (!a.used)
+		return EC2CTX_NOMEM(err);
+	r = ec2ctx_page(&a, pg, out, err);
+	free(a.used);
+	return r;
 }
 
 /* ------------------------------------------------------------------ */

@@ -330,7 +330,9 @@ static int cmd_target_health(struct ec2ctx *c, const struct call *k)
 static int cmd_describe(struct ec2ctx *c, const struct call *k)
 {
 	c->out = describe_lab(c->m, k->cmd->describe_what);
-	return c->out ? 0 : ENOMEM_FAIL(c);
+	if (!c->out)
+		return ENOMEM_FAIL(c);
+	return ec2ctx_page(c->a, &describe_paging_elbv2, c->out, c->d);
 }
 
 static const struct elbv2_command commands[] = {

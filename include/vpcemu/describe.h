@@ -54,6 +54,40 @@ json_t *describe_reservation(const struct lab *lab, const struct instance *in);
 void describe_assoc_id(const struct lab *lab, const char *rtb_id,
 		       const char *subnet_id, char *out);
 
+/* ---- paging, as the AWS APIs page describe-* ---- */
+
+/* How one API names it: the request's page size and token (as AWS CLI
+ * options), the answer's key for the next token, and the page sizes it
+ * takes. */
+struct describe_paging {
+	const char *size_opt, *token_opt, *next_key;
+	long min, max;
+};
+
+/* EC2: --max-results (MaxResults) 5 to 1000, --next-token, NextToken.
+ * ELBv2: --page-size (PageSize) 1 to 400, --marker, NextMarker. */
+extern const struct describe_paging describe_paging_ec2;
+extern const struct describe_paging describe_paging_elbv2;
+
+#define DESCRIBE_TOKEN_MAX 40
+
+/* The token of the page that starts at item offset, into buf
+ * (DESCRIBE_TOKEN_MAX bytes), and back (0, or -EINVAL for a token that is
+ * not one). The CLI makes one too, to resume after --max-items. */
+void describe_token(size_t offset, char *buf);
+int describe_token_offset(const char *token, size_t *ret_offset);
+
+/* The key of out's only array (what is paged), or NULL when it has none
+ * or several (vpcemu describe of every type). */
+const char *describe_paged_key(const json_t *out);
+
+/* Cuts out (a describe answer) to one page: the items from token's
+ * (NULL: the first), at most max (0: all), with next_key set to the next
+ * page's token when more follow. Returns 0, -EINVAL for a token past the
+ * items, -ENOTSUP when out has no single array, -ENOMEM. */
+int describe_page(json_t *out, const char *next_key, size_t max,
+		  const char *token);
+
 /* A readable table of a describe_lab result (one section per top-level
  * key, one row per resource), malloc'd, or NULL on ENOMEM. */
 char *describe_table(json_t *j);

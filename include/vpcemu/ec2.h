@@ -50,6 +50,17 @@ int ec2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 	    const struct ec2_clock *clock, json_t **ret_output,
 	    struct diags *err);
 
+struct describe_paging;
+
+/* Cuts out, the answer of a describe-* (or of vpcemu describe TYPE), to
+ * the page argv's options ask for, as the API names them in pg
+ * (describe.h): --max-results N, --next-token T for EC2. Returns 0 or
+ * -EINVAL with AWS's error in err (InvalidParameterValue,
+ * InvalidPaginationToken), -ENOMEM. Every describe pages through it, so
+ * that the EC2 Query API's MaxResults and NextToken can too. */
+int ec2_page(int argc, char **argv, const struct describe_paging *pg,
+	     json_t *out, struct diags *err);
+
 /* Whether name is a command ec2_run knows. */
 bool ec2_is_command(const char *name);
 /* Calls fn with the name of each of them once (shell completion). */

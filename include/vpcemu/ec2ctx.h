@@ -50,6 +50,15 @@ bool ec2ctx_arg_flag(struct ec2ctx_args *a, const char *opt);
  * --opt is absent), the first at *first. */
 int ec2ctx_arg_list(struct ec2ctx_args *a, const char *opt, int *first);
 
+struct describe_paging;
+
+/* Cuts out, a describe-* answer, to the page the options of a ask for
+ * (pg names them: describe.h), marking them used: AWS's
+ * InvalidParameterValue for a page size out of range,
+ * InvalidPaginationToken for a token that names no page (-EINVAL). */
+int ec2ctx_page(struct ec2ctx_args *a, const struct describe_paging *pg,
+		json_t *out, struct diags *err);
+
 /* One command's view of the working copy. */
 struct ec2ctx {
 	struct lab *m;			/* working copy */
