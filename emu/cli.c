@@ -1442,13 +1442,17 @@ static const struct cmd cmds[] = {
 	  "--targets also takes a JSON list [{\"Id\":ID,\"Port\":N}]. Changes go\n"
 	  "through the same path as apply; errors are AWS's (exit 254)." },
 	{ "describe", cmd_describe,
-	  "describe [TYPE] [--lab LAB] [--output json|table]",
+	  "describe [TYPE] [--lab LAB] [--output json|table] [--page-size N]\n"
+	  "    [--max-items N] [--starting-token T]",
 	  "Resources of a running lab, AWS-shaped: vpcs, subnets, route-tables,\n"
 	  "vpc-peering-connections, security-groups, network-acls, instances,\n"
 	  "internet-gateways, addresses, nat-gateways, transit-gateways,\n"
 	  "transit-gateway-attachments, transit-gateway-route-tables,\n"
 	  "load-balancers, target-groups, listeners, vpc-endpoint-services\n"
-	  "(all when no TYPE). A table on a terminal, JSON otherwise." },
+	  "(all when no TYPE). A table on a terminal, JSON otherwise. A TYPE\n"
+	  "pages as the AWS CLI does (so do ec2 and elbv2 describe-*):\n"
+	  "--page-size items a request, --max-items in all (then a NextToken\n"
+	  "for --starting-token); every page is fetched and merged." },
 	{ "diagram", cmd_diagram,
 	  "diagram FILE|LAB [--format svg|png|dot] [--output PATH]",
 	  "Draw the lab as AWS architecture figures do: region, VPC, AZ and\n"
