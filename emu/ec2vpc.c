@@ -210,10 +210,15 @@ static int vpc_delete(struct ec2ctx *c)
 	for (i = c->m->nsgs; i-- > 0;)
 		if (c->m->sgs[i]->vpc == v)
 			ec2edge_res_drop(c, &c->m->sgs[i]->r);
-	for (i = c->m->npeerings; i-- > 0;)
-		if (c->m->peerings[i]->requester == v ||
-		    c->m->peerings[i]->accepter == v)
-			ec2edge_res_drop(c, &c->m->peerings[i]->r);
+	for (i = c->m->npeerings; i-- > 0;) {
+		struct peering *p = c->m->peerings[i];
+
+		if (p->requester != v && p->accepter != v)
+			continue;
+		/* The peer's routes to it stay, as blackhole. */
+		ec2edge_routes_blackhole(c, &p->r, NULL);
+		ec2edge_res_drop(c, &p->r);
+	}
 	return dropped(c, &v->r);
 }
 
