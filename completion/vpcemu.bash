@@ -77,7 +77,7 @@ _vpcemu()
 	--lab)
 		_vpcemu_ask labs
 		return ;;
-	--name | --timeout)
+	--name | --timeout | --region)
 		return ;;
 	--format)
 		_vpcemu_words svg png dot
@@ -86,7 +86,7 @@ _vpcemu()
 		_vpcemu_files
 		return ;;
 	--output)
-		if [[ $cmd == diagram ]]; then
+		if [[ $cmd == diagram || $cmd == export ]]; then
 			_vpcemu_files
 		elif [[ $cmd == validate || $cmd == cost ]]; then
 			_vpcemu_words table json
@@ -106,9 +106,10 @@ _vpcemu()
 			case $cmd in
 			validate) _vpcemu_words --name --output ;;
 			test) _vpcemu_words --name --junit --timeout --keep ;;
+			up) _vpcemu_words --name --empty --region ;;
 			*) _vpcemu_words --name ;;
 			esac
-		else
+		elif [[ $cmd != up || $prev != --empty ]]; then
 			_vpcemu_files
 		fi ;;
 	down | diagram)
@@ -124,6 +125,12 @@ _vpcemu()
 		fi ;;
 	status)
 		((COMP_CWORD == 2)) && _vpcemu_ask labs ;;
+	export)
+		if [[ $_vpcemu_cur == -* ]]; then
+			_vpcemu_words --output
+		elif (($(_vpcemu_operands "--output") == 0)); then
+			_vpcemu_ask labs
+		fi ;;
 	cost)
 		if [[ $_vpcemu_cur == -* ]]; then
 			_vpcemu_words --output

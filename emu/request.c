@@ -30,6 +30,7 @@
 #include "vpcemu/elbv2.h"
 #include "vpcemu/health.h"
 #include "vpcemu/labops.h"
+#include "vpcemu/load.h"
 #include "vpcemu/model.h"
 #include "vpcemu/netns.h"
 #include "vpcemu/nft.h"
@@ -163,6 +164,37 @@ static void op_ping(const struct peer *p, json_t *args, struct reply *r)
 	json_object_set_new(r->result, "pid", json_integer(getpid()));
 }
 
+/* The lab of `up --empty NAME [--region REGION]`: its text is only
+ * these two settings, kept as any lab's for the commands that follow.
+ * (ctl.c checked the name; a region that could be more than one word is
+ * refused before it becomes text.) */
+static int empty_lab(const char *name, const char *region, struct diags *d,
+		     struct lab **ret)
+{
+	char *text;
+	int e;
+
+	*ret = NULL;
+	if (region && strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+			      strlen(region)) {
+		diag_error(d, (struct place){ 0 }, "InvalidParameterValue",
+			   "'%s' is not a region", region);
+		return -EINVAL;
+	}
+	text = region ? str_printf("lab %s\nregion %s\n", name, region)
+		      : str_printf("lab %s\n", name);
+	if (!text)
+		return -ENOMEM;
+	e = load_lab_text(name, text, strlen(text), NULL, d, ret);
+	if (e) {
+		free(text);
+		return e;
+	}
+	(*ret)->text = text;
+	(*ret)->text_len = strlen(text);
+	return 0;
+}
+
 /* The lab file of an up or apply request (verb), read as its peer:
  * prints the file's diagnostics; on error the CLI's words for it. */
 static struct lab *load_lab(const struct peer *p, json_t *args,
@@ -197,20 +229,16 @@ static struct lab *load_lab(const struct peer *p, json_t *args,
 	return lab;
 }
 
-static void op_up(const struct peer *p, json_t *args, struct reply *r)
+/* Brings lab up (taken: kept by the services, or freed). */
+static void up_lab(const struct peer *p, struct lab *lab, struct reply *r)
 {
 	const char *what[] = { "created", "unchanged", "repaired" };
 	struct diags err = { 0 };
 	enum labops_up_result res;
-	struct lab *lab;
 	double t0 = now_s();
 	char *note;
 	int e;
 
-	r->exit = CTL_EXIT_FAIL;
-	lab = load_lab(p, args, "up", r);
-	if (!lab)
-		return;
 	if (own(p, lab->name, false, r))
 		goto out;
 	e = labops_up(lab, &res, applied_of(lab->name), &err);
@@ -260,6 +288,31 @@ static void op_up(const struct peer *p, json_t *args, struct reply *r)
 	return;
 out:
 	lab_free(lab);
+}
+
+static void op_up(const struct peer *p, json_t *args, struct reply *r)
+{
+	struct lab *lab;
+
+	r->exit = CTL_EXIT_FAIL;
+	lab = load_lab(p, args, "up", r);
+	if (lab)
+		up_lab(p, lab, r);
+}
+
+static void op_up_empty(const struct peer *p, json_t *args, struct reply *r)
+{
+	const char *name = arg_str(args, "name");
+	struct diags d = { 0 };
+	struct lab *lab;
+
+	r->exit = CTL_EXIT_FAIL;
+	if (empty_lab(name, arg_str(args, "region"), &d, &lab) == -ENOMEM)
+		fprintf(r->err, "vpcemu up: out of memory\n");
+	diag_print(&d, r->err, false);
+	diags_free(&d);
+	if (lab)
+		up_lab(p, lab, r);
 }
 
 static void op_apply(const struct peer *p, json_t *args, struct reply *r)
@@ -913,6 +966,7 @@ static void op_ssm(const struct peer *p, json_t *args, struct reply *r)
 const struct ctlsrv_op request_ops[] = {
 	{ "ping", op_ping },
 	{ "up", op_up },
+	{ "up-empty", op_up_empty },
 	{ "apply", op_apply },
 	{ "down", op_down },
 	{ "status", op_status },

@@ -1518,3 +1518,20 @@ Test(ec2vpc, peering_dns_options)
 	fails("modify-vpc-peering-connection-options --vpc-peering-connection-id VPC-A-to-VPC-B",
 	      "MissingParameter", NULL);
 }
+
+Test(ec2vpc, delete_vpc_with_deleted_peering)
+{
+	build_two();
+	ok("create-vpc-peering-connection --vpc-id VPC-A --peer-vpc-id VPC-B");
+	ok("accept-vpc-peering-connection --vpc-peering-connection-id VPC-A-to-VPC-B");
+	ok("create-route --route-table-id RT-A --destination-cidr-block 10.2.0.0/16 --vpc-peering-connection-id VPC-A-to-VPC-B");
+	fails("delete-vpc --vpc-id VPC-B", "DependencyViolation", NULL);
+	ok("delete-vpc-peering-connection --vpc-peering-connection-id VPC-A-to-VPC-B");
+	ok("delete-security-group --group-id SG-B");
+	ok("delete-subnet --subnet-id B-1a");
+	ok("delete-vpc --vpc-id VPC-B");
+	cr_assert_null(model_find(tl.lab, RES_PEERING, "VPC-A-to-VPC-B"));
+	cr_assert_null(((struct route_table *)model_find(
+				tl.lab, RES_ROUTE_TABLE, "RT-A"))->routes[0].target,
+		       "RT-A's route to the peering is a blackhole");
+}
