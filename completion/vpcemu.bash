@@ -159,7 +159,7 @@ _vpcemu()
 		1)
 			_vpcemu_words -- ;;
 		esac ;;
-	ec2 | elbv2)
+	ec2 | elbv2 | iam)
 		if (($(_vpcemu_operands "--lab --output") == 0)); then
 			if [[ $_vpcemu_cur == -* ]]; then
 				_vpcemu_words --lab --output

@@ -23,6 +23,7 @@
 #include "vpcemu/dns.h"
 #include "vpcemu/ec2.h"
 #include "vpcemu/elbv2.h"
+#include "vpcemu/iam.h"
 #include "vpcemu/load.h"
 #include "vpcemu/model.h"
 #include "vpcemu/restype.h"
@@ -517,6 +518,11 @@ static int cmd_ec2(int argc, char **argv)
 static int cmd_elbv2(int argc, char **argv)
 {
 	return aws_service("elbv2", elbv2_is_command, argc, argv);
+}
+
+static int cmd_iam(int argc, char **argv)
+{
+	return aws_service("iam", iam_is_command, argc, argv);
 }
 
 static int cmd_describe(int argc, char **argv)
@@ -1308,6 +1314,16 @@ static const struct cmd cmds[] = {
 	  "      (vpcemu elbv2 COMMAND --help)\n"
 	  "--targets also takes a JSON list [{\"Id\":ID,\"Port\":N}]. Changes go\n"
 	  "through the same path as apply; errors are AWS's (exit 254)." },
+	{ "iam", cmd_iam, "iam COMMAND [--lab LAB] [--output json|table] [OPTIONS]",
+	  "The IAM commands that give instances a role, on a running lab:\n"
+	  "  create-role --role-name NAME --assume-role-policy-document DOC\n"
+	  "  attach-role-policy --role-name NAME --policy-arn ARN\n"
+	  "  create-instance-profile --instance-profile-name NAME\n"
+	  "  add-role-to-instance-profile --instance-profile-name NAME\n"
+	  "      --role-name NAME\n"
+	  "A profile is the role of the same name (vpcemu iam COMMAND --help).\n"
+	  "Changes go through the same path as apply; errors are AWS's (exit\n"
+	  "254)." },
 	{ "describe", cmd_describe,
 	  "describe [TYPE] [--lab LAB] [--output json|table]",
 	  "Resources of a running lab, AWS-shaped: vpcs, subnets, route-tables,\n"
@@ -1409,7 +1425,7 @@ static void print_word(void *arg, const char *word)
 /* `vpcemu __complete WHAT [LAB]`, hidden from --help: the words that
  * completion/vpcemu.bash offers, one a line, taken from the tables the
  * commands themselves use (so they follow this binary) and from the state
- * directory, which anyone may read. WHAT: commands, ec2, elbv2, describe
+ * directory, which anyone may read. WHAT: commands, ec2, elbv2, iam, describe
  * (its types), labs, instances (of LAB, or of every running lab). */
 static int cmd_complete(int argc, char **argv)
 {
@@ -1428,6 +1444,8 @@ static int cmd_complete(int argc, char **argv)
 		ec2_command_names(print_word, NULL);
 	} else if (!strcmp(what, "elbv2")) {
 		elbv2_command_names(print_word, NULL);
+	} else if (!strcmp(what, "iam")) {
+		iam_command_names(print_word, NULL);
 	} else if (!strcmp(what, "describe")) {
 		for (i = 0; i < RES__COUNT; i++)
 			if (res_types[i]->describe_what)
@@ -1492,6 +1510,10 @@ int main(int argc, char **argv)
 		if (c->run == cmd_elbv2 &&
 		    service_help(argc - 1, argv + 1, "elbv2", elbv2_is_command,
 				 elbv2_usage))
+			return 0;
+		if (c->run == cmd_iam &&
+		    service_help(argc - 1, argv + 1, "iam", iam_is_command,
+				 iam_usage))
 			return 0;
 		print_help(c);
 		return 0;

@@ -190,6 +190,7 @@ static const struct ctl_op ctl_ops[] = {
 	{ "cost", cost_args, { NULL, NULL } },
 	{ "ec2", ec2_args, { NULL, NULL } },
 	{ "elbv2", ec2_args, { NULL, NULL } },
+	{ "iam", ec2_args, { NULL, NULL } },
 	{ "ssm", ec2_args, { NULL, NULL } },
 };
 

@@ -29,6 +29,7 @@
 #include "vpcemu/ec2.h"
 #include "vpcemu/elbv2.h"
 #include "vpcemu/health.h"
+#include "vpcemu/iam.h"
 #include "vpcemu/labops.h"
 #include "vpcemu/load.h"
 #include "vpcemu/model.h"
@@ -474,6 +475,8 @@ static int op_ec2_call(const char *service, struct lab *lab,
 					      clock->now);
 		if (rc >= 0 && !*ret_out)
 			rc = -ENOMEM;
+	} else if (!strcmp(service, "iam")) {
+		rc = iam_run(lab, st, (int)argc, argv, clock, ret_out, &e);
 	} else if (!strcmp(service, "elbv2")) {
 		rc = elbv2_run(lab, st, (int)argc, argv, clock, target_health,
 			       NULL, ret_out, &e);
@@ -594,6 +597,11 @@ static void op_ec2(const struct peer *p, json_t *args, struct reply *r)
 static void op_elbv2(const struct peer *p, json_t *args, struct reply *r)
 {
 	op_aws("elbv2", p, args, r);
+}
+
+static void op_iam(const struct peer *p, json_t *args, struct reply *r)
+{
+	op_aws("iam", p, args, r);
 }
 
 /* A running lab as lab text, in result "text": the model describe and
@@ -974,6 +982,7 @@ const struct ctlsrv_op request_ops[] = {
 	{ "cost", op_cost },
 	{ "ec2", op_ec2 },
 	{ "elbv2", op_elbv2 },
+	{ "iam", op_iam },
 	{ "ssm", op_ssm },
 };
 

@@ -1,7 +1,7 @@
 /* test_ec2build.c - the seed's peering hands-on built entirely by commands
  * from an empty lab (`vpcemu up --empty`): VPCs, subnets, route tables and
  * their associations, groups, instances, the peering and its acceptance,
- * routes, the ICMP rule. The ping EC2-A -> EC2-B fails before the last
+ * routes, the ICMP rule, EC2-A's IAM role (`vpcemu iam`). The ping EC2-A -> EC2-B fails before the last
  * route and before the rule, then works (real packets). Deleting in the
  * wrong order answers DependencyViolation and changes nothing; `vpcemu
  * export` writes a lab file that validates, gives the same IDs, and
@@ -72,7 +72,8 @@ static const char *const build_steps[] = {
 	"create-security-group --group-name SG-EC2-B --description EC2-B "
 	"--vpc-id VPC-B",
 	"run-instances --subnet-id A-1a --private-ip-address 10.1.1.10 "
-	"--security-group-ids SG-EC2-A " NAME("instance", "EC2-A"),
+	"--security-group-ids SG-EC2-A --iam-instance-profile Name=SSMRole "
+	NAME("instance", "EC2-A"),
 	"run-instances --subnet-id B-1a --private-ip-address 10.2.1.10 "
 	"--security-group-ids SG-EC2-B " NAME("instance", "EC2-B"),
 	"create-vpc-peering-connection --vpc-id VPC-A --peer-vpc-id VPC-B "
@@ -82,12 +83,29 @@ static const char *const build_steps[] = {
 	"10.2.0.0/16 --vpc-peering-connection-id A-to-B",
 };
 
+/* EC2-A's role, as the console makes it for Session Manager. */
+static const char *const iam_steps[] = {
+	"create-role --role-name SSMRole --assume-role-policy-document "
+	"'{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+	"\"Principal\":{\"Service\":\"ec2.amazonaws.com\"},"
+	"\"Action\":\"sts:AssumeRole\"}]}'",
+	"attach-role-policy --role-name SSMRole --policy-arn "
+	"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+	"create-instance-profile --instance-profile-name SSMRole",
+	"add-role-to-instance-profile --instance-profile-name SSMRole "
+	"--role-name SSMRole",
+};
+
 static void build(void)
 {
 	size_t i;
 
 	cr_assert_eq(test_sh("%s up --empty %s --region ap-northeast-1 "
 			     ">/dev/null", vpcemu(), lab), 0);
+	for (i = 0; i < sizeof(iam_steps) / sizeof(iam_steps[0]); i++)
+		cr_assert_eq(test_sh("%s iam --lab %s %s >/dev/null", vpcemu(),
+				     lab, iam_steps[i]), 0,
+			     "iam step %zu failed: %s", i + 1, iam_steps[i]);
 	for (i = 0; i < sizeof(build_steps) / sizeof(build_steps[0]); i++)
 		cr_assert_eq(ec2(build_steps[i]), 0, "step %zu failed: %s",
 			     i + 1, build_steps[i]);
@@ -178,6 +196,8 @@ Test(ec2build, export_then_up)
 	cr_assert_eq(test_sh("%s export %s --output %s", vpcemu(), lab, file),
 		     0);
 	cr_assert_eq(test_sh("%s validate %s >/dev/null", vpcemu(), file), 0);
+	cr_expect_eq(test_sh("grep -q 'policies AmazonSSMManagedInstanceCore' "
+			     "%s", file), 0, "the role is not exported");
 	ids = test_sh_output("%s validate %s --output json | grep -o "
 			     "'\"id\": \"[a-z]*-[0-9a-f]*\"' | grep -o "
 			     "'[a-z]*-[0-9a-f]*' | sort", vpcemu(), file);

@@ -14,6 +14,7 @@
 #include "vpcemu/conf.h"
 #include "vpcemu/describe.h"
 #include "vpcemu/ec2.h"
+#include "vpcemu/iam.h"
 #include "vpcemu/model.h"
 #include "vpcemu/plan.h"
 #include "vpcemu/print.h"
@@ -51,13 +52,19 @@ static struct {
 	const char *code, *message;
 } err;
 
+/* ec2_run, or iam_run (the same shape). */
+typedef int (*service_fn)(struct lab *lab, struct ec2_state *st, int argc,
+			  char **argv, const struct ec2_clock *clock,
+			  json_t **ret_output, struct diags *err);
+static service_fn service = ec2_run;
+
 static int run_ec2(int argc, char **argv)
 {
 	const struct diag *first;
 	int r;
 
 	diags_free(&errs);
-	r = ec2_run(tl.lab, &st, argc, argv, &clk, &out, &errs);
+	r = service(tl.lab, &st, argc, argv, &clk, &out, &errs);
 	first = diag_first_error(&errs);
 	err.code = first ? first->code : "";
 	err.message = first ? first->message : "";
@@ -1534,4 +1541,48 @@ Test(ec2vpc, delete_vpc_with_deleted_peering)
 	cr_assert_null(((struct route_table *)model_find(
 				tl.lab, RES_ROUTE_TABLE, "RT-A"))->routes[0].target,
 		       "RT-A's route to the peering is a blackhole");
+}
+
+/* ---- IAM (iam.c): a role for Session Manager, by commands ------------ */
+
+/* runs(), on iam_run. */
+static int iam(const char *line)
+{
+	int r;
+
+	service = iam_run;
+	r = runs(line);
+	service = ec2_run;
+	return r;
+}
+
+Test(ec2vpc, iam_role_for_an_instance)
+{
+	struct iam_role *role;
+	struct instance *in;
+
+	build_two();
+	cr_assert_eq(iam("create-role --role-name SSMRole --assume-role-policy-document {}"), 0,
+		     "%s", err.code);
+	cr_assert(!strncmp(jpath(out, "Role.RoleId"), "AROA", 4));
+	cr_assert_str_eq(jpath(out, "Role.Arn"), "arn:aws:iam::111111111111:role/SSMRole");
+	cr_assert_neq(iam("create-role --role-name SSMRole --assume-role-policy-document {}"), 0);
+	cr_assert_str_eq(err.code, "EntityAlreadyExists");
+	cr_assert_neq(iam("attach-role-policy --role-name Nope --policy-arn arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"), 0);
+	cr_assert_str_eq(err.code, "NoSuchEntity");
+	cr_assert_eq(iam("attach-role-policy --role-name SSMRole --policy-arn arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"), 0);
+	cr_assert_eq(iam("attach-role-policy --role-name SSMRole --policy-arn arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"), 0);
+	role = (struct iam_role *)model_find(tl.lab, RES_IAM_ROLE, "SSMRole");
+	cr_assert_eq(role->npolicies, 1);
+	cr_assert_str_eq(role->policies[0], "AmazonSSMManagedInstanceCore");
+	cr_assert_neq(iam("create-instance-profile --instance-profile-name Other"), 0);
+	cr_assert_str_eq(err.code, "Vpcemu.Unsupported");
+	cr_assert_eq(iam("create-instance-profile --instance-profile-name SSMRole"), 0);
+	cr_assert_str_eq(jpath(out, "InstanceProfile.Arn"),
+			 "arn:aws:iam::111111111111:instance-profile/SSMRole");
+	cr_assert_eq(iam("add-role-to-instance-profile --instance-profile-name SSMRole --role-name SSMRole"), 0);
+	ok("run-instances --subnet-id A-1a --iam-instance-profile Name=SSMRole");
+	in = (struct instance *)model_find(tl.lab, RES_INSTANCE, "instance");
+	cr_assert_str_eq(in->role->r.name, "SSMRole");
+	cr_assert(iam_is_command("create-role") && !iam_is_command("create-user"));
 }
