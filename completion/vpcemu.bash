@@ -77,7 +77,7 @@ _vpcemu()
 	--lab)
 		_vpcemu_ask labs
 		return ;;
-	--name | --timeout)
+	--name | --timeout | --region)
 		return ;;
 	--format)
 		_vpcemu_words svg png dot
@@ -86,7 +86,7 @@ _vpcemu()
 		_vpcemu_files
 		return ;;
 	--output)
-		if [[ $cmd == diagram ]]; then
+		if [[ $cmd == diagram || $cmd == export ]]; then
 			_vpcemu_files
 		elif [[ $cmd == validate || $cmd == cost ]]; then
 			_vpcemu_words table json
@@ -106,9 +106,10 @@ _vpcemu()
 			case $cmd in
 			validate) _vpcemu_words --name --output ;;
 			test) _vpcemu_words --name --junit --timeout --keep ;;
+			up) _vpcemu_words --name --empty --region ;;
 			*) _vpcemu_words --name ;;
 			esac
-		else
+		elif [[ $cmd != up || $prev != --empty ]]; then
 			_vpcemu_files
 		fi ;;
 	down | diagram)
@@ -128,7 +129,7 @@ _vpcemu()
 		elif ((COMP_CWORD == 2)); then
 			_vpcemu_ask labs
 		fi ;;
-	cost)
+	cost | export)
 		if [[ $_vpcemu_cur == -* ]]; then
 			_vpcemu_words --output
 		elif (($(_vpcemu_operands "--output") == 0)); then
@@ -156,7 +157,7 @@ _vpcemu()
 		1)
 			_vpcemu_words -- ;;
 		esac ;;
-	ec2 | elbv2)
+	ec2 | elbv2 | iam)
 		if (($(_vpcemu_operands "--lab --output") == 0)); then
 			if [[ $_vpcemu_cur == -* ]]; then
 				_vpcemu_words --lab --output

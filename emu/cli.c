@@ -23,6 +23,7 @@
 #include "vpcemu/dns.h"
 #include "vpcemu/ec2.h"
 #include "vpcemu/elbv2.h"
+#include "vpcemu/iam.h"
 #include "vpcemu/load.h"
 #include "vpcemu/model.h"
 #include "vpcemu/restype.h"
@@ -356,8 +357,44 @@ static int cmd_file_op(const char *cmd, int argc, char **argv)
 	return daemon_call(cmd, cmd, args, true, false);
 }
 
+/* up --empty NAME [--region REGION]: a lab with no resource, to build
+ * with ec2 commands; vpcemud makes its text. */
+static int up_empty(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "empty", no_argument, NULL, 'e' },
+		{ "region", required_argument, NULL, 'r' },
+		{ 0 },
+	};
+	const char *region = NULL;
+	json_t *args;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "er:", opts, NULL)) != -1) {
+		if (c == 'r')
+			region = optarg;
+		else if (c != 'e')
+			return usage_error("up", "bad option");
+	}
+	if (optind != argc - 1)
+		return usage_error("up", "--empty expects one lab name");
+	if (!ctl_lab_name_ok(argv[optind]))
+		return usage_error("up", "'%s' is not a lab name",
+				   argv[optind]);
+	args = json_pack("{s:s}", "name", argv[optind]);
+	if (args && region)
+		json_object_set_new(args, "region", json_string(region));
+	return daemon_call("up", "up-empty", args, true, false);
+}
+
 static int cmd_up(int argc, char **argv)
 {
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--empty"))
+			return up_empty(argc, argv);
 	return cmd_file_op("up", argc, argv);
 }
 
@@ -712,6 +749,11 @@ static int cmd_elbv2(int argc, char **argv)
 	return aws_service("elbv2", elbv2_is_command, argc, argv);
 }
 
+static int cmd_iam(int argc, char **argv)
+{
+	return aws_service("iam", iam_is_command, argc, argv);
+}
+
 static int cmd_describe(int argc, char **argv)
 {
 	const char *lab = NULL;
@@ -769,31 +811,45 @@ static int cmd_cost(int argc, char **argv)
 
 /* ---- diagram ----------------------------------------------------------- */
 
-/* A running lab's model as vpcemud has it (the text describe and ec2
- * work on), or NULL after saying why. */
-static struct lab *running_lab(const char *name)
+/* A running lab's text as vpcemud keeps it (the model describe and ec2
+ * work on), malloc'd, or NULL after saying why (cmd: who asks). */
+static char *running_text(const char *cmd, const char *name)
 {
 	json_t *args = json_pack("{s:s}", "lab", name), *rep = NULL, *result;
 	const char *out, *err, *text;
-	struct diags d = { 0 };
-	struct lab *lab = NULL;
+	char *ret = NULL;
 	int r, code = 1;
 
 	r = args ? ctl_call("show", args, true, &rep) : -ENOMEM;
 	json_decref(args);
 	if (r) {
-		fprintf(stderr, "vpcemu diagram: vpcemud at %s: %s\n",
+		fprintf(stderr, "vpcemu %s: vpcemud at %s: %s\n", cmd,
 			ctl_socket_path(), ctl_strerror(r));
 		return NULL;
 	}
 	ctl_reply_parse(rep, &code, &out, &err, &result);
 	fputs(err, stderr);
 	text = json_string_value(json_object_get(result, "text"));
-	if (!code && text &&
-	    load_lab_text(name, text, strlen(text), NULL, &d, &lab))
+	if (!code && text) {
+		ret = strdup(text);
+		if (!ret)
+			fprintf(stderr, "vpcemu %s: out of memory\n", cmd);
+	}
+	json_decref(rep);
+	return ret;
+}
+
+/* A running lab's model as vpcemud has it, or NULL after saying why. */
+static struct lab *running_lab(const char *name)
+{
+	char *text = running_text("diagram", name);
+	struct diags d = { 0 };
+	struct lab *lab = NULL;
+
+	if (text && load_lab_text(name, text, strlen(text), NULL, &d, &lab))
 		diag_print(&d, stderr, isatty(STDERR_FILENO));
 	diags_free(&d);
-	json_decref(rep);
+	free(text);
 	return lab;
 }
 
@@ -852,6 +908,52 @@ static int cmd_diagram(int argc, char **argv)
 		fprintf(stderr, "vpcemu diagram: %s: %s\n",
 			output ? output : "stdout", strerror(-r));
 	return r ? 1 : 0;
+}
+
+/* ---- export ------------------------------------------------------------ */
+
+/* A running lab as a lab file: what vpcemud keeps (the model ec2 commands
+ * changed), which validate passes and up builds again with the same IDs
+ * (its lab line keeps the name; up --name gives a twin). */
+static int cmd_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	const char *output = NULL;
+	char *text;
+	int c, code = 0;
+	FILE *f;
+
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		if (c == 'o')
+			output = optarg;
+		else
+			return usage_error("export", "bad option");
+	}
+	if (optind != argc - 1)
+		return usage_error("export", "expects one lab name");
+	if (!ctl_lab_name_ok(argv[optind]) || !lab_is_up(argv[optind])) {
+		fprintf(stderr, "vpcemu export: lab %s: not up\n",
+			argv[optind]);
+		return 1;
+	}
+	text = running_text("export", argv[optind]);
+	if (!text)
+		return 1;
+	f = output ? fopen(output, "w") : stdout;
+	if (f && fputs(text, f) < 0)
+		code = 1;
+	if (f && output && fclose(f))
+		code = 1;
+	if (!f || code) {
+		fprintf(stderr, "vpcemu export: %s: %s\n",
+			output ? output : "stdout", strerror(errno));
+		code = 1;
+	}
+	free(text);
+	return code;
 }
 
 /* ---- ssm --------------------------------------------------------------- */
@@ -1388,10 +1490,16 @@ static const struct cmd cmds[] = {
 	  "Parse and check a lab file against AWS's rules; print every error as\n"
 	  "FILE:LINE:COL: error: CODE: message, or, when there is none, every\n"
 	  "resource with its ID. Needs no root. Exit 1 on any error." },
-	{ "up", cmd_up, "up FILE [--name LAB]",
+	{ "up", cmd_up, "up FILE [--name LAB] | up --empty LAB [--region REGION]",
 	  "Validate FILE, then build the lab in network namespaces (one router\n"
 	  "per VPC, one namespace per instance). Idempotent: bringing up the\n"
-	  "same file again changes nothing. Needs root." },
+	  "same file again changes nothing. --empty starts lab LAB with no\n"
+	  "resource (region us-east-1 unless given), to build with `vpcemu\n"
+	  "ec2` commands. Needs root." },
+	{ "export", cmd_export, "export LAB [--output FILE]",
+	  "Write the lab file of running lab LAB as it is now, commands\n"
+	  "included (to stdout unless --output): validate passes on it, and up\n"
+	  "of it after down gives the same IDs." },
 	{ "down", cmd_down, "down LAB|FILE [--name LAB]",
 	  "Remove every namespace, link, nftables ruleset, /etc/netns entry and\n"
 	  "state file of the lab. Succeeds on a half-built lab and on a lab\n"
@@ -1441,6 +1549,16 @@ static const struct cmd cmds[] = {
 	  "      (vpcemu elbv2 COMMAND --help)\n"
 	  "--targets also takes a JSON list [{\"Id\":ID,\"Port\":N}]. Changes go\n"
 	  "through the same path as apply; errors are AWS's (exit 254)." },
+	{ "iam", cmd_iam, "iam COMMAND [--lab LAB] [--output json|table] [OPTIONS]",
+	  "The IAM commands that give instances a role, on a running lab:\n"
+	  "  create-role --role-name NAME --assume-role-policy-document DOC\n"
+	  "  attach-role-policy --role-name NAME --policy-arn ARN\n"
+	  "  create-instance-profile --instance-profile-name NAME\n"
+	  "  add-role-to-instance-profile --instance-profile-name NAME\n"
+	  "      --role-name NAME\n"
+	  "A profile is the role of the same name (vpcemu iam COMMAND --help).\n"
+	  "Changes go through the same path as apply; errors are AWS's (exit\n"
+	  "254)." },
 	{ "describe", cmd_describe,
 	  "describe [TYPE] [--lab LAB] [--output json|table] [--page-size N]\n"
 	  "    [--max-items N] [--starting-token T]",
@@ -1548,7 +1666,7 @@ static void print_word(void *arg, const char *word)
 /* `vpcemu __complete WHAT [LAB]`, hidden from --help: the words that
  * completion/vpcemu.bash offers, one a line, taken from the tables the
  * commands themselves use (so they follow this binary) and from the state
- * directory, which anyone may read. WHAT: commands, ec2, elbv2, describe
+ * directory, which anyone may read. WHAT: commands, ec2, elbv2, iam, describe
  * (its types), labs, instances (of LAB, or of every running lab). */
 static int cmd_complete(int argc, char **argv)
 {
@@ -1567,6 +1685,8 @@ static int cmd_complete(int argc, char **argv)
 		ec2_command_names(print_word, NULL);
 	} else if (!strcmp(what, "elbv2")) {
 		elbv2_command_names(print_word, NULL);
+	} else if (!strcmp(what, "iam")) {
+		iam_command_names(print_word, NULL);
 	} else if (!strcmp(what, "describe")) {
 		for (i = 0; i < RES__COUNT; i++)
 			if (res_types[i]->describe_what)
@@ -1631,6 +1751,10 @@ int main(int argc, char **argv)
 		if (c->run == cmd_elbv2 &&
 		    service_help(argc - 1, argv + 1, "elbv2", elbv2_is_command,
 				 elbv2_usage))
+			return 0;
+		if (c->run == cmd_iam &&
+		    service_help(argc - 1, argv + 1, "iam", iam_is_command,
+				 iam_usage))
 			return 0;
 		print_help(c);
 		return 0;

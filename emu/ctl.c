@@ -256,6 +256,13 @@ static const struct ctl_arg up_args[] = {
 	{ 0 },
 };
 
+/* up --empty: a lab of no file, named here. */
+static const struct ctl_arg up_empty_args[] = {
+	{ "name", CTL_ARG_LABNAME, true },
+	{ "region", CTL_ARG_STRING, false },
+	{ 0 },
+};
+
 static const struct ctl_arg down_args[] = {
 	/* Names a state file and namespaces: checked here, never a path. */
 	{ "name", CTL_ARG_LABNAME, false },
@@ -292,6 +299,7 @@ static const struct ctl_arg ec2_args[] = {
 static const struct ctl_op ctl_ops[] = {
 	{ "ping", no_args, { NULL, NULL } },
 	{ "up", up_args, { NULL, NULL } },
+	{ "up-empty", up_empty_args, { NULL, NULL } },
 	{ "apply", up_args, { NULL, NULL } },
 	{ "down", down_args, { "name", "file" } },
 	{ "status", status_args, { NULL, NULL } },
@@ -299,6 +307,7 @@ static const struct ctl_op ctl_ops[] = {
 	{ "cost", cost_args, { NULL, NULL } },
 	{ "ec2", ec2_args, { NULL, NULL } },
 	{ "elbv2", ec2_args, { NULL, NULL } },
+	{ "iam", ec2_args, { NULL, NULL } },
 	{ "ssm", ec2_args, { NULL, NULL } },
 };
 

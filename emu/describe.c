@@ -105,6 +105,15 @@ void describe_assoc_id(const struct lab *lab, const char *rtb_id,
 	model_make_id(out, "rtbassoc-", lab->name, "rtbassoc", key);
 }
 
+void describe_acl_assoc_id(const struct lab *lab, const char *acl_id,
+			   const char *subnet_id, char *out)
+{
+	char key[2 * MODEL_ID_MAX + 2];
+
+	snprintf(key, sizeof(key), "%s/%s", acl_id, subnet_id);
+	model_make_id(out, "aclassoc-", lab->name, "aclassoc", key);
+}
+
 /* ------------------------------------------------------------------ */
 
 static const char *proto_name(const struct proto_match *p, char *buf,

@@ -33,6 +33,7 @@
 #include "vpcemu/ec2plink.h"
 #include "vpcemu/ec2rules.h"
 #include "vpcemu/ec2tgw.h"
+#include "vpcemu/ec2vpc.h"
 #include "vpcemu/model.h"
 #include "vpcemu/print.h"
 #include "vpcemu/restype.h"
@@ -537,39 +538,6 @@ static int cmd_disassociate_rt(struct ec2ctx *c)
 /* ------------------------------------------------------------------ */
 /* VPC attributes */
 
-/* --enable-dns-support '{"Value":true}' | Value=true | true, or the flag
- * alone, or --no-enable-dns-support. 1, 0, or -1 when absent. */
-static int bool_attr(struct ec2ctx *c, const char *opt, int *ret)
-{
-	char no[64];
-	const char *v;
-	bool missing;
-	json_t *j;
-
-	snprintf(no, sizeof(no), "--no-%s", opt + 2);
-	if (ec2ctx_arg_flag(c->a, no))
-		return 0;
-	v = ec2ctx_arg_get(c->a, opt, &missing);
-	if (!v)
-		return missing ? 1 : -1;
-	if (!strcmp(v, "true") || !strcmp(v, "Value=true"))
-		return 1;
-	if (!strcmp(v, "false") || !strcmp(v, "Value=false"))
-		return 0;
-	j = json_loads(v, 0, NULL);
-	if (j && json_is_boolean(json_object_get(j, "Value"))) {
-		bool b = json_is_true(json_object_get(j, "Value"));
-
-		json_decref(j);
-		return b;
-	}
-	json_decref(j);
-	*ret = EFAIL(c, "InvalidParameterValue",
-		     "Invalid value '%s' for %s: expected {\"Value\":true|false}",
-		     v, opt);
-	return -2;
-}
-
 static int cmd_modify_vpc_attr(struct ec2ctx *c)
 {
 	struct vpc *v;
@@ -578,10 +546,10 @@ static int cmd_modify_vpc_attr(struct ec2ctx *c)
 	v = GET_VPC(c, ec2ctx_opt_req(c, "--vpc-id", "vpcId", &ret), &ret);
 	if (!v)
 		return ret;
-	sup = bool_attr(c, "--enable-dns-support", &ret);
+	sup = ec2ctx_bool_attr(c, "--enable-dns-support", &ret);
 	if (sup == -2)
 		return ret;
-	host = bool_attr(c, "--enable-dns-hostnames", &ret);
+	host = ec2ctx_bool_attr(c, "--enable-dns-hostnames", &ret);
 	if (host == -2)
 		return ret;
 	if (sup >= 0 && host >= 0)
@@ -719,6 +687,9 @@ static bool in_table(const char *name)
 {
 	size_t i;
 
+	if (name && ec2vpc_cmd(name))
+		return true;
+
 	for (i = 0; name && i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(commands[i].name, name))
 			return true;
@@ -737,6 +708,7 @@ void ec2_command_names(void (*fn)(void *arg, const char *name), void *arg)
 
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		fn(arg, commands[i].name);
+	ec2vpc_names(fn, arg);
 	for (i = 0; i < RES__COUNT; i++) {
 		if (!res_types[i]->describe_what)
 			continue;
@@ -754,6 +726,8 @@ const char *ec2_usage(const char *name)
 
 	if (!k)
 		k = ec2plink_cmd(name);
+	if (!k)
+		k = ec2vpc_cmd(name);
 	return k ? k->usage : NULL;
 }
 
@@ -922,6 +896,14 @@ static int run_command(struct ec2ctx *c, const void *arg)
 	return r;
 }
 
+/* A command of a module's own table (ec2vpc.c). */
+static int run_module_command(struct ec2ctx *c, const void *arg)
+{
+	const struct ec2ctx_cmd *k = arg;
+
+	return k->run(c);
+}
+
 int ec2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 	    const struct ec2_clock *clock, json_t **ret_output,
 	    struct diags *err)
@@ -954,6 +936,10 @@ int ec2_run(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 		}
 		return ret;
 	}
+	if (i == ARRAY_SIZE(commands) && ec2vpc_cmd(argv[0]))
+		return ec2_change(lab, st, argc, argv, clock,
+				  run_module_command, ec2vpc_cmd(argv[0]),
+				  ret_output, err);
 	if (i == ARRAY_SIZE(commands))
 		return ec2ctx_fail(err, -EINVAL, "InvalidAction",
 				   "The action %s is not valid for this web service.",
@@ -1008,6 +994,16 @@ int ec2_change(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 	ret = print_err(m1, &text, err);
 	if (ret)
 		goto out;
+	if (c.add_text) {
+		char *all = str_printf("%s%s", text, c.add_text);
+
+		if (!all) {
+			ret = EC2CTX_NOMEM(err);
+			goto out;
+		}
+		free(text);
+		text = all;
+	}
 	ret = rebuild(lab, text, &d2, &m2, true, err);
 	if (ret)
 		goto out;
@@ -1024,6 +1020,7 @@ int ec2_change(struct lab *lab, struct ec2_state *st, int argc, char **argv,
 	d2 = NULL;
 out:
 	json_decref(c.out);
+	free(c.add_text);
 	if (ret) {
 		json_decref(*ret_output);
 		*ret_output = NULL;

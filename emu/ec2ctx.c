@@ -98,6 +98,38 @@ int ec2ctx_arg_list(struct ec2ctx_args *a, const char *opt, int *first)
 	}
 	return n;
 }
+
+int ec2ctx_bool_attr(struct ec2ctx *c, const char *opt, int *ret)
+{
+	char no[64];
+	const char *v;
+	bool missing;
+	json_t *j;
+
+	snprintf(no, sizeof(no), "--no-%s", opt + 2);
+	if (ec2ctx_arg_flag(c->a, no))
+		return 0;
+	v = ec2ctx_arg_get(c->a, opt, &missing);
+	if (!v)
+		return missing ? 1 : -1;
+	if (!strcmp(v, "true") || !strcmp(v, "Value=true"))
+		return 1;
+	if (!strcmp(v, "false") || !strcmp(v, "Value=false"))
+		return 0;
+	j = json_loads(v, 0, NULL);
+	if (j && json_is_boolean(json_object_get(j, "Value"))) {
+		bool b = json_is_true(json_object_get(j, "Value"));
+
+		json_decref(j);
+		return b;
+	}
+	json_decref(j);
+	*ret = EFAIL(c, "InvalidParameterValue",
+		     "Invalid value '%s' for %s: expected {\"Value\":true|false}",
+		     v, opt);
+	return -2;
+}
+
 void ec2ctx_post_fn(struct ec2ctx *c, const struct res *r,
 		    json_t *(*fn)(const struct lab *lab,
 				  const struct ec2_state *st, time_t now,
@@ -200,6 +232,20 @@ struct sg *ec2ctx_get_sg(struct ec2ctx *c, const char *ref, int *ret)
 			     "The security group '%s' does not exist",
 			     ref ? ref : "");
 	return g;
+}
+
+struct sg *ec2ctx_group_arg(struct ec2ctx *c, int *ret)
+{
+	const char *ref = ec2ctx_arg_get(c->a, "--group-id", NULL);
+
+	if (!ref)
+		ref = ec2ctx_arg_get(c->a, "--group-name", NULL);
+	if (!ref) {
+		*ret = EFAIL(c, "MissingParameter",
+			     "The request must contain the parameter groupId");
+		return NULL;
+	}
+	return ec2ctx_get_sg(c, ref, ret);
 }
 
 int ec2ctx_get_cidr(struct ec2ctx *c, const char *s, const char *param,

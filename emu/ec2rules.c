@@ -411,17 +411,10 @@ int ec2rules_sg(struct ec2ctx *c, const char *cmd)
 	bool authorize = !strncmp(cmd, "authorize", 9);
 	enum direction dir = strstr(cmd, "egress") ? DIR_EGRESS : DIR_INGRESS;
 	struct rule_list l = { 0 };
-	const char *gref;
 	struct sg *g;
 	int ret = 0;
 
-	gref = ec2ctx_arg_get(c->a, "--group-id", NULL);
-	if (!gref)
-		gref = ec2ctx_arg_get(c->a, "--group-name", NULL);
-	if (!gref)
-		return EFAIL(c, "MissingParameter",
-			     "The request must contain the parameter groupId");
-	g = ec2ctx_get_sg(c, gref, &ret);
+	g = ec2ctx_group_arg(c, &ret);
 	if (!g)
 		return ret;
 	ret = sg_perms(c, dir, &l);

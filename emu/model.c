@@ -1224,6 +1224,16 @@ static void implicit_order(struct res *const *res, struct vpc *const *vpc,
 		free(t_);                                                     \
 	} while (0)
 
+int model_order_implicit(struct lab *lab)
+{
+	struct build bb = { 0 }, *b = &bb;
+
+	REORDER(b, lab->route_tables, lab->nroute_tables);
+	REORDER(b, lab->nacls, lab->nnacls);
+	REORDER(b, lab->sgs, lab->nsgs);
+	return b->oom ? -ENOMEM : 0;
+}
+
 /* ------------------------------------------------------------------ */
 
 struct lab *model_build(const struct conf_file *f, const char *lab_name,
@@ -1267,11 +1277,8 @@ struct lab *model_build(const struct conf_file *f, const char *lab_name,
 		model_assign_public_ips(b);
 	for (i = 0; i < b->nexpects && !b->oom; i++)
 		model_parse_expect(b, b->expects[i]);
-	if (!b->oom) {
-		REORDER(b, lab->route_tables, lab->nroute_tables);
-		REORDER(b, lab->nacls, lab->nnacls);
-		REORDER(b, lab->sgs, lab->nsgs);
-	}
+	if (!b->oom && model_order_implicit(lab))
+		b->oom = true;
 out:
 	free(b->names);
 	strmap_free(&b->name_index);

@@ -29,7 +29,9 @@
 #include "vpcemu/ec2.h"
 #include "vpcemu/elbv2.h"
 #include "vpcemu/health.h"
+#include "vpcemu/iam.h"
 #include "vpcemu/labops.h"
+#include "vpcemu/load.h"
 #include "vpcemu/model.h"
 #include "vpcemu/netns.h"
 #include "vpcemu/nft.h"
@@ -170,6 +172,37 @@ static void op_ping(const struct peer *p, json_t *args, struct reply *r)
 	json_object_set_new(r->result, "pid", json_integer(getpid()));
 }
 
+/* The lab of `up --empty NAME [--region REGION]`: its text is only
+ * these two settings, kept as any lab's for the commands that follow.
+ * (ctl.c checked the name; a region that could be more than one word is
+ * refused before it becomes text.) */
+static int empty_lab(const char *name, const char *region, struct diags *d,
+		     struct lab **ret)
+{
+	char *text;
+	int e;
+
+	*ret = NULL;
+	if (region && strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+			      strlen(region)) {
+		diag_error(d, (struct place){ 0 }, "InvalidParameterValue",
+			   "'%s' is not a region", region);
+		return -EINVAL;
+	}
+	text = region ? str_printf("lab %s\nregion %s\n", name, region)
+		      : str_printf("lab %s\n", name);
+	if (!text)
+		return -ENOMEM;
+	e = load_lab_text(name, text, strlen(text), NULL, d, ret);
+	if (e) {
+		free(text);
+		return e;
+	}
+	(*ret)->text = text;
+	(*ret)->text_len = strlen(text);
+	return 0;
+}
+
 /* The lab file of an up or apply request (verb), read as its peer:
  * prints the file's diagnostics; on error the CLI's words for it. */
 static struct lab *load_lab(const struct peer *p, json_t *args,
@@ -204,20 +237,16 @@ static struct lab *load_lab(const struct peer *p, json_t *args,
 	return lab;
 }
 
-static void op_up(const struct peer *p, json_t *args, struct reply *r)
+/* Brings lab up (taken: kept by the services, or freed). */
+static void up_lab(const struct peer *p, struct lab *lab, struct reply *r)
 {
 	const char *what[] = { "created", "unchanged", "repaired" };
 	struct diags err = { 0 };
 	enum labops_up_result res;
-	struct lab *lab;
 	double t0 = now_s();
 	char *note;
 	int e;
 
-	r->exit = CTL_EXIT_FAIL;
-	lab = load_lab(p, args, "up", r);
-	if (!lab)
-		return;
 	if (own(p, lab->name, false, r))
 		goto out;
 	lab_progress_set(progress_to_client, r);
@@ -269,6 +298,31 @@ static void op_up(const struct peer *p, json_t *args, struct reply *r)
 	return;
 out:
 	lab_free(lab);
+}
+
+static void op_up(const struct peer *p, json_t *args, struct reply *r)
+{
+	struct lab *lab;
+
+	r->exit = CTL_EXIT_FAIL;
+	lab = load_lab(p, args, "up", r);
+	if (lab)
+		up_lab(p, lab, r);
+}
+
+static void op_up_empty(const struct peer *p, json_t *args, struct reply *r)
+{
+	const char *name = arg_str(args, "name");
+	struct diags d = { 0 };
+	struct lab *lab;
+
+	r->exit = CTL_EXIT_FAIL;
+	if (empty_lab(name, arg_str(args, "region"), &d, &lab) == -ENOMEM)
+		fprintf(r->err, "vpcemu up: out of memory\n");
+	diag_print(&d, r->err, false);
+	diags_free(&d);
+	if (lab)
+		up_lab(p, lab, r);
 }
 
 static void op_apply(const struct peer *p, json_t *args, struct reply *r)
@@ -436,6 +490,8 @@ static int op_ec2_call(const char *service, struct lab *lab,
 		if (rc >= 0)
 			rc = ec2_page((int)argc, argv, &describe_paging_ec2,
 				      *ret_out, &e);
+	} else if (!strcmp(service, "iam")) {
+		rc = iam_run(lab, st, (int)argc, argv, clock, ret_out, &e);
 	} else if (!strcmp(service, "elbv2")) {
 		rc = elbv2_run(lab, st, (int)argc, argv, clock, target_health,
 			       NULL, ret_out, &e);
@@ -556,6 +612,11 @@ static void op_ec2(const struct peer *p, json_t *args, struct reply *r)
 static void op_elbv2(const struct peer *p, json_t *args, struct reply *r)
 {
 	op_aws("elbv2", p, args, r);
+}
+
+static void op_iam(const struct peer *p, json_t *args, struct reply *r)
+{
+	op_aws("iam", p, args, r);
 }
 
 /* A running lab as lab text, in result "text": the model describe and
@@ -1000,6 +1061,7 @@ static void op_ssm(const struct peer *p, json_t *args, struct reply *r)
 const struct ctlsrv_op request_ops[] = {
 	{ "ping", op_ping },
 	{ "up", op_up },
+	{ "up-empty", op_up_empty },
 	{ "apply", op_apply },
 	{ "down", op_down },
 	{ "status", op_status },
@@ -1007,6 +1069,7 @@ const struct ctlsrv_op request_ops[] = {
 	{ "cost", op_cost },
 	{ "ec2", op_ec2 },
 	{ "elbv2", op_elbv2 },
+	{ "iam", op_iam },
 	{ "ssm", op_ssm },
 };
 

@@ -298,7 +298,7 @@ static json_t *acl_json(struct jb *b, const struct lab *lab,
 			const struct nacl *n)
 {
 	json_t *o = jb_obj(b), *as, *es, *x;
-	char id[MODEL_ID_MAX], key[2 * MODEL_ID_MAX + 2];
+	char id[MODEL_ID_MAX];
 	size_t i;
 	int dir;
 
@@ -309,8 +309,7 @@ static json_t *acl_json(struct jb *b, const struct lab *lab,
 		if (s->nacl != n)
 			continue;
 		x = jb_add(b, as, jb_obj(b));
-		snprintf(key, sizeof(key), "%s/%s", n->r.id, s->r.id);
-		model_make_id(id, "aclassoc-", lab->name, "aclassoc", key);
+		describe_acl_assoc_id(lab, n->r.id, s->r.id, id);
 		jb_put_s(b, x, "NetworkAclAssociationId", id);
 		jb_put_s(b, x, "NetworkAclId", n->r.id);
 		jb_put_s(b, x, "SubnetId", s->r.id);

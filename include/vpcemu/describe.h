@@ -53,6 +53,10 @@ json_t *describe_reservation(const struct lab *lab, const struct instance *in);
  * least MODEL_ID_MAX bytes. */
 void describe_assoc_id(const struct lab *lab, const char *rtb_id,
 		       const char *subnet_id, char *out);
+/* The ID of network ACL acl_id's association with subnet_id:
+ * "aclassoc-" + 17 hex, stable; a subnet that moves gets another. */
+void describe_acl_assoc_id(const struct lab *lab, const char *acl_id,
+			   const char *subnet_id, char *out);
 
 /* ---- paging, as the AWS APIs page describe-* ---- */
 

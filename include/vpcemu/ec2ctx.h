@@ -67,6 +67,10 @@ struct ec2ctx {
 	time_t now;
 	struct diags *d;		/* where the command's error goes */
 	json_t *out;			/* output built before commit */
+	/* Blocks the command adds as lab text after the working copy's
+	 * (create-vpc: a VPC's main table, default ACL and group are
+	 * model_build's to make); malloc'd, NULL for none. */
+	char *add_text;
 	/* output built after commit, from the final model */
 	enum { POST_NONE, POST_PEERING, POST_RUN, POST_RES, POST_FN } post;
 	char post_id[MODEL_ID_MAX];
@@ -114,6 +118,10 @@ int ec2_change(struct lab *lab, struct ec2_state *st, int argc, char **argv,
  * error naming param when absent. */
 const char *ec2ctx_opt_req(struct ec2ctx *c, const char *opt,
 			   const char *param, int *ret);
+/* A boolean option: --opt '{"Value":true}', Value=true or true, the flag
+ * alone, or --no-opt (modify-vpc-attribute, modify-subnet-attribute).
+ * 1, 0, -1 when absent, or -2 with *ret an InvalidParameterValue error. */
+int ec2ctx_bool_attr(struct ec2ctx *c, const char *opt, int *ret);
 
 /* Lookups: the resource, or NULL with *ret the AWS NotFound error. A
  * NULL ref with *ret already an error (a missing required option:
@@ -152,6 +160,9 @@ void *ec2ctx_get_res(struct ec2ctx *c, enum res_kind k, const char *ref,
 				      "networkInterface", ret))
 
 struct sg *ec2ctx_get_sg(struct ec2ctx *c, const char *ref, int *ret);
+/* The group of --group-id, else --group-name (by name or ID either
+ * way), or NULL with *ret the error. */
+struct sg *ec2ctx_group_arg(struct ec2ctx *c, int *ret);
 /* Parses s into *out; an InvalidParameterValue error naming param. */
 int ec2ctx_get_cidr(struct ec2ctx *c, const char *s, const char *param,
 		    struct cidr *out);

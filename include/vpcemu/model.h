@@ -678,6 +678,12 @@ MODEL_ALIAS_(enis, RES_ENI);
 struct lab *model_build(const struct conf_file *f, const char *lab_name,
 			struct diags *d);
 void lab_free(struct lab *lab);
+/* Puts each VPC's implicit route table, ACL and group right after its
+ * last written one (at the end for a VPC with none), as model_build
+ * orders them: a command that adds a written one calls it. A table's
+ * rank among its VPC's tables (its kernel table) does not move when the
+ * new one comes after the VPC's others. 0 or -ENOMEM. */
+int model_order_implicit(struct lab *lab);
 /* Frees a resource not (or no longer) in a lab's arrays, with what it
  * owns; the resources it points to are separate. Accepts NULL. */
 void res_free(struct res *r);

@@ -111,6 +111,7 @@ Test(completion, lab_names)
 	expect("status \"\"", "peering\nweb\n");
 	expect("describe --lab p", "peering\n");
 	expect("ec2 --lab w", "web\n");
+	expect("export w", "web\n");
 }
 
 /* ec2 and elbv2 commands are the binary's own (vpcemu __complete). */
@@ -120,6 +121,9 @@ Test(completion, aws_commands)
 				  "accept-vpc-peering-connection\n");
 	expect("ec2 describe-vpcs", "describe-vpcs\n");
 	expect("elbv2 register", "register-targets\n");
+	expect("ec2 create-vpc", "create-vpc\ncreate-vpc-endpoint\n"
+				 "create-vpc-endpoint-service-configuration\n"
+				 "create-vpc-peering-connection\n");
 	expect("describe transit-gateway-r", "transit-gateway-route-tables\n");
 }
 
@@ -129,6 +133,9 @@ Test(completion, files_and_formats)
 	       "../topologies/vpc-peering.conf\n");
 	expect("up ../topologies/transit", "../topologies/transit-gateway.conf\n"
 					  "../topologies/transitive.conf\n");
+	expect("up --e", "--empty\n");
+	/* A new lab's name: nothing to offer. */
+	expect("up --empty \"\"", "\n");
 	expect("diagram --format \"\"", "dot\npng\nsvg\n");
 	/* diagram takes a running lab's name as well as a file. */
 	expect("diagram w", "web\n");

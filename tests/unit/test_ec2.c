@@ -14,6 +14,7 @@
 #include "vpcemu/conf.h"
 #include "vpcemu/describe.h"
 #include "vpcemu/ec2.h"
+#include "vpcemu/iam.h"
 #include "vpcemu/model.h"
 #include "vpcemu/plan.h"
 #include "vpcemu/print.h"
@@ -51,13 +52,19 @@ static struct {
 	const char *code, *message;
 } err;
 
+/* ec2_run, or iam_run (the same shape). */
+typedef int (*service_fn)(struct lab *lab, struct ec2_state *st, int argc,
+			  char **argv, const struct ec2_clock *clock,
+			  json_t **ret_output, struct diags *err);
+static service_fn service = ec2_run;
+
 static int run_ec2(int argc, char **argv)
 {
 	const struct diag *first;
 	int r;
 
 	diags_free(&errs);
-	r = ec2_run(tl.lab, &st, argc, argv, &clk, &out, &errs);
+	r = service(tl.lab, &st, argc, argv, &clk, &out, &errs);
 	first = diag_first_error(&errs);
 	err.code = first ? first->code : "";
 	err.message = first ? first->message : "";
@@ -670,7 +677,8 @@ Test(ec2, unknown_and_describe)
 	ok("describe-vpcs");
 	cr_assert_eq(json_array_size(json_object_get(out, "Vpcs")), 4);
 	cr_assert(ec2_is_command("create-route"));
-	cr_assert(!ec2_is_command("create-vpc"));
+	cr_assert(ec2_is_command("create-vpc"));
+	cr_assert(!ec2_is_command("create-vpn-gateway"));
 }
 
 /* ---- The hands-on, step by step ---------------------------------------- */
@@ -1310,4 +1318,271 @@ Test(ec2, nat_delete_blackholes_routes)
 	cr_assert_null(rt_route("RT-A2", "0.0.0.0/0")->target);
 	fails("delete-nat-gateway --nat-gateway-id SA-nat", "NatGatewayNotFound",
 	      NULL);
+}
+
+/* ---- A lab built from nothing (ec2vpc.c) ------------------------------ */
+
+static void setup_empty(void)
+{
+	memset(&st, 0, sizeof(st));
+	clk.now = T0;
+	out = NULL;
+	test_lab_text(&tl, "empty.conf", "lab empty\nregion ap-northeast-1\n",
+		      NULL, TEST_LAB_CHECK | TEST_LAB_CLEAN);
+}
+
+TestSuite(ec2vpc, .init = setup_empty, .fini = teardown);
+
+static const char *tag_a =
+	"--tag-specifications ResourceType=vpc,Tags=[{Key=Name,Value=VPC-A}]";
+
+/* VPC-A 10.1.0.0/16 with subnet A-1a, table RT-A (associated) and group
+ * SG-A; the same for B. */
+static void build_two(void)
+{
+	char line[256];
+
+	ok("create-vpc --cidr-block 10.1.0.0/16 --tag-specifications ResourceType=vpc,Tags=[{Key=Name,Value=VPC-A}]");
+	ok("create-vpc --cidr-block 10.2.0.0/16 --tag-specifications ResourceType=vpc,Tags=[{Key=Name,Value=VPC-B}]");
+	ok("create-subnet --vpc-id VPC-A --cidr-block 10.1.1.0/24 --availability-zone ap-northeast-1a --tag-specifications ResourceType=subnet,Tags=[{Key=Name,Value=A-1a}]");
+	ok("create-subnet --vpc-id VPC-B --cidr-block 10.2.1.0/24 --tag-specifications ResourceType=subnet,Tags=[{Key=Name,Value=B-1a}]");
+	ok("create-route-table --vpc-id VPC-A --tag-specifications ResourceType=route-table,Tags=[{Key=Name,Value=RT-A}]");
+	snprintf(line, sizeof(line), "associate-route-table --route-table-id RT-A --subnet-id A-1a");
+	ok(line);
+	ok("create-security-group --group-name SG-A --description ping --vpc-id VPC-A");
+	ok("create-security-group --group-name SG-B --description ping --vpc-id VPC-B");
+}
+
+Test(ec2vpc, create_vpc_answers_and_implicits)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "create-vpc --cidr-block 10.1.0.0/16 %s",
+		 tag_a);
+	ok(line);
+	cr_assert(!strncmp(jpath(out, "Vpc.VpcId"), "vpc-", 4));
+	cr_assert_str_eq(jpath(out, "Vpc.CidrBlock"), "10.1.0.0/16");
+	cr_assert_str_eq(jpath(out, "Vpc.State"), "available");
+	cr_assert_str_eq(jpath(out, "Vpc.Tags.0.Value"), "VPC-A");
+	cr_assert(model_find(tl.lab, RES_ROUTE_TABLE, "VPC-A.main"));
+	cr_assert(model_find(tl.lab, RES_NACL, "VPC-A.default-acl"));
+	cr_assert(model_find(tl.lab, RES_SG, "VPC-A.default"));
+	/* No Name tag: a free name, never an ID-like one. */
+	ok("create-vpc --cidr-block 10.3.0.0/16");
+	cr_assert(model_find(tl.lab, RES_VPC, "VPC"));
+	ok("create-vpc --cidr-block 10.4.0.0/16");
+	cr_assert(model_find(tl.lab, RES_VPC, "VPC-2"));
+	fails(line, "InvalidParameterValue", NULL);
+	fails("create-vpc --cidr-block 10.5.0.0/8", "InvalidVpc.Range", NULL);
+	fails("create-vpc --cidr-block nope", "InvalidParameterValue", NULL);
+	fails("create-vpc", "MissingParameter", NULL);
+	cr_assert_eq(tl.lab->nvpcs, 3);
+}
+
+Test(ec2vpc, vpc_limit)
+{
+	ok("create-vpc --cidr-block 10.1.0.0/16");
+	ok("create-vpc --cidr-block 10.2.0.0/16");
+	ok("create-vpc --cidr-block 10.3.0.0/16");
+	ok("create-vpc --cidr-block 10.4.0.0/16");
+	ok("create-vpc --cidr-block 10.5.0.0/16");
+	fails("create-vpc --cidr-block 10.6.0.0/16", "VpcLimitExceeded", NULL);
+}
+
+Test(ec2vpc, subnets_follow_aws_rules)
+{
+	build_two();
+	cr_assert_str_eq(((struct subnet *)model_find(tl.lab, RES_SUBNET,
+						      "B-1a"))->az,
+			 "ap-northeast-1a");
+	fails("create-subnet --vpc-id VPC-A --cidr-block 10.9.1.0/24",
+	      "InvalidSubnet.Range", NULL);
+	fails("create-subnet --vpc-id VPC-A --cidr-block 10.1.1.128/25",
+	      "InvalidSubnet.Conflict", NULL);
+	fails("create-subnet --vpc-id vpc-00000000000000000 --cidr-block 10.1.2.0/24",
+	      "InvalidVpcID.NotFound", NULL);
+	ok("create-subnet --vpc-id VPC-A --cidr-block 10.1.2.0/24");
+	cr_assert_str_eq(jpath(out, "Subnet.CidrBlock"), "10.1.2.0/24");
+	cr_assert(model_find(tl.lab, RES_SUBNET, "Subnet"));
+	ok("modify-subnet-attribute --subnet-id Subnet --map-public-ip-on-launch");
+	cr_assert(((struct subnet *)model_find(tl.lab, RES_SUBNET,
+					       "Subnet"))->public_ip_on_launch);
+	ok("modify-subnet-attribute --subnet-id Subnet --no-map-public-ip-on-launch");
+	ok("delete-subnet --subnet-id Subnet");
+	cr_assert_null(model_find(tl.lab, RES_SUBNET, "Subnet"));
+}
+
+/* Deleting in the wrong order: DependencyViolation, the lab unchanged. */
+Test(ec2vpc, delete_order)
+{
+	char *before, *after;
+
+	build_two();
+	ok("run-instances --subnet-id A-1a --security-group-ids SG-A --private-ip-address 10.1.1.10");
+	before = print_lab(tl.lab);
+	fails("delete-vpc --vpc-id VPC-A", "DependencyViolation", NULL);
+	fails("delete-subnet --subnet-id A-1a", "DependencyViolation", NULL);
+	fails("delete-security-group --group-id SG-A", "DependencyViolation", NULL);
+	fails("delete-route-table --route-table-id RT-A", "DependencyViolation", NULL);
+	fails("delete-route-table --route-table-id VPC-A.main", "DependencyViolation", NULL);
+	fails("delete-security-group --group-id VPC-A.default", "CannotDelete", NULL);
+	after = print_lab(tl.lab);
+	cr_assert_str_eq(before, after);
+	free(before);
+	free(after);
+
+	ok("terminate-instances --instance-ids instance");
+	ok("delete-security-group --group-name SG-A");
+	fails("delete-vpc --vpc-id VPC-A", "DependencyViolation", NULL);
+	ok("delete-subnet --subnet-id A-1a");
+	cr_assert_eq(((struct route_table *)model_find(tl.lab, RES_ROUTE_TABLE,
+						       "RT-A"))->nassoc, 0,
+		     "the subnet's association went with it");
+	ok("delete-route-table --route-table-id RT-A");
+	ok("delete-vpc --vpc-id VPC-A");
+	cr_assert_null(model_find(tl.lab, RES_VPC, "VPC-A"));
+	cr_assert_null(model_find(tl.lab, RES_SG, "VPC-A.default"));
+	fails("delete-vpc --vpc-id VPC-A", "InvalidVpcID.NotFound", NULL);
+}
+
+Test(ec2vpc, groups_and_rules_across_peering)
+{
+	build_two();
+	fails("create-security-group --group-name SG-A --description x --vpc-id VPC-A",
+	      "InvalidGroup.Duplicate", NULL);
+	fails("create-security-group --group-name default --description x --vpc-id VPC-A",
+	      "InvalidGroup.Reserved", NULL);
+	fails("create-security-group --group-name SG-C --vpc-id VPC-A",
+	      "MissingParameter", NULL);
+	ok("create-vpc-peering-connection --vpc-id VPC-A --peer-vpc-id VPC-B");
+	ok("accept-vpc-peering-connection --vpc-peering-connection-id VPC-A-to-VPC-B");
+	ok("authorize-security-group-ingress --group-id SG-B --protocol icmp --port -1 --source-group SG-A");
+	fails("delete-security-group --group-id SG-A", "DependencyViolation", NULL);
+	cr_assert(strstr(err.message, "SG-B"), "%s", err.message);
+	fails("delete-vpc --vpc-id VPC-A", "DependencyViolation", NULL);
+	/* The group's default egress rule is AWS's, and printed as such. */
+	ok("revoke-security-group-ingress --group-id SG-B --protocol icmp --port -1 --source-group SG-A");
+	ok("delete-security-group --group-id SG-A");
+}
+
+/* The association ID of subnet's ACL, as describe-network-acls shows it. */
+static const char *acl_assoc(const char *subnet)
+{
+	static char id[MODEL_ID_MAX];
+	struct subnet *s = (struct subnet *)model_find(tl.lab, RES_SUBNET,
+						       subnet);
+
+	cr_assert(s);
+	describe_acl_assoc_id(tl.lab, s->nacl->r.id, s->r.id, id);
+	return id;
+}
+
+Test(ec2vpc, network_acls)
+{
+	struct subnet *s;
+	char line[200], old[MODEL_ID_MAX], *text;
+
+	build_two();
+	ok("create-network-acl --vpc-id VPC-A --tag-specifications ResourceType=network-acl,Tags=[{Key=Name,Value=ACL-A}]");
+	cr_assert(!strncmp(jpath(out, "NetworkAcl.NetworkAclId"), "acl-", 4));
+	ok("describe-network-acls");
+	text = json_dumps(out, 0);
+	cr_assert(text && strstr(text, acl_assoc("A-1a")), "%s", text);
+	free(text);
+	snprintf(old, sizeof(old), "%s", acl_assoc("A-1a"));
+	snprintf(line, sizeof(line),
+		 "replace-network-acl-association --association-id %s --network-acl-id ACL-A",
+		 old);
+	ok(line);
+	cr_assert_str_eq(jpath(out, "NewAssociationId"), acl_assoc("A-1a"));
+	cr_assert_str_neq(old, acl_assoc("A-1a"));
+	s = (struct subnet *)model_find(tl.lab, RES_SUBNET, "A-1a");
+	cr_assert_str_eq(s->nacl->r.name, "ACL-A");
+	fails(line, "InvalidAssociationID.NotFound", NULL);
+	fails("delete-network-acl --network-acl-id ACL-A", "DependencyViolation", NULL);
+	fails("delete-network-acl --network-acl-id VPC-A.default-acl",
+	      "InvalidParameterValue", NULL);
+	snprintf(line, sizeof(line),
+		 "replace-network-acl-association --association-id %s --network-acl-id VPC-A.default-acl",
+		 acl_assoc("A-1a"));
+	ok(line);
+	ok("delete-network-acl --network-acl-id ACL-A");
+}
+
+Test(ec2vpc, peering_dns_options)
+{
+	build_two();
+	ok("create-vpc-peering-connection --vpc-id VPC-A --peer-vpc-id VPC-B");
+	ok("accept-vpc-peering-connection --vpc-peering-connection-id VPC-A-to-VPC-B");
+	fails("modify-vpc-peering-connection-options --vpc-peering-connection-id VPC-A-to-VPC-B --requester-peering-connection-options AllowDnsResolutionFromRemoteVpc=true",
+	      "InvalidVpcPeeringConnectionState.DnsHostnamesDisabled", NULL);
+	ok("modify-vpc-attribute --vpc-id VPC-A --enable-dns-hostnames");
+	ok("modify-vpc-attribute --vpc-id VPC-B --enable-dns-hostnames");
+	ok("modify-vpc-peering-connection-options --vpc-peering-connection-id VPC-A-to-VPC-B --requester-peering-connection-options AllowDnsResolutionFromRemoteVpc=true");
+	cr_assert(json_is_true(json_object_get(json_object_get(out, "RequesterPeeringConnectionOptions"),
+					       "AllowDnsResolutionFromRemoteVpc")));
+	cr_assert(pcx("VPC-A-to-VPC-B")->requester_allows_remote_dns);
+	fails("modify-vpc-peering-connection-options --vpc-peering-connection-id VPC-A-to-VPC-B",
+	      "MissingParameter", NULL);
+}
+
+Test(ec2vpc, delete_vpc_with_deleted_peering)
+{
+	build_two();
+	ok("create-vpc-peering-connection --vpc-id VPC-A --peer-vpc-id VPC-B");
+	ok("accept-vpc-peering-connection --vpc-peering-connection-id VPC-A-to-VPC-B");
+	ok("create-route --route-table-id RT-A --destination-cidr-block 10.2.0.0/16 --vpc-peering-connection-id VPC-A-to-VPC-B");
+	fails("delete-vpc --vpc-id VPC-B", "DependencyViolation", NULL);
+	ok("delete-vpc-peering-connection --vpc-peering-connection-id VPC-A-to-VPC-B");
+	ok("delete-security-group --group-id SG-B");
+	ok("delete-subnet --subnet-id B-1a");
+	ok("delete-vpc --vpc-id VPC-B");
+	cr_assert_null(model_find(tl.lab, RES_PEERING, "VPC-A-to-VPC-B"));
+	cr_assert_null(((struct route_table *)model_find(
+				tl.lab, RES_ROUTE_TABLE, "RT-A"))->routes[0].target,
+		       "RT-A's route to the peering is a blackhole");
+}
+
+/* ---- IAM (iam.c): a role for Session Manager, by commands ------------ */
+
+/* runs(), on iam_run. */
+static int iam(const char *line)
+{
+	int r;
+
+	service = iam_run;
+	r = runs(line);
+	service = ec2_run;
+	return r;
+}
+
+Test(ec2vpc, iam_role_for_an_instance)
+{
+	struct iam_role *role;
+	struct instance *in;
+
+	build_two();
+	cr_assert_eq(iam("create-role --role-name SSMRole --assume-role-policy-document {}"), 0,
+		     "%s", err.code);
+	cr_assert(!strncmp(jpath(out, "Role.RoleId"), "AROA", 4));
+	cr_assert_str_eq(jpath(out, "Role.Arn"), "arn:aws:iam::111111111111:role/SSMRole");
+	cr_assert_neq(iam("create-role --role-name SSMRole --assume-role-policy-document {}"), 0);
+	cr_assert_str_eq(err.code, "EntityAlreadyExists");
+	cr_assert_neq(iam("attach-role-policy --role-name Nope --policy-arn arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"), 0);
+	cr_assert_str_eq(err.code, "NoSuchEntity");
+	cr_assert_eq(iam("attach-role-policy --role-name SSMRole --policy-arn arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"), 0);
+	cr_assert_eq(iam("attach-role-policy --role-name SSMRole --policy-arn arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"), 0);
+	role = (struct iam_role *)model_find(tl.lab, RES_IAM_ROLE, "SSMRole");
+	cr_assert_eq(role->npolicies, 1);
+	cr_assert_str_eq(role->policies[0], "AmazonSSMManagedInstanceCore");
+	cr_assert_neq(iam("create-instance-profile --instance-profile-name Other"), 0);
+	cr_assert_str_eq(err.code, "Vpcemu.Unsupported");
+	cr_assert_eq(iam("create-instance-profile --instance-profile-name SSMRole"), 0);
+	cr_assert_str_eq(jpath(out, "InstanceProfile.Arn"),
+			 "arn:aws:iam::111111111111:instance-profile/SSMRole");
+	cr_assert_eq(iam("add-role-to-instance-profile --instance-profile-name SSMRole --role-name SSMRole"), 0);
+	ok("run-instances --subnet-id A-1a --iam-instance-profile Name=SSMRole");
+	in = (struct instance *)model_find(tl.lab, RES_INSTANCE, "instance");
+	cr_assert_str_eq(in->role->r.name, "SSMRole");
+	cr_assert(iam_is_command("create-role") && !iam_is_command("create-user"));
 }
