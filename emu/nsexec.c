@@ -162,8 +162,9 @@ static int enter_mounts(const char *netns)
 }
 
 /* Takes the rest of ctx once the network and mount namespaces are
- * entered (those need our privileges): a UTS namespace of its own, then
- * the identity. setresuid from 0 to another uid clears every capability
+ * entered (those need our privileges): a UTS namespace of its own, the
+ * identity, then the working directory, so that a directory the identity
+ * cannot search is refused rather than handed over open. setresuid from 0 to another uid clears every capability
  * (capabilities(7)), so the command can leave none of the namespaces, nor
  * read what the uid cannot. Async-signal-safe. */
 static int take_ctx(const struct nsexec_ctx *ctx)
@@ -174,16 +175,16 @@ static int take_ctx(const struct nsexec_ctx *ctx)
 	    (unshare(CLONE_NEWUTS) < 0 ||
 	     sethostname(ctx->hostname, strlen(ctx->hostname)) < 0))
 		return -errno;
-	if (!c)
-		return 0;
-	if (setgroups(c->ngroups, c->groups) < 0 ||
-	    setresgid(c->gid, c->gid, c->gid) < 0 ||
-	    setresuid(c->uid, c->uid, c->uid) < 0)
+	if (c && (setgroups(c->ngroups, c->groups) < 0 ||
+		  setresgid(c->gid, c->gid, c->gid) < 0 ||
+		  setresuid(c->uid, c->uid, c->uid) < 0))
 		return -errno;
 	/* Not reached with a partial identity, but check anyway: going on
 	 * as root would be the one outcome worse than failing. */
-	if (c->uid && (geteuid() != c->uid || setresuid(-1, 0, -1) == 0))
+	if (c && c->uid && (geteuid() != c->uid || setresuid(-1, 0, -1) == 0))
 		return -EPERM;
+	if (ctx && ctx->cwd && chdir(ctx->cwd) < 0)
+		return -errno;
 	return 0;
 }
 

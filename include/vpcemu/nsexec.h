@@ -41,6 +41,9 @@ struct nsexec_ctx {
 	const struct nsexec_cred *cred;	/* the identity to run as, taken
 					   after the namespaces are entered;
 					   NULL: the caller's */
+	const char *cwd;	/* the working directory, entered with cred's
+				   rights (a directory cred cannot search
+				   is an error); NULL: the caller's */
 };
 
 /* Runs argv (argv[0] looked up in PATH) in network namespace netns and waits
