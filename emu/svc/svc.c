@@ -654,7 +654,7 @@ static void ud_start_one(struct svc_lab *sl, const char *dir,
 	int e;
 
 	if (!status || !logp || stat(status, &st) == 0 ||
-	    (mkdir(dir, 0700) < 0 && errno != EEXIST))
+	    (mkdir(dir, 0711) < 0 && errno != EEXIST))
 		goto out;
 	u = calloc(1, sizeof(*u));
 	if (!u || !(u->name = strdup(name))) {

@@ -1,12 +1,11 @@
 /* userdata.h - run an instance's user data once, without blocking the
  * daemon.
  *
- * userdata_start() forks a child that runs the script with /bin/sh inside
- * the instance's namespace, as `ip netns exec NS /bin/sh SCRIPT` would
- * (nsexec_run: the namespace's network, /etc/netns/NS files over /etc),
- * stdout and stderr appended to a log file, stdin /dev/null. The child is
- * watched through a pidfd on the event loop and reaped by its pid only,
- * never with waitpid(-1), so other children of the daemon are left alone.
+ * userdata_start() runs the script with /bin/sh inside the instance's
+ * namespace, as `ip netns exec NS /bin/sh SCRIPT` would (the namespace's
+ * network, /etc/netns/NS files over /etc), stdout and stderr appended to a
+ * log file, stdin /dev/null, through nsspawn.h: watched on the event loop,
+ * reaped by its pid only.
  *
  * When the script runs and whether it already ran ("once") is the
  * caller's business, as is where the log lives.
@@ -28,7 +27,8 @@ typedef void (*userdata_done_fn)(void *data, int status);
 
 /* Runs script (the bytes of instance_user_data(), copied) in namespace
  * netns; output is appended to log_path (created 0600 if missing: user
- * data and its output often hold secrets), with hostname (the instance's
+ * data and its output often hold secrets; owned by cred when set, so that
+ * a member reads the log of its own script, and no other's), with hostname (the instance's
  * private DNS name; NULL: the host's) and as cred (NULL: root, as EC2
  * runs user data; else the identity of the lab's owner, who must not get
  * more than it has by writing a script). The child gets a fixed
@@ -38,8 +38,8 @@ typedef void (*userdata_done_fn)(void *data, int status);
  * its own process group.
  * Returns the run (owned by the loop until done runs or it is cancelled),
  * or NULL with errno set, done never called: EINVAL (NULL argument, bad
- * namespace name), ENOENT (no such namespace), the log's open(2) errno,
- * ENOMEM, or fork/pidfd_open's errno. */
+ * namespace name), ENOENT (no such namespace), the log's open(2) or
+ * fchown(2) errno, ENOMEM, or nsspawn_start's errno. */
 struct userdata_run *userdata_start(struct evloop *el, const char *netns,
 				    const char *hostname,
 				    const struct nsexec_cred *cred,
