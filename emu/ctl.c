@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "vpcemu/ctl.h"
+#include "vpcemu/fdpass.h"
 #include "vpcemu/util.h"
 
 const char *ctl_socket_path(void)
@@ -696,6 +697,12 @@ static int wait_fd(int fd, short events, int64_t deadline)
 
 int ctl_send(int fd, const json_t *msg, int timeout_ms)
 {
+	return ctl_send_fds(fd, msg, NULL, 0, timeout_ms);
+}
+
+int ctl_send_fds(int fd, const json_t *msg, const int *fds, size_t nfds,
+		 int timeout_ms)
+{
 	int64_t deadline = deadline_of(timeout_ms);
 	size_t len, off = 0;
 	char *buf;
@@ -711,7 +718,12 @@ int ctl_send(int fd, const json_t *msg, int timeout_ms)
 			break;
 		/* MSG_NOSIGNAL: a daemon that went away is an error to
 		 * report, not a SIGPIPE that kills the CLI. */
-		k = send(fd, buf + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		/* The descriptors ride on the first bytes (fdpass.h). */
+		k = off ? send(fd, buf + off, len - off,
+			       MSG_NOSIGNAL | MSG_DONTWAIT)
+			: fdpass_send(fd, buf, len, fds, nfds);
+		if (k < 0 && !off)
+			errno = (int)-k;
 		if (k < 0 && errno != EINTR && errno != EAGAIN) {
 			r = -errno;
 			break;

@@ -18,6 +18,7 @@
 #include "vpcemu/ctlsrv.h"
 #include "vpcemu/dlog.h"
 #include "vpcemu/evloop.h"
+#include "vpcemu/fdpass.h"
 #include "vpcemu/netns.h"
 #include "vpcemu/peer.h"
 #include "vpcemu/util.h"
@@ -42,6 +43,9 @@ struct client {
 	uid_t uid;
 	uint64_t serial;	/* names the client to a deferred reply */
 	bool waiting;		/* a deferred reply is due: read nothing */
+	struct reply *pending;	/* that reply, while waiting */
+	int fds[FDPASS_MAX];	/* received, for the next request */
+	size_t nfds;
 };
 
 
@@ -86,6 +90,7 @@ static json_t *reply_close(struct reply *r)
 	json_decref(r->result);
 	free(r->outbuf);
 	free(r->errbuf);
+	fdpass_close(r->fds, &r->nfds);
 	return j;
 }
 
@@ -103,7 +108,11 @@ static void client_close(struct client *c)
 		}
 	}
 	S.nclients--;
+	/* What runs for a client that went away has no one to answer. */
+	if (c->waiting && c->pending && c->pending->cancel)
+		c->pending->cancel(c->pending->cancel_data);
 	evloop_del_fd(S.el, c->fd);
+	fdpass_close(c->fds, &c->nfds);
 	close(c->fd);
 	free(c->in);
 	free(c->out);
@@ -172,6 +181,16 @@ static void client_bad_request(struct client *c, const char *why)
 	c->closing = true;
 }
 
+/* The descriptors received so far go with the request being dispatched
+ * (fdpass.h): the handler takes what it uses, reply_close closes the
+ * rest. */
+static void client_give_fds(struct client *c, struct reply *r)
+{
+	memcpy(r->fds, c->fds, sizeof(r->fds));
+	r->nfds = c->nfds;
+	c->nfds = 0;
+}
+
 static void client_request(struct client *c, json_t *msg)
 {
 	struct peer p;
@@ -216,6 +235,7 @@ static void client_request(struct client *c, json_t *msg)
 	 * streams hold the addresses of its buffers. */
 	r = malloc(sizeof(*r));
 	if (!r || reply_open(r, c->serial)) {
+		fdpass_close(c->fds, &c->nfds);
 		if (r)
 			json_decref(reply_close(r));
 		free(r);
@@ -223,9 +243,11 @@ static void client_request(struct client *c, json_t *msg)
 		goto out;
 	}
 	r->progress = json_is_true(json_object_get(args, "progress"));
+	client_give_fds(c, r);
 	S.ops[i].fn(&p, args, r);
 	if (r->deferred) {
 		c->waiting = true;
+		c->pending = r;
 		goto out;
 	}
 	rep = reply_close(r);
@@ -312,9 +334,10 @@ static int client_read(struct client *c)
 		c->in = n;
 		c->incap = cap;
 	}
-	k = recv(c->fd, c->in + c->inlen, c->incap - c->inlen, MSG_DONTWAIT);
+	k = fdpass_recv(c->fd, c->in + c->inlen, c->incap - c->inlen, c->fds,
+			&c->nfds);
 	if (k < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		return k == -EAGAIN || k == -EINTR ? 0 : (int)k;
 	if (k == 0)
 		c->eof = true;
 	c->inlen += (size_t)k;
@@ -327,6 +350,12 @@ static void client_io(struct evloop *el, int fd, unsigned events, void *data)
 	int e = 0;
 
 	c->last = evloop_now_ms();
+	/* Waiting, we ask for no event: a hang-up is all epoll reports,
+	 * and it would repeat until the connection is closed. */
+	if (c->waiting && events & EVLOOP_ERROR) {
+		client_close(c);
+		return;
+	}
 	if (events & EVLOOP_WRITE)
 		e = client_flush(c);
 	if (!e && events & (EVLOOP_READ | EVLOOP_ERROR) && !c->closing &&
@@ -405,6 +434,7 @@ void ctlsrv_reply_complete(struct reply *r)
 		return;
 	}
 	c->waiting = false;
+	c->pending = NULL;
 	client_queue(c, rep);
 	client_io(S.el, c->fd, EVLOOP_WRITE, c);
 }
@@ -456,6 +486,10 @@ static void on_sweep(struct evloop *el, uint64_t id, void *data)
 
 	for (c = S.clients; c; c = next) {
 		next = c->next;
+		/* A request that runs as long as its client waits (exec)
+		 * is not idleness. */
+		if (c->waiting && c->pending && c->pending->cancel)
+			continue;
 		if (now - c->last > CLIENT_IDLE_MS) {
 			dlog(LOG_NOTICE, NULL, "closing idle client pid %d",
 			     (int)c->pid);

@@ -129,6 +129,10 @@ int ctl_connect(const char *path);
  * whole message, -ECONNRESET when it went away with data of ours unread,
  * -ETIMEDOUT, -EMSGSIZE / -EBADMSG for a bad frame. */
 int ctl_send(int fd, const json_t *msg, int timeout_ms);
+/* ctl_send with fds[0..nfds) (at most FDPASS_MAX, fdpass.h) attached to
+ * the message's first bytes; they stay the caller's. */
+int ctl_send_fds(int fd, const json_t *msg, const int *fds, size_t nfds,
+		 int timeout_ms);
 int ctl_recv(int fd, json_t **ret_msg, int timeout_ms);
 
 /* A progress message (see the top), or NULL on ENOMEM. */

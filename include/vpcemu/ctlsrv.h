@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "vpcemu/fdpass.h"
+
 struct evloop;
 struct peer;
 
@@ -27,6 +29,17 @@ struct reply {
 	bool progress;		/* the client asked for progress (ctl.h) */
 	double progress_at;	/* now_s() of the last progress sent */
 	char progress_stage[32];
+	/* Descriptors that came with the request (fdpass.h): a handler
+	 * that keeps one takes it out (sets nfds to 0 after copying); the
+	 * rest are closed with the reply. */
+	int fds[FDPASS_MAX];
+	size_t nfds;
+	/* Set by a deferred handler whose work lasts as long as its client
+	 * waits (such a client is never closed as idle): called once if the
+	 * client goes away first (it hung up, or the daemon stops); the
+	 * handler still completes r. */
+	void (*cancel)(void *data);
+	void *cancel_data;
 };
 
 /* A handler writes to r->out and r->err, sets r->exit and fills
