@@ -23,6 +23,7 @@
 #include "vpcemu/dns.h"
 #include "vpcemu/ec2.h"
 #include "vpcemu/elbv2.h"
+#include "vpcemu/execcli.h"
 #include "vpcemu/iam.h"
 #include "vpcemu/load.h"
 #include "vpcemu/model.h"
@@ -258,6 +259,23 @@ static bool progress_wanted(void)
 	return isatty(STDERR_FILENO) || (force && !strcmp(force, "1"));
 }
 
+/* Says why talking to vpcemud failed with r (ctl_call's errors). */
+static void call_error(const char *cmd, int r)
+{
+	if (r == -EACCES)
+		fprintf(stderr, "vpcemu %s: %s: permission denied (needs root, "
+			"or the group vpcemud was started with --group)\n",
+			cmd, ctl_socket_path());
+	else if (r == -ENOENT || r == -ECONNREFUSED)
+		fprintf(stderr, "vpcemu %s: no vpcemud answers on %s\n", cmd,
+			ctl_socket_path());
+	else if (r == -ECHILD)
+		fprintf(stderr, "vpcemu %s: vpcemud could not start\n", cmd);
+	else if (r)
+		fprintf(stderr, "vpcemu %s: vpcemud at %s: %s\n", cmd,
+			ctl_socket_path(), ctl_strerror(r));
+}
+
 /* Sends op to vpcemud (args consumed; starting it when none runs and
  * autostart says so), relays the reply's stdout and stderr (unless quiet)
  * and returns the exit status it carries. up, apply and down ask for
@@ -281,20 +299,10 @@ static int daemon_call(const char *cmd, const char *op, json_t *args,
 	json_decref(args);
 	if (pl.shown)
 		fputs("\r\033[K", stderr);
-	if (r == -EACCES)
-		fprintf(stderr, "vpcemu %s: %s: permission denied (needs root, "
-			"or the group vpcemud was started with --group)\n",
-			cmd, ctl_socket_path());
-	else if (r == -ENOENT || r == -ECONNREFUSED)
-		fprintf(stderr, "vpcemu %s: no vpcemud answers on %s\n", cmd,
-			ctl_socket_path());
-	else if (r == -ECHILD)
-		fprintf(stderr, "vpcemu %s: vpcemud could not start\n", cmd);
-	else if (r)
-		fprintf(stderr, "vpcemu %s: vpcemud at %s: %s\n", cmd,
-			ctl_socket_path(), ctl_strerror(r));
-	if (r)
+	if (r) {
+		call_error(cmd, r);
 		return 1;
+	}
 	ctl_reply_parse(rep, &code, &out, &err, NULL);
 	if (!quiet || code)
 		fputs(out, stdout);
@@ -956,14 +964,87 @@ static int cmd_export(int argc, char **argv)
 	return code;
 }
 
+/* ---- exec through vpcemud ---------------------------------------------- */
+
+extern char **environ;
+
+/* The exec request, for a caller that cannot enter namespaces itself:
+ * vpcemud runs argv in the machine with our identity and our descriptors
+ * (execreq.h). At a terminal, the command gets a pseudo-terminal that we
+ * relay (execcli.h); the other descriptors go as they are. Returns the
+ * command's exit status, or 1 (said on stderr). */
+static int daemon_exec(const char *cmd, const char *lab, const char *machine,
+		       char *const argv[], const char *cwd)
+{
+	bool tty = isatty(STDIN_FILENO);
+	int fds[3] = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO };
+	int master = -1, slave = -1, sock = -1, sig = 0, i, r, code = 1;
+	const char *out, *err;
+	json_t *args, *req = NULL, *rep = NULL;
+
+	args = execcli_args(lab, machine, argv, environ, cwd, tty);
+	req = args ? ctl_request_new("exec", args) : NULL;
+	json_decref(args);
+	if (!req) {
+		fprintf(stderr, "vpcemu %s: out of memory, or too many "
+			"arguments (at most 64)\n", cmd);
+		return 1;
+	}
+	if (tty) {
+		r = execcli_pty_open(STDIN_FILENO, &master, &slave);
+		if (r) {
+			fprintf(stderr, "vpcemu %s: a terminal for the "
+				"session: %s\n", cmd, strerror(-r));
+			goto out;
+		}
+		for (i = 0; i < 3; i++)
+			if (isatty(fds[i]))
+				fds[i] = slave;
+	}
+	sock = ctl_connect(ctl_socket_path());
+	r = sock < 0 ? sock : ctl_send_fds(sock, req, fds, 3,
+					   CTL_CALL_TIMEOUT_MS);
+	/* The command holds the slave now: once it is gone, the master
+	 * reads EOF. */
+	if (slave >= 0)
+		close(slave);
+	if (!r && tty)
+		r = execcli_relay(sock, master, &rep, &sig);
+	else if (!r)
+		r = ctl_recv(sock, &rep, -1);
+	if (r == -EINTR && sig) {
+		/* The daemon kills the command when we hang up. */
+		code = 128 + sig;
+		goto out;
+	}
+	if (!r && ctl_reply_parse(rep, &code, &out, &err, NULL))
+		r = -EPROTO;
+	if (r) {
+		call_error(cmd, r);
+		code = 1;
+		goto out;
+	}
+	fputs(out, stdout);
+	fputs(err, stderr);
+out:
+	if (sock >= 0)
+		close(sock);
+	if (master >= 0)
+		close(master);
+	json_decref(req);
+	json_decref(rep);
+	return code;
+}
+
 /* ---- ssm --------------------------------------------------------------- */
 
-/* The session itself: a shell in the instance's namespace, run here (the
- * daemon only says whether the agent is connected). On a terminal, an
- * interactive sh with Session Manager's prompt; otherwise sh reads the
- * commands from stdin and the session exits with their status. */
-static int ssm_session(const char *netns, const char *instance,
-		       const char *hostname)
+/* The session itself: a shell in the instance's namespace, run here for
+ * root, by vpcemud as the caller for anyone else (the daemon first says
+ * whether the agent is connected). On a terminal, an interactive sh with
+ * Session Manager's prompt; otherwise sh reads the commands from stdin
+ * and the session exits with their status. */
+static int ssm_session(const char *lab, const char *netns,
+		       const char *instance, const char *hostname)
 {
 	bool tty = isatty(STDIN_FILENO);
 	char *sh_i[] = { "/bin/sh", "-i", NULL }, *sh_s[] = { "/bin/sh", "-s",
@@ -978,6 +1059,11 @@ static int ssm_session(const char *netns, const char *instance,
 	fflush(NULL);
 	/* What an SSM shell sees: ssm-user's prompt, from / . */
 	setenv("PS1", "sh-5.2$ ", 1);
+	if (geteuid() != 0) {
+		status = daemon_exec("ssm", lab, instance, tty ? sh_i : sh_s,
+				     "/");
+		goto out;
+	}
 	if (chdir("/") < 0) {
 	}
 	/* The shell and what it starts belong to the instance: down and
@@ -993,6 +1079,7 @@ static int ssm_session(const char *netns, const char *instance,
 			strerror(-r));
 		return 1;
 	}
+out:
 	fprintf(banner, "\n\nExiting session with sessionId: %s.\n\n",
 		session);
 	return status;
@@ -1025,10 +1112,6 @@ static int cmd_ssm(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "start-session"))
 		return daemon_call("ssm", "ssm", args, true, false);
-	if (!need_root("ssm start-session")) {
-		json_decref(args);
-		return 1;
-	}
 	r = ctl_call("ssm", args, true, &rep);
 	json_decref(args);
 	if (r) {
@@ -1042,7 +1125,7 @@ static int cmd_ssm(int argc, char **argv)
 	netns = json_string_value(json_object_get(result, "netns"));
 	instance = json_string_value(json_object_get(result, "instance"));
 	if (!code && netns && instance)
-		code = ssm_session(netns, instance, json_string_value(
+		code = ssm_session(lab, netns, instance, json_string_value(
 				   json_object_get(result, "hostname")));
 	json_decref(rep);
 	return code;
@@ -1073,17 +1156,16 @@ static int cmd_exec(int argc, char **argv)
 		i++;
 	if (i >= argc)
 		return usage_error("exec", "expects a command after --");
-	if (!need_root("exec"))
-		return 1;
+	if (geteuid() != 0) {
+		char cwd[PATH_MAX];
+
+		fflush(NULL);
+		return daemon_exec("exec", lab, instance, argv + i,
+				   getcwd(cwd, sizeof(cwd)) ? cwd : NULL);
+	}
 	r = state_find_instance(lab, instance, &s, &idx);
-	if (r == -EEXIST) {
-		fprintf(stderr, "vpcemu exec: %s is in several labs; "
-			"say which with --lab\n", instance);
-		return 1;
-	} else if (r) {
-		fprintf(stderr, "vpcemu exec: no running lab has an instance "
-			"%s%s%s\n", instance, lab ? " in lab " : "",
-			lab ? lab : "");
+	if (r) {
+		state_find_instance_error(stderr, "exec", r, lab, instance);
 		return 1;
 	}
 	fflush(NULL);
@@ -1091,9 +1173,7 @@ static int cmd_exec(int argc, char **argv)
 	 * command's, and its status is ours. Returns only on failure. */
 	ctx.cgroup_fd = procs_group_open(s->instances[idx].netns);
 	/* Labs up before the region was kept run on the host's name. */
-	if (s->instances[idx].region &&
-	    dns_private_hostname(NULL, s->instances[idx].region,
-				 s->instances[idx].ip, host, sizeof(host)) >= 0)
+	if (!state_instance_hostname(&s->instances[idx], host, sizeof(host)))
 		ctx.hostname = host;
 	r = nsexec_exec(s->instances[idx].netns, &ctx, argv + i, &status);
 	if (r && status >= 0) {

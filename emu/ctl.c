@@ -230,6 +230,7 @@ enum ctl_arg_type {
 	CTL_ARG_LABNAME,	/* ctl_lab_name_ok */
 	CTL_ARG_BOOL,
 	CTL_ARG_ARGV,		/* 1 to 64 strings of at most 4 KiB each */
+	CTL_ARG_ENV,		/* 0 to 1024 such strings, each NAME=VALUE */
 };
 
 struct ctl_arg {
@@ -297,6 +298,16 @@ static const struct ctl_arg ec2_args[] = {
 	{ 0 },
 };
 
+static const struct ctl_arg exec_args[] = {
+	{ "lab", CTL_ARG_LABNAME, false },
+	{ "instance", CTL_ARG_STRING, true },
+	{ "argv", CTL_ARG_ARGV, true },
+	{ "env", CTL_ARG_ENV, false },
+	{ "cwd", CTL_ARG_PATH, false },
+	{ "tty", CTL_ARG_BOOL, false },
+	{ 0 },
+};
+
 static const struct ctl_op ctl_ops[] = {
 	{ "ping", no_args, { NULL, NULL } },
 	{ "up", up_args, { NULL, NULL } },
@@ -310,6 +321,7 @@ static const struct ctl_op ctl_ops[] = {
 	{ "elbv2", ec2_args, { NULL, NULL } },
 	{ "iam", ec2_args, { NULL, NULL } },
 	{ "ssm", ec2_args, { NULL, NULL } },
+	{ "exec", exec_args, { NULL, NULL } },
 };
 
 bool ctl_lab_name_ok(const char *name)
@@ -356,23 +368,26 @@ static int check_arg(const struct ctl_arg *a, const json_t *v, char *err,
 		snprintf(err, errlen, "argument '%s' is a boolean", a->key);
 		return -EINVAL;
 	}
-	if (a->type == CTL_ARG_ARGV) {
-		size_t i, k = json_array_size(v);
+	if (a->type == CTL_ARG_ARGV || a->type == CTL_ARG_ENV) {
+		bool env = a->type == CTL_ARG_ENV;
+		size_t i, k = json_array_size(v), min = !env, max = env ? 1024
+									 : 64;
 
-		if (!json_is_array(v) || k < 1 || k > 64) {
-			snprintf(err, errlen, "argument '%s' is an array of 1 "
-				 "to 64 strings", a->key);
+		if (!json_is_array(v) || k < min || k > max) {
+			snprintf(err, errlen, "argument '%s' is an array of %zu "
+				 "to %zu strings", a->key, min, max);
 			return -EINVAL;
 		}
 		for (i = 0; i < k; i++) {
 			const json_t *e = json_array_get(v, i);
+			const char *t = json_string_value(e);
 
 			if (!json_is_string(e) || json_string_length(e) > 4096 ||
-			    strlen(json_string_value(e)) !=
-				    json_string_length(e)) {
+			    strlen(t) != json_string_length(e) ||
+			    (env && (t[0] == '=' || !strchr(t, '=')))) {
 				snprintf(err, errlen, "argument '%s': element %zu "
-					 "is not a string of at most 4 KiB",
-					 a->key, i);
+					 "is not a string of at most 4 KiB%s",
+					 a->key, i, env ? " NAME=VALUE" : "");
 				return -EINVAL;
 			}
 		}

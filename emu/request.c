@@ -28,6 +28,7 @@
 #include "vpcemu/dlog.h"
 #include "vpcemu/ec2.h"
 #include "vpcemu/elbv2.h"
+#include "vpcemu/execreq.h"
 #include "vpcemu/health.h"
 #include "vpcemu/iam.h"
 #include "vpcemu/labops.h"
@@ -1058,6 +1059,11 @@ static void op_ssm(const struct peer *p, json_t *args, struct reply *r)
 	ssmreq_run(R.el, R.svc, args, r);
 }
 
+static void op_exec(const struct peer *p, json_t *args, struct reply *r)
+{
+	execreq_run(R.el, p, args, r);
+}
+
 const struct ctlsrv_op request_ops[] = {
 	{ "ping", op_ping },
 	{ "up", op_up },
@@ -1071,6 +1077,7 @@ const struct ctlsrv_op request_ops[] = {
 	{ "elbv2", op_elbv2 },
 	{ "iam", op_iam },
 	{ "ssm", op_ssm },
+	{ "exec", op_exec },
 };
 
 const size_t request_nops = sizeof(request_ops) / sizeof(request_ops[0]);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "vpcemu/conf.h"
+#include "vpcemu/dns.h"
 #include "vpcemu/model.h"
 #include "vpcemu/nsexec.h"
 #include "vpcemu/state.h"
@@ -624,4 +625,27 @@ int state_find_instance(const char *lab_name, const char *instance,
 	}
 	state_names_free(labs, nlabs);
 	return r;
+}
+
+int state_instance_hostname(const struct state_instance *in, char *buf,
+			    size_t len)
+{
+	if (!strcmp(in->vpc, "internet"))
+		return snprintf(buf, len, "%s", in->name) < (int)len ? 0
+								      : -ENOSPC;
+	if (!in->region)
+		return -ENOENT;
+	return dns_private_hostname(NULL, in->region, in->ip, buf, len) < 0
+		       ? -ENOSPC : 0;
+}
+
+void state_find_instance_error(FILE *f, const char *cmd, int e,
+			       const char *lab, const char *instance)
+{
+	if (e == -EEXIST)
+		fprintf(f, "vpcemu %s: %s is in several labs; say which with "
+			"--lab\n", cmd, instance);
+	else
+		fprintf(f, "vpcemu %s: no running lab has an instance %s%s%s\n",
+			cmd, instance, lab ? " in lab " : "", lab ? lab : "");
 }

@@ -722,9 +722,10 @@ static void ud_start_new(struct svc_lab *sl)
 		const struct internet_host *h =
 			(const struct internet_host *)hosts->v[i];
 
+		/* Its name in the lab, as exec gives it (state.h). */
 		script = user_data_script(&h->ud);
 		if (script)
-			ud_start_one(sl, dir, h->r.name, h->netns, NULL,
+			ud_start_one(sl, dir, h->r.name, h->netns, h->r.name,
 				     script);
 	}
 	free(dir);

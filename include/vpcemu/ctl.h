@@ -39,6 +39,11 @@
  *          in a big lab)
  *   show   lab (lab name, optional: the only one up)
  *   cost   lab (as show), json (bool: stdout is the result's JSON)
+ *   exec   instance (name or ID, required), argv (required), lab, env
+ *          (NAME=VALUE strings), cwd (absolute path), tty (bool); the
+ *          command's stdin, stdout, stderr come as descriptors with the
+ *          request (fdpass.h), and the reply, when it ends, carries its
+ *          exit status
  */
 #ifndef VPCEMU_CTL_H
 #define VPCEMU_CTL_H

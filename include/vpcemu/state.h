@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -108,5 +109,18 @@ void state_free(struct lab_state *s);
  * -ENOENT when no lab has it, -EEXIST when several labs do (pass a lab). */
 int state_find_instance(const char *lab_name, const char *instance,
 			struct lab_state **ret_state, size_t *ret_index);
+
+/* Says on f, as "vpcemu CMD: ...", why state_find_instance(lab, instance)
+ * returned e. */
+void state_find_instance_error(FILE *f, const char *cmd, int e,
+			       const char *lab, const char *instance);
+
+/* The hostname a machine's processes see, in its own UTS namespace: an
+ * instance's private DNS name (R-12.4, as IMDS local-hostname), an
+ * internet host's name in the lab (no AWS name to copy: it is not EC2's).
+ * Returns 0, or -ENOENT for an instance of a lab up before regions were
+ * kept (it runs on the host's name), -ENOSPC when buf is too small. */
+int state_instance_hostname(const struct state_instance *in, char *buf,
+			    size_t len);
 
 #endif
