@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include "vpcemu/diff.h"
+#include "vpcemu/fsid.h"
 #include "vpcemu/labops.h"
 #include "vpcemu/load.h"
 #include "vpcemu/model.h"
+#include "vpcemu/nsexec.h"
 #include "vpcemu/plan.h"
 #include "vpcemu/procs.h"
 #include "vpcemu/util.h"
@@ -443,11 +445,17 @@ void labops_apply_result_free(struct labops_apply_result *res)
 }
 
 /* The lab and plan of a kept text of lab st (next: LAB.conf.next, else
- * LAB.conf) under the lab's name. Returns 0, -ENOENT when there is no such
- * text, -EINVAL when it gives no lab, or -errno. */
+ * LAB.conf) under the lab's name. The text's user-data files are read
+ * again, with the file access of the lab's owner (state.h), as its up
+ * read them with the client's: a member who swaps such a file for a link
+ * to a root-only one must not have root read it into the lab's metadata.
+ * Returns 0, -ENOENT when there is no such text, -EINVAL when it gives no
+ * lab, or -errno. */
 static int kept_plan(const struct lab_state *st, bool next,
 		     struct lab **ret_lab, struct plan **ret_plan)
 {
+	struct nsexec_cred owner = { .uid = 0 };
+	struct fsid_saved saved;
 	struct diags d = { 0 };
 	char *text = NULL;
 	size_t len = 0;
@@ -457,9 +465,16 @@ static int kept_plan(const struct lab_state *st, bool next,
 	*ret_plan = NULL;
 	r = next ? state_load_next_text(st->lab, &text, &len)
 		 : state_load_text(st->lab, &text, &len);
+	/* No record: a lab up before owners were, root's. */
+	if (!r && (r = state_load_owner(st->lab, &owner)) == -ENOENT)
+		r = 0;
 	if (!r)
+		r = fsid_take(&owner, &saved);
+	if (!r) {
 		r = plan_of_text(st->file, text, len, st->lab, &d, ret_lab,
 				 ret_plan);
+		fsid_restore(&saved, "reading a lab's user data");
+	}
 	if (r) {
 		plan_free(*ret_plan);
 		lab_free(*ret_lab);

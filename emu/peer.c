@@ -8,14 +8,10 @@
  * group list.
  */
 #include <errno.h>
-#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/fsuid.h>
-#include <syslog.h>
-#include <unistd.h>
 
-#include "vpcemu/dlog.h"
+#include "vpcemu/fsid.h"
 #include "vpcemu/load.h"
 #include "vpcemu/nsexec.h"
 #include "vpcemu/peer.h"
@@ -84,55 +80,26 @@ void peer_cred(const struct peer *p, struct nsexec_cred *ret)
 }
 
 /* Reads and checks a lab file as the peer would: with its uid, gid and
- * groups for file access. setfsuid from 0 drops CAP_DAC_OVERRIDE and
- * CAP_DAC_READ_SEARCH from our effective set, and back to 0 restores them
- * (capabilities(7)), so permission checks are the peer's, and only file
- * access changes: netlink and signals keep our identity. The process is
- * single-threaded, so setgroups affects nothing else meanwhile. */
+ * groups for file access (fsid.h). The process is single-threaded, so
+ * setgroups affects nothing else meanwhile. */
 int peer_load_lab(const struct peer *p, const char *file, const char *as,
 		  const char *name, struct diags *d, struct lab **ret,
 		  FILE *err)
 {
-	gid_t egid = getegid(), *saved = NULL;
-	int nsaved, r;
+	struct fsid_saved saved;
+	struct nsexec_cred c;
+	int r;
 
-	if (p->cred.uid == 0)
-		return load_lab_file(file, as, name, d, ret);
 	*ret = NULL;
-	nsaved = getgroups(0, NULL);
-	if (nsaved >= 0)
-		saved = calloc((size_t)nsaved + 1, sizeof(*saved));
-	if (!saved || getgroups(nsaved, saved) != nsaved ||
-	    setgroups(p->ngroups, p->groups) < 0) {
-		r = saved ? -errno : -ENOMEM;
+	peer_cred(p, &c);
+	r = fsid_take(&c, &saved);
+	if (r) {
 		fprintf(err, "vpcemud: cannot take the identity of uid %u to "
 			"read %s: %s\n", (unsigned)p->cred.uid, file,
 			strerror(-r));
-		free(saved);
 		return r;
 	}
-	setfsgid(p->cred.gid);
-	setfsuid(p->cred.uid);
-	/* setfs*id return the previous value, never an error: ask again. */
-	if ((uid_t)setfsuid(-1) != p->cred.uid ||
-	    (gid_t)setfsgid(-1) != p->cred.gid) {
-		fprintf(err, "vpcemud: cannot take the identity of uid %u to "
-			"read %s\n", (unsigned)p->cred.uid, file);
-		r = -EPERM;
-	} else {
-		r = load_lab_file(file, as, name, d, ret);
-	}
-	setfsuid(0);
-	setfsgid(egid);
-	if (setgroups((size_t)nsaved, saved) < 0 ||
-	    (uid_t)setfsuid(-1) != 0 || (gid_t)setfsgid(-1) != egid) {
-		/* Going on with a borrowed identity would be worse than any
-		 * outage: labs stay up without us. */
-		dlog(LOG_CRIT, NULL, "cannot restore our identity after "
-		     "reading %s: exiting", file);
-		_exit(1);
-	}
-	free(saved);
+	r = load_lab_file(file, as, name, d, ret);
+	fsid_restore(&saved, file);
 	return r;
 }
-
