@@ -450,9 +450,10 @@ void labops_apply_result_free(struct labops_apply_result *res)
  * read them with the client's: a member who swaps such a file for a link
  * to a root-only one must not have root read it into the lab's metadata.
  * Returns 0, -ENOENT when there is no such text, -EINVAL when it gives no
- * lab, or -errno. */
+ * lab (the first reason in why, when not NULL), or -errno. */
 static int kept_plan(const struct lab_state *st, bool next,
-		     struct lab **ret_lab, struct plan **ret_plan)
+		     struct lab **ret_lab, struct plan **ret_plan,
+		     char *why, size_t whylen)
 {
 	struct nsexec_cred owner = { .uid = 0 };
 	struct fsid_saved saved;
@@ -474,6 +475,8 @@ static int kept_plan(const struct lab_state *st, bool next,
 		r = plan_of_text(st->file, text, len, st->lab, &d, ret_lab,
 				 ret_plan);
 		fsid_restore(&saved, "reading a lab's user data");
+		if (r == -EINVAL && why)
+			snprintf(why, whylen, "%s", diag_first_message(&d));
 	}
 	if (r) {
 		plan_free(*ret_plan);
@@ -492,9 +495,10 @@ static int kept_plan(const struct lab_state *st, bool next,
 static int old_plan(const struct lab_state *st, struct lab **ret_lab,
 		    struct plan **ret_plan, struct diags *err)
 {
+	char why[512] = "another vpcemu version?";
 	int r;
 
-	r = kept_plan(st, false, ret_lab, ret_plan);
+	r = kept_plan(st, false, ret_lab, ret_plan, why, sizeof(why));
 	if (!r && strcmp((*ret_plan)->digest, st->digest)) {
 		plan_free(*ret_plan);
 		lab_free(*ret_lab);
@@ -506,7 +510,7 @@ static int old_plan(const struct lab_state *st, struct lab **ret_lab,
 	 * "up" with its plan and putting its text in place of the old one:
 	 * the next text is the applied one; finish the move. */
 	if (r == -ESTALE || r == -EINVAL) {
-		if (!kept_plan(st, true, ret_lab, ret_plan) &&
+		if (!kept_plan(st, true, ret_lab, ret_plan, NULL, 0) &&
 		    !strcmp((*ret_plan)->digest, st->digest) &&
 		    !state_commit_next_text(st->lab))
 			return 0;
@@ -522,8 +526,8 @@ static int old_plan(const struct lab_state *st, struct lab **ret_lab,
 		r = -ENODATA;
 	} else if (r == -EINVAL || r == -ESTALE) {
 		labops_fail(err, "the kept text of lab %s no longer gives what was "
-			 "applied (another vpcemu version?); take it down and "
-			 "up again: vpcemu down %s", st->lab, st->lab);
+			 "applied (%s); take it down and up again: vpcemu "
+			 "down %s", st->lab, why, st->lab);
 		r = -ESTALE;
 	} else if (r) {
 		labops_fail(err, "read the text of lab %s in %s: %s", st->lab,
@@ -547,7 +551,7 @@ static int roll_back(const struct lab_state *st, const struct plan *old,
 	struct diff *d = NULL;
 	int r;
 
-	r = kept_plan(st, true, &next_lab, &next);
+	r = kept_plan(st, true, &next_lab, &next, NULL, 0);
 	if (r == -ENOENT || r == -EINVAL)
 		return 0;
 	if (r) {

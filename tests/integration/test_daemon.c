@@ -15,6 +15,8 @@
 #include <grp.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,6 +240,12 @@ static void teardown(void)
 	unlink(buf);
 	snprintf(buf, sizeof(buf), "%s/ud.conf", dir);
 	unlink(buf);
+	snprintf(buf, sizeof(buf), "%s/root-only", dir);
+	unlink(buf);
+	snprintf(buf, sizeof(buf), "%s/ud.sh", dir);
+	unlink(buf);
+	snprintf(buf, sizeof(buf), "%s/private", dir);
+	rmdir(buf);
 	rmdir(state);
 	cr_expect_eq(rmdir(dir), 0, "%s not empty", dir);
 }
@@ -830,4 +838,433 @@ Test(daemon, root_user_data_runs_as_root)
 	cr_expect_str_eq(log, "0\nread\n"
 			 "ip-10-1-1-10.ap-northeast-1.compute.internal\n");
 	free(log);
+}
+
+/* ---- exec and Session Manager for a group member ---- */
+
+#define OTHER_MEMBER 65533	/* a second member; needs no account */
+
+/* One VPC where Session Manager connects to A: the role, the three
+ * endpoints with private DNS, HTTPS to them. */
+static const char member_lab_text[] =
+	"region ap-northeast-1\n"
+	"vpc V { cidr 10.1.0.0/16; dns-hostnames yes }\n"
+	"subnet S { vpc V; cidr 10.1.1.0/24 }\n"
+	"security-group SG-E { vpc V; ingress tcp 443 from 10.1.0.0/16 }\n"
+	"iam-role R { policies AmazonSSMManagedInstanceCore }\n"
+	"endpoint E1 { vpc V; service ssm; subnets S; security-groups SG-E }\n"
+	"endpoint E2 { vpc V; service ssmmessages; subnets S; "
+	"security-groups SG-E }\n"
+	"endpoint E3 { vpc V; service ec2messages; subnets S; "
+	"security-groups SG-E }\n"
+	"instance A { subnet S; private-ip 10.1.1.10; "
+	"iam-instance-profile R }\n";
+
+#define A_HOSTNAME "ip-10-1-1-10.ap-northeast-1.compute.internal"
+
+static char cli_path[PATH_MAX], root_only[PATH_MAX], private_dir[PATH_MAX];
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	fputs(text, f);
+	fclose(f);
+	cr_assert_eq(chmod(path, mode), 0);
+}
+
+/* Starts vpcemud --group TEST_GID; the member (uid 65534) brings text up
+ * as lab_name. Also a root-only file and directory. */
+static void member_lab_up(const char *text)
+{
+	char arg[16];
+	const char *extra[] = { "--group", arg, NULL };
+	gid_t g = TEST_GID;
+
+	cr_assert_not_null(realpath(vpcemu(), cli_path));
+	snprintf(arg, sizeof(arg), "%d", TEST_GID);
+	snprintf(lab_name, sizeof(lab_name), "it%d-m", (int)getpid());
+	snprintf(ud_lab, sizeof(ud_lab), "%s/ud.conf", dir);
+	snprintf(root_only, sizeof(root_only), "%s/root-only", dir);
+	snprintf(private_dir, sizeof(private_dir), "%s/private", dir);
+	write_file(ud_lab, text, 0644);
+	write_file(root_only, "root's secret\n", 0600);
+	cr_assert_eq(mkdir(private_dir, 0700), 0);
+	start_daemon(extra);
+	cr_assert_eq(as_child(NOBODY, NOBODY, NOBODY, NOBODY, &g, 1,
+			      member_up), C_OK);
+}
+
+/* In a child: the identity of member uid (gid 65534, group TEST_GID). */
+static void become_member(uid_t uid)
+{
+	gid_t g = TEST_GID;
+
+	if (setgroups(1, &g) < 0 || setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
+	    setresuid(uid, uid, uid) < 0)
+		_exit(C_SETID);
+}
+
+/* Starts vpcemu argv[1..] as member uid (root: uid 0) in cwd, stdin
+ * from /dev/null, stdout and stderr into the pipe *ret_fd. */
+static pid_t cli_start(uid_t uid, const char *cwd, char **argv, int *ret_fd)
+{
+	int fds[2];
+	pid_t pid;
+
+	cr_assert_eq(pipe(fds), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		/* First: a member may sit in a directory it cannot enter
+		 * (its mode changed after it came in). */
+		if (chdir(cwd) < 0)
+			_exit(C_SETID);
+		if (uid)
+			become_member(uid);
+		dup2(null, 0);
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		argv[0] = cli_path;
+		execv(cli_path, argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	*ret_fd = fds[0];
+	return pid;
+}
+
+/* Runs vpcemu as cli_start does and waits; its output in out. Returns its
+ * exit status. */
+static int cli_run(uid_t uid, const char *cwd, char *out, size_t outlen,
+		   char **argv)
+{
+	size_t len = 0;
+	int fd, status;
+	ssize_t k;
+	pid_t pid = cli_start(uid, cwd, argv, &fd);
+
+	while (len < outlen - 1 &&
+	       (k = read(fd, out + len, outlen - 1 - len)) > 0)
+		len += (size_t)k;
+	out[len] = '\0';
+	close(fd);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+#define EXEC_ARGV(...) ((char *[]){ NULL, "exec", "--lab", lab_name, "A", \
+				    "--", __VA_ARGS__, NULL })
+
+static void member_files_remove(void)
+{
+	unlink(root_only);
+	rmdir(private_dir);
+}
+
+Test(daemon, member_exec_runs_as_member)
+{
+	char out[4096];
+	int rc;
+
+	member_lab_up(member_lab_text);
+	rc = cli_run(NOBODY, dir, out, sizeof(out), EXEC_ARGV("id", "-u"));
+	cr_log_info("member's exec -- id -u: %s", out);
+	cr_expect_eq(rc, 0, "%s", out);
+	cr_expect_str_eq(out, "65534\n");
+	rc = cli_run(NOBODY, dir, out, sizeof(out), EXEC_ARGV("id", "-G"));
+	cr_expect_str_eq(out, "65534 64999\n");
+	rc = cli_run(NOBODY, dir, out, sizeof(out), EXEC_ARGV("hostname"));
+	cr_expect_str_eq(out, A_HOSTNAME "\n");
+	/* The instance's network: its eth0, not the host's. */
+	rc = cli_run(NOBODY, dir, out, sizeof(out),
+		     EXEC_ARGV("cat", "/sys/class/net/eth0/address"));
+	cr_expect_eq(rc, 0, "%s", out);
+	/* What the member cannot read, root does not read for it. */
+	rc = cli_run(NOBODY, dir, out, sizeof(out), EXEC_ARGV("cat",
+							      root_only));
+	cr_expect_eq(rc, 1, "%s", out);
+	cr_expect(strstr(out, "Permission denied"), "%s", out);
+	cr_expect_null(strstr(out, "secret"), "%s", out);
+	/* Nor through its working directory, which it no longer could
+	 * enter. */
+	rc = cli_run(NOBODY, private_dir, out, sizeof(out),
+		     EXEC_ARGV("pwd"));
+	cr_expect_eq(rc, 1, "%s", out);
+	cr_expect(strstr(out, "cannot run in A as uid 65534"), "%s", out);
+	/* The command's own status. */
+	rc = cli_run(NOBODY, dir, out, sizeof(out),
+		     EXEC_ARGV("sh", "-c", "exit 7"));
+	cr_expect_eq(rc, 7, "%s", out);
+	member_files_remove();
+}
+
+/* The twin: root's exec runs as root, as before. */
+Test(daemon, root_exec_runs_as_root)
+{
+	char out[4096];
+	int rc;
+
+	member_lab_up(member_lab_text);
+	rc = cli_run(0, dir, out, sizeof(out), EXEC_ARGV("id", "-u"));
+	cr_expect_str_eq(out, "0\n");
+	rc = cli_run(0, dir, out, sizeof(out), EXEC_ARGV("cat", root_only));
+	cr_expect_eq(rc, 0, "%s", out);
+	cr_expect_str_eq(out, "root's secret\n");
+	rc = cli_run(0, private_dir, out, sizeof(out), EXEC_ARGV("pwd"));
+	cr_expect_eq(strncmp(out, private_dir, strlen(private_dir)), 0, "%s",
+		     out);
+	member_files_remove();
+}
+
+/* Labs are not separated by owner (any member may apply or take down any
+ * lab), so another member may exec in this one, as itself. */
+Test(daemon, member_exec_in_another_members_lab)
+{
+	char out[4096];
+	int rc;
+
+	member_lab_up(member_lab_text);
+	rc = cli_run(OTHER_MEMBER, dir, out, sizeof(out), EXEC_ARGV("id",
+								   "-u"));
+	cr_expect_eq(rc, 0, "%s", out);
+	cr_expect_str_eq(out, "65533\n");
+	member_files_remove();
+}
+
+/* The pid of a process whose command line is exactly cmd (args separated
+ * by NULs), or 0. */
+static pid_t find_process(const char *cmd, size_t len)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+
+	while (d && !found && (e = readdir(d))) {
+		char path[300], buf[128];
+		ssize_t n;
+		int fd;
+
+		if (atoi(e->d_name) <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		close(fd);
+		if (n == (ssize_t)len && !memcmp(buf, cmd, len))
+			found = atoi(e->d_name);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+Test(daemon, member_exec_killed_with_its_client)
+{
+	static const char cmd[] = "sleep\0" "4242.5";
+	int64_t deadline;
+	pid_t cli, sleeper = 0;
+	int fd, status;
+
+	member_lab_up(member_lab_text);
+	cli = cli_start(NOBODY, dir, EXEC_ARGV("sleep", "4242.5"), &fd);
+	deadline = test_now_ms() + 10000;
+	while (!(sleeper = find_process(cmd, sizeof(cmd))) &&
+	       test_now_ms() < deadline)
+		test_pause_ms(20);
+	cr_assert_gt(sleeper, 0, "the command never started");
+	/* Not its child: the daemon's, in the instance, as the member. */
+	kill(cli, SIGKILL);
+	waitpid(cli, &status, 0);
+	close(fd);
+	deadline = test_now_ms() + 5000;
+	while (!test_process_gone(sleeper) && test_now_ms() < deadline)
+		test_pause_ms(20);
+	cr_expect(test_process_gone(sleeper), "pid %d outlived its client",
+		  (int)sleeper);
+	member_files_remove();
+}
+
+/* Reads a terminal until want shows up or the deadline passes; appends
+ * what it read to buf. */
+static bool pty_wait(int fd, char *buf, size_t size, const char *want,
+		     int ms)
+{
+	int64_t deadline = test_now_ms() + ms;
+	size_t len = strlen(buf);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t k;
+
+	while (!strstr(buf, want) && test_now_ms() < deadline &&
+	       len < size - 1) {
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		k = read(fd, buf + len, size - 1 - len);
+		if (k <= 0)
+			break;
+		len += (size_t)k;
+		buf[len] = '\0';
+	}
+	return strstr(buf, want) != NULL;
+}
+
+/* A session at a terminal, as a person has it: a prompt, the member's
+ * uid, the instance's hostname, job control, the shell's exit status. */
+Test(daemon, member_ssm_session_at_a_terminal)
+{
+	char *argv[] = { cli_path, "ssm", "start-session", "--target", "A",
+			 "--lab", lab_name, NULL };
+	char buf[8192] = "";
+	int master, status;
+	pid_t pid;
+
+	member_lab_up(member_lab_text);
+	pid = forkpty(&master, NULL, NULL, NULL);
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		become_member(NOBODY);
+		if (chdir(dir) < 0)
+			_exit(C_SETID);
+		execv(cli_path, argv);
+		_exit(127);
+	}
+	cr_assert(pty_wait(master, buf, sizeof(buf), "sh-5.2$ ", 20000),
+		  "no prompt: %s", buf);
+	dprintf(master, "id -u; hostname; sleep 77 & jobs\n");
+	cr_expect(pty_wait(master, buf, sizeof(buf), "sleep 77", 5000),
+		  "%s", buf);
+	dprintf(master, "exit 3\n");
+	pty_wait(master, buf, sizeof(buf), "Exiting session", 5000);
+	waitpid(pid, &status, 0);
+	close(master);
+	cr_log_info("member's session:\n%s", buf);
+	cr_expect(strstr(buf, "\n65534\r\n"), "%s", buf);
+	cr_expect(strstr(buf, "\n" A_HOSTNAME "\r\n"), "%s", buf);
+	cr_expect(strstr(buf, "Running"), "no job control: %s", buf);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 3,
+		  "status %d", status);
+	member_files_remove();
+}
+
+/* Without a terminal the session runs its stdin, as the member. */
+Test(daemon, member_ssm_session_from_stdin)
+{
+	char out[4096], err[4096];
+	int fds[2], in[2], errs[2], status;
+	size_t len = 0;
+	ssize_t k;
+	pid_t pid;
+
+	member_lab_up(member_lab_text);
+	cr_assert_eq(pipe(fds), 0);
+	cr_assert_eq(pipe(in), 0);
+	cr_assert_eq(pipe(errs), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		become_member(NOBODY);
+		if (chdir(dir) < 0)
+			_exit(C_SETID);
+		dup2(in[0], 0);
+		dup2(fds[1], 1);
+		dup2(errs[1], 2);
+		close(in[1]);
+		close(fds[0]);
+		close(errs[0]);
+		execl(cli_path, cli_path, "ssm", "start-session", "--target",
+		      "A", "--lab", lab_name, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(fds[1]);
+	close(errs[1]);
+	dprintf(in[1], "id -u; hostname; cat %s; exit 5\n", root_only);
+	close(in[1]);
+	while (len < sizeof(out) - 1 &&
+	       (k = read(fds[0], out + len, sizeof(out) - 1 - len)) > 0)
+		len += (size_t)k;
+	out[len] = '\0';
+	close(fds[0]);
+	k = read(errs[0], err, sizeof(err) - 1);
+	err[k > 0 ? k : 0] = '\0';
+	close(errs[0]);
+	waitpid(pid, &status, 0);
+	cr_expect_str_eq(out, "65534\n" A_HOSTNAME "\n");
+	cr_expect(strstr(err, "Permission denied"), "%s", err);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 5, "status %d",
+		  status);
+	member_files_remove();
+}
+
+/* A member reads the log of the user data it ran, no other member does. */
+static char log_path[PATH_MAX];
+
+static int read_log(void)
+{
+	int fd = open(log_path, O_RDONLY);
+
+	if (fd < 0)
+		return errno == EACCES ? C_CONNECT_ERR : C_REQUEST;
+	close(fd);
+	return C_OK;
+}
+
+Test(daemon, member_reads_its_own_user_data_log)
+{
+	char *log = user_data_log(true);
+	pid_t pid;
+	int status;
+
+	free(log);
+	snprintf(log_path, sizeof(log_path), "%s/%s.userdata/A.log", state,
+		 lab_name);
+	cr_expect_eq(as_child(NOBODY, NOBODY, NOBODY, NOBODY, NULL, 0,
+			      read_log), C_OK);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		become_member(OTHER_MEMBER);
+		_exit(read_log());
+	}
+	waitpid(pid, &status, 0);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == C_CONNECT_ERR,
+		  "another member: status %d", status);
+}
+
+/* The kept text of a member's lab names its user-data file: reading it
+ * again (every describe, apply, restart) is done with the member's
+ * rights, so a file swapped for a link to a root-only one is refused,
+ * not loaded into the instance's metadata. */
+Test(daemon, member_kept_user_data_file_read_as_member)
+{
+	static const char text[] =
+		"region ap-northeast-1\n"
+		"vpc V { cidr 10.1.0.0/16 }\n"
+		"subnet S { vpc V; cidr 10.1.1.0/24 }\n"
+		"instance A { subnet S; private-ip 10.1.1.10; "
+		"user-data-file ud.sh }\n";
+	char ud[PATH_MAX];
+	json_t *rep;
+
+	snprintf(ud, sizeof(ud), "%s/ud.sh", dir);
+	write_file(ud, "#!/bin/sh\ntrue\n", 0644);
+	member_lab_up(text);
+	/* The member's move, done here for it. */
+	cr_assert_eq(unlink(ud), 0);
+	cr_assert_eq(symlink(root_only, ud), 0);
+	rep = call("show", json_pack("{s:s}", "lab", lab_name));
+	cr_log_info("show after the swap: %s", text_of(rep, "stderr"));
+	cr_expect_neq(exit_of(rep), 0);
+	cr_expect(strstr(text_of(rep, "stderr"), "Permission denied"), "%s",
+		  text_of(rep, "stderr"));
+	cr_expect_null(strstr(json_dumps(rep, 0), "secret"));
+	json_decref(rep);
+	unlink(ud);
+	member_files_remove();
 }
