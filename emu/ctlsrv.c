@@ -44,8 +44,9 @@ struct client {
 	uint64_t serial;	/* names the client to a deferred reply */
 	bool waiting;		/* a deferred reply is due: read nothing */
 	struct reply *pending;	/* that reply, while waiting */
-	int fds[FDPASS_MAX];	/* received, for the next request */
-	size_t nfds;
+	int fds[FDPASS_MAX];	/* received, for the request whose frame */
+	size_t nfds;		/* holds in[fds_at - 1] (fdpass.h) */
+	size_t fds_at;
 };
 
 
@@ -181,9 +182,8 @@ static void client_bad_request(struct client *c, const char *why)
 	c->closing = true;
 }
 
-/* The descriptors received so far go with the request being dispatched
- * (fdpass.h): the handler takes what it uses, reply_close closes the
- * rest. */
+/* The descriptors that came with the request being dispatched go with
+ * it: the handler takes what it uses, reply_close closes the rest. */
 static void client_give_fds(struct client *c, struct reply *r)
 {
 	memcpy(r->fds, c->fds, sizeof(r->fds));
@@ -191,7 +191,7 @@ static void client_give_fds(struct client *c, struct reply *r)
 	c->nfds = 0;
 }
 
-static void client_request(struct client *c, json_t *msg)
+static void client_request(struct client *c, json_t *msg, bool with_fds)
 {
 	struct peer p;
 	const char *op;
@@ -243,7 +243,8 @@ static void client_request(struct client *c, json_t *msg)
 		goto out;
 	}
 	r->progress = json_is_true(json_object_get(args, "progress"));
-	client_give_fds(c, r);
+	if (with_fds)
+		client_give_fds(c, r);
 	S.ops[i].fn(&p, args, r);
 	if (r->deferred) {
 		c->waiting = true;
@@ -261,6 +262,7 @@ out:
  * only after the previous reply went out. */
 static void client_process(struct client *c)
 {
+	bool with_fds;
 	char err[256];
 	json_t *msg;
 	size_t used;
@@ -284,9 +286,12 @@ static void client_process(struct client *c)
 			}
 			break;
 		}
+		with_fds = c->nfds && c->fds_at <= used;
+		if (c->nfds && !with_fds)
+			c->fds_at -= used;
 		memmove(c->in, c->in + used, c->inlen - used);
 		c->inlen -= used;
-		client_request(c, msg);
+		client_request(c, msg, with_fds);
 		json_decref(msg);
 	}
 }
@@ -316,6 +321,7 @@ static int client_flush(struct client *c)
 static int client_read(struct client *c)
 {
 	size_t max = CTL_HDR_LEN + CTL_MSG_MAX;
+	size_t had = c->nfds;
 	ssize_t k;
 
 	if (c->inlen == c->incap) {
@@ -341,6 +347,8 @@ static int client_read(struct client *c)
 	if (k == 0)
 		c->eof = true;
 	c->inlen += (size_t)k;
+	if (c->nfds > had)
+		c->fds_at = c->inlen;
 	return 0;
 }
 

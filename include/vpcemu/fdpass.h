@@ -3,9 +3,10 @@
  * `vpcemu exec` and `ssm start-session` of a group member run in vpcemud,
  * with the client's own terminal or pipes as their stdio: the client sends
  * them with the request's first bytes, the daemon receives them with the
- * bytes they came with. A Unix stream socket never merges the bytes that
- * carry descriptors with the bytes before them in one read, so the
- * descriptors a read returns belong to the frame that read begins.
+ * bytes they came with. A read from a Unix stream socket that returns
+ * descriptors ends with the bytes they came with (it may begin with bytes
+ * sent before them), so the frame that holds the last byte of that read
+ * is theirs.
  */
 #ifndef VPCEMU_FDPASS_H
 #define VPCEMU_FDPASS_H

@@ -425,6 +425,20 @@ ParameterizedTestParameters(ctl, requests)
 		  "invalid lab name" },
 		{ "{\"op\":\"status\",\"args\":{\"lab\":\"\"}}", -EINVAL,
 		  "invalid lab name" },
+		{ "{\"op\":\"exec\",\"args\":{\"instance\":\"A\",\"argv\":[\"id\"]}}",
+		  0, "exec" },
+		{ "{\"op\":\"exec\",\"args\":{\"instance\":\"A\",\"argv\":[\"id\"],"
+		  "\"env\":[\"A=1\"],\"tty\":true}}", 0, "exec" },
+		{ "{\"op\":\"exec\",\"args\":{\"instance\":\"A\",\"argv\":[\"id\"],"
+		  "\"env\":[\"A\"]}}", -EINVAL, "NAME=VALUE" },
+		{ "{\"op\":\"exec\",\"args\":{\"instance\":\"A\",\"argv\":[\"id\"],"
+		  "\"env\":[\"=x\"]}}", -EINVAL, "NAME=VALUE" },
+		{ "{\"op\":\"exec\",\"args\":{\"instance\":\"A\",\"argv\":[\"id\"],"
+		  "\"cwd\":\"tmp\"}}", -EINVAL, "absolute" },
+		{ "{\"op\":\"exec\",\"args\":{\"instance\":\"A\",\"argv\":[]}}",
+		  -EINVAL, "1 to 64" },
+		{ "{\"op\":\"exec\",\"args\":{\"argv\":[\"id\"]}}", -EINVAL,
+		  "missing argument 'instance'" },
 	};
 
 	return cr_make_param_array(struct req_case, p, sizeof(p) / sizeof(p[0]));
