@@ -1673,7 +1673,9 @@ static const struct cmd cmds[] = {
 	  "A target that names an instance in several labs is a usage error\n"
 	  "(exit 2): say which with --lab.\n"
 	  "describe-instance-information: PingStatus of every instance with\n"
-	  "such a role. Needs root." },
+	  "such a role. Root's shell runs here; a member of vpcemud's group\n"
+	  "gets one from vpcemud, with its own uid, gid and groups, on a\n"
+	  "terminal of its own (job control) when it sits at one." },
 	{ "status", cmd_status, "status [LAB [--instances]]",
 	  "List running labs, or one lab's instances with their namespaces.\n"
 	  "A lab of more than 100 instances is summarised: instances and how\n"
@@ -1688,9 +1690,13 @@ static const struct cmd cmds[] = {
 	  "hourly charges over the hours the lab has run." },
 	{ "exec", cmd_exec, "exec [--lab LAB] INSTANCE -- CMD...",
 	  "Run CMD inside the instance's namespace, like `ip netns exec`, with\n"
-	  "/etc/netns/LAB-INSTANCE/ files bound over /etc: exec replaces itself\n"
-	  "with CMD, which belongs to the instance (down stops it). Exits with\n"
-	  "CMD's status. Needs root." },
+	  "/etc/netns/LAB-INSTANCE/ files bound over /etc and the instance's\n"
+	  "hostname; CMD belongs to the instance (down stops it). Exits with\n"
+	  "CMD's status. As root, exec replaces itself with CMD. A member of\n"
+	  "vpcemud's group has vpcemud run CMD with the member's uid, gid and\n"
+	  "groups, in its working directory (entered with its rights), with\n"
+	  "its stdin, stdout and stderr, or a terminal of its own when stdin\n"
+	  "is one; killing exec kills CMD." },
 	{ "analyze", cmd_analyze,
 	  "analyze [--lab LAB | FILE] SRC DST [icmp|tcp PORT|udp PORT]\n"
 	  "    [--output table|json]",

@@ -13,7 +13,10 @@
  *    final mode (0600, or 0660 with the allowed group as its group: bind
  *    runs with that egid), so it is never wider than intended;
  *  - every request is checked, and lab files are read with the peer's
- *    identity (peer.c);
+ *    identity (peer.c), a running lab's again with its owner's (fsid.c);
+ *  - what runs in a lab's machines for a member (user data, exec,
+ *    sessions) runs with the member's uid, gid and groups (nsspawn.c,
+ *    execreq.c), never as root;
  *  - lab names that become paths are validated by ctl.c; nothing runs a
  *    shell.
  *
@@ -350,11 +353,18 @@ static void usage(FILE *f)
 		"%s)\n"
 		"  --group NAME   also admit members of group NAME (socket "
 		"0660)\n\n"
-		"A member of NAME may up, apply, down, ec2, elbv2 and ssm "
-		"describe-*: lab\nfiles are read with its uid, gid and groups, "
-		"and the user data of a lab\nit changed runs as it, never as "
-		"root. exec and ssm start-session stay\nroot-only (vpcemu "
-		"enters the namespaces itself).\n", CTL_SOCKET_DEFAULT);
+		"A member of NAME may use vpcemu's up, apply, down, status, "
+		"describe, cost,\nec2, elbv2, ssm and exec (test probes from "
+		"its own process: root only).\nIt never gets more than it "
+		"has: lab files are read with its uid, gid and\ngroups "
+		"(user-data files too, whenever a lab it changed last is read\n"
+		"again); the user data of a lab it changed last, its exec "
+		"commands and its\nSession Manager shells run inside the "
+		"machine as it, with no capability,\nnever as root, in a "
+		"working directory it may enter; it reads its own\nuser-data "
+		"logs, not another member's. Labs are not separated by "
+		"member: any\nmember may change, take down or exec in any "
+		"lab, as itself.\n", CTL_SOCKET_DEFAULT);
 }
 
 /* Reads the command line into D. Returns -1 to go on, else the exit

@@ -1,5 +1,6 @@
 /* request.h - what vpcemud does for each control request: ping, up,
- * apply, down, status, show, ec2, elbv2, ssm and exec, as a table for ctlsrv.h;
+ * apply, down, status, show, ec2, elbv2, ssm and exec, as a table for
+ * ctlsrv.h;
  * and the services (svc.h) of the labs those requests bring up.
  */
 #ifndef VPCEMU_REQUEST_H
