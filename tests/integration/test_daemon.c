@@ -751,6 +751,42 @@ static int member_up(void)
 					     "name", lab_name), 0, NULL);
 }
 
+/* Waits (20 s) for the user data of machine in lab_name to exit 0;
+ * returns its log (caller frees). */
+static char *user_data_wait(const char *machine)
+{
+	int64_t deadline = test_now_ms() + 20000;
+	char path[PATH_MAX], *log = NULL;
+	size_t len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.userdata/%s.status", state,
+		 lab_name, machine);
+	for (;;) {
+		char st[32] = "";
+
+		f = fopen(path, "r");
+		if (f) {
+			if (!fgets(st, sizeof(st), f))
+				st[0] = '\0';
+			fclose(f);
+		}
+		if (!strncmp(st, "exit", 4)) {
+			cr_assert_str_eq(st, "exit 0\n");
+			break;
+		}
+		cr_assert_lt(test_now_ms(), deadline, "user data: '%s'", st);
+		test_pause_ms(50);
+	}
+	snprintf(path, sizeof(path), "%s/%s.userdata/%s.log", state, lab_name,
+		 machine);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	cr_assert_eq(getdelim(&log, &len, '\0', f) > 0, true);
+	fclose(f);
+	return log;
+}
+
 /* Brings up a lab whose instance's user data prints its uid, whether it
  * can read a root-only file, and its hostname; as the group member when
  * member is set, else as root. Returns the log once the script exited
@@ -767,11 +803,9 @@ static char *user_data_log(bool member)
 		"cat /etc/shadow >/dev/null 2>&1 && echo read || echo denied\\n"
 		"hostname\\n\"\n"
 		"}\n";
-	char arg[16], path[PATH_MAX], *log = NULL;
+	char arg[16];
 	const char *extra[] = { "--group", arg, NULL };
-	int64_t deadline = test_now_ms() + 20000;
 	gid_t g = TEST_GID;
-	size_t len;
 	FILE *f;
 
 	snprintf(arg, sizeof(arg), "%d", TEST_GID);
@@ -793,30 +827,7 @@ static char *user_data_log(bool member)
 		cr_assert_eq(exit_of(rep), 0, "%s", text_of(rep, "stderr"));
 		json_decref(rep);
 	}
-	snprintf(path, sizeof(path), "%s/%s.userdata/A.status", state,
-		 lab_name);
-	for (;;) {
-		char st[32] = "";
-
-		f = fopen(path, "r");
-		if (f) {
-			if (!fgets(st, sizeof(st), f))
-				st[0] = '\0';
-			fclose(f);
-		}
-		if (!strncmp(st, "exit", 4)) {
-			cr_assert_str_eq(st, "exit 0\n");
-			break;
-		}
-		cr_assert_lt(test_now_ms(), deadline, "user data: '%s'", st);
-		test_pause_ms(50);
-	}
-	snprintf(path, sizeof(path), "%s/%s.userdata/A.log", state, lab_name);
-	f = fopen(path, "r");
-	cr_assert_not_null(f);
-	cr_assert_eq(getdelim(&log, &len, '\0', f) > 0, true);
-	fclose(f);
-	return log;
+	return user_data_wait("A");
 }
 
 Test(daemon, member_user_data_runs_as_member)
@@ -858,7 +869,9 @@ static const char member_lab_text[] =
 	"endpoint E3 { vpc V; service ec2messages; subnets S; "
 	"security-groups SG-E }\n"
 	"instance A { subnet S; private-ip 10.1.1.10; "
-	"iam-instance-profile R }\n";
+	"iam-instance-profile R }\n"
+	"internet-gateway G { vpc V }\n"
+	"internet-host H { ip 8.8.8.8; user-data \"#!/bin/sh\\nhostname\\n\" }\n";
 
 #define A_HOSTNAME "ip-10-1-1-10.ap-northeast-1.compute.internal"
 
@@ -1266,5 +1279,22 @@ Test(daemon, member_kept_user_data_file_read_as_member)
 	cr_expect_null(strstr(json_dumps(rep, 0), "secret"));
 	json_decref(rep);
 	unlink(ud);
+	member_files_remove();
+}
+
+/* An internet host is no EC2 instance: its hostname is its name in the
+ * lab, for exec and for its user data. */
+Test(daemon, internet_host_hostname)
+{
+	char out[256], *log;
+
+	member_lab_up(member_lab_text);
+	cli_run(NOBODY, dir, out, sizeof(out),
+		(char *[]){ NULL, "exec", "--lab", lab_name, "H", "--",
+			    "hostname", NULL });
+	cr_expect_str_eq(out, "H\n");
+	log = user_data_wait("H");
+	cr_expect_str_eq(log, "H\n");
+	free(log);
 	member_files_remove();
 }
