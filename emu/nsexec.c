@@ -164,9 +164,10 @@ static int enter_mounts(const char *netns)
 /* Takes the rest of ctx once the network and mount namespaces are
  * entered (those need our privileges): a UTS namespace of its own, the
  * identity, then the working directory, so that a directory the identity
- * cannot search is refused rather than handed over open. setresuid from 0 to another uid clears every capability
- * (capabilities(7)), so the command can leave none of the namespaces, nor
- * read what the uid cannot. Async-signal-safe. */
+ * cannot search is refused rather than handed over open. setresuid from
+ * 0 to another uid clears every capability (capabilities(7)), so the
+ * command can leave none of the namespaces, nor read what the uid cannot.
+ * Async-signal-safe. */
 static int take_ctx(const struct nsexec_ctx *ctx)
 {
 	const struct nsexec_cred *c = ctx ? ctx->cred : NULL;
