@@ -592,8 +592,12 @@ int link_veth_add(struct nsh *a, const char *name_a, struct nsh *b,
 	rtnl_link_set_name(peer, name_b);
 	/* The peer is created in b directly; IFF_UP must not be set on it
 	 * here (the kernel then fails the request with ENOTCONN). */
-	if (b != a)
-		rtnl_link_set_ns_fd(peer, nsh_fd(b));
+	if (b != a) {
+		r = nsh_fd(b);
+		if (r < 0)
+			goto out;
+		rtnl_link_set_ns_fd(peer, r);
+	}
 	r = link_errno(rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL));
 	/* Idempotent apply: the very pair we want is there already. */
 	if (r == -EEXIST && veth_pair_exists(a, name_a, b, name_b))
@@ -608,6 +612,7 @@ int link_veth_add(struct nsh *a, const char *name_a, struct nsh *b,
 		r = link_errno(rtnl_link_add(sk, link,
 					     NLM_F_CREATE | NLM_F_EXCL));
 	}
+out:
 	rtnl_link_put(peer);
 	rtnl_link_veth_release(link);
 	return r;

@@ -56,6 +56,9 @@ struct nsh {
 	struct nsh *next_closing;	/* deferred.list */
 };
 
+/* nsh_lean: handles drop their namespace fd once open (netns.h). */
+static bool lean;
+
 /* Handles whose closing waits for nsh_close_deferred (nsh_defer_close). */
 static struct {
 	bool on;
@@ -265,15 +268,31 @@ bool netns_exists(const char *name)
 	return ok;
 }
 
-int netns_open(const char *name, struct nsh **ret)
+/* An fd of the namespace mounted as name (placed high), or -errno. */
+static int netns_open_fd(const char *name)
 {
 	char path[PATH_MAX];
-	struct nsh *ns = NULL;
-	int r;
+	int fd, r;
 
 	r = netns_path(name, path, sizeof(path));
 	if (r < 0)
 		return r;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (!fd_is_netns(fd)) {
+		/* A bare mount point: nothing is mounted there. */
+		close(fd);
+		return -ENOENT;
+	}
+	return fd_move_high(fd);
+}
+
+int netns_open(const char *name, struct nsh **ret)
+{
+	struct nsh *ns = NULL;
+	int r;
+
 	ns = calloc(1, sizeof(*ns));
 	if (!ns)
 		return -ENOMEM;
@@ -283,22 +302,25 @@ int netns_open(const char *name, struct nsh **ret)
 		r = -ENOMEM;
 		goto fail;
 	}
-	ns->fd = open(path, O_RDONLY | O_CLOEXEC);
+	ns->fd = netns_open_fd(name);
 	if (ns->fd < 0) {
-		r = -errno;
+		r = ns->fd;
 		goto fail;
 	}
-	if (!fd_is_netns(ns->fd)) {
-		/* A bare mount point: nothing is mounted there. */
-		r = -ENOENT;
-		goto fail;
+	if (lean) {
+		close(ns->fd);
+		ns->fd = -1;
 	}
-	ns->fd = fd_move_high(ns->fd);
 	*ret = ns;
 	return 0;
 fail:
 	nsh_close(ns);
 	return r;
+}
+
+void nsh_lean(bool on)
+{
+	lean = on;
 }
 
 /* Slots go in reverse order (nftables before the rtnetlink socket, as
@@ -360,8 +382,10 @@ const char *nsh_name(const struct nsh *ns)
 	return ns->name;
 }
 
-int nsh_fd(const struct nsh *ns)
+int nsh_fd(struct nsh *ns)
 {
+	if (ns->fd < 0)
+		ns->fd = netns_open_fd(ns->name);
 	return ns->fd;
 }
 
@@ -382,9 +406,16 @@ void nsh_slot_set(struct nsh *ns, enum nsh_slot slot, void *obj,
 
 int netns_run(struct nsh *ns, int (*fn)(void *data), void *data)
 {
-	int home = -1, r, r2;
+	int home = -1, fd = ns->fd, r, r2;
 
-	r = ns_enter(ns->fd, &home);
+	/* A lean handle's fd lives only as long as this call. */
+	if (fd < 0)
+		fd = netns_open_fd(ns->name);
+	if (fd < 0)
+		return fd;
+	r = ns_enter(fd, &home);
+	if (fd != ns->fd)
+		close(fd);
 	if (r < 0)
 		return r;
 	r = fn(data);

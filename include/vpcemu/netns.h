@@ -63,8 +63,18 @@ void nsh_close_deferred(void);
 /* Name given to netns_open; owned by the handle. */
 const char *nsh_name(const struct nsh *ns);
 
-/* The namespace's fd (owned by the handle), e.g. for IFLA_NET_NS_FD. */
-int nsh_fd(const struct nsh *ns);
+/* The namespace's fd (owned by the handle), e.g. for IFLA_NET_NS_FD;
+ * a lean handle opens it again here and keeps it. -errno when it cannot. */
+int nsh_fd(struct nsh *ns);
+
+/* Lean handles: netns_open checks the namespace but keeps no fd of it,
+ * and netns_run opens one for the call only. A handle's rtnetlink socket
+ * pins its namespace by itself, so a lab whose handles would need more
+ * descriptors than RLIMIT_NOFILE allows (two per namespace) still runs:
+ * 10,080 namespaces under a hard limit of 20,000. Off by default; the
+ * executor turns it on for such a run. Not thread-safe: set it before
+ * other threads use handles. */
+void nsh_lean(bool on);
 
 /* A module's per-namespace object. nsh_slot_get returns it (NULL until
  * set); nsh_slot_set hands obj to the handle, which calls release(obj)
