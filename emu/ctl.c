@@ -255,6 +255,8 @@ static const struct ctl_arg up_args[] = {
 	{ "name", CTL_ARG_STRING, false },
 	{ "color", CTL_ARG_BOOL, false },
 	{ "progress", CTL_ARG_BOOL, false },
+	/* up: KiB, decimal; lowers MemAvailable for the memory check. */
+	{ "mem_available_kib", CTL_ARG_STRING, false },
 	{ 0 },
 };
 

@@ -11,6 +11,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vpcemu/check.h"
 #include "vpcemu/cost.h"
 #include "vpcemu/ctl.h"
 #include "vpcemu/describe.h"
@@ -301,12 +303,71 @@ out:
 	lab_free(lab);
 }
 
+/* /proc/meminfo's MemAvailable in KiB, or 0 when unknown. */
+static uint64_t mem_available_kib(void)
+{
+	unsigned long long v = 0;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/* Whether a lab not yet up fits this machine's memory; the refusal
+ * printed as a lab file error, nothing built. The CLI's
+ * VPCEMU_MEM_AVAILABLE_KIB (args' mem_available_kib) can only lower
+ * what the kernel says is available: for tests. */
+static bool fits_memory(json_t *args, const struct lab *lab, struct reply *r)
+{
+	const char *o = arg_str(args, "mem_available_kib");
+	uint64_t avail = mem_available_kib(), v;
+	struct state_stamp st;
+	struct diags d = { 0 };
+	struct place at;
+	char *end;
+	bool next, ok;
+
+	if (state_stamp(lab->name, &st, &next) == 0)
+		return true;	/* up already: its memory is taken */
+	if (o) {
+		errno = 0;
+		v = strtoull(o, &end, 10);
+		if (!errno && end != o && !*end && (!avail || v < avail))
+			avail = v;
+	}
+	if (!avail)
+		return true;
+	at = lab->name_at;
+	at.file = arg_str(args, "as") ? arg_str(args, "as") : lab->file;
+	ok = check_memory(lab, avail, at, &d);
+	diag_print(&d, r->err, json_is_true(json_object_get(args, "color")));
+	if (!ok) {
+		fprintf(r->err, "%s: 1 error, nothing was created\n",
+			at.file);
+		dlog(LOG_NOTICE, lab->name, "up refused: needs %" PRIu64
+		     " KiB, %" PRIu64 " KiB available",
+		     check_memory_need_kib(lab), avail);
+	}
+	diags_free(&d);
+	return ok;
+}
+
 static void op_up(const struct peer *p, json_t *args, struct reply *r)
 {
 	struct lab *lab;
 
 	r->exit = CTL_EXIT_FAIL;
 	lab = load_lab(p, args, "up", r);
+	if (lab && !fits_memory(args, lab, r)) {
+		lab_free(lab);
+		return;
+	}
 	if (lab)
 		up_lab(p, lab, r);
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vpcemu/diag.h"
 #include "vpcemu/model.h"
@@ -22,6 +23,17 @@ void check_lab(struct lab *lab, struct diags *d);
 /* The lab's public-ip-pool lines (pool.c): no special range, no overlap
  * with another block of the pool or a VPC block. */
 void check_public_pools(const struct lab *lab, struct diags *d);
+
+/* Kernel memory a lab takes once up, in KiB: CHECK_NS_KIB per namespace
+ * of an instance or a VPC router (the rest are few). */
+#define CHECK_NS_KIB 350
+uint64_t check_memory_need_kib(const struct lab *lab);
+/* Queues Vpcemu.InsufficientMemory at place at (the lab's name: the
+ * caller gives its file name, the parse's being gone) when the lab needs
+ * more than 90% of avail_kib (MemAvailable: the rest is left to the
+ * processes and the page cache). Returns false then. */
+bool check_memory(const struct lab *lab, uint64_t avail_kib,
+		  struct place at, struct diags *d);
 
 /* For the kinds' check functions (emu/res/): */
 /* precise when it is a place, else fallback. */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vpcemu/check.h"
 #include "vpcemu/diag.h"
 #include "vpcemu/model.h"
 #include "vpcemu/util.h"
@@ -1087,5 +1088,40 @@ Test(check, every_violation_reported)
 	cr_expect_not_null(find(&r.d, "InvalidParameterValue", 7, 35), "%s", s);
 	cr_expect_eq(r.d.n, 4, "%s", s);
 	free(s);
+	test_lab_free(&r);
+}
+
+/* The memory estimate: CHECK_NS_KIB per instance and per VPC router;
+ * refused above 90% of what is available, at the lab's name. */
+Test(check, memory_estimate)
+{
+	struct test_lab r = { 0 };
+	struct diags d = { 0 };
+	struct place at = { .file = "t.conf", .line = 1, .first_col = 5 };
+	struct lab *lab;
+	uint64_t need;
+
+	lab = test_lab_text(&r, "t.conf",
+			    "lab m\n"
+			    "vpc V { cidr 10.1.0.0/16 }\n"
+			    "vpc W { cidr 10.2.0.0/16 }\n"
+			    "subnet S { vpc V; cidr 10.1.1.0/24 }\n"
+			    "instance a { subnet S }\n"
+			    "instance b { subnet S }\n"
+			    "instance c { subnet S }\n",
+			    NULL, TEST_LAB_CHECK);
+	need = check_memory_need_kib(lab);
+	cr_assert_eq(need, 5 * CHECK_NS_KIB);
+	/* The least avail of which need is at most 90% fits; a KiB less
+	 * is refused. */
+	cr_assert(check_memory(lab, (need * 10 + 8) / 9, at, &d));
+	cr_assert_eq(d.n, 0);
+	cr_assert_not(check_memory(lab, (need * 10 + 8) / 9 - 1, at, &d));
+	cr_assert_eq(d.n, 1);
+	cr_assert_str_eq(d.v[0].code, "Vpcemu.InsufficientMemory");
+	cr_assert_eq(d.v[0].at.line, 1);
+	cr_assert(strstr(d.v[0].message, "3 instances and 2 VPC routers"),
+		  "%s", d.v[0].message);
+	diags_free(&d);
 	test_lab_free(&r);
 }
