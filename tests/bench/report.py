@@ -80,17 +80,26 @@ md.append('## 1. up and down, per instance (ms), vs the floor in the same run')
 md.append('')
 md.append('| measure | N | vpcemu | floor (tests/bench/floor.c) | × floor | target | verdict |')
 md.append('| --- | --- | --- | --- | --- | --- | --- |')
+# bench-full adds N=5000 and 10000 (issue 22: up within 1.5 x the floor).
+NS = [n for n in (100, 1000, 5000, 10000)
+      if n <= 1000 or med('vpcemu.up_ms.%d' % n) is not None]
 for op in ('up', 'down'):
-    for n in (100, 1000):
+    for n in NS:
         v, f = med('vpcemu.%s_ms.%d' % (op, n)), med('floor.%s_ms.%d' % (op, n))
         r = ratio(v, f)
+        t = 1.5 if op == 'up' and n > 1000 else 2.0
         name = '%s per instance, N=%d' % (op, n)
-        vd = verdict(name, r, 2.0, r is not None and r <= 2.0,
+        vd = verdict(name, r, t, r is not None and r <= t,
                      '%s ms vs floor %s ms' % (rfmt(v, 3), rfmt(f, 3)))
-        md.append('| `%s`%s | %d | %s | %s | %s | ≤ 2 × floor | %s |'
+        md.append('| `%s`%s | %d | %s | %s | %s | ≤ %g × floor | %s |'
                   % (op, ' (incl. waiting for the kernel)' if op == 'down' else '',
                      n, fmt('vpcemu.%s_ms.%d' % (op, n), 3),
-                     fmt('floor.%s_ms.%d' % (op, n), 3), rfmt(r), vd))
+                     fmt('floor.%s_ms.%d' % (op, n), 3), rfmt(r), t, vd))
+if med('vpcemu.up_ms.10000') is not None:
+    md.append('')
+    md.append('A 10,000-instance `up` took %s s; Mininet\'s ≈140 ms per host '
+              '(perf-targets.md) × 10,000 is 1,400 s.'
+              % rfmt(med('vpcemu.up_ms.10000') * 10, 1))
 md.append('')
 md.append('References at N=100: a plain `ip` loop (`ip netns add` + `ip link add '
           '... peer ... netns`, no address/route/proxy ARP) up %s ms/instance, '
@@ -238,7 +247,7 @@ md.append('"RSS" is vpcemud\'s resident memory (VmRSS) with the lab up. '
 md.append('')
 md.append('| N | vpcemud RSS, lab up (KiB) | slab per instance, vpcemu (KiB) | slab per instance, floor (KiB) | × floor |')
 md.append('| --- | --- | --- | --- | --- |')
-for n in (100, 1000):
+for n in NS:
     md.append('| %d | %s | %s | %s | %s |'
               % (n, fmt('vpcemu.rss_kib.%d' % n, 0), fmt('vpcemu.slab_kib.%d' % n, 0),
                  fmt('floor.slab_kib.%d' % n, 0),
