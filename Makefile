@@ -7,7 +7,8 @@
 #   make SANITIZE=1 ...  ASan+UBSan build (into build-asan/)
 #   sudo make differential [SEEDS=...] analyze vs real probes, random labs
 #   make fuzz [FUZZ=dns] libFuzzer target: conf (parser+checker), dns, ctl
-#                        (control socket), imds, s3 or dynamodb
+#                        (control socket), imds, s3, dynamodb or query
+#                        (the API's form, Query and SigV4 parsing)
 #   make install         binaries, man pages, bash completion, systemd unit;
 #                        honours PREFIX and DESTDIR
 #   make deb             the same as a Debian package (dpkg-deb), in build/
@@ -50,15 +51,21 @@ else
 Q := @
 endif
 
-MAINS     := emu/cli.c emu/daemon.c
-LIB_SRCS  := $(filter-out $(MAINS),$(wildcard emu/*.c emu/res/*.c emu/svc/*.c))
+MAINS     := emu/cli.c emu/daemon.c emu/ssmplugin.c
+LIB_SRCS  := $(filter-out $(MAINS),$(wildcard emu/*.c emu/res/*.c emu/svc/*.c \
+                                               emu/api/*.c))
 # data/prices.tsv, the price list of vpcemu cost, becomes a C string.
 GEN_SRCS  := $(B)/gen/prices.c
 LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o) $(GEN_SRCS:%.c=%.o)
+# The API's part of botocore's models (scripts/gen-apimodel), from the
+# commands vpcemu knows: linked into what serves or tests the API, not
+# into libvpcemu.a, which the vpcemu it asks is built from.
+API_GEN   := $(B)/gen/apimodel.c
+PYTHON3   ?= /usr/bin/python3
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integration/*.c)
 
-all: $(B)/vpcemu $(B)/vpcemud
+all: $(B)/vpcemu $(B)/vpcemud $(B)/session-manager-plugin
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -73,6 +80,11 @@ $(B)/gen/prices.c: data/prices.tsv
 	  sed -e 's/\\/\\\\/g; s/"/\\"/g; s/\t/\\t/g; s/^/"/; s/$$/\\n"/' $<; \
 	  echo ';'; } > $@
 
+$(API_GEN): scripts/gen-apimodel $(B)/vpcemu
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)$(PYTHON3) scripts/gen-apimodel $(B)/vpcemu $@
+
 $(B)/gen/%.o: $(B)/gen/%.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
@@ -85,11 +97,15 @@ $(B)/vpcemu: $(B)/emu/cli.o $(B)/libvpcemu.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/vpcemud: $(B)/emu/daemon.o $(B)/libvpcemu.a
+$(B)/vpcemud: $(B)/emu/daemon.o $(API_GEN:%.c=%.o) $(B)/libvpcemu.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/unit-tests: $(UNIT_SRCS:%.c=$(B)/%.o) $(B)/libvpcemu.a
+$(B)/session-manager-plugin: $(B)/emu/ssmplugin.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs jansson)
+
+$(B)/unit-tests: $(UNIT_SRCS:%.c=$(B)/%.o) $(API_GEN:%.c=%.o) $(B)/libvpcemu.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
 
@@ -137,7 +153,8 @@ fuzz: $(B)/fuzz-$(FUZZ)
 # fuzzhttp.c turns input into HTTP requests for imds, s3 and dynamodb; the
 # other targets link it unused. UBSan stops at its first report, so that
 # undefined behaviour leaves a crash file like any other finding.
-$(B)/fuzz-%: tests/fuzz/fuzz_%.c tests/fuzz/fuzzhttp.c $(LIB_SRCS) $(GEN_SRCS)
+$(B)/fuzz-%: tests/fuzz/fuzz_%.c tests/fuzz/fuzzhttp.c $(LIB_SRCS) $(GEN_SRCS) \
+		$(API_GEN)
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) -g -O1 \
 		-fsanitize=fuzzer,address,undefined \
@@ -146,6 +163,8 @@ $(B)/fuzz-%: tests/fuzz/fuzz_%.c tests/fuzz/fuzzhttp.c $(LIB_SRCS) $(GEN_SRCS)
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
 	install -m 0755 $(B)/vpcemu $(DESTDIR)$(BINDIR)/vpcemu
+	install -m 0755 $(B)/session-manager-plugin \
+		$(DESTDIR)$(BINDIR)/session-manager-plugin
 	install -m 0755 $(B)/vpcemud $(DESTDIR)$(SBINDIR)/vpcemud
 	install -d $(DESTDIR)$(UNITDIR)
 	sed 's|/usr/local/sbin|$(SBINDIR)|' scripts/vpcemud.service \
@@ -158,6 +177,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vpcemu $(DESTDIR)$(SBINDIR)/vpcemud \
+		$(DESTDIR)$(BINDIR)/session-manager-plugin \
 		$(DESTDIR)$(UNITDIR)/vpcemud.service \
 		$(DESTDIR)$(COMPLETIONDIR)/vpcemu \
 		$(DESTDIR)$(MANDIR)/man5/lab.conf.5 \

@@ -41,6 +41,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "vpcemu/api.h"
 #include "vpcemu/ctl.h"
 #include "vpcemu/ctlsrv.h"
 #include "vpcemu/dlog.h"
@@ -59,6 +60,7 @@ static struct {
 	bool group_set;
 	gid_t group;
 	gid_t egid;		/* ours, restored after binding */
+	struct api_config api;
 } D = { .lfd = -1, .pidfd = -1, .sigpipe = { -1, -1 } };
 
 /* ---- signals ----------------------------------------------------------- */
@@ -344,7 +346,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vpcemud [--foreground] [--socket PATH] [--group NAME]\n"
-		"               [--help] [--version]\n\n"
+		"               [--api-port PORT] [--credentials FILE] [--help] "
+		"[--version]\n\n"
 		"The vpcemu daemon: owns every lab on the host and answers "
 		"vpcemu on a\nUnix socket. `vpcemu up` starts it when none "
 		"runs.\n\n"
@@ -352,7 +355,17 @@ static void usage(FILE *f)
 		"  --socket PATH  control socket (default $VPCEMU_SOCKET or "
 		"%s)\n"
 		"  --group NAME   also admit members of group NAME (socket "
-		"0660)\n\n"
+		"0660)\n"
+		"  --api-port PORT  the AWS API (EC2 and IAM Query, SSM JSON) "
+		"on 127.0.0.1:PORT\n"
+		"                 (default $VPCEMU_API_PORT or %d; 0: none)\n"
+		"  --credentials FILE  its SigV4 key, made when missing "
+		"(default\n"
+		"                 $VPCEMU_CREDENTIALS or %s; mode 0600, 0640 "
+		"with --group)\n\n"
+		"An API request acts as root, or with --group as uid nobody "
+		"and the group's\ngid (HTTP has no peer credentials: the "
+		"least of those who can read FILE).\n\n"
 		"A member of NAME may use vpcemu's up, apply, down, status, "
 		"describe, cost,\nec2, elbv2, ssm and exec (test probes from "
 		"its own process: root only).\nIt never gets more than it "
@@ -364,17 +377,23 @@ static void usage(FILE *f)
 		"working directory it may enter; it reads its own\nuser-data "
 		"logs, not another member's. Labs are not separated by "
 		"member: any\nmember may change, take down or exec in any "
-		"lab, as itself.\n", CTL_SOCKET_DEFAULT);
+		"lab, as itself.\n", CTL_SOCKET_DEFAULT, API_PORT_DEFAULT,
+		API_CREDENTIALS_DEFAULT);
 }
 
 /* Reads the command line into D. Returns -1 to go on, else the exit
  * status (--help, --version, a usage error). */
 static int parse_args(int argc, char **argv)
 {
+	const char *port;
+	unsigned p;
+	int n = 0;
 	static const struct option opts[] = {
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "group", required_argument, NULL, 'g' },
+		{ "api-port", required_argument, NULL, 'p' },
+		{ "credentials", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -382,8 +401,19 @@ static int parse_args(int argc, char **argv)
 	int c;
 
 	D.socket = ctl_socket_path();
-	while ((c = getopt_long(argc, argv, "fs:g:hV", opts, NULL)) != -1) {
+	D.api.credentials = getenv("VPCEMU_CREDENTIALS") ?
+				    getenv("VPCEMU_CREDENTIALS") :
+				    API_CREDENTIALS_DEFAULT;
+	port = getenv("VPCEMU_API_PORT");
+	while ((c = getopt_long(argc, argv, "fs:g:p:c:hV", opts, NULL)) !=
+	       -1) {
 		switch (c) {
+		case 'p':
+			port = optarg;
+			break;
+		case 'c':
+			D.api.credentials = optarg;
+			break;
 		case 'f':
 			D.foreground = true;
 			break;
@@ -411,6 +441,12 @@ static int parse_args(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	D.api.port = API_PORT_DEFAULT;
+	if (port && (sscanf(port, "%5u%n", &p, &n) != 1 || port[n] ||
+		     p > 65535))
+		return fail("--api-port %s: not a port number", port);
+	if (port)
+		D.api.port = (uint16_t)p;
 	return -1;
 }
 
@@ -431,6 +467,20 @@ static int start_loop(void)
 	if (!r)
 		r = request_start(D.el);
 	nsh_defer_close(true);
+	if (!r && D.api.port) {
+		/* Without the API, labs and vpcemu still work: say why. */
+		D.api.group = D.group_set ? &D.group : NULL;
+		int e = api_start(D.el, &D.api);
+
+		if (e < 0)
+			dlog(LOG_WARNING, NULL, "no AWS API on 127.0.0.1:%u "
+			     "(%s): %s", (unsigned)D.api.port,
+			     D.api.credentials, strerror(-e));
+		else
+			dlog(LOG_INFO, NULL, "AWS API on http://127.0.0.1:%u/, "
+			     "key in %s", (unsigned)D.api.port,
+			     D.api.credentials);
+	}
 	return r;
 }
 
@@ -489,6 +539,7 @@ int main(int argc, char **argv)
 		rc = 0;
 
 out_unlink:
+	api_stop();
 	ctlsrv_stop();
 	nsh_defer_close(false);
 	request_stop();

@@ -15,16 +15,22 @@
 #define DEFAULT_AMI "al2023"
 #define DEFAULT_INSTANCE_TYPE "t2.micro"
 
-/* --iam-instance-profile: "Name=ROLE" or "ROLE", a role of the lab. */
+/* --iam-instance-profile: "Name=ROLE", '{"Name":"ROLE"}' (the AWS CLI
+ * takes both; the Query API passes JSON) or "ROLE", a role of the lab. */
 static int run_role(struct ec2ctx *c, struct instance *in, const char *role)
 {
+	json_t *j = role[0] == '{' ? json_loads(role, 0, NULL) : NULL;
 	const char *rn = !strncmp(role, "Name=", 5) ? role + 5 : role;
 
-	in->role = (struct iam_role *)model_find(c->m, RES_IAM_ROLE, rn);
+	if (j)
+		rn = json_string_value(json_object_get(j, "Name"));
+	in->role = rn ? (struct iam_role *)model_find(c->m, RES_IAM_ROLE, rn) :
+			NULL;
+	json_decref(j);
 	if (!in->role)
 		return EFAIL(c, "InvalidParameterValue",
 			     "Value (%s) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name",
-			     rn);
+			     role);
 	return 0;
 }
 
@@ -75,6 +81,12 @@ int ec2inst_run(struct ec2ctx *c)
 	count = ec2ctx_arg_get(c->a, "--count", NULL);
 	if (count && strcmp(count, "1") && strcmp(count, "1:1"))
 		return EUNSUP(c, "vpcemu launches one instance per call (--count 1)");
+	/* The API's MinCount and MaxCount, which --count sets in the CLI. */
+	count = ec2ctx_arg_get(c->a, "--min-count", NULL);
+	if (!count || !strcmp(count, "1"))
+		count = ec2ctx_arg_get(c->a, "--max-count", NULL);
+	if (count && strcmp(count, "1"))
+		return EUNSUP(c, "vpcemu launches one instance per call (MinCount and MaxCount 1)");
 	ip = ec2ctx_arg_get(c->a, "--private-ip-address", NULL);
 	ami = ec2ctx_arg_get(c->a, "--image-id", NULL);
 	type = ec2ctx_arg_get(c->a, "--instance-type", NULL);

@@ -530,11 +530,12 @@ static int target_health(void *data, const struct lab *lab,
 /* Runs the command argv of service ("ec2", "elbv2", or vpcemu's own
  * "describe") on lab and st (describe only reads them); its answer goes to
  * *ret_out. Returns 0, or -1 once the failure is written to r: AWS's own
- * errors as the AWS CLI prints them, exit 254. */
+ * errors as the AWS CLI prints them, exit 254, or into res when the
+ * Query API asks. */
 static int op_ec2_call(const char *service, struct lab *lab,
 		       struct ec2_state *st, const struct ec2_clock *clock,
 		       size_t argc, char **argv, json_t **ret_out,
-		       struct reply *r)
+		       struct reply *r, struct request_aws_result *res)
 {
 	struct diags e = { 0 };
 	const struct diag *first;
@@ -561,7 +562,12 @@ static int op_ec2_call(const char *service, struct lab *lab,
 		rc = ec2_run(lab, st, (int)argc, argv, clock, ret_out, &e);
 	}
 	first = diag_first_error(&e);
-	if ((rc == -EINVAL || rc == -ENOTSUP) && first) {
+	if ((rc == -EINVAL || rc == -ENOTSUP) && first && res) {
+		snprintf(res->code, sizeof(res->code), "%s", first->code);
+		snprintf(res->message, sizeof(res->message), "%s",
+			 first->message);
+		rc = -1;
+	} else if ((rc == -EINVAL || rc == -ENOTSUP) && first) {
 		operation_name(argv[0], op, sizeof(op));
 		fprintf(r->err, "\nAn error occurred (%s) when calling the %s "
 			"operation: %s\n", first->code, op, first->message);
@@ -588,33 +594,29 @@ static void print_answer(FILE *f, const json_t *out)
 	free(o);
 }
 
-/* AWS-style commands of service ("ec2", "elbv2") on a running lab: the
- * model changes (ec2_run, elbv2_run), is printed as lab text, and goes
- * through the same apply as `vpcemu apply`; describe reads the model. */
-static void op_aws(const char *service, const struct peer *p, json_t *args,
-		   struct reply *r)
+/* AWS-style command argv of service ("ec2", "elbv2", "iam") on the
+ * running lab name, for p: the model changes (ec2_run, elbv2_run), is
+ * printed as lab text, and goes through the same apply as `vpcemu
+ * apply`; describe reads the model. The answer is printed to r, or,
+ * when res is not NULL, handed over in it with AWS's error. */
+void request_aws(const char *service, const struct peer *p,
+		 const char *name, size_t argc, char **argv, struct reply *r,
+		 struct request_aws_result *ares)
 {
-	json_t *jargv = json_object_get(args, "argv"), *out = NULL;
 	struct ec2_clock clock = { .now = time(NULL) };
 	struct labops_apply_result res = { 0 };
 	struct ec2_state st = { 0 };
 	struct diags err = { 0 };
-	char **argv = NULL, *name, *path = NULL, *text = NULL;
+	char *path = NULL, *text = NULL;
 	struct lab *lab = NULL;
-	size_t argc = json_array_size(jargv), i;
+	json_t *out = NULL;
 
 	r->exit = CTL_EXIT_FAIL;
-	name = ec2_lab_name(service, args, r);
-	if (!name)
-		return;
-	argv = calloc(argc + 1, sizeof(*argv));
 	path = state_ec2_path(name);
-	if (!argv || !path) {
+	if (!path) {
 		fprintf(r->err, "vpcemu %s: out of memory\n", service);
 		goto out;
 	}
-	for (i = 0; i < argc; i++)
-		argv[i] = (char *)json_string_value(json_array_get(jargv, i));
 	if (labops_running_lab(name, &lab, NULL, &err)) {
 		fprintf(r->err, "vpcemu %s: %s\n", service,
 			diag_first_message(&err));
@@ -622,7 +624,8 @@ static void op_aws(const char *service, const struct peer *p, json_t *args,
 		goto out;
 	}
 	op_ec2_load(name, path, &st);
-	if (op_ec2_call(service, lab, &st, &clock, argc, argv, &out, r))
+	if (op_ec2_call(service, lab, &st, &clock, argc, argv, &out, r,
+			ares))
 		goto out;
 
 	/* Persist and apply only what changed (describe-* and failed
@@ -649,7 +652,12 @@ static void op_aws(const char *service, const struct peer *p, json_t *args,
 		dlog(LOG_INFO, name, "%s: %zu operation%s in %zu namespace%s",
 		     argv[0], res.nops, res.nops == 1 ? "" : "s",
 		     res.ntouched, res.ntouched == 1 ? "" : "s");
-	print_answer(r->out, out);
+	if (ares) {
+		ares->out = out;
+		out = NULL;
+	} else {
+		print_answer(r->out, out);
+	}
 	json_object_set_new(r->result, "lab", json_string(name));
 	json_object_set_new(r->result, "operations", json_integer(res.nops));
 	r->exit = CTL_EXIT_OK;
@@ -662,6 +670,29 @@ out:
 	lab_free(lab);
 	free(text);
 	free(path);
+}
+
+/* `vpcemu SERVICE [--lab LAB] COMMAND ...`: the words come in args. */
+static void op_aws(const char *service, const struct peer *p, json_t *args,
+		   struct reply *r)
+{
+	json_t *jargv = json_object_get(args, "argv");
+	size_t argc = json_array_size(jargv), i;
+	char **argv, *name;
+
+	r->exit = CTL_EXIT_FAIL;
+	name = ec2_lab_name(service, args, r);
+	if (!name)
+		return;
+	argv = calloc(argc + 1, sizeof(*argv));
+	if (!argv) {
+		fprintf(r->err, "vpcemu %s: out of memory\n", service);
+		free(name);
+		return;
+	}
+	for (i = 0; i < argc; i++)
+		argv[i] = (char *)json_string_value(json_array_get(jargv, i));
+	request_aws(service, p, name, argc, argv, r, NULL);
 	free(argv);
 	free(name);
 }

@@ -103,6 +103,20 @@ void sb_puts(struct strbuf *b, const char *s)
 	sb_putn(b, s, strlen(s));
 }
 
+void sb_put_xml(struct strbuf *b, const char *s, size_t n)
+{
+	for (; n--; s++) {
+		switch (*s) {
+		case '&': sb_puts(b, "&amp;"); break;
+		case '<': sb_puts(b, "&lt;"); break;
+		case '>': sb_puts(b, "&gt;"); break;
+		case '"': sb_puts(b, "&quot;"); break;
+		case '\'': sb_puts(b, "&apos;"); break;
+		default: sb_putn(b, s, 1);
+		}
+	}
+}
+
 char *sb_take(struct strbuf *b)
 {
 	char *s;

@@ -158,27 +158,12 @@ static struct bucket *bucket_get(struct s3_store *s, const char *name)
 
 /* ---- replies ---- */
 
-/* n bytes of s, escaped. */
-static void xml_put(struct strbuf *b, const char *s, size_t n)
-{
-	for (; n--; s++) {
-		switch (*s) {
-		case '&': sb_puts(b, "&amp;"); break;
-		case '<': sb_puts(b, "&lt;"); break;
-		case '>': sb_puts(b, "&gt;"); break;
-		case '"': sb_puts(b, "&quot;"); break;
-		case '\'': sb_puts(b, "&apos;"); break;
-		default: sb_putn(b, s, 1);
-		}
-	}
-}
-
 /* <tag>n escaped bytes of text</tag> */
 static void xml_elemn(struct strbuf *b, const char *tag, const char *text,
 		      size_t n)
 {
 	sb_printf(b, "<%s>", tag);
-	xml_put(b, text, n);
+	sb_put_xml(b, text, n);
 	sb_printf(b, "</%s>", tag);
 }
 

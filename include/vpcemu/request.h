@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "vpcemu/ctlsrv.h"
 
 struct evloop;
@@ -15,6 +17,22 @@ struct evloop;
 /* The handlers, by the op names of ctl.c's table. */
 extern const struct ctlsrv_op request_ops[];
 extern const size_t request_nops;
+
+/* What an AWS-style command answered, for the Query API (api.h). */
+struct request_aws_result {
+	json_t *out;		/* the answer (caller's), on success */
+	char code[64];		/* AWS's error code, when the command */
+	char message[512];	/* failed as AWS would; else "" */
+};
+
+/* Runs command argv (argv[0] "create-vpc", NULL-terminated) of service
+ * ("ec2", "elbv2", "iam") on the running lab named lab, on behalf of p
+ * (the lab's owner from now, state.h), as `vpcemu SERVICE --lab LAB`
+ * does. The answer or AWS's error goes to *res; any other failure is
+ * text in r->err, with r->exit not CTL_EXIT_OK. */
+void request_aws(const char *service, const struct peer *p,
+		 const char *lab, size_t argc, char **argv, struct reply *r,
+		 struct request_aws_result *res);
 
 /* Starts the services on el (none serves a lab yet). Returns 0 or
  * -ENOMEM. */

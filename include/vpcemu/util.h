@@ -32,6 +32,8 @@ void sb_printf(struct strbuf *b, const char *fmt, ...)
 void sb_vprintf(struct strbuf *b, const char *fmt, va_list ap);
 void sb_puts(struct strbuf *b, const char *s);
 void sb_putn(struct strbuf *b, const char *s, size_t n);
+/* Appends n bytes of s with XML's five special characters escaped. */
+void sb_put_xml(struct strbuf *b, const char *s, size_t n);
 /* Hands the string to the caller (never NULL unless oom: "" when empty). */
 char *sb_take(struct strbuf *b);
 void sb_free(struct strbuf *b);
