@@ -72,6 +72,7 @@ struct gen {
 	const struct internet_gateway *igw;
 	bool ungated;		/* the VPC has ENIs without groups */
 	bool forwarders;	/* ... or that forward others' packets */
+	bool logged;		/* a flow log covers some of its ENIs */
 	struct strbuf b;
 	bool oom;
 };
@@ -755,17 +756,22 @@ static void gen_acl_chain(struct gen *g, const struct subnet *sn,
 		put_proto(&g->b, &en->proto);
 		/* First match decides (R-5.3): allow leaves the chain for
 		 * the next stage, deny ends the packet. */
-		sb_printf(&g->b, "%s comment \"rule %u\"\n",
-			  en->action == NACL_ALLOW ? "return" : "drop",
-			  en->number);
+		if (en->action == NACL_ALLOW)
+			sb_puts(&g->b, "return");
+		else
+			nftutil_drop(&g->b, g->logged, out);
+		sb_printf(&g->b, " comment \"rule %u\"\n", en->number);
 	}
-	sb_puts(&g->b, "\t\tdrop comment \"rule *\"\n\t}\n\n");
+	sb_puts(&g->b, "\t\t");
+	nftutil_drop(&g->b, g->logged, out);
+	sb_puts(&g->b, " comment \"rule *\"\n\t}\n\n");
 }
 
 
 char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 {
-	struct gen g = { .lab = lab, .vpc = vpc, .igw = igw_of(lab, vpc) };
+	struct gen g = { .lab = lab, .vpc = vpc, .igw = igw_of(lab, vpc),
+			 .logged = flow_log_vpc_logged(lab, vpc) };
 	struct strbuf chains = { 0 };
 	size_t i;
 	char *text;

@@ -258,6 +258,10 @@ static void plan_router(struct builder *b, const struct vpc *vpc)
 	b->router_of_vpc[vpc_index(lab, vpc)] = ns;
 
 	add_forwarder_sysctls(b, ns);
+	/* Flow logs count accepted traffic with conntrack's per-flow
+	 * counters (svc/flowlog.c), off unless a flow log needs them. */
+	if (flow_log_vpc_logged(lab, vpc))
+		add_sysctl(b, ns, "1", "net/netfilter/nf_conntrack_acct");
 
 	/* The VPC router answers at base+1 of every subnet (R-2.4); the
 	 * daemon's services listen on the router too: Amazon DNS at the
