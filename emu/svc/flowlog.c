@@ -452,10 +452,13 @@ static void on_ct(struct fl_router *r, const struct nlmsghdr *nlh)
 	if ((!a && !b) || flowrec_excluded(vpc, lab, o.src, o.dst, a, b))
 		return;
 	tcp = o.proto == 6;
-	if (tb[CTA_ID] && NFNL_MSG_TYPE(nlh->nlmsg_type) != IPCTNL_MSG_CT_DELETE) {
+	/* A flow the last dump did not hold is new in this interval: SYN.
+	 * A DESTROY event's flow is in no dump to come. */
+	if (tb[CTA_ID]) {
 		idk.src = ntohl(mnl_attr_get_u32(tb[CTA_ID]));
 		first = !flowrec_find(&r->seen, &idk);
-		flowrec_add(&r->seen_next, &idk, 1, 0, 0);
+		if (NFNL_MSG_TYPE(nlh->nlmsg_type) != IPCTNL_MSG_CT_DELETE)
+			flowrec_add(&r->seen_next, &idk, 1, 0, 0);
 	}
 	parse_counters(tb[CTA_COUNTERS_ORIG], &p[0], &n[0]);
 	parse_counters(tb[CTA_COUNTERS_REPLY], &p[1], &n[1]);
