@@ -40,6 +40,7 @@
 
 #define RECORDS_MAX 10000	/* per flow log and interval, then SKIPDATA */
 #define READ_BATCH 256		/* messages per wake-up */
+#define DRAIN_MAX 4096		/* messages read before a flush */
 #define COPY_RANGE 64		/* bytes of a dropped packet: IP + ports */
 
 struct fl_lab;
@@ -507,17 +508,15 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static void on_events(struct evloop *el, int fd, unsigned events, void *data)
+/* Reads at most max messages of r's event socket, as many as wait. */
+static void drain(struct fl_router *r, int max)
 {
-	struct fl_router *r = data;
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	ssize_t n;
 	int i;
 
-	(void)el;
-	(void)events;
-	for (i = 0; i < READ_BATCH; i++) {
-		n = recv(fd, buf, sizeof(buf), 0);
+	for (i = 0; i < max; i++) {
+		n = recv(r->fd, buf, sizeof(buf), 0);
 		if (n <= 0) {
 			/* ENOBUFS: the kernel dropped messages; what
 			 * follows is fine. */
@@ -527,6 +526,14 @@ static void on_events(struct evloop *el, int fd, unsigned events, void *data)
 		}
 		mnl_cb_run(buf, (size_t)n, 0, 0, msg_cb, r);
 	}
+}
+
+static void on_events(struct evloop *el, int fd, unsigned events, void *data)
+{
+	(void)el;
+	(void)fd;
+	(void)events;
+	drain(data, READ_BATCH);
 }
 
 /* Reads and zeroes the counters of every flow of r's router. A dump cut
@@ -751,8 +758,15 @@ static void log_flush(struct fl_log *l)
 	struct flowrec_eni fe;
 	size_t i;
 
-	for (r = fx->routers; r; r = r->next)
+	/* Drops and ends of flows that wait first, so that the dump takes
+	 * the drops off; then the ends the dump itself brings: it evicts
+	 * the flows that expired since the last one, whose DESTROY events
+	 * carry their last counts. */
+	for (r = fx->routers; r; r = r->next) {
+		drain(r, DRAIN_MAX);
 		ct_dump(r);
+		drain(r, DRAIN_MAX);
+	}
 	flowrec_agg_sort(&l->agg);
 	for (i = 0; i < l->agg.n; i++) {
 		fe = eni_view(fx, l->agg.v[i].k.eni);

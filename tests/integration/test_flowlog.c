@@ -232,6 +232,66 @@ Test(flowlog, amazon_dns_and_imds_absent)
 		     "a record of Amazon DNS or IMDS");
 }
 
+static int lines_of(const char *dir, const char *name)
+{
+	char *out = test_sh_output("cat '%s/%s.log' 2>/dev/null | wc -l",
+				   dir, name);
+	int n = atoi(out);
+
+	free(out);
+	return n;
+}
+
+/* Waits (8 s at most) until flow log name of dir writes again. */
+static void next_write(const char *dir, const char *name)
+{
+	int64_t end = test_now_ms() + 8000;
+	int n = lines_of(dir, name);
+
+	while (lines_of(dir, name) == n && test_now_ms() < end)
+		test_pause_ms(50);
+	cr_assert_gt(lines_of(dir, name), n, "%s never wrote", name);
+}
+
+/* A flow that ends between two writes (its conntrack entry gone: the
+ * DESTROY event, or the dump evicting it) still counts in its interval.
+ * In a lab of its own, so that no other flow log's dump reads the
+ * counters first; its router forgets pings after 1 s, and the ping
+ * starts right after a write. */
+Test(flowlog, flow_ended_within_the_interval_counts)
+{
+	char name[80], dir[160], out[8192], path[256];
+	const char *a = "10.15.1.10", *b = "10.15.1.11";
+	long n = 0, p;
+	char line[512], e[64], s[32], d[32];
+	FILE *f;
+
+	snprintf(name, sizeof(name), "%s-s", lab_name);
+	snprintf(dir, sizeof(dir), "/var/log/vpcemu/%s", name);
+	cr_assert_eq(RUN(out, (char *)vpcemu(), "up",
+			 "integration/labs/flowlog/slow.conf", "--name", name),
+		     0, "up: %s", out);
+	cr_assert_eq(test_sh("ip netns exec '%s-VS' sysctl -qw "
+			     "net.netfilter.nf_conntrack_icmp_timeout=1",
+			     name), 0);
+	next_write(dir, "Slow");
+	cr_assert_eq(test_sh("%s exec --lab %s a -- ping -n -q -c 2 -i 0.2 "
+			     "-W 1 %s >/dev/null", vpcemu(), name, b), 0);
+	next_write(dir, "Slow");
+	snprintf(path, sizeof(path), "%s/Slow.log", dir);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "2 %*s %63s %31s %31s %*s %*s %*s %ld", e, s,
+			   d, &p) == 4 && !strcmp(s, a) && !strcmp(d, b))
+			n += p;
+	fclose(f);
+	RUN((char *)NULL, (char *)vpcemu(), "down", name);
+	test_sh("rm -rf '%s'", dir);
+	/* The requests, egress on a's ENI and ingress on b's. */
+	cr_expect_eq(n, 4);
+}
+
 static int lines_matching(const char *name, const char *pattern)
 {
 	char *out = test_sh_output("grep -cE '%s' '%s/%s.log'", pattern,
