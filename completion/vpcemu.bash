@@ -77,7 +77,7 @@ _vpcemu()
 	--lab)
 		_vpcemu_ask labs
 		return ;;
-	--name | --timeout | --region)
+	--name | --timeout | --region | --lines)
 		return ;;
 	--format)
 		_vpcemu_words svg png dot
@@ -128,6 +128,12 @@ _vpcemu()
 			_vpcemu_words --instances
 		elif ((COMP_CWORD == 2)); then
 			_vpcemu_ask labs
+		fi ;;
+	flow-logs)
+		if [[ $_vpcemu_cur == -* ]]; then
+			_vpcemu_words --lab --lines
+		elif (($(_vpcemu_operands "--lab --lines") == 0)); then
+			_vpcemu_words tail
 		fi ;;
 	cost | export)
 		if [[ $_vpcemu_cur == -* ]]; then

@@ -25,6 +25,7 @@
 #include "vpcemu/elbv2.h"
 #include "vpcemu/execcli.h"
 #include "vpcemu/iam.h"
+#include "vpcemu/flowtail.h"
 #include "vpcemu/load.h"
 #include "vpcemu/model.h"
 #include "vpcemu/restype.h"
@@ -825,10 +826,12 @@ static int cmd_cost(int argc, char **argv)
 /* ---- diagram ----------------------------------------------------------- */
 
 /* A running lab's text as vpcemud keeps it (the model describe and ec2
- * work on), malloc'd, or NULL after saying why (cmd: who asks). */
+ * work on), malloc'd, or NULL after saying why (cmd: who asks); name
+ * NULL: the only lab up. */
 static char *running_text(const char *cmd, const char *name)
 {
-	json_t *args = json_pack("{s:s}", "lab", name), *rep = NULL, *result;
+	json_t *args = name ? json_pack("{s:s}", "lab", name) : json_object();
+	json_t *rep = NULL, *result;
 	const char *out, *err, *text;
 	char *ret = NULL;
 	int r, code = 1;
@@ -852,14 +855,16 @@ static char *running_text(const char *cmd, const char *name)
 	return ret;
 }
 
-/* A running lab's model as vpcemud has it, or NULL after saying why. */
-static struct lab *running_lab(const char *name)
+/* A running lab's model as vpcemud has it, or NULL after saying why
+ * (cmd: who asks; name NULL: the only lab up). */
+static struct lab *running_lab(const char *cmd, const char *name)
 {
-	char *text = running_text("diagram", name);
+	char *text = running_text(cmd, name);
 	struct diags d = { 0 };
 	struct lab *lab = NULL;
 
-	if (text && load_lab_text(name, text, strlen(text), NULL, &d, &lab))
+	if (text && load_lab_text(name ? name : "vpcemud", text, strlen(text),
+				  NULL, &d, &lab))
 		diag_print(&d, stderr, isatty(STDERR_FILENO));
 	diags_free(&d);
 	free(text);
@@ -900,7 +905,7 @@ static int cmd_diagram(int argc, char **argv)
 			"lab\n", arg);
 		return 1;
 	}
-	lab = names_file(arg) ? load_lab(arg, NULL) : running_lab(arg);
+	lab = names_file(arg) ? load_lab(arg, NULL) : running_lab("diagram", arg);
 	if (!lab)
 		return 1;
 	dot = diagram_dot(lab);
@@ -1567,6 +1572,40 @@ out:
 	return r;
 }
 
+/* ---- flow-logs ------------------------------------------------------- */
+
+static int cmd_flow_logs(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "lab", required_argument, NULL, 'l' },
+		{ "lines", required_argument, NULL, 'n' },
+		{ 0 },
+	};
+	const char *lab_name = NULL;
+	unsigned long lines = 10;
+	struct lab *lab;
+	char *end;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "l:n:", opts, NULL)) != -1) {
+		if (c == 'l')
+			lab_name = optarg;
+		else if (c == 'n' && (lines = strtoul(optarg, &end, 10),
+				      !*end && *optarg))
+			continue;
+		else
+			return usage_error("flow-logs", "bad option");
+	}
+	if (argc - optind != 2 || strcmp(argv[optind], "tail"))
+		return usage_error("flow-logs", "expects tail NAME");
+	lab = running_lab("flow-logs", lab_name);
+	if (!lab)
+		return 1;
+	r = flowtail_run(lab, argv[optind + 1], (unsigned)lines);
+	lab_free(lab);
+	return r;
+}
+
 /* ---- table ------------------------------------------------------------- */
 
 static const struct cmd cmds[] = {
@@ -1615,6 +1654,7 @@ static const struct cmd cmds[] = {
 	  "  delete-vpc-endpoint-service-configurations |\n"
 	  "  modify-vpc-endpoint-service-permissions\n"
 	  "Endpoints: create-vpc-endpoint | delete-vpc-endpoints\n"
+	  "Flow logs: create-flow-logs | delete-flow-logs | describe-flow-logs\n"
 	  "(vpcemu ec2 COMMAND --help)" },
 	{ "elbv2", cmd_elbv2,
 	  "elbv2 COMMAND [--lab LAB] [--output json|table] [OPTIONS]",
@@ -1651,8 +1691,8 @@ static const struct cmd cmds[] = {
 	  "vpc-peering-connections, security-groups, network-acls, instances,\n"
 	  "internet-gateways, addresses, nat-gateways, transit-gateways,\n"
 	  "transit-gateway-attachments, transit-gateway-route-tables,\n"
-	  "load-balancers, target-groups, listeners, vpc-endpoint-services\n"
-	  "(all when no TYPE). A table on a terminal, JSON otherwise. A TYPE\n"
+	  "load-balancers, target-groups, listeners, vpc-endpoint-services,\n"
+	  "flow-logs (all when no TYPE). A table on a terminal, JSON otherwise. A TYPE\n"
 	  "pages as the AWS CLI does (so do ec2 and elbv2 describe-*):\n"
 	  "--page-size items a request, --max-items in all (then a NextToken\n"
 	  "for --starting-token); every page is fetched and merged." },
@@ -1714,6 +1754,12 @@ static const struct cmd cmds[] = {
 	  "PCX_REQUIRES_ADDRESS_IN_VPC_CIDR, IGW_PUBLIC_IP_ASSOCIATION_FOR_\n"
 	  "EGRESS, TGW_...). JSON in the shape of DescribeNetworkInsights-\n"
 	  "Analyses. Needs no root. Exit 0 path found, 1 not found." },
+	{ "flow-logs", cmd_flow_logs,
+	  "flow-logs tail [--lab LAB] [--lines N] NAME",
+	  "Follow a running lab's flow log (its name or fl- ID) as tail -f\n"
+	  "does: its last N lines (10), then each record as the daemon writes\n"
+	  "it, every interval, until interrupted (exit 0). --lab is needed\n"
+	  "when several labs are up." },
 	{ "test", cmd_test,
 	  "test FILE [--name LAB] [--junit PATH] [--timeout MS] [--keep]",
 	  "Bring the lab up, check every `expect` line with real traffic (a\n"

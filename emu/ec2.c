@@ -29,6 +29,7 @@
 #include "vpcemu/ec2.h"
 #include "vpcemu/ec2ctx.h"
 #include "vpcemu/ec2edge.h"
+#include "vpcemu/ec2flow.h"
 #include "vpcemu/ec2inst.h"
 #include "vpcemu/ec2plink.h"
 #include "vpcemu/ec2rules.h"
@@ -607,6 +608,7 @@ enum cmd_id {
 	C_DESCRIBE_ENDPOINT_CONNECTIONS,
 	C_PLINK,
 	C_TGW,
+	C_FLOW,
 };
 
 static const struct ec2_command {
@@ -666,6 +668,8 @@ static const struct ec2_command {
 	{ "create-transit-gateway-route", C_TGW },
 	{ "delete-transit-gateway-route", C_TGW },
 	{ "search-transit-gateway-routes", C_TGW },
+	{ "create-flow-logs", C_FLOW },
+	{ "delete-flow-logs", C_FLOW },
 };
 
 /* "describe-vpcs" and the like: the `vpcemu describe` type of the kind
@@ -728,6 +732,8 @@ const char *ec2_usage(const char *name)
 		k = ec2plink_cmd(name);
 	if (!k)
 		k = ec2vpc_cmd(name);
+	if (!k)
+		k = ec2flow_cmd(name);
 	return k ? k->usage : NULL;
 }
 
@@ -782,6 +788,8 @@ static int dispatch(struct ec2ctx *c, enum cmd_id id, const char *name)
 		return ec2plink_cmd(name)->run(c);
 	case C_TGW:
 		return ec2tgw_cmd(name)->run(c);
+	case C_FLOW:
+		return ec2flow_cmd(name)->run(c);
 	}
 	return -EINVAL;
 }

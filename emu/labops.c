@@ -731,7 +731,8 @@ static int apply_diff(struct apply_ctx *c, const char *text, size_t len,
  * endpoint service's principals), and the kept text is what the next
  * command starts from: it takes the new text when that differs. The
  * plan, and so the state's digest, stay as they are. */
-static int keep_text(struct apply_ctx *c, const char *text, size_t len)
+static int keep_text(struct apply_ctx *c, const char *text, size_t len,
+		     struct labops_apply_result *res)
 {
 	char *old = NULL;
 	size_t olen = 0;
@@ -747,6 +748,9 @@ static int keep_text(struct apply_ctx *c, const char *text, size_t len)
 	if (r)
 		labops_fail(c->err, "write the text of lab %s in %s: %s",
 			    c->lab->name, state_dir(), strerror(-r));
+	/* The daemon's services follow the text (a flow log added to a
+	 * VPC that has one already changes no kernel object). */
+	res->changed = !r;
 	return r;
 }
 
@@ -773,7 +777,7 @@ int labops_apply(const struct lab *lab, const char *given_text,
 	if (r)
 		goto out;
 	if (!strcmp(c.p->digest, c.st->digest) && !strcmp(c.st->status, "up")) {
-		r = keep_text(&c, text, len);
+		r = keep_text(&c, text, len, res);
 		goto out;
 	}
 	if (!strcmp(c.st->status, "applying")) {

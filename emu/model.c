@@ -49,7 +49,7 @@ const struct res_type *const res_types[RES__COUNT] = {
  * error, not "unknown". */
 static const char *const reserved_types[] = {
 	"customer-gateway", "onprem-host", "vpn-gateway", "vpn-connection",
-	"flow-log", "vpc-lattice-service", "egress-only-internet-gateway",
+	"vpc-lattice-service", "egress-only-internet-gateway",
 };
 
 /* Prefixes of AWS IDs besides those of res_types[]: kinds not built yet

@@ -72,6 +72,7 @@ struct gen {
 	const struct internet_gateway *igw;
 	bool ungated;		/* the VPC has ENIs without groups */
 	bool forwarders;	/* ... or that forward others' packets */
+	bool logged;		/* a flow log covers some of its ENIs */
 	struct strbuf b;
 	bool oom;
 };
@@ -619,9 +620,10 @@ static void gen_forward(struct gen *g)
 	sb_puts(&g->b,
 		"\n"
 		"\t\t# 2. Network ACLs, stateless, replies too (R-5.1): the\n"
-		"\t\t# source subnet's outbound, the destination's inbound.\n"
+		"\t\t# source subnet's outbound here, the destination's\n"
+		"\t\t# inbound first thing in ingress_gate, after the\n"
+		"\t\t# sender's groups, in AWS's order (§15).\n"
 		"\t\tiifname vmap @acl_out\n"
-		"\t\toifname vmap @acl_in\n"
 		"\n"
 		"\t\t# 3. Groups are stateful (R-4.13-R-4.15, R-4.21), but\n"
 		"\t\t# an ENI leaves some TCP/UDP flows untracked (R-4.16):\n"
@@ -629,8 +631,8 @@ static void gen_forward(struct gen *g)
 		"\t\t# flow; 0x2, at the ENI it went to. Such an ENI judges\n"
 		"\t\t# every packet of the flow by its rules of the moment,\n"
 		"\t\t# so a rule change cuts the flow at once (R-4.18).\n"
-		"\t\tct state established ct mark & 0x3 == 0 accept\n"
-		"\t\tct state related accept\n"
+		"\t\tct state established ct mark & 0x3 == 0 goto ingress_gate\n"
+		"\t\tct state related goto ingress_gate\n"
 		"\t\tct state invalid drop\n"
 		"\t\tct state new iifname . meta l4proto . th dport "
 		"@untracked_out ct mark set ct mark | 0x1\n"
@@ -652,6 +654,9 @@ static void gen_forward(struct gen *g)
 		"\tchain ingress_gate {\n"
 		"\t\tcomment \"after the egress gate; a peer's router holds "
 		"the gate of its ENIs\"\n"
+		"\t\toifname vmap @acl_in\n"
+		"\t\tct state established ct mark & 0x3 == 0 accept\n"
+		"\t\tct state related accept\n"
 		"\t\toifname @peerings accept\n");
 	/* The internet gateway, gateway endpoints and NAT gateways have no
 	 * security group. */
@@ -755,17 +760,22 @@ static void gen_acl_chain(struct gen *g, const struct subnet *sn,
 		put_proto(&g->b, &en->proto);
 		/* First match decides (R-5.3): allow leaves the chain for
 		 * the next stage, deny ends the packet. */
-		sb_printf(&g->b, "%s comment \"rule %u\"\n",
-			  en->action == NACL_ALLOW ? "return" : "drop",
-			  en->number);
+		if (en->action == NACL_ALLOW)
+			sb_puts(&g->b, "return");
+		else
+			nftutil_drop(&g->b, g->logged, out);
+		sb_printf(&g->b, " comment \"rule %u\"\n", en->number);
 	}
-	sb_puts(&g->b, "\t\tdrop comment \"rule *\"\n\t}\n\n");
+	sb_puts(&g->b, "\t\t");
+	nftutil_drop(&g->b, g->logged, out);
+	sb_puts(&g->b, " comment \"rule *\"\n\t}\n\n");
 }
 
 
 char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 {
-	struct gen g = { .lab = lab, .vpc = vpc, .igw = igw_of(lab, vpc) };
+	struct gen g = { .lab = lab, .vpc = vpc, .igw = igw_of(lab, vpc),
+			 .logged = flow_log_vpc_logged(lab, vpc) };
 	struct strbuf chains = { 0 };
 	size_t i;
 	char *text;

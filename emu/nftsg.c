@@ -26,6 +26,7 @@ struct gen {
 	const struct vpc *vpc;
 	struct strbuf *b;
 	bool *ref;		/* per lab->sgs: referenced from our chains */
+	bool logged;		/* a flow log covers an ENI of vpc */
 	bool oom;
 };
 
@@ -740,7 +741,9 @@ static void gen_gate(struct gen *g, const struct gate *gt, bool out)
 		put_group_name(g->b, s, out, "");
 		sb_puts(g->b, "\n");
 	}
-	sb_puts(g->b, "\t\tdrop\n\t}\n\n");
+	sb_puts(g->b, "\t\t");
+	nftutil_drop(g->b, g->logged, out);
+	sb_puts(g->b, "\n\t}\n\n");
 }
 
 /* The distinct gates of the VPC's ENIs, in ENI order; *n set. */
@@ -863,7 +866,8 @@ int nftsg_gate_map(struct strbuf *b, const struct lab *lab,
 int nftsg_gate_chains(struct strbuf *b, const struct lab *lab,
 		      const struct vpc *vpc)
 {
-	struct gen g = { .lab = lab, .vpc = vpc, .b = b };
+	struct gen g = { .lab = lab, .vpc = vpc, .b = b,
+			 .logged = flow_log_vpc_logged(lab, vpc) };
 	struct gate *gates;
 	size_t i, n = 0;
 

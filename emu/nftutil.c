@@ -97,3 +97,11 @@ bool nftutil_in_attachment_az(const struct tgw_attachment *a,
 			return true;
 	return false;
 }
+
+void nftutil_drop(struct strbuf *b, bool logged, bool out)
+{
+	if (logged)
+		sb_printf(b, "log prefix \"%s\" group %d ", out ? "o" : "i",
+			  NFTUTIL_FLOWLOG_GROUP);
+	sb_puts(b, "drop");
+}

@@ -258,6 +258,12 @@ static void plan_router(struct builder *b, const struct vpc *vpc)
 	b->router_of_vpc[vpc_index(lab, vpc)] = ns;
 
 	add_forwarder_sysctls(b, ns);
+	/* Flow logs count accepted traffic with conntrack's per-flow
+	 * counters (svc/flowlog.c), off unless a flow log needs them:
+	 * written either way, since a removed sysctl stays as it is
+	 * (diff.h) and a deleted flow log must not leave them on. */
+	add_sysctl(b, ns, flow_log_vpc_logged(lab, vpc) ? "1" : "0",
+		   "net/netfilter/nf_conntrack_acct");
 
 	/* The VPC router answers at base+1 of every subnet (R-2.4); the
 	 * daemon's services listen on the router too: Amazon DNS at the

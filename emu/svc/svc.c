@@ -21,6 +21,7 @@
 #include "vpcemu/dns.h"
 #include "vpcemu/dynamodb.h"
 #include "vpcemu/evloop.h"
+#include "vpcemu/flowlog.h"
 #include "vpcemu/health.h"
 #include "vpcemu/httpd.h"
 #include "vpcemu/imds.h"
@@ -110,6 +111,7 @@ struct svc {
 	struct evloop *el;
 	struct svc_lab *labs;
 	struct health *health;
+	struct flowlog *flowlog;
 	uint64_t sweep;
 	svc_log_fn log;
 };
@@ -766,10 +768,12 @@ struct svc *svc_new(struct evloop *el)
 		return NULL;
 	s->el = el;
 	s->health = health_new(el);
-	s->sweep = s->health ? evloop_add_timer(el, SWEEP_MS, SWEEP_MS,
-						on_sweep, s)
-			     : 0;
+	s->flowlog = flowlog_new(el);
+	s->sweep = s->health && s->flowlog
+			   ? evloop_add_timer(el, SWEEP_MS, SWEEP_MS, on_sweep, s)
+			   : 0;
 	if (!s->sweep) {
+		flowlog_free(s->flowlog);
 		health_free(s->health);
 		free(s);
 		return NULL;
@@ -781,6 +785,7 @@ void svc_set_log(struct svc *s, svc_log_fn fn)
 {
 	s->log = fn;
 	health_set_log(s->health, fn);
+	flowlog_set_log(s->flowlog, fn);
 }
 
 int svc_lab_set(struct svc *s, struct lab *lab)
@@ -797,6 +802,8 @@ int svc_lab_set(struct svc *s, struct lab *lab)
 		sl->next = s->labs;
 		s->labs = sl;
 	}
+	/* Flow logs write what they hold with the model it came from. */
+	flowlog_lab_set(s->flowlog, lab);
 	/* Handlers read sl->lab per packet: from here on, the new one. */
 	lab_free(sl->lab);
 	sl->lab = lab;
@@ -813,6 +820,7 @@ void svc_lab_prune(struct svc *s, const struct lab *next)
 	if (sl)
 		reconcile(sl, next, false);
 	health_lab_prune(s->health, next);
+	flowlog_lab_prune(s->flowlog, next);
 }
 
 void svc_lab_drop(struct svc *s, const char *name)
@@ -826,6 +834,7 @@ void svc_lab_drop(struct svc *s, const char *name)
 		return;
 	*pp = sl->next;
 	health_lab_drop(s->health, name);
+	flowlog_lab_drop(s->flowlog, name);
 	while (sl->runs)
 		ud_free(sl->runs, true);
 	while (sl->lsns) {
@@ -859,6 +868,7 @@ void svc_free(struct svc *s)
 	while (s->labs)
 		svc_lab_drop(s, s->labs->lab->name);
 	health_free(s->health);
+	flowlog_free(s->flowlog);
 	evloop_del_timer(s->el, s->sweep);
 	free(s);
 }

@@ -60,7 +60,8 @@ struct conf_file;
 	X(ENDPOINT_SERVICE, endpoint_service)                                  \
 	X(TRANSIT_GATEWAY, transit_gateway)                                    \
 	X(TGW_ATTACHMENT, transit_gateway_attachment)                          \
-	X(TGW_ROUTE_TABLE, transit_gateway_route_table)
+	X(TGW_ROUTE_TABLE, transit_gateway_route_table)                        \
+	X(FLOW_LOG, flow_log)
 
 enum res_kind {
 #define RES_ENUM_(e, f) RES_##e,
@@ -389,6 +390,34 @@ struct nat_gateway {
 	struct eni *eni;
 	struct place subnet_at, eip_at, ip_at;
 };
+
+/* A VPC Flow Log (R-14.x): which ENIs, which verdicts, how often, where,
+ * in what format; svc/flowlog.c writes it from the kernel's verdicts. */
+enum flow_traffic {
+	FLOW_ALL,
+	FLOW_ACCEPT,
+	FLOW_REJECT,
+};
+
+struct flow_log {
+	struct res r;
+	/* A VPC, a subnet, an instance (its ENI) or an ENI (by ID). */
+	struct res *resource;
+	enum flow_traffic traffic;
+	unsigned interval;	/* seconds */
+	char *destination;	/* NULL: /var/log/vpcemu/LAB/NAME.log */
+	char *format;		/* AWS's LogFormat; NULL: version 2 */
+	struct place resource_at, destination_at, format_at;
+};
+
+/* Whether f records traffic of e. */
+bool flow_log_covers(const struct flow_log *f, const struct eni *e);
+/* Whether some flow log of lab covers an ENI of vpc. */
+bool flow_log_vpc_logged(const struct lab *lab, const struct vpc *vpc);
+/* The file f's records go to (caller frees), NULL on ENOMEM. */
+char *flow_log_path(const struct lab *lab, const struct flow_log *f);
+/* The directory default destinations and every destination live in. */
+#define FLOW_LOG_DIR "/var/log/vpcemu"
 
 /* The protocols of load balancer listeners and target groups. */
 enum lb_protocol {

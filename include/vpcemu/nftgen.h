@@ -14,14 +14,18 @@
  *      and out only packets from its subnets in the attachment's AZs
  *      (R-11.2), whatever the far end (the gateway routes transitively).
  *   2. network ACLs, stateless, every packet, replies too (R-5.1): the
- *      outbound chain of the source subnet (chosen by iifname), then the
- *      inbound chain of the destination subnet (chosen by oifname); each
- *      returns at once when both ends are in the same subnet (R-5.8), then
- *      runs the entries in number order (allow: return, deny: drop), then
+ *      outbound chain of the source subnet (chosen by iifname) here, the
+ *      inbound chain of the destination subnet (chosen by oifname) first
+ *      thing in ingress_gate, so that the sender's groups judge a packet
+ *      before the receiver's ACL does, as in AWS (§15): which of them
+ *      drops it decides the ENI its flow log REJECT is on. Each returns
+ *      at once when both ends are in the same subnet (R-5.8), then runs
+ *      the entries in number order (allow: return, deny: drop), then
  *      drops (the "*" rule).
  *   3. conntrack (SGs are stateful, R-4.13-4.15, R-4.21): "established"
- *      packets of flows that both ENIs track are accepted, "related" ones
- *      too, "invalid" ones dropped. A new TCP or UDP flow that an ENI
+ *      packets of flows that both ENIs track go to ingress_gate, which
+ *      accepts them after the inbound ACL, "related" ones too, "invalid"
+ *      ones are dropped. A new TCP or UDP flow that an ENI
  *      leaves untracked (tracking.h, R-4.16: the sets untracked_out and
  *      untracked_in, by ENI, protocol and destination port) gets a ct
  *      mark bit: 0x1 untracked at the ENI that opened it, 0x2 at the ENI
@@ -46,7 +50,8 @@
  *      groups are one rule per referenced group and kind (member set, then
  *      an anonymous set of protocol/port keys). A match in an egress group
  *      chain goes (goto) to the ingress_gate chain; a match in an ingress
- *      group chain accepts. ingress_gate: traffic leaving by a peering is
+ *      group chain accepts. ingress_gate: the inbound ACL (step 2), then
+ *      the flows of step 3; traffic leaving by a peering is
  *      accepted (the peer's router holds the ingress gate of its ENIs),
  *      so is a later packet of a flow the receiver tracks, any other goes
  *      to the receiver's ingress gate; traffic entering from a peering

@@ -41,6 +41,16 @@ void nftutil_element(struct strbuf *b, const char *ifname, const char *tail);
 void nftutil_comment(struct strbuf *b, const char *lead, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The NFLOG group of the flow log service (svc/flowlog.c). */
+#define NFTUTIL_FLOWLOG_GROUP 14
+
+/* "drop", preceded, when logged (the router's VPC has a flow log), by an
+ * NFLOG statement whose prefix names the side of the ENI whose rules drop
+ * the packet: "o" its input device (the sender's egress: its group, its
+ * subnet's outbound ACL), "i" its output device (the receiver's
+ * ingress). Nothing is logged in routers without a flow log. */
+void nftutil_drop(struct strbuf *b, bool logged, bool out);
+
 /* "LO" or "LO-HI". */
 void nftutil_range(struct strbuf *b, uint32_t lo, uint32_t hi);
 

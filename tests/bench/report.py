@@ -165,8 +165,10 @@ labels = {
     'igw': 'instance → router (1:1 NAT at the internet gateway) → internet → internet host',
     'nat': 'instance → router → NAT gateway → router → internet gateway → internet → internet host',
     'tgw': 'instance → router → transit gateway → router → instance (2 VPCs, default route table)',
+    'seed': 'the seed lab (topologies/vpc-peering.conf): EC2-A → EC2-B across the peering, no flow log',
+    'seed_fl': 'the same with a flow log on each VPC, 1 s interval (NFLOG on drops, conntrack accounting, a dump per second)',
 }
-for p in ('direct', 'peering', 'rules_one', 'rules_max', 'igw', 'nat', 'tgw'):
+for p in ('direct', 'peering', 'rules_one', 'rules_max', 'igw', 'nat', 'tgw', 'seed', 'seed_fl'):
     md.append('| %s | %s | %s | %s | %s |'
               % (labels[p], fmt('dp.rtt_us.' + p, 1), rfmt(ratio(med('dp.rtt_us.' + p), rd)),
                  fmt('dp.gbps.' + p), rfmt(ratio(med('dp.gbps.' + p), bd))))
@@ -193,6 +195,10 @@ v5 = verdict('internet gateway path throughput', bi, 0.7,
 v6 = verdict('NAT gateway path throughput', bn, 0.7,
              bn is not None and bn >= 0.7, '%s × direct' % rfmt(bn))
 bt = ratio(med('dp.gbps.tgw'), bd)
+bf = ratio(med('dp.gbps.seed_fl'), med('dp.gbps.seed'))
+rf = ratio(med('dp.rtt_us.seed_fl'), med('dp.rtt_us.seed'))
+v10 = verdict('flow logs on vs off throughput', bf, 0.8, bf is not None and bf >= 0.8,
+              '%s × (RTT %s ×)' % (rfmt(bf), rfmt(rf)))
 v7 = verdict('transit gateway path throughput', bt, 0.7,
              bt is not None and bt >= 0.7, '%s × direct' % rfmt(bt))
 # Load balancers forward TCP on their listeners only: connections and
@@ -230,6 +236,7 @@ md.append('| instance → NAT gateway → host: ≥ 0.7 × direct throughput | %
 md.append('| peering path with SGs + NACLs: ≥ 0.7 × direct throughput | %s | %s |' % (rfmt(bp), v1))
 md.append('| peering path: RTT ≤ 2.5 × direct | %s | %s |' % (rfmt(rp), v2))
 md.append('| max-rule ENI vs 1 rule: throughput within 10%% | %s (RTT %s ×) | %s |' % (rfmt(bm), rfmt(rm), v3))
+md.append('| seed lab, flow logs on: ≥ 0.8 × off throughput | %s (RTT %s ×) | %s |' % (rfmt(bf), rfmt(rf), v10))
 md.append('| group-member and CIDR matches as sets | %d rules walked in the ingress gate and group chains for %d SG rules (the rest are set lookups) | %s |' % (sgin, rules_max, v4))
 md.append('')
 md.append('The checker enforces AWS\'s default quotas (60 rules per group and '

@@ -3,6 +3,9 @@
 
     gen.py VPCEMU SEED OUT.conf
 
+and OUT.conf.rejects, the REJECT records the lab's flow logs must hold
+once `vpcemu test` has run (tests/differential/flowcheck.py).
+
 Writes a lab (VPCs, subnets, peerings in several states, route tables with
 peering, transitive and blackhole routes, groups with CIDR and group
 references, network ACLs with allow/deny entries, instances; an internet
@@ -11,6 +14,9 @@ depends only on SEED, then asks `VPCEMU analyze` about random probes and
 appends one expect line per probe carrying analyze's verdict (and, when
 blocked, its code as the REASON). `vpcemu test OUT.conf` then sends the real
 packets: every FAIL is a disagreement between analyze and the data plane.
+Each VPC has a flow log of its rejects: a probe that analyze says a group
+or an ACL blocks must leave a REJECT record on the ENI whose rules analyze
+names (R-14.5).
 
 Ports and ACL ranges are picked so that the verdict never depends on which
 ephemeral port the kernel gives the client (32768-60999): an ACL range
@@ -32,6 +38,7 @@ def gen(seed):
     nv = r.randint(2, 3)
     vpcs = ["V%d" % i for i in range(nv)]
     subnets, insts, sgs = {}, [], []
+    status, rtab = {}, {}
     for i, v in enumerate(vpcs):
         out.append("vpc %s { cidr 10.%d.0.0/16 }" % (v, i + 1))
         subnets[v] = []
@@ -50,6 +57,7 @@ def gen(seed):
                 out.append("peering %s { requester %s; accepter %s; "
                            "status %s }" % (name, vpcs[a], vpcs[b], st))
                 peerings.append((name, a, b))
+                status[name] = st
     internet = r.random() < 0.4
     if internet:
         out.append("internet-gateway IGW { vpc V0 }")
@@ -83,6 +91,7 @@ def gen(seed):
                 if rt.split()[1] not in seen:
                     seen.add(rt.split()[1])
                     uniq.append(rt)
+            rtab[sn] = uniq
             out.append("route-table RT-%s { vpc %s; associate %s%s }"
                        % (sn, v, sn, "".join("\n\t" + x for x in uniq)))
             if r.random() < 0.3:
@@ -118,6 +127,9 @@ def gen(seed):
             public[name] = "198.51.100.%d" % (50 + n)
             out.append("elastic-ip E-%s { address %s; instance %s }"
                        % (name, public[name], name))
+    for v in vpcs:
+        out.append("flow-log FL-%s { resource %s; traffic reject; "
+                   "interval 1 }" % (v, v))
     ends = [i[0] for i in insts] + (["Host"] if internet else [])
     probes = []
     for _ in range(r.randint(6, 10)):
@@ -125,7 +137,66 @@ def gen(seed):
         if s == "Host" and d in public and r.random() < 0.8:
             d = public[d]
         probes.append((s, d, r.choice(RULES)))
-    return "\n".join(out) + "\n", probes
+    ips = {name: ip for name, _, ip, _ in insts}
+    ips["routed"] = {(name, d): routed(name, d, v, vpcs, rtab, status,
+                                       public)
+                     for name, v, _, _ in insts for d in ends if d != name}
+    ips["Host"] = "192.0.2.10"
+    for name, pub in public.items():
+        ips[pub] = ips[name]
+        ips.setdefault("names", {})[pub] = name
+    return "\n".join(out) + "\n", probes, ips
+
+
+def routed(s, d, v, vpcs, rtab, status, public):
+    """Whether a packet of instance s (in VPC v) to d reaches the router's
+    filter: the kernel looks the route up, and checks a peering's or the
+    internet gateway's guards, before the ACLs and groups, while AWS
+    checks the sender's ACL and groups first (aws-semantics §15): what
+    has no route, or a guard drops, leaves no REJECT."""
+    sn = s[2:]
+    if d == "Host":
+        via = [rt.split()[3] for rt in rtab[sn] if rt.split()[1] == "0.0.0.0/0"]
+        return bool(via) and (via[0] == "NAT" or s in public)
+    dv = "V%d" % (int(d[2:].split("-")[0][1:]))
+    if dv == v:
+        return True
+    net = "10.%d.0.0/16" % (vpcs.index(dv) + 1)
+    via = [rt.split()[3] for rt in rtab[sn] if rt.split()[1] == net]
+    if via:
+        p = via[0]
+        return (p in status and status[p] == "active" and
+                {"V" + p[1], "V" + p[2]} == {v, dv})
+    deflt = [rt.split()[3] for rt in rtab[sn] if rt.split()[1] == "0.0.0.0/0"]
+    return deflt == ["NAT"]
+
+
+# Where analyze says a group or an ACL drops: (path direction, direction)
+# -> whose ENI's rules it is, the probe's source or destination.
+OWNER = {("forward", "egress"): 0, ("forward", "ingress"): 1,
+         ("return", "egress"): 1, ("return", "ingress"): 0}
+PROTO = {"icmp": 1, "tcp": 6, "udp": 17}
+
+
+def expected_reject(s, d, rule, e, ips):
+    """The REJECT record a probe blocked by explanation e leaves, or None
+    when it names no group or ACL of an instance's ENI."""
+    if e["ExplanationCode"] not in ("ENI_SG_RULES_MISMATCH",
+                                    "SUBNET_ACL_RESTRICTION"):
+        return None
+    ends = [s, ips.get("names", {}).get(d, d)]
+    owner = ends[OWNER[(e["PathDirection"], e["Direction"])]]
+    if owner == "Host":
+        return None
+    if (e["PathDirection"], e["Direction"]) == ("forward", "egress") and \
+            not ips["routed"][(s, ends[1])]:
+        return None
+    src, dst = ips[s], ips[d]
+    if e["PathDirection"] == "return":
+        src, dst = dst, src
+    return {"instance": owner, "src": src, "dst": dst,
+            "proto": PROTO[rule.split()[0]], "code": e["ExplanationCode"],
+            "probe": "%s -> %s %s" % (s, d, rule)}
 
 
 def nacl(r, sn, v):
@@ -145,10 +216,10 @@ def nacl(r, sn, v):
 
 def main():
     vpcemu, seed, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    text, probes = gen(seed)
+    text, probes, ips = gen(seed)
     with open(path, "w") as f:
         f.write("lab df%d\n" % seed + text)
-    expects = []
+    expects, rejects = [], []
     for s, d, rule in probes:
         res = subprocess.run([vpcemu, "analyze", path, s, d] + rule.split() +
                              ["--output", "json"], capture_output=True,
@@ -159,8 +230,13 @@ def main():
         else:
             expects.append("expect %s -> %s %s blocked %s" % (
                 s, d, rule, a["Explanations"][0]["ExplanationCode"]))
+            rej = expected_reject(s, d, rule, a["Explanations"][0], ips)
+            if rej:
+                rejects.append(rej)
     with open(path, "a") as f:
         f.write("\n".join(expects) + "\n")
+    with open(path + ".rejects", "w") as f:
+        json.dump(rejects, f, indent=1)
 
 
 if __name__ == "__main__":

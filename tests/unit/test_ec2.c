@@ -1586,3 +1586,69 @@ Test(ec2vpc, iam_role_for_an_instance)
 	cr_assert_str_eq(in->role->r.name, "SSMRole");
 	cr_assert(iam_is_command("create-role") && !iam_is_command("create-user"));
 }
+
+/* ---- Flow logs (R-14.1) ------------------------------------------------ */
+
+Test(ec2, flow_logs_create_describe_delete)
+{
+	const struct flow_log *f;
+	const char *id;
+
+	ok("create-flow-logs --resource-type NetworkInterface --resource-ids EC2-A --traffic-type REJECT --max-aggregation-interval 60 --log-format ${srcaddr}");
+	cr_assert_str_eq(err.code, "");
+	cr_assert_eq(json_array_size(json_object_get(out, "Unsuccessful")), 0);
+	id = jpath(out, "FlowLogIds.0");
+	cr_assert_not_null(id);
+	f = (const struct flow_log *)model_find(tl.lab, RES_FLOW_LOG, id);
+	cr_assert_not_null(f);
+	/* An instance's interface: the flow log covers the instance. */
+	cr_expect_eq(f->resource, model_find(tl.lab, RES_INSTANCE, "EC2-A"));
+	cr_expect_eq(f->traffic, FLOW_REJECT);
+	cr_expect_eq(f->interval, 60);
+	cr_expect_str_eq(f->format, "${srcaddr}");
+	ok("create-flow-logs --resource-type VPC --resource-ids VPC-A nope --traffic-type ALL");
+	cr_assert_eq(json_array_size(json_object_get(out, "FlowLogIds")), 1);
+	cr_assert_str_eq(jpath(out, "Unsuccessful.0.Error.Code"),
+			 "InvalidVpcID.NotFound");
+	cr_assert_str_eq(jpath(out, "Unsuccessful.0.ResourceId"), "nope");
+	ok("describe-flow-logs");
+	cr_assert_eq(json_array_size(json_object_get(out, "FlowLogs")), 2);
+	cr_assert_str_eq(jpath(out, "FlowLogs.0.LogDestinationType"), "file");
+	ok("delete-flow-logs --flow-log-ids flow-log fl-0123456789abcdef0");
+	cr_assert_str_eq(jpath(out, "Unsuccessful.0.Error.Code"),
+			 "InvalidFlowLogId.NotFound");
+	cr_expect_null(model_find(tl.lab, RES_FLOW_LOG, "flow-log"));
+	cr_expect_not_null(model_find(tl.lab, RES_FLOW_LOG, "flow-log-2"));
+}
+
+Test(ec2, flow_logs_argument_errors)
+{
+	fails("create-flow-logs --resource-ids VPC-A --traffic-type ALL",
+	      "MissingParameter", NULL);
+	fails("create-flow-logs --resource-type VPC --resource-ids VPC-A",
+	      "MissingParameter", NULL);
+	fails("create-flow-logs --resource-type VPC --traffic-type ALL",
+	      "MissingParameter", NULL);
+	fails("create-flow-logs --resource-type Vpc --resource-ids VPC-A --traffic-type ALL",
+	      "InvalidParameterValue", NULL);
+	fails("create-flow-logs --resource-type TransitGateway --resource-ids VPC-A --traffic-type ALL",
+	      "Vpcemu.Unsupported", NULL);
+	fails("create-flow-logs --resource-type VPC --resource-ids VPC-A --traffic-type SOME",
+	      "InvalidParameterValue", NULL);
+	fails("create-flow-logs --resource-type VPC --resource-ids VPC-A --traffic-type ALL --log-destination-type s3",
+	      "Vpcemu.Unsupported", NULL);
+	fails("create-flow-logs --resource-type VPC --resource-ids VPC-A --traffic-type ALL --max-aggregation-interval 0",
+	      "InvalidParameterValue", NULL);
+	/* The lab file's rules, met through the rebuild. */
+	fails("create-flow-logs --resource-type VPC --resource-ids VPC-A --traffic-type ALL --log-destination /etc/cron.d/x",
+	      "InvalidParameterValue", NULL);
+	fails("create-flow-logs --resource-type VPC --resource-ids VPC-A --traffic-type ALL --log-format ${nope}",
+	      "InvalidParameter", NULL);
+	/* Each default destination is a file of its own; one file twice
+	 * for one resource and traffic type is refused. */
+	ok("create-flow-logs --resource-type Subnet --resource-ids SA --traffic-type ALL --log-destination /var/log/vpcemu/sa.log");
+	fails("create-flow-logs --resource-type Subnet --resource-ids SA --traffic-type ALL --log-destination /var/log/vpcemu/sa.log",
+	      "FlowLogAlreadyExists", NULL);
+	fails("delete-flow-logs", "MissingParameter", NULL);
+	cr_expect_eq(tl.lab->res[RES_FLOW_LOG].n, 1);
+}

@@ -897,7 +897,7 @@ Test(model, contract_kinds_not_built_yet)
 {
 	static const char *const kinds[] = {
 		"customer-gateway",
-		"onprem-host", "vpn-gateway", "vpn-connection", "flow-log",
+		"onprem-host", "vpn-gateway", "vpn-connection",
 		"vpc-lattice-service", "egress-only-internet-gateway",
 	};
 	char text[128];

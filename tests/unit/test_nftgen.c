@@ -300,7 +300,8 @@ Test(nftgen, untracked_flows_marked)
 
 	fwd = block(s, "\tchain forward {");
 	cr_expect(strstr(fwd, "\t\tct state established ct mark & 0x3 == 0 "
-			      "accept\n\t\tct state related accept\n"
+			      "goto ingress_gate\n"
+			      "\t\tct state related goto ingress_gate\n"
 			      "\t\tct state invalid drop\n"
 			      "\t\tct state new iifname . meta l4proto . th "
 			      "dport @untracked_out ct mark set ct mark | "
@@ -314,6 +315,13 @@ Test(nftgen, untracked_flows_marked)
 			      "ct mark & 0x2 == 0 goto ingress_gate\n"
 			      "\t\tiifname vmap @sg_egress\n"), "%s", fwd);
 	gate = block(s, "\tchain ingress_gate {");
+	/* The receiver's ACL after the sender's groups (§15), then the
+	 * flows both ends track. */
+	cr_expect(strstr(gate, "\t\toifname vmap @acl_in\n"
+			       "\t\tct state established ct mark & 0x3 == 0 "
+			       "accept\n\t\tct state related accept\n"
+			       "\t\toifname @peerings accept\n"), "%s", gate);
+	cr_expect(!strstr(fwd, "@acl_in"), "%s", fwd);
 	cr_expect(strstr(gate, "\t\toifname @peerings accept\n"
 			       "\t\tct state established ct direction "
 			       "original ct mark & 0x2 == 0 accept\n"
