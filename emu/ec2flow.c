@@ -168,7 +168,7 @@ static const struct ec2ctx_cmd flow_cmds[] = {
 	  "    [--tag-specifications SPEC]\n\n"
 	  "A flow log per resource (an instance's network interface logs its\n"
 	  "instance), written from the kernel's verdicts to PATH (under\n"
-	  "/var/log/vpcemu/, default /var/log/vpcemu/LAB/NAME.log) every\n"
+	  "/var/log/vpcemu/LAB/, default /var/log/vpcemu/LAB/NAME.log) every\n"
 	  "interval seconds; FORMAT is AWS's \"${field} ...\". Answers\n"
 	  "FlowLogIds and Unsuccessful (an unknown resource).\n" },
 	{ "delete-flow-logs", delete,

@@ -5,8 +5,9 @@
  * NFLOG statements on its drops (nftgen.c) and conntrack accounting
  * (plan.c), and the daemon's flow log service (svc/flowlog.c) turns both
  * into records. The destination is a file the daemon appends to as root:
- * it must lie under FLOW_LOG_DIR, named without "." or ".." steps, so that
- * a lab file cannot make it write anywhere else.
+ * it must lie under FLOW_LOG_DIR/LAB/, named without "." or ".." steps, so
+ * that a lab file can make it write nowhere else, not even into another
+ * lab's logs.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -155,15 +156,19 @@ char *flow_log_path(const struct lab *lab, const struct flow_log *f)
 					   lab->name, f->r.name);
 }
 
-/* Under FLOW_LOG_DIR, each step a plain name: no "", ".", "..". */
-static bool destination_ok(const char *p)
+/* Under FLOW_LOG_DIR/LAB/, each step a plain name: no "", ".", "..". */
+static bool destination_ok(const struct lab *lab, const char *p)
 {
 	const char *s;
 	size_t len;
 
 	if (strncmp(p, FLOW_LOG_DIR "/", strlen(FLOW_LOG_DIR "/")))
 		return false;
-	for (s = p + strlen(FLOW_LOG_DIR "/");; s += len + 1) {
+	s = p + strlen(FLOW_LOG_DIR "/");
+	len = strlen(lab->name);
+	if (strncmp(s, lab->name, len) || s[len] != '/')
+		return false;
+	for (s += len + 1;; s += len + 1) {
 		len = strcspn(s, "/");
 		if (!len || (len == 1 && s[0] == '.') ||
 		    (len == 2 && !strncmp(s, "..", 2)))
@@ -195,11 +200,11 @@ static void fl_check_one(const struct lab *lab, size_t i, struct diags *d)
 	struct flowrec_format fmt;
 	size_t off, len, j;
 
-	if (f->destination && !destination_ok(f->destination))
+	if (f->destination && !destination_ok(lab, f->destination))
 		diag_error(d, f->destination_at, "InvalidParameterValue",
 			   "destination must be a file under " FLOW_LOG_DIR
-			   "/ named without '.' or '..' steps (the daemon writes it as root): '%s'",
-			   f->destination);
+			   "/%s/ named without '.' or '..' steps (the daemon writes it as root): '%s'",
+			   lab->name, f->destination);
 	if (f->format &&
 	    flowrec_format_parse(f->format, &fmt, &off, &len) < 0)
 		diag_error(d, f->format_at, "InvalidParameter",

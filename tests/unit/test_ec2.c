@@ -1646,8 +1646,8 @@ Test(ec2, flow_logs_argument_errors)
 	      "InvalidParameter", NULL);
 	/* Each default destination is a file of its own; one file twice
 	 * for one resource and traffic type is refused. */
-	ok("create-flow-logs --resource-type Subnet --resource-ids SA --traffic-type ALL --log-destination /var/log/vpcemu/sa.log");
-	fails("create-flow-logs --resource-type Subnet --resource-ids SA --traffic-type ALL --log-destination /var/log/vpcemu/sa.log",
+	ok("create-flow-logs --resource-type Subnet --resource-ids SA --traffic-type ALL --log-destination /var/log/vpcemu/walk/sa.log");
+	fails("create-flow-logs --resource-type Subnet --resource-ids SA --traffic-type ALL --log-destination /var/log/vpcemu/walk/sa.log",
 	      "FlowLogAlreadyExists", NULL);
 	fails("delete-flow-logs", "MissingParameter", NULL);
 	cr_expect_eq(tl.lab->res[RES_FLOW_LOG].n, 1);

@@ -117,6 +117,15 @@ Test(flow_log, wrong_forms_refused)
 		  "InvalidParameterValue", true },
 		{ "flow-log L { resource V; destination /var/log/vpcemu//x }",
 		  "InvalidParameterValue", true },
+		{ "flow-log L { resource V; destination /var/log/vpcemu/fl//x }",
+		  "InvalidParameterValue", true },
+		/* Another lab's logs are not this lab's to write. */
+		{ "flow-log L { resource V; destination /var/log/vpcemu/x.log }",
+		  "InvalidParameterValue", true },
+		{ "flow-log L { resource V; destination /var/log/vpcemu/other/x }",
+		  "InvalidParameterValue", true },
+		{ "flow-log L { resource V; destination /var/log/vpcemu/flx/x }",
+		  "InvalidParameterValue", true },
 		{ "flow-log L { resource V; format \"${version} ${bogus}\" }",
 		  "InvalidParameter", true },
 	};
@@ -153,7 +162,7 @@ Test(flow_log, prints_back)
 
 	run(LAB "flow-log L { resource V }\n"
 		"flow-log M { resource A; traffic reject; interval 60; "
-		"destination /var/log/vpcemu/m.log; format \"${srcaddr} "
+		"destination /var/log/vpcemu/fl/m.log; format \"${srcaddr} "
 		"${action}\" }\n");
 	cr_assert_eq(tl.d.n, 0, "%s", test_diags_text(&tl.d));
 	text = print_lab(tl.lab);
@@ -162,7 +171,7 @@ Test(flow_log, prints_back)
 			   "%s", text);
 	cr_expect_not_null(strstr(text, "\nflow-log M {\n\tresource A\n"
 					"\ttraffic reject\n\tinterval 60\n"
-					"\tdestination /var/log/vpcemu/m.log\n"
+					"\tdestination /var/log/vpcemu/fl/m.log\n"
 					"\tformat \"${srcaddr} ${action}\"\n}\n"),
 			   "%s", text);
 	free(text);
