@@ -33,6 +33,7 @@
 #include "vpcemu/svc.h"
 #include "vpcemu/userdata.h"
 #include "vpcemu/util.h"
+#include "vpcemu/vpn.h"
 
 #define DNS_UDP_MAX 4096	/* a query that does not fit is malformed */
 #define DNS_TCP_MAX (2 + 65535)
@@ -110,6 +111,7 @@ struct svc {
 	struct evloop *el;
 	struct svc_lab *labs;
 	struct health *health;
+	struct vpn *vpn;
 	uint64_t sweep;
 	svc_log_fn log;
 };
@@ -766,11 +768,14 @@ struct svc *svc_new(struct evloop *el)
 		return NULL;
 	s->el = el;
 	s->health = health_new(el);
-	s->sweep = s->health ? evloop_add_timer(el, SWEEP_MS, SWEEP_MS,
-						on_sweep, s)
-			     : 0;
+	s->vpn = vpn_new(el);
+	s->sweep = s->health && s->vpn ? evloop_add_timer(el, SWEEP_MS,
+							  SWEEP_MS, on_sweep,
+							  s)
+				       : 0;
 	if (!s->sweep) {
 		health_free(s->health);
+		vpn_free(s->vpn);
 		free(s);
 		return NULL;
 	}
@@ -781,6 +786,7 @@ void svc_set_log(struct svc *s, svc_log_fn fn)
 {
 	s->log = fn;
 	health_set_log(s->health, fn);
+	vpn_set_log(s->vpn, fn);
 }
 
 int svc_lab_set(struct svc *s, struct lab *lab)
@@ -801,6 +807,7 @@ int svc_lab_set(struct svc *s, struct lab *lab)
 	lab_free(sl->lab);
 	sl->lab = lab;
 	health_lab_set(s->health, lab);
+	vpn_lab_set(s->vpn, lab);
 	reconcile(sl, lab, true);
 	ud_start_new(sl);
 	return 0;
@@ -813,6 +820,7 @@ void svc_lab_prune(struct svc *s, const struct lab *next)
 	if (sl)
 		reconcile(sl, next, false);
 	health_lab_prune(s->health, next);
+	vpn_lab_prune(s->vpn, next);
 }
 
 void svc_lab_drop(struct svc *s, const char *name)
@@ -826,6 +834,7 @@ void svc_lab_drop(struct svc *s, const char *name)
 		return;
 	*pp = sl->next;
 	health_lab_drop(s->health, name);
+	vpn_lab_drop(s->vpn, name);
 	while (sl->runs)
 		ud_free(sl->runs, true);
 	while (sl->lsns) {
@@ -859,6 +868,7 @@ void svc_free(struct svc *s)
 	while (s->labs)
 		svc_lab_drop(s, s->labs->lab->name);
 	health_free(s->health);
+	vpn_free(s->vpn);
 	evloop_del_timer(s->el, s->sweep);
 	free(s);
 }
