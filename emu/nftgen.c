@@ -102,6 +102,18 @@ static const struct vpn_gateway *vgw_of(const struct lab *lab,
 	return NULL;
 }
 
+static bool vgw_has_bgp(const struct lab *lab, const struct vpn_gateway *g)
+{
+	const struct res_list *l = &lab->res[RES_VPN_CONNECTION];
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (((const struct vpn_connection *)l->v[i])->vgw == g &&
+		    ((const struct vpn_connection *)l->v[i])->bgp)
+			return true;
+	return false;
+}
+
 /* An ENI that forwards others' packets: a NAT gateway's, a load balancer
  * node's (it keeps its clients' addresses). */
 static bool forwarder(const struct eni *e)
@@ -737,7 +749,17 @@ static void gen_input(struct gen *g)
 		"\t\tcomment \"to the router itself: Amazon DNS and IMDS, "
 		"never filtered by groups or ACLs\"\n"
 		"\t\tiifname \"lo\" accept\n"
-		"\t\tmeta nfproto ipv6 drop\n"
+		"\t\tmeta nfproto ipv6 drop\n");
+	/* BGP with the customer gateways, from the tunnels' inside
+	 * addresses (plan.c): the router is AWS's speaker. */
+	if (g->vgw && vgw_has_bgp(g->lab, g->vgw))
+		sb_printf(&g->b,
+			  "\t\tiifname \"%s\" ip saddr 169.254.0.0/16 "
+			  "tcp dport 179 accept\n"
+			  "\t\tiifname \"%s\" ip saddr 169.254.0.0/16 "
+			  "tcp sport 179 accept\n",
+			  g->vgw->ifname, g->vgw->ifname);
+	sb_puts(&g->b,
 		"\t\tiifname != @enis drop\n"
 		"\t\tiifname . ip saddr != @eni_addr drop\n");
 	if (g->vpc->dns_support)

@@ -35,6 +35,7 @@ struct builder {
 	uint32_t *enis_of_vpc;
 	size_t *ns_of_eni;	/* lab->enis index -> plan ns index */
 	uint32_t plinks;	/* PrivateLink links planned so far */
+	size_t inet;		/* the internet's namespace, once planned */
 	int err;
 };
 
@@ -760,10 +761,15 @@ static void plan_cgw(struct builder *b, size_t inet,
 		const struct vpn_connection *c =
 			(const struct vpn_connection *)conns->v[i];
 
-		for (t = 0; c->cgw == g && t < MODEL_VPN_TUNNELS; t++)
+		for (t = 0; c->cgw == g && t < MODEL_VPN_TUNNELS; t++) {
 			add_rule(b, ns, PLAN_PREF_LOCAL, NULL,
 				 (struct cidr){ c->tunnels[t].outside_ip, 32 },
 				 PLAN_RULE_LOOKUP, TABLE_MAIN);
+			/* The customer's inside address, BGP's source. */
+			if (c->bgp)
+				add_addr(b, ns, "lo", c->tunnels[t].inside + 2,
+					 32);
+		}
 	}
 	for (i = 0; i < hosts->n; i++) {
 		const struct onprem_host *h =
@@ -795,20 +801,47 @@ static bool vgw_has_route(const struct builder *b, size_t ns, uint32_t table,
 	return false;
 }
 
+/* A tunnel of a BGP connection: AWS's BGP speaker is the VPC's router
+ * (BIRD there installs what it learns in the tables that propagate g),
+ * holding the AWS inside address on the gateway link, so that the
+ * customer's is directly connected; the gateway and the tunnel end route
+ * both addresses, and the gateway's table for this tunnel takes
+ * whatever the router sends it (the router's routes say what). */
+static void plan_bgp_tunnel(struct builder *b, size_t router, size_t vgw,
+			    size_t ns, const struct vpn_gateway *g,
+			    const struct vpn_tunnel *tu, uint32_t table)
+{
+	struct cidr inside = { tu->inside, 30 };
+
+	add_addr(b, router, g->ifname, tu->inside + 1, 30);
+	add_rule(b, router, PLAN_PREF_LOCAL, NULL, inside, PLAN_RULE_LOOKUP,
+		 TABLE_MAIN);
+	add_rule(b, vgw, PLAN_PREF_LOCAL, NULL, inside, PLAN_RULE_LOOKUP,
+		 TABLE_MAIN);
+	add_route(b, vgw, TABLE_MAIN, (struct cidr){ tu->inside + 1, 32 },
+		  g->ifname, 0);
+	add_route(b, vgw, TABLE_MAIN, (struct cidr){ tu->inside + 2, 32 },
+		  tu->ifname, 0);
+	add_route(b, ns, TABLE_MAIN, (struct cidr){ tu->inside + 1, 32 },
+		  PLAN_VPN_GW_LINK, 0);
+	add_route(b, vgw, table, (struct cidr){ 0 }, tu->ifname, 0);
+}
+
 /* One connection of g: its two tunnel ends (k: its rank among g's
  * connections, which numbers its tables and rules). */
-static void plan_vpn_conn(struct builder *b, size_t inet, size_t vgw,
+static void plan_vpn_conn(struct builder *b, size_t vgw,
 			  const struct vpn_gateway *g,
 			  const struct vpn_connection *c, uint32_t k)
 {
 	const struct vpc *v = g->vpc;
+	size_t router = v ? b->router_of_vpc[vpc_index(b->lab, v)] : 0;
 	size_t t, i;
 
 	for (t = 0; t < MODEL_VPN_TUNNELS; t++) {
 		const struct vpn_tunnel *tu = &c->tunnels[t];
 		uint32_t table = PLAN_TABLE_BASE + MODEL_VPN_TUNNELS * k +
 				 (uint32_t)t;
-		size_t ns = plan_stub(b, inet, tu->netns, PLAN_NS_VPN,
+		size_t ns = plan_stub(b, b->inet, tu->netns, PLAN_NS_VPN,
 				      tu->out_ifname, tu->outside_ip);
 		struct strbuf path = { 0 };
 
@@ -818,8 +851,6 @@ static void plan_vpn_conn(struct builder *b, size_t inet, size_t vgw,
 		add_veth(b, vgw, tu->ifname, ns, PLAN_VPN_GW_LINK, true);
 		add_proxy_delay(b, vgw, tu->ifname);
 		add_proxy_delay(b, ns, PLAN_VPN_GW_LINK);
-		/* The inside address, for BGP; on lo until charon's TUN. */
-		add_addr(b, ns, "lo", tu->inside + 1, 32);
 		for (i = 0; v && i < v->ncidrs; i++)
 			add_route(b, ns, TABLE_MAIN, v->cidrs[i],
 				  PLAN_VPN_GW_LINK, 0);
@@ -832,12 +863,14 @@ static void plan_vpn_conn(struct builder *b, size_t inet, size_t vgw,
 		add_rule(b, vgw, PLAN_PREF_ENI + table - PLAN_TABLE_BASE,
 			 g->ifname, (struct cidr){ 0 }, PLAN_RULE_LOOKUP,
 			 table);
+		if (c->bgp && v)
+			plan_bgp_tunnel(b, router, vgw, ns, g, tu, table);
 	}
 	/* Route tables that propagate g take the static routes, unless they
 	 * route that very prefix themselves (R-3.8). */
 	for (i = 0; v && !c->bgp && i < b->lab->nroute_tables; i++) {
 		const struct route_table *rt = b->lab->route_tables[i];
-		size_t router = b->router_of_vpc[vpc_index(b->lab, v)], j, n;
+		size_t j, n;
 
 		for (j = 0; j < rt->nprop; j++)
 			if (rt->prop[j] == g)
@@ -855,8 +888,7 @@ static void plan_vpn_conn(struct builder *b, size_t inet, size_t vgw,
 
 /* A virtual private gateway: a forwarder between its VPC's router and
  * the AWS ends of its connections' tunnels. */
-static void plan_vgw(struct builder *b, size_t inet,
-		     const struct vpn_gateway *g)
+static void plan_vgw(struct builder *b, const struct vpn_gateway *g)
 {
 	const struct res_list *conns = &b->lab->res[RES_VPN_CONNECTION];
 	size_t ns = add_ns(b, g->netns, PLAN_NS_VGW), i;
@@ -881,7 +913,7 @@ static void plan_vgw(struct builder *b, size_t inet,
 			(const struct vpn_connection *)conns->v[i];
 
 		if (c->vgw == g)
-			plan_vpn_conn(b, inet, ns, g, c, k++);
+			plan_vpn_conn(b, ns, g, c, k++);
 	}
 }
 
@@ -946,9 +978,7 @@ static void plan_internet(struct builder *b)
 	for (i = 0; i < lab->res[RES_CUSTOMER_GATEWAY].n; i++)
 		plan_cgw(b, inet, (const struct customer_gateway *)
 				      lab->res[RES_CUSTOMER_GATEWAY].v[i]);
-	for (i = 0; i < lab->res[RES_VPN_GATEWAY].n; i++)
-		plan_vgw(b, inet, (const struct vpn_gateway *)
-				      lab->res[RES_VPN_GATEWAY].v[i]);
+	b->inet = inet;
 }
 
 
@@ -1053,6 +1083,10 @@ struct plan *plan_build(const struct lab *lab)
 		plan_peering(&b, lab->peerings[i]);
 	if (!b.err && plan_has_internet(lab))
 		plan_internet(&b);
+	/* Gateways without connections too: a route may name one. */
+	for (i = 0; !b.err && i < lab->res[RES_VPN_GATEWAY].n; i++)
+		plan_vgw(&b, (const struct vpn_gateway *)
+				     lab->res[RES_VPN_GATEWAY].v[i]);
 	for (i = 0; !b.err && i < lab->res[RES_TRANSIT_GATEWAY].n; i++)
 		plan_transit_gateway(&b, (const struct transit_gateway *)
 					 lab->res[RES_TRANSIT_GATEWAY].v[i]);

@@ -35,6 +35,16 @@
 
 #define CHARON "/usr/lib/ipsec/charon"
 #define SWANCTL "/usr/sbin/swanctl"
+#define BIRD "/usr/sbin/bird"
+/* BGP timers short enough for a lab to withdraw a dead tunnel's routes
+ * and take a tunnel back in seconds (BIRD's defaults: 240 s hold, 120 s
+ * connect retry, 60 s after an error). */
+#define BGP_TIMERS                                                             \
+	"hold time 9; keepalive time 3; connect retry time 2; "                \
+	"error wait time 2, 16"
+/* The metric of propagated routes: a table's own routes (metric 0) win
+ * over them (R-3.8). */
+#define BGP_METRIC 200
 #define TICK_MS 250
 #define LOAD_TRIES 40		/* ticks to wait for a charon's vici socket */
 #define STOP_WAIT_MS 2000	/* SIGTERM to SIGKILL */
@@ -43,14 +53,21 @@
  * 14); strongSwan's openssl and gmp plugins do them. */
 #define PROPOSALS "aes128-sha1-modp2048"
 
+enum daemon_kind {
+	D_AWS,		/* charon of a tunnel's AWS end */
+	D_CGW,		/* charon of a customer gateway */
+	D_BIRD,		/* BIRD of a VPC router or a customer gateway */
+};
+
 struct daemon {
 	struct daemon *next;
 	struct vpn *vpn;
 	char *lab;
 	char *netns;
+	char *key;		/* netns, or NETNS.bird: names dir */
 	char *dir;
 	char *conf;		/* swanctl.conf's text */
-	bool aws;		/* a tunnel's AWS end (else a customer gateway) */
+	enum daemon_kind kind;
 	pid_t pid;		/* 0: not running; reaped by the timer */
 	unsigned load_ticks;	/* ticks left to load the configuration */
 	bool loaded;		/* swanctl loaded it */
@@ -244,7 +261,7 @@ static char *cgw_conf(const struct lab *lab, const struct customer_gateway *g)
 {
 	const struct res_list *l = &lab->res[RES_VPN_CONNECTION];
 	struct strbuf sb = { 0 }, ts = { 0 }, sec = { 0 };
-	char cb[CIDR_BUF], name[MODEL_ID_MAX + 8], *tstext;
+	char cb[CIDR_BUF], in[IP_BUF], name[MODEL_ID_MAX + 8], *tstext;
 	size_t i, t;
 
 	for (i = 0; i < g->nnetworks; i++)
@@ -259,10 +276,21 @@ static char *cgw_conf(const struct lab *lab, const struct customer_gateway *g)
 		for (t = 0; c->cgw == g && t < MODEL_VPN_TUNNELS; t++) {
 			const struct vpn_tunnel *tu = &c->tunnels[t];
 
+			struct strbuf one = { 0 };
+			char *lts;
+
+			/* With BGP, the inside address too: its source
+			 * picks the tunnel's SA (bird_cgw_conf). */
+			sb_puts(&one, tstext ? tstext : "");
+			if (c->bgp)
+				sb_printf(&one, ",%s/32",
+					  ip_fmt(tu->inside + 2, in));
+			lts = sb_take(&one);
 			snprintf(name, sizeof(name), "%s-t%zu", c->r.id,
 				 t + 1);
 			conn_text(&sb, name, g->ip, tu->outside_ip,
-				  tstext ? tstext : "", true, NULL);
+				  lts ? lts : "", true, NULL);
+			free(lts);
 			secret_text(&sec, name, g->ip, tu->outside_ip,
 				    tu->psk);
 		}
@@ -271,6 +299,134 @@ static char *cgw_conf(const struct lab *lab, const struct customer_gateway *g)
 	tstext = sb_take(&sec);
 	sb_printf(&sb, "}\nsecrets {\n%s}\n", tstext ? tstext : "");
 	free(tstext);
+	return sb_take(&sb);
+}
+
+/* What both BIRDs start with: the router ID, the log, the interfaces,
+ * and a static protocol NAME with the prefixes they announce. */
+static void bird_head(struct strbuf *sb, const char *id, const char *dir,
+		      const char *name, const struct cidr *c, size_t n)
+{
+	char cb[CIDR_BUF];
+	size_t i;
+
+	sb_printf(sb,
+		  "router id %s;\n"
+		  "log \"%s/bird.log\" all;\n"
+		  "protocol device { scan time 2; }\n"
+		  "protocol static %s {\n\tipv4;\n",
+		  id, dir, name);
+	for (i = 0; i < n; i++)
+		sb_printf(sb, "\troute %s unreachable;\n", cidr_fmt(c[i], cb));
+	sb_puts(sb, "}\n");
+}
+
+/* BIRD at AWS's side of g's BGP connections, in its VPC's router: one
+ * session per tunnel from the AWS inside address (on the gateway link)
+ * to the customer's, announcing the VPC's blocks; what it learns goes to
+ * the kernel tables of the route tables that propagate g, below their
+ * own routes (BGP_METRIC). A session whose tunnel is down times out and
+ * its routes go. */
+static char *bird_aws_conf(const struct lab *lab, const struct vpn_gateway *g,
+			   const char *dir)
+{
+	const struct res_list *l = &lab->res[RES_VPN_CONNECTION];
+	struct strbuf sb = { 0 };
+	char a[IP_BUF], b[IP_BUF];
+	size_t i, t, k, rank;
+	bool head = false;
+
+	for (i = 0; i < l->n; i++) {
+		const struct vpn_connection *c =
+			(const struct vpn_connection *)l->v[i];
+
+		for (t = 0; c->vgw == g && c->bgp && t < MODEL_VPN_TUNNELS;
+		     t++) {
+			ip_fmt(c->tunnels[t].inside + 1, a);
+			/* The first inside address is the router ID; the
+			 * link's /30s resolve the next hops (multihop). */
+			if (!head) {
+				bird_head(&sb, a, dir, "vpc", g->vpc->cidrs,
+					  g->vpc->ncidrs);
+				sb_printf(&sb,
+					  "protocol direct { ipv4; "
+					  "interface \"%s\"; }\n",
+					  g->ifname);
+			}
+			head = true;
+			sb_printf(&sb,
+				  "protocol bgp t%.8s_%zu {\n"
+				  "\tlocal %s as %lu;\n"
+				  "\tneighbor %s as %lu;\n"
+				  "\t# behind the gateway's and the tunnel's "
+				  "namespaces: not one hop away\n"
+				  "\tmultihop;\n"
+				  "\t" BGP_TIMERS ";\n"
+				  "\tipv4 { import all; export where proto = "
+				  "\"vpc\"; };\n}\n",
+				  c->r.id + 4, t + 1, a, g->asn,
+				  ip_fmt(c->tunnels[t].inside + 2, b),
+				  c->cgw->asn);
+		}
+	}
+	for (i = 0; i < lab->nroute_tables; i++) {
+		const struct route_table *rt = lab->route_tables[i];
+
+		for (rank = 0, k = 0; k < i; k++)
+			rank += lab->route_tables[k]->vpc == rt->vpc;
+		for (k = 0; k < rt->nprop && rt->prop[k] != g; k++)
+			;
+		if (rt->vpc != g->vpc || k == rt->nprop)
+			continue;
+		/* One kernel syncer per BIRD table: a table and a pipe
+		 * for each route table. */
+		sb_printf(&sb,
+			  "ipv4 table rt%zu;\n"
+			  "protocol pipe rt%zu_pipe {\n"
+			  "\ttable master4;\n\tpeer table rt%zu;\n"
+			  "\timport none;\n"
+			  "\texport where source = RTS_BGP;\n}\n"
+			  "protocol kernel rt%zu_kernel {\n"
+			  "\tipv4 { table rt%zu; import none; export all; };\n"
+			  "\tkernel table %u;\n\tmetric %d;\n}\n",
+			  i, i, i, i, i, PLAN_TABLE_BASE + (unsigned)rank,
+			  BGP_METRIC);
+	}
+	return sb_take(&sb);
+}
+
+/* BIRD at the customer gateway: one multihop session per tunnel of its
+ * BGP connections, from its inside address (the source that picks the
+ * tunnel's SA), announcing its networks. What it learns stays in BIRD:
+ * the gateway already sends everything else into the tunnels. */
+static char *bird_cgw_conf(const struct lab *lab,
+			   const struct customer_gateway *g, const char *dir)
+{
+	const struct res_list *l = &lab->res[RES_VPN_CONNECTION];
+	struct strbuf sb = { 0 };
+	char a[IP_BUF], b[IP_BUF];
+	size_t i, t;
+
+	bird_head(&sb, ip_fmt(g->ip, a), dir, "onprem", g->networks,
+		  g->nnetworks);
+	for (i = 0; i < l->n; i++) {
+		const struct vpn_connection *c =
+			(const struct vpn_connection *)l->v[i];
+
+		for (t = 0; c->cgw == g && c->bgp && t < MODEL_VPN_TUNNELS; t++)
+			sb_printf(&sb,
+				  "protocol bgp t%.8s_%zu {\n"
+				  "\tlocal %s as %lu;\n"
+				  "\tneighbor %s as %lu;\n"
+				  "\tmultihop;\n"
+				  "\t" BGP_TIMERS ";\n"
+				  "\tipv4 { import all; export where proto = "
+				  "\"onprem\"; };\n}\n",
+				  c->r.id + 4, t + 1,
+				  ip_fmt(c->tunnels[t].inside + 2, a), g->asn,
+				  ip_fmt(c->tunnels[t].inside + 1, b),
+				  c->vgw ? c->vgw->asn : c->tgw->asn);
+	}
 	return sb_take(&sb);
 }
 
@@ -309,16 +465,16 @@ static void __attribute__((noreturn)) child_fail(const char *what)
 	_exit(126);
 }
 
-/* The child: into the tunnel's network namespace and its group, a mount
- * namespace of its own with a fresh /run (charon's pid file is
- * /var/run/charon.pid) where the daemon's directory, if it was under
- * /run, is mounted back (a clone taken before the tmpfs hides it). Only
+/* The child: into the daemon's network namespace and its group, then a
+ * mount namespace of its own (a slave of the host's) with a fresh /run:
+ * charon's pid file is /var/run/charon.pid (BIRD is told its paths, and
+ * gets the same). The daemon's directory, if it was under /run, is
+ * mounted back: a clone taken before the tmpfs hides it. Only
  * async-signal-safe calls. */
 static void __attribute__((noreturn))
-charon_child(const char *netns, char *dir, int log, int cgroup,
-	     char *const envp[])
+daemon_child(const char *netns, char *dir, int log, int cgroup,
+	     char *const argv[], char *const envp[])
 {
-	static char *const argv[] = { CHARON, NULL };
 	int i, tree;
 
 	setpgid(0, 0);
@@ -334,9 +490,16 @@ charon_child(const char *netns, char *dir, int log, int cgroup,
 	errno = 0;
 	if (nsexec_enter(netns) < 0)
 		child_fail("setns");
+	/* A slave, as `ip netns exec` makes it: a copy of the namespace
+	 * mounts under /run/netns that ignored the host's unmounts would
+	 * keep every namespace of the host alive while the daemon runs.
+	 * Without them, none at all: it needs none. */
 	if (unshare(CLONE_NEWNS) < 0 ||
-	    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	    mount("none", "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		child_fail("mount namespace");
+	if (umount2(NSEXEC_RUN_DIR, MNT_DETACH) < 0 && errno != EINVAL &&
+	    errno != ENOENT)
+		child_fail("umount " NSEXEC_RUN_DIR);
 	tree = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE);
 	if (tree < 0)
 		child_fail("open_tree");
@@ -347,22 +510,27 @@ charon_child(const char *netns, char *dir, int log, int cgroup,
 	if (move_mount(tree, "", AT_FDCWD, dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		child_fail("move_mount");
 	close(tree);
-	execve(CHARON, argv, envp);
-	child_fail(CHARON);
+	execve(argv[0], argv, envp);
+	child_fail(argv[0]);
 }
 
-static int charon_start(struct daemon *d)
+static int process_start(struct daemon *d)
 {
 	char *env_conf = str_printf("STRONGSWAN_CONF=%s/strongswan.conf",
 				    d->dir);
-	char *logp = dir_file(d, "charon.out");
+	char *logp = dir_file(d, "out");
 	char *dircopy = strdup(d->dir);
 	char *envp[] = { env_conf, "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
 			 "LANG=C", NULL };
+	char *conf = dir_file(d, "bird.conf"), *ctl = dir_file(d, "bird.ctl");
+	char *pidf = dir_file(d, "bird.pid");
+	char *charon[] = { CHARON, NULL };
+	/* -f: a child of ours, not a daemon of its own. */
+	char *bird[] = { BIRD, "-f", "-c", conf, "-s", ctl, "-P", pidf, NULL };
 	int log = -1, cgroup = -1, r = 0;
 	pid_t pid;
 
-	if (!env_conf || !logp || !dircopy) {
+	if (!env_conf || !logp || !dircopy || !conf || !ctl || !pidf) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -378,15 +546,19 @@ static int charon_start(struct daemon *d)
 		goto out;
 	}
 	if (pid == 0)
-		charon_child(d->netns, dircopy, log, cgroup, envp);
+		daemon_child(d->netns, dircopy, log, cgroup,
+			     d->kind == D_BIRD ? bird : charon, envp);
 	d->pid = pid;
-	d->load_ticks = LOAD_TRIES;
+	d->load_ticks = d->kind == D_BIRD ? 0 : LOAD_TRIES;
 	d->loaded = false;
 out:
 	if (cgroup >= 0)
 		close(cgroup);
 	if (log >= 0)
 		close(log);
+	free(pidf);
+	free(ctl);
+	free(conf);
 	free(dircopy);
 	free(logp);
 	free(env_conf);
@@ -500,49 +672,64 @@ static void daemon_free(struct daemon *d)
 	daemon_stop(d);
 	free(d->lab);
 	free(d->netns);
+	free(d->key);
 	free(d->dir);
 	free(d->conf);
 	free(d->back);
 	free(d);
 }
 
-/* Writes d's files and starts its charon. */
+/* Writes d's files: strongswan.conf, swanctl.conf and updown for a
+ * charon, bird.conf for BIRD (d->conf is the daemon's own file). */
+static int daemon_files(struct daemon *d)
+{
+	bool bird = d->kind == D_BIRD;
+	char *files[] = { dir_file(d, bird ? "bird.conf" : "swanctl.conf"),
+			  dir_file(d, "strongswan.conf"),
+			  dir_file(d, "updown"), dir_file(d, "state") };
+	char *texts[] = { strdup(d->conf), charon_conf(d->dir),
+			  updown_script(d->dir) };
+	size_t i, n = bird ? 1 : ARRAY_SIZE(texts);
+	int r = 0;
+
+	for (i = 0; i < n && !r; i++)
+		r = texts[i] && files[i]
+			    ? state_write_file(files[i], texts[i],
+					       i == 2 ? 0700 : 0600)
+			    : -ENOMEM;
+	if (files[3])
+		unlink(files[3]);
+	for (i = 0; i < ARRAY_SIZE(files); i++)
+		free(files[i]);
+	for (i = 0; i < ARRAY_SIZE(texts); i++)
+		free(texts[i]);
+	return r;
+}
+
+static const char *daemon_name(const struct daemon *d)
+{
+	return d->kind == D_BIRD ? "bird" : "charon";
+}
+
+/* Writes d's files and starts its process. */
 static void daemon_start(struct daemon *d)
 {
 	char *parent = str_printf("%s/vpn", state_dir());
-	char *files[4] = { dir_file(d, "strongswan.conf"),
-			   dir_file(d, "swanctl.conf"), dir_file(d, "updown"),
-			   dir_file(d, "state") };
-	char *texts[3] = { charon_conf(d->dir), strdup(d->conf),
-			   updown_script(d->dir) };
 	int r = -ENOMEM;
-	size_t i;
 
 	if (parent && (mkdir(parent, 0700) == 0 || errno == EEXIST) &&
-	    (mkdir(d->dir, 0700) == 0 || errno == EEXIST)) {
-		r = 0;
-		for (i = 0; i < 3 && !r; i++)
-			r = texts[i] && files[i]
-				? state_write_file(files[i], texts[i],
-					     i == 2 ? 0700 : 0600)
-				: -ENOMEM;
-		if (files[3])
-			unlink(files[3]);
-	} else if (parent) {
+	    (mkdir(d->dir, 0700) == 0 || errno == EEXIST))
+		r = daemon_files(d);
+	else if (parent)
 		r = -errno;
-	}
 	if (!r)
-		r = charon_start(d);
+		r = process_start(d);
 	if (r < 0)
-		vlog(d->vpn, LOG_ERR, d->lab, "%s: cannot start charon: %s",
-		     d->netns, strerror(-r));
+		vlog(d->vpn, LOG_ERR, d->lab, "%s: cannot start %s: %s",
+		     d->netns, daemon_name(d), strerror(-r));
 	else
-		vlog(d->vpn, LOG_INFO, d->lab, "%s: charon started, pid %d",
-		     d->netns, (int)d->pid);
-	for (i = 0; i < 4; i++)
-		free(files[i]);
-	for (i = 0; i < 3; i++)
-		free(texts[i]);
+		vlog(d->vpn, LOG_INFO, d->lab, "%s: %s started, pid %d",
+		     d->netns, daemon_name(d), (int)d->pid);
 	free(parent);
 }
 
@@ -554,7 +741,8 @@ static bool aws_loaded(const struct daemon *d)
 	const struct daemon *o;
 
 	for (o = d->vpn->ds; o; o = o->next)
-		if (o->aws && o->pid && !o->loaded && !strcmp(o->lab, d->lab))
+		if (o->kind == D_AWS && o->pid && !o->loaded &&
+		    !strcmp(o->lab, d->lab))
 			return false;
 	return true;
 }
@@ -576,8 +764,8 @@ static void tick_one(struct daemon *d)
 	}
 	if (d->pid && reaped(d->pid, false, &ws)) {
 		vlog(d->vpn, LOG_WARNING, d->lab,
-		     "%s: charon %d exited (wait status 0x%x)", d->netns,
-		     (int)d->pid, (unsigned)ws);
+		     "%s: %s %d exited (wait status 0x%x)", d->netns,
+		     daemon_name(d), (int)d->pid, (unsigned)ws);
 		d->pid = 0;
 		/* It never ran (its namespace was not there yet: a lab
 		 * being repaired): again later. A charon that ran and
@@ -585,11 +773,11 @@ static void tick_one(struct daemon *d)
 		if (WIFEXITED(ws) && WEXITSTATUS(ws) == 126)
 			d->retry_ticks = RETRY_TICKS;
 	}
-	if (d->retry_ticks && !--d->retry_ticks && charon_start(d) < 0)
+	if (d->retry_ticks && !--d->retry_ticks && process_start(d) < 0)
 		d->retry_ticks = RETRY_TICKS;
 	/* A customer gateway initiates: not before AWS's ends answer (an
 	 * unknown peer gets NO_PROPOSAL_CHOSEN, which is final). */
-	if (d->pid && d->load_ticks && (d->aws || aws_loaded(d))) {
+	if (d->pid && d->load_ticks && (d->kind == D_AWS || aws_loaded(d))) {
 		sock = dir_file(d, "vici");
 		if (sock && stat(sock, &st) == 0 && S_ISSOCK(st.st_mode)) {
 			d->load_ticks = 0;
@@ -600,7 +788,7 @@ static void tick_one(struct daemon *d)
 		}
 		free(sock);
 	}
-	if (!d->aws)
+	if (d->kind != D_AWS)
 		return;
 	read_line(d->dir, "state", state, sizeof(state));
 	up = d->pid && !strncmp(state, "up", 2);
@@ -639,65 +827,66 @@ void vpn_set_log(struct vpn *v, vpn_log_fn fn)
 	v->log = fn;
 }
 
-static struct daemon *find(struct vpn *v, const char *netns)
+static struct daemon *find(struct vpn *v, const char *key)
 {
 	struct daemon *d;
 
 	for (d = v->ds; d; d = d->next)
-		if (!strcmp(d->netns, netns))
+		if (!strcmp(d->key, key))
 			return d;
 	return NULL;
 }
 
-/* One wanted charon: kept when it runs with the same text, else
- * (re)started. conf is taken. */
+/* One wanted process: kept when it runs with the same text, else
+ * (re)started. An AWS end gets what its link routes back (back, nback:
+ * taken). conf is taken. */
 static void want(struct vpn *v, const char *lab, const char *netns,
-		 const struct vpc *vpc, char *conf)
+		 enum daemon_kind kind, struct cidr *back, size_t nback,
+		 char *conf)
 {
-	struct daemon *d = find(v, netns);
-	struct cidr *back = NULL;
+	char *key = kind == D_BIRD ? str_printf("%s.bird", netns)
+				   : strdup(netns);
+	struct daemon *d = key ? find(v, key) : NULL;
 
-	if (vpc && (back = calloc(vpc->ncidrs, sizeof(*back))))
-		memcpy(back, vpc->cidrs, vpc->ncidrs * sizeof(*back));
-	if (!conf || (vpc && !back)) {
-		free(conf);
-		free(back);
-		return;
-	}
+	if (!key || !conf || (nback && !back))
+		goto drop;
 	if (!d) {
 		d = calloc(1, sizeof(*d));
 		if (!d || !(d->lab = strdup(lab)) ||
-		    !(d->netns = strdup(netns)) ||
-		    !(d->dir = vpn_dir(netns))) {
+		    !(d->netns = strdup(netns)) || !(d->dir = vpn_dir(key))) {
 			if (d) {
 				free(d->lab);
 				free(d->netns);
 			}
 			free(d);
-			free(conf);
-			free(back);
-			return;
+			goto drop;
 		}
+		d->key = key;
+		key = NULL;
 		d->vpn = v;
 		d->next = v->ds;
 		v->ds = d;
 	}
+	free(key);
 	free(d->back);
 	d->back = back;
-	d->nback = vpc ? vpc->ncidrs : 0;
+	d->nback = nback;
+	d->wanted = true;
+	d->up = -1;	/* an apply may have set the link up again */
 	if (d->pid && d->conf && !strcmp(d->conf, conf)) {
-		d->wanted = true;
-		d->up = -1;	/* an apply may have set the link up again */
 		free(conf);
 		return;
 	}
 	daemon_stop(d);
 	free(d->conf);
 	d->conf = conf;
-	d->aws = vpc != NULL;
-	d->up = -1;
-	d->wanted = true;
+	d->kind = kind;
 	daemon_start(d);
+	return;
+drop:
+	free(key);
+	free(conf);
+	free(back);
 }
 
 /* Removes what a daemon leaves in its directory. */
@@ -705,7 +894,8 @@ static void dir_remove(const char *dir)
 {
 	static const char *const files[] = {
 		"strongswan.conf", "swanctl.conf", "updown", "state", "status",
-		"vici", "charon.log", "charon.out", "swanctl.out",
+		"vici", "charon.log", "out", "swanctl.out", "bird.conf",
+		"bird.ctl", "bird.pid", "bird.log",
 	};
 	char *p;
 	size_t i;
@@ -749,10 +939,74 @@ static void unmark(struct vpn *v, const char *lab)
 			d->wanted = false;
 }
 
+/* Whether gw (a customer or virtual private gateway) has a connection
+ * (with BGP routing when bgp). */
+static bool has_conn(const struct lab *lab, const struct res *gw, bool bgp)
+{
+	const struct res_list *l = &lab->res[RES_VPN_CONNECTION];
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		const struct vpn_connection *c =
+			(const struct vpn_connection *)l->v[i];
+
+		if ((&c->cgw->r == gw || (c->vgw && &c->vgw->r == gw)) &&
+		    (!bgp || c->bgp))
+			return true;
+	}
+	return false;
+}
+
+/* The AWS end of tunnel t of c. Its link to the gateway routes back
+ * the VPC's blocks and, for BGP, the AWS inside address (plan.c). */
+static void want_aws(struct vpn *v, const struct lab *lab,
+		     const struct vpn_connection *c, size_t t)
+{
+	const struct vpc *vpc = c->vgw->vpc;
+	size_t n = vpc->ncidrs + (c->bgp ? 1 : 0);
+	struct cidr *back = calloc(n, sizeof(*back));
+	char *dir = vpn_dir(c->tunnels[t].netns);
+
+	if (back) {
+		memcpy(back, vpc->cidrs, vpc->ncidrs * sizeof(*back));
+		if (c->bgp)
+			back[vpc->ncidrs] =
+				(struct cidr){ c->tunnels[t].inside + 1, 32 };
+	}
+	if (dir)
+		want(v, lab->name, c->tunnels[t].netns, D_AWS, back, n,
+		     aws_conf(c, t, dir));
+	else
+		free(back);
+	free(dir);
+}
+
+/* BIRD in netns for gw, a customer or virtual private gateway. */
+static void want_bird(struct vpn *v, const struct lab *lab,
+		      const char *netns, const struct res *gw)
+{
+	char *key = str_printf("%s.bird", netns);
+	char *dir = key ? vpn_dir(key) : NULL;
+
+	if (dir)
+		want(v, lab->name, netns, D_BIRD, NULL, 0,
+		     gw->kind == RES_VPN_GATEWAY
+			     ? bird_aws_conf(lab,
+					     (const struct vpn_gateway *)gw,
+					     dir)
+			     : bird_cgw_conf(lab,
+					     (const struct customer_gateway *)
+						     gw,
+					     dir));
+	free(dir);
+	free(key);
+}
+
 void vpn_lab_set(struct vpn *v, const struct lab *lab)
 {
 	const struct res_list *conns = &lab->res[RES_VPN_CONNECTION];
 	const struct res_list *cgws = &lab->res[RES_CUSTOMER_GATEWAY];
+	const struct res_list *vgws = &lab->res[RES_VPN_GATEWAY];
 	size_t i, t;
 
 	unmark(v, lab->name);
@@ -760,25 +1014,28 @@ void vpn_lab_set(struct vpn *v, const struct lab *lab)
 		const struct vpn_connection *c =
 			(const struct vpn_connection *)conns->v[i];
 
-		for (t = 0; c->vgw && t < MODEL_VPN_TUNNELS; t++) {
-			char *dir = vpn_dir(c->tunnels[t].netns);
-
-			if (dir && c->vgw->vpc)
-				want(v, lab->name, c->tunnels[t].netns,
-				     c->vgw->vpc, aws_conf(c, t, dir));
-			free(dir);
-		}
+		for (t = 0; c->vgw && c->vgw->vpc && t < MODEL_VPN_TUNNELS;
+		     t++)
+			want_aws(v, lab, c, t);
 	}
 	for (i = 0; i < cgws->n; i++) {
 		const struct customer_gateway *g =
 			(const struct customer_gateway *)cgws->v[i];
 
-		for (t = 0; t < conns->n; t++)
-			if (((const struct vpn_connection *)conns->v[t])
-				    ->cgw == g)
-				break;
-		if (t < conns->n)
-			want(v, lab->name, g->netns, NULL, cgw_conf(lab, g));
+		if (has_conn(lab, &g->r, false))
+			want(v, lab->name, g->netns, D_CGW, NULL, 0,
+			     cgw_conf(lab, g));
+		if (has_conn(lab, &g->r, true))
+			want_bird(v, lab, g->netns, &g->r);
+	}
+	for (i = 0; i < vgws->n; i++) {
+		const struct vpn_gateway *g =
+			(const struct vpn_gateway *)vgws->v[i];
+		char *router = g->vpc ? plan_router_netns(lab, g->vpc) : NULL;
+
+		if (router && has_conn(lab, &g->r, true))
+			want_bird(v, lab, router, &g->r);
+		free(router);
 	}
 	sweep(v, lab->name);
 }
@@ -800,6 +1057,14 @@ static bool lab_has_netns(const struct lab *next, const char *netns)
 		if (!strcmp(((const struct customer_gateway *)cgws->v[i])->netns,
 			    netns))
 			return true;
+	for (i = 0; i < next->nvpcs; i++) {
+		char *router = plan_router_netns(next, next->vpcs[i]);
+		bool same = router && !strcmp(router, netns);
+
+		free(router);
+		if (same)
+			return true;
+	}
 	return false;
 }
 

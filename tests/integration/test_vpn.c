@@ -45,6 +45,29 @@ static const char lab_text[] =
 	"vpn-connection VPN { customer-gateway Office-CGW; vpn-gateway VGW\n"
 	"  routing static; static-routes 192.168.10.0/24 }\n";
 
+/* BGP: the office announces its network over both tunnels; RA and RC
+ * propagate the gateway, RB does not; RC routes the office's very prefix
+ * to a blackhole itself (R-3.8). */
+static const char bgp_text[] =
+	"vpc Cloud { cidr 10.1.0.0/16 }\n"
+	"subnet A { vpc Cloud; cidr 10.1.1.0/24 }\n"
+	"subnet B { vpc Cloud; cidr 10.1.2.0/24 }\n"
+	"subnet C { vpc Cloud; cidr 10.1.3.0/24 }\n"
+	"route-table RA { vpc Cloud; associate A; propagate VGW }\n"
+	"route-table RB { vpc Cloud; associate B }\n"
+	"route-table RC { vpc Cloud; associate C; propagate VGW\n"
+	"  route 192.168.10.0/24 via blackhole }\n"
+	"security-group Office { vpc Cloud; ingress all from 192.168.10.0/24 }\n"
+	"instance App1 { subnet A; private-ip 10.1.1.10; security-groups Office }\n"
+	"instance App2 { subnet B; private-ip 10.1.2.10; security-groups Office }\n"
+	"instance App3 { subnet C; private-ip 10.1.3.10; security-groups Office }\n"
+	"vpn-gateway VGW { vpc Cloud; asn 64600 }\n"
+	"customer-gateway Office-CGW { ip 192.0.2.10; asn 65010\n"
+	"  networks 192.168.10.0/24 }\n"
+	"onprem-host Desk { customer-gateway Office-CGW; ip 192.168.10.5 }\n"
+	"vpn-connection VPN { customer-gateway Office-CGW; vpn-gateway VGW\n"
+	"  routing bgp }\n";
+
 static char lab_name[64], file[128];
 
 static void setup(void)
@@ -53,6 +76,14 @@ static void setup(void)
 		cr_skip_test("integration tests need root");
 	test_lab_write(lab_name, sizeof(lab_name), file, sizeof(file), "vpn",
 		       lab_text);
+}
+
+static void setup_bgp(void)
+{
+	if (geteuid() != 0)
+		cr_skip_test("integration tests need root");
+	test_lab_write(lab_name, sizeof(lab_name), file, sizeof(file), "vpnb",
+		       bgp_text);
 }
 
 static void teardown(void)
@@ -96,14 +127,19 @@ static pid_t charon_of(const char *suffix)
 	return pid;
 }
 
-/* The tunnel status vpcemud keeps for tunnel n (1 or 2): "UP", "DOWN". */
-static char *status_of(int n)
+/* vpcemud's state directory (state.h). */
+static const char *state_dir(void)
 {
 	const char *dir = getenv("VPCEMU_STATE_DIR");
 
-	return test_sh_output("cat %s/vpn/%s-VPN_t%d/status",
-			      dir && *dir ? dir : "/run/vpcemu/labs", lab_name,
-			      n);
+	return dir && *dir ? dir : "/run/vpcemu/labs";
+}
+
+/* The tunnel status vpcemud keeps for tunnel n (1 or 2): "UP", "DOWN". */
+static char *status_of(int n)
+{
+	return test_sh_output("cat %s/vpn/%s-VPN_t%d/status", state_dir(),
+			      lab_name, n);
 }
 
 /* Static routing, propagated into RA only (R-3.8 has nothing to beat
@@ -150,17 +186,24 @@ Test(vpn, no_edge_to_edge)
 /* Stopping one AWS end (SIGKILL: no goodbye, dead peer detection finds
  * out) moves the traffic to the other tunnel: tunnel 1, which the
  * gateway prefers, so that both ends must move. Stopping both ends it. */
+/* Brings the lab up, waits for the tunnels, kills tunnel 1's AWS end
+ * (SIGKILL) and expects both directions through tunnel 2. */
+static void up_then_kill_tunnel_1(unsigned wait_ms)
+{
+	test_lab_up(file, lab_name);
+	cr_assert_eq(ping_within("Desk", "10.1.1.10", wait_ms), 0);
+	cr_assert_eq(kill(charon_of("VPN_t1"), SIGKILL), 0);
+	cr_expect_eq(ping_within("Desk", "10.1.1.10", 20000), 0,
+		     "Desk -> App1 through tunnel 2 alone");
+	cr_expect_eq(ping_within("App1", "192.168.10.5", 5000), 0,
+		     "App1 -> Desk through tunnel 2 alone");
+}
+
 Test(vpn, tunnel_failover)
 {
 	char *st;
 
-	test_lab_up(file, lab_name);
-	cr_assert_eq(ping_within("Desk", "10.1.1.10", 20000), 0);
-	cr_assert_eq(kill(charon_of("VPN_t1"), SIGKILL), 0);
-	cr_expect_eq(ping_within("App1", "192.168.10.5", 5000), 0,
-		     "App1 -> Desk through tunnel 2 alone");
-	cr_expect_eq(ping_within("Desk", "10.1.1.10", 20000), 0,
-		     "Desk -> App1 through tunnel 2 alone");
+	up_then_kill_tunnel_1(20000);
 	st = status_of(1);
 	cr_expect_eq(strncmp(st, "DOWN", 4), 0, "tunnel 1 is %s", st);
 	free(st);
@@ -198,4 +241,72 @@ Test(vpn, exec_and_down_leave_nothing)
 	out = status_of(1);
 	cr_expect(strstr(out, "No such file"), "%s", out);
 	free(out);
+}
+
+/* The routes BIRD installed in the VPC router's tables ("proto bird"). */
+static char *bird_routes(void)
+{
+	return test_sh_output("ip -n %s-Cloud route show table all proto bird",
+			      lab_name);
+}
+
+/* Waits up to ms for the BIRD routes to hold (or, with none, lack)
+ * 192.168.10.0/24; returns how many lines have it. */
+static int bird_routes_within(bool none, unsigned ms)
+{
+	int64_t end = test_now_ms() + ms;
+	int n;
+
+	for (;;) {
+		char *out = bird_routes(), *p = out;
+
+		for (n = 0; (p = strstr(p, "192.168.10.0/24")); p++)
+			n++;
+		free(out);
+		if ((none ? n == 0 : n > 0) || test_now_ms() > end)
+			return n;
+		test_pause_ms(250);
+	}
+}
+
+/* BGP for real: what the office announces reaches the tables that
+ * propagate the gateway (AWS's ASN from the gateway, the customer's from
+ * the customer gateway), below a table's own route of the same prefix
+ * (R-3.8), and nowhere else. */
+Test(vpn, bgp_routes_propagate, .init = setup_bgp)
+{
+	char *out;
+
+	test_lab_up(file, lab_name);
+	cr_assert_eq(ping_within("Desk", "10.1.1.10", 30000), 0,
+		     "Desk -> App1 over BGP-learned routes");
+	cr_expect_eq(ping_from("App1", "192.168.10.5"), 0, "App1 -> Desk");
+	/* RA and RC: two tables, one route each. */
+	cr_expect_eq(bird_routes_within(false, 1000), 2);
+	out = bird_routes();
+	cr_expect(strstr(out, "metric 200"), "%s", out);
+	free(out);
+	cr_expect_neq(ping_from("App2", "192.168.10.5"), 0,
+		      "App2 -> Desk: RB does not propagate the gateway");
+	cr_expect_neq(ping_from("App3", "192.168.10.5"), 0,
+		      "App3 -> Desk: RC's blackhole beats the propagated route");
+	/* The customer's side sees its sessions up too. */
+	out = test_sh_output("birdc -s %s/vpn/%s-Office-CGW.bird/bird.ctl "
+			     "show protocols",
+			     state_dir(), lab_name);
+	cr_expect(strstr(out, "Established"), "%s", out);
+	free(out);
+}
+
+/* A tunnel that goes down withdraws what its session brought: with one
+ * left the route stays (learned over the other) and traffic moves; with
+ * none, the route goes. */
+Test(vpn, bgp_tunnel_down_withdraws, .init = setup_bgp)
+{
+	up_then_kill_tunnel_1(30000);
+	cr_expect_gt(bird_routes_within(false, 1000), 0);
+	cr_assert_eq(kill(charon_of("VPN_t2"), SIGKILL), 0);
+	cr_expect_eq(bird_routes_within(true, 30000), 0,
+		     "no tunnel, no route: BGP withdrew it");
+	cr_expect_neq(ping_from("App1", "192.168.10.5"), 0);
 }
