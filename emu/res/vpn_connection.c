@@ -18,6 +18,7 @@
 #include "vpcemu/check.h"
 #include "vpcemu/conf.h"
 #include "vpcemu/restype.h"
+#include "vpcemu/vpn.h"
 
 /* 169.254.169.252/30, AWS reserved (its metadata and DNS addresses). */
 #define INSIDE_RESERVED 0xa9fea9fcu
@@ -215,6 +216,84 @@ static void conn_print(struct printer *p, const struct res *res)
 	print_block_close(p);
 }
 
+/* DescribeVpnConnections: the tunnels' status is what vpcemud read from
+ * the daemons (vpn.h); a lab that is not up has both DOWN. */
+static void conn_describe(struct jb *b, json_t *a, const struct lab *lab,
+			  const struct ec2_state *st, time_t now,
+			  const struct res *res)
+{
+	const struct vpn_connection *c = (const struct vpn_connection *)res;
+	json_t *o = jb_add(b, a, jb_obj(b));
+	json_t *opt = jb_put(b, o, "Options", jb_obj(b));
+	json_t *tun = jb_put(b, opt, "TunnelOptions", jb_arr(b));
+	json_t *routes = jb_put(b, o, "Routes", jb_arr(b));
+	json_t *tel = jb_put(b, o, "VgwTelemetry", jb_arr(b));
+	char ip[IP_BUF], when[32];
+	size_t t, i;
+
+	jb_put_s(b, o, "Category", "VPN");
+	jb_put_s(b, o, "CustomerGatewayId", c->cgw->r.id);
+	jb_put_s(b, o, "State", "available");
+	jb_put_s(b, o, "Type", "ipsec.1");
+	jb_put_s(b, o, "VpnConnectionId", c->r.id);
+	if (c->vgw)
+		jb_put_s(b, o, "VpnGatewayId", c->vgw->r.id);
+	else
+		jb_put_s(b, o, "TransitGatewayId", c->tgw->r.id);
+	jb_put_b(b, opt, "EnableAcceleration", false);
+	jb_put_b(b, opt, "StaticRoutesOnly", !c->bgp);
+	jb_put_s(b, opt, "LocalIpv4NetworkCidr", "0.0.0.0/0");
+	jb_put_s(b, opt, "RemoteIpv4NetworkCidr", "0.0.0.0/0");
+	jb_put_s(b, opt, "OutsideIpAddressType", "PublicIpv4");
+	jb_put_s(b, opt, "TunnelInsideIpVersion", "ipv4");
+	for (t = 0; t < MODEL_VPN_TUNNELS; t++) {
+		const struct vpn_tunnel *tu = &c->tunnels[t];
+		json_t *x = jb_add(b, tun, jb_obj(b));
+		json_t *y = jb_add(b, tel, jb_obj(b));
+		time_t since;
+		bool up = vpn_tunnel_up(tu->netns, &since);
+
+		jb_put_s(b, x, "OutsideIpAddress", ip_fmt(tu->outside_ip, ip));
+		jb_put_cidr(b, x, "TunnelInsideCidr",
+			    (struct cidr){ tu->inside, 30 });
+		jb_put_s(b, x, "PreSharedKey", tu->psk);
+		jb_put_i(b, y, "AcceptedRouteCount", 0);
+		describe_time(since ? since : now, when, sizeof(when));
+		jb_put_s(b, y, "LastStatusChange", when);
+		jb_put_s(b, y, "OutsideIpAddress", ip);
+		jb_put_s(b, y, "Status", up ? "UP" : "DOWN");
+		jb_put_s(b, y, "StatusMessage", "");
+	}
+	for (i = 0; i < c->nroutes; i++) {
+		json_t *x = jb_add(b, routes, jb_obj(b));
+
+		jb_put_cidr(b, x, "DestinationCidrBlock", c->routes[i]);
+		jb_put_s(b, x, "Source", "Static");
+		jb_put_s(b, x, "State", "available");
+	}
+	jb_put_tags(b, o, res);
+}
+
+static void conn_table(struct strbuf *sb, const json_t *o)
+{
+	const json_t *tel = json_object_get(o, "VgwTelemetry");
+	size_t i;
+
+	sb_printf(sb, "  %-24s %-22s %s\n", describe_tag_name(o),
+		  describe_jstr(o, "VpnConnectionId"),
+		  json_is_true(json_object_get(json_object_get(o, "Options"),
+					       "StaticRoutesOnly"))
+			  ? "static"
+			  : "bgp");
+	for (i = 0; i < json_array_size(tel); i++) {
+		const json_t *x = json_array_get(tel, i);
+
+		sb_printf(sb, "    tunnel  %-15s %s\n",
+			  describe_jstr(x, "OutsideIpAddress"),
+			  describe_jstr(x, "Status"));
+	}
+}
+
 static void conn_details(struct strbuf *sb, const struct lab *lab,
 			 const struct res *res)
 {
@@ -251,9 +330,13 @@ const struct res_type res_type_vpn_connection = {
 	.noun = "VPN connection",
 	.notfound = "InvalidVpnConnectionID.NotFound",
 	.size = sizeof(struct vpn_connection),
+	.describe_what = "vpn-connections",
+	.describe_key = "VpnConnections",
 	.parse = conn_parse,
 	.check = conn_check,
 	.print = conn_print,
+	.describe = conn_describe,
+	.table = conn_table,
 	.details = conn_details,
 	.free = conn_free,
 };

@@ -110,16 +110,21 @@ char *vpn_dir(const char *netns)
 	return str_printf("%s/vpn/%s", state_dir(), netns);
 }
 
+static char *dir_path(const char *dir, const char *file)
+{
+	return str_printf("%s/%s", dir, file);
+}
+
 static char *dir_file(const struct daemon *d, const char *file)
 {
-	return str_printf("%s/%s", d->dir, file);
+	return dir_path(d->dir, file);
 }
 
 /* The first line of dir/file into buf ("" when unreadable). */
 static void read_line(const char *dir, const char *file, char *buf,
 		      size_t len)
 {
-	char *path = str_printf("%s/%s", dir, file);
+	char *path = dir_path(dir, file);
 	FILE *f = path ? fopen(path, "re") : NULL;
 
 	buf[0] = '\0';
@@ -131,13 +136,20 @@ static void read_line(const char *dir, const char *file, char *buf,
 	free(path);
 }
 
-bool vpn_tunnel_up(const char *netns)
+bool vpn_tunnel_up(const char *netns, time_t *ret_since)
 {
-	char *dir = vpn_dir(netns), buf[16];
+	char *dir = vpn_dir(netns), *path, buf[16];
+	struct stat st;
 
+	if (ret_since)
+		*ret_since = 0;
 	if (!dir)
 		return false;
 	read_line(dir, "status", buf, sizeof(buf));
+	path = dir_path(dir, "status");
+	if (ret_since && path && stat(path, &st) == 0)
+		*ret_since = st.st_mtime;
+	free(path);
 	free(dir);
 	return !strncmp(buf, "UP", 2);
 }
@@ -901,7 +913,7 @@ static void dir_remove(const char *dir)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(files); i++) {
-		p = str_printf("%s/%s", dir, files[i]);
+		p = dir_path(dir, files[i]);
 		if (p)
 			unlink(p);
 		free(p);

@@ -348,6 +348,8 @@ void jb_put_tags(struct jb *b, json_t *o, const struct res *r);
 const char *describe_jstr(const json_t *o, const char *k);
 const char *describe_tag_name(const json_t *o);
 void describe_port_text(const json_t *o, char *buf, size_t len);
+/* t as the EC2 API writes times ("2026-01-02T03:04:05.000Z"); len >= 25. */
+void describe_time(time_t t, char *buf, size_t len);
 /* The owner account of v's resources. */
 const char *describe_owner(const struct lab *lab, const struct vpc *v);
 /* IpPermissions of one direction, grouped as AWS groups them. */

@@ -29,6 +29,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include <time.h>
 
 struct evloop;
 struct lab;
@@ -52,8 +53,10 @@ void vpn_lab_drop(struct vpn *v, const char *name);
  * STATE_DIR/vpn/NETNS (caller frees; NULL when out of memory). */
 char *vpn_dir(const char *netns);
 /* Whether the tunnel whose AWS end lives in netns is UP, as its status
- * file says (vpcemud writes it on every change). */
-bool vpn_tunnel_up(const char *netns);
+ * file says (vpcemud writes it on every change), and since when
+ * (ret_since may be NULL; 0 when the tunnel never had a status: its lab
+ * is not up). */
+bool vpn_tunnel_up(const char *netns, time_t *ret_since);
 
 /* Where log messages go; prio is syslog's. */
 typedef void (*vpn_log_fn)(int prio, const char *lab, const char *msg);
