@@ -68,6 +68,17 @@ static const char bgp_text[] =
 	"vpn-connection VPN { customer-gateway Office-CGW; vpn-gateway VGW\n"
 	"  routing bgp }\n";
 
+/* No gateway nor connection yet: vpcemu ec2 adds them. */
+static const char ec2_text[] =
+	"vpc Cloud { cidr 10.1.0.0/16 }\n"
+	"subnet A { vpc Cloud; cidr 10.1.1.0/24 }\n"
+	"route-table RA { vpc Cloud; associate A }\n"
+	"security-group Office { vpc Cloud; ingress icmp from 192.168.10.0/24 }\n"
+	"instance App1 { subnet A; private-ip 10.1.1.10; security-groups Office }\n"
+	"customer-gateway Office-CGW { ip 192.0.2.10; "
+	"networks 192.168.10.0/24 }\n"
+	"onprem-host Desk { customer-gateway Office-CGW; ip 192.168.10.5 }\n";
+
 static char lab_name[64], file[128];
 
 static void setup(void)
@@ -79,13 +90,23 @@ static void setup(void)
 }
 
 /* A test's own .init runs after the suite's: the suite's file goes. */
-static void setup_bgp(void)
+static void setup_other(const char *suffix, const char *text)
 {
 	if (geteuid() != 0)
 		cr_skip_test("integration tests need root");
 	unlink(file);
-	test_lab_write(lab_name, sizeof(lab_name), file, sizeof(file), "vpnb",
-		       bgp_text);
+	test_lab_write(lab_name, sizeof(lab_name), file, sizeof(file), suffix,
+		       text);
+}
+
+static void setup_bgp(void)
+{
+	setup_other("vpnb", bgp_text);
+}
+
+static void setup_ec2(void)
+{
+	setup_other("vpne", ec2_text);
 }
 
 static void teardown(void)
@@ -318,4 +339,41 @@ Test(vpn, bgp_tunnel_down_withdraws, .init = setup_bgp)
 	cr_expect_eq(bird_routes_within(true, 30000), 0,
 		     "no tunnel, no route: BGP withdrew it");
 	cr_expect_neq(ping_from("App1", "192.168.10.5"), 0);
+}
+
+/* One `vpcemu ec2` command on the lab; its exit status. */
+static int ec2(const char *args)
+{
+	return test_sh("%s ec2 --lab %s %s > /dev/null", vpcemu(), lab_name,
+		       args);
+}
+
+/* The AWS-shaped commands build the same: a gateway attached, a
+ * connection with a static route, propagation into RA; disabling the
+ * propagation blocks the office again. */
+Test(vpn, ec2_commands, .init = setup_ec2)
+{
+	char *id;
+
+	test_lab_up(file, lab_name);
+	cr_assert_eq(ec2("create-vpn-gateway --type ipsec.1 --tag-specifications 'ResourceType=vpn-gateway,Tags=[{Key=Name,Value=VGW}]'"), 0);
+	cr_assert_eq(ec2("attach-vpn-gateway --vpn-gateway-id VGW --vpc-id Cloud"), 0);
+	cr_assert_eq(ec2("create-vpn-connection --type ipsec.1 --customer-gateway-id Office-CGW --vpn-gateway-id VGW --options StaticRoutesOnly=true"), 0);
+	id = test_sh_output("%s ec2 --lab %s describe-vpn-connections | "
+			    "sed -n 's/.*\"VpnConnectionId\": \"\\(vpn-[0-9a-f]*\\)\".*/\\1/p'",
+			    vpcemu(), lab_name);
+	id[strcspn(id, "\n")] = '\0';
+	cr_assert_eq(strncmp(id, "vpn-", 4), 0, "%s", id);
+	cr_assert_eq(test_sh("%s ec2 --lab %s create-vpn-connection-route --vpn-connection-id %s --destination-cidr-block 192.168.10.0/24 > /dev/null",
+			     vpcemu(), lab_name, id),
+		     0);
+	free(id);
+	cr_expect_neq(ping_from("Desk", "10.1.1.10"), 0,
+		      "Desk -> App1: RA does not propagate yet");
+	cr_assert_eq(ec2("enable-vgw-route-propagation --gateway-id VGW --route-table-id RA"), 0);
+	cr_expect_eq(ping_within("Desk", "10.1.1.10", 20000), 0,
+		     "Desk -> App1 once RA propagates the gateway");
+	cr_assert_eq(ec2("disable-vgw-route-propagation --gateway-id VGW --route-table-id RA"), 0);
+	cr_expect_neq(ping_from("Desk", "10.1.1.10"), 0,
+		      "Desk -> App1 after propagation is disabled");
 }
