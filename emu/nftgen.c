@@ -102,18 +102,6 @@ static const struct vpn_gateway *vgw_of(const struct lab *lab,
 	return NULL;
 }
 
-static bool vgw_has_bgp(const struct lab *lab, const struct vpn_gateway *g)
-{
-	const struct res_list *l = &lab->res[RES_VPN_CONNECTION];
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (((const struct vpn_connection *)l->v[i])->vgw == g &&
-		    ((const struct vpn_connection *)l->v[i])->bgp)
-			return true;
-	return false;
-}
-
 /* An ENI that forwards others' packets: a NAT gateway's, a load balancer
  * node's (it keeps its clients' addresses). */
 static bool forwarder(const struct eni *e)
@@ -752,7 +740,7 @@ static void gen_input(struct gen *g)
 		"\t\tmeta nfproto ipv6 drop\n");
 	/* BGP with the customer gateways, from the tunnels' inside
 	 * addresses (plan.c): the router is AWS's speaker. */
-	if (g->vgw && vgw_has_bgp(g->lab, g->vgw))
+	if (g->vgw && vpn_has_connection(g->lab, &g->vgw->r, true))
 		sb_printf(&g->b,
 			  "\t\tiifname \"%s\" ip saddr 169.254.0.0/16 "
 			  "tcp dport 179 accept\n"

@@ -735,6 +735,16 @@ bool plan_has_internet(const struct lab *lab)
 	       lab->res[RES_VPN_CONNECTION].n > 0;
 }
 
+/* A namespace where BIRD speaks BGP through the tunnels. A session that
+ * dies with its tunnel leaves its socket retransmitting to a peer it
+ * cannot reach (FIN-WAIT-1, 8 retries by default): that socket keeps the
+ * namespace alive for minutes after down removes it. One retry, paced by
+ * the gateways' unreachable answers, lets it go in about a second. */
+static void add_bgp_speaker_sysctls(struct builder *b, size_t ns)
+{
+	add_sysctl(b, ns, "1", "net/ipv4/tcp_orphan_retries");
+}
+
 /* The on-premises router: on the internet by eth0, its hosts behind it.
  * It holds base+1 of each network, so that strongSwan finds a source in
  * its traffic selectors; its networks and the tunnels' outside
@@ -752,6 +762,8 @@ static void plan_cgw(struct builder *b, size_t inet,
 	if (b->err)
 		return;
 	add_forwarder_sysctls(b, ns);
+	if (vpn_has_connection(lab, &g->r, true))
+		add_bgp_speaker_sysctls(b, ns);
 	for (i = 0; i < g->nnetworks; i++) {
 		add_addr(b, ns, "lo", g->networks[i].addr + 1, 32);
 		add_rule(b, ns, PLAN_PREF_LOCAL, NULL, g->networks[i],
@@ -904,6 +916,8 @@ static void plan_vgw(struct builder *b, const struct vpn_gateway *g)
 		add_veth(b, router, g->ifname, ns, g->ifname, true);
 		add_proxy_delay(b, router, g->ifname);
 		add_proxy_delay(b, ns, g->ifname);
+		if (vpn_has_connection(b->lab, &g->r, true))
+			add_bgp_speaker_sysctls(b, router);
 		for (i = 0; i < g->vpc->ncidrs; i++)
 			add_route(b, ns, TABLE_MAIN, g->vpc->cidrs[i],
 				  g->ifname, 0);

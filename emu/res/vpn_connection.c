@@ -162,6 +162,23 @@ void vpn_connection_assign(struct build *b, bool *used, size_t nslots,
 	}
 }
 
+bool vpn_has_connection(const struct lab *lab, const struct res *gw,
+			bool bgp)
+{
+	const struct res_list *l = &lab->res[RES_VPN_CONNECTION];
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		const struct vpn_connection *c =
+			(const struct vpn_connection *)l->v[i];
+
+		if ((&c->cgw->r == gw || (c->vgw && &c->vgw->r == gw)) &&
+		    (!bgp || c->bgp))
+			return true;
+	}
+	return false;
+}
+
 static void conn_check(struct lab *lab, struct diags *d)
 {
 	const struct res_list *l = &lab->res[RES_VPN_CONNECTION];

@@ -951,24 +951,6 @@ static void unmark(struct vpn *v, const char *lab)
 			d->wanted = false;
 }
 
-/* Whether gw (a customer or virtual private gateway) has a connection
- * (with BGP routing when bgp). */
-static bool has_conn(const struct lab *lab, const struct res *gw, bool bgp)
-{
-	const struct res_list *l = &lab->res[RES_VPN_CONNECTION];
-	size_t i;
-
-	for (i = 0; i < l->n; i++) {
-		const struct vpn_connection *c =
-			(const struct vpn_connection *)l->v[i];
-
-		if ((&c->cgw->r == gw || (c->vgw && &c->vgw->r == gw)) &&
-		    (!bgp || c->bgp))
-			return true;
-	}
-	return false;
-}
-
 /* The AWS end of tunnel t of c. Its link to the gateway routes back
  * the VPC's blocks and, for BGP, the AWS inside address (plan.c). */
 static void want_aws(struct vpn *v, const struct lab *lab,
@@ -1034,10 +1016,10 @@ void vpn_lab_set(struct vpn *v, const struct lab *lab)
 		const struct customer_gateway *g =
 			(const struct customer_gateway *)cgws->v[i];
 
-		if (has_conn(lab, &g->r, false))
+		if (vpn_has_connection(lab, &g->r, false))
 			want(v, lab->name, g->netns, D_CGW, NULL, 0,
 			     cgw_conf(lab, g));
-		if (has_conn(lab, &g->r, true))
+		if (vpn_has_connection(lab, &g->r, true))
 			want_bird(v, lab, g->netns, &g->r);
 	}
 	for (i = 0; i < vgws->n; i++) {
@@ -1045,7 +1027,7 @@ void vpn_lab_set(struct vpn *v, const struct lab *lab)
 			(const struct vpn_gateway *)vgws->v[i];
 		char *router = g->vpc ? plan_router_netns(lab, g->vpc) : NULL;
 
-		if (router && has_conn(lab, &g->r, true))
+		if (router && vpn_has_connection(lab, &g->r, true))
 			want_bird(v, lab, router, &g->r);
 		free(router);
 	}

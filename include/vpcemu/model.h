@@ -639,6 +639,11 @@ struct vpn_connection {
 	struct place cgw_at, gw_at, routing_at;
 };
 
+/* Whether gw (a customer gateway or a virtual private gateway) has a VPN
+ * connection, one with BGP routing when bgp (res/vpn_connection.c). */
+bool vpn_has_connection(const struct lab *lab, const struct res *gw,
+			bool bgp);
+
 /* The first usable slot of the tunnel inside /30s, and how many: from
  * 169.254.8.0/30 on, below PLAN_ADDR_PLINK (169.254.192.0/18); AWS's
  * reserved 169.254.0.0/30 to 169.254.5.0/30 lie before it and

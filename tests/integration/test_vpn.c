@@ -330,7 +330,7 @@ Test(vpn, bgp_routes_propagate, .init = setup_bgp)
 
 /* A tunnel that goes down withdraws what its session brought: with one
  * left the route stays (learned over the other) and traffic moves; with
- * none, the route goes. */
+ * none, the route goes, and down still leaves nothing. */
 Test(vpn, bgp_tunnel_down_withdraws, .init = setup_bgp)
 {
 	up_then_kill_tunnel_1(30000);
@@ -339,6 +339,10 @@ Test(vpn, bgp_tunnel_down_withdraws, .init = setup_bgp)
 	cr_expect_eq(bird_routes_within(true, 30000), 0,
 		     "no tunnel, no route: BGP withdrew it");
 	cr_expect_neq(ping_from("App1", "192.168.10.5"), 0);
+	/* The dead sessions' sockets must not keep the router's namespace
+	 * (and the lab's state) alive past down. */
+	test_lab_down(lab_name, file);
+	test_assert_no_leak(lab_name);
 }
 
 /* One `vpcemu ec2` command on the lab; its exit status. */
