@@ -871,8 +871,14 @@ static struct analyze_end expect_end(const struct res *r)
 int analyze_expect(const struct lab *lab, const struct expect *e,
 		   struct analysis **ret)
 {
-	struct analyze_end src = expect_end(e->src), dst = { .ip = e->dst_ip };
+	struct analyze_end src, dst = { .ip = e->dst_ip };
 	char ip[IP_BUF];
+
+	/* Paths through a VPN are not modelled: real probes only. */
+	if (e->src->kind == RES_ONPREM_HOST ||
+	    (e->dst && e->dst->kind == RES_ONPREM_HOST))
+		return -EOPNOTSUPP;
+	src = expect_end(e->src);
 
 	if (e->dst)
 		dst = expect_end(e->dst);

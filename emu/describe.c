@@ -455,6 +455,16 @@ nomem:
 /* ------------------------------------------------------------------ */
 /* Table */
 
+void describe_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm))
+		snprintf(buf, len, "1970-01-01T00:00:00.000Z");
+	else
+		strftime(buf, len, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+}
+
 const char *describe_jstr(const json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));

@@ -13,7 +13,7 @@
  * internet gateway, address and NAT gateway commands in ec2edge.c, the
  * endpoint service and endpoint ones in ec2plink.c and ec2vpce.c, the
  * transit gateway ones in
- * ec2tgw.c, and what they all share (arguments, errors, lookups) in
+ * ec2tgw.c, the VPN ones in ec2vpn.c, and what they all share (arguments, errors, lookups) in
  * ec2ctx.c.
  *
  * Owns nothing beyond struct ec2_state; never prints.
@@ -35,6 +35,7 @@
 #include "vpcemu/ec2rules.h"
 #include "vpcemu/ec2tgw.h"
 #include "vpcemu/ec2vpc.h"
+#include "vpcemu/ec2vpn.h"
 #include "vpcemu/model.h"
 #include "vpcemu/print.h"
 #include "vpcemu/restype.h"
@@ -609,6 +610,7 @@ enum cmd_id {
 	C_PLINK,
 	C_TGW,
 	C_FLOW,
+	C_VPN,
 };
 
 static const struct ec2_command {
@@ -670,6 +672,18 @@ static const struct ec2_command {
 	{ "search-transit-gateway-routes", C_TGW },
 	{ "create-flow-logs", C_FLOW },
 	{ "delete-flow-logs", C_FLOW },
+	{ "create-customer-gateway", C_VPN },
+	{ "delete-customer-gateway", C_VPN },
+	{ "create-vpn-gateway", C_VPN },
+	{ "delete-vpn-gateway", C_VPN },
+	{ "attach-vpn-gateway", C_VPN },
+	{ "detach-vpn-gateway", C_VPN },
+	{ "create-vpn-connection", C_VPN },
+	{ "delete-vpn-connection", C_VPN },
+	{ "create-vpn-connection-route", C_VPN },
+	{ "delete-vpn-connection-route", C_VPN },
+	{ "enable-vgw-route-propagation", C_VPN },
+	{ "disable-vgw-route-propagation", C_VPN },
 };
 
 /* "describe-vpcs" and the like: the `vpcemu describe` type of the kind
@@ -734,6 +748,8 @@ const char *ec2_usage(const char *name)
 		k = ec2vpc_cmd(name);
 	if (!k)
 		k = ec2flow_cmd(name);
+	if (!k)
+		k = ec2vpn_cmd(name);
 	return k ? k->usage : NULL;
 }
 
@@ -790,6 +806,8 @@ static int dispatch(struct ec2ctx *c, enum cmd_id id, const char *name)
 		return ec2tgw_cmd(name)->run(c);
 	case C_FLOW:
 		return ec2flow_cmd(name)->run(c);
+	case C_VPN:
+		return ec2vpn_cmd(name)->run(c);
 	}
 	return -EINVAL;
 }

@@ -75,7 +75,8 @@ static int state_of_plan(const struct lab *lab, const struct plan *p,
 	s->status = (char *)status;
 	s->digest = (char *)digest;
 	s->netns = calloc(p->nns + 1, sizeof(*s->netns));
-	s->instances = calloc(lab->nenis + lab->res[RES_INTERNET_HOST].n + 1,
+	s->instances = calloc(lab->nenis + lab->res[RES_INTERNET_HOST].n +
+				      lab->res[RES_ONPREM_HOST].n + 1,
 			      sizeof(*s->instances));
 	if (!s->netns || !s->instances)
 		return -ENOMEM;
@@ -105,6 +106,19 @@ static int state_of_plan(const struct lab *lab, const struct plan *p,
 		in->id = (char *)h->r.id;
 		in->netns = h->netns;
 		in->vpc = "internet";
+		in->subnet = "-";
+		in->ip = h->ip;
+	}
+	for (i = 0; i < lab->res[RES_ONPREM_HOST].n; i++) {
+		const struct onprem_host *h =
+			(const struct onprem_host *)lab->res[RES_ONPREM_HOST]
+				.v[i];
+		struct state_instance *in = &s->instances[s->ninstances++];
+
+		in->name = h->r.name;
+		in->id = (char *)h->r.id;
+		in->netns = h->netns;
+		in->vpc = "on-premises";
 		in->subnet = "-";
 		in->ip = h->ip;
 	}

@@ -48,7 +48,6 @@ const struct res_type *const res_types[RES__COUNT] = {
 /* Block types of docs/lab-conf.md that vpcemu does not build yet: a clear
  * error, not "unknown". */
 static const char *const reserved_types[] = {
-	"customer-gateway", "onprem-host", "vpn-gateway", "vpn-connection",
 	"vpc-lattice-service", "egress-only-internet-gateway",
 };
 
@@ -57,7 +56,7 @@ static const char *const reserved_types[] = {
  * 8 to 17 hex digits could be taken for an ID, since references accept
  * both. */
 static const char *const other_id_prefixes[] = {
-	"sgr-", "eigw-", "vgw-", "pl-",
+	"sgr-", "eigw-", "pl-",
 };
 
 /* ------------------------------------------------------------------ */
@@ -751,6 +750,26 @@ void model_parse_ip_list(struct build *b, const struct conf_stmt *st,
 		if (!slot)
 			return;
 		*slot = ip;
+	}
+}
+
+void model_parse_cidr_list(struct build *b, const struct conf_stmt *st,
+			   struct cidr **v, size_t *n, struct place **at)
+{
+	size_t i;
+
+	if (!model_want(b, st, 1, 0))
+		return;
+	for (i = 1; i < st->n; i++) {
+		struct cidr c, *slot;
+
+		if (!model_get_cidr(b, &st->w[i], &c))
+			continue;
+		slot = model_push_at(b, (void **)v, at, n, sizeof(**v),
+				     st->w[i].at);
+		if (!slot)
+			return;
+		*slot = c;
 	}
 }
 

@@ -393,5 +393,6 @@ void model_assign_public_ips(struct build *b)
 			n->node_public_ip = pick_public(lab, used, nslots,
 							n->r.name);
 	}
+	vpn_connection_assign(b, used, nslots, pick_public);
 	free(used);
 }

@@ -11,21 +11,32 @@
 #include "vpcemu/restype.h"
 #include "vpcemu/util.h"
 
-/* An end of an expect line by name: an instance or an internet host, with
- * its namespace. Any other name gets the instance diagnostics, as when
- * instances were the only ends. */
+/* An end of an expect line by name: an instance, an internet host or an
+ * on-premises host, with its namespace and address (in *ip, which the
+ * destination sets again). Any other
+ * name gets the instance diagnostics, as when instances were the only
+ * ends. */
 static struct res *expect_end(struct build *b, const struct conf_word *w,
-			      const char **netns)
+			      const char **netns, uint32_t *ip)
 {
 	struct res *r = model_find(b->lab, RES_INTERNET_HOST, w->text);
 
 	if (r) {
 		*netns = ((struct internet_host *)r)->netns;
+		*ip = ((struct internet_host *)r)->ip;
+		return r;
+	}
+	r = model_find(b->lab, RES_ONPREM_HOST, w->text);
+	if (r) {
+		*netns = ((struct onprem_host *)r)->netns;
+		*ip = ((struct onprem_host *)r)->ip;
 		return r;
 	}
 	r = model_resolve(b, RES_INSTANCE, w);
-	if (r)
+	if (r) {
 		*netns = ((struct instance *)r)->eni->netns;
+		*ip = ((struct instance *)r)->private_ip;
+	}
 	return r;
 }
 
@@ -45,7 +56,7 @@ void model_parse_expect(struct build *b, const struct conf_stmt *st)
 			   "Incomplete expect line: %s", form);
 		return;
 	}
-	x.src = expect_end(b, &st->w[i++], &x.src_netns);
+	x.src = expect_end(b, &st->w[i++], &x.src_netns, &x.dst_ip);
 	if (!model_expect_word(b, st, &i, "->", form))
 		return;
 	if (i >= st->n) {
@@ -57,12 +68,8 @@ void model_parse_expect(struct build *b, const struct conf_stmt *st)
 	if (!ip_parse(w->text, &x.dst_ip)) {
 		dst_ok = true;
 	} else {
-		x.dst = expect_end(b, w, &x.dst_netns);
+		x.dst = expect_end(b, w, &x.dst_netns, &x.dst_ip);
 		dst_ok = x.dst != NULL;
-		if (dst_ok)
-			x.dst_ip = x.dst->kind == RES_INSTANCE
-				       ? ((struct instance *)x.dst)->private_ip
-				       : ((struct internet_host *)x.dst)->ip;
 	}
 	if (!model_parse_proto(b, st, &i, NULL, true, &x.proto))
 		return;

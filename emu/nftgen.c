@@ -70,6 +70,8 @@ struct gen {
 	/* The VPC's attached internet gateway, or NULL: the rules for it
 	 * are written only where there is one. */
 	const struct internet_gateway *igw;
+	/* Its virtual private gateway, or NULL. */
+	const struct vpn_gateway *vgw;
 	bool ungated;		/* the VPC has ENIs without groups */
 	bool forwarders;	/* ... or that forward others' packets */
 	bool logged;		/* a flow log covers some of its ENIs */
@@ -86,6 +88,18 @@ static const struct internet_gateway *igw_of(const struct lab *lab,
 	for (i = 0; i < l->n; i++)
 		if (((const struct internet_gateway *)l->v[i])->vpc == vpc)
 			return (const struct internet_gateway *)l->v[i];
+	return NULL;
+}
+
+static const struct vpn_gateway *vgw_of(const struct lab *lab,
+					 const struct vpc *vpc)
+{
+	const struct res_list *l = &lab->res[RES_VPN_GATEWAY];
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (((const struct vpn_gateway *)l->v[i])->vpc == vpc)
+			return (const struct vpn_gateway *)l->v[i];
 	return NULL;
 }
 
@@ -557,6 +571,8 @@ static void gen_known_ports(struct gen *g, const char *dir)
 		sb_printf(&g->b, "%s != \"%s\" ", dir, e->ifname);
 	for (i = 0; (a = tgw_link(g, i)); i++)
 		sb_printf(&g->b, "%s != \"%s\" ", dir, a->ifname);
+	if (g->vgw)
+		sb_printf(&g->b, "%s != \"%s\" ", dir, g->vgw->ifname);
 	sb_puts(&g->b, "drop\n");
 }
 
@@ -617,6 +633,13 @@ static void gen_forward(struct gen *g)
 		sb_puts(&g->b, " drop\n");
 	}
 	gen_tgw_guards(g);
+	/* The virtual private gateway, like a peering, carries only our
+	 * blocks <-> elsewhere: B cannot use A's VPN (R-6.8). */
+	if (g->vgw)
+		sb_printf(&g->b,
+			  "\t\tiifname \"%s\" ip daddr != @vpc_blocks drop\n"
+			  "\t\toifname \"%s\" ip saddr != @vpc_blocks drop\n",
+			  g->vgw->ifname, g->vgw->ifname);
 	sb_puts(&g->b,
 		"\n"
 		"\t\t# 2. Network ACLs, stateless, replies too (R-5.1): the\n"
@@ -666,6 +689,9 @@ static void gen_forward(struct gen *g)
 	for (i = 0; (e = gateway_endpoint(g, i)); i++)
 		sb_printf(&g->b, "\t\toifname \"%s\" accept\n", e->ifname);
 	gen_tgw_exits(g);
+	if (g->vgw)
+		sb_printf(&g->b, "\t\toifname \"%s\" accept\n",
+			  g->vgw->ifname);
 	if (g->ungated)
 		sb_puts(&g->b, "\t\toifname @ungated accept\n");
 	sb_puts(&g->b,
@@ -716,7 +742,17 @@ static void gen_input(struct gen *g)
 		"\t\tcomment \"to the router itself: Amazon DNS and IMDS, "
 		"never filtered by groups or ACLs\"\n"
 		"\t\tiifname \"lo\" accept\n"
-		"\t\tmeta nfproto ipv6 drop\n"
+		"\t\tmeta nfproto ipv6 drop\n");
+	/* BGP with the customer gateways, from the tunnels' inside
+	 * addresses (plan.c): the router is AWS's speaker. */
+	if (g->vgw && vpn_has_connection(g->lab, &g->vgw->r, true))
+		sb_printf(&g->b,
+			  "\t\tiifname \"%s\" ip saddr 169.254.0.0/16 "
+			  "tcp dport 179 accept\n"
+			  "\t\tiifname \"%s\" ip saddr 169.254.0.0/16 "
+			  "tcp sport 179 accept\n",
+			  g->vgw->ifname, g->vgw->ifname);
+	sb_puts(&g->b,
 		"\t\tiifname != @enis drop\n"
 		"\t\tiifname . ip saddr != @eni_addr drop\n");
 	if (g->vpc->dns_support)
@@ -775,7 +811,8 @@ static void gen_acl_chain(struct gen *g, const struct subnet *sn,
 char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 {
 	struct gen g = { .lab = lab, .vpc = vpc, .igw = igw_of(lab, vpc),
-			 .logged = flow_log_vpc_logged(lab, vpc) };
+			 .logged = flow_log_vpc_logged(lab, vpc),
+			 .vgw = vgw_of(lab, vpc) };
 	struct strbuf chains = { 0 };
 	size_t i;
 	char *text;

@@ -22,6 +22,7 @@
 
 #include "vpcemu/evloop.h"
 #include "vpcemu/nsspawn.h"
+#include "vpcemu/procs.h"
 #include "vpcemu/util.h"
 
 #ifndef SYS_pidfd_open
@@ -95,22 +96,12 @@ static int place_fds(const int *src, int n, int keep)
 static void __attribute__((noreturn))
 child_main(const struct nsspawn_spec *s, int result)
 {
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	int src[NSSPAWN_FDS_MAX + 2], n = (int)s->nfds, i, r, status;
 	struct nsexec_ctx ctx = s->ctx;
-	sigset_t none;
 
 	if (s->terminal ? setsid() < 0 : setpgid(0, 0) < 0)
 		child_fail(result, -1, errno);
-	/* The daemon's handlers write to its signal pipe: a SIGTERM meant
-	 * for the command must not stop the daemon. Dispositions it ignores
-	 * (SIGPIPE) would survive exec. */
-	sigemptyset(&dfl.sa_mask);
-	for (i = 1; i < NSIG; i++)
-		if (i != SIGKILL && i != SIGSTOP)
-			sigaction(i, &dfl, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	procs_child_defaults();
 
 	/* The command's descriptors, then (close-on-exec) the verdict pipe
 	 * and the cgroup's, which only we use. */

@@ -35,6 +35,7 @@ struct builder {
 	uint32_t *enis_of_vpc;
 	size_t *ns_of_eni;	/* lab->enis index -> plan ns index */
 	uint32_t plinks;	/* PrivateLink links planned so far */
+	size_t inet;		/* the internet's namespace, once planned */
 	int err;
 };
 
@@ -683,23 +684,38 @@ static void plan_hash(struct plan *p)
 		 (unsigned long long)h);
 }
 
-/* A host: eth0 with its address alone, everything through the internet
- * namespace, which routes the address back and answers ARP. */
+/* ---- VPN ---------------------------------------------------------------- */
+
+/* A machine with one address, eth0 linked to a forwarder (ns fwd, its end
+ * named ifname) that routes the address back and answers ARP for the
+ * rest: internet hosts, customer gateways, on-premises hosts, the AWS
+ * ends of tunnels. Returns the machine's namespace. */
+static size_t plan_stub(struct builder *b, size_t fwd, const char *netns,
+			enum plan_ns_kind kind, const char *ifname, uint32_t ip)
+{
+	size_t ns = add_ns(b, netns, kind);
+
+	if (b->err)
+		return ns;
+	add_veth(b, ns, "eth0", fwd, ifname, true);
+	add_proxy_delay(b, fwd, ifname);
+	add_addr(b, ns, "eth0", ip, 32);
+	add_route(b, ns, TABLE_MAIN, (struct cidr){ 0 }, "eth0", 0);
+	add_route(b, fwd, TABLE_MAIN, (struct cidr){ ip, 32 }, ifname, 0);
+	return ns;
+}
+
+/* An internet host: everything through the internet namespace. */
 static void plan_host(struct builder *b, size_t inet,
 		      const struct internet_host *h)
 {
-	size_t ns = add_ns(b, h->netns, PLAN_NS_HOST);
+	size_t ns = plan_stub(b, inet, h->netns, PLAN_NS_HOST, h->ifname,
+			      h->ip);
 	char ipbuf[IP_BUF];
 
 	if (b->err)
 		return;
 	add_end_host_sysctls(b, ns);
-	add_veth(b, ns, "eth0", inet, h->ifname, true);
-	add_proxy_delay(b, inet, h->ifname);
-	add_addr(b, ns, "eth0", h->ip, 32);
-	add_route(b, ns, TABLE_MAIN, (struct cidr){ 0 }, "eth0", 0);
-	add_route(b, inet, TABLE_MAIN, (struct cidr){ h->ip, 32 }, h->ifname,
-		  0);
 	/* The internet's resolver: public names only (svc.c, dns.c). */
 	add_file(b, ns, "resolv.conf", str_printf("nameserver %s\n",
 						  ip_fmt(PLAN_ADDR_INTERNET,
@@ -720,7 +736,205 @@ bool plan_has_internet(const struct lab *lab)
 	for (i = 0; i < g->n; i++)
 		if (((const struct internet_gateway *)g->v[i])->vpc)
 			return true;
-	return lab->res[RES_INTERNET_HOST].n > 0;
+	return lab->res[RES_INTERNET_HOST].n > 0 ||
+	       lab->res[RES_CUSTOMER_GATEWAY].n > 0 ||
+	       lab->res[RES_VPN_CONNECTION].n > 0;
+}
+
+/* A namespace where BIRD speaks BGP through the tunnels. A session that
+ * dies with its tunnel leaves its socket retransmitting to a peer it
+ * cannot reach (FIN-WAIT-1, 8 retries by default): that socket keeps the
+ * namespace alive for minutes after down removes it. One retry, paced by
+ * the gateways' unreachable answers, lets it go in about a second. */
+static void add_bgp_speaker_sysctls(struct builder *b, size_t ns)
+{
+	add_sysctl(b, ns, "1", "net/ipv4/tcp_orphan_retries");
+}
+
+/* The on-premises router: on the internet by eth0, its hosts behind it.
+ * It holds base+1 of each network, so that strongSwan finds a source in
+ * its traffic selectors; its networks and the tunnels' outside
+ * addresses are looked up in main before charon's table, whose default
+ * route leads into the tunnels. */
+static void plan_cgw(struct builder *b, size_t inet,
+		     const struct customer_gateway *g)
+{
+	const struct lab *lab = b->lab;
+	const struct res_list *hosts = &lab->res[RES_ONPREM_HOST];
+	const struct res_list *conns = &lab->res[RES_VPN_CONNECTION];
+	size_t ns = plan_stub(b, inet, g->netns, PLAN_NS_CGW, g->ifname, g->ip);
+	size_t i, t;
+
+	if (b->err)
+		return;
+	add_forwarder_sysctls(b, ns);
+	if (vpn_has_connection(lab, &g->r, true))
+		add_bgp_speaker_sysctls(b, ns);
+	for (i = 0; i < g->nnetworks; i++) {
+		add_addr(b, ns, "lo", g->networks[i].addr + 1, 32);
+		add_rule(b, ns, PLAN_PREF_LOCAL, NULL, g->networks[i],
+			 PLAN_RULE_LOOKUP, TABLE_MAIN);
+	}
+	for (i = 0; i < conns->n; i++) {
+		const struct vpn_connection *c =
+			(const struct vpn_connection *)conns->v[i];
+
+		for (t = 0; c->cgw == g && t < MODEL_VPN_TUNNELS; t++) {
+			add_rule(b, ns, PLAN_PREF_LOCAL, NULL,
+				 (struct cidr){ c->tunnels[t].outside_ip, 32 },
+				 PLAN_RULE_LOOKUP, TABLE_MAIN);
+			/* The customer's inside address, BGP's source. */
+			if (c->bgp)
+				add_addr(b, ns, "lo", c->tunnels[t].inside + 2,
+					 32);
+		}
+	}
+	for (i = 0; i < hosts->n; i++) {
+		const struct onprem_host *h =
+			(const struct onprem_host *)hosts->v[i];
+		size_t hn;
+
+		if (h->cgw != g)
+			continue;
+		hn = plan_stub(b, ns, h->netns, PLAN_NS_ONPREM, h->ifname,
+			       h->ip);
+		if (!b->err)
+			add_end_host_sysctls(b, hn);
+	}
+}
+
+/* Whether an earlier connection of g planned a route to dst in table
+ * (two connections may carry the same prefix). */
+static bool vgw_has_route(const struct builder *b, size_t ns, uint32_t table,
+			  struct cidr dst)
+{
+	size_t i;
+
+	for (i = 0; i < b->p->nroutes; i++) {
+		const struct plan_route *r = &b->p->routes[i];
+
+		if (r->ns == ns && r->table == table && cidr_eq(r->dst, dst))
+			return true;
+	}
+	return false;
+}
+
+/* A tunnel of a BGP connection: AWS's BGP speaker is the VPC's router
+ * (BIRD there installs what it learns in the tables that propagate g),
+ * holding the AWS inside address on the gateway link, so that the
+ * customer's is directly connected; the gateway and the tunnel end route
+ * both addresses, and the gateway's table for this tunnel takes
+ * whatever the router sends it (the router's routes say what). */
+static void plan_bgp_tunnel(struct builder *b, size_t router, size_t vgw,
+			    size_t ns, const struct vpn_gateway *g,
+			    const struct vpn_tunnel *tu, uint32_t table)
+{
+	struct cidr inside = { tu->inside, 30 };
+
+	add_addr(b, router, g->ifname, tu->inside + 1, 30);
+	add_rule(b, router, PLAN_PREF_LOCAL, NULL, inside, PLAN_RULE_LOOKUP,
+		 TABLE_MAIN);
+	add_rule(b, vgw, PLAN_PREF_LOCAL, NULL, inside, PLAN_RULE_LOOKUP,
+		 TABLE_MAIN);
+	add_route(b, vgw, TABLE_MAIN, (struct cidr){ tu->inside + 1, 32 },
+		  g->ifname, 0);
+	add_route(b, vgw, TABLE_MAIN, (struct cidr){ tu->inside + 2, 32 },
+		  tu->ifname, 0);
+	add_route(b, ns, TABLE_MAIN, (struct cidr){ tu->inside + 1, 32 },
+		  PLAN_VPN_GW_LINK, 0);
+	add_route(b, vgw, table, (struct cidr){ 0 }, tu->ifname, 0);
+}
+
+/* One connection of g: its two tunnel ends (k: its rank among g's
+ * connections, which numbers its tables and rules). */
+static void plan_vpn_conn(struct builder *b, size_t vgw,
+			  const struct vpn_gateway *g,
+			  const struct vpn_connection *c, uint32_t k)
+{
+	const struct vpc *v = g->vpc;
+	size_t router = v ? b->router_of_vpc[vpc_index(b->lab, v)] : 0;
+	size_t t, i;
+
+	for (t = 0; t < MODEL_VPN_TUNNELS; t++) {
+		const struct vpn_tunnel *tu = &c->tunnels[t];
+		uint32_t table = PLAN_TABLE_BASE + MODEL_VPN_TUNNELS * k +
+				 (uint32_t)t;
+		size_t ns = plan_stub(b, b->inet, tu->netns, PLAN_NS_VPN,
+				      tu->out_ifname, tu->outside_ip);
+		struct strbuf path = { 0 };
+
+		if (b->err)
+			return;
+		add_forwarder_sysctls(b, ns);
+		add_veth(b, vgw, tu->ifname, ns, PLAN_VPN_GW_LINK, true);
+		add_proxy_delay(b, vgw, tu->ifname);
+		add_proxy_delay(b, ns, PLAN_VPN_GW_LINK);
+		for (i = 0; v && i < v->ncidrs; i++)
+			add_route(b, ns, TABLE_MAIN, v->cidrs[i],
+				  PLAN_VPN_GW_LINK, 0);
+		sb_puts(&path, "net/ipv4/conf/");
+		sb_puts(&path, tu->ifname);
+		sb_puts(&path, "/ignore_routes_with_linkdown");
+		add_sysctl_path(b, vgw, "1", sb_take(&path));
+		for (i = 0; i < c->nroutes; i++)
+			add_route(b, vgw, table, c->routes[i], tu->ifname, 0);
+		add_rule(b, vgw, PLAN_PREF_ENI + table - PLAN_TABLE_BASE,
+			 g->ifname, (struct cidr){ 0 }, PLAN_RULE_LOOKUP,
+			 table);
+		if (c->bgp && v)
+			plan_bgp_tunnel(b, router, vgw, ns, g, tu, table);
+	}
+	/* Route tables that propagate g take the static routes, unless they
+	 * route that very prefix themselves (R-3.8). */
+	for (i = 0; v && !c->bgp && i < b->lab->nroute_tables; i++) {
+		const struct route_table *rt = b->lab->route_tables[i];
+		size_t j, n;
+
+		for (j = 0; j < rt->nprop; j++)
+			if (rt->prop[j] == g)
+				break;
+		if (rt->vpc != v || j == rt->nprop)
+			continue;
+		for (n = 0; n < c->nroutes; n++)
+			if (!has_route_to(rt, c->routes[n]) &&
+			    !vgw_has_route(b, router, table_id(b->lab, rt),
+					   c->routes[n]))
+				add_route(b, router, table_id(b->lab, rt),
+					  c->routes[n], g->ifname, 0);
+	}
+}
+
+/* A virtual private gateway: a forwarder between its VPC's router and
+ * the AWS ends of its connections' tunnels. */
+static void plan_vgw(struct builder *b, const struct vpn_gateway *g)
+{
+	const struct res_list *conns = &b->lab->res[RES_VPN_CONNECTION];
+	size_t ns = add_ns(b, g->netns, PLAN_NS_VGW), i;
+	uint32_t k = 0;
+
+	if (b->err)
+		return;
+	add_forwarder_sysctls(b, ns);
+	add_addr(b, ns, "lo", PLAN_ADDR_VGW, 32);
+	if (g->vpc) {
+		size_t router = b->router_of_vpc[vpc_index(b->lab, g->vpc)];
+
+		add_veth(b, router, g->ifname, ns, g->ifname, true);
+		add_proxy_delay(b, router, g->ifname);
+		add_proxy_delay(b, ns, g->ifname);
+		if (vpn_has_connection(b->lab, &g->r, true))
+			add_bgp_speaker_sysctls(b, router);
+		for (i = 0; i < g->vpc->ncidrs; i++)
+			add_route(b, ns, TABLE_MAIN, g->vpc->cidrs[i],
+				  g->ifname, 0);
+	}
+	for (i = 0; i < conns->n; i++) {
+		const struct vpn_connection *c =
+			(const struct vpn_connection *)conns->v[i];
+
+		if (c->vgw == g)
+			plan_vpn_conn(b, ns, g, c, k++);
+	}
 }
 
 /* The lab's internet: a namespace that forwards between the gateways of
@@ -781,7 +995,12 @@ static void plan_internet(struct builder *b)
 		plan_host(b, inet,
 			  (const struct internet_host *)
 				  lab->res[RES_INTERNET_HOST].v[i]);
+	for (i = 0; i < lab->res[RES_CUSTOMER_GATEWAY].n; i++)
+		plan_cgw(b, inet, (const struct customer_gateway *)
+				      lab->res[RES_CUSTOMER_GATEWAY].v[i]);
+	b->inet = inet;
 }
+
 
 /* ---- transit gateways ------------------------------------------------- */
 
@@ -884,6 +1103,10 @@ struct plan *plan_build(const struct lab *lab)
 		plan_peering(&b, lab->peerings[i]);
 	if (!b.err && plan_has_internet(lab))
 		plan_internet(&b);
+	/* Gateways without connections too: a route may name one. */
+	for (i = 0; !b.err && i < lab->res[RES_VPN_GATEWAY].n; i++)
+		plan_vgw(&b, (const struct vpn_gateway *)
+				     lab->res[RES_VPN_GATEWAY].v[i]);
 	for (i = 0; !b.err && i < lab->res[RES_TRANSIT_GATEWAY].n; i++)
 		plan_transit_gateway(&b, (const struct transit_gateway *)
 					 lab->res[RES_TRANSIT_GATEWAY].v[i]);
@@ -943,6 +1166,10 @@ static const char *const ns_kind_name[] = {
 	[PLAN_NS_HOST] = "host",
 	[PLAN_NS_SERVICE] = "service",
 	[PLAN_NS_TGW] = "transit-gateway",
+	[PLAN_NS_CGW] = "customer-gateway",
+	[PLAN_NS_ONPREM] = "onprem",
+	[PLAN_NS_VGW] = "vpn-gateway",
+	[PLAN_NS_VPN] = "vpn-tunnel",
 };
 
 void plan_dump(const struct plan *p, FILE *out)

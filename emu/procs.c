@@ -63,6 +63,20 @@ static const struct {
 	{ "m5.xlarge", 4, 16384 }, { "c5.large", 2, 4096 },
 };
 
+void procs_child_defaults(void)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+	int i;
+
+	sigemptyset(&dfl.sa_mask);
+	for (i = 1; i < NSIG; i++)
+		if (i != SIGKILL && i != SIGSTOP)
+			sigaction(i, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 int procs_type_limits(const char *type, struct procs_limits *ret)
 {
 	size_t i;

@@ -76,6 +76,16 @@ static int replace_file(const char *tmp, const char *path, const char *text,
 	return r;
 }
 
+int state_write_file(const char *path, const char *text, mode_t mode)
+{
+	char *tmp = str_printf("%s.tmp", path);
+	int r = tmp ? replace_file(tmp, path, text, strlen(text), mode)
+		    : -ENOMEM;
+
+	free(tmp);
+	return r;
+}
+
 static char *state_path(const char *lab, const char *suffix)
 {
 	return str_printf("%s/%s.json%s", state_dir(), lab, suffix);

@@ -165,9 +165,11 @@ static const char *igw_route_dev(const struct route_table *t,
 	return g->vpc ? g->ifname : NULL;
 }
 
-static bool igw_route_active(const struct res *target,
-			     const struct ec2_state *st)
+bool gateway_route_attached(const struct res *target,
+			    const struct ec2_state *st)
 {
+	if (target->kind == RES_VPN_GATEWAY)
+		return ((const struct vpn_gateway *)target)->vpc != NULL;
 	return ((const struct internet_gateway *)target)->vpc != NULL;
 }
 
@@ -175,7 +177,7 @@ static const struct route_target igw_target = {
 	.describe_key = "GatewayId",
 	.check = igw_route_check,
 	.dev = igw_route_dev,
-	.active = igw_route_active,
+	.active = gateway_route_attached,
 };
 
 const struct res_type res_type_internet_gateway = {

@@ -55,8 +55,7 @@ static void host_parse(struct build *b, struct res *res,
 
 /* ---- rules ----------------------------------------------------------- */
 
-/* What makes ip unusable for a host, or NULL. */
-static const char *host_ip_problem(const struct lab *lab, uint32_t ip,
+const char *internet_host_ip_problem(const struct lab *lab, uint32_t ip,
 				   char *buf, size_t len)
 {
 	const char *special = cidr_special((struct cidr){ ip, 32 });
@@ -99,7 +98,7 @@ static void host_check(struct lab *lab, struct diags *d)
 	for (i = 0; i < l->n; i++) {
 		const struct internet_host *h =
 			(const struct internet_host *)l->v[i];
-		const char *p = host_ip_problem(lab, h->ip, why, sizeof(why));
+		const char *p = internet_host_ip_problem(lab, h->ip, why, sizeof(why));
 
 		if (p)
 			diag_error(d, h->ip_at, "InvalidParameterValue",

@@ -323,16 +323,6 @@ static void peering_print(struct printer *p, const struct res *res)
 
 /* ---- EC2 API --------------------------------------------------------- */
 
-static void fmt_time(time_t t, char *buf, size_t len)
-{
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm))
-		snprintf(buf, len, "1970-01-01T00:00:00.000Z");
-	else
-		strftime(buf, len, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
-}
-
 static json_t *pcx_vpc_info(struct jb *b, const struct lab *lab,
 			    const struct vpc *v, bool allow_dns)
 {
@@ -368,7 +358,7 @@ json_t *peering_json(struct jb *b, const struct lab *lab,
 	    b, o, "AccepterVpcInfo",
 	    pcx_vpc_info(b, lab, p->accepter, p->accepter_allows_remote_dns));
 	if (rec && s == PEERING_PENDING_ACCEPTANCE) {
-		fmt_time(rec->created + EC2_PEERING_EXPIRY, tbuf, sizeof(tbuf));
+		describe_time(rec->created + EC2_PEERING_EXPIRY, tbuf, sizeof(tbuf));
 		jb_put_s(b, o, "ExpirationTime", tbuf);
 	}
 	jb_put(

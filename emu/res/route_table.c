@@ -117,8 +117,9 @@ static void route_table_parse(struct build *b, struct res *res,
 	    {"main", 0},
 	    {"associate", A_REP},
 	    {"route", A_REP},
+	    {"propagate", A_REP},
 	};
-	enum { T_VPC, T_MAIN, T_ASSOC, T_ROUTE };
+	enum { T_VPC, T_MAIN, T_ASSOC, T_ROUTE, T_PROP };
 	const struct conf_stmt *seen[ARRAY_SIZE(attrs)] = { 0 };
 	size_t i;
 
@@ -142,6 +143,10 @@ static void route_table_parse(struct build *b, struct res *res,
 			break;
 		case T_ROUTE:
 			parse_route(b, t, st);
+			break;
+		case T_PROP:
+			model_parse_refs(b, st, RES_VPN_GATEWAY, &t->prop,
+					 &t->nprop, &t->prop_at);
 			break;
 		}
 	}
@@ -284,6 +289,14 @@ static void check_route_tables(struct lab *lab, struct diags *d)
 
 		for (k = 0; k < t->nroutes; k++)
 			check_route(t, k, lab, d);
+		/* EnableVgwRoutePropagation of a gateway attached elsewhere. */
+		for (k = 0; k < t->nprop; k++)
+			if (t->prop[k]->vpc != t->vpc)
+				diag_error(
+				    d, t->prop_at[k], "Gateway.NotAttached",
+				    "resource %s is not attached to network %s (route table %s propagates vpn-gateway %s)",
+				    t->prop[k]->r.id, t->vpc->r.id, t->r.name,
+				    t->prop[k]->r.name);
 	}
 	check_assocs(lab, RES_ROUTE_TABLE, rt_assoc_view, d);
 }
@@ -324,6 +337,11 @@ static void route_table_print(struct printer *p, const struct res *res)
 	print_subnet_list(p, "associate", t->assoc, t->nassoc, &t->r);
 	for (i = 0; i < t->nroutes; i++)
 		print_route(p, t, &t->routes[i]);
+	for (i = 0; i < t->nprop; i++) {
+		sb_puts(&p->sb, "\tpropagate");
+		print_ref(p, &t->prop[i]->r, &t->r);
+		sb_puts(&p->sb, "\n");
+	}
 	print_block_close(p);
 }
 
@@ -496,6 +514,8 @@ static void route_table_free(struct res *r)
 	free(t->assoc);
 	free(t->assoc_at);
 	free(t->routes);
+	free(t->prop);
+	free(t->prop_at);
 }
 
 const struct res_type res_type_route_table = {

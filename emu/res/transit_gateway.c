@@ -36,12 +36,11 @@ static const struct attr tgw_attrs[] = {
 	[G_PROP] = { "default-propagation", 0 },
 };
 
-static void tgw_asn(struct build *b, struct transit_gateway *g,
-		    const struct conf_word *w)
+void model_parse_amazon_asn(struct build *b, const struct conf_word *w,
+			    unsigned long *asn, struct place *at)
 {
-	g->asn_at = w->at;
-	if (model_parse_num(w->text, strlen(w->text), TGW_ASN32_MAX,
-			    &g->asn) < 0)
+	*at = w->at;
+	if (model_parse_num(w->text, strlen(w->text), TGW_ASN32_MAX, asn) < 0)
 		diag_error(b->d, w->at, "InvalidParameterValue",
 			   "'%s' is not an ASN (a number up to %lu)", w->text,
 			   TGW_ASN32_MAX);
@@ -87,7 +86,8 @@ static void tgw_parse(struct build *b, struct res *res,
 		if (a < 0 || !model_want(b, st, 1, 1))
 			continue;
 		if (a == G_ASN)
-			tgw_asn(b, g, &st->w[1]);
+			model_parse_amazon_asn(b, &st->w[1], &g->asn,
+					       &g->asn_at);
 		else
 			model_get_bool(b, &st->w[1],
 				       a == G_ASSOC ? &g->default_association
@@ -98,6 +98,18 @@ static void tgw_parse(struct build *b, struct res *res,
 
 /* ---- rules ----------------------------------------------------------- */
 
+void check_amazon_asn(struct diags *d, unsigned long asn, struct place at,
+		      const char *keyword, const char *name)
+{
+	if ((asn >= TGW_ASN16_MIN && asn <= TGW_ASN16_MAX) ||
+	    asn >= TGW_ASN32_MIN)
+		return;
+	diag_error(d, at, "InvalidParameterValue",
+		   "The amazon-side ASN %lu of %s '%s' is not a private ASN (%lu-%lu or %lu-%lu)",
+		   asn, keyword, name, TGW_ASN16_MIN, TGW_ASN16_MAX,
+		   TGW_ASN32_MIN, TGW_ASN32_MAX);
+}
+
 static void tgw_check(struct lab *lab, struct diags *d)
 {
 	const struct res_list *l = &lab->res[RES_TRANSIT_GATEWAY];
@@ -107,14 +119,8 @@ static void tgw_check(struct lab *lab, struct diags *d)
 		const struct transit_gateway *g =
 			(const struct transit_gateway *)l->v[i];
 
-		if ((g->asn >= TGW_ASN16_MIN && g->asn <= TGW_ASN16_MAX) ||
-		    g->asn >= TGW_ASN32_MIN)
-			continue;
-		diag_error(d, check_pick(g->asn_at, g->r.at),
-			   "InvalidParameterValue",
-			   "The amazon-side ASN %lu of transit-gateway '%s' is not a private ASN (%lu-%lu or %lu-%lu)",
-			   g->asn, g->r.name, TGW_ASN16_MIN, TGW_ASN16_MAX,
-			   TGW_ASN32_MIN, TGW_ASN32_MAX);
+		check_amazon_asn(d, g->asn, check_pick(g->asn_at, g->r.at),
+				 "transit-gateway", g->r.name);
 	}
 }
 

@@ -34,6 +34,7 @@
 #include "vpcemu/svc.h"
 #include "vpcemu/userdata.h"
 #include "vpcemu/util.h"
+#include "vpcemu/vpn.h"
 
 #define DNS_UDP_MAX 4096	/* a query that does not fit is malformed */
 #define DNS_TCP_MAX (2 + 65535)
@@ -112,6 +113,7 @@ struct svc {
 	struct svc_lab *labs;
 	struct health *health;
 	struct flowlog *flowlog;
+	struct vpn *vpn;
 	uint64_t sweep;
 	svc_log_fn log;
 };
@@ -769,12 +771,14 @@ struct svc *svc_new(struct evloop *el)
 	s->el = el;
 	s->health = health_new(el);
 	s->flowlog = flowlog_new(el);
-	s->sweep = s->health && s->flowlog
+	s->vpn = vpn_new(el);
+	s->sweep = s->health && s->flowlog && s->vpn
 			   ? evloop_add_timer(el, SWEEP_MS, SWEEP_MS, on_sweep, s)
 			   : 0;
 	if (!s->sweep) {
 		flowlog_free(s->flowlog);
 		health_free(s->health);
+		vpn_free(s->vpn);
 		free(s);
 		return NULL;
 	}
@@ -786,6 +790,7 @@ void svc_set_log(struct svc *s, svc_log_fn fn)
 	s->log = fn;
 	health_set_log(s->health, fn);
 	flowlog_set_log(s->flowlog, fn);
+	vpn_set_log(s->vpn, fn);
 }
 
 int svc_lab_set(struct svc *s, struct lab *lab)
@@ -808,6 +813,7 @@ int svc_lab_set(struct svc *s, struct lab *lab)
 	lab_free(sl->lab);
 	sl->lab = lab;
 	health_lab_set(s->health, lab);
+	vpn_lab_set(s->vpn, lab);
 	reconcile(sl, lab, true);
 	ud_start_new(sl);
 	return 0;
@@ -821,6 +827,7 @@ void svc_lab_prune(struct svc *s, const struct lab *next)
 		reconcile(sl, next, false);
 	health_lab_prune(s->health, next);
 	flowlog_lab_prune(s->flowlog, next);
+	vpn_lab_prune(s->vpn, next);
 }
 
 void svc_lab_drop(struct svc *s, const char *name)
@@ -835,6 +842,7 @@ void svc_lab_drop(struct svc *s, const char *name)
 	*pp = sl->next;
 	health_lab_drop(s->health, name);
 	flowlog_lab_drop(s->flowlog, name);
+	vpn_lab_drop(s->vpn, name);
 	while (sl->runs)
 		ud_free(sl->runs, true);
 	while (sl->lsns) {
@@ -869,6 +877,7 @@ void svc_free(struct svc *s)
 		svc_lab_drop(s, s->labs->lab->name);
 	health_free(s->health);
 	flowlog_free(s->flowlog);
+	vpn_free(s->vpn);
 	evloop_del_timer(s->el, s->sweep);
 	free(s);
 }

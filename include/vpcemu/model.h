@@ -61,7 +61,11 @@ struct conf_file;
 	X(TRANSIT_GATEWAY, transit_gateway)                                    \
 	X(TGW_ATTACHMENT, transit_gateway_attachment)                          \
 	X(TGW_ROUTE_TABLE, transit_gateway_route_table)                        \
-	X(FLOW_LOG, flow_log)
+	X(FLOW_LOG, flow_log)                                                  \
+	X(CUSTOMER_GATEWAY, customer_gateway)                                  \
+	X(ONPREM_HOST, onprem_host)                                            \
+	X(VPN_GATEWAY, vpn_gateway)                                            \
+	X(VPN_CONNECTION, vpn_connection)
 
 enum res_kind {
 #define RES_ENUM_(e, f) RES_##e,
@@ -112,6 +116,7 @@ struct elastic_ip;
 struct load_balancer;
 struct endpoint_service;
 struct tgw_route_table;
+struct vpn_gateway;
 struct lab;
 
 struct vpc {
@@ -157,6 +162,11 @@ struct route_table {
 	struct place *assoc_at;	/* one per assoc */
 	struct route *routes;	/* as written; local routes are implicit */
 	size_t nroutes;
+	/* "propagate VGW": virtual private gateways whose routes this
+	 * table takes (R-3.8: its own routes win). */
+	struct vpn_gateway **prop;
+	size_t nprop;
+	struct place *prop_at;
 };
 
 enum peering_status {
@@ -588,6 +598,87 @@ void tgw_routes(const struct tgw_route_table *t,
 			   const struct tgw_attachment *target,
 			   bool propagated),
 		void *arg);
+
+/* A customer gateway: the on-premises router, namespace "LAB-NAME", with
+ * its public address on the emulated internet and its networks behind
+ * it, where on-premises hosts live. */
+struct customer_gateway {
+	struct res r;			/* id: "cgw-" */
+	uint32_t ip;
+	unsigned long asn;		/* BgpAsn, default 65000 */
+	struct cidr *networks;
+	size_t nnetworks;
+	struct place *networks_at;
+	char ifname[MODEL_IFNAME_MAX];	/* "cgw-1a2b3c4d", internet side */
+	char *netns;			/* "LAB-NAME" */
+	struct place ip_at, asn_at;
+};
+
+/* A machine behind a customer gateway: namespace "LAB-NAME", eth0 with
+ * its address, everything through the gateway's namespace. */
+struct onprem_host {
+	struct res r;			/* id: "onp-" (no AWS resource) */
+	struct customer_gateway *cgw;
+	uint32_t ip;
+	char ifname[MODEL_IFNAME_MAX];	/* "onp-1a2b3c4d", gateway side */
+	char *netns;
+	struct place cgw_at, ip_at;
+};
+
+/* A virtual private gateway: namespace "LAB-NAME" between its VPC's
+ * router (one veth, named by the ID at both ends) and the tunnels of its
+ * connections. */
+struct vpn_gateway {
+	struct res r;			/* id: "vgw-" */
+	struct vpc *vpc;		/* attached VPC, NULL: detached */
+	unsigned long asn;		/* AmazonSideAsn, default 64512 */
+	char ifname[MODEL_IFNAME_MAX];	/* "vgw-1a2b3c4d" */
+	char *netns;
+	struct place vpc_at, asn_at;
+};
+
+/* AWS gives every VPN connection two tunnels. */
+#define MODEL_VPN_TUNNELS 2
+
+/* One tunnel's AWS end: namespace "LAB-CONN_tN" ('_' is in no name),
+ * eth0 on the emulated internet with the outside address, gw0 linked to
+ * the gateway's namespace, where the link is named ifname. */
+struct vpn_tunnel {
+	uint32_t outside_ip;		/* from the public pool */
+	uint32_t inside;		/* the /30: +1 AWS's, +2 the customer's */
+	char ifname[MODEL_IFNAME_MAX];	/* "vpnN-1a2b3c4d", gateway side */
+	char out_ifname[MODEL_IFNAME_MAX];	/* "vpoN-1a2b3c4d", internet
+						   side */
+	char *netns;
+	char psk[33];			/* derived from the ID: [a-z0-9._] */
+};
+
+/* A Site-to-Site VPN connection to a virtual private gateway or a
+ * transit gateway. */
+struct vpn_connection {
+	struct res r;			/* id: "vpn-" */
+	struct customer_gateway *cgw;
+	struct vpn_gateway *vgw;	/* exactly one of vgw, tgw */
+	struct transit_gateway *tgw;
+	bool bgp;			/* routing bgp (default) or static */
+	struct cidr *routes;		/* static-routes */
+	size_t nroutes;
+	struct place *routes_at;
+	struct vpn_tunnel tunnels[MODEL_VPN_TUNNELS];
+	struct place cgw_at, gw_at, routing_at;
+};
+
+/* Whether gw (a customer gateway or a virtual private gateway) has a VPN
+ * connection, one with BGP routing when bgp (res/vpn_connection.c). */
+bool vpn_has_connection(const struct lab *lab, const struct res *gw,
+			bool bgp);
+
+/* The first usable slot of the tunnel inside /30s, and how many: from
+ * 169.254.8.0/30 on, below PLAN_ADDR_PLINK (169.254.192.0/18); AWS's
+ * reserved 169.254.0.0/30 to 169.254.5.0/30 lie before it and
+ * 169.254.169.252/30 is skipped (vpn_connection.c). */
+#define MODEL_VPN_INSIDE_FIRST 0xa9fe0800u
+#define MODEL_VPN_INSIDE_SLOTS ((0xa9fec000u - MODEL_VPN_INSIDE_FIRST) / 4)
 
 /* The public IPv4 pool (pool.c): the default blocks, RFC 5737 space that
  * can never reach a real host, then the lab's public-ip-pool lines in file

@@ -25,6 +25,14 @@
  *    VPC's router; its route tables are kernel tables (the default one
  *    PLAN_TABLE_BASE, written ones from PLAN_TABLE_BASE + 1), "iif LINK
  *    lookup T" per associated attachment, a final blackhole rule.
+ *  - VPN (docs/lab-conf.md): a customer gateway "LAB-CGW" on the internet with
+ *    its on-premises hosts behind it; a virtual private gateway
+ *    "LAB-VGW" linked to its VPC's router ("vgw-XXXXXXXX") and to the AWS
+ *    end "LAB-CONN_tN" of each tunnel ("vpnN-XXXXXXXX"), which is on the
+ *    internet too ("vpoN-XXXXXXXX"); what the VPC sends on-premises is
+ *    looked up in the first tunnel's table, then the second's: a tunnel
+ *    whose link has no carrier (svc/vpn.c takes it down with the tunnel)
+ *    is skipped (ignore_routes_with_linkdown).
  *  - one nftables ruleset (table inet vpcemu) per router, from nftgen.
  *
  * Ownership: struct plan owns every string in it and points into nothing
@@ -60,6 +68,9 @@
 /* 169.254.0.2 on each transit gateway namespace's lo, for the same
  * reason. */
 #define PLAN_ADDR_TGW 0xa9fe0002u
+/* 169.254.0.3 on each virtual private gateway namespace's lo, likewise
+ * (169.254.0.0/30 is one of the blocks AWS keeps from tunnel insides). */
+#define PLAN_ADDR_VGW 0xa9fe0003u
 /* 169.254.192.0/18: PrivateLink links (endpoint to load balancer node), a
  * /30 each, numbered in lab order; none of them meets another. */
 #define PLAN_ADDR_PLINK 0xa9fec000u
@@ -71,7 +82,19 @@ enum plan_ns_kind {
 	PLAN_NS_HOST,		/* an internet host */
 	PLAN_NS_SERVICE,	/* a gateway endpoint's service */
 	PLAN_NS_TGW,		/* a transit gateway */
+	PLAN_NS_CGW,		/* a customer gateway (on-premises router) */
+	PLAN_NS_ONPREM,		/* an on-premises host */
+	PLAN_NS_VGW,		/* a virtual private gateway */
+	PLAN_NS_VPN,		/* the AWS end of one VPN tunnel */
 };
+
+/* Inside a VPN tunnel's namespace: the link to its gateway. */
+#define PLAN_VPN_GW_LINK "gw0"
+/* charon's (kernel-libipsec) routes for the far side's traffic
+ * selectors live in this table, looked up at this priority: strongSwan's
+ * defaults. A customer gateway looks its own networks and the tunnels'
+ * outside addresses up in main first (PLAN_PREF_LOCAL). */
+#define PLAN_TABLE_IPSEC 220u
 
 /* The namespace of the lab's internet is "LAB-" PLAN_INTERNET_NS: no
  * resource name can start with '_'. */

@@ -26,6 +26,13 @@
 /* Between SIGTERM and SIGKILL, as a shutting-down instance allows. */
 #define PROCS_GRACE_MS 1000
 
+/* In a child the daemon forked, before exec: every signal to its default
+ * disposition and none blocked. The daemon's handlers write to its signal
+ * pipe (a SIGTERM meant for the child must not stop the daemon), and
+ * dispositions it ignores (SIGPIPE) would survive exec. Only
+ * async-signal-safe calls. */
+void procs_child_defaults(void);
+
 /* The limits of an instance type; 0 is "no limit". */
 struct procs_limits {
 	unsigned vcpus;

@@ -251,6 +251,15 @@ void model_parse_assoc(struct build *b, const struct conf_stmt *st,
 /* "private-ips IP..." of endpoints and load balancers, a place each. */
 void model_parse_ip_list(struct build *b, const struct conf_stmt *st,
 			 uint32_t **ips, size_t *nips, struct place **ips_at);
+/* "networks CIDR..." of customer gateways, "static-routes CIDR..." of VPN
+ * connections, a place each. */
+void model_parse_cidr_list(struct build *b, const struct conf_stmt *st,
+			   struct cidr **v, size_t *n, struct place **at);
+/* The outside and inside addresses of VPN tunnels (res/vpn_connection.c),
+ * with the public pool's slots already taken (modeleni.c). */
+void vpn_connection_assign(struct build *b, bool *used, size_t nslots,
+			   uint32_t (*pick)(const struct lab *lab, bool *used,
+					    size_t nslots, const char *name));
 /* "security-groups SG..." of instances, endpoints, load balancers. */
 void model_parse_sg_list(struct build *b, const struct conf_stmt *st,
 			 struct sg ***sgs, size_t *nsgs);
@@ -339,6 +348,8 @@ void jb_put_tags(struct jb *b, json_t *o, const struct res *r);
 const char *describe_jstr(const json_t *o, const char *k);
 const char *describe_tag_name(const json_t *o);
 void describe_port_text(const json_t *o, char *buf, size_t len);
+/* t as the EC2 API writes times ("2026-01-02T03:04:05.000Z"); len >= 25. */
+void describe_time(time_t t, char *buf, size_t len);
 /* The owner account of v's resources. */
 const char *describe_owner(const struct lab *lab, const struct vpc *v);
 /* IpPermissions of one direction, grouped as AWS groups them. */
@@ -359,6 +370,28 @@ json_t *reservation_json(struct jb *b, const struct lab *lab,
 
 /* ELB's rule for the names of load balancers and target groups. */
 void elb_check_name(const struct res *r, struct diags *d);
+
+/* ------------------------------------------------------------------ */
+/* Addresses on the emulated internet (res/internet_host.c) */
+
+/* What makes ip unusable for a machine on the emulated internet (an
+ * internet host, a customer gateway): text in buf, or NULL. */
+const char *internet_host_ip_problem(const struct lab *lab, uint32_t ip,
+				     char *buf, size_t len);
+
+/* A route target's `active` for gateways attached to a VPC or not: an
+ * internet gateway or a virtual private gateway
+ * (res/internet_gateway.c). */
+bool gateway_route_attached(const struct res *target,
+			    const struct ec2_state *st);
+
+/* Amazon's side ASN (res/transit_gateway.c): a private ASN, 16-bit or
+ * 32-bit, parsed from w into *asn; *at gets w's place. */
+void model_parse_amazon_asn(struct build *b, const struct conf_word *w,
+			    unsigned long *asn, struct place *at);
+/* Queues InvalidParameterValue at at unless asn is such an ASN. */
+void check_amazon_asn(struct diags *d, unsigned long asn, struct place at,
+		      const char *keyword, const char *name);
 
 /* ------------------------------------------------------------------ */
 /* Details lines (cli.c's validate) */

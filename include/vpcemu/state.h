@@ -83,6 +83,10 @@ char *state_userdata_path(const char *lab, const char *instance,
 /* Removes every state file of the lab (state, kept texts, ec2 record, user
  * data logs). */
 int state_remove(const char *lab);
+/* Writes text to path atomically (path.tmp, then rename), with mode.
+ * Returns 0 or -errno. */
+int state_write_file(const char *path, const char *text, mode_t mode);
+
 /* Writes the lab file text atomically (temp file, rename), 0600.
  * Returns 0 or -errno. */
 int state_save_text(const char *lab, const char *text, size_t len);

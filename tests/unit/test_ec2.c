@@ -673,12 +673,13 @@ Test(ec2, terminate_route_target_blackhole)
 
 Test(ec2, unknown_and_describe)
 {
-	fails("create-vpn-gateway", "InvalidAction", NULL);
+	fails("create-egress-only-internet-gateway", "InvalidAction", NULL);
 	ok("describe-vpcs");
 	cr_assert_eq(json_array_size(json_object_get(out, "Vpcs")), 4);
 	cr_assert(ec2_is_command("create-route"));
 	cr_assert(ec2_is_command("create-vpc"));
-	cr_assert(!ec2_is_command("create-vpn-gateway"));
+	cr_assert(ec2_is_command("create-vpn-gateway"));
+	cr_assert(!ec2_is_command("create-egress-only-internet-gateway"));
 }
 
 /* ---- The hands-on, step by step ---------------------------------------- */
@@ -1651,4 +1652,84 @@ Test(ec2, flow_logs_argument_errors)
 	      "FlowLogAlreadyExists", NULL);
 	fails("delete-flow-logs", "MissingParameter", NULL);
 	cr_expect_eq(tl.lab->res[RES_FLOW_LOG].n, 1);
+}
+
+/* ---- Site-to-Site VPN (ec2vpn.c) ---- */
+
+/* A gateway on VPC-A, an office with one connection, static routing. */
+static void vpn_office(void)
+{
+	ok("create-vpn-gateway --type ipsec.1 --amazon-side-asn 64600 --tag-specifications ResourceType=vpn-gateway,Tags=[{Key=Name,Value=VGW}]");
+	ok("attach-vpn-gateway --vpn-gateway-id VGW --vpc-id VPC-A");
+	ok("create-customer-gateway --type ipsec.1 --public-ip 192.0.2.10 --bgp-asn 65010 --networks 192.168.10.0/24 --tag-specifications ResourceType=customer-gateway,Tags=[{Key=Name,Value=Office}]");
+	ok("create-vpn-connection --type ipsec.1 --customer-gateway-id Office --vpn-gateway-id VGW --options StaticRoutesOnly=true --tag-specifications ResourceType=vpn-connection,Tags=[{Key=Name,Value=Conn}]");
+}
+
+/* The objects AWS answers with; the connection's tunnels and keys come
+ * from the rebuilt model. */
+Test(ec2, vpn_create_answers)
+{
+	const struct vpn_connection *c;
+
+	vpn_office();
+	cr_expect_str_eq(jpath(out, "VpnConnection.Type"), "ipsec.1");
+	cr_expect_str_eq(jpath(out, "VpnConnection.VgwTelemetry.0.Status"),
+			 "DOWN");
+	cr_expect_not_null(
+		jpath(out, "VpnConnection.Options.TunnelOptions.1.PreSharedKey"));
+	c = (const struct vpn_connection *)model_find(tl.lab,
+						      RES_VPN_CONNECTION,
+						      "Conn");
+	cr_assert_not_null(c);
+	cr_expect(!c->bgp);
+	cr_expect_neq(c->tunnels[0].outside_ip, 0);
+	cr_expect_eq(((const struct vpn_gateway *)model_find(
+			      tl.lab, RES_VPN_GATEWAY, "VGW"))
+			     ->asn,
+		     64600);
+}
+
+/* Static routes propagate into a table once it propagates the gateway,
+ * and go when it stops. */
+Test(ec2, vpn_route_propagation)
+{
+	struct plan *p;
+
+	vpn_office();
+	ok("create-vpn-connection-route --vpn-connection-id Conn --destination-cidr-block 192.168.10.0/24");
+	fails("create-vpn-connection-route --vpn-connection-id Conn --destination-cidr-block 192.168.10.0/24",
+	      "RouteAlreadyExists", NULL);
+	ok("enable-vgw-route-propagation --gateway-id VGW --route-table-id RT-A");
+	p = plan_build(tl.lab);
+	cr_assert_not_null(p);
+	cr_expect_not_null(find_route(p, "192.168.10.0/24", NULL));
+	plan_free(p);
+	ok("disable-vgw-route-propagation --gateway-id VGW --route-table-id RT-A");
+	p = plan_build(tl.lab);
+	cr_assert_not_null(p);
+	cr_expect_null(find_route(p, "192.168.10.0/24", "vgw-"));
+	plan_free(p);
+	fails("enable-vgw-route-propagation --gateway-id VGW --route-table-id RT-B",
+	      "Gateway.NotAttached", NULL);
+}
+
+Test(ec2, vpn_errors)
+{
+	fails("create-customer-gateway --type ipsec.1 --public-ip 192.0.2.10",
+	      "MissingParameter", NULL);
+	fails("create-vpn-gateway --type ipsec.2", "InvalidParameterValue",
+	      NULL);
+	vpn_office();
+	fails("delete-vpn-gateway --vpn-gateway-id VGW", "IncorrectState",
+	      NULL);
+	fails("delete-customer-gateway --customer-gateway-id Office",
+	      "IncorrectState", NULL);
+	fails("create-vpn-connection --type ipsec.1 --customer-gateway-id Office",
+	      "MissingParameter", NULL);
+	ok("delete-vpn-connection --vpn-connection-id Conn");
+	ok("detach-vpn-gateway --vpn-gateway-id VGW --vpc-id VPC-A");
+	ok("delete-vpn-gateway --vpn-gateway-id VGW");
+	ok("delete-customer-gateway --customer-gateway-id Office");
+	fails("delete-vpn-gateway --vpn-gateway-id VGW",
+	      "InvalidVpnGatewayID.NotFound", NULL);
 }

@@ -872,7 +872,7 @@ Test(model, unknown_setting_and_resource)
 	build("regoin us-east-1\n"
 	      "lab a\nlab b\n"
 	      "vpx V { cidr 10.0.0.0/16 }\n"
-	      "vpn-gateway NAT { asn 64512 }\n"
+	      "egress-only-internet-gateway NAT { vpc V }\n"
 	      "vpc V2 { cidr 10.0.0.0/16 }\n"
 	      "route-table R { vpc V2; route 0.0.0.0/0 via NAT }\n"
 	      "subnet Q { vpc V2; cidr 10.0.0.0/24 }\n"
@@ -883,7 +883,7 @@ Test(model, unknown_setting_and_resource)
 		     { "Vpcemu.NotSupported", 5, 1, NULL },
 		     { "Vpcemu.UnknownResource", 9, 1, NULL });
 	cr_assert_str_eq(diag_at("Vpcemu.NotSupported", 5, 1)->message,
-			 "vpn-gateway is not supported yet");
+			 "egress-only-internet-gateway is not supported yet");
 	cr_assert_null(strstr(diag_at("Vpcemu.UnknownResource", 9, 1)->message,
 			      "did you mean"));
 	/* The route to NAT is not reported a second time. */
@@ -896,8 +896,6 @@ Test(model, unknown_setting_and_resource)
 Test(model, contract_kinds_not_built_yet)
 {
 	static const char *const kinds[] = {
-		"customer-gateway",
-		"onprem-host", "vpn-gateway", "vpn-connection",
 		"vpc-lattice-service", "egress-only-internet-gateway",
 	};
 	char text[128];

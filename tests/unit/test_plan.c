@@ -70,6 +70,22 @@ Test(plan, golden_transit_gateway)
 	       "golden/plan/transit-gateway.plan");
 }
 
+/* The customer gateway and its host on the internet, the virtual private
+ * gateway between the VPC's router and the two tunnel ends, one table per
+ * tunnel tried in order, and the static route propagated to Cloud-RT. */
+Test(plan, golden_vpn_static)
+{
+	golden("../topologies/vpn-static.conf", "golden/plan/vpn-static.plan");
+}
+
+/* BGP: the AWS inside addresses on the router's gateway link, the
+ * customer's on its gateway's lo, both routed through the gateway and the
+ * tunnel ends, each tunnel's table taking all the router sends it. */
+Test(plan, golden_vpn_bgp)
+{
+	golden("../topologies/vpn-bgp.conf", "golden/plan/vpn-bgp.plan");
+}
+
 /* Invariants the kernel relies on. */
 Test(plan, routes_to_non_active_peering_are_blackholes)
 {
