@@ -617,7 +617,7 @@ void request_aws(const char *service, const struct peer *p,
 		fprintf(r->err, "vpcemu %s: out of memory\n", service);
 		goto out;
 	}
-	if (labops_running_lab(name, &lab, NULL, &err)) {
+	if (labops_running_lab(name, &lab, applied_of(name), &err)) {
 		fprintf(r->err, "vpcemu %s: %s\n", service,
 			diag_first_message(&err));
 		diags_free(&err);

@@ -33,6 +33,7 @@ enum labops_up_result {
  * does not even read it. Start with { 0 }. */
 struct labops_applied {
 	struct plan *plan;
+	char *file;		/* the lab file, as the state file records it */
 	struct state_stamp stamp;	/* zero: read the state file */
 };
 
@@ -89,6 +90,9 @@ void labops_apply_result_free(struct labops_apply_result *res);
 
 /* The running lab name as last applied, rebuilt from its kept text (what
  * an AWS-style command changes), with its plan in applied when given.
+ * When applied still stands for the state file (nothing else changed the
+ * lab since), its plan is taken as the text's: neither the state file
+ * nor the plan is rebuilt, only the model.
  * Returns 0 with *ret_lab (caller lab_free's), or -errno with err set
  * (-ENOENT: not up). */
 int labops_running_lab(const char *name, struct lab **ret_lab,

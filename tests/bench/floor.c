@@ -1,11 +1,13 @@
 /* floor.c - the floor: the least work a C program does over rtnetlink to
- * wire N instances to one router namespace, and to take them down.
+ * wire N instances to router namespaces, and to take them down.
  *
  * Independent of vpcemu's own code (only libmnl and the kernel headers), so
  * that every vpcemu figure can be read as a ratio to what this machine can
  * do, measured minutes earlier in the same run (tests/bench/run).
  *
- * Per instance (named floorPID-iK, router floorPID-r):
+ * Per instance (named floorPID-iK, router floorPID-r, or with --per-router
+ * M the routers floorPID-r, floorPID-r1, ... of M instances each, as genlab
+ * gives each VPC's router its own):
  *   - a named namespace the iproute2 way: an empty file under /run/netns,
  *     unshare(CLONE_NEWNET), bind mount of /proc/thread-self/ns/net;
  *   - while the thread is still inside the new namespace: one rtnetlink
@@ -20,10 +22,11 @@
  * then wait until the kernel has removed every router port (RTM_DELLINK
  * seen on a listener in the router; a dump when notifications overflow).
  *
- *   floor N [-v] [--verify] [--slab]
+ *   floor N [--per-router M] [-v] [--verify] [--slab]
  * prints one line of key=value figures (milliseconds); -v adds a line per
  * instance (its up time in microseconds); --verify pings instance N from
- * instance 1 across the router; --slab reports the /proc/meminfo Slab delta.
+ * the first instance of its router, across that router; --slab reports the
+ * /proc/meminfo Slab delta. Routers are made before the clock starts.
  * Exit 0 on success; every error names the step and the instance.
  */
 #ifndef _GNU_SOURCE
@@ -68,7 +71,9 @@
 
 static char prefix[64];
 static int n_inst;
+static int per_router;		/* instances per router */
 static bool verbose;
+
 
 static double now_ms(void)
 {
@@ -123,12 +128,21 @@ static void run_dir_prepare(void)
 	close(dfd);		/* releases the lock */
 }
 
+/* Instance k's mount point (k >= 1), or router -k's (floorPID-r for the
+ * first, as with one router). */
 static void ns_path(char *buf, size_t len, int k)
 {
-	if (k)
+	if (k > 0)
 		snprintf(buf, len, RUN_DIR "/%s-i%d", prefix, k);
+	else if (k)
+		snprintf(buf, len, RUN_DIR "/%s-r%d", prefix, -k);
 	else
 		snprintf(buf, len, RUN_DIR "/%s-r", prefix);
+}
+
+static int router_of(int k)
+{
+	return (k - 1) / per_router;
 }
 
 /* Creates the named namespace and leaves the thread inside it. */
@@ -402,7 +416,8 @@ static int ports_left(struct mnl_socket *s)
 	return left;
 }
 
-/* Pings instance N from instance 1 (fork, setns, exec): the wiring works. */
+/* Pings instance N from the first instance of its router (fork, setns,
+ * exec): the wiring works. */
 static int verify(void)
 {
 	char path[256], dst[INET_ADDRSTRLEN];
@@ -411,7 +426,7 @@ static int verify(void)
 	int st, fd;
 
 	inet_ntop(AF_INET, &a, dst, sizeof(dst));
-	ns_path(path, sizeof(path), 1);
+	ns_path(path, sizeof(path), router_of(n_inst) * per_router + 1);
 	pid = fork();
 	if (pid == 0) {
 		fd = open(path, O_RDONLY);
@@ -429,17 +444,86 @@ static int verify(void)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
+/* One router: its namespace, a socket in it for its ports' requests and
+ * dumps, a listener for their removal, and how many are left. */
+struct router {
+	int fd;
+	struct mnl_socket *rs, *ev;
+	int left;
+};
+
+/* Router j made, set up, and its socket opened (from inside it). */
+static void router_make(struct router *r, int j)
+{
+	ns_create_enter(-j);
+	r->fd = open(SELF_NETNS, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0)
+		die("open router namespace", -j, errno);
+	r->rs = nl_open(-j);
+	router_setup(r->rs);
+}
+
+/* Router j's listener for its ports' removal, opened inside it just
+ * before teardown (earlier, it would queue every port's creation). */
+static void router_listen(struct router *r, int j, int home)
+{
+	int sz = 4 << 20;
+
+	if (setns(r->fd, CLONE_NEWNET) < 0)
+		die("setns router", -j, errno);
+	r->ev = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!r->ev || mnl_socket_bind(r->ev, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0)
+		die("open link listener", -j, errno);
+	setsockopt(mnl_socket_get_fd(r->ev), SOL_SOCKET, SO_RCVBUFFORCE, &sz,
+		   sizeof(sz));
+	if (setns(home, CLONE_NEWNET) < 0)
+		die("setns home", 0, errno);
+}
+
+/* Reads router r's link notifications; counts its ports that went. */
+static void router_events(struct router *r, double t0, double *first_gone)
+{
+	char buf[65536];
+	struct nlmsghdr *nlh;
+	ssize_t n;
+	int len;
+
+	n = recv(mnl_socket_get_fd(r->ev), buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0) {
+		if (errno == ENOBUFS)
+			r->left = ports_left(r->rs);
+		return;
+	}
+	len = (int)n;
+	for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
+	     nlh = mnl_nlmsg_next(nlh, &len)) {
+		struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+
+		if (nlh->nlmsg_type == RTM_DELLINK &&
+		    ifi->ifi_index > PEER_IFINDEX_BASE) {
+			if (*first_gone < 0)
+				*first_gone = now_ms() - t0;
+			r->left--;
+		}
+	}
+	/* Notifications are hints: confirm zero with a dump. */
+	if (r->left <= 0)
+		r->left = ports_left(r->rs);
+}
+
 int main(int argc, char **argv)
 {
 	bool do_verify = false, do_slab = false;
 	double t0, t1, t_ns = 0, t_inst = 0, t_rtr = 0, a, b2, c, d;
 	double up_ms, unlink_ms, down_ms, first_gone = -1;
-	struct mnl_socket *rs, *is, *ev;
+	struct mnl_socket *is;
 	struct batch rb = { .seq0 = 1000 }, ib = { .seq0 = 1 };
+	struct router *rt;
+	struct pollfd *pfd;
 	char path[256];
 	double *per = NULL;
 	long slab0 = -1, slab1 = -1;
-	int home, router_fd, k, i, left, ok = -2, grp_fd;
+	int home, k, i, j, nr, left, ok = -2;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-v"))
@@ -448,16 +532,24 @@ int main(int argc, char **argv)
 			do_verify = true;
 		else if (!strcmp(argv[i], "--slab"))
 			do_slab = true;
+		else if (!strcmp(argv[i], "--per-router") && i + 1 < argc)
+			per_router = atoi(argv[++i]);
 		else
 			n_inst = atoi(argv[i]);
 	}
-	if (n_inst < 1 || n_inst > MAX_N) {
-		fprintf(stderr, "usage: floor N [-v] [--verify] [--slab]  (1 <= N <= %d)\n", MAX_N);
+	if (n_inst < 1 || n_inst > MAX_N || per_router < 0) {
+		fprintf(stderr, "usage: floor N [--per-router M] [-v] [--verify] "
+			"[--slab]  (1 <= N <= %d)\n", MAX_N);
 		return 2;
 	}
+	if (!per_router || per_router > n_inst)
+		per_router = n_inst;
+	nr = router_of(n_inst) + 1;
 	snprintf(prefix, sizeof(prefix), "floor%d", (int)getpid());
 	per = calloc((size_t)n_inst + 1, sizeof(*per));
-	if (!per)
+	rt = calloc((size_t)nr, sizeof(*rt));
+	pfd = calloc((size_t)nr, sizeof(*pfd));
+	if (!per || !rt || !pfd)
 		die("calloc", 0, ENOMEM);
 
 	home = open(SELF_NETNS, O_RDONLY | O_CLOEXEC);
@@ -467,26 +559,24 @@ int main(int argc, char **argv)
 	if (do_slab)
 		slab0 = slab_kib();
 
-	/* The router: created once, outside the per-instance figures. */
-	ns_create_enter(0);
-	router_fd = open(SELF_NETNS, O_RDONLY | O_CLOEXEC);
-	if (router_fd < 0)
-		die("open router namespace", 0, errno);
-	rs = nl_open(0);
-	router_setup(rs);
+	/* The routers: created once, outside the per-instance figures. */
+	for (j = 0; j < nr; j++)
+		router_make(&rt[j], j);
 
 	t0 = now_ms();
 	for (k = 1; k <= n_inst; k++) {
+		struct router *r = &rt[router_of(k)];
+
 		a = now_ms();
 		ns_create_enter(k);
 		is = nl_open(k);
 		b2 = now_ms();
-		instance_requests(&ib, k, router_fd);
+		instance_requests(&ib, k, r->fd);
 		batch_run(is, &ib, "instance requests", k);
 		mnl_socket_close(is);
 		c = now_ms();
 		router_requests(&rb, k);
-		batch_run(rs, &rb, "router requests", k);
+		batch_run(r->rs, &rb, "router requests", k);
 		d = now_ms();
 		t_ns += b2 - a;
 		t_inst += c - b2;
@@ -495,24 +585,17 @@ int main(int argc, char **argv)
 	}
 	t1 = now_ms();
 	up_ms = t1 - t0;
-	if (setns(router_fd, CLONE_NEWNET) < 0)
-		die("setns router", 0, errno);
+	if (setns(home, CLONE_NEWNET) < 0)
+		die("setns home", 0, errno);
 	if (do_slab)
 		slab1 = slab_kib();
 	if (do_verify)
 		ok = verify();
 
-	/* Teardown: listen in the router first, then unmount in a tight
-	 * loop and wait for the kernel to remove the router's ports. */
-	ev = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (!ev || mnl_socket_bind(ev, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0)
-		die("open link listener", 0, errno);
-	{
-		int sz = 4 << 20;
-
-		setsockopt(mnl_socket_get_fd(ev), SOL_SOCKET, SO_RCVBUFFORCE,
-			   &sz, sizeof(sz));
-	}
+	/* Teardown: listen in the routers first, then unmount in a tight
+	 * loop and wait for the kernel to remove every router's ports. */
+	for (j = 0; j < nr; j++)
+		router_listen(&rt[j], j, home);
 	t0 = now_ms();
 	for (k = 1; k <= n_inst; k++) {
 		ns_path(path, sizeof(path), k);
@@ -522,63 +605,48 @@ int main(int argc, char **argv)
 			die("unlink", k, errno);
 	}
 	unlink_ms = now_ms() - t0;
-	left = ports_left(rs);
-	grp_fd = mnl_socket_get_fd(ev);
-	while (left > 0) {
-		struct pollfd pfd = { .fd = grp_fd, .events = POLLIN };
-		char buf[65536];
-		ssize_t n;
-		int len, r;
-		struct nlmsghdr *nlh;
-
+	for (j = 0; j < nr; j++) {
+		rt[j].left = ports_left(rt[j].rs);
+		pfd[j] = (struct pollfd){ .fd = mnl_socket_get_fd(rt[j].ev),
+					  .events = POLLIN };
+	}
+	for (;;) {
+		for (left = 0, j = 0; j < nr; j++)
+			left += rt[j].left > 0 ? rt[j].left : 0;
+		if (left <= 0)
+			break;
 		if (now_ms() - t0 > WAIT_MS)
 			die("wait for router ports to go (timeout)", left, ETIMEDOUT);
-		r = poll(&pfd, 1, 100);
-		if (r <= 0) {
-			left = ports_left(rs);
+		if (poll(pfd, (nfds_t)nr, 100) <= 0) {
+			for (j = 0; j < nr; j++)
+				if (rt[j].left > 0)
+					rt[j].left = ports_left(rt[j].rs);
 			continue;
 		}
-		n = recv(grp_fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == ENOBUFS)
-				left = ports_left(rs);
-			continue;
-		}
-		len = (int)n;
-		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
-		     nlh = mnl_nlmsg_next(nlh, &len)) {
-			struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-
-			if (nlh->nlmsg_type == RTM_DELLINK &&
-			    ifi->ifi_index > PEER_IFINDEX_BASE) {
-				if (first_gone < 0)
-					first_gone = now_ms() - t0;
-				left--;
-			}
-		}
-		/* Notifications are hints: confirm zero with a dump. */
-		if (left <= 0)
-			left = ports_left(rs);
+		for (j = 0; j < nr; j++)
+			if (pfd[j].revents & POLLIN)
+				router_events(&rt[j], t0, &first_gone);
 	}
 	down_ms = now_ms() - t0;
 
-	mnl_socket_close(ev);
-	mnl_socket_close(rs);
-	if (setns(home, CLONE_NEWNET) < 0)
-		die("setns home", 0, errno);
-	close(router_fd);
-	ns_path(path, sizeof(path), 0);
-	if (umount2(path, MNT_DETACH) < 0 || unlink(path) < 0)
-		die("remove router namespace", 0, errno);
+	for (j = 0; j < nr; j++) {
+		mnl_socket_close(rt[j].ev);
+		mnl_socket_close(rt[j].rs);
+		close(rt[j].fd);
+		ns_path(path, sizeof(path), -j);
+		if (umount2(path, MNT_DETACH) < 0 || unlink(path) < 0)
+			die("remove router namespace", -j, errno);
+	}
 
 	if (verbose)
 		for (k = 1; k <= n_inst; k++)
 			printf("instance %d up_us=%.0f\n", k, per[k] * 1e3);
-	printf("floor n=%d up_ms=%.1f up_per_inst_ms=%.3f netns_per_inst_ms=%.3f "
+	printf("floor n=%d routers=%d up_ms=%.1f up_per_inst_ms=%.3f "
+	       "netns_per_inst_ms=%.3f "
 	       "inst_nl_per_inst_ms=%.3f router_nl_per_inst_ms=%.3f "
 	       "down_ms=%.1f down_per_inst_ms=%.3f unlink_ms=%.1f "
 	       "kernel_wait_ms=%.1f",
-	       n_inst, up_ms, up_ms / n_inst, t_ns / n_inst, t_inst / n_inst,
+	       n_inst, nr, up_ms, up_ms / n_inst, t_ns / n_inst, t_inst / n_inst,
 	       t_rtr / n_inst, down_ms, down_ms / n_inst, unlink_ms,
 	       down_ms - unlink_ms);
 	if (do_slab)
@@ -586,6 +654,8 @@ int main(int argc, char **argv)
 	if (do_verify)
 		printf(" verify=%s", ok == 0 ? "ok" : "FAILED");
 	printf("\n");
+	free(pfd);
+	free(rt);
 	free(per);
 	return do_verify && ok != 0 ? 1 : 0;
 }

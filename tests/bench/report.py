@@ -128,7 +128,11 @@ md.append('| change | vpcemud (ms) | wall (ms) | wall − `vpcemu --version` | '
 md.append('| --- | --- | --- | --- | --- | --- | --- |')
 for what, label in (('sg_rule', 'one SG rule'), ('route', 'one route'),
                      ('instance', 'one new instance'),
-                     ('tgw_route', 'one transit gateway route (100 VPCs attached)')):
+                     ('tgw_route', 'one transit gateway route (100 VPCs attached)'),
+                     ('sg_rule_10000', 'one SG rule, 10,000 instances'),
+                     ('route_10000', 'one route, 10,000 instances')):
+    if what.endswith('_10000') and facts.get('mode') != 'full':
+        continue
     v = med('apply.%s.ms' % what)
     if v is None:
         vd = verdict('apply ' + label, None, 10.0, False, 'not yet')
@@ -149,6 +153,33 @@ for what, label in (('sg_rule', 'one SG rule'), ('route', 'one route'),
                  '≤ 10 ms, only the namespaces that hold it' if lim else '—',
                  vd))
 md.append('')
+if facts.get('mode') == 'full':
+    md.append('At 10,000 instances the same rule through `vpcemu ec2 '
+              'authorize-security-group-ingress` took %s ms and '
+              '`revoke-security-group-ingress` %s ms (wall).'
+              % (fmt('apply.ec2_authorize.wall_ms.10000'),
+                 fmt('apply.ec2_revoke.wall_ms.10000')))
+    md.append('')
+    md.append('### Services at 10,000 instances against the hands-on lab (2 instances)')
+    md.append('')
+    md.append('DNS: mean of 200 queries of the instance\'s own private name '
+              'to 169.254.169.253; IMDS: mean of 200 IMDSv2 GETs of its '
+              'instance ID, a connection each (both timed inside the '
+              'instance); SSM: `vpcemu ssm describe-instance-information`, '
+              'wall time.')
+    md.append('')
+    md.append('| service | hands-on lab | 10,000 instances | ratio | target | verdict |')
+    md.append('| --- | --- | --- | --- | --- | --- |')
+    for key, label, unit in (('dns_us', 'DNS', 'µs'), ('imds_us', 'IMDS', 'µs'),
+                             ('ssm_ms', 'SSM describe-instance-information', 'ms')):
+        r = ratio(med('svc.%s.10000' % key), med('svc.%s.handson' % key))
+        vd = verdict('%s at 10,000 instances' % label, r, 2.0,
+                     r is not None and r <= 2.0,
+                     '%s × the hands-on lab' % rfmt(r))
+        md.append('| %s (%s) | %s | %s | %s | ≤ 2 × | %s |'
+                  % (label, unit, fmt('svc.%s.handson' % key, 1),
+                     fmt('svc.%s.10000' % key, 1), rfmt(r), vd))
+    md.append('')
 
 # 3. data plane
 md.append('## 3. Data plane: ping RTT and iperf3, one TCP stream (%s s)' % facts['iperf_s'])
