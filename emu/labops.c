@@ -36,6 +36,20 @@ static void labops_fail(struct diags *err, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A host outside every VPC (where says which side) as s's next entry. */
+static void state_host(struct lab_state *s, const struct res *r,
+		       char *netns, const char *where, uint32_t ip)
+{
+	struct state_instance *in = &s->instances[s->ninstances++];
+
+	in->name = r->name;
+	in->id = (char *)r->id;
+	in->netns = netns;
+	in->vpc = (char *)where;
+	in->subnet = "-";
+	in->ip = ip;
+}
+
 /* Fills s with strings borrowed from lab and p (path: PATH_MAX bytes for
  * the lab file's absolute path). */
 static int state_of_plan(const struct lab *lab, const struct plan *p,
@@ -70,32 +84,21 @@ static int state_of_plan(const struct lab *lab, const struct plan *p,
 						    : lab->region;
 		in->ip = e->ip;
 	}
-	/* Internet hosts too, so that `vpcemu exec` finds them. */
+	/* Internet and on-premises hosts too, so that `vpcemu exec` finds
+	 * them. */
 	for (i = 0; i < lab->res[RES_INTERNET_HOST].n; i++) {
 		const struct internet_host *h =
 			(const struct internet_host *)lab->res[RES_INTERNET_HOST]
 				.v[i];
-		struct state_instance *in = &s->instances[s->ninstances++];
 
-		in->name = h->r.name;
-		in->id = (char *)h->r.id;
-		in->netns = h->netns;
-		in->vpc = "internet";
-		in->subnet = "-";
-		in->ip = h->ip;
+		state_host(s, &h->r, h->netns, "internet", h->ip);
 	}
 	for (i = 0; i < lab->res[RES_ONPREM_HOST].n; i++) {
 		const struct onprem_host *h =
 			(const struct onprem_host *)lab->res[RES_ONPREM_HOST]
 				.v[i];
-		struct state_instance *in = &s->instances[s->ninstances++];
 
-		in->name = h->r.name;
-		in->id = (char *)h->r.id;
-		in->netns = h->netns;
-		in->vpc = "on-premises";
-		in->subnet = "-";
-		in->ip = h->ip;
+		state_host(s, &h->r, h->netns, "on-premises", h->ip);
 	}
 	return 0;
 }
