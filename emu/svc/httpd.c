@@ -8,7 +8,9 @@
  *
  * Requests reach the handler whole: headers and query arguments gathered
  * into arrays, the body accumulated up to the caller's cap. Services that
- * sit behind it (imds.c, s3.c, dynamodb.c) stay pure functions.
+ * sit behind it (imds.c, s3.c, dynamodb.c) stay pure functions. One whose
+ * answer waits for the loop (api.c's SSM probes) takes an httpd_later:
+ * its connection is suspended until the reply comes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +36,25 @@ struct httpd {
 	struct httpd_limits lim;
 	httpd_handler_fn fn;
 	void *data;
+	struct httpd_later *laters;	/* suspended, waiting for replies */
+	bool in_run;		/* inside MHD_run, which must not recurse */
+};
+
+/* What answer() lends the handler through rq->conn. */
+struct httpd_conn {
+	struct httpd *h;
+	struct MHD_Connection *c;
+	struct httpd_reply *rp;	/* the handler's */
+	struct httpd_later *later;
+};
+
+struct httpd_later {
+	struct httpd_later *next;	/* h->laters */
+	struct httpd *h;	/* NULL once the server stopped */
+	struct MHD_Connection *c;
+	struct upload *u;
+	struct httpd_conn *conn;	/* while the handler runs */
+	bool replied;		/* before the handler returned */
 };
 
 /* One request while MHD reads it: its body so far. */
@@ -41,6 +62,7 @@ struct upload {
 	struct strbuf body;
 	bool too_large;
 	bool answered;		/* a reply is queued (early, on too_large) */
+	bool unanswerable;	/* a later reply could not be queued */
 };
 
 /* ---- requests and replies ---- */
@@ -147,7 +169,9 @@ static void mhd_step(struct httpd *h)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
 
+	h->in_run = true;
 	MHD_run(h->mhd);
+	h->in_run = false;
 	if (h->timer) {
 		evloop_del_timer(h->el, h->timer);
 		h->timer = 0;
@@ -282,14 +306,17 @@ static enum MHD_Result answer(struct httpd *h, struct MHD_Connection *c,
 	struct fields headers = { 0 }, args = { 0 };
 	const union MHD_ConnectionInfo *ci;
 	struct httpd_reply rp = { 0 };
+	struct httpd_conn conn = { .h = h, .c = c, .rp = &rp };
+	struct httpd_later *l;
 	struct httpd_request rq = {
 		.method = method,
 		.path = url,
 		.body = u->body.s ? u->body.s : "",
 		.body_len = u->body.len,
 		.body_too_large = u->too_large,
+		.conn = &conn,
 	};
-	enum MHD_Result ret;
+	enum MHD_Result ret = MHD_YES;
 
 	u->answered = true;
 	MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &headers);
@@ -307,7 +334,19 @@ static enum MHD_Result answer(struct httpd *h, struct MHD_Connection *c,
 		rq.nargs = args.n;
 		h->fn(h->data, &rq, &rp);
 	}
-	ret = send_reply(c, &rp);
+	l = conn.later;
+	if (l && !l->replied) {
+		/* MHD answers the client once it is resumed, with the
+		 * response queued meanwhile. */
+		l->conn = NULL;
+		l->u = u;
+		l->next = h->laters;
+		h->laters = l;
+		MHD_suspend_connection(c);
+	} else {
+		free(l);
+		ret = send_reply(c, &rp);
+	}
 	free(headers.v);
 	free(args.v);
 	return ret;
@@ -341,8 +380,59 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		return MHD_YES;
 	}
 	if (u->answered)
-		return MHD_YES;
+		return u->unanswerable ? MHD_NO : MHD_YES;
 	return answer(h, c, url, method, u);
+}
+
+struct httpd_later *httpd_later(const struct httpd_request *rq)
+{
+	struct httpd_later *l;
+
+	if (!rq->conn || rq->conn->later || !rq->conn->h->lim.later) {
+		errno = EINVAL;
+		return NULL;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	l->h = rq->conn->h;
+	l->c = rq->conn->c;
+	l->conn = rq->conn;
+	rq->conn->later = l;
+	return l;
+}
+
+void httpd_later_reply(struct httpd_later *l, struct httpd_reply *rp)
+{
+	struct httpd_later **pp;
+	struct httpd *h = l->h;
+
+	if (l->conn) {
+		/* Still in the handler: answer() sends it as any reply. */
+		httpd_reply_free(l->conn->rp);
+		*l->conn->rp = *rp;
+		*rp = (struct httpd_reply){ 0 };
+		l->replied = true;
+		return;
+	}
+	if (!h) {
+		httpd_reply_free(rp);
+		free(l);
+		return;
+	}
+	for (pp = &h->laters; *pp != l; pp = &(*pp)->next)
+		;
+	*pp = l->next;
+	/* Queued while suspended, sent once resumed; a reply MHD would not
+	 * take closes the connection instead (on_request says MHD_NO). */
+	if (send_reply(l->c, rp) != MHD_YES)
+		l->u->unanswerable = true;
+	MHD_resume_connection(l->c);
+	/* Outside MHD_run, run it now; inside, MHD's eventfd wakes the loop
+	 * for the resumed connection. */
+	if (!h->in_run)
+		mhd_step(h);
+	free(l);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -378,7 +468,8 @@ struct httpd *httpd_start(struct evloop *el, int listen_fd,
 	 * nothing prints. */
 	errno = 0;
 	h->mhd = MHD_start_daemon(
-		MHD_USE_EPOLL, 0, NULL, NULL, on_request, h,
+		MHD_USE_EPOLL | (lim->later ? MHD_ALLOW_SUSPEND_RESUME : 0), 0,
+		NULL, NULL, on_request, h,
 		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 		MHD_OPTION_CONNECTION_LIMIT, lim->conns,
@@ -421,8 +512,18 @@ fail:
 
 void httpd_stop(struct httpd *h)
 {
+	struct httpd_later *l;
+
 	if (!h)
 		return;
+	/* MHD must not stop with a connection suspended: resumed without a
+	 * reply, each is closed by the stop; its handle waits for its
+	 * holder's httpd_later_reply, which only frees it. */
+	for (l = h->laters; l; l = l->next) {
+		l->h = NULL;
+		MHD_resume_connection(l->c);
+	}
+	h->laters = NULL;
 	if (h->epfd >= 0)
 		evloop_del_fd(h->el, h->epfd);
 	if (h->timer)

@@ -26,6 +26,8 @@ struct httpd_limits {
 				   headers and what is read ahead */
 	size_t body_max;	/* request body bytes kept; a longer body is
 				   dropped and flagged (body_too_large) */
+	bool later;		/* handlers may answer later (httpd_later);
+				   costs the server an eventfd */
 };
 
 /* A header or a query argument. */
@@ -51,6 +53,7 @@ struct httpd_request {
 	bool body_too_large;
 	uint32_t src;		/* client's IPv4 address, host order; 0 when
 				   the client is not IPv4 */
+	struct httpd_conn *conn;	/* httpd.c's, for httpd_later */
 };
 
 /* The value of header name (case-insensitive; the first when repeated),
@@ -99,6 +102,20 @@ typedef void (*httpd_handler_fn)(void *data, const struct httpd_request *rq,
 
 struct httpd;
 
+/* A reply the handler gives after it returned, when the answer waits for
+ * the event loop (a probe through a lab): the connection is suspended
+ * meanwhile, so it neither blocks the loop nor times out as idle. */
+struct httpd_later;
+
+/* Called by a handler of rq that answers later: it leaves its rp alone
+ * and hands the reply to httpd_later_reply, once (it may still do so
+ * before it returns). Returns the handle, or NULL with errno set (the
+ * handler then answers at once). */
+struct httpd_later *httpd_later(const struct httpd_request *rq);
+/* Sends rp (consumed, then zeroed) as the answer l waited for, and frees
+ * l. After httpd_stop, when the connection is gone, it only frees. */
+void httpd_later_reply(struct httpd_later *l, struct httpd_reply *rp);
+
 /* Serves HTTP/1.1 on listen_fd (bound, listening, non-blocking), which
  * passes to the server whatever the outcome, from the loop el, within the
  * limits lim (copied). Each complete request is handed to fn with data.
@@ -107,7 +124,9 @@ struct httpd *httpd_start(struct evloop *el, int listen_fd,
 			  const struct httpd_limits *lim, httpd_handler_fn fn,
 			  void *data);
 /* Stops serving and closes every socket of the server (the listening one
- * and each connection), so the namespace is pinned by none of them.
+ * and each connection, those waiting for httpd_later_reply too: their
+ * handles stay valid until replied), so the namespace is pinned by none
+ * of them.
  * Must not be called from the handler. NULL ok. */
 void httpd_stop(struct httpd *h);
 

@@ -1,8 +1,9 @@
 /* test_httpd.c - the HTTP server on an evloop: a request reaches the
  * handler whole (arguments, headers, the body however it was sent), the
  * body cap answers before the body when Content-Length announces it, the
- * reply goes out with its headers, HEAD sends the length alone, and stop
- * leaves no fd behind. Real sockets on 127.0.0.1; no root. */
+ * reply goes out with its headers, HEAD sends the length alone, a reply
+ * can come after the handler returned (httpd_later), and stop leaves no
+ * fd behind. Real sockets on 127.0.0.1; no root. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <netinet/in.h>
@@ -18,8 +19,12 @@
 
 static const struct httpd_limits limits = {
 	.conns = 8, .conns_per_ip = 8, .idle_timeout = 5,
-	.conn_memory = 16 * 1024, .body_max = 16,
+	.conn_memory = 16 * 1024, .body_max = 16, .later = true,
 };
+
+/* /later's handle and reply, until its timer sends them. */
+static struct httpd_later *pending;
+static struct httpd_reply pending_reply;
 
 /* What the handler saw last, and how often it was called. */
 static struct {
@@ -51,6 +56,20 @@ static void echo(void *data, const struct httpd_request *rq,
 	sb_printf(&b, "echo:%s", rq->body);
 	httpd_reply_header(rp, "X-Echo", "%d", seen.calls);
 	httpd_reply_text(rp, rq->body_too_large ? 413 : 200, "text/plain", &b);
+	/* /later answers from a timer, /now through a handle at once. */
+	if (!strcmp(rq->path, "/later") || !strcmp(rq->path, "/now")) {
+		struct httpd_reply mine = *rp;
+
+		*rp = (struct httpd_reply){ 0 };
+		pending = httpd_later(rq);
+		cr_assert_not_null(pending);
+		if (!strcmp(rq->path, "/now")) {
+			httpd_later_reply(pending, &mine);
+			pending = NULL;
+		} else {
+			pending_reply = mine;
+		}
+	}
 }
 
 static struct evloop *el;
@@ -153,14 +172,77 @@ Test(httpd, head_sends_the_length_only)
 	free(r);
 }
 
-Test(httpd, stop_closes_open_connections)
+static void reply_pending(struct evloop *l, uint64_t id, void *data)
 {
-	int idle = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	httpd_later_reply(pending, &pending_reply);
+	pending = NULL;
+}
+
+Test(httpd, later_reply_after_the_handler_returned)
+{
+	char *r;
+
+	/* Well past the handler's return, and the connection's idle
+	 * timeout does not apply meanwhile. */
+	cr_assert(evloop_add_timer(el, 300, 0, reply_pending, NULL));
+	r = ask("POST /later HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+		"Content-Length: 2\r\n\r\nhi");
+	cr_expect_eq(strncmp(r, "HTTP/1.1 200 ", 13), 0, "%s", r);
+	cr_expect(test_http_has_header(r, "\r\nX-Echo: 1\r\n"), "%s", r);
+	cr_expect_str_eq(test_http_body(r), "echo:hi");
+	cr_expect_null(pending);
+	free(r);
+	/* The server goes on answering. */
+	r = ask("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	cr_expect_str_eq(test_http_body(r), "echo:");
+	free(r);
+}
+
+Test(httpd, later_reply_within_the_handler)
+{
+	char *r = ask("GET /now HTTP/1.1\r\nHost: x\r\nConnection: close"
+		      "\r\n\r\n");
+
+	cr_expect_eq(strncmp(r, "HTTP/1.1 200 ", 13), 0, "%s", r);
+	cr_expect_str_eq(test_http_body(r), "echo:");
+	free(r);
+}
+
+/* A blocking client socket connected to the server. */
+static int connect_to_server(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_port = htons(port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 
-	cr_assert_eq(connect(idle, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+Test(httpd, stop_with_a_reply_pending)
+{
+	static const char rq[] = "GET /later HTTP/1.1\r\nHost: x\r\n\r\n";
+	int fd = connect_to_server();
+	char buf[64];
+
+	cr_assert_eq(write(fd, rq, sizeof(rq) - 1), (ssize_t)sizeof(rq) - 1);
+	test_run_for(el, 100);
+	cr_assert_not_null(pending);
+	httpd_stop(h);
+	h = NULL;
+	/* The client sees the connection closed, and the handle's holder
+	 * may still reply: it is only freed. */
+	cr_expect_eq(read(fd, buf, sizeof(buf)), 0);
+	httpd_later_reply(pending, &pending_reply);
+	pending = NULL;
+	close(fd);
+}
+
+Test(httpd, stop_closes_open_connections)
+{
+	int idle = connect_to_server();
+
 	test_run_for(el, 100);	/* MHD accepts it */
 	httpd_stop(h);
 	h = NULL;
