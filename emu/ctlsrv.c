@@ -431,9 +431,14 @@ void ctlsrv_reply_progress(struct reply *r, const char *stage, size_t done,
 
 void ctlsrv_reply_complete(struct reply *r)
 {
-	json_t *rep = reply_close(r);
+	json_t *rep;
 	struct client *c;
 
+	if (r->complete) {
+		r->complete(r, r->complete_data);
+		return;
+	}
+	rep = reply_close(r);
 	for (c = S.clients; c && c->serial != r->client; c = c->next)
 		;
 	free(r);

@@ -1146,9 +1146,14 @@ static void op_status(const struct peer *p, json_t *args, struct reply *r)
 	json_object_set_new(r->result, "labs", labs);
 }
 
-static void op_ssm(const struct peer *p, json_t *args, struct reply *r)
+void request_ssm(json_t *args, struct reply *r)
 {
 	ssmreq_run(R.el, R.svc, args, r);
+}
+
+static void op_ssm(const struct peer *p, json_t *args, struct reply *r)
+{
+	request_ssm(args, r);
 }
 
 static void op_exec(const struct peer *p, json_t *args, struct reply *r)

@@ -10,7 +10,9 @@
  * documents, 4xx for every refusal.
  *
  * Owns the credentials read at start, the listening socket (through
- * httpd.c) and nothing per request beyond the reply.
+ * httpd.c) and nothing per request beyond the reply, except a
+ * DescribeInstanceInformation's while its probes run (its connection
+ * suspended meanwhile: httpd_later).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -562,6 +564,123 @@ static void ssm_start(struct call *c, const json_t *in)
 	free(lab);
 }
 
+/* A DescribeInstanceInformation waiting for its probes: the connection
+ * is suspended (httpd_later) until ssmreq.c completes r. */
+struct ssm_wait {
+	struct httpd_later *later;
+	struct reply *r;
+	char id[37];
+	bool in_call, done;	/* completed before request_ssm returned */
+};
+
+/* Frees r, made by ssm_describe; its streams may be closed already. */
+static void ssm_reply_free(struct reply *r)
+{
+	if (!r)
+		return;
+	if (r->out)
+		fclose(r->out);
+	if (r->err)
+		fclose(r->err);
+	json_decref(r->result);
+	free(r->outbuf);
+	free(r->errbuf);
+	free(r);
+}
+
+static void ssm_described_send(struct ssm_wait *w)
+{
+	struct httpd_reply rp = { 0 };
+	struct call c = { .rp = &rp, .proto = P_JSON };
+	struct reply *r = w->r;
+	json_t *list = json_object_get(r->result, "InstanceInformationList");
+	json_t *item;
+	size_t i;
+
+	memcpy(c.id, w->id, sizeof(c.id));
+	/* errbuf is complete once its stream is closed. */
+	if (r->out)
+		fclose(r->out);
+	if (r->err)
+		fclose(r->err);
+	r->out = r->err = NULL;
+	if (r->exit != CTL_EXIT_OK || !list) {
+		fail(&c, 400, "Vpcemu.RequestFailed", "%s",
+		     r->errbuf && r->errbuf[0] ? r->errbuf : "out of memory");
+	} else {
+		/* The JSON protocol's timestamps are epoch seconds; the
+		 * CLI command prints them as text. */
+		json_array_foreach(list, i, item)
+			json_object_set_new(item, "LastPingDateTime",
+					    json_integer(time(NULL)));
+		json_reply(&c, json_pack("{s:O}", "InstanceInformationList",
+					 list));
+	}
+	httpd_later_reply(w->later, &rp);
+	ssm_reply_free(r);
+	free(w);
+}
+
+static void ssm_described(struct reply *r, void *data)
+{
+	struct ssm_wait *w = data;
+
+	if (w->in_call)
+		w->done = true;
+	else
+		ssm_described_send(w);
+}
+
+/* DescribeInstanceInformation: every instance of the lab with a role,
+ * its agent probed for real through the lab, as `vpcemu ssm
+ * describe-instance-information` answers. */
+static void ssm_describe(struct call *c)
+{
+	struct ssm_wait *w = calloc(1, sizeof(*w));
+	struct reply *r = calloc(1, sizeof(*r));
+	json_t *args = NULL;
+	char *lab = NULL;
+
+	if (w && r) {
+		r->out = open_memstream(&r->outbuf, &r->outlen);
+		r->err = open_memstream(&r->errbuf, &r->errlen);
+		r->result = json_object();
+	}
+	if (!w || !r || !r->out || !r->err || !r->result) {
+		fail(c, 400, "Vpcemu.NoMemory", "Out of memory");
+		goto fail;
+	}
+	lab = lab_of(c);
+	if (!lab)
+		goto fail;
+	args = json_pack("{s:[s], s:s}", "argv",
+			 "describe-instance-information", "lab", lab);
+	w->later = args ? httpd_later(c->rq) : NULL;
+	if (!w->later) {
+		fail(c, 400, "Vpcemu.NoMemory", "Out of memory");
+		goto fail;
+	}
+	memcpy(w->id, c->id, sizeof(w->id));
+	w->r = r;
+	r->complete = ssm_described;
+	r->complete_data = w;
+	w->in_call = true;
+	request_ssm(args, r);
+	w->in_call = false;
+	/* r is valid here unless deferred and not yet done: then the probes
+	 * have it. */
+	if (w->done || !r->deferred)
+		ssm_described_send(w);
+	json_decref(args);
+	free(lab);
+	return;
+fail:
+	ssm_reply_free(r);
+	free(w);
+	json_decref(args);
+	free(lab);
+}
+
 static void ssm_call(struct call *c, const char *op)
 {
 	json_t *in = json_loadb(c->rq->body, c->rq->body_len, 0, NULL);
@@ -576,10 +695,12 @@ static void ssm_call(struct call *c, const char *op)
 		 * stop here. */
 		json_reply(c, json_pack("{s:O?}", "SessionId",
 					json_object_get(in, "SessionId")));
+	} else if (!strcmp(op, "DescribeInstanceInformation")) {
+		ssm_describe(c);
 	} else {
 		fail(c, 400, "UnknownOperationException",
-		     "vpcemu serves StartSession and TerminateSession of "
-		     "AmazonSSM, not %s", op);
+		     "vpcemu serves StartSession, TerminateSession and "
+		     "DescribeInstanceInformation of AmazonSSM, not %s", op);
 	}
 	json_decref(in);
 }
@@ -677,6 +798,7 @@ int api_start(struct evloop *el, const struct api_config *cfg)
 		.idle_timeout = 30,
 		.conn_memory = 64 * 1024,
 		.body_max = 1 << 20,	/* run-instances' user data fits */
+		.later = true,		/* SSM's answers wait for probes */
 	};
 	struct sockaddr_in sa = {
 		.sin_family = AF_INET,

@@ -40,6 +40,10 @@ struct reply {
 	 * handler still completes r. */
 	void (*cancel)(void *data);
 	void *cancel_data;
+	/* Set by whoever made a reply that is no client's (api.c's SSM
+	 * calls): ctlsrv_reply_complete hands r, untouched, to it. */
+	void (*complete)(struct reply *r, void *data);
+	void *complete_data;
 };
 
 /* A handler writes to r->out and r->err, sets r->exit and fills
@@ -70,7 +74,7 @@ void ctlsrv_reply_progress(struct reply *r, const char *stage, size_t done,
 			   size_t total);
 
 /* Sends a deferred reply (consumed with r) to its client, if it is still
- * connected, and lets it ask again. */
+ * connected, and lets it ask again; or gives r to its complete. */
 void ctlsrv_reply_complete(struct reply *r);
 
 #endif

@@ -34,6 +34,11 @@ void request_aws(const char *service, const struct peer *p,
 		 const char *lab, size_t argc, char **argv, struct reply *r,
 		 struct request_aws_result *res);
 
+/* Runs `vpcemu ssm` command args ({"argv": [...], "lab": LAB}) as the
+ * control socket's request does (ssmreq.h): it may set r->deferred and
+ * complete r later, through ctlsrv_reply_complete. */
+void request_ssm(json_t *args, struct reply *r);
+
 /* Starts the services on el (none serves a lab yet). Returns 0 or
  * -ENOMEM. */
 int request_start(struct evloop *el);

@@ -2,9 +2,11 @@
 # The seed's peering hands-on from an empty lab, driven by Debian's AWS CLI
 # 2.x over vpcemud's API: VPCs, subnets, route tables, the peering and its
 # acceptance, routes, groups, the Session Manager role and endpoints,
-# instances, then `aws ssm start-session` (through vpcemu's
-# session-manager-plugin) in which EC2-A pings EC2-B: it fails while RT-B
-# has no route back, and works once it has.
+# instances, `aws ssm describe-instance-information` (EC2-A, with the role
+# and the endpoints, Online; EC2-B, without the role, not listed), then
+# `aws ssm start-session` (through vpcemu's session-manager-plugin) in
+# which EC2-A pings EC2-B: it fails while RT-B has no route back, and works
+# once it has.
 #
 # usage: awscli-handson.sh LAB   (root; VPCEMU, VPCEMU_API_PORT and
 # VPCEMU_CREDENTIALS name the vpcemu, port and key of the daemon to use)
@@ -91,6 +93,16 @@ ec2_a=$(aws ec2 run-instances --image-id ami-0123456789abcdef0 --instance-type t
 aws ec2 run-instances --image-id ami-0123456789abcdef0 --instance-type t3.micro \
 	--subnet-id "$sub_b" --private-ip-address 10.2.1.10 --security-group-ids "$sg_b" \
 	--tag-specifications "$(tag instance EC2-B)" >/dev/null
+
+step "Session Manager: the managed instances"
+# The agent is probed for real: only EC2-A, which has the role, is
+# listed, Online through its VPC's endpoints.
+managed=$(aws ssm describe-instance-information \
+	--query 'InstanceInformationList[].[InstanceId,PingStatus]' --output text)
+if [ "$managed" != "$ec2_a	Online" ]; then
+	echo "describe-instance-information lists '$managed', not '$ec2_a Online'" >&2
+	exit 1
+fi
 
 step "Session Manager: no route back yet, the ping fails"
 if echo 'ping -c 1 -W 1 10.2.1.10' | aws ssm start-session --target "$ec2_a"; then
