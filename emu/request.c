@@ -607,9 +607,9 @@ void request_aws(const char *service, const struct peer *p,
 	struct labops_apply_result res = { 0 };
 	struct ec2_state st = { 0 };
 	struct diags err = { 0 };
-	char *path = NULL, *text = NULL;
+	char *path = NULL, *text = NULL, *before = NULL;
+	json_t *out = NULL, *st_before = NULL, *st_after = NULL;
 	struct lab *lab = NULL;
-	json_t *out = NULL;
 
 	r->exit = CTL_EXIT_FAIL;
 	path = state_ec2_path(name);
@@ -624,6 +624,16 @@ void request_aws(const char *service, const struct peer *p,
 		goto out;
 	}
 	op_ec2_load(name, path, &st);
+	/* What the clock alone changes (peerings recorded, expired) is no
+	 * requester's: done before the lab is looked at as it was. */
+	if (ec2_tick(lab, &st, &clock) >= 0) {
+		before = print_lab(lab);
+		st_before = ec2_state_to_json(&st);
+	}
+	if (!before || !st_before) {
+		fprintf(r->err, "vpcemu %s: out of memory\n", service);
+		goto out;
+	}
 	if (op_ec2_call(service, lab, &st, &clock, argc, argv, &out, r,
 			ares))
 		goto out;
@@ -631,12 +641,18 @@ void request_aws(const char *service, const struct peer *p,
 	/* Persist and apply only what changed (describe-* and failed
 	 * transitions change nothing: apply then says so). */
 	text = print_lab(lab);
-	if (!text) {
+	st_after = text ? ec2_state_to_json(&st) : NULL;
+	if (!st_after) {
 		fprintf(r->err, "vpcemu %s: lab %s cannot be written back as "
 			"a lab file: %s\n", service, name, strerror(errno));
 		goto out;
 	}
-	if (own(p, name, true, r))
+	/* Only a change makes its requester the owner: a member's (or the
+	 * API's) describe must not hand root's lab, and the user data of its
+	 * next instances, to the member; nor root's describe a member's lab
+	 * to root. */
+	if ((strcmp(before, text) || !json_equal(st_before, st_after)) &&
+	    own(p, name, true, r))
 		goto out;
 	svc_lab_prune(R.svc, lab);
 	if (labops_apply(lab, text, applied_of(name), &res, &err)) {
@@ -666,8 +682,11 @@ void request_aws(const char *service, const struct peer *p,
 out:
 	labops_apply_result_free(&res);
 	json_decref(out);
+	json_decref(st_before);
+	json_decref(st_after);
 	ec2_state_free(&st);
 	lab_free(lab);
+	free(before);
 	free(text);
 	free(path);
 }

@@ -27,7 +27,8 @@ struct request_aws_result {
 
 /* Runs command argv (argv[0] "create-vpc", NULL-terminated) of service
  * ("ec2", "elbv2", "iam") on the running lab named lab, on behalf of p
- * (the lab's owner from now, state.h), as `vpcemu SERVICE --lab LAB`
+ * (the lab's owner from now, state.h, when the command changes the lab's
+ * text or its ec2 state; a describe leaves the owner), as `vpcemu SERVICE --lab LAB`
  * does. The answer or AWS's error goes to *res; any other failure is
  * text in r->err, with r->exit not CTL_EXIT_OK. */
 void request_aws(const char *service, const struct peer *p,

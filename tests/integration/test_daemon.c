@@ -851,6 +851,74 @@ Test(daemon, root_user_data_runs_as_root)
 	free(log);
 }
 
+/* ---- only a change makes its requester the owner ---- */
+
+/* The uid in lab_name's owner file. */
+static long owner_uid(void)
+{
+	char path[PATH_MAX], line[128] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.owner", state, lab_name);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	return strtol(line, NULL, 10);
+}
+
+/* The member reads: describe-instances, and vpcemu's own describe. */
+static int member_describes(void)
+{
+	int r = child_request("ec2", json_pack("{s:[s], s:s}", "argv",
+					       "describe-instances", "lab",
+					       lab_name), 0, NULL);
+
+	return r ? r : child_request("ec2", json_pack("{s:[s], s:s}", "argv",
+						      "describe", "lab",
+						      lab_name), 0, NULL);
+}
+
+/* The member launches B, whose user data prints its uid. */
+static int member_runs_b(void)
+{
+	return child_request("ec2", json_pack(
+		"{s:[s,s,s,s,s,s,s,s,s], s:s}", "argv", "run-instances",
+		"--subnet-id", "S", "--private-ip-address", "10.1.1.11",
+		"--tag-specifications",
+		"ResourceType=instance,Tags=[{Key=Name,Value=B}]",
+		"--user-data", "#!/bin/sh\nid -u\n", "lab", lab_name), 0, NULL);
+}
+
+/* Root's lab: a member's describe leaves it root's. */
+Test(daemon, member_describe_keeps_the_owner)
+{
+	gid_t g = TEST_GID;
+
+	free(user_data_log(false));
+	cr_assert_eq(owner_uid(), 0);
+	cr_assert_eq(as_child(NOBODY, NOBODY, NOBODY, NOBODY, &g, 1,
+			      member_describes), C_OK);
+	cr_expect_eq(owner_uid(), 0, "a member's describe took root's lab");
+}
+
+/* The twin: a member's change makes the lab the member's, before the
+ * apply that starts the new instance's user data. */
+Test(daemon, member_change_takes_the_owner)
+{
+	gid_t g = TEST_GID;
+	char *log;
+
+	free(user_data_log(false));
+	cr_assert_eq(as_child(NOBODY, NOBODY, NOBODY, NOBODY, &g, 1,
+			      member_runs_b), C_OK);
+	cr_expect_eq(owner_uid(), NOBODY);
+	log = user_data_wait("B");
+	cr_expect_str_eq(log, "65534\n");
+	free(log);
+}
+
 /* ---- exec and Session Manager for a group member ---- */
 
 #define OTHER_MEMBER 65533	/* a second member; needs no account */
