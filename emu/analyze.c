@@ -542,6 +542,11 @@ static bool tgw_forward(struct walk *w, const struct tgw_attachment *in,
 			     t->r.name);
 	hop(w, &t->r, false, "%s -> %s", cidr_fmt(b.cidr, c), b.target->r.id);
 	hop(w, &b.target->r, false, NULL);
+	/* Paths through a VPN are not modelled (analyze_expect). */
+	if (b.target->vpn)
+		return block(w, "Vpcemu.VpnNotModelled", &b.target->r, false,
+			     "%s leads into VPN connection %s", cidr_fmt(b.cidr, c),
+			     b.target->vpn->r.name);
 	port = (struct port){ .kind = PORT_TGW, .att = b.target };
 	return router_forward(w, b.target->vpc, &port, p);
 }

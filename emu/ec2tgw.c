@@ -265,9 +265,10 @@ static void route_json(struct jb *b, json_t *arr, struct cidr dst,
 					     jb_arr(b)),
 				   jb_obj(b));
 
-		jb_put_s(b, x, "ResourceId", target->vpc->r.id);
+		jb_put_s(b, x, "ResourceId", target->vpn ? target->vpn->r.id
+							 : target->vpc->r.id);
 		jb_put_s(b, x, "TransitGatewayAttachmentId", target->r.id);
-		jb_put_s(b, x, "ResourceType", "vpc");
+		jb_put_s(b, x, "ResourceType", target->vpn ? "vpn" : "vpc");
 	}
 	jb_put_s(b, o, "Type", propagated ? "propagated" : "static");
 	jb_put_s(b, o, "State", state ? state : target ? "active"
@@ -510,9 +511,7 @@ static int att_create(struct ec2ctx *c)
  * the VPC's routes to the gateway too. */
 static int att_delete(struct ec2ctx *c)
 {
-	struct res_list *tl = &c->m->res[RES_TGW_ROUTE_TABLE];
 	struct tgw_attachment *a;
-	size_t i, k;
 	int ret = 0;
 
 	a = GET_ATT(c, ec2ctx_opt_req(c, "--transit-gateway-attachment-id", "transitGatewayAttachmentId", &ret), &ret);
@@ -521,6 +520,17 @@ static int att_delete(struct ec2ctx *c)
 	ret = out_vpc_attachment(c, a, "deleting");
 	if (ret)
 		return ret;
+	ec2tgw_attachment_forget(c, a);
+	ec2edge_routes_blackhole(c, &a->tgw->r, a->vpc);
+	ec2edge_res_drop(c, &a->r);
+	return 0;
+}
+
+void ec2tgw_attachment_forget(struct ec2ctx *c, struct tgw_attachment *a)
+{
+	struct res_list *tl = &c->m->res[RES_TGW_ROUTE_TABLE];
+	size_t i, k;
+
 	for (i = 0; i < tl->n; i++) {
 		struct tgw_route_table *t = (struct tgw_route_table *)tl->v[i];
 
@@ -530,10 +540,8 @@ static int att_delete(struct ec2ctx *c)
 			if (t->routes[k].target == a)
 				t->routes[k].target = NULL;
 	}
-	ec2edge_routes_blackhole(c, &a->tgw->r, a->vpc);
-	ptr_remove(a->tgw->atts, &a->tgw->natts, NULL, a);
-	ec2edge_res_drop(c, &a->r);
-	return 0;
+	if (a->tgw)
+		ptr_remove(a->tgw->atts, &a->tgw->natts, NULL, a);
 }
 
 /* ------------------------------------------------------------------ */

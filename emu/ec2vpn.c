@@ -17,6 +17,7 @@
 
 #include "vpcemu/ec2ctx.h"
 #include "vpcemu/ec2edge.h"
+#include "vpcemu/ec2tgw.h"
 #include "vpcemu/ec2vpn.h"
 #include "vpcemu/model.h"
 #include "vpcemu/restype.h"
@@ -367,6 +368,10 @@ static int conn_delete(struct ec2ctx *c)
 		     &ret);
 	if (!x)
 		return ret;
+	/* The gateway route tables of a connection to a transit gateway
+	 * name its attachment. */
+	if (x->tgw)
+		ec2tgw_attachment_forget(c, &x->att);
 	ec2edge_res_drop(c, &x->r);
 	return out_empty(c);
 }

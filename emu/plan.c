@@ -819,40 +819,52 @@ static bool vgw_has_route(const struct builder *b, size_t ns, uint32_t table,
 	return false;
 }
 
-/* A tunnel of a BGP connection: AWS's BGP speaker is the VPC's router
- * (BIRD there installs what it learns in the tables that propagate g),
- * holding the AWS inside address on the gateway link, so that the
- * customer's is directly connected; the gateway and the tunnel end route
- * both addresses, and the gateway's table for this tunnel takes
- * whatever the router sends it (the router's routes say what). */
-static void plan_bgp_tunnel(struct builder *b, size_t router, size_t vgw,
-			    size_t ns, const struct vpn_gateway *g,
-			    const struct vpn_tunnel *tu, uint32_t table)
+/* AWS's side of a connection's tunnels: a gateway namespace that
+ * forwards into them (a virtual private gateway's, or a transit gateway
+ * attachment's), its link towards AWS's router (the VPC's router, or the
+ * transit gateway) and what lies behind that link. */
+struct vpn_side {
+	size_t gw, router;
+	const char *link;
+	const struct cidr *back;
+	size_t nback;
+	bool speaker;		/* the router speaks BGP (attached) */
+};
+
+/* A tunnel of a BGP connection: AWS's BGP speaker is the router (BIRD
+ * there installs what it learns in the tables that propagate the
+ * connection), holding the AWS inside address on the gateway link, so
+ * that the customer's is directly connected; the gateway and the tunnel
+ * end route both addresses, and the gateway's table for this tunnel
+ * takes whatever the router sends it (the router's routes say what). */
+static void plan_bgp_tunnel(struct builder *b, const struct vpn_side *s,
+			    size_t ns, const struct vpn_tunnel *tu,
+			    uint32_t table)
 {
 	struct cidr inside = { tu->inside, 30 };
 
-	add_addr(b, router, g->ifname, tu->inside + 1, 30);
-	add_rule(b, router, PLAN_PREF_LOCAL, NULL, inside, PLAN_RULE_LOOKUP,
+	add_addr(b, s->router, s->link, tu->inside + 1, 30);
+	add_rule(b, s->router, PLAN_PREF_LOCAL, NULL, inside,
+		 PLAN_RULE_LOOKUP, TABLE_MAIN);
+	add_rule(b, s->gw, PLAN_PREF_LOCAL, NULL, inside, PLAN_RULE_LOOKUP,
 		 TABLE_MAIN);
-	add_rule(b, vgw, PLAN_PREF_LOCAL, NULL, inside, PLAN_RULE_LOOKUP,
-		 TABLE_MAIN);
-	add_route(b, vgw, TABLE_MAIN, (struct cidr){ tu->inside + 1, 32 },
-		  g->ifname, 0);
-	add_route(b, vgw, TABLE_MAIN, (struct cidr){ tu->inside + 2, 32 },
+	add_route(b, s->gw, TABLE_MAIN, (struct cidr){ tu->inside + 1, 32 },
+		  s->link, 0);
+	add_route(b, s->gw, TABLE_MAIN, (struct cidr){ tu->inside + 2, 32 },
 		  tu->ifname, 0);
 	add_route(b, ns, TABLE_MAIN, (struct cidr){ tu->inside + 1, 32 },
 		  PLAN_VPN_GW_LINK, 0);
-	add_route(b, vgw, table, (struct cidr){ 0 }, tu->ifname, 0);
+	add_route(b, s->gw, table, (struct cidr){ 0 }, tu->ifname, 0);
 }
 
-/* One connection of g: its two tunnel ends (k: its rank among g's
- * connections, which numbers its tables and rules). */
-static void plan_vpn_conn(struct builder *b, size_t vgw,
-			  const struct vpn_gateway *g,
+/* One connection's two tunnel ends behind side s (k: its rank among the
+ * gateway's connections, which numbers its tables and rules). What
+ * enters by the link looks up the first tunnel's table, then the
+ * second's: a tunnel that is down has its link down, and its routes are
+ * ignored. */
+static void plan_vpn_conn(struct builder *b, const struct vpn_side *s,
 			  const struct vpn_connection *c, uint32_t k)
 {
-	const struct vpc *v = g->vpc;
-	size_t router = v ? b->router_of_vpc[vpc_index(b->lab, v)] : 0;
 	size_t t, i;
 
 	for (t = 0; t < MODEL_VPN_TUNNELS; t++) {
@@ -866,34 +878,40 @@ static void plan_vpn_conn(struct builder *b, size_t vgw,
 		if (b->err)
 			return;
 		add_forwarder_sysctls(b, ns);
-		add_veth(b, vgw, tu->ifname, ns, PLAN_VPN_GW_LINK, true);
-		add_proxy_delay(b, vgw, tu->ifname);
+		add_veth(b, s->gw, tu->ifname, ns, PLAN_VPN_GW_LINK, true);
+		add_proxy_delay(b, s->gw, tu->ifname);
 		add_proxy_delay(b, ns, PLAN_VPN_GW_LINK);
-		for (i = 0; v && i < v->ncidrs; i++)
-			add_route(b, ns, TABLE_MAIN, v->cidrs[i],
+		for (i = 0; i < s->nback; i++)
+			add_route(b, ns, TABLE_MAIN, s->back[i],
 				  PLAN_VPN_GW_LINK, 0);
 		sb_puts(&path, "net/ipv4/conf/");
 		sb_puts(&path, tu->ifname);
 		sb_puts(&path, "/ignore_routes_with_linkdown");
-		add_sysctl_path(b, vgw, "1", sb_take(&path));
+		add_sysctl_path(b, s->gw, "1", sb_take(&path));
 		for (i = 0; i < c->nroutes; i++)
-			add_route(b, vgw, table, c->routes[i], tu->ifname, 0);
-		add_rule(b, vgw, PLAN_PREF_ENI + table - PLAN_TABLE_BASE,
-			 g->ifname, (struct cidr){ 0 }, PLAN_RULE_LOOKUP,
-			 table);
-		if (c->bgp && v)
-			plan_bgp_tunnel(b, router, vgw, ns, g, tu, table);
+			add_route(b, s->gw, table, c->routes[i], tu->ifname, 0);
+		add_rule(b, s->gw, PLAN_PREF_ENI + table - PLAN_TABLE_BASE,
+			 s->link, (struct cidr){ 0 }, PLAN_RULE_LOOKUP, table);
+		if (c->bgp && s->speaker)
+			plan_bgp_tunnel(b, s, ns, tu, table);
 	}
-	/* Route tables that propagate g take the static routes, unless they
-	 * route that very prefix themselves (R-3.8). */
-	for (i = 0; v && !c->bgp && i < b->lab->nroute_tables; i++) {
+}
+
+/* Route tables of g's VPC that propagate g take the static routes of
+ * connection c, unless they route that very prefix themselves (R-3.8). */
+static void plan_vgw_propagation(struct builder *b, size_t router,
+				 const struct vpn_gateway *g,
+				 const struct vpn_connection *c)
+{
+	size_t i, j, n;
+
+	for (i = 0; !c->bgp && i < b->lab->nroute_tables; i++) {
 		const struct route_table *rt = b->lab->route_tables[i];
-		size_t j, n;
 
 		for (j = 0; j < rt->nprop; j++)
 			if (rt->prop[j] == g)
 				break;
-		if (rt->vpc != v || j == rt->nprop)
+		if (rt->vpc != g->vpc || j == rt->nprop)
 			continue;
 		for (n = 0; n < c->nroutes; n++)
 			if (!has_route_to(rt, c->routes[n]) &&
@@ -910,6 +928,7 @@ static void plan_vgw(struct builder *b, const struct vpn_gateway *g)
 {
 	const struct res_list *conns = &b->lab->res[RES_VPN_CONNECTION];
 	size_t ns = add_ns(b, g->netns, PLAN_NS_VGW), i;
+	struct vpn_side s = { .gw = ns, .link = g->ifname };
 	uint32_t k = 0;
 
 	if (b->err)
@@ -917,13 +936,15 @@ static void plan_vgw(struct builder *b, const struct vpn_gateway *g)
 	add_forwarder_sysctls(b, ns);
 	add_addr(b, ns, "lo", PLAN_ADDR_VGW, 32);
 	if (g->vpc) {
-		size_t router = b->router_of_vpc[vpc_index(b->lab, g->vpc)];
-
-		add_veth(b, router, g->ifname, ns, g->ifname, true);
-		add_proxy_delay(b, router, g->ifname);
+		s.router = b->router_of_vpc[vpc_index(b->lab, g->vpc)];
+		s.speaker = true;
+		s.back = g->vpc->cidrs;
+		s.nback = g->vpc->ncidrs;
+		add_veth(b, s.router, g->ifname, ns, g->ifname, true);
+		add_proxy_delay(b, s.router, g->ifname);
 		add_proxy_delay(b, ns, g->ifname);
 		if (vpn_has_connection(b->lab, &g->r, true))
-			add_bgp_speaker_sysctls(b, router);
+			add_bgp_speaker_sysctls(b, s.router);
 		for (i = 0; i < g->vpc->ncidrs; i++)
 			add_route(b, ns, TABLE_MAIN, g->vpc->cidrs[i],
 				  g->ifname, 0);
@@ -932,8 +953,11 @@ static void plan_vgw(struct builder *b, const struct vpn_gateway *g)
 		const struct vpn_connection *c =
 			(const struct vpn_connection *)conns->v[i];
 
-		if (c->vgw == g)
-			plan_vpn_conn(b, ns, g, c, k++);
+		if (c->vgw != g)
+			continue;
+		plan_vpn_conn(b, &s, c, k++);
+		if (g->vpc)
+			plan_vgw_propagation(b, s.router, g, c);
 	}
 }
 
@@ -1004,10 +1028,8 @@ static void plan_internet(struct builder *b)
 
 /* ---- transit gateways ------------------------------------------------- */
 
-/* Kernel table of a transit gateway route table in the gateway's
- * namespace: the default table first, then the written ones in file
- * order. */
-static uint32_t tgw_table_id(const struct tgw_route_table *t)
+/* The default table first, then the written ones in file order. */
+uint32_t plan_tgw_table_id(const struct tgw_route_table *t)
 {
 	const struct transit_gateway *g = t->tgw;
 	uint32_t i;
@@ -1035,9 +1057,43 @@ static void add_tgw_route(void *arg, struct cidr dst,
 static void plan_tgw_table(struct builder *b, size_t ns,
 			   const struct tgw_route_table *t)
 {
-	struct tgw_table_ctx c = { b, ns, tgw_table_id(t) };
+	struct tgw_table_ctx c = { b, ns, plan_tgw_table_id(t) };
 
 	tgw_routes(t, add_tgw_route, &c);
+}
+
+/* A VPN attachment of a transit gateway (ns): its own namespace between
+ * the gateway and the connection's tunnels, which forwards as a virtual
+ * private gateway does; behind the gateway lies what the attachment's
+ * table routes elsewhere. AWS's BGP speaker is the gateway. */
+static void plan_tgw_vpn(struct builder *b, size_t ns,
+			 const struct tgw_attachment *a)
+{
+	const struct vpn_connection *c = a->vpn;
+	size_t gw = add_ns(b, c->att_netns, PLAN_NS_VGW), i;
+	struct vpn_side s = { .gw = gw, .router = ns, .link = a->ifname,
+			      .speaker = true };
+	struct cidr *back = NULL;
+	ssize_t n;
+
+	if (b->err)
+		return;
+	add_forwarder_sysctls(b, gw);
+	add_addr(b, gw, "lo", PLAN_ADDR_VGW, 32);
+	add_veth(b, ns, a->ifname, gw, a->ifname, true);
+	add_proxy_delay(b, ns, a->ifname);
+	add_proxy_delay(b, gw, a->ifname);
+	n = tgw_reach(a, &back);
+	if (n < 0) {
+		fail(b);
+		return;
+	}
+	for (i = 0; i < (size_t)n; i++)
+		add_route(b, gw, TABLE_MAIN, back[i], a->ifname, 0);
+	s.back = back;
+	s.nback = (size_t)n;
+	plan_vpn_conn(b, &s, c, 0);
+	free(back);
 }
 
 /* A transit gateway (R-11.1): a namespace that forwards between its
@@ -1055,19 +1111,27 @@ static void plan_transit_gateway(struct builder *b,
 	if (b->err)
 		return;
 	add_forwarder_sysctls(b, ns);
+	if (vpn_has_connection(b->lab, &g->r, true))
+		add_bgp_speaker_sysctls(b, ns);
 	add_addr(b, ns, "lo", PLAN_ADDR_TGW, 32);
 	for (i = 0; i < g->natts; i++) {
 		const struct tgw_attachment *a = g->atts[i];
-		size_t router = b->router_of_vpc[vpc_index(b->lab, a->vpc)];
 		const struct tgw_route_table *t = tgw_association_of(a);
 
-		add_veth(b, router, a->ifname, ns, a->ifname, true);
-		add_proxy_delay(b, router, a->ifname);
-		add_proxy_delay(b, ns, a->ifname);
+		if (a->vpn) {
+			plan_tgw_vpn(b, ns, a);
+		} else {
+			size_t router =
+				b->router_of_vpc[vpc_index(b->lab, a->vpc)];
+
+			add_veth(b, router, a->ifname, ns, a->ifname, true);
+			add_proxy_delay(b, router, a->ifname);
+			add_proxy_delay(b, ns, a->ifname);
+		}
 		if (t)
 			add_rule(b, ns, PLAN_PREF_ENI + (uint32_t)i, a->ifname,
 				 (struct cidr){ 0 }, PLAN_RULE_LOOKUP,
-				 tgw_table_id(t));
+				 plan_tgw_table_id(t));
 	}
 	add_rule(b, ns, PLAN_PREF_LAST, NULL, (struct cidr){ 0 },
 		 PLAN_RULE_BLACKHOLE, 0);

@@ -11,6 +11,7 @@
  * into the tables whose propagate line names it, else into the default
  * table when default propagation is on.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,30 @@
 #include "vpcemu/restype.h"
 
 /* ---- lab file -------------------------------------------------------- */
+
+/* An attachment by name or ID: a VPC attachment, or a VPN connection's
+ * (by the connection's name or either ID). Whether that connection goes
+ * to a transit gateway at all is checked later (check_same_tgw). */
+static struct tgw_attachment *att_resolve(struct build *b,
+					  const struct conf_word *w)
+{
+	const struct res_list *l = &b->lab->res[RES_VPN_CONNECTION];
+	struct res *r = model_find(b->lab, RES_TGW_ATTACHMENT, w->text);
+	size_t i;
+
+	if (r)
+		return (struct tgw_attachment *)r;
+	for (i = 0; i < l->n; i++) {
+		struct vpn_connection *c = (struct vpn_connection *)l->v[i];
+		struct tgw_attachment *a = vpn_tgw_attachment(b, c);
+
+		if (str_eq(c->r.name, w->text) || !strcmp(c->r.id, w->text) ||
+		    !strcmp(a->r.id, w->text))
+			return a;
+	}
+	return (struct tgw_attachment *)model_resolve(b, RES_TGW_ATTACHMENT,
+						      w);
+}
 
 /* "route CIDR via ATTACHMENT|blackhole" */
 static void parse_tgw_route(struct build *b, struct tgw_route_table *t,
@@ -48,8 +73,30 @@ static void parse_tgw_route(struct build *b, struct tgw_route_table *t,
 	r->dst_at = st->w[1].at;
 	r->target_at = st->w[3].at;
 	if (strcmp(st->w[3].text, "blackhole"))
-		r->target = (struct tgw_attachment *)model_resolve(
-			b, RES_TGW_ATTACHMENT, &st->w[3]);
+		r->target = att_resolve(b, &st->w[3]);
+}
+
+/* associate / propagate: attachments by name or ID. */
+static void parse_att_refs(struct build *b, const struct conf_stmt *st,
+			   struct tgw_attachment ***v, size_t *n,
+			   struct place **at)
+{
+	size_t i;
+
+	if (!model_want(b, st, 1, 0))
+		return;
+	for (i = 1; i < st->n; i++) {
+		struct tgw_attachment *a = att_resolve(b, &st->w[i]);
+		struct tgw_attachment **slot;
+
+		if (!a)
+			continue;
+		slot = model_push_at(b, (void **)v, at, n, sizeof(*slot),
+				     st->w[i].at);
+		if (!slot)
+			return;
+		*slot = a;
+	}
 }
 
 static void tgw_rt_parse(struct build *b, struct res *res,
@@ -80,12 +127,12 @@ static void tgw_rt_parse(struct build *b, struct res *res,
 			t->tgw_at = st->w[1].at;
 			break;
 		case R_ASSOC:
-			model_parse_refs(b, st, RES_TGW_ATTACHMENT, &t->assoc,
-					 &t->nassoc, &t->assoc_at);
+			parse_att_refs(b, st, &t->assoc, &t->nassoc,
+				       &t->assoc_at);
 			break;
 		case R_PROP:
-			model_parse_refs(b, st, RES_TGW_ATTACHMENT, &t->prop,
-					 &t->nprop, &t->prop_at);
+			parse_att_refs(b, st, &t->prop, &t->nprop,
+				       &t->prop_at);
 			break;
 		case R_ROUTE:
 			parse_tgw_route(b, t, st);
@@ -140,22 +187,50 @@ bool tgw_propagates(const struct tgw_route_table *t,
 	return true;
 }
 
-/* Whether t holds a static route to exactly c, or an attachment before
- * atts[upto] propagates exactly c into t. */
+/* What a propagates: its VPC's blocks, or a static VPN connection's
+ * static-routes (a BGP connection's routes come from BIRD, svc/vpn.c). */
+static size_t att_prefixes(const struct tgw_attachment *a,
+			   const struct cidr **ret)
+{
+	*ret = NULL;
+	if (a->vpc) {
+		*ret = a->vpc->cidrs;
+		return a->vpc->ncidrs;
+	}
+	if (a->vpn && !a->vpn->bgp) {
+		*ret = a->vpn->routes;
+		return a->vpn->nroutes;
+	}
+	return 0;
+}
+
+/* Among equal prefixes VPC-propagated routes rank before VPN-propagated
+ * ones (R-11.5), then file order. */
+static bool ranks_before(const struct transit_gateway *g, size_t x, size_t y)
+{
+	bool xvpn = g->atts[x]->vpn != NULL, yvpn = g->atts[y]->vpn != NULL;
+
+	return xvpn != yvpn ? !xvpn : x < y;
+}
+
+/* Whether t holds a static route to exactly c, or an attachment that
+ * ranks before atts[upto] propagates exactly c into t. */
 static bool prefix_taken(const struct tgw_route_table *t, size_t upto,
 			 struct cidr c)
 {
 	const struct transit_gateway *g = t->tgw;
-	size_t i, j;
+	const struct cidr *p;
+	size_t i, j, n;
 
 	for (i = 0; i < t->nroutes; i++)
 		if (cidr_eq(t->routes[i].dst, c))
 			return true;
-	for (i = 0; i < upto; i++) {
-		if (!tgw_propagates(t, g->atts[i]))
+	for (i = 0; i < g->natts; i++) {
+		if (!ranks_before(g, i, upto) || !tgw_propagates(t, g->atts[i]))
 			continue;
-		for (j = 0; j < g->atts[i]->vpc->ncidrs; j++)
-			if (cidr_eq(g->atts[i]->vpc->cidrs[j], c))
+		n = att_prefixes(g->atts[i], &p);
+		for (j = 0; j < n; j++)
+			if (cidr_eq(p[j], c))
 				return true;
 	}
 	return false;
@@ -168,19 +243,61 @@ void tgw_routes(const struct tgw_route_table *t,
 		void *arg)
 {
 	const struct transit_gateway *g = t->tgw;
-	size_t i, j;
+	const struct cidr *p;
+	size_t i, j, n;
+	int vpn;
 
 	for (i = 0; i < t->nroutes; i++)
 		fn(arg, t->routes[i].dst, t->routes[i].target, false);
-	for (i = 0; g && i < g->natts; i++) {
-		const struct tgw_attachment *a = g->atts[i];
+	for (vpn = 0; vpn < 2; vpn++)
+		for (i = 0; g && i < g->natts; i++) {
+			const struct tgw_attachment *a = g->atts[i];
 
-		if (!tgw_propagates(t, a))
-			continue;
-		for (j = 0; j < a->vpc->ncidrs; j++)
-			if (!prefix_taken(t, i, a->vpc->cidrs[j]))
-				fn(arg, a->vpc->cidrs[j], a, true);
+			if ((a->vpn != NULL) != vpn || !tgw_propagates(t, a))
+				continue;
+			n = att_prefixes(a, &p);
+			for (j = 0; j < n; j++)
+				if (!prefix_taken(t, i, p[j]))
+					fn(arg, p[j], a, true);
+		}
+}
+
+struct reach {
+	const struct tgw_attachment *from;
+	struct cidr *v;
+	size_t n, cap;
+	bool oom;
+};
+
+static void reach_add(void *arg, struct cidr dst,
+		      const struct tgw_attachment *target, bool propagated)
+{
+	struct reach *r = arg;
+	struct cidr *slot;
+
+	(void)propagated;
+	if (!target || target == r->from || r->oom)
+		return;
+	slot = VEC_PUSH(r->v, r->n, r->cap);
+	if (slot)
+		*slot = dst;
+	else
+		r->oom = true;
+}
+
+ssize_t tgw_reach(const struct tgw_attachment *a, struct cidr **ret)
+{
+	const struct tgw_route_table *t = tgw_association_of(a);
+	struct reach r = { .from = a };
+
+	if (t)
+		tgw_routes(t, reach_add, &r);
+	if (r.oom) {
+		free(r.v);
+		return -ENOMEM;
 	}
+	*ret = r.v;
+	return (ssize_t)r.n;
 }
 
 /* ---- rules ----------------------------------------------------------- */
@@ -191,7 +308,11 @@ static void check_same_tgw(const struct tgw_route_table *t,
 			   const struct tgw_attachment *a, struct place at,
 			   struct diags *d)
 {
-	if (a->tgw && a->tgw != t->tgw)
+	if (a->vpn && !a->tgw)
+		diag_error(d, at, "InvalidParameterValue",
+			   "vpn-connection '%s' goes to a vpn-gateway, not to transit-gateway '%s' of route table '%s'",
+			   a->r.name, t->tgw->r.name, t->r.name);
+	else if (a->tgw && a->tgw != t->tgw)
 		diag_error(d, at, "InvalidParameterValue",
 			   "Transit gateway attachment '%s' (%s) is of transit-gateway '%s', not of '%s' that route table '%s' belongs to",
 			   a->r.name, a->r.id, a->tgw->r.name, t->tgw->r.name,

@@ -57,6 +57,44 @@ static void conn_tunnels_init(struct build *b, struct vpn_connection *c)
 	}
 }
 
+/* The attachment of a connection to a transit gateway (R-11.1): named
+ * as the connection, so that a gateway route table's associate and
+ * propagate lines name it; its ID is an attachment's. The route tables
+ * may have resolved it already (tgw_attachment_resolve): only its
+ * gateway is set here. */
+static void conn_attach(struct build *b, struct vpn_connection *c)
+{
+	struct tgw_attachment *a = &c->att;
+	struct tgw_attachment **slot;
+
+	vpn_tgw_attachment(b, c);
+	a->tgw = c->tgw;
+	a->tgw_at = c->gw_at;
+	c->att_netns = model_printf(b, "%s-%s", b->lab->name, c->r.name);
+	slot = MODEL_PUSH(b, c->tgw->atts, c->tgw->natts);
+	if (slot)
+		*slot = a;
+}
+
+struct tgw_attachment *vpn_tgw_attachment(struct build *b,
+					  struct vpn_connection *c)
+{
+	struct tgw_attachment *a = &c->att;
+
+	if (!a->vpn) {
+		a->vpn = c;
+		a->r.kind = RES_TGW_ATTACHMENT;
+		a->r.name = c->r.name;
+		a->r.at = c->r.at;
+		a->r.implicit = true;
+		model_make_id(a->r.id, "tgw-attach-", b->lab->name,
+			      "transit-gateway-attachment", c->r.name);
+		snprintf(a->ifname, sizeof(a->ifname), "tgwa-%.8s",
+			 a->r.id + strlen("tgw-attach-"));
+	}
+	return a;
+}
+
 static void conn_parse(struct build *b, struct res *res,
 		       const struct conf_block *blk)
 {
@@ -107,6 +145,8 @@ static void conn_parse(struct build *b, struct res *res,
 		diag_error(b->d, c->gw_at, "InvalidParameterCombination",
 			   "vpn-connection %s names both a vpn-gateway and a transit-gateway",
 			   c->r.name);
+	else if (c->tgw)
+		conn_attach(b, c);
 }
 
 /* Slot s of the inside /30s, past the reserved one. */
@@ -172,7 +212,8 @@ bool vpn_has_connection(const struct lab *lab, const struct res *gw,
 		const struct vpn_connection *c =
 			(const struct vpn_connection *)l->v[i];
 
-		if ((&c->cgw->r == gw || (c->vgw && &c->vgw->r == gw)) &&
+		if ((&c->cgw->r == gw || (c->vgw && &c->vgw->r == gw) ||
+		     (c->tgw && &c->tgw->r == gw)) &&
 		    (!bgp || c->bgp))
 			return true;
 	}
@@ -193,9 +234,6 @@ static void conn_check(struct lab *lab, struct diags *d)
 			diag_error(d, c->routes_at[0], "InvalidParameterValue",
 				   "vpn-connection %s uses routing bgp: static-routes need 'routing static'",
 				   c->r.name);
-		if (c->tgw)
-			diag_error(d, c->gw_at, "Vpcemu.NotSupported",
-				   "A VPN connection to a transit gateway is not supported yet");
 		for (k = 0; k < MODEL_VPN_TUNNELS; k++)
 			if (!c->tunnels[k].outside_ip)
 				diag_error(d, c->r.at, "AddressLimitExceeded",
@@ -337,6 +375,7 @@ static void conn_free(struct res *r)
 
 	for (t = 0; t < MODEL_VPN_TUNNELS; t++)
 		free(c->tunnels[t].netns);
+	free(c->att_netns);
 	free(c->routes);
 	free(c->routes_at);
 }

@@ -314,23 +314,66 @@ static char *cgw_conf(const struct lab *lab, const struct customer_gateway *g)
 	return sb_take(&sb);
 }
 
-/* What both BIRDs start with: the router ID, the log, the interfaces,
- * and a static protocol NAME with the prefixes they announce. */
-static void bird_head(struct strbuf *sb, const char *id, const char *dir,
-		      const char *name, const struct cidr *c, size_t n)
+/* A static protocol NAME with the prefixes announced. */
+static void bird_static(struct strbuf *sb, const char *name,
+			const struct cidr *c, size_t n)
 {
 	char cb[CIDR_BUF];
 	size_t i;
 
-	sb_printf(sb,
-		  "router id %s;\n"
-		  "log \"%s/bird.log\" all;\n"
-		  "protocol device { scan time 2; }\n"
-		  "protocol static %s {\n\tipv4;\n",
-		  id, dir, name);
+	sb_printf(sb, "protocol static %s {\n\tipv4;\n", name);
 	for (i = 0; i < n; i++)
 		sb_printf(sb, "\troute %s unreachable;\n", cidr_fmt(c[i], cb));
 	sb_puts(sb, "}\n");
+}
+
+/* What every BIRD starts with: the router ID, the log, the interfaces. */
+static void bird_head(struct strbuf *sb, const char *id, const char *dir)
+{
+	sb_printf(sb,
+		  "router id %s;\n"
+		  "log \"%s/bird.log\" all;\n"
+		  "protocol device { scan time 2; }\n",
+		  id, dir);
+}
+
+/* AWS's session over tunnel t of c, from the AWS inside address (on the
+ * gateway link) to the customer's, announcing what protocol announce
+ * holds. */
+static void bird_aws_session(struct strbuf *sb, const struct vpn_connection *c,
+			     size_t t, unsigned long asn, const char *announce)
+{
+	char a[IP_BUF], b[IP_BUF];
+
+	sb_printf(sb,
+		  "protocol bgp t%.8s_%zu {\n"
+		  "\tlocal %s as %lu;\n"
+		  "\tneighbor %s as %lu;\n"
+		  "\t# behind the gateway's and the tunnel's "
+		  "namespaces: not one hop away\n"
+		  "\tmultihop;\n"
+		  "\t" BGP_TIMERS ";\n"
+		  "\tipv4 { import all; export where proto = "
+		  "\"%s\"; };\n}\n",
+		  c->r.id + 4, t + 1, ip_fmt(c->tunnels[t].inside + 1, a), asn,
+		  ip_fmt(c->tunnels[t].inside + 2, b), c->cgw->asn, announce);
+}
+
+/* A kernel syncer for kernel table id: a BIRD table fed from master4 by
+ * a pipe with filter cond, below the table's own routes (BGP_METRIC). */
+static void bird_kernel_table(struct strbuf *sb, const char *name,
+			      const char *cond, unsigned id)
+{
+	sb_printf(sb,
+		  "ipv4 table %s;\n"
+		  "protocol pipe %s_pipe {\n"
+		  "\ttable master4;\n\tpeer table %s;\n"
+		  "\timport none;\n"
+		  "\texport where %s;\n}\n"
+		  "protocol kernel %s_kernel {\n"
+		  "\tipv4 { table %s; import none; export all; };\n"
+		  "\tkernel table %u;\n\tmetric %d;\n}\n",
+		  name, name, name, cond, name, name, id, BGP_METRIC);
 }
 
 /* BIRD at AWS's side of g's BGP connections, in its VPC's router: one
@@ -344,7 +387,7 @@ static char *bird_aws_conf(const struct lab *lab, const struct vpn_gateway *g,
 {
 	const struct res_list *l = &lab->res[RES_VPN_CONNECTION];
 	struct strbuf sb = { 0 };
-	char a[IP_BUF], b[IP_BUF];
+	char a[IP_BUF], name[32];
 	size_t i, t, k, rank;
 	bool head = false;
 
@@ -354,31 +397,20 @@ static char *bird_aws_conf(const struct lab *lab, const struct vpn_gateway *g,
 
 		for (t = 0; c->vgw == g && c->bgp && t < MODEL_VPN_TUNNELS;
 		     t++) {
-			ip_fmt(c->tunnels[t].inside + 1, a);
 			/* The first inside address is the router ID; the
 			 * link's /30s resolve the next hops (multihop). */
 			if (!head) {
-				bird_head(&sb, a, dir, "vpc", g->vpc->cidrs,
-					  g->vpc->ncidrs);
+				ip_fmt(c->tunnels[t].inside + 1, a);
+				bird_head(&sb, a, dir);
+				bird_static(&sb, "vpc", g->vpc->cidrs,
+					    g->vpc->ncidrs);
 				sb_printf(&sb,
 					  "protocol direct { ipv4; "
 					  "interface \"%s\"; }\n",
 					  g->ifname);
 			}
 			head = true;
-			sb_printf(&sb,
-				  "protocol bgp t%.8s_%zu {\n"
-				  "\tlocal %s as %lu;\n"
-				  "\tneighbor %s as %lu;\n"
-				  "\t# behind the gateway's and the tunnel's "
-				  "namespaces: not one hop away\n"
-				  "\tmultihop;\n"
-				  "\t" BGP_TIMERS ";\n"
-				  "\tipv4 { import all; export where proto = "
-				  "\"vpc\"; };\n}\n",
-				  c->r.id + 4, t + 1, a, g->asn,
-				  ip_fmt(c->tunnels[t].inside + 2, b),
-				  c->cgw->asn);
+			bird_aws_session(&sb, c, t, g->asn, "vpc");
 		}
 	}
 	for (i = 0; i < lab->nroute_tables; i++) {
@@ -392,17 +424,90 @@ static char *bird_aws_conf(const struct lab *lab, const struct vpn_gateway *g,
 			continue;
 		/* One kernel syncer per BIRD table: a table and a pipe
 		 * for each route table. */
-		sb_printf(&sb,
-			  "ipv4 table rt%zu;\n"
-			  "protocol pipe rt%zu_pipe {\n"
-			  "\ttable master4;\n\tpeer table rt%zu;\n"
-			  "\timport none;\n"
-			  "\texport where source = RTS_BGP;\n}\n"
-			  "protocol kernel rt%zu_kernel {\n"
-			  "\tipv4 { table rt%zu; import none; export all; };\n"
-			  "\tkernel table %u;\n\tmetric %d;\n}\n",
-			  i, i, i, i, i, PLAN_TABLE_BASE + (unsigned)rank,
-			  BGP_METRIC);
+		snprintf(name, sizeof(name), "rt%zu", i);
+		bird_kernel_table(&sb, name, "source = RTS_BGP",
+				  PLAN_TABLE_BASE + (unsigned)rank);
+	}
+	return sb_take(&sb);
+}
+
+/* The routes of rt's kernel table: BGP's, learned by the sessions of the
+ * connections that propagate into rt; NULL when none does. */
+static char *tgw_bgp_filter(const struct lab *lab,
+			    const struct tgw_route_table *rt)
+{
+	const struct res_list *l = &lab->res[RES_VPN_CONNECTION];
+	struct strbuf sb = { 0 };
+	const char *sep = "source = RTS_BGP && (";
+	size_t i, t;
+
+	for (i = 0; i < l->n; i++) {
+		const struct vpn_connection *c =
+			(const struct vpn_connection *)l->v[i];
+
+		if (c->tgw != rt->tgw || !c->bgp ||
+		    !tgw_propagates(rt, &c->att))
+			continue;
+		for (t = 0; t < MODEL_VPN_TUNNELS; t++, sep = " || ")
+			sb_printf(&sb, "%sproto = \"t%.8s_%zu\"", sep,
+				  c->r.id + 4, t + 1);
+	}
+	if (*sep == 's')
+		return NULL;
+	sb_puts(&sb, ")");
+	return sb_take(&sb);
+}
+
+/* BIRD at AWS's side of g's BGP VPN attachments, in the transit
+ * gateway's namespace: per connection a static protocol with what its
+ * attachment's table routes elsewhere (what AWS advertises to it), its
+ * sessions, and what they learn into the kernel tables of the gateway
+ * route tables the attachment propagates into (R-11.5: below static and
+ * VPC routes, BGP_METRIC). */
+static char *bird_tgw_conf(const struct lab *lab,
+			   const struct transit_gateway *g, const char *dir)
+{
+	const struct res_list *l = &lab->res[RES_VPN_CONNECTION];
+	struct strbuf sb = { 0 };
+	char a[IP_BUF], name[32];
+	size_t i, t, k;
+	bool head = false;
+
+	for (i = 0; i < l->n; i++) {
+		const struct vpn_connection *c =
+			(const struct vpn_connection *)l->v[i];
+		struct cidr *reach = NULL;
+		ssize_t n;
+
+		if (c->tgw != g || !c->bgp)
+			continue;
+		n = tgw_reach(&c->att, &reach);
+		if (n < 0)
+			continue;
+		if (!head) {
+			bird_head(&sb, ip_fmt(c->tunnels[0].inside + 1, a),
+				  dir);
+			head = true;
+		}
+		snprintf(name, sizeof(name), "a%.8s", c->r.id + 4);
+		bird_static(&sb, name, reach, (size_t)n);
+		free(reach);
+		sb_printf(&sb, "protocol direct d%.8s { ipv4; interface "
+			       "\"%s\"; }\n",
+			  c->r.id + 4, c->att.ifname);
+		for (t = 0; t < MODEL_VPN_TUNNELS; t++)
+			bird_aws_session(&sb, c, t, g->asn, name);
+	}
+	for (k = 0; head && k <= g->nrts; k++) {
+		const struct tgw_route_table *rt =
+			k < g->nrts ? g->rts[k] : g->default_rt;
+		char *cond = rt ? tgw_bgp_filter(lab, rt) : NULL;
+
+		snprintf(name, sizeof(name), "rt%zu", k);
+		if (cond)
+			bird_kernel_table(&sb, name, cond,
+					  plan_tgw_table_id(rt));
+		free(cond);
 	}
 	return sb_take(&sb);
 }
@@ -419,8 +524,8 @@ static char *bird_cgw_conf(const struct lab *lab,
 	char a[IP_BUF], b[IP_BUF];
 	size_t i, t;
 
-	bird_head(&sb, ip_fmt(g->ip, a), dir, "onprem", g->networks,
-		  g->nnetworks);
+	bird_head(&sb, ip_fmt(g->ip, a), dir);
+	bird_static(&sb, "onprem", g->networks, g->nnetworks);
 	for (i = 0; i < l->n; i++) {
 		const struct vpn_connection *c =
 			(const struct vpn_connection *)l->v[i];
@@ -952,22 +1057,28 @@ static void unmark(struct vpn *v, const char *lab)
 }
 
 /* The AWS end of tunnel t of c. Its link to the gateway routes back
- * the VPC's blocks and, for BGP, the AWS inside address (plan.c). */
+ * what lies behind the gateway (the VPC's blocks, or what a transit
+ * gateway attachment's table routes elsewhere) and, for BGP, the AWS
+ * inside address (plan.c). */
 static void want_aws(struct vpn *v, const struct lab *lab,
 		     const struct vpn_connection *c, size_t t)
 {
-	const struct vpc *vpc = c->vgw->vpc;
-	size_t n = vpc->ncidrs + (c->bgp ? 1 : 0);
-	struct cidr *back = calloc(n, sizeof(*back));
+	const struct vpc *vpc = c->vgw ? c->vgw->vpc : NULL;
+	struct cidr *reach = NULL, *back;
+	ssize_t nreach = vpc ? (ssize_t)vpc->ncidrs : tgw_reach(&c->att, &reach);
+	size_t n = (nreach > 0 ? (size_t)nreach : 0) + (c->bgp ? 1 : 0);
 	char *dir = vpn_dir(c->tunnels[t].netns);
 
+	back = nreach >= 0 ? calloc(n ? n : 1, sizeof(*back)) : NULL;
 	if (back) {
-		memcpy(back, vpc->cidrs, vpc->ncidrs * sizeof(*back));
+		memcpy(back, vpc ? vpc->cidrs : reach,
+		       (n - (c->bgp ? 1 : 0)) * sizeof(*back));
 		if (c->bgp)
-			back[vpc->ncidrs] =
+			back[n - 1] =
 				(struct cidr){ c->tunnels[t].inside + 1, 32 };
 	}
-	if (dir)
+	free(reach);
+	if (dir && back)
 		want(v, lab->name, c->tunnels[t].netns, D_AWS, back, n,
 		     aws_conf(c, t, dir));
 	else
@@ -988,6 +1099,10 @@ static void want_bird(struct vpn *v, const struct lab *lab,
 			     ? bird_aws_conf(lab,
 					     (const struct vpn_gateway *)gw,
 					     dir)
+		     : gw->kind == RES_TRANSIT_GATEWAY
+			     ? bird_tgw_conf(lab,
+					     (const struct transit_gateway *)gw,
+					     dir)
 			     : bird_cgw_conf(lab,
 					     (const struct customer_gateway *)
 						     gw,
@@ -1001,6 +1116,7 @@ void vpn_lab_set(struct vpn *v, const struct lab *lab)
 	const struct res_list *conns = &lab->res[RES_VPN_CONNECTION];
 	const struct res_list *cgws = &lab->res[RES_CUSTOMER_GATEWAY];
 	const struct res_list *vgws = &lab->res[RES_VPN_GATEWAY];
+	const struct res_list *tgws = &lab->res[RES_TRANSIT_GATEWAY];
 	size_t i, t;
 
 	unmark(v, lab->name);
@@ -1008,7 +1124,8 @@ void vpn_lab_set(struct vpn *v, const struct lab *lab)
 		const struct vpn_connection *c =
 			(const struct vpn_connection *)conns->v[i];
 
-		for (t = 0; c->vgw && c->vgw->vpc && t < MODEL_VPN_TUNNELS;
+		for (t = 0; (c->tgw || (c->vgw && c->vgw->vpc)) &&
+			    t < MODEL_VPN_TUNNELS;
 		     t++)
 			want_aws(v, lab, c, t);
 	}
@@ -1031,6 +1148,13 @@ void vpn_lab_set(struct vpn *v, const struct lab *lab)
 			want_bird(v, lab, router, &g->r);
 		free(router);
 	}
+	for (i = 0; i < tgws->n; i++) {
+		const struct transit_gateway *g =
+			(const struct transit_gateway *)tgws->v[i];
+
+		if (vpn_has_connection(lab, &g->r, true))
+			want_bird(v, lab, g->netns, &g->r);
+	}
 	sweep(v, lab->name);
 }
 
@@ -1049,6 +1173,12 @@ static bool lab_has_netns(const struct lab *next, const char *netns)
 				return true;
 	for (i = 0; i < cgws->n; i++)
 		if (!strcmp(((const struct customer_gateway *)cgws->v[i])->netns,
+			    netns))
+			return true;
+	for (i = 0; i < next->res[RES_TRANSIT_GATEWAY].n; i++)
+		if (!strcmp(((const struct transit_gateway *)
+				     next->res[RES_TRANSIT_GATEWAY].v[i])
+				    ->netns,
 			    netns))
 			return true;
 	for (i = 0; i < next->nvpcs; i++) {

@@ -9,5 +9,8 @@
 
 /* The transit gateway command cmd (its AWS CLI name), or NULL. */
 const struct ec2ctx_cmd *ec2tgw_cmd(const char *cmd);
+/* Takes attachment a out of its gateway and of every gateway route
+ * table; a static route to it becomes a blackhole, as AWS leaves it. */
+void ec2tgw_attachment_forget(struct ec2ctx *c, struct tgw_attachment *a);
 
 #endif

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "vpcemu/addr.h"
 #include "vpcemu/diag.h"
@@ -117,6 +118,7 @@ struct load_balancer;
 struct endpoint_service;
 struct tgw_route_table;
 struct vpn_gateway;
+struct vpn_connection;
 struct lab;
 
 struct vpc {
@@ -544,11 +546,14 @@ struct transit_gateway {
 };
 
 /* A VPC attachment: one ENI per subnet, at most one subnet per AZ
- * (R-11.2); here one veth between the VPC router and the gateway. */
+ * (R-11.2); here one veth between the VPC router and the gateway. A VPN
+ * connection to a gateway is an attachment too (vpn set, vpc NULL), kept
+ * inside the connection, not in the lab's list (res/vpn_connection.c). */
 struct tgw_attachment {
 	struct res r;
 	struct transit_gateway *tgw;
 	struct vpc *vpc;
+	const struct vpn_connection *vpn;
 	struct subnet **subnets;
 	size_t nsubnets;
 	struct place *subnets_at;	/* one per subnet */
@@ -591,8 +596,13 @@ struct tgw_attachment *tgw_attachment_of(const struct transit_gateway *g,
 					 const struct vpc *v);
 /* The routes of t as the gateway uses them: each static route (target
  * NULL: blackhole), then the blocks of each VPC that propagates into t,
+ * then the static-routes of each static VPN connection that does,
  * except a prefix that a static route or an earlier propagation holds
  * (R-11.5, R-11.6). fn is called once per route. */
+/* What a's traffic may reach: the destinations of its table that lead
+ * to another attachment, into *ret (the caller frees it); their number,
+ * or -ENOMEM. */
+ssize_t tgw_reach(const struct tgw_attachment *a, struct cidr **ret);
 void tgw_routes(const struct tgw_route_table *t,
 		void (*fn)(void *arg, struct cidr dst,
 			   const struct tgw_attachment *target,
@@ -665,10 +675,15 @@ struct vpn_connection {
 	size_t nroutes;
 	struct place *routes_at;
 	struct vpn_tunnel tunnels[MODEL_VPN_TUNNELS];
+	/* With tgw: its attachment under the connection's name, linked to
+	 * the gateway from namespace "LAB-NAME", which forwards into the
+	 * tunnels as a virtual private gateway's does (plan.c). */
+	struct tgw_attachment att;
+	char *att_netns;
 	struct place cgw_at, gw_at, routing_at;
 };
 
-/* Whether gw (a customer gateway or a virtual private gateway) has a VPN
+/* Whether gw (a customer, virtual private or transit gateway) has a VPN
  * connection, one with BGP routing when bgp (res/vpn_connection.c). */
 bool vpn_has_connection(const struct lab *lab, const struct res *gw,
 			bool bgp);

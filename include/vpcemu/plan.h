@@ -206,6 +206,9 @@ struct plan *plan_build(const struct lab *lab);
 /* The name of vpc's router namespace, "LAB-VPC" (caller frees; NULL when
  * out of memory). */
 char *plan_router_netns(const struct lab *lab, const struct vpc *vpc);
+/* The kernel table of a transit gateway route table in the gateway's
+ * namespace. */
+uint32_t plan_tgw_table_id(const struct tgw_route_table *t);
 /* Load balancer node e's number in its VPC (1-255: PLAN_MARK_NODE), 0
  * past the 255th: such a node hides its clients behind its address. */
 unsigned plan_node_number(const struct lab *lab, const struct eni *e);

@@ -155,6 +155,10 @@ struct attr {
  * its name, place and ID. NULL on allocation failure (b->oom set). */
 struct res *model_res_new(struct build *b, enum res_kind k, const char *name,
 			  struct place at, bool implicit);
+/* The attachment of c to a transit gateway, made on first use (a route
+ * table may name it before c is parsed); owned by c. */
+struct tgw_attachment *vpn_tgw_attachment(struct build *b,
+					  struct vpn_connection *c);
 /* Registers the lab-wide name of r, an implicit resource that owner
  * has (a transit gateway's default route table). */
 void model_name_implicit(struct build *b, const struct res *r,

@@ -68,6 +68,48 @@ static const char bgp_text[] =
 	"vpn-connection VPN { customer-gateway Office-CGW; vpn-gateway VGW\n"
 	"  routing bgp }\n";
 
+/* A VPN connection to a transit gateway (R-11.1): its attachment "VPN"
+ * is associated with RtVpn, which VA and VB propagate into and VC does
+ * not; the VPCs' attachments use RtVpc, which the VPN propagates into.
+ * routing is the connection's routing lines. */
+#define TGW_LAB(routing)                                                      \
+	"vpc VA { cidr 10.1.0.0/16 }\n"                                         \
+	"vpc VB { cidr 10.2.0.0/16 }\n"                                         \
+	"vpc VC { cidr 10.3.0.0/16 }\n"                                         \
+	"subnet SA { vpc VA; cidr 10.1.1.0/24 }\n"                              \
+	"subnet SB { vpc VB; cidr 10.2.1.0/24 }\n"                              \
+	"subnet SC { vpc VC; cidr 10.3.1.0/24 }\n"                              \
+	"route-table RA { vpc VA; associate SA; route 192.168.10.0/24 via TGW }\n" \
+	"route-table RB { vpc VB; associate SB; route 192.168.10.0/24 via TGW }\n" \
+	"route-table RC { vpc VC; associate SC; route 192.168.10.0/24 via TGW }\n" \
+	"security-group GA { vpc VA; ingress icmp from 192.168.10.0/24 }\n"     \
+	"security-group GB { vpc VB; ingress icmp from 192.168.10.0/24 }\n"     \
+	"security-group GC { vpc VC; ingress icmp from 192.168.10.0/24 }\n"     \
+	"instance App1 { subnet SA; private-ip 10.1.1.10; security-groups GA }\n" \
+	"instance App2 { subnet SB; private-ip 10.2.1.10; security-groups GB }\n" \
+	"instance App3 { subnet SC; private-ip 10.3.1.10; security-groups GC }\n" \
+	"transit-gateway TGW { default-association no; "                      \
+	"default-propagation no }\n"                                            \
+	"transit-gateway-attachment AttA { transit-gateway TGW; vpc VA; "     \
+	"subnets SA }\n"                                                        \
+	"transit-gateway-attachment AttB { transit-gateway TGW; vpc VB; "     \
+	"subnets SB }\n"                                                        \
+	"transit-gateway-attachment AttC { transit-gateway TGW; vpc VC; "     \
+	"subnets SC }\n"                                                        \
+	"transit-gateway-route-table RtVpc { transit-gateway TGW\n"            \
+	"  associate AttA AttB AttC; propagate VPN }\n"                         \
+	"transit-gateway-route-table RtVpn { transit-gateway TGW\n"            \
+	"  associate VPN; propagate AttA AttB }\n"                              \
+	"customer-gateway Office-CGW { ip 192.0.2.10; "                       \
+	"networks 192.168.10.0/24 }\n"                                          \
+	"onprem-host Desk { customer-gateway Office-CGW; ip 192.168.10.5 }\n"  \
+	"vpn-connection VPN { customer-gateway Office-CGW; "                  \
+	"transit-gateway TGW\n  " routing " }\n"
+
+static const char tgw_text[] =
+	TGW_LAB("routing static; static-routes 192.168.10.0/24");
+static const char tgwb_text[] = TGW_LAB("routing bgp");
+
 /* No gateway nor connection yet: vpcemu ec2 adds them. */
 static const char ec2_text[] =
 	"vpc Cloud { cidr 10.1.0.0/16 }\n"
@@ -102,6 +144,16 @@ static void setup_other(const char *suffix, const char *text)
 static void setup_bgp(void)
 {
 	setup_other("vpnb", bgp_text);
+}
+
+static void setup_tgw(void)
+{
+	setup_other("vpnt", tgw_text);
+}
+
+static void setup_tgwb(void)
+{
+	setup_other("vpntb", tgwb_text);
 }
 
 static void setup_ec2(void)
@@ -341,6 +393,66 @@ Test(vpn, bgp_tunnel_down_withdraws, .init = setup_bgp)
 	cr_expect_neq(ping_from("App1", "192.168.10.5"), 0);
 	/* The dead sessions' sockets must not keep the router's namespace
 	 * (and the lab's state) alive past down. */
+	test_lab_down(lab_name, file);
+	test_assert_no_leak(lab_name);
+}
+
+/* The office reaches App1 and App2 in two VPCs through the transit
+ * gateway, and they reach it; not App3, whose VPC does not propagate
+ * into the VPN's table (R-11.3). */
+static void tgw_reaches_two_vpcs(unsigned wait_ms)
+{
+	cr_assert_eq(ping_within("Desk", "10.1.1.10", wait_ms), 0,
+		     "Desk -> App1 through the transit gateway");
+	cr_expect_eq(ping_within("Desk", "10.2.1.10", 5000), 0,
+		     "Desk -> App2 in the other VPC");
+	cr_expect_eq(ping_from("App1", "192.168.10.5"), 0, "App1 -> Desk");
+	cr_expect_eq(ping_from("App2", "192.168.10.5"), 0, "App2 -> Desk");
+	cr_expect_neq(ping_from("Desk", "10.3.1.10"), 0,
+		      "Desk -> App3: VC does not propagate into RtVpn");
+}
+
+/* Static routing: the static routes propagate into RtVpc; a tunnel lost
+ * moves the traffic to the other, as with a virtual private gateway. */
+Test(vpn, tgw_static_reaches_two_vpcs, .init = setup_tgw)
+{
+	char *out;
+
+	test_lab_up(file, lab_name);
+	tgw_reaches_two_vpcs(20000);
+	out = test_sh_output("ip -n %s-TGW route show table all", lab_name);
+	cr_expect(strstr(out, "192.168.10.0/24 dev tgwa-"), "%s", out);
+	free(out);
+	cr_assert_eq(kill(charon_of("VPN_t1"), SIGKILL), 0);
+	cr_expect_eq(ping_within("Desk", "10.2.1.10", 20000), 0,
+		     "Desk -> App2 through tunnel 2 alone");
+	cr_expect_eq(ping_within("App2", "192.168.10.5", 5000), 0,
+		     "App2 -> Desk through tunnel 2 alone");
+}
+
+/* BGP: BIRD in the gateway's namespace learns the office's network into
+ * RtVpc's kernel table (below static and VPC routes, metric 200) and
+ * announces what RtVpn routes; a tunnel lost withdraws its session's
+ * route and the other's stays. */
+Test(vpn, tgw_bgp_reaches_two_vpcs, .init = setup_tgwb)
+{
+	char *out;
+
+	test_lab_up(file, lab_name);
+	tgw_reaches_two_vpcs(30000);
+	out = test_sh_output("ip -n %s-TGW route show table all proto bird",
+			     lab_name);
+	cr_expect(strstr(out, "192.168.10.0/24") && strstr(out, "metric 200"),
+		  "%s", out);
+	free(out);
+	out = test_sh_output("birdc -s %s/vpn/%s-Office-CGW.bird/bird.ctl "
+			     "show route 10.2.0.0/16",
+			     state_dir(), lab_name);
+	cr_expect(strstr(out, "10.2.0.0/16"), "the office learns VB: %s", out);
+	free(out);
+	cr_assert_eq(kill(charon_of("VPN_t1"), SIGKILL), 0);
+	cr_expect_eq(ping_within("App1", "192.168.10.5", 30000), 0,
+		     "App1 -> Desk through tunnel 2 alone");
 	test_lab_down(lab_name, file);
 	test_assert_no_leak(lab_name);
 }

@@ -100,11 +100,77 @@ Test(vpn, connection_needs_one_gateway)
 		    "vpn-connection Y { customer-gateway C; vpn-gateway G; "
 		    "transit-gateway T }\n",
 	       TEST_LAB_ANY);
-	/* Y's transit gateway is also not supported yet. */
-	cr_expect_eq(tl.d.nerrors, 3, "%s", test_diags_text(&tl.d));
+	cr_expect_eq(tl.d.nerrors, 2, "%s", test_diags_text(&tl.d));
 	test_lab_free(&tl);
 	lab_of(BASE "vpn-connection X { vpn-gateway G }\n", TEST_LAB_ANY);
 	test_expect_one(&tl.d, "MissingParameter", 5, 0);
+}
+
+struct tgw_seen {
+	struct cidr dst[8];
+	const struct tgw_attachment *to[8];
+	size_t n;
+};
+
+static void tgw_seen_add(void *arg, struct cidr dst,
+			 const struct tgw_attachment *target, bool propagated)
+{
+	struct tgw_seen *s = arg;
+
+	cr_assert_lt(s->n, 8);
+	cr_expect(propagated);
+	s->dst[s->n] = dst;
+	s->to[s->n++] = target;
+}
+
+/* A connection to a transit gateway is an attachment under its name
+ * (R-11.1), named before its block; its static routes propagate, and
+ * rank after a VPC's of the same prefix (R-11.5) whatever the order. */
+Test(vpn, transit_gateway_attachment)
+{
+	struct lab *lab = lab_of(
+		"transit-gateway-route-table R { transit-gateway T\n"
+		"  associate X; propagate X W }\n"
+		"vpn-connection X { customer-gateway C; transit-gateway T\n"
+		"  routing static; static-routes 10.5.0.0/16 172.16.0.0/12 }\n"
+		"vpc V { cidr 10.1.0.0/16 }\n"
+		"vpc V2 { cidr 10.5.0.0/16 }\n"
+		"subnet S2 { vpc V2; cidr 10.5.1.0/24 }\n"
+		"customer-gateway C { ip 192.0.2.10; networks 192.168.10.0/24 }\n"
+		"transit-gateway T { default-association no; "
+		"default-propagation no }\n"
+		"transit-gateway-attachment W { transit-gateway T; vpc V2; "
+		"subnets S2 }\n",
+		TEST_LAB_CLEAN);
+	const struct vpn_connection *c =
+		(const struct vpn_connection *)only(lab, RES_VPN_CONNECTION);
+	const struct tgw_route_table *t =
+		(const struct tgw_route_table *)only(lab, RES_TGW_ROUTE_TABLE);
+	const struct tgw_attachment *w =
+		(const struct tgw_attachment *)only(lab, RES_TGW_ATTACHMENT);
+	struct tgw_seen s = { .n = 0 };
+
+	cr_expect_eq(tgw_association_of(&c->att), t);
+	cr_expect_eq(strncmp(c->att.r.id, "tgw-attach-", 11), 0);
+	cr_expect_str_eq(c->att.r.name, "X");
+	cr_expect_eq(c->att.tgw, c->tgw);
+	tgw_routes(t, tgw_seen_add, &s);
+	cr_assert_eq(s.n, 2);
+	cr_expect(cidr_eq(s.dst[0], CIDR(10, 5, 0, 0, 16)) && s.to[0] == w,
+		  "the VPC's 10.5.0.0/16 first");
+	cr_expect(cidr_eq(s.dst[1], CIDR(172, 16, 0, 0, 12)) &&
+		  s.to[1] == &c->att);
+}
+
+/* A table may not name a connection to a virtual private gateway. */
+Test(vpn, vgw_connection_is_no_attachment)
+{
+	lab_of(BASE "transit-gateway T { }\n"
+		    "transit-gateway-route-table R { transit-gateway T; "
+		    "associate X }\n"
+		    "vpn-connection X { customer-gateway C; vpn-gateway G }\n",
+	       TEST_LAB_ANY);
+	test_expect_one(&tl.d, "InvalidParameterValue", 6, 0);
 }
 
 Test(vpn, static_routes_need_static_routing)
