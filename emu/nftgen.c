@@ -10,7 +10,8 @@
  * sorted, so the same lab gives the same bytes):
  *
  *   sets   enis, peerings         the router's ports, by interface name
- *          eni_addr               ifname . private IP (source check)
+ *          eni_addr               ifname . private IP (source and
+ *                                 destination checks)
  *          untracked_out, _in     ifname . protocol . port range: flows
  *                                 the ENI opens / receives untracked
  *                                 (tracking.c)
@@ -104,10 +105,12 @@ static const struct vpn_gateway *vgw_of(const struct lab *lab,
 }
 
 /* An ENI that forwards others' packets: a NAT gateway's, a load balancer
- * node's (it keeps its clients' addresses). */
+ * node's (it keeps its clients' addresses), an instance's whose source/
+ * destination check is off. */
 static bool forwarder(const struct eni *e)
 {
-	return e->nat || e->lb;
+	return e->nat || e->lb ||
+	       (e->instance && e->instance->no_source_dest_check);
 }
 
 /* Whether some ENI of the VPC is one of which. */
@@ -598,6 +601,12 @@ static void gen_forward(struct gen *g)
 	sb_printf(&g->b, "\t\tiifname @enis %siifname . ip saddr != "
 			 "@eni_addr drop\n",
 		  g->forwarders ? "iifname != @forwarders " : "");
+	/* The destination check: what an ENI receives is for it, as what
+	 * it sends is from it; a route via an instance whose check is on
+	 * leads nowhere, as in AWS. */
+	sb_printf(&g->b, "\t\toifname @enis %soifname . ip daddr != "
+			 "@eni_addr drop\n",
+		  g->forwarders ? "oifname != @forwarders " : "");
 	/* The internet gateway: what comes in was translated to one of our
 	 * instances (R-9.2), what goes out has a public IP (R-9.1); neither
 	 * continues to or comes from a peering (R-6.8). */
@@ -843,7 +852,8 @@ char *nftgen_router(const struct lab *lab, const struct vpc *vpc)
 	if (g.forwarders)
 		gen_eni_set(&g, "forwarders",
 			    "ENIs that forward others' packets (NAT gateways, "
-			    "load balancer nodes): no source check",
+			    "load balancer nodes, source-dest-check off): no "
+			    "address check",
 			    forwarder);
 	g.oom |= nftsg_member_sets(&g.b, lab, vpc) < 0;
 	/* Group chains go to chains, their rule sets here, before any

@@ -374,6 +374,17 @@ static void plan_node(struct builder *b, size_t ns, size_t router,
 		r->fwmark = n << 8;
 }
 
+/* Whether dst lies inside one of v's blocks (a middlebox route). */
+static bool in_vpc_blocks(const struct vpc *v, struct cidr dst)
+{
+	size_t i;
+
+	for (i = 0; i < v->ncidrs; i++)
+		if (cidr_contains(v->cidrs[i], dst))
+			return true;
+	return false;
+}
+
 static void plan_eni(struct builder *b, const struct eni *eni)
 {
 	const struct subnet *sn = eni->subnet;
@@ -382,7 +393,7 @@ static void plan_eni(struct builder *b, const struct eni *eni)
 	const struct vpc *vpc = sn->vpc;
 	struct strbuf f = { 0 };
 	char ipbuf[16], *dot;
-	size_t ns;
+	size_t ns, i;
 
 	ns = add_ns(b, eni->netns, PLAN_NS_ENI);
 	if (b->err)
@@ -399,6 +410,11 @@ static void plan_eni(struct builder *b, const struct eni *eni)
 		  eni->ifname, 0);
 	add_rule(b, router, PLAN_PREF_ENI + place, eni->ifname,
 		 (struct cidr){ 0 }, PLAN_RULE_LOOKUP, table_id(b->lab, sn->rt));
+	for (i = 0; i < sn->rt->nroutes; i++)
+		if (in_vpc_blocks(vpc, sn->rt->routes[i].dst))
+			add_rule(b, router, PLAN_PREF_MIDDLEBOX, eni->ifname,
+				 sn->rt->routes[i].dst, PLAN_RULE_LOOKUP,
+				 table_id(b->lab, sn->rt));
 
 	/* Amazon DNS answers at the primary block's base+2 (R-12.1, R-12.7).
 	 * Both files are put together without a format: one pair per ENI. */

@@ -29,6 +29,7 @@ static const struct attr instance_attrs[] = {
 	{"instance-type", 0},     {"user-data", 0},
 	{"user-data-file", 0},    {"metadata-tokens", 0},
 	{"metadata-endpoint", 0}, {"metadata-hop-limit", 0},
+	{"source-dest-check", 0},
 };
 enum {
 	I_SUBNET,
@@ -42,7 +43,8 @@ enum {
 	I_UDATA_FILE,
 	I_MD_TOKENS,
 	I_MD_ENDPOINT,
-	I_MD_HOPS
+	I_MD_HOPS,
+	I_SRC_DST
 };
 
 /* One statement of the block; idx is its index in instance_attrs[] (or
@@ -50,6 +52,8 @@ enum {
 static void instance_attr(struct build *b, struct instance *in, int idx,
 			  const struct conf_stmt *st, bool *public_given)
 {
+	bool check;
+
 	switch (idx) {
 	case I_SUBNET:
 		if (!model_want(b, st, 1, 1))
@@ -80,6 +84,11 @@ static void instance_attr(struct build *b, struct instance *in, int idx,
 		if (model_want(b, st, 1, 1) &&
 		    model_get_bool(b, &st->w[1], &in->public_ip))
 			*public_given = true;
+		break;
+	case I_SRC_DST:
+		if (model_want(b, st, 1, 1) &&
+		    model_get_bool(b, &st->w[1], &check))
+			in->no_source_dest_check = !check;
 		break;
 	case I_AMI:
 		if (model_want(b, st, 1, 1))
@@ -198,6 +207,8 @@ static void instance_print(struct printer *p, const struct res *res)
 	if (in->metadata_hop_limit != 1)
 		sb_printf(&p->sb, "\tmetadata-hop-limit %u\n",
 			  in->metadata_hop_limit);
+	if (in->no_source_dest_check)
+		sb_puts(&p->sb, "\tsource-dest-check no\n");
 	print_block_close(p);
 }
 
@@ -248,6 +259,7 @@ json_t *instance_json(struct jb *b, const struct lab *lab,
 	jb_put_s(b, x, "Tenancy", "default");
 	jb_put_s(b, o, "PrivateDnsName", dns);
 	jb_put_s(b, o, "PrivateIpAddress", ip);
+	jb_put_b(b, o, "SourceDestCheck", !in->no_source_dest_check);
 	/* Its own or its Elastic IP: what the internet sees. */
 	if (in->public_ipv4)
 		jb_put_s(b, o, "PublicIpAddress", ip_fmt(in->public_ipv4, pub));
@@ -357,6 +369,14 @@ static const char *instance_route_dev(const struct route_table *t,
 	return ((const struct instance *)target)->eni->ifname;
 }
 
+/* Its own address: an instance answers ARP for nothing else, so the
+ * router hands it what it routes through it, as the VPC delivers a
+ * middlebox route's packets to the ENI. */
+static uint32_t instance_route_gateway(const struct res *target)
+{
+	return ((const struct instance *)target)->private_ip;
+}
+
 static bool instance_route_active(const struct res *target,
 				  const struct ec2_state *st)
 {
@@ -380,6 +400,7 @@ static const struct route_target instance_target = {
 	.describe_key = "InstanceId",
 	.check = instance_route_check,
 	.dev = instance_route_dev,
+	.gateway = instance_route_gateway,
 	.active = instance_route_active,
 	.describe = instance_route_describe,
 };

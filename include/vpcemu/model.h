@@ -301,6 +301,9 @@ struct instance {
 	bool metadata_tokens_required;	/* HttpTokens: default required */
 	bool metadata_disabled;		/* HttpEndpoint disabled */
 	unsigned metadata_hop_limit;	/* HttpPutResponseHopLimit, 1-64 */
+	/* SourceDestCheck false: it may send and receive packets that are
+	 * neither from nor to it (routing, NAT, a software VPN). */
+	bool no_source_dest_check;
 	/* Public IPv4 when public_ip: RFC 5737 documentation space, derived
 	 * from the ID, so that it can never reach a real host; 0: none. */
 	uint32_t public_ipv4;

@@ -56,6 +56,10 @@
 #define PLAN_PREF_NODE 90u
 #define PLAN_MARK_NODE 0xff00u
 #define PLAN_TABLE_NODE 2000u	/* + the node's number */
+/* "iif ENI to DST lookup T": a route of T inside a VPC block (to a
+ * subnet, via an instance) beats the local route for what T's subnets
+ * send, as AWS's more specific routes do. */
+#define PLAN_PREF_MIDDLEBOX 95u
 #define PLAN_PREF_LOCAL 100u	/* "to VPC-BLOCK lookup main" */
 #define PLAN_PREF_ENI 1000u	/* "iif ENI lookup T": + place in its VPC */
 #define PLAN_PREF_GATEWAY 31000u	/* "iif IGW lookup main" (public IPs) */

@@ -181,7 +181,7 @@ Test(diff, route_added)
 		       "route 10.8.0.0/16 via a1; route 10.9.0.0/16 via a2 }");
 
 	expect_diff(base, t,
-		    "route-add d-A table 1000 10.9.0.0/16 dev eni-7749e56c\n",
+		    "route-add d-A table 1000 10.9.0.0/16 via 10.1.2.10 dev eni-7749e56c\n",
 		    "d-A");
 	free(t);
 }
@@ -191,7 +191,7 @@ Test(diff, route_removed)
 	char *t = edit(base, "; route 10.8.0.0/16 via a1 }", " }");
 
 	expect_diff(base, t,
-		    "route-del d-A table 1000 10.8.0.0/16 dev eni-9edc0d0a\n",
+		    "route-del d-A table 1000 10.8.0.0/16 via 10.1.1.10 dev eni-9edc0d0a\n",
 		    "d-A");
 	free(t);
 }
