@@ -72,6 +72,7 @@ enum port_kind {
 	PORT_IGW,
 	PORT_TGW,
 	PORT_GWE,		/* a gateway endpoint's link to its service */
+	PORT_VGW,		/* a virtual private gateway's link */
 };
 
 /* A port of a VPC router. */
@@ -82,12 +83,14 @@ struct port {
 	const struct internet_gateway *igw;
 	const struct tgw_attachment *att;
 	const struct endpoint *gwe;
+	const struct vpn_gateway *vgw;
 };
 
 /* Where a walk ended when nothing dropped it. */
 struct arrival {
 	const struct eni *eni;
 	const struct internet_host *host;
+	const struct onprem_host *onprem;
 	uint32_t ip;		/* the address delivered to */
 	struct pkt pkt;		/* as it arrived (after translations) */
 };
@@ -342,20 +345,36 @@ static bool router_forward(struct walk *w, const struct vpc *vpc,
 			   const struct port *in, struct pkt p);
 static bool internet_forward(struct walk *w, struct pkt p);
 
+/* The prefixes connection c routes into its tunnels, which a table that
+ * propagates its gateway gets: its static routes, or with BGP what the
+ * customer gateway announces, its networks (the tunnels taken as up). */
+static size_t vpn_prefixes(const struct vpn_connection *c,
+			   const struct cidr **ret)
+{
+	*ret = c->bgp ? c->cgw->networks : c->routes;
+	return c->bgp ? c->cgw->nnetworks : c->nroutes;
+}
+
 /* The route of table rt for dst, as the kernel table of rt holds it
- * (plan_route_table, plan_gateway_endpoint): the longest prefix among the
- * written routes and the prefix lists of gateway endpoints that name rt,
- * where a written route to the very same CIDR wins (R-3.8). Sets either
- * *ret_route or *ret_gwe; false when nothing matches. */
+ * (plan_route_table, plan_gateway_endpoint, plan_vgw_propagation and
+ * BIRD's routes): the longest prefix among the written routes, the
+ * prefix lists of gateway endpoints that name rt and the routes of the
+ * virtual private gateways rt propagates, where a written route to the
+ * very same CIDR wins (R-3.8). Sets one of *ret_route, *ret_gwe and
+ * *ret_vgw; false when nothing matches. */
 static bool route_lookup(const struct lab *lab, const struct route_table *rt,
 			 uint32_t dst, const struct route **ret_route,
-			 const struct endpoint **ret_gwe)
+			 const struct endpoint **ret_gwe,
+			 const struct vpn_gateway **ret_vgw)
 {
+	const struct res_list *conns = &lab->res[RES_VPN_CONNECTION];
+	const struct cidr *c;
 	int best = -1;
-	size_t i, j;
+	size_t i, j, n;
 
 	*ret_route = NULL;
 	*ret_gwe = NULL;
+	*ret_vgw = NULL;
 	for (i = 0; i < rt->nroutes; i++)
 		if (cidr_has_ip(rt->routes[i].dst, dst) &&
 		    (int)rt->routes[i].dst.len > best) {
@@ -377,6 +396,24 @@ static bool route_lookup(const struct lab *lab, const struct route_table *rt,
 				*ret_gwe = e;
 			}
 	}
+	for (i = 0; i < rt->nprop; i++)
+		for (j = 0; j < conns->n; j++) {
+			const struct vpn_connection *vc =
+				(const struct vpn_connection *)conns->v[j];
+			size_t k;
+
+			if (vc->vgw != rt->prop[i] || vc->vgw->vpc != rt->vpc)
+				continue;
+			n = vpn_prefixes(vc, &c);
+			for (k = 0; k < n; k++)
+				if (cidr_has_ip(c[k], dst) &&
+				    (int)c[k].len > best) {
+					best = c[k].len;
+					*ret_route = NULL;
+					*ret_gwe = NULL;
+					*ret_vgw = vc->vgw;
+				}
+		}
 	return best >= 0;
 }
 
@@ -389,12 +426,18 @@ static bool route_from_eni(struct walk *w, const struct eni *e,
 	const struct route_target *t;
 	const struct route *r;
 	const struct endpoint *gwe;
+	const struct vpn_gateway *vgw;
 	char dst[IP_BUF], c[CIDR_BUF];
 
 	ip_fmt(p->dst, dst);
-	if (!route_lookup(w->lab, rt, p->dst, &r, &gwe))
+	if (!route_lookup(w->lab, rt, p->dst, &r, &gwe, &vgw))
 		return block(w, "NO_ROUTE_TO_DESTINATION", &rt->r, false,
 			     "%s has no route to %s", rt->r.name, dst);
+	if (vgw) {
+		hop(w, &rt->r, false, "propagated -> %s", vgw->r.id);
+		*out = (struct port){ .kind = PORT_VGW, .vgw = vgw };
+		return true;
+	}
 	if (gwe) {
 		hop(w, &rt->r, false, "%s -> %s",
 		    cidr_fmt(gateway_service(gwe->service_short)->prefix, c),
@@ -436,6 +479,11 @@ static bool route_from_eni(struct walk *w, const struct eni *e,
 		*out = (struct port){
 			.kind = PORT_ENI,
 			.eni = ((const struct instance *)r->target)->eni };
+		return true;
+	case RES_VPN_GATEWAY:
+		*out = (struct port){
+			.kind = PORT_VGW,
+			.vgw = (const struct vpn_gateway *)r->target };
 		return true;
 	default:
 		return block(w, "NO_PATH", r->target, false,
@@ -488,10 +536,116 @@ static bool exit_guard(struct walk *w, const struct vpc *vpc,
 		       block(w, "NO_POSSIBLE_DESTINATION", &out->gwe->r,
 			     false, "%s serves only %s's own addresses (R-6.8)",
 			     out->gwe->r.name, vpc->r.name);
+	case PORT_VGW:
+		return in_vpc(vpc, p->src) ||
+		       block(w, "NO_POSSIBLE_DESTINATION", &out->vgw->r,
+			     false, "%s carries only %s's own addresses (R-6.8)",
+			     out->vgw->r.name, vpc->r.name);
 	case PORT_ENI:
 		return true;
 	}
 	return true;
+}
+
+/* Into c's tunnels (taken as up, as the analyzer takes BGP sessions)
+ * and out at its customer gateway, to the on-premises host at p.dst. */
+static bool vpn_to_onprem(struct walk *w, const struct vpn_connection *c,
+			  struct pkt p)
+{
+	const struct res_list *hosts = &w->lab->res[RES_ONPREM_HOST];
+	const struct cidr *pre;
+	size_t i, n = vpn_prefixes(c, &pre);
+	char ip[IP_BUF];
+
+	for (i = 0; i < n && !cidr_has_ip(pre[i], p.dst); i++)
+		;
+	if (i == n)
+		return block(w, "NO_ROUTE_TO_DESTINATION", &c->r, false,
+			     "%s routes no prefix holding %s into its tunnels",
+			     c->r.name, ip_fmt(p.dst, ip));
+	hop(w, &c->r, true, NULL);
+	hop(w, &c->cgw->r, false, NULL);
+	for (i = 0; i < hosts->n; i++) {
+		const struct onprem_host *h =
+			(const struct onprem_host *)hosts->v[i];
+
+		if (h->cgw != c->cgw || h->ip != p.dst)
+			continue;
+		hop(w, &h->r, false, NULL);
+		w->at = (struct arrival){ .onprem = h, .ip = p.dst, .pkt = p };
+		return true;
+	}
+	return block(w, "NO_POSSIBLE_DESTINATION", &c->cgw->r, false,
+		     "no on-premises host behind %s holds %s", c->cgw->r.name,
+		     ip_fmt(p.dst, ip));
+}
+
+/* A virtual private gateway takes the first connection that routes p.dst
+ * (its first tunnel that is up, plan.c). */
+static bool vgw_forward(struct walk *w, const struct vpn_gateway *g,
+			struct pkt p)
+{
+	const struct res_list *conns = &w->lab->res[RES_VPN_CONNECTION];
+	const struct cidr *pre;
+	char ip[IP_BUF];
+	size_t i, k, n;
+
+	hop(w, &g->r, false, NULL);
+	for (i = 0; i < conns->n; i++) {
+		const struct vpn_connection *c =
+			(const struct vpn_connection *)conns->v[i];
+
+		if (c->vgw != g)
+			continue;
+		n = vpn_prefixes(c, &pre);
+		for (k = 0; k < n; k++)
+			if (cidr_has_ip(pre[k], p.dst))
+				return vpn_to_onprem(w, c, p);
+	}
+	return block(w, "NO_ROUTE_TO_DESTINATION", &g->r, false,
+		     "no VPN connection of %s routes %s", g->r.name,
+		     ip_fmt(p.dst, ip));
+}
+
+static bool tgw_forward(struct walk *w, const struct tgw_attachment *in,
+			struct pkt p);
+
+/* From an on-premises host: its customer gateway sends what is not its
+ * own networks' into the tunnels of its (first) connection, and AWS's
+ * side forwards it to the VPC (a virtual private gateway routes the
+ * VPC's blocks) or into the transit gateway. */
+static bool onprem_forward(struct walk *w, const struct onprem_host *h,
+			   struct pkt p)
+{
+	const struct res_list *conns = &w->lab->res[RES_VPN_CONNECTION];
+	const struct customer_gateway *g = h->cgw;
+	const struct vpn_connection *c = NULL;
+	char ip[IP_BUF];
+	size_t i;
+
+	hop(w, &g->r, false, NULL);
+	for (i = 0; i < g->nnetworks; i++)
+		if (cidr_has_ip(g->networks[i], p.dst))
+			return block(w, "NO_PATH", &g->r, false,
+				     "%s stays on premises", ip_fmt(p.dst, ip));
+	for (i = 0; !c && i < conns->n; i++)
+		if (((const struct vpn_connection *)conns->v[i])->cgw == g)
+			c = (const struct vpn_connection *)conns->v[i];
+	if (!c)
+		return block(w, "NO_ROUTE_TO_DESTINATION", &g->r, false,
+			     "%s has no VPN connection", g->r.name);
+	hop(w, &c->r, false, NULL);
+	if (c->tgw)
+		return tgw_forward(w, &c->att, p);
+	hop(w, &c->vgw->r, false, NULL);
+	if (!c->vgw->vpc || !in_vpc(c->vgw->vpc, p.dst))
+		return block(w, "NO_ROUTE_TO_DESTINATION", &c->vgw->r, false,
+			     "%s routes only its VPC's blocks, not %s",
+			     c->vgw->r.name, ip_fmt(p.dst, ip));
+	return router_forward(w, c->vgw->vpc,
+			      &(struct port){ .kind = PORT_VGW,
+					      .vgw = c->vgw },
+			      p);
 }
 
 /* A transit gateway: the table associated with the attachment p came by,
@@ -516,6 +670,24 @@ static void tgw_best_route(void *arg, struct cidr dst,
 	}
 }
 
+/* What BIRD installs in t (svc/vpn.c): the customer's networks of each
+ * BGP connection that propagates into t, below the routes tgw_routes
+ * gives (metric 200): it wins only with a longer prefix. */
+static void tgw_best_bgp(const struct tgw_route_table *t, struct tgw_best *b)
+{
+	const struct transit_gateway *g = t->tgw;
+	size_t i, k;
+
+	for (i = 0; i < g->natts; i++) {
+		const struct tgw_attachment *a = g->atts[i];
+
+		if (!a->vpn || !a->vpn->bgp || !tgw_propagates(t, a))
+			continue;
+		for (k = 0; k < a->vpn->cgw->nnetworks; k++)
+			tgw_best_route(b, a->vpn->cgw->networks[k], a, true);
+	}
+}
+
 static bool tgw_forward(struct walk *w, const struct tgw_attachment *in,
 			struct pkt p)
 {
@@ -532,6 +704,7 @@ static bool tgw_forward(struct walk *w, const struct tgw_attachment *in,
 			     "%s is associated with no route table (R-11.3)",
 			     in->r.name);
 	tgw_routes(t, tgw_best_route, &b);
+	tgw_best_bgp(t, &b);
 	if (b.len < 0)
 		return block(w, "NO_ROUTE_TO_DESTINATION", &t->r, false,
 			     "%s has no route to %s", t->r.name,
@@ -542,11 +715,8 @@ static bool tgw_forward(struct walk *w, const struct tgw_attachment *in,
 			     t->r.name);
 	hop(w, &t->r, false, "%s -> %s", cidr_fmt(b.cidr, c), b.target->r.id);
 	hop(w, &b.target->r, false, NULL);
-	/* Paths through a VPN are not modelled (analyze_expect). */
 	if (b.target->vpn)
-		return block(w, "Vpcemu.VpnNotModelled", &b.target->r, false,
-			     "%s leads into VPN connection %s", cidr_fmt(b.cidr, c),
-			     b.target->vpn->r.name);
+		return vpn_to_onprem(w, b.target->vpn, p);
 	port = (struct port){ .kind = PORT_TGW, .att = b.target };
 	return router_forward(w, b.target->vpc, &port, p);
 }
@@ -570,12 +740,33 @@ static bool eni_receive(struct walk *w, const struct eni *e, struct pkt p)
 		w->nat_client = 0;
 		return router_forward(w, e->subnet->vpc, &port, p);
 	}
+	/* An instance whose check is off routes on (its forwarding is the
+	 * user's; the analyzer takes it as on). */
+	if (p.dst != e->ip && e->instance &&
+	    e->instance->no_source_dest_check)
+		return router_forward(w, e->subnet->vpc, &port, p);
 	if (p.dst != e->ip)
 		return block(w, "ENI_SOURCE_DEST_CHECK_RESTRICTION", &e->r,
 			     false, "%s takes only packets to its own IP",
 			     e->r.name);
 	w->at = (struct arrival){ .eni = e, .ip = p.dst, .pkt = p };
 	return true;
+}
+
+/* Whether the table of e's subnet routes dst by a route inside one of
+ * the VPC's blocks. */
+static bool middlebox_route(const struct eni *e, uint32_t dst)
+{
+	const struct route_table *rt = e->subnet->rt;
+	const struct vpc *v = e->subnet->vpc;
+	size_t i, j;
+
+	for (i = 0; i < rt->nroutes; i++)
+		for (j = 0; j < v->ncidrs; j++)
+			if (cidr_has_ip(rt->routes[i].dst, dst) &&
+			    cidr_contains(v->cidrs[j], rt->routes[i].dst))
+				return true;
+	return false;
 }
 
 /* One pass through vpc's router of p, which entered by in. */
@@ -590,7 +781,9 @@ static bool router_forward(struct walk *w, const struct vpc *vpc,
 		return block(w, "NO_PATH", &vpc->r, false,
 			     "routing loop through %s", vpc->r.name);
 	/* An ENI sends from its own IP, unless it forwards (nftgen.c). */
-	if (from && !from->nat && !from->lb && p.src != from->ip)
+	if (from && !from->nat && !from->lb &&
+	    !(from->instance && from->instance->no_source_dest_check) &&
+	    p.src != from->ip)
 		return block(w, "ENI_SOURCE_DEST_CHECK_RESTRICTION",
 			     &from->r, true, "%s sends only from its own IP",
 			     from->r.name);
@@ -608,9 +801,13 @@ static bool router_forward(struct walk *w, const struct vpc *vpc,
 				     : "VPC_LOCAL_ROUTE_CIDR_RESTRICTION",
 			     &vpc->r, false, "%s is not in %s (R-6.7)",
 			     ip_fmt(p.dst, ip), vpc->r.name);
-	/* The local route first (PLAN_PREF_LOCAL), then the subnet's table;
-	 * the local route reaches only ENIs. */
-	if (in_vpc(vpc, p.dst)) {
+	/* A route of the subnet's table inside the VPC (PLAN_PREF_MIDDLEBOX),
+	 * the local route (PLAN_PREF_LOCAL), then the subnet's table; the
+	 * local route reaches only ENIs. */
+	if (from && in_vpc(vpc, p.dst) && middlebox_route(from, p.dst)) {
+		if (!route_from_eni(w, from, &p, &out))
+			return false;
+	} else if (in_vpc(vpc, p.dst)) {
 		out.eni = eni_at(w->lab, vpc, p.dst);
 		if (!out.eni)
 			return block(w, "NO_POSSIBLE_DESTINATION", &vpc->r,
@@ -648,6 +845,8 @@ static bool router_forward(struct walk *w, const struct vpc *vpc,
 		return internet_forward(w, p);
 	case PORT_TGW:
 		return tgw_forward(w, out.att, p);
+	case PORT_VGW:
+		return vgw_forward(w, out.vgw, p);
 	case PORT_GWE:
 		hop(w, &out.gwe->r, false, NULL);
 		if (p.dst != gateway_service(out.gwe->service_short)->ip)
@@ -715,6 +914,10 @@ static bool walk_from(struct walk *w, const struct analyze_end *start,
 		hop(w, &start->host->r, false, NULL);
 		return internet_forward(w, *p);
 	}
+	if (start->onprem) {
+		hop(w, &start->onprem->r, true, NULL);
+		return onprem_forward(w, start->onprem, *p);
+	}
 	hop(w, &start->eni->r, true, NULL);
 	/* §15 step 1: the sender's groups come first. */
 	return sg_check(w, start->eni, DIR_EGRESS, p) &&
@@ -743,6 +946,13 @@ int analyze_end_parse(const struct lab *lab, const char *word,
 			if (h->ip == ip)
 				ret->host = h;
 		}
+		for (i = 0; i < lab->res[RES_ONPREM_HOST].n; i++) {
+			const struct onprem_host *h =
+				(const void *)lab->res[RES_ONPREM_HOST].v[i];
+
+			if (h->ip == ip)
+				ret->onprem = h;
+		}
 		return 0;
 	}
 	switch (r ? r->kind : RES__COUNT) {
@@ -766,12 +976,17 @@ int analyze_end_parse(const struct lab *lab, const char *word,
 	case RES_INTERNET_HOST:
 		ret->host = (const struct internet_host *)r;
 		break;
+	case RES_ONPREM_HOST:
+		ret->onprem = (const struct onprem_host *)r;
+		break;
 	default:
 		return -ENOENT;
 	}
-	if (!ret->eni && !ret->host)
+	if (!ret->eni && !ret->host && !ret->onprem)
 		return -ENOENT;
-	ret->ip = ret->host ? ret->host->ip : ret->eni->ip;
+	ret->ip = ret->host     ? ret->host->ip
+		  : ret->onprem ? ret->onprem->ip
+				: ret->eni->ip;
 	return 0;
 }
 
@@ -809,7 +1024,7 @@ int analyze_path(const struct lab *lab, const struct analyze_end *src,
 	bool ok;
 
 	*ret = NULL;
-	if (!src->eni && !src->host)
+	if (!src->eni && !src->host && !src->onprem)
 		return -EINVAL;
 	a = calloc(1, sizeof(*a));
 	if (!a)
@@ -838,13 +1053,14 @@ int analyze_path(const struct lab *lab, const struct analyze_end *src,
 			p.icmp_type = p.icmp_code = 0;
 		}
 		back = (struct analyze_end){ .eni = w.at.eni,
-					     .host = w.at.host };
+					     .host = w.at.host,
+					     .onprem = w.at.onprem };
 		w.reply = true;
 		w.hops = &a->ret;
 		w.nhops = &a->nret;
 		w.cap = 0;
 		w.routers = 0;
-		if (back.eni || back.host)
+		if (back.eni || back.host || back.onprem)
 			ok = walk_from(&w, &back, &p);
 		else
 			ok = block(&w, "NO_PATH", NULL, false,
@@ -862,9 +1078,13 @@ int analyze_path(const struct lab *lab, const struct analyze_end *src,
 	return 0;
 }
 
-/* An expect line's end: an instance or an internet host. */
+/* An expect line's end: an instance, an internet or on-premises host. */
 static struct analyze_end expect_end(const struct res *r)
 {
+	if (r->kind == RES_ONPREM_HOST)
+		return (struct analyze_end){
+			.onprem = (const struct onprem_host *)r,
+			.ip = ((const struct onprem_host *)r)->ip };
 	if (r->kind == RES_INTERNET_HOST)
 		return (struct analyze_end){
 			.host = (const struct internet_host *)r,
@@ -879,10 +1099,6 @@ int analyze_expect(const struct lab *lab, const struct expect *e,
 	struct analyze_end src, dst = { .ip = e->dst_ip };
 	char ip[IP_BUF];
 
-	/* Paths through a VPN are not modelled: real probes only. */
-	if (e->src->kind == RES_ONPREM_HOST ||
-	    (e->dst && e->dst->kind == RES_ONPREM_HOST))
-		return -EOPNOTSUPP;
 	src = expect_end(e->src);
 
 	if (e->dst)

@@ -1552,7 +1552,7 @@ static int cmd_analyze(int argc, char **argv)
 							   NULL);
 	if (!lab)
 		return 1;
-	if (analyze_end_parse(lab, argv[optind], &src) || !(src.eni || src.host)) {
+	if (analyze_end_parse(lab, argv[optind], &src) || !(src.eni || src.host || src.onprem)) {
 		fprintf(stderr, "vpcemu analyze: %s: no instance, host, "
 			"endpoint, load balancer or ENI of that name or IP\n",
 			argv[optind]);
@@ -1761,8 +1761,9 @@ static const struct cmd cmds[] = {
 	  "analyze [--lab LAB | FILE] SRC DST [icmp|tcp PORT|udp PORT]\n"
 	  "    [--output table|json]",
 	  "Reachability Analyzer on the model, no packet sent: walk a probe\n"
-	  "from SRC to DST (an instance, internet host, endpoint, load\n"
-	  "balancer, ENI or IP) hop by hop, as the data plane does, and print\n"
+	  "from SRC to DST (an instance, internet or on-premises host,\n"
+	  "endpoint, load balancer, ENI or IP) hop by hop, as the data\n"
+	  "plane does (VPN tunnels taken as up), and print\n"
 	  "the path (forward and return) or the first component that drops\n"
 	  "it with AWS's explanation code (ENI_SG_RULES_MISMATCH,\n"
 	  "SUBNET_ACL_RESTRICTION, NO_ROUTE_TO_DESTINATION, BAD_STATE_ROUTE,\n"

@@ -44,6 +44,7 @@ struct res;
 struct analyze_end {
 	const struct eni *eni;
 	const struct internet_host *host;
+	const struct onprem_host *onprem;	/* behind a customer gateway */
 	uint32_t ip;
 };
 

@@ -232,3 +232,132 @@ Test(analyze, blocked_and_twin)
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		check_case(&cases[i]);
 }
+
+/* Analyzes src -> dst (ICMP) in text: found, or blocked by code. */
+static void expect_path(const char *text, const char *src, const char *dst,
+			const char *code)
+{
+	struct lab *lab = test_lab_text(NULL, "an.conf", text, NULL,
+					TEST_LAB_CHECK | TEST_LAB_CLEAN);
+	struct analysis *a = analyze_rule(lab, src, dst, "icmp");
+
+	if (code)
+		cr_expect(!a->found && !strcmp(a->code, code),
+			  "%s -> %s: %s (%s)", src, dst,
+			  a->found ? "found" : a->code, a->reason);
+	else
+		cr_expect(a->found, "%s -> %s: %s (%s)", src, dst, a->code,
+			  a->reason);
+	analysis_free(a);
+	lab_free(lab);
+}
+
+#define VPN_BASE                                                               \
+	"vpc V { cidr 10.1.0.0/16 }\n"                                         \
+	"subnet A { vpc V; cidr 10.1.1.0/24 }\n"                               \
+	"subnet B { vpc V; cidr 10.1.2.0/24 }\n"                               \
+	"security-group G { vpc V; ingress icmp from 0.0.0.0/0 }\n"            \
+	"instance IA { subnet A; private-ip 10.1.1.10; security-groups G }\n"  \
+	"instance IB { subnet B; private-ip 10.1.2.10; security-groups G }\n"  \
+	"customer-gateway CGW { ip 192.0.2.10; networks 192.168.10.0/24 }\n"   \
+	"onprem-host Desk { customer-gateway CGW; ip 192.168.10.5 }\n"
+
+/* Through a virtual private gateway, static or BGP: a table that
+ * propagates it has the route (the analyzer takes the tunnels as up),
+ * one that does not has none, both ways; on-premises hosts as ends. */
+Test(analyze, vpn_gateway_paths)
+{
+	static const char *const routing[] = {
+		"routing static; static-routes 192.168.10.0/24", "routing bgp",
+	};
+	char *text;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(routing); i++) {
+		cr_assert_neq(asprintf(&text,
+				       VPN_BASE
+				       "route-table RA { vpc V; associate A; "
+				       "propagate VGW }\n"
+				       "route-table RB { vpc V; associate B }\n"
+				       "vpn-gateway VGW { vpc V }\n"
+				       "vpn-connection C { customer-gateway CGW; "
+				       "vpn-gateway VGW; %s }\n",
+				       routing[i]),
+			      -1);
+		expect_path(text, "Desk", "IA", NULL);
+		expect_path(text, "IA", "192.168.10.5", NULL);
+		expect_path(text, "Desk", "IB", "NO_ROUTE_TO_DESTINATION");
+		expect_path(text, "IB", "Desk", "NO_ROUTE_TO_DESTINATION");
+		free(text);
+	}
+}
+
+/* Through a transit gateway's VPN attachment: its table reaches what
+ * propagates into it, nothing else. */
+Test(analyze, vpn_transit_gateway_paths)
+{
+	static const char *const prop[] = { "AttA AttB", "AttA" };
+	char *text;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(prop); i++) {
+		cr_assert_neq(asprintf(&text,
+				       VPN_BASE
+				       "vpc W { cidr 10.2.0.0/16 }\n"
+				       "subnet S { vpc W; cidr 10.2.1.0/24 }\n"
+				       "security-group GW { vpc W; ingress icmp "
+				       "from 0.0.0.0/0 }\n"
+				       "instance IW { subnet S; private-ip "
+				       "10.2.1.10; security-groups GW }\n"
+				       "route-table RA { vpc V; associate A; route "
+				       "192.168.10.0/24 via T }\n"
+				       "route-table RS { vpc W; associate S; route "
+				       "192.168.10.0/24 via T }\n"
+				       "transit-gateway T { default-association "
+				       "no; default-propagation no }\n"
+				       "transit-gateway-attachment AttA { "
+				       "transit-gateway T; vpc V; subnets A }\n"
+				       "transit-gateway-attachment AttB { "
+				       "transit-gateway T; vpc W; subnets S }\n"
+				       "transit-gateway-route-table RV { "
+				       "transit-gateway T; associate AttA AttB; "
+				       "propagate C }\n"
+				       "transit-gateway-route-table RC { "
+				       "transit-gateway T; associate C; "
+				       "propagate %s }\n"
+				       "vpn-connection C { customer-gateway CGW; "
+				       "transit-gateway T; routing static\n"
+				       "  static-routes 192.168.10.0/24 }\n",
+				       prop[i]),
+			      -1);
+		expect_path(text, "Desk", "IA", NULL);
+		expect_path(text, "IW", "Desk", i ? "NO_ROUTE_TO_DESTINATION"
+						  : NULL);
+		free(text);
+	}
+}
+
+/* A route via an instance: it forwards with its check off; with the
+ * check on the router drops what is not for it. */
+Test(analyze, route_via_instance)
+{
+	static const char text[] =
+		"vpc V { cidr 10.1.0.0/16 }\n"
+		"subnet A { vpc V; cidr 10.1.1.0/24 }\n"
+		"subnet B { vpc V; cidr 10.1.2.0/24 }\n"
+		"subnet C { vpc V; cidr 10.1.4.0/24 }\n"
+		"subnet M { vpc V; cidr 10.1.3.0/24 }\n"
+		"route-table RA { vpc V; associate A; route 10.1.2.0/24 via F }\n"
+		"route-table RC { vpc V; associate C; route 10.1.2.0/24 via K }\n"
+		"route-table RB { vpc V; associate B; route 10.1.1.0/24 via F\n"
+		"  route 10.1.4.0/24 via K }\n"
+		"instance IA { subnet A; private-ip 10.1.1.10 }\n"
+		"instance IC { subnet C; private-ip 10.1.4.10 }\n"
+		"instance IB { subnet B; private-ip 10.1.2.10 }\n"
+		"instance F { subnet M; private-ip 10.1.3.10; "
+		"source-dest-check no }\n"
+		"instance K { subnet M; private-ip 10.1.3.11 }\n";
+
+	expect_path(text, "IA", "IB", NULL);
+	expect_path(text, "IC", "IB", "ENI_SOURCE_DEST_CHECK_RESTRICTION");
+}
