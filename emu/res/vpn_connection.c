@@ -271,6 +271,80 @@ static void conn_print(struct printer *p, const struct res *res)
 	print_block_close(p);
 }
 
+/* One side of a tunnel in the downloadable configuration: its outside
+ * address, its inside address in the /30 and, with BGP, its ASN and the
+ * hold time vpcemu's sessions use (svc/vpn.c). */
+static void gw_config_side(struct strbuf *sb, const char *side, uint32_t out,
+			   uint32_t in, const struct vpn_connection *c,
+			   unsigned long asn)
+{
+	char a[IP_BUF], b[IP_BUF];
+
+	sb_printf(sb,
+		  "    <%s>\n"
+		  "      <tunnel_outside_address><ip_address>%s</ip_address>"
+		  "</tunnel_outside_address>\n"
+		  "      <tunnel_inside_address><ip_address>%s</ip_address>"
+		  "<network_mask>255.255.255.252</network_mask>"
+		  "<network_cidr>30</network_cidr></tunnel_inside_address>\n",
+		  side, ip_fmt(out, a), ip_fmt(in, b));
+	if (c->bgp)
+		sb_printf(sb, "      <bgp><asn>%lu</asn><hold_time>9</hold_time>"
+			      "</bgp>\n",
+			  asn);
+	sb_printf(sb, "    </%s>\n", side);
+}
+
+/* CustomerGatewayConfiguration: AWS's generic XML for configuring the
+ * customer's device, with what the AWS ends here expect (IKEv2, AES-128,
+ * SHA-1, DH group 14, ESP in tunnel mode, dead peer detection every 2 s:
+ * svc/vpn.c). */
+static char *gw_config(const struct vpn_connection *c)
+{
+	struct strbuf sb = { 0 };
+	size_t t;
+
+	sb_printf(&sb,
+		  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		  "<vpn_connection id=\"%s\">\n"
+		  "  <customer_gateway_id>%s</customer_gateway_id>\n"
+		  "  <%s>%s</%s>\n"
+		  "  <vpn_connection_type>ipsec.1</vpn_connection_type>\n",
+		  c->r.id, c->cgw->r.id,
+		  c->vgw ? "vpn_gateway_id" : "transit_gateway_id",
+		  c->vgw ? c->vgw->r.id : c->tgw->r.id,
+		  c->vgw ? "vpn_gateway_id" : "transit_gateway_id");
+	for (t = 0; t < MODEL_VPN_TUNNELS; t++) {
+		const struct vpn_tunnel *tu = &c->tunnels[t];
+
+		sb_puts(&sb, "  <ipsec_tunnel>\n");
+		gw_config_side(&sb, "customer_gateway", c->cgw->ip,
+			       tu->inside + 2, c, c->cgw->asn);
+		gw_config_side(&sb, "vpn_gateway", tu->outside_ip,
+			       tu->inside + 1, c,
+			       c->vgw ? c->vgw->asn : c->tgw->asn);
+		sb_printf(&sb,
+			  "    <ike><authentication_protocol>sha1"
+			  "</authentication_protocol><encryption_protocol>"
+			  "aes-128-cbc</encryption_protocol>"
+			  "<perfect_forward_secrecy>group14"
+			  "</perfect_forward_secrecy><pre_shared_key>%s"
+			  "</pre_shared_key></ike>\n"
+			  "    <ipsec><protocol>esp</protocol>"
+			  "<authentication_protocol>hmac-sha1-96"
+			  "</authentication_protocol><encryption_protocol>"
+			  "aes-128-cbc</encryption_protocol>"
+			  "<perfect_forward_secrecy>group14"
+			  "</perfect_forward_secrecy><mode>tunnel</mode>"
+			  "<dead_peer_detection><interval>2</interval>"
+			  "</dead_peer_detection></ipsec>\n"
+			  "  </ipsec_tunnel>\n",
+			  tu->psk);
+	}
+	sb_puts(&sb, "</vpn_connection>\n");
+	return sb_take(&sb);
+}
+
 /* DescribeVpnConnections: the tunnels' status is what vpcemud read from
  * the daemons (vpn.h); a lab that is not up has both DOWN. */
 static void conn_describe(struct jb *b, json_t *a, const struct lab *lab,
@@ -283,10 +357,15 @@ static void conn_describe(struct jb *b, json_t *a, const struct lab *lab,
 	json_t *tun = jb_put(b, opt, "TunnelOptions", jb_arr(b));
 	json_t *routes = jb_put(b, o, "Routes", jb_arr(b));
 	json_t *tel = jb_put(b, o, "VgwTelemetry", jb_arr(b));
-	char ip[IP_BUF], when[32];
+	char ip[IP_BUF], when[32], *conf = gw_config(c);
 	size_t t, i;
 
 	jb_put_s(b, o, "Category", "VPN");
+	if (conf)
+		jb_put_s(b, o, "CustomerGatewayConfiguration", conf);
+	else
+		b->oom = true;
+	free(conf);
 	jb_put_s(b, o, "CustomerGatewayId", c->cgw->r.id);
 	jb_put_s(b, o, "State", "available");
 	jb_put_s(b, o, "Type", "ipsec.1");

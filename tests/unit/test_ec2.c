@@ -1689,6 +1689,46 @@ Test(ec2, vpn_create_answers)
 		     64600);
 }
 
+/* The downloadable configuration names each tunnel's outside and inside
+ * addresses at both ends and its key; the ASNs only with BGP. */
+Test(ec2, vpn_customer_gateway_configuration)
+{
+	const struct vpn_connection *c;
+	const char *x;
+	char want[160], a[IP_BUF], b[IP_BUF];
+	size_t t;
+
+	vpn_office();
+	x = jpath(out, "VpnConnection.CustomerGatewayConfiguration");
+	cr_assert_not_null(x);
+	c = (const struct vpn_connection *)model_find(tl.lab,
+						      RES_VPN_CONNECTION,
+						      "Conn");
+	cr_assert_not_null(c);
+	for (t = 0; t < MODEL_VPN_TUNNELS; t++) {
+		snprintf(want, sizeof(want),
+			 "<pre_shared_key>%s</pre_shared_key>",
+			 c->tunnels[t].psk);
+		cr_expect(strstr(x, want), "%s", want);
+		snprintf(want, sizeof(want),
+			 "<ip_address>%s</ip_address>",
+			 ip_fmt(c->tunnels[t].outside_ip, a));
+		cr_expect(strstr(x, want), "%s", want);
+		snprintf(want, sizeof(want),
+			 "<ip_address>%s</ip_address>",
+			 ip_fmt(c->tunnels[t].inside + 2, b));
+		cr_expect(strstr(x, want), "%s", want);
+	}
+	cr_expect(strstr(x, "<ip_address>192.0.2.10</ip_address>"));
+	cr_expect(strstr(x, "<vpn_gateway_id>"));
+	cr_expect_null(strstr(x, "<bgp>"), "static routing: no BGP");
+	ok("create-vpn-connection --type ipsec.1 --customer-gateway-id Office --vpn-gateway-id VGW");
+	x = jpath(out, "VpnConnection.CustomerGatewayConfiguration");
+	cr_expect(x && strstr(x, "<asn>65010</asn>") &&
+		  strstr(x, "<asn>64600</asn>"),
+		  "%s", x ? x : "(none)");
+}
+
 /* Static routes propagate into a table once it propagates the gateway,
  * and go when it stops. */
 Test(ec2, vpn_route_propagation)
