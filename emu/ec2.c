@@ -611,6 +611,7 @@ enum cmd_id {
 	C_TGW,
 	C_FLOW,
 	C_VPN,
+	C_INST,
 };
 
 static const struct ec2_command {
@@ -636,6 +637,7 @@ static const struct ec2_command {
 	{ "modify-vpc-attribute", C_MODIFY_VPC_ATTR },
 	{ "run-instances", C_RUN },
 	{ "terminate-instances", C_TERMINATE },
+	{ "modify-instance-attribute", C_INST },
 	{ "create-internet-gateway", C_IGW },
 	{ "attach-internet-gateway", C_IGW },
 	{ "detach-internet-gateway", C_IGW },
@@ -750,6 +752,8 @@ const char *ec2_usage(const char *name)
 		k = ec2flow_cmd(name);
 	if (!k)
 		k = ec2vpn_cmd(name);
+	if (!k)
+		k = ec2inst_cmd(name);
 	return k ? k->usage : NULL;
 }
 
@@ -808,6 +812,8 @@ static int dispatch(struct ec2ctx *c, enum cmd_id id, const char *name)
 		return ec2flow_cmd(name)->run(c);
 	case C_VPN:
 		return ec2vpn_cmd(name)->run(c);
+	case C_INST:
+		return ec2inst_cmd(name)->run(c);
 	}
 	return -EINVAL;
 }

@@ -1,5 +1,6 @@
 /* ec2inst.c - the instance commands: run-instances (one instance, its
- * address, groups, role and user data) and terminate-instances.
+ * address, groups, role and user data), terminate-instances and
+ * modify-instance-attribute (the source/destination check).
  *
  * Changes only the working copy's instances, ENIs and routes (ec2ctx.h).
  */
@@ -231,3 +232,39 @@ out:
 	return ret;
 }
 
+
+/* ModifyInstanceAttribute: one attribute at a time, as AWS takes it;
+ * vpcemu changes the source/destination check. */
+static int inst_modify(struct ec2ctx *c)
+{
+	struct instance *in;
+	int on, ret = 0;
+
+	in = GET_INSTANCE(c, ec2ctx_opt_req(c, "--instance-id", "instanceId",
+					    &ret),
+			  &ret);
+	if (!in)
+		return ret;
+	on = ec2ctx_bool_attr(c, "--source-dest-check", &ret);
+	if (on == -2)
+		return ret;
+	if (on < 0)
+		return EUNSUP(c, "vpcemu changes only --source-dest-check of an instance");
+	in->no_source_dest_check = !on;
+	c->out = json_object();
+	return c->out ? 0 : ENOMEM_FAIL(c);
+}
+
+static const struct ec2ctx_cmd inst_cmds[] = {
+	{ "modify-instance-attribute", inst_modify,
+	  "modify-instance-attribute --instance-id INSTANCE\n"
+	  "    --source-dest-check | --no-source-dest-check\n\n"
+	  "Whether the VPC drops what the instance sends that is not from\n"
+	  "its address and what reaches it that is not for it; off lets it\n"
+	  "route, translate or tunnel others' traffic.\n" },
+};
+
+const struct ec2ctx_cmd *ec2inst_cmd(const char *cmd)
+{
+	return ec2ctx_cmd_find(inst_cmds, ARRAY_SIZE(inst_cmds), cmd);
+}

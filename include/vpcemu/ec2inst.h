@@ -10,5 +10,8 @@
 int ec2inst_run(struct ec2ctx *c);
 /* terminate-instances. */
 int ec2inst_terminate(struct ec2ctx *c);
+/* The other instance commands (modify-instance-attribute), by their AWS
+ * CLI name, or NULL. */
+const struct ec2ctx_cmd *ec2inst_cmd(const char *cmd);
 
 #endif

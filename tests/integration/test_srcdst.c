@@ -55,7 +55,8 @@ static int ping_from(const char *m, const char *ip)
 
 /* Both routers forward (the user turns it on, as on EC2); only the one
  * whose check is off passes traffic, both ways; Server's reply to
- * Client2 leaves by Chk too and is dropped as well. */
+ * Client2 leaves by Chk too and is dropped as well. Turning Chk's check
+ * off, then on again, with modify-instance-attribute. */
 Test(srcdst, forwarding_needs_the_check_off)
 {
 	test_lab_up(file, lab_name);
@@ -73,6 +74,19 @@ Test(srcdst, forwarding_needs_the_check_off)
 		      "Client2 -> Server through Chk, whose check is on");
 	cr_expect_neq(ping_from("Server", "10.1.4.10"), 0,
 		      "Server -> Client2 through Chk");
+	/* ModifyInstanceAttribute turns Chk's check off: it routes too. */
+	cr_assert_eq(test_sh("%s ec2 --lab %s modify-instance-attribute "
+			     "--instance-id Chk --no-source-dest-check "
+			     ">/dev/null",
+			     vpcemu(), lab_name),
+		     0);
+	cr_expect_eq(ping_from("Client2", "10.1.2.10"), 0,
+		     "Client2 -> Server once Chk's check is off");
+	cr_expect_eq(test_sh("%s ec2 --lab %s modify-instance-attribute "
+			     "--instance-id Chk --source-dest-check "
+			     ">/dev/null",
+			     vpcemu(), lab_name),
+		     0);
 	/* DescribeInstances says which is which. */
 	cr_expect_eq(test_sh("%s describe instances --lab %s --output json | "
 			     "grep -c '\"SourceDestCheck\": false' | grep -qx 1",

@@ -1654,6 +1654,27 @@ Test(ec2, flow_logs_argument_errors)
 	cr_expect_eq(tl.lab->res[RES_FLOW_LOG].n, 1);
 }
 
+/* ModifyInstanceAttribute's source/destination check, both spellings;
+ * the rebuilt lab keeps it (printed back as source-dest-check no). */
+Test(ec2, modify_instance_source_dest_check)
+{
+	const struct instance *in;
+
+	ok("modify-instance-attribute --instance-id EC2-A --no-source-dest-check");
+	in = (const struct instance *)model_find(tl.lab, RES_INSTANCE,
+						 "EC2-A");
+	cr_assert_not_null(in);
+	cr_expect(in->no_source_dest_check);
+	ok("modify-instance-attribute --instance-id EC2-A --source-dest-check {\"Value\":true}");
+	in = (const struct instance *)model_find(tl.lab, RES_INSTANCE,
+						 "EC2-A");
+	cr_expect_not(in->no_source_dest_check);
+	fails("modify-instance-attribute --instance-id EC2-A",
+	      "Vpcemu.Unsupported", NULL);
+	fails("modify-instance-attribute --instance-id nope --no-source-dest-check",
+	      "InvalidInstanceID.NotFound", NULL);
+}
+
 /* ---- Site-to-Site VPN (ec2vpn.c) ---- */
 
 /* A gateway on VPC-A, an office with one connection, static routing. */
