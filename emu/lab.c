@@ -219,7 +219,7 @@ static int sysctl_batch_fn(void *data)
 	int netfd, r = 0;
 	size_t i;
 
-	/* One walk through /proc/sys/net for the namespace's writes. */
+	/* One private sys/net (netns.h) for the namespace's writes. */
 	netfd = netns_sysctl_net_here();
 	for (i = 0; i < b->n; i++) {
 		s = &b->p->sysctls[b->idx[i]];

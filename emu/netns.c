@@ -454,10 +454,38 @@ int netns_sysctl_write_here(const char *path, const char *value)
 	return sysctl_write_fd(fd, value);
 }
 
+/* A procfs instance of our own, mounted nowhere (fsopen + fsmount), or
+ * -errno. Under the shared /proc, every network namespace that was ever
+ * looked into leaves its own dentries for "ipv4", "ipv6"... under the one
+ * /proc/sys/net dentry, all in one hash chain, and the first lookup in a
+ * new namespace compares against each (proc_sys_compare): quadratic in
+ * the namespaces alive. A fresh instance has a net dentry of its own, whose
+ * only children are this namespace's; closing it frees them. */
+static int proc_private(void)
+{
+	int fs, mnt, e;
+
+	fs = fsopen("proc", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	mnt = fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) ? -1 :
+	      fsmount(fs, FSMOUNT_CLOEXEC, 0);
+	e = errno;
+	close(fs);
+	return mnt < 0 ? -e : mnt;
+}
+
 int netns_sysctl_net_here(void)
 {
-	int fd = open("/proc/sys/net", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int mnt = proc_private(), fd;
 
+	/* Where procfs cannot be mounted (no CAP_SYS_ADMIN), the shared one. */
+	if (mnt >= 0) {
+		fd = openat(mnt, "sys/net", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(mnt);
+	} else {
+		fd = open("/proc/sys/net", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
 	return fd < 0 ? -errno : fd;
 }
 
