@@ -318,7 +318,8 @@ static int lookup_private(const struct lab *lab, const struct vpc *vpc,
 	/* Resource names of other VPCs: the guide grants cross-VPC answers
 	 * to IP names only. */
 	dot = strchr(qname, '.');
-	if (!dot || (size_t)(dot - qname) >= sizeof(buf))
+	if (strncmp(qname, "i-", 2) || !dot ||
+	    (size_t)(dot - qname) >= sizeof(buf))
 		return 0;
 	memcpy(buf, qname, (size_t)(dot - qname));
 	buf[dot - qname] = '\0';
