@@ -15,7 +15,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <netlink/errno.h>
 #include <netlink/msg.h>
@@ -654,36 +653,6 @@ int link_set_up(struct nsh *ns, const char *ifname)
 int link_set_down(struct nsh *ns, const char *ifname)
 {
 	return link_set_flags(ns, ifname, false);
-}
-
-int link_proxy_delay(struct nsh *ns, const char *ifname, uint64_t ms)
-{
-	struct ndtmsg ndt = { .ndtm_family = AF_INET };
-	struct nlattr *parms;
-	struct nl_msg *msg;
-	int ifindex, r;
-
-	ifindex = link_ifindex(ns, ifname);
-	if (ifindex < 0)
-		return ifindex;
-	msg = nlmsg_alloc_simple(RTM_SETNEIGHTBL, 0);
-	if (!msg)
-		return -ENOMEM;
-	/* The device's parameters of the ARP table, as `ip ntable change
-	 * name arp_cache dev DEV proxy_delay MS` sends them. */
-	if (nlmsg_append(msg, &ndt, sizeof(ndt), NLMSG_ALIGNTO) < 0 ||
-	    nla_put_string(msg, NDTA_NAME, "arp_cache") < 0 ||
-	    !(parms = nla_nest_start(msg, NDTA_PARMS)) ||
-	    nla_put_u32(msg, NDTPA_IFINDEX, (uint32_t)ifindex) < 0 ||
-	    nla_put_u64(msg, NDTPA_PROXY_DELAY, ms) < 0) {
-		nlmsg_free(msg);
-		return -ENOMEM;
-	}
-	nla_nest_end(msg, parms);
-	r = link_request(ns, msg, 0, 0);
-	if (r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV)
-		return -ENODEV;
-	return link_errno(r);
 }
 
 /* The libnl object for addr/prefix on ifindex; *ret is the caller's

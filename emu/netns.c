@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdint.h>
@@ -371,10 +372,17 @@ void nsh_close_deferred(void)
 {
 	struct nsh *ns;
 
+	if (!deferred.list)
+		return;
 	while ((ns = deferred.list)) {
 		deferred.list = ns->next_closing;
 		nsh_close_now(ns);
 	}
+	/* The nftables contexts just released held their rulesets' caches:
+	 * after the up of 5,000 instances, 42 MB that glibc kept resident
+	 * (it returns only the top of a heap by itself), vpcemud's RSS
+	 * growing 11.5 KiB per instance instead of 4. */
+	malloc_trim(0);
 }
 
 const char *nsh_name(const struct nsh *ns)
@@ -454,10 +462,38 @@ int netns_sysctl_write_here(const char *path, const char *value)
 	return sysctl_write_fd(fd, value);
 }
 
+/* A procfs instance of our own, mounted nowhere (fsopen + fsmount), or
+ * -errno. Under the shared /proc, every network namespace that was ever
+ * looked into leaves its own dentries for "ipv4", "ipv6"... under the one
+ * /proc/sys/net dentry, all in one hash chain, and the first lookup in a
+ * new namespace compares against each (proc_sys_compare): quadratic in
+ * the namespaces alive. A fresh instance has a net dentry of its own, whose
+ * only children are this namespace's; closing it frees them. */
+static int proc_private(void)
+{
+	int fs, mnt, e;
+
+	fs = fsopen("proc", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	mnt = fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) ? -1 :
+	      fsmount(fs, FSMOUNT_CLOEXEC, 0);
+	e = errno;
+	close(fs);
+	return mnt < 0 ? -e : mnt;
+}
+
 int netns_sysctl_net_here(void)
 {
-	int fd = open("/proc/sys/net", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int mnt = proc_private(), fd;
 
+	/* Where procfs cannot be mounted (no CAP_SYS_ADMIN), the shared one. */
+	if (mnt >= 0) {
+		fd = openat(mnt, "sys/net", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(mnt);
+	} else {
+		fd = open("/proc/sys/net", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
 	return fd < 0 ? -errno : fd;
 }
 

@@ -33,7 +33,7 @@ int link_request(struct nsh *ns, struct nl_msg *msg, int ok1, int ok2);
 
 /* Queuing, for the executor: one sendmsg for many requests, as the floor
  * does, instead of a round trip each. After link_queue_start, the
- * requests of link_set_up/down, link_proxy_delay, link_addr_add/del,
+ * requests of link_set_up/down, link_addr_add/del,
  * route_add/del and rule_add/del are queued and return 0; each carries
  * the tag last given to link_queue_tag (the operation's index). They go
  * out, in order, at link_queue_flush, when the queue is long, or before
@@ -72,11 +72,6 @@ int link_set_down(struct nsh *ns, const char *ifname);
 
 /* ifindex of ifname (> 0), or -errno (-ENODEV when it does not exist). */
 int link_ifindex(struct nsh *ns, const char *ifname);
-
-/* Sets the ARP proxy delay of ifname (neigh/IFNAME/proxy_delay, in ms
- * here) over rtnetlink (RTM_SETNEIGHTBL): no /proc/sys, no entering the
- * namespace. Returns 0 or -errno (-ENODEV when ifname does not exist). */
-int link_proxy_delay(struct nsh *ns, const char *ifname, uint64_t ms);
 
 /* Adds addr/prefix (host byte order) on ifname; the same address with the
  * same prefix already there is success. Returns 0 or -errno. */

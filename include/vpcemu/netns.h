@@ -131,11 +131,12 @@ int netns_sysctl_write(struct nsh *ns, const char *path, const char *value);
  * inside netns_run that write several values at once. */
 int netns_sysctl_write_here(const char *path, const char *value);
 
-/* The same through a directory fd of /proc/sys/net opened once inside the
- * namespace (netns_sysctl_net_here, the caller closes it): every path walk
- * from /proc/sys through "net" is one more compare per existing namespace
- * (their /proc/sys/net dentries share one hash chain), so a namespace's
- * several writes go through one. netfd < 0 or a path outside net/: as
+/* The same through a directory fd of sys/net opened inside the namespace
+ * (netns_sysctl_net_here, the caller closes it) in a procfs instance of its
+ * own: under the shared /proc, the first lookup of "ipv4" or "ipv6" in a
+ * namespace compares against every namespace's (their dentries share one
+ * hash chain), quadratic in the namespaces alive; a private instance keeps
+ * it to this namespace's. netfd < 0 or a path outside net/: as
  * netns_sysctl_write_here. Return 0 (a fd) or -errno. */
 int netns_sysctl_net_here(void);
 int netns_sysctl_write_at(int netfd, const char *path, const char *value);

@@ -333,6 +333,12 @@ Test(kernel, apply_ping_idempotent_teardown, .init = setup, .fini = cleanup,
 		  "1" },
 		{ R2, "ip netns exec %s sysctl -n net.ipv4.neigh.pcx-1.proxy_delay",
 		  "0" },
+		/* written through a procfs instance of lab.c's own (netns.h):
+		 * 1 is the host's, which a namespace inherits */
+		{ E1, "ip netns exec %s sysctl -n net.ipv4.conf.all.accept_redirects",
+		  "0" },
+		{ R2, "ip netns exec %s sysctl -n net.ipv4.conf.all.send_redirects",
+		  "0" },
 		{ R1, "ip netns exec %s nft list ruleset", "table inet vpcemu" },
 		{ E1, "cat /etc/netns/%s/resolv.conf", "nameserver 10.1.0.2" },
 	};
