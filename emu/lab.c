@@ -182,6 +182,8 @@ static int sysctl_batch_fn(void *data)
 	for (i = 0; i < b->n; i++) {
 		s = &b->p->sysctls[b->idx[i]];
 		r = netns_sysctl_write_at(netfd, s->path, s->value);
+		if (r == -ENOENT && s->optional)
+			r = 0;
 		if (r < 0) {
 			b->failed = i;
 			break;

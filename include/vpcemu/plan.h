@@ -166,6 +166,7 @@ struct plan_sysctl {
 	size_t ns;
 	char *path;
 	char *value;
+	bool optional;		/* a kernel without it goes without it */
 };
 
 struct plan_nft {
