@@ -244,3 +244,9 @@ int test_connect(const char *ns, const char *ip, int port)
 		       "else: raise SystemExit(1)' 2>/dev/null",
 		       ns, ip, port);
 }
+
+void test_web_servers_clean(const char *lab)
+{
+	test_sh("rm -rf /tmp/%1$s-w1 /tmp/%1$s-w2 /tmp/%1$s-w1.log "
+		"/tmp/%1$s-w2.log", lab);
+}

@@ -69,4 +69,20 @@ void test_pause_ms(unsigned ms);
  * init): what a daemon killed with SIGKILL becomes. */
 bool test_process_gone(pid_t pid);
 
+/* Lab text of two web servers in a VPC's subnets P1a and P1c with group
+ * Web: Web-1 (10.0.1.10) and Web-2 (10.0.2.10) serve "page-of-web-1" and
+ * "page-of-web-2" on port 80 from /tmp/LAB-w1 and -w2, LAB being the
+ * format's %1$s (test_lab_write_fmt). test_web_servers_clean removes
+ * their files. */
+#define TEST_WEB_SERVERS \
+	"instance Web-1 { subnet P1a; private-ip 10.0.1.10; security-groups Web\n" \
+	"  user-data \"mkdir -p /tmp/%1$s-w1 && echo page-of-web-1 > " \
+	"/tmp/%1$s-w1/index.html && nohup python3 -m http.server 80 " \
+	"--directory /tmp/%1$s-w1 >/tmp/%1$s-w1.log 2>&1 &\" }\n" \
+	"instance Web-2 { subnet P1c; private-ip 10.0.2.10; security-groups Web\n" \
+	"  user-data \"mkdir -p /tmp/%1$s-w2 && echo page-of-web-2 > " \
+	"/tmp/%1$s-w2/index.html && nohup python3 -m http.server 80 " \
+	"--directory /tmp/%1$s-w2 >/tmp/%1$s-w2.log 2>&1 &\" }\n"
+void test_web_servers_clean(const char *lab);
+
 #endif

@@ -26,14 +26,7 @@ static const char lab_fmt[] =
 	"subnet P1a { vpc Provider; cidr 10.0.1.0/24; az ap-northeast-1a }\n"
 	"subnet P1c { vpc Provider; cidr 10.0.2.0/24; az ap-northeast-1c }\n"
 	"security-group Web { vpc Provider; ingress tcp 80 from 10.0.0.0/16 }\n"
-	"instance Web-1 { subnet P1a; private-ip 10.0.1.10; security-groups Web\n"
-	"  user-data \"mkdir -p /tmp/%1$s-w1 && echo page-of-web-1 > "
-	"/tmp/%1$s-w1/index.html && nohup python3 -m http.server 80 "
-	"--directory /tmp/%1$s-w1 >/tmp/%1$s-w1.log 2>&1 &\" }\n"
-	"instance Web-2 { subnet P1c; private-ip 10.0.2.10; security-groups Web\n"
-	"  user-data \"mkdir -p /tmp/%1$s-w2 && echo page-of-web-2 > "
-	"/tmp/%1$s-w2/index.html && nohup python3 -m http.server 80 "
-	"--directory /tmp/%1$s-w2 >/tmp/%1$s-w2.log 2>&1 &\" }\n"
+	TEST_WEB_SERVERS
 	"vpc Consumer { cidr 10.0.0.0/16 }\n"
 	"subnet C1a { vpc Consumer; cidr 10.0.1.0/24; az ap-northeast-1a }\n"
 	"security-group EpOpen { vpc Consumer; ingress tcp 80 from 10.0.0.0/16 }\n"
@@ -54,9 +47,7 @@ static void teardown(void)
 {
 	if (geteuid() == 0) {
 		test_lab_down(lab_name, file);
-		test_sh("rm -rf /tmp/%s-w1 /tmp/%s-w2 /tmp/%s-w1.log "
-			"/tmp/%s-w2.log",
-			lab_name, lab_name, lab_name, lab_name);
+		test_web_servers_clean(lab_name);
 	}
 }
 

@@ -26,14 +26,7 @@ static const char lab_fmt[] =
 	"security-group Web { vpc Provider; ingress tcp 80 from 10.0.0.0/16\n"
 	"  ingress tcp 80 from 192.0.2.10/32 }\n"
 	"security-group FromP1c { vpc Provider; ingress tcp 80 from 10.0.2.0/24 }\n"
-	"instance Web-1 { subnet P1a; private-ip 10.0.1.10; security-groups Web\n"
-	"  user-data \"mkdir -p /tmp/%1$s-w1 && echo page-of-web-1 > "
-	"/tmp/%1$s-w1/index.html && nohup python3 -m http.server 80 "
-	"--directory /tmp/%1$s-w1 >/tmp/%1$s-w1.log 2>&1 &\" }\n"
-	"instance Web-2 { subnet P1c; private-ip 10.0.2.10; security-groups Web\n"
-	"  user-data \"mkdir -p /tmp/%1$s-w2 && echo page-of-web-2 > "
-	"/tmp/%1$s-w2/index.html && nohup python3 -m http.server 80 "
-	"--directory /tmp/%1$s-w2 >/tmp/%1$s-w2.log 2>&1 &\" }\n"
+	TEST_WEB_SERVERS
 	"instance Inside { subnet P1a; private-ip 10.0.1.20 }\n"
 	"instance Inside2 { subnet P1c; private-ip 10.0.2.20 }\n"
 	"internet-gateway IGW { vpc Provider }\n"
@@ -82,9 +75,7 @@ static void teardown(void)
 {
 	if (geteuid() == 0) {
 		test_lab_down(lab_name, file);
-		test_sh("rm -rf /tmp/%s-w1 /tmp/%s-w2 /tmp/%s-w1.log "
-			"/tmp/%s-w2.log",
-			lab_name, lab_name, lab_name, lab_name);
+		test_web_servers_clean(lab_name);
 	}
 }
 
